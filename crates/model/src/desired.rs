@@ -1,0 +1,139 @@
+//! The desired state: what the spec says the account should hold.
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+
+use crate::kind::{Address, Kind};
+use crate::path::FieldPath;
+use crate::value::{Object, Value};
+
+/// Where something was written in the spec, for messages outside the spec crate
+/// (a plan error that names the resource's location).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The spec file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// A reference to another managed resource or a literal 24-hex id of an unmanaged one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RefOrId {
+    /// `${KIND.KEY}`.
+    Ref(Address),
+    /// A literal id.
+    Id(String),
+}
+
+/// flowform's own directives for one resource (`lifecycle:`); never sent to the API.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lifecycle {
+    /// Create by cloning this resource (same kind) instead of `POST /{kind}`.
+    pub clone_from: Option<RefOrId>,
+    /// `connectionMap` sent with the clone: source connection → target connection.
+    /// `None` when not written (flowform then self-maps for flows).
+    pub connection_map: Option<Vec<(RefOrId, RefOrId)>>,
+    /// Any plan that deletes this resource fails.
+    pub prevent_destroy: bool,
+    /// Paths whose live value is never diffed or written.
+    pub ignore_changes: Vec<FieldPath>,
+    /// Adopt a live resource of the same kind and name when not in state.
+    pub adopt: bool,
+}
+
+/// One resource as the spec wants it, fully resolved (variables and environment substituted,
+/// `contentFile` read), with references kept as [`Value::Ref`] and secrets as
+/// [`Value::Secret`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredResource {
+    /// `KIND.KEY`.
+    pub address: Address,
+    /// The body in the API's field names, without `lifecycle` and without server-owned fields.
+    pub body: Object,
+    /// flowform's directives.
+    pub lifecycle: Lifecycle,
+    /// Where the resource's key was written.
+    pub origin: Option<Origin>,
+}
+
+impl DesiredResource {
+    /// The resource kind.
+    pub fn kind(&self) -> Kind {
+        self.address.kind
+    }
+
+    /// The `name` field, if it is a plain string.
+    pub fn name(&self) -> Option<&str> {
+        self.body.get("name").and_then(Value::as_str)
+    }
+
+    /// The body as one [`Value::Object`] (cloned).
+    pub fn body_value(&self) -> Value {
+        Value::Object(self.body.clone())
+    }
+
+    /// Every resource this one depends on: references in the body, `cloneFrom` and the
+    /// `connectionMap` targets. Paths are body paths; lifecycle references use the paths
+    /// `lifecycle.cloneFrom` and `lifecycle.connectionMap`.
+    pub fn dependencies(&self) -> Vec<(FieldPath, Address)> {
+        let body = Value::Object(self.body.clone());
+        let mut dependencies: Vec<(FieldPath, Address)> =
+            body.references().into_iter().map(|(path, address)| (path, address.clone())).collect();
+        if let Some(RefOrId::Ref(address)) = &self.lifecycle.clone_from {
+            dependencies.push((FieldPath::from_keys(["lifecycle", "cloneFrom"]), address.clone()));
+        }
+        for (source, target) in self.lifecycle.connection_map.iter().flatten() {
+            for side in [source, target] {
+                if let RefOrId::Ref(address) = side {
+                    dependencies.push((
+                        FieldPath::from_keys(["lifecycle", "connectionMap"]),
+                        address.clone(),
+                    ));
+                }
+            }
+        }
+        dependencies
+    }
+}
+
+/// A `moved` entry: the resource once at `from` is now at `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    /// The old address.
+    pub from: Address,
+    /// The new address.
+    pub to: Address,
+    /// Where the entry was written.
+    pub origin: Option<Origin>,
+}
+
+/// Everything the spec declares, resolved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesiredState {
+    /// Resources by address, in spec order.
+    pub resources: IndexMap<Address, DesiredResource>,
+    /// Renames.
+    pub moved: Vec<Moved>,
+}
+
+impl DesiredState {
+    /// The resource at `address`.
+    pub fn get(&self, address: &Address) -> Option<&DesiredResource> {
+        self.resources.get(address)
+    }
+
+    /// Resources of one kind.
+    pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &DesiredResource> {
+        self.resources.values().filter(move |resource| resource.address.kind == kind)
+    }
+}

@@ -1,0 +1,243 @@
+//! Facts about integrator.io fields that more than one crate needs: which fields the server
+//! owns, which paths are write-only secrets, and which `_…Id` fields point at which kind.
+//!
+//! Sources: the API reference (`integrator-api.md` §5.1, §5.3, §5.10) and the
+//! `x-celigo-refModel` annotations of Celigo's schemas. The emulator keeps its own copy of the
+//! facts it needs on purpose (it must not share assumptions with the client).
+
+use crate::kind::Kind;
+use crate::path::{FieldPath, Segment};
+
+/// Top-level fields the server owns on every kind: never written in a spec, never sent, never
+/// diffed.
+pub const SERVER_OWNED_ALL: &[&str] = &[
+    "_id",
+    "createdAt",
+    "lastModified",
+    "lastModifiedBy",
+    "_sourceId",
+    "_templateId",
+    "_connectorId",
+    "draft",
+    "draftExpiresAt",
+    "__v",
+    "aiDescription",
+];
+
+/// Server-owned fields per kind, in addition to [`SERVER_OWNED_ALL`]. Dotted entries name a
+/// nested field (or a whole subtree).
+pub fn server_owned(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Integration => {
+            &["_registeredConnectionIds", "_registeredLookupCacheIds", "mode", "updateInProgress"]
+        }
+        Kind::Connection => &[
+            "offline",
+            "queueSize",
+            "queues",
+            "needsAuthorization",
+            "debugDate",
+            "debugUntil",
+            "netsuite.suiteAppInstalled",
+            "salesforce.info",
+        ],
+        Kind::Script => &["debugUntil", "sandbox"],
+        Kind::Export => {
+            &["apiIdentifier", "asynchronous", "__linkedLookupCacheIds", "sandbox", "debugUntil"]
+        }
+        Kind::Import => &["apiIdentifier", "sandbox", "debugUntil"],
+        Kind::Flow => &[
+            "lastExecutedAt",
+            "resolvedAt",
+            "free",
+            "numInstances",
+            "_exportId",
+            "_importId",
+            "logging.debugUntil",
+            "numOpenError",
+            "lastErrorAt",
+        ],
+    }
+}
+
+/// Whether `path` is (or lies under) a server-owned field of `kind`.
+pub fn is_server_owned(kind: Kind, path: &FieldPath) -> bool {
+    let dotted = path.without_indexes();
+    let matches = |owned: &&str| dotted == *owned || dotted.starts_with(&format!("{owned}."));
+    SERVER_OWNED_ALL.iter().any(|owned| path.segments().len() == 1 && matches(owned))
+        || server_owned(kind).iter().any(matches)
+}
+
+/// Write-only (secret) paths that the API returns masked as `******`, per kind (API reference
+/// §5.3). Paths are dotted and index-free.
+pub fn write_only_paths(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Connection => &[
+            "http.auth.basic.password",
+            "http.auth.token.token",
+            "http.auth.token.refreshToken",
+            "http.auth.oauth.clientSecret",
+            "http.auth.oauth.password",
+            "http.auth.jwt.secret",
+            "http.auth.jwt.privateKey",
+            "http.auth.jwt.token",
+            "http.clientCertificates.key",
+            "http.clientCertificates.passphrase",
+            "http.clientCertificates.pfx",
+            "http.encrypted",
+            "rest.bearerToken",
+            "rest.refreshToken",
+            "rest.basicAuth.password",
+            "netsuite.password",
+            "netsuite.tokenId",
+            "netsuite.tokenSecret",
+            "salesforce.bearerToken",
+            "salesforce.refreshToken",
+            "ftp.password",
+            "ftp.authKey",
+            "ftp.pgpEncryptKey",
+            "ftp.pgpDecryptKey",
+            "ftp.pgpPassphrase",
+            "s3.secretAccessKey",
+            "dynamodb.aws.secretAccessKey",
+            "rdbms.password",
+            "rdbms.key",
+            "rdbms.passphrase",
+            "rdbms.bigquery.privateKey",
+            "rdbms.redshift.aws.secretAccessKey",
+            "jdbc.password",
+            "jdbc.wallet",
+            "mongodb.password",
+            "as2.encrypted.userPrivateKey",
+            "as2.partnerStationInfo.auth.basic.password",
+            "as2.partnerStationInfo.auth.token.token",
+            "as2.partnerStationInfo.auth.token.refreshToken",
+            "mcp.encrypted",
+            "ssl.ca",
+            "ssl.cert",
+            "ssl.key",
+            "ssl.passphrase",
+        ],
+        Kind::Export => &["webhook.key", "webhook.token", "webhook.password"],
+        _ => &[],
+    }
+}
+
+/// Whether `path` is (or lies under) a write-only path of `kind`.
+pub fn is_write_only(kind: Kind, path: &FieldPath) -> bool {
+    let dotted = path.without_indexes();
+    write_only_paths(kind)
+        .iter()
+        .any(|secret| dotted == *secret || dotted.starts_with(&format!("{secret}.")))
+}
+
+/// What an id field points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefTarget {
+    /// A kind flowform manages: `${KIND.KEY}` of that kind belongs here.
+    Managed(Kind),
+    /// A kind flowform does not manage (iClients, stacks, agents, lookup caches, …): only a
+    /// literal id belongs here. The string is the API collection name.
+    Unmanaged(&'static str),
+}
+
+/// Which kind the field at `path` points at, judged by its last key. `None` means the field is
+/// not a reference field.
+///
+/// Managed targets follow the API's naming (`_connectionId`, `_exportId`, …, and
+/// `_runNextFlowIds[]`), which the `x-celigo-refModel` annotations confirm; unmanaged targets
+/// come from those annotations.
+pub fn reference_target(path: &FieldPath) -> Option<RefTarget> {
+    let key = path.last_key()?;
+    let managed = match key {
+        "_integrationId" => Some(Kind::Integration),
+        "_connectionId" | "_borrowConcurrencyFromConnectionId" | "_newConnectionId" => {
+            Some(Kind::Connection)
+        }
+        "_exportId" | "_keepDeltaBehindExportId" => Some(Kind::Export),
+        "_importId" => Some(Kind::Import),
+        "_scriptId" => Some(Kind::Script),
+        "_flowId" | "_keepDeltaBehindFlowId" | "_abstractFlowId" | "_runNextFlowIds" => {
+            Some(Kind::Flow)
+        }
+        _ => None,
+    };
+    if let Some(kind) = managed {
+        return Some(RefTarget::Managed(kind));
+    }
+    let unmanaged = match key {
+        "_iClientId" => "iclients",
+        "_agentId" => "agents",
+        "_stackId" => "stacks",
+        "_httpConnectorId" => "httpconnectors",
+        "_httpConnectorVersionId" | "_httpConnectorApiId" => "httpconnectorapis",
+        "_httpConnectorEndpointId" | "_httpConnectorResourceId" => "httpconnectorendpoints",
+        "_tradingPartnerConnectorId" => "tradingpartnerconnectors",
+        "_lookupCacheId" => "lookupCaches",
+        "_asyncHelperId" => "asynchelpers",
+        "_fileDefinitionId" => "filedefinitions",
+        "_ediProfileId" => "ediprofiles",
+        "_toolId" => "tools",
+        "_templateId" => "templates",
+        "_userId" | "_byUserId" => "users",
+        "_flowGroupingId" => "flowGroupings",
+        "_postParseListenerId" => "exports",
+        _ => return None,
+    };
+    Some(RefTarget::Unmanaged(unmanaged))
+}
+
+/// Whether a reference at `path` is a back-reference that apply may break to resolve a cycle:
+/// `_runNextFlowIds`, `_runNextExportIds` and integration `aliases` (PRODUCT.md §5). Such a
+/// reference is left out of the create and added by a second update.
+pub fn is_breakable_reference(path: &FieldPath) -> bool {
+    path.segments().iter().any(|segment| {
+        matches!(segment, Segment::Key(key) if key == "_runNextFlowIds" || key == "_runNextExportIds" || key == "aliases")
+    })
+}
+
+/// Subtrees that hold sample data rather than configuration; references are not looked for
+/// inside them (API reference §5.10).
+pub const SAMPLE_DATA_FIELDS: &[&str] =
+    &["mockOutput", "mockResponse", "sampleData", "sampleResponseData"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(text: &str) -> FieldPath {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn owned_and_secret_paths() {
+        assert!(is_server_owned(Kind::Flow, &path("lastModified")));
+        assert!(!is_server_owned(Kind::Flow, &path("settings.lastModified")));
+        assert!(is_server_owned(Kind::Flow, &path("logging.debugUntil")));
+        assert!(!is_server_owned(Kind::Flow, &path("logging.mode")));
+        assert!(is_server_owned(Kind::Connection, &path("salesforce.info.user")));
+        assert!(is_write_only(Kind::Connection, &path("http.auth.token.token")));
+        assert!(is_write_only(Kind::Connection, &path("http.encrypted.apiKey")));
+        assert!(!is_write_only(Kind::Connection, &path("http.auth.type")));
+    }
+
+    #[test]
+    fn reference_targets() {
+        assert_eq!(
+            reference_target(&path("pageProcessors[0]._importId")),
+            Some(RefTarget::Managed(Kind::Import))
+        );
+        assert_eq!(
+            reference_target(&path("_runNextFlowIds[1]")),
+            Some(RefTarget::Managed(Kind::Flow))
+        );
+        assert_eq!(
+            reference_target(&path("http._iClientId")),
+            Some(RefTarget::Unmanaged("iclients"))
+        );
+        assert_eq!(reference_target(&path("name")), None);
+        assert!(is_breakable_reference(&path("_runNextFlowIds[0]")));
+        assert!(is_breakable_reference(&path("aliases[0]._flowId")));
+        assert!(!is_breakable_reference(&path("pageGenerators[0]._exportId")));
+    }
+}

@@ -1,0 +1,126 @@
+//! Salted digests and fingerprints (HMAC-SHA-256), the only trace of values kept in state and
+//! plan files.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::value::Value;
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac_hex(salt: &str, domain: &str, parts: &[&[u8]]) -> String {
+    // An HMAC accepts keys of any length, so building it cannot fail.
+    let mut mac = HmacSha256::new_from_slice(salt.as_bytes()).expect("hmac accepts any key length");
+    mac.update(domain.as_bytes());
+    mac.update(&[0]);
+    for part in parts {
+        mac.update(&(part.len() as u64).to_le_bytes());
+        mac.update(part);
+    }
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The fingerprint of a secret value: `hmac-sha256:<hex>` keyed by the state's salt.
+pub fn secret_fingerprint(salt: &str, secret: &str) -> String {
+    format!("hmac-sha256:{}", hmac_hex(salt, "secret", &[secret.as_bytes()]))
+}
+
+/// A salted digest of one value, as recorded per applied path. Secrets are digested by their
+/// exposed value (unresolved secrets by their names), references by their address, so the
+/// digest changes exactly when what the spec says at that path changes.
+pub fn value_digest(salt: &str, value: &Value) -> String {
+    let mut canonical = String::new();
+    canonical_text(value, &mut canonical);
+    hmac_hex(salt, "value", &[canonical.as_bytes()])[..32].to_owned()
+}
+
+/// A digest of a whole body (used as the resource `digest` in state and plans).
+pub fn body_digest(salt: &str, body: &Value) -> String {
+    let mut canonical = String::new();
+    canonical_text(body, &mut canonical);
+    format!("sha256:{}", hmac_hex(salt, "body", &[canonical.as_bytes()]))
+}
+
+/// A canonical, order-independent text of a value. It contains secret values, so it is only
+/// ever fed to a digest, never shown.
+fn canonical_text(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push('n'),
+        Value::Bool(value) => out.push(if *value { 't' } else { 'f' }),
+        Value::Number(number) => {
+            out.push('#');
+            out.push_str(&number.to_string());
+            out.push(';');
+        }
+        Value::String(text) => {
+            out.push('s');
+            out.push_str(&text.len().to_string());
+            out.push(':');
+            out.push_str(text);
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for item in items {
+                canonical_text(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            out.push('{');
+            for key in keys {
+                out.push_str(&key.len().to_string());
+                out.push(':');
+                out.push_str(key);
+                canonical_text(&object[key], out);
+            }
+            out.push('}');
+        }
+        Value::Ref(address) => {
+            out.push('r');
+            out.push_str(&address.to_string());
+            out.push(';');
+        }
+        Value::Secret(secret) => {
+            out.push('x');
+            match secret.expose() {
+                Some(value) => {
+                    out.push_str(&value.len().to_string());
+                    out.push(':');
+                    out.push_str(value);
+                }
+                None => {
+                    out.push('?');
+                    out.push_str(&secret.names.join(","));
+                    out.push(';');
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::SecretValue;
+
+    #[test]
+    fn fingerprints_depend_on_salt_and_value() {
+        let one = secret_fingerprint("salt-a", "hunter2");
+        assert_eq!(one, secret_fingerprint("salt-a", "hunter2"));
+        assert_ne!(one, secret_fingerprint("salt-b", "hunter2"));
+        assert_ne!(one, secret_fingerprint("salt-a", "hunter3"));
+        assert!(!one.contains("hunter2"));
+    }
+
+    #[test]
+    fn digests_ignore_key_order_and_see_secrets() {
+        let one = Value::from_json(&serde_json::json!({"a": 1, "b": [true, "x"]}));
+        let two = Value::from_json(&serde_json::json!({"b": [true, "x"], "a": 1}));
+        assert_eq!(body_digest("s", &one), body_digest("s", &two));
+        let secret = |value: &str| Value::Secret(SecretValue::new(vec!["T".into()], value.into()));
+        assert_ne!(value_digest("s", &secret("a")), value_digest("s", &secret("b")));
+        assert_ne!(value_digest("s", &Value::String("1".into())), value_digest("s", &one));
+    }
+}

@@ -1,0 +1,26 @@
+//! flowform's domain model: resource kinds and addresses, resource bodies with references and
+//! secrets, the desired state (from the spec), the applied state (what flowform last wrote),
+//! the live state (what the account holds) and the plan.
+//!
+//! This crate owns the vocabulary every other crate speaks. It must never do IO, never depend
+//! on a sibling crate, and never know a serialisation format other than the JSON values the
+//! API documents are made of.
+#![warn(missing_docs)]
+
+pub mod desired;
+pub mod fields;
+pub mod fingerprint;
+pub mod kind;
+pub mod live;
+pub mod path;
+pub mod plan;
+pub mod state;
+pub mod value;
+
+pub use desired::{DesiredResource, DesiredState, Lifecycle, Moved, Origin, RefOrId};
+pub use kind::{Address, AddressError, KeyError, Kind, validate_key};
+pub use live::{LiveResource, LiveState};
+pub use path::{FieldPath, PathError, Segment};
+pub use plan::{Action, Change, FieldChange, FieldOp, Plan, PlanProblem, Summary};
+pub use state::{PendingCreate, ResourceState, STATE_FORMAT_VERSION, State};
+pub use value::{MASK, Object, SecretValue, ToJsonError, Value};

@@ -1,0 +1,92 @@
+//! The applied state: which live `_id` each address is bound to and what flowform last wrote.
+//!
+//! The state never holds field values. It keeps, per resource, the paths flowform wrote with a
+//! salted digest of each value (so the diff can tell whether the spec changed at a path since
+//! the last apply, which is how drift is told apart from an edit), a digest of the whole
+//! desired body, and HMAC fingerprints of secret values. Serialisation lives in `flowform-exec`.
+
+use std::collections::BTreeMap;
+
+use crate::kind::{Address, Kind};
+use crate::path::FieldPath;
+
+/// The newest state format this build reads and writes.
+pub const STATE_FORMAT_VERSION: u32 = 1;
+
+/// The state of one managed resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceState {
+    /// The live `_id`.
+    pub id: String,
+    /// Paths flowform wrote at the last apply, each with the salted digest of the value written
+    /// (see [`crate::fingerprint::value_digest`]).
+    pub applied_paths: BTreeMap<FieldPath, String>,
+    /// Digest of the whole normalised desired body at the last apply.
+    pub digest: String,
+    /// Salted HMAC-SHA-256 fingerprints of secret (and masked) values at the last apply.
+    pub secret_fingerprints: BTreeMap<FieldPath, String>,
+    /// The live `lastModified` seen right after the last apply.
+    pub last_modified: Option<String>,
+}
+
+/// A create that was sent but whose outcome was not yet recorded (write-ahead record).
+/// On the next run the planner looks for a live resource of this kind and name created after
+/// `started_at` and adopts it instead of creating a duplicate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCreate {
+    /// The address being created.
+    pub address: Address,
+    /// The kind (redundant with the address, kept for clarity in the file).
+    pub kind: Kind,
+    /// The `name` sent.
+    pub name: String,
+    /// For flows, the `_integrationId` sent, which narrows the search.
+    pub integration_id: Option<String>,
+    /// When the request was about to be sent (RFC 3339, UTC, milliseconds).
+    pub started_at: String,
+}
+
+/// The state document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// Format version, [`STATE_FORMAT_VERSION`] for new states.
+    pub version: u32,
+    /// Random id fixed when the state is first created; a saved plan records it.
+    pub lineage: String,
+    /// Incremented on every write; a saved plan records it.
+    pub serial: u64,
+    /// What the state is bound to (the endpoint and account), so a state is never used
+    /// against another account by mistake.
+    pub target: String,
+    /// Hex salt for digests and fingerprints, random per lineage.
+    pub salt: String,
+    /// Managed resources.
+    pub resources: BTreeMap<Address, ResourceState>,
+    /// Creates in flight (write-ahead records).
+    pub pending: Vec<PendingCreate>,
+}
+
+impl State {
+    /// A new, empty state.
+    pub fn new(lineage: String, target: String, salt: String) -> State {
+        State {
+            version: STATE_FORMAT_VERSION,
+            lineage,
+            serial: 0,
+            target,
+            salt,
+            resources: BTreeMap::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The state of the resource at `address`.
+    pub fn get(&self, address: &Address) -> Option<&ResourceState> {
+        self.resources.get(address)
+    }
+
+    /// The address bound to a live id, if any.
+    pub fn address_of(&self, id: &str) -> Option<&Address> {
+        self.resources.iter().find(|(_, resource)| resource.id == id).map(|(address, _)| address)
+    }
+}

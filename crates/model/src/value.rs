@@ -1,0 +1,423 @@
+//! Resource body values: JSON plus references and secrets.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::kind::Address;
+use crate::path::{FieldPath, Segment};
+
+/// The mask integrator.io returns in place of a write-only (secret) value.
+pub const MASK: &str = "******";
+
+/// An object: keys in the order they were written. Equality ignores order.
+pub type Object = IndexMap<String, Value>;
+
+/// A value inside a resource body.
+///
+/// Desired bodies (from the spec) may hold [`Value::Ref`] and [`Value::Secret`]; live bodies
+/// (from the API) are plain JSON until the diff maps managed ids back to references.
+#[derive(Clone, PartialEq)]
+pub enum Value {
+    /// JSON `null`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number, kept exactly as JSON wrote it.
+    Number(serde_json::Number),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object.
+    Object(Object),
+    /// `${KIND.KEY}`: the `_id` of another managed resource.
+    Ref(Address),
+    /// A string that holds a secret (`${secret.NAME}`, possibly inside a longer string).
+    Secret(SecretValue),
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(value) => write!(f, "{value}"),
+            Value::Number(value) => write!(f, "{value}"),
+            Value::String(value) => write!(f, "{value:?}"),
+            Value::Array(items) => f.debug_list().entries(items).finish(),
+            Value::Object(object) => f.debug_map().entries(object.iter()).finish(),
+            Value::Ref(address) => write!(f, "${{{address}}}"),
+            Value::Secret(secret) => write!(f, "{secret:?}"),
+        }
+    }
+}
+
+/// A secret string value. Its `Debug` output never shows the value.
+#[derive(Clone)]
+pub struct SecretValue {
+    /// The names of the secrets (environment variables) the value was built from.
+    pub names: Vec<String>,
+    /// The resolved value; `None` when a secret was not available (offline `validate`).
+    value: Option<SecretString>,
+}
+
+impl SecretValue {
+    /// A resolved secret.
+    pub fn new(names: Vec<String>, value: String) -> SecretValue {
+        SecretValue { names, value: Some(SecretString::from(value)) }
+    }
+
+    /// A secret whose value is not known (its environment variable is unset).
+    pub fn unresolved(names: Vec<String>) -> SecretValue {
+        SecretValue { names, value: None }
+    }
+
+    /// The value, for sending to the API or fingerprinting. Never print it.
+    pub fn expose(&self) -> Option<&str> {
+        self.value.as_ref().map(|value| value.expose_secret())
+    }
+
+    /// Whether the value is known.
+    pub fn is_resolved(&self) -> bool {
+        self.value.is_some()
+    }
+}
+
+impl PartialEq for SecretValue {
+    fn eq(&self, other: &SecretValue) -> bool {
+        self.names == other.names && self.expose() == other.expose()
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(sensitive: {})", self.names.join(", "))
+    }
+}
+
+/// A reference or secret that could not be turned into JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToJsonError {
+    /// The referenced resource has no id yet.
+    #[error("`{path}` refers to `{address}`, which has no id in the target account")]
+    UnresolvedRef {
+        /// Where the reference sits.
+        path: String,
+        /// What it refers to.
+        address: Address,
+    },
+    /// A secret's value is not known.
+    #[error("`{path}` needs secret `{name}`; set the environment variable `{name}`")]
+    UnresolvedSecret {
+        /// Where the secret sits.
+        path: String,
+        /// The secret's name.
+        name: String,
+    },
+}
+
+impl Value {
+    /// Builds a value from API JSON. No references or secrets appear in the result.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(value) => Value::Bool(*value),
+            serde_json::Value::Number(value) => Value::Number(value.clone()),
+            serde_json::Value::String(value) => Value::String(value.clone()),
+            serde_json::Value::Array(items) => {
+                Value::Array(items.iter().map(Value::from_json).collect())
+            }
+            serde_json::Value::Object(object) => Value::Object(
+                object.iter().map(|(key, value)| (key.clone(), Value::from_json(value))).collect(),
+            ),
+        }
+    }
+
+    /// Converts to API JSON, resolving references with `resolve` (address to `_id`) and
+    /// exposing secrets. Fails on the first reference or secret that cannot be resolved.
+    pub fn to_json(
+        &self,
+        resolve: &dyn Fn(&Address) -> Option<String>,
+    ) -> Result<serde_json::Value, ToJsonError> {
+        self.to_json_at(&FieldPath::root(), resolve)
+    }
+
+    fn to_json_at(
+        &self,
+        path: &FieldPath,
+        resolve: &dyn Fn(&Address) -> Option<String>,
+    ) -> Result<serde_json::Value, ToJsonError> {
+        Ok(match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(value) => serde_json::Value::Bool(*value),
+            Value::Number(value) => serde_json::Value::Number(value.clone()),
+            Value::String(value) => serde_json::Value::String(value.clone()),
+            Value::Array(items) => serde_json::Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| item.to_json_at(&path.index(index), resolve))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(object) => serde_json::Value::Object(
+                object
+                    .iter()
+                    .map(|(key, value)| {
+                        Ok((key.clone(), value.to_json_at(&path.key(key), resolve)?))
+                    })
+                    .collect::<Result<_, ToJsonError>>()?,
+            ),
+            Value::Ref(address) => match resolve(address) {
+                Some(id) => serde_json::Value::String(id),
+                None => {
+                    return Err(ToJsonError::UnresolvedRef {
+                        path: path.to_string(),
+                        address: address.clone(),
+                    });
+                }
+            },
+            Value::Secret(secret) => match secret.expose() {
+                Some(value) => serde_json::Value::String(value.to_owned()),
+                None => {
+                    return Err(ToJsonError::UnresolvedSecret {
+                        path: path.to_string(),
+                        name: secret.names.first().cloned().unwrap_or_default(),
+                    });
+                }
+            },
+        })
+    }
+
+    /// The object, if this is one.
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Value::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a plain string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Whether this value is the API's secret mask `******`.
+    pub fn is_mask(&self) -> bool {
+        self.as_str() == Some(MASK)
+    }
+
+    /// Whether this value counts as absent: `null`, or an object whose every member is absent.
+    /// Empty arrays are not absent (an empty `pageProcessors` means something).
+    pub fn is_absent(&self) -> bool {
+        match self {
+            Value::Null => true,
+            Value::Object(object) => object.values().all(Value::is_absent),
+            _ => false,
+        }
+    }
+
+    /// Whether this value (or anything inside it) is a secret.
+    pub fn contains_secret(&self) -> bool {
+        match self {
+            Value::Secret(_) => true,
+            Value::Array(items) => items.iter().any(Value::contains_secret),
+            Value::Object(object) => object.values().any(Value::contains_secret),
+            _ => false,
+        }
+    }
+
+    /// The value at `path`, if present.
+    pub fn get(&self, path: &FieldPath) -> Option<&Value> {
+        let mut current = self;
+        for segment in path.segments() {
+            current = match (segment, current) {
+                (Segment::Key(key), Value::Object(object)) => object.get(key)?,
+                (Segment::Index(index), Value::Array(items)) => items.get(*index)?,
+                _ => return None,
+            };
+        }
+        Some(current)
+    }
+
+    /// Sets the value at `path`, creating objects on the way. Returns false (and changes
+    /// nothing) when the path crosses a non-object, or an array index that does not exist.
+    pub fn set(&mut self, path: &FieldPath, value: Value) -> bool {
+        let Some((last, parents)) = path.segments().split_last() else {
+            *self = value;
+            return true;
+        };
+        let mut current = self;
+        for segment in parents {
+            current = match (segment, current) {
+                (Segment::Key(key), Value::Object(object)) => {
+                    let child =
+                        object.entry(key.clone()).or_insert_with(|| Value::Object(Object::new()));
+                    if child.is_absent() && !matches!(child, Value::Object(_)) {
+                        *child = Value::Object(Object::new());
+                    }
+                    child
+                }
+                (Segment::Index(index), Value::Array(items)) => match items.get_mut(*index) {
+                    Some(item) => item,
+                    None => return false,
+                },
+                _ => return false,
+            };
+        }
+        match (last, current) {
+            (Segment::Key(key), Value::Object(object)) => {
+                object.insert(key.clone(), value);
+                true
+            }
+            (Segment::Index(index), Value::Array(items)) if *index < items.len() => {
+                items[*index] = value;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes the value at `path`; returns it if it was there. Objects left empty on the way
+    /// are kept (the diff treats them as absent).
+    pub fn remove(&mut self, path: &FieldPath) -> Option<Value> {
+        let (last, parents) = path.segments().split_last()?;
+        let mut current = self;
+        for segment in parents {
+            current = match (segment, current) {
+                (Segment::Key(key), Value::Object(object)) => object.get_mut(key)?,
+                (Segment::Index(index), Value::Array(items)) => items.get_mut(*index)?,
+                _ => return None,
+            };
+        }
+        match (last, current) {
+            (Segment::Key(key), Value::Object(object)) => object.shift_remove(key),
+            (Segment::Index(index), Value::Array(items)) if *index < items.len() => {
+                Some(items.remove(*index))
+            }
+            _ => None,
+        }
+    }
+
+    /// The leaves of this value with their paths. Objects are walked into; everything else is
+    /// a leaf, arrays included (an array is compared and owned as one value). Absent values
+    /// (`null`, empty objects) yield no leaf.
+    pub fn leaves(&self) -> Vec<(FieldPath, &Value)> {
+        let mut leaves = Vec::new();
+        collect_leaves(self, FieldPath::root(), &mut leaves);
+        leaves
+    }
+
+    /// Every reference inside this value, with its path, in document order.
+    pub fn references(&self) -> Vec<(FieldPath, &Address)> {
+        let mut references = Vec::new();
+        collect_references(self, FieldPath::root(), &mut references);
+        references
+    }
+}
+
+fn collect_leaves<'a>(value: &'a Value, path: FieldPath, leaves: &mut Vec<(FieldPath, &'a Value)>) {
+    match value {
+        Value::Null => {}
+        Value::Object(object) => {
+            for (key, child) in object {
+                collect_leaves(child, path.key(key), leaves);
+            }
+        }
+        _ => leaves.push((path, value)),
+    }
+}
+
+fn collect_references<'a>(
+    value: &'a Value,
+    path: FieldPath,
+    references: &mut Vec<(FieldPath, &'a Address)>,
+) {
+    match value {
+        Value::Ref(address) => references.push((path, address)),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect_references(item, path.index(index), references);
+            }
+        }
+        Value::Object(object) => {
+            for (key, child) in object {
+                collect_references(child, path.key(key), references);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::Kind;
+
+    fn object(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(pairs.iter().map(|(key, value)| (key.to_string(), value.clone())).collect())
+    }
+
+    #[test]
+    fn secret_debug_hides_value() {
+        let secret =
+            Value::Secret(SecretValue::new(vec!["SLACK_TOKEN".into()], "xoxb-canary".into()));
+        let text = format!("{secret:?}");
+        assert!(!text.contains("canary"), "{text}");
+        assert!(text.contains("SLACK_TOKEN"));
+    }
+
+    #[test]
+    fn json_round_trip_and_refs() {
+        let body = object(&[
+            ("name", Value::String("x".into())),
+            ("_connectionId", Value::Ref(Address::new(Kind::Connection, "slack"))),
+            (
+                "steps",
+                Value::Array(vec![object(&[(
+                    "_importId",
+                    Value::Ref(Address::new(Kind::Import, "i")),
+                )])]),
+            ),
+        ]);
+        let json =
+            body.to_json(&|address| (address.key == "slack").then(|| "a".repeat(24))).unwrap_err();
+        assert_eq!(
+            json,
+            ToJsonError::UnresolvedRef {
+                path: "steps[0]._importId".into(),
+                address: Address::new(Kind::Import, "i")
+            }
+        );
+        let json = body.to_json(&|_| Some("b".repeat(24))).unwrap();
+        assert_eq!(json["steps"][0]["_importId"], "b".repeat(24));
+        assert_eq!(body.references().len(), 2);
+    }
+
+    #[test]
+    fn leaves_get_set_remove() {
+        let mut body = object(&[
+            ("a", object(&[("b", Value::Bool(true)), ("c", Value::Null)])),
+            ("list", Value::Array(vec![Value::Bool(false)])),
+            ("empty", object(&[])),
+        ]);
+        let paths: Vec<String> =
+            body.leaves().into_iter().map(|(path, _)| path.to_string()).collect();
+        assert_eq!(paths, ["a.b", "list"]);
+        assert!(body.set(&"x.y.z".parse().unwrap(), Value::Bool(true)));
+        assert_eq!(body.get(&"x.y.z".parse().unwrap()), Some(&Value::Bool(true)));
+        assert!(!body.set(&"list[3]".parse().unwrap(), Value::Null));
+        assert_eq!(body.remove(&"a.b".parse().unwrap()), Some(Value::Bool(true)));
+        assert!(body.get(&"a".parse().unwrap()).unwrap().is_absent());
+    }
+
+    #[test]
+    fn object_equality_ignores_order() {
+        let one = object(&[("a", Value::Null), ("b", Value::Bool(true))]);
+        let two = object(&[("b", Value::Bool(true)), ("a", Value::Null)]);
+        assert_eq!(one, two);
+    }
+}
