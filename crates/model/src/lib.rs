@@ -22,5 +22,5 @@ pub use kind::{Address, AddressError, KeyError, Kind, validate_key};
 pub use live::{LiveResource, LiveState};
 pub use path::{FieldPath, PathError, Segment};
 pub use plan::{Action, Change, FieldChange, FieldOp, Plan, PlanProblem, Summary};
-pub use state::{PendingCreate, ResourceState, STATE_FORMAT_VERSION, State};
+pub use state::{PendingCreate, ResourceState, STATE_FORMAT_VERSION, State, UNKNOWN_FINGERPRINT};
 pub use value::{MASK, Object, SecretValue, ToJsonError, Value};

@@ -13,6 +13,11 @@ use crate::path::FieldPath;
 /// The newest state format this build reads and writes.
 pub const STATE_FORMAT_VERSION: u32 = 1;
 
+/// The fingerprint recorded for a secret whose live value flowform never wrote (after `pull` or
+/// `import`): the diff assumes the spec's secret matches the live one, and the next apply records
+/// the real fingerprint as the baseline, so later rotations are detected.
+pub const UNKNOWN_FINGERPRINT: &str = "unknown";
+
 /// The state of one managed resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceState {
@@ -27,6 +32,9 @@ pub struct ResourceState {
     pub secret_fingerprints: BTreeMap<FieldPath, String>,
     /// The live `lastModified` seen right after the last apply.
     pub last_modified: Option<String>,
+    /// `lifecycle.preventDestroy` as of the last apply, kept so that removing the resource
+    /// from the spec cannot silently delete a protected resource.
+    pub prevent_destroy: bool,
 }
 
 /// A create that was sent but whose outcome was not yet recorded (write-ahead record).
