@@ -1,0 +1,303 @@
+//! The state document's JSON form (version 1) and its journal lines.
+//!
+//! The document holds no field values: paths with salted digests, HMAC fingerprints of
+//! secrets, ids and timestamps. See `docs/state-format.md`.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use flowform_model::{
+    Address, FieldPath, PendingCreate, ResourceState, STATE_FORMAT_VERSION, State,
+};
+use serde::{Deserialize, Serialize};
+
+/// Why a state document could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// Not JSON, or not the expected shape.
+    #[error("the state document is not valid: {reason}")]
+    Invalid {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Written by a newer flowform.
+    #[error(
+        "the state document has format version {found}, newer than this flowform understands ({supported})"
+    )]
+    TooNew {
+        /// The version in the document.
+        found: u64,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+}
+
+impl FormatError {
+    fn invalid(reason: impl Into<String>) -> FormatError {
+        FormatError::Invalid { reason: reason.into() }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StateDocument {
+    version: u32,
+    lineage: String,
+    serial: u64,
+    target: String,
+    salt: String,
+    #[serde(default)]
+    resources: BTreeMap<String, ResourceDocument>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<PendingDocument>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub(crate) struct ResourceDocument {
+    id: String,
+    #[serde(default)]
+    applied_paths: BTreeMap<String, String>,
+    #[serde(default)]
+    digest: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    secret_fingerprints: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_modified: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    prevent_destroy: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub(crate) struct PendingDocument {
+    address: String,
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    integration_id: Option<String>,
+    started_at: String,
+}
+
+/// One line of the local journal: an event applied to the last full state document.
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum JournalLine {
+    /// A resource was written (created, updated, adopted, imported).
+    Put { address: String, resource: ResourceDocument },
+    /// A resource left the state (deleted, `state rm`).
+    Remove { address: String },
+    /// A create is about to be sent.
+    Pending { pending: PendingDocument },
+    /// A pending create was resolved (recorded, or known not to have happened).
+    Resolved { address: String },
+}
+
+fn parse_address(text: &str) -> Result<Address, FormatError> {
+    Address::from_str(text)
+        .map_err(|error| FormatError::invalid(format!("address `{text}`: {error}")))
+}
+
+fn parse_paths(map: &BTreeMap<String, String>) -> Result<BTreeMap<FieldPath, String>, FormatError> {
+    map.iter()
+        .map(|(path, digest)| {
+            let parsed = FieldPath::from_str(path)
+                .map_err(|error| FormatError::invalid(error.to_string()))?;
+            Ok((parsed, digest.clone()))
+        })
+        .collect()
+}
+
+fn render_paths(map: &BTreeMap<FieldPath, String>) -> BTreeMap<String, String> {
+    map.iter().map(|(path, digest)| (path.to_string(), digest.clone())).collect()
+}
+
+impl ResourceDocument {
+    pub(crate) fn from_model(resource: &ResourceState) -> ResourceDocument {
+        ResourceDocument {
+            id: resource.id.clone(),
+            applied_paths: render_paths(&resource.applied_paths),
+            digest: resource.digest.clone(),
+            secret_fingerprints: render_paths(&resource.secret_fingerprints),
+            last_modified: resource.last_modified.clone(),
+            prevent_destroy: resource.prevent_destroy,
+        }
+    }
+
+    pub(crate) fn to_model(&self) -> Result<ResourceState, FormatError> {
+        if self.id.is_empty() {
+            return Err(FormatError::invalid("a resource has an empty `id`"));
+        }
+        Ok(ResourceState {
+            id: self.id.clone(),
+            applied_paths: parse_paths(&self.applied_paths)?,
+            digest: self.digest.clone(),
+            secret_fingerprints: parse_paths(&self.secret_fingerprints)?,
+            last_modified: self.last_modified.clone(),
+            prevent_destroy: self.prevent_destroy,
+        })
+    }
+}
+
+impl PendingDocument {
+    pub(crate) fn from_model(pending: &PendingCreate) -> PendingDocument {
+        PendingDocument {
+            address: pending.address.to_string(),
+            name: pending.name.clone(),
+            integration_id: pending.integration_id.clone(),
+            started_at: pending.started_at.clone(),
+        }
+    }
+
+    pub(crate) fn to_model(&self) -> Result<PendingCreate, FormatError> {
+        let address = parse_address(&self.address)?;
+        Ok(PendingCreate {
+            kind: address.kind,
+            address,
+            name: self.name.clone(),
+            integration_id: self.integration_id.clone(),
+            started_at: self.started_at.clone(),
+        })
+    }
+}
+
+impl JournalLine {
+    /// Applies this event to `state`.
+    pub(crate) fn apply(&self, state: &mut State) -> Result<(), FormatError> {
+        match self {
+            JournalLine::Put { address, resource } => {
+                state.resources.insert(parse_address(address)?, resource.to_model()?);
+            }
+            JournalLine::Remove { address } => {
+                state.resources.remove(&parse_address(address)?);
+            }
+            JournalLine::Pending { pending } => {
+                let pending = pending.to_model()?;
+                state.pending.retain(|existing| existing.address != pending.address);
+                state.pending.push(pending);
+            }
+            JournalLine::Resolved { address } => {
+                let address = parse_address(address)?;
+                state.pending.retain(|existing| existing.address != address);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses a state document, refusing newer format versions with a clear error.
+pub fn parse(text: &str) -> Result<State, FormatError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| FormatError::invalid(error.to_string()))?;
+    let version = value
+        .get("version")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| FormatError::invalid("missing numeric `version`"))?;
+    if version > u64::from(STATE_FORMAT_VERSION) {
+        return Err(FormatError::TooNew { found: version, supported: STATE_FORMAT_VERSION });
+    }
+    if version == 0 {
+        return Err(FormatError::invalid("`version` must be at least 1"));
+    }
+    let document: StateDocument =
+        serde_json::from_value(value).map_err(|error| FormatError::invalid(error.to_string()))?;
+    if document.lineage.is_empty() || document.salt.is_empty() {
+        return Err(FormatError::invalid("`lineage` and `salt` must not be empty"));
+    }
+    let mut state = State::new(document.lineage, document.target, document.salt);
+    state.serial = document.serial;
+    for (address, resource) in &document.resources {
+        state.resources.insert(parse_address(address)?, resource.to_model()?);
+    }
+    for pending in &document.pending {
+        state.pending.push(pending.to_model()?);
+    }
+    Ok(state)
+}
+
+/// Renders a state document (pretty JSON, stable order, trailing newline).
+pub fn render(state: &State) -> String {
+    let document = StateDocument {
+        version: STATE_FORMAT_VERSION,
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        target: state.target.clone(),
+        salt: state.salt.clone(),
+        resources: state
+            .resources
+            .iter()
+            .map(|(address, resource)| {
+                (address.to_string(), ResourceDocument::from_model(resource))
+            })
+            .collect(),
+        pending: state.pending.iter().map(PendingDocument::from_model).collect(),
+    };
+    // Serialising plain maps and strings cannot fail.
+    let mut text = serde_json::to_string_pretty(&document).expect("state document serialises");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowform_model::Kind;
+
+    fn sample() -> State {
+        let mut state =
+            State::new("lineage-1".into(), "http://127.0.0.1:1 (sandbox)".into(), "salt".into());
+        state.serial = 7;
+        let mut resource = ResourceState { id: "a".repeat(24), ..ResourceState::default() };
+        resource.applied_paths.insert("pageProcessors".parse().unwrap(), "d1".into());
+        resource.applied_paths.insert("settings[\"a.b\"]".parse().unwrap(), "d2".into());
+        resource
+            .secret_fingerprints
+            .insert("http.auth.token.token".parse().unwrap(), "hmac-sha256:00".into());
+        resource.prevent_destroy = true;
+        state.resources.insert(Address::new(Kind::Flow, "nightly"), resource);
+        state.pending.push(PendingCreate {
+            address: Address::new(Kind::Export, "orders"),
+            kind: Kind::Export,
+            name: "Orders".into(),
+            integration_id: None,
+            started_at: "2026-01-01T00:00:00.000Z".into(),
+        });
+        state
+    }
+
+    #[test]
+    fn round_trip() {
+        let state = sample();
+        assert_eq!(parse(&render(&state)).unwrap(), state);
+    }
+
+    #[test]
+    fn refuses_newer_and_invalid() {
+        let text = render(&sample()).replace("\"version\": 1", "\"version\": 9");
+        assert!(matches!(parse(&text), Err(FormatError::TooNew { found: 9, .. })));
+        assert!(matches!(parse("{"), Err(FormatError::Invalid { .. })));
+        assert!(matches!(parse("{\"version\":1}"), Err(FormatError::Invalid { .. })));
+        let text = render(&sample()).replace("flow.nightly", "flow.Nightly");
+        assert!(matches!(parse(&text), Err(FormatError::Invalid { .. })));
+    }
+
+    #[test]
+    fn journal_replay() {
+        let mut state = sample();
+        let lines = [
+            JournalLine::Remove { address: "flow.nightly".into() },
+            JournalLine::Resolved { address: "export.orders".into() },
+            JournalLine::Put {
+                address: "export.orders".into(),
+                resource: ResourceDocument::from_model(&ResourceState {
+                    id: "b".repeat(24),
+                    ..Default::default()
+                }),
+            },
+        ];
+        for line in &lines {
+            let text = serde_json::to_string(line).unwrap();
+            let parsed: JournalLine = serde_json::from_str(&text).unwrap();
+            parsed.apply(&mut state).unwrap();
+        }
+        assert!(state.pending.is_empty());
+        assert_eq!(state.resources.len(), 1);
+        assert_eq!(state.resources[&Address::new(Kind::Export, "orders")].id, "b".repeat(24));
+    }
+}
