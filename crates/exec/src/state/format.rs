@@ -51,8 +51,9 @@ struct StateDocument {
     pending: Vec<PendingDocument>,
 }
 
+/// One resource in the state document.
 #[derive(Serialize, Deserialize, Clone)]
-pub(crate) struct ResourceDocument {
+pub struct ResourceDocument {
     id: String,
     #[serde(default)]
     applied_paths: BTreeMap<String, String>,
@@ -66,8 +67,9 @@ pub(crate) struct ResourceDocument {
     prevent_destroy: bool,
 }
 
+/// One write-ahead record in the state document.
 #[derive(Serialize, Deserialize, Clone)]
-pub(crate) struct PendingDocument {
+pub struct PendingDocument {
     address: String,
     name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,15 +80,29 @@ pub(crate) struct PendingDocument {
 /// One line of the local journal: an event applied to the last full state document.
 #[derive(Serialize, Deserialize, Clone)]
 #[serde(tag = "op", rename_all = "snake_case")]
-pub(crate) enum JournalLine {
+pub enum JournalLine {
     /// A resource was written (created, updated, adopted, imported).
-    Put { address: String, resource: ResourceDocument },
+    Put {
+        /// The address.
+        address: String,
+        /// Its new state.
+        resource: ResourceDocument,
+    },
     /// A resource left the state (deleted, `state rm`).
-    Remove { address: String },
+    Remove {
+        /// The address.
+        address: String,
+    },
     /// A create is about to be sent.
-    Pending { pending: PendingDocument },
+    Pending {
+        /// The write-ahead record.
+        pending: PendingDocument,
+    },
     /// A pending create was resolved (recorded, or known not to have happened).
-    Resolved { address: String },
+    Resolved {
+        /// The address.
+        address: String,
+    },
 }
 
 fn parse_address(text: &str) -> Result<Address, FormatError> {
@@ -109,7 +125,8 @@ fn render_paths(map: &BTreeMap<FieldPath, String>) -> BTreeMap<String, String> {
 }
 
 impl ResourceDocument {
-    pub(crate) fn from_model(resource: &ResourceState) -> ResourceDocument {
+    /// Converts from the model.
+    pub fn from_model(resource: &ResourceState) -> ResourceDocument {
         ResourceDocument {
             id: resource.id.clone(),
             applied_paths: render_paths(&resource.applied_paths),
@@ -120,7 +137,8 @@ impl ResourceDocument {
         }
     }
 
-    pub(crate) fn to_model(&self) -> Result<ResourceState, FormatError> {
+    /// Converts to the model, checking every address and path.
+    pub fn to_model(&self) -> Result<ResourceState, FormatError> {
         if self.id.is_empty() {
             return Err(FormatError::invalid("a resource has an empty `id`"));
         }
@@ -136,7 +154,8 @@ impl ResourceDocument {
 }
 
 impl PendingDocument {
-    pub(crate) fn from_model(pending: &PendingCreate) -> PendingDocument {
+    /// Converts from the model.
+    pub fn from_model(pending: &PendingCreate) -> PendingDocument {
         PendingDocument {
             address: pending.address.to_string(),
             name: pending.name.clone(),
@@ -145,7 +164,8 @@ impl PendingDocument {
         }
     }
 
-    pub(crate) fn to_model(&self) -> Result<PendingCreate, FormatError> {
+    /// Converts to the model, checking the address.
+    pub fn to_model(&self) -> Result<PendingCreate, FormatError> {
         let address = parse_address(&self.address)?;
         Ok(PendingCreate {
             kind: address.kind,
@@ -159,7 +179,7 @@ impl PendingDocument {
 
 impl JournalLine {
     /// Applies this event to `state`.
-    pub(crate) fn apply(&self, state: &mut State) -> Result<(), FormatError> {
+    pub fn apply(&self, state: &mut State) -> Result<(), FormatError> {
         match self {
             JournalLine::Put { address, resource } => {
                 state.resources.insert(parse_address(address)?, resource.to_model()?);

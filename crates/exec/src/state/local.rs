@@ -170,11 +170,7 @@ impl LocalStore {
     /// Appends one event to the journal. `state` is the state the event was already applied
     /// to in memory; the journal extends the last full write, so a brand-new state is written in
     /// full first.
-    pub(crate) fn record(
-        &mut self,
-        state: &mut State,
-        event: &JournalLine,
-    ) -> Result<(), LocalError> {
+    pub fn record(&mut self, state: &mut State, event: &JournalLine) -> Result<(), LocalError> {
         if self.journal.is_none() && !self.written_once(state) {
             return self.save(state);
         }

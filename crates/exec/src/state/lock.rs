@@ -102,7 +102,7 @@ pub enum LockError {
     #[error("the state is locked by {holder}")]
     Held {
         /// The holder.
-        holder: LockHolder,
+        holder: Box<LockHolder>,
         /// Where the lock lives.
         location: String,
     },
@@ -154,7 +154,10 @@ impl LocalLock {
                         }
                         Some(existing) => {
                             if started.elapsed() >= timeout {
-                                return Err(LockError::Held { holder: existing, location });
+                                return Err(LockError::Held {
+                                    holder: Box::new(existing),
+                                    location,
+                                });
                             }
                         }
                         None => {
