@@ -7,4 +7,5 @@
 //! request that sends it.
 #![warn(missing_docs)]
 
+pub mod graph;
 pub mod state;
