@@ -8,4 +8,5 @@
 #![warn(missing_docs)]
 
 pub mod graph;
+pub mod saved;
 pub mod state;

@@ -1,0 +1,567 @@
+//! Saved plans (`plan --out FILE`, `apply FILE`).
+//!
+//! A saved plan records what `apply FILE` must verify before doing anything: the target, the
+//! state lineage and serial it was made against, a digest of the whole desired state, the live
+//! `lastModified` of every touched resource, a digest of every planned change, and the
+//! fingerprints of every secret (never a value). It also embeds the JSON plan for people and CI
+//! to read. An HMAC keyed by the state's salt covers the whole document, so a truncated or edited
+//! file is refused. `apply FILE` re-plans and refuses unless every recorded fact still holds,
+//! then executes exactly the recorded changes.
+
+use std::collections::BTreeMap;
+
+use flowform_model::fingerprint::{body_digest, secret_fingerprint};
+use flowform_model::{
+    Address, Change, DesiredState, FieldChange, Lifecycle, Plan, RefOrId, State, Value,
+};
+use serde::{Deserialize, Serialize};
+
+/// The saved plan format version this build writes and reads.
+pub const SAVED_PLAN_VERSION: u32 = 1;
+
+const DOCUMENT_KIND: &str = "flowform-plan";
+
+/// The options a plan was made with; `apply FILE` uses the same ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOptions {
+    /// `--target` addresses.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// `--no-delete`.
+    #[serde(default)]
+    pub no_delete: bool,
+    /// `--adopt`.
+    #[serde(default)]
+    pub adopt: bool,
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedChange {
+    /// The address.
+    pub address: String,
+    /// The action (`create`, `update`, …).
+    pub action: String,
+    /// The live id, when the resource exists.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The live `lastModified` seen when planning.
+    #[serde(default)]
+    pub live_last_modified: Option<String>,
+    /// A salted digest of the change (action, id, every field change; secrets by fingerprint).
+    pub digest: String,
+}
+
+/// One recorded secret fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSecret {
+    /// The resource.
+    pub address: String,
+    /// The field path.
+    pub path: String,
+    /// The secret names (environment variables) the value comes from.
+    pub names: Vec<String>,
+    /// The salted fingerprint of the value.
+    pub fingerprint: String,
+}
+
+/// The saved plan document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    /// Always `flowform-plan`.
+    pub kind: String,
+    /// [`SAVED_PLAN_VERSION`].
+    pub format_version: u32,
+    /// The flowform version that wrote it.
+    pub flowform_version: String,
+    /// When it was written (RFC 3339).
+    pub created_at: String,
+    /// The target account (endpoint and user).
+    pub target: String,
+    /// The state lineage the plan was made against.
+    pub state_lineage: String,
+    /// The state serial the plan was made against.
+    pub state_serial: u64,
+    /// The options used.
+    pub options: PlanOptions,
+    /// Digest of the whole desired state.
+    pub spec_digest: String,
+    /// The actionable changes, in plan order.
+    pub changes: Vec<SavedChange>,
+    /// Fingerprints of every secret in the desired state.
+    pub secrets: Vec<SavedSecret>,
+    /// The JSON plan (see `docs/plan-format.md`), for reading.
+    pub plan: serde_json::Value,
+    /// HMAC over the rest of the document, keyed by the state salt.
+    #[serde(default)]
+    pub signature: String,
+}
+
+/// Why a saved plan cannot be applied. Every message says what moved and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    /// Not a saved plan, or truncated.
+    #[error("`{path}` is not a readable flowform plan: {reason}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Written by a newer flowform.
+    #[error(
+        "`{path}` was written by a newer flowform (plan format {found}, this build reads {supported})"
+    )]
+    TooNew {
+        /// The file.
+        path: String,
+        /// The version found.
+        found: u64,
+        /// The version supported.
+        supported: u32,
+    },
+    /// The signature does not match.
+    #[error("`{path}` was modified after it was written, or belongs to another state")]
+    Tampered {
+        /// The file.
+        path: String,
+    },
+    /// The plan belongs to another workspace, target, or state history.
+    #[error("the plan was made for {expected}, but this run uses {found}")]
+    OtherTarget {
+        /// What the plan recorded.
+        expected: String,
+        /// What this run has.
+        found: String,
+    },
+    /// The plan is stale.
+    #[error("the saved plan is stale: {reason}")]
+    Stale {
+        /// What moved.
+        reason: String,
+    },
+}
+
+impl SavedPlanError {
+    /// The hint shown under the error.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SavedPlanError::Stale { .. } => {
+                "run `flowform plan --out FILE` again and review the new plan"
+            }
+            SavedPlanError::OtherTarget { .. } => {
+                "apply the plan with the same `--state`, `--env` and endpoint it was made with, or plan again"
+            }
+            _ => "run `flowform plan --out FILE` again",
+        }
+    }
+}
+
+/// A canonical value for one field change, secrets by fingerprint only.
+fn field_value(field: &FieldChange) -> Value {
+    let side = |value: &Option<Value>| value.clone().unwrap_or(Value::Null);
+    Value::Array(vec![
+        Value::String(field.path.to_string()),
+        Value::String(field.op.as_str().to_owned()),
+        side(&field.before),
+        side(&field.after),
+        Value::Bool(field.drift),
+        Value::Bool(field.sensitive),
+    ])
+}
+
+/// The salted digest of one change.
+pub fn change_digest(salt: &str, change: &Change) -> String {
+    let value = Value::Array(vec![
+        Value::String(change.address.to_string()),
+        Value::String(change.action.as_str().to_owned()),
+        change.id.clone().map(Value::String).unwrap_or(Value::Null),
+        change
+            .moved_from
+            .as_ref()
+            .map(|from| Value::String(from.to_string()))
+            .unwrap_or(Value::Null),
+        Value::Array(change.fields.iter().map(field_value).collect()),
+    ]);
+    body_digest(salt, &value)
+}
+
+fn ref_or_id(value: &RefOrId) -> Value {
+    match value {
+        RefOrId::Ref(address) => Value::Ref(address.clone()),
+        RefOrId::Id(id) => Value::String(id.clone()),
+    }
+}
+
+fn lifecycle_value(lifecycle: &Lifecycle) -> Value {
+    Value::Array(vec![
+        lifecycle.clone_from.as_ref().map(ref_or_id).unwrap_or(Value::Null),
+        match &lifecycle.connection_map {
+            Some(pairs) => Value::Array(
+                pairs
+                    .iter()
+                    .map(|(from, to)| Value::Array(vec![ref_or_id(from), ref_or_id(to)]))
+                    .collect(),
+            ),
+            None => Value::Null,
+        },
+        Value::Bool(lifecycle.prevent_destroy),
+        Value::Array(
+            lifecycle.ignore_changes.iter().map(|path| Value::String(path.to_string())).collect(),
+        ),
+        Value::Bool(lifecycle.adopt),
+    ])
+}
+
+/// The salted digest of a whole desired state (bodies with secrets, lifecycles, moves).
+pub fn spec_digest(salt: &str, desired: &DesiredState) -> String {
+    let resources = desired
+        .resources
+        .values()
+        .map(|resource| {
+            Value::Array(vec![
+                Value::String(resource.address.to_string()),
+                Value::Object(resource.body.clone()),
+                lifecycle_value(&resource.lifecycle),
+            ])
+        })
+        .collect();
+    let moved = desired
+        .moved
+        .iter()
+        .map(|entry| {
+            Value::Array(vec![
+                Value::String(entry.from.to_string()),
+                Value::String(entry.to.to_string()),
+            ])
+        })
+        .collect();
+    body_digest(salt, &Value::Array(vec![Value::Array(resources), Value::Array(moved)]))
+}
+
+/// Every secret of the desired state with its fingerprint, in a stable order.
+pub fn secret_fingerprints(salt: &str, desired: &DesiredState) -> Vec<SavedSecret> {
+    let mut secrets = Vec::new();
+    for resource in desired.resources.values() {
+        let body = Value::Object(resource.body.clone());
+        for (path, value) in body.leaves() {
+            collect_secrets(salt, &resource.address, path, value, &mut secrets);
+        }
+    }
+    secrets
+}
+
+fn collect_secrets(
+    salt: &str,
+    address: &Address,
+    path: flowform_model::FieldPath,
+    value: &Value,
+    secrets: &mut Vec<SavedSecret>,
+) {
+    match value {
+        Value::Secret(secret) => secrets.push(SavedSecret {
+            address: address.to_string(),
+            path: path.to_string(),
+            names: secret.names.clone(),
+            fingerprint: secret
+                .expose()
+                .map(|exposed| secret_fingerprint(salt, exposed))
+                .unwrap_or_else(|| "unresolved".to_owned()),
+        }),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect_secrets(salt, address, path.index(index), item, secrets);
+            }
+        }
+        Value::Object(object) => {
+            for (key, item) in object {
+                collect_secrets(salt, address, path.key(key), item, secrets);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn signature(salt: &str, document: &SavedPlan) -> String {
+    let mut unsigned = document.clone();
+    unsigned.signature = String::new();
+    // Serialising the document's plain fields cannot fail.
+    let text = serde_json::to_string(&unsigned).expect("saved plan serialises");
+    secret_fingerprint(salt, &text)
+}
+
+/// Everything a saved plan records, gathered while planning.
+pub struct PlanRecord<'a> {
+    /// The target description.
+    pub target: &'a str,
+    /// The state the plan was made against.
+    pub state: &'a State,
+    /// The options.
+    pub options: PlanOptions,
+    /// The desired state.
+    pub desired: &'a DesiredState,
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The JSON rendering of the plan.
+    pub json_plan: serde_json::Value,
+}
+
+/// Builds and signs a saved plan.
+pub fn build(record: PlanRecord<'_>) -> SavedPlan {
+    let salt = &record.state.salt;
+    let mut document = SavedPlan {
+        kind: DOCUMENT_KIND.to_owned(),
+        format_version: SAVED_PLAN_VERSION,
+        flowform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created_at: crate::state::lock::now_rfc3339(),
+        target: record.target.to_owned(),
+        state_lineage: record.state.lineage.clone(),
+        state_serial: record.state.serial,
+        options: record.options,
+        spec_digest: spec_digest(salt, record.desired),
+        changes: record
+            .plan
+            .actionable()
+            .map(|change| SavedChange {
+                address: change.address.to_string(),
+                action: change.action.as_str().to_owned(),
+                id: change.id.clone(),
+                live_last_modified: change.live_last_modified.clone(),
+                digest: change_digest(salt, change),
+            })
+            .collect(),
+        secrets: secret_fingerprints(salt, record.desired),
+        plan: record.json_plan,
+        signature: String::new(),
+    };
+    document.signature = signature(salt, &document);
+    document
+}
+
+/// Renders a saved plan as pretty JSON.
+pub fn render(document: &SavedPlan) -> String {
+    let mut text = serde_json::to_string_pretty(document).expect("saved plan serialises");
+    text.push('\n');
+    text
+}
+
+/// Parses a saved plan file's text (`path` is only for messages). The signature is checked by
+/// [`verify`], which needs the state.
+pub fn parse(path: &str, text: &str) -> Result<SavedPlan, SavedPlanError> {
+    let unreadable = |reason: String| SavedPlanError::Unreadable { path: path.to_owned(), reason };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| unreadable(error.to_string()))?;
+    if value.get("kind").and_then(serde_json::Value::as_str) != Some(DOCUMENT_KIND) {
+        return Err(unreadable("it has no `\"kind\": \"flowform-plan\"`".to_owned()));
+    }
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| unreadable("missing `format_version`".to_owned()))?;
+    if version > u64::from(SAVED_PLAN_VERSION) {
+        return Err(SavedPlanError::TooNew {
+            path: path.to_owned(),
+            found: version,
+            supported: SAVED_PLAN_VERSION,
+        });
+    }
+    serde_json::from_value(value).map_err(|error| unreadable(error.to_string()))
+}
+
+/// Checks that a saved plan belongs to this target and state, is unmodified, and still
+/// matches the desired state: the first half of `apply FILE`.
+pub fn verify(
+    path: &str,
+    document: &SavedPlan,
+    target: &str,
+    state: &State,
+    desired: &DesiredState,
+) -> Result<(), SavedPlanError> {
+    if document.target != target {
+        return Err(SavedPlanError::OtherTarget {
+            expected: format!("target `{}`", document.target),
+            found: format!("target `{target}`"),
+        });
+    }
+    if document.state_lineage != state.lineage {
+        return Err(SavedPlanError::OtherTarget {
+            expected: format!("state lineage `{}`", document.state_lineage),
+            found: format!("state lineage `{}`", state.lineage),
+        });
+    }
+    if signature(&state.salt, document) != document.signature {
+        return Err(SavedPlanError::Tampered { path: path.to_owned() });
+    }
+    if document.state_serial != state.serial {
+        return Err(SavedPlanError::Stale {
+            reason: format!(
+                "the state changed since the plan was made (serial {} then, {} now): another apply ran",
+                document.state_serial, state.serial
+            ),
+        });
+    }
+    let now: BTreeMap<(String, String), SavedSecret> = secret_fingerprints(&state.salt, desired)
+        .into_iter()
+        .map(|secret| ((secret.address.clone(), secret.path.clone()), secret))
+        .collect();
+    for secret in &document.secrets {
+        match now.get(&(secret.address.clone(), secret.path.clone())) {
+            Some(current) if current.fingerprint == secret.fingerprint => {}
+            _ => {
+                return Err(SavedPlanError::Stale {
+                    reason: format!(
+                        "secret `{}` used by `{}` at `{}` changed since the plan was made",
+                        secret.names.join("`, `"),
+                        secret.address,
+                        secret.path
+                    ),
+                });
+            }
+        }
+    }
+    if spec_digest(&state.salt, desired) != document.spec_digest {
+        return Err(SavedPlanError::Stale {
+            reason: "the spec changed since the plan was made".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks the re-computed plan against the recorded changes: the second half of `apply FILE`,
+/// after the live documents were read again. Names the first resource that moved.
+pub fn verify_changes(
+    document: &SavedPlan,
+    salt: &str,
+    replanned: &Plan,
+) -> Result<(), SavedPlanError> {
+    let now: BTreeMap<String, &Change> =
+        replanned.actionable().map(|change| (change.address.to_string(), change)).collect();
+    for saved in &document.changes {
+        let Some(change) = now.get(&saved.address) else {
+            return Err(SavedPlanError::Stale {
+                reason: format!("`{}` no longer needs the planned {}", saved.address, saved.action),
+            });
+        };
+        if change.live_last_modified != saved.live_last_modified {
+            return Err(SavedPlanError::Stale {
+                reason: format!(
+                    "`{}` was modified in the account since the plan was made (lastModified {} then, {} now)",
+                    saved.address,
+                    saved.live_last_modified.as_deref().unwrap_or("none"),
+                    change.live_last_modified.as_deref().unwrap_or("none")
+                ),
+            });
+        }
+        if change_digest(salt, change) != saved.digest {
+            return Err(SavedPlanError::Stale {
+                reason: format!("the planned change to `{}` is no longer the same", saved.address),
+            });
+        }
+    }
+    if let Some(extra) =
+        now.keys().find(|address| !document.changes.iter().any(|saved| &saved.address == *address))
+    {
+        return Err(SavedPlanError::Stale {
+            reason: format!("`{extra}` now needs a change the saved plan does not contain"),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowform_model::{Action, DesiredResource, FieldOp, Kind, SecretValue};
+
+    fn desired(secret: &str) -> DesiredState {
+        let mut state = DesiredState::default();
+        let address = Address::new(Kind::Connection, "slack");
+        let mut body = flowform_model::Object::new();
+        body.insert("name".into(), Value::String("Slack".into()));
+        body.insert(
+            "token".into(),
+            Value::Secret(SecretValue::new(vec!["SLACK_TOKEN".into()], secret.into())),
+        );
+        state.resources.insert(
+            address.clone(),
+            DesiredResource { address, body, lifecycle: Lifecycle::default(), origin: None },
+        );
+        state
+    }
+
+    fn plan() -> Plan {
+        Plan {
+            changes: vec![Change {
+                address: Address::new(Kind::Connection, "slack"),
+                action: Action::Update,
+                id: Some("c".repeat(24)),
+                name: Some("Slack".into()),
+                depends_on: vec![],
+                fields: vec![FieldChange {
+                    path: "name".parse().unwrap(),
+                    op: FieldOp::Replace,
+                    before: Some(Value::String("Old".into())),
+                    after: Some(Value::String("Slack".into())),
+                    drift: false,
+                    sensitive: false,
+                }],
+                moved_from: None,
+                clone_from: None,
+                used_by: vec![],
+                live_last_modified: Some("2026-01-01T00:00:00.000Z".into()),
+            }],
+            ..Plan::default()
+        }
+    }
+
+    fn saved(state: &State) -> SavedPlan {
+        build(PlanRecord {
+            target: "t",
+            state,
+            options: PlanOptions::default(),
+            desired: &desired("xoxb-1"),
+            plan: &plan(),
+            json_plan: serde_json::json!({"format_version": 1}),
+        })
+    }
+
+    #[test]
+    fn round_trip_and_verify() {
+        let state = State::new("lineage".into(), "t".into(), "salt".into());
+        let document = saved(&state);
+        let text = render(&document);
+        assert!(!text.contains("xoxb-1"), "no secret value in the file");
+        let parsed = parse("plan.json", &text).unwrap();
+        verify("plan.json", &parsed, "t", &state, &desired("xoxb-1")).unwrap();
+        verify_changes(&parsed, &state.salt, &plan()).unwrap();
+    }
+
+    #[test]
+    fn refusals_name_what_moved() {
+        let mut state = State::new("lineage".into(), "t".into(), "salt".into());
+        let document = saved(&state);
+        let error = verify("p", &document, "t", &state, &desired("xoxb-2")).unwrap_err();
+        assert!(error.to_string().contains("secret `SLACK_TOKEN`"), "{error}");
+        let error = verify("p", &document, "other", &state, &desired("xoxb-1")).unwrap_err();
+        assert!(matches!(error, SavedPlanError::OtherTarget { .. }));
+        let mut tampered = document.clone();
+        tampered.changes[0].action = "delete".into();
+        let error = verify("p", &tampered, "t", &state, &desired("xoxb-1")).unwrap_err();
+        assert!(matches!(error, SavedPlanError::Tampered { .. }));
+        let mut moved = plan();
+        moved.changes[0].live_last_modified = Some("2026-02-02T00:00:00.000Z".into());
+        let error = verify_changes(&document, &state.salt, &moved).unwrap_err();
+        assert!(error.to_string().contains("`connection.slack` was modified"), "{error}");
+        state.serial += 1;
+        let error = verify("p", &document, "t", &state, &desired("xoxb-1")).unwrap_err();
+        assert!(error.to_string().contains("another apply ran"), "{error}");
+        assert!(matches!(
+            parse("p", "{\"kind\": \"flowform-plan\""),
+            Err(SavedPlanError::Unreadable { .. })
+        ));
+        assert!(matches!(
+            parse("p", "{\"kind\": \"flowform-plan\", \"format_version\": 7}"),
+            Err(SavedPlanError::TooNew { found: 7, .. })
+        ));
+    }
+}
