@@ -3,10 +3,14 @@
 pub mod format;
 pub mod local;
 pub mod lock;
+pub mod remote;
+pub mod writer;
 
 pub use format::{FormatError, parse, render};
 pub use local::{LocalError, LocalPaths, LocalStore, write_atomically};
 pub use lock::{LockError, LockHolder, force_unlock};
+pub use remote::{RemoteError, RemoteKeys, RemoteStore, StateApi};
+pub use writer::{Backend, StateWriter, StoreError};
 
 /// A fresh random hex string of `bytes` random bytes (lineages and salts).
 pub fn random_hex(bytes: usize) -> String {
