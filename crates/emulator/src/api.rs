@@ -226,6 +226,9 @@ fn resource_route(
             Method::GET => resources::dependencies(&account.read(), kind, id),
             _ => Err(method_not_allowed()),
         },
+        [_, "clone"] if matches!(kind, ResourceKind::Connections | ResourceKind::Scripts) => {
+            Err(route_not_found())
+        }
         [id, "clone"] => {
             if *method != Method::POST {
                 return Err(method_not_allowed());
