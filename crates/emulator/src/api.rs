@@ -217,7 +217,7 @@ fn resource_route(
             }
             Method::PATCH => {
                 let body = request.json_body()?.ok_or_else(missing_body)?;
-                resources::patch(ctx, &mut account.write(), kind, id, body)
+                resources::patch(&mut account.write(), kind, id, body)
             }
             Method::DELETE => resources::delete(&mut account.write(), kind, id),
             _ => Err(method_not_allowed()),

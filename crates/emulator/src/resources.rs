@@ -142,7 +142,7 @@ pub(crate) fn create(
     let id = fresh_id(ctx, data);
     let document = build_document(ctx, kind, &id, input, None);
     validate_document(kind, &document, data, &id)?;
-    let response = masked_for_response(kind, &document);
+    let response = masked(kind, &document);
     data.put(kind, id, document);
     Ok(Reply::json(StatusCode::CREATED, Value::Object(response)).committed())
 }
@@ -163,18 +163,13 @@ pub(crate) fn replace(
     let input = prepare_input(kind, body)?;
     let document = build_document(ctx, kind, id, input, Some(previous));
     validate_document(kind, &document, data, id)?;
-    let response = masked_for_response(kind, &document);
+    let response = masked(kind, &document);
     data.put(kind, id.to_owned(), document);
     Ok(Reply::json(StatusCode::OK, Value::Object(response)).committed())
 }
 
-fn masked_for_response(kind: ResourceKind, document: &Document) -> Document {
-    masked(kind, document)
-}
-
 /// PATCH with the JSON-patch subset (`replace`, `add`, `remove`) on whitelisted paths → 204.
 pub(crate) fn patch(
-    ctx: &Ctx<'_>,
     data: &mut AccountData,
     kind: ResourceKind,
     id: &str,
@@ -252,7 +247,6 @@ pub(crate) fn patch(
     let last_modified = next_timestamp(previous.get("lastModified"));
     document.insert("lastModified".into(), Value::String(last_modified));
     validate_document(kind, &document, data, id)?;
-    let _ = ctx;
     data.put(kind, id.to_owned(), document);
     Ok(Reply::empty(StatusCode::NO_CONTENT).committed())
 }
