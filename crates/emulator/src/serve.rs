@@ -145,3 +145,52 @@ impl ServeOptions {
 pub async fn serve(options: &ServeOptions) -> Result<EmulatorHandle, StartError> {
     start(options.to_config()?, options.addr).await
 }
+
+#[cfg(all(test, feature = "clap"))]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        serve: ServeOptions,
+    }
+
+    #[test]
+    fn the_documented_flags_parse() {
+        let command = Command::parse_from([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--data",
+            "sandbox.json",
+            "--token",
+            "a",
+            "--token",
+            "b",
+            "--page-size",
+            "5",
+            "--rate-capacity",
+            "0",
+            "--rate-refill",
+            "10",
+            "--latency-ms",
+            "20",
+            "--fault-rate",
+            "0.1",
+            "--seed",
+            "9",
+            "--admin",
+        ]);
+        let config = command.serve.to_config().expect("valid");
+        assert_eq!(config.accounts.len(), 2);
+        assert_eq!(config.page_size, 5);
+        assert_eq!(config.rate_limit, None);
+        assert_eq!(config.latency.fixed, Duration::from_millis(20));
+        assert_eq!(config.faults.server_error_rate, 0.1);
+        assert_eq!((config.seed, config.admin), (9, true));
+        assert_eq!(Command::parse_from(["serve"]).serve, ServeOptions::default());
+    }
+}
