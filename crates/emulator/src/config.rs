@@ -1,0 +1,203 @@
+//! Configuration of an emulator: its accounts, list paging, rate limit, latency, faults and the
+//! switches for behaviours the API reference leaves open.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything an emulator needs to start. `Default` gives the behaviour of the real service:
+/// one account with token `sandbox`, pages of 1,000, the real rate limit (1,000 burst, 300/s),
+/// no latency, no faults, admin API off, no data file, masked secrets kept on PUT and the cloned
+/// document as clone response.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The accounts this emulator serves; each token selects one isolated account with its own
+    /// data, request counters and rate budget. Must not be empty and tokens must be unique.
+    pub accounts: Vec<AccountConfig>,
+    /// Default number of records per list page (the `limit` query parameter may lower it, and
+    /// may raise it up to 1,000).
+    pub page_size: usize,
+    /// The per-account leaky bucket, or `None` for no rate limit.
+    pub rate_limit: Option<RateLimit>,
+    /// Added latency before every `/v1` request is handled.
+    pub latency: Latency,
+    /// Injected faults.
+    pub faults: Faults,
+    /// Seed of every random choice (fault decisions, jitter, job counts, id bytes).
+    pub seed: u64,
+    /// Whether the `/admin` HTTP API is served (the in-process [`crate::Admin`] always works).
+    pub admin: bool,
+    /// A JSON file the accounts' data is loaded from at start and written to (atomically, mode
+    /// 0600) after every change and at shutdown.
+    pub data_file: Option<PathBuf>,
+    /// What a PUT that sends the mask `******` at a secret path does.
+    pub mask_mode: MaskMode,
+    /// Which of the two documented clone response shapes to return.
+    pub clone_response: CloneResponse,
+    /// How run jobs move from `queued` to `completed`.
+    pub job_progression: JobProgression,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            accounts: vec![AccountConfig::new("sandbox", "sandbox")],
+            page_size: 1000,
+            rate_limit: Some(RateLimit::default()),
+            latency: Latency::default(),
+            faults: Faults::default(),
+            seed: 0,
+            admin: false,
+            data_file: None,
+            mask_mode: MaskMode::KeepOnMask,
+            clone_response: CloneResponse::Document,
+            job_progression: JobProgression::default(),
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// The default configuration with the admin API on and no rate limit: what most tests want.
+    pub fn for_tests() -> Self {
+        Self { admin: true, rate_limit: None, ..Self::default() }
+    }
+}
+
+/// One account: a name (used as its key in the data file, never the token) and the API token
+/// that selects it. `Debug` never shows the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountConfig {
+    /// Stable name of the account, used as its key in the data file.
+    pub name: String,
+    /// The bearer token that selects this account.
+    pub token: String,
+}
+
+impl AccountConfig {
+    /// An account called `name` selected by `token`.
+    pub fn new(name: impl Into<String>, token: impl Into<String>) -> Self {
+        Self { name: name.into(), token: token.into() }
+    }
+}
+
+impl fmt::Debug for AccountConfig {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AccountConfig")
+            .field("name", &self.name)
+            .field("token", &"(redacted)")
+            .finish()
+    }
+}
+
+/// A leaky bucket: `capacity` requests may burst, and the bucket refills at
+/// `refill_per_second`. Each `/v1` request takes one token; an empty bucket answers 429.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Bucket size (the real service: 1,000).
+    pub capacity: u32,
+    /// Tokens added per second (the real service: 300).
+    pub refill_per_second: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self { capacity: 1000, refill_per_second: 300 }
+    }
+}
+
+/// Latency added to every `/v1` request: `fixed` plus a uniform random share of `jitter`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Latency {
+    /// Always added.
+    pub fixed: Duration,
+    /// Upper bound of the random extra delay (drawn from the seeded generator).
+    pub jitter: Duration,
+}
+
+/// Injected faults. Random decisions come from the account's seeded generator, so a
+/// sequential client sees the same faults on every run with the same seed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Faults {
+    /// Share of `/v1` requests (0.0–1.0) answered with a 5xx (500, 502 or 503) before anything
+    /// is changed.
+    pub server_error_rate: f64,
+    /// Share of successful writes (POST, PUT, PATCH, DELETE) whose change is committed but whose
+    /// response is dropped: the connection is closed without a response.
+    pub dropped_write_rate: f64,
+    /// Deterministic bursts of 429 responses, independent of the rate limit.
+    pub forced_429: Option<Forced429>,
+}
+
+/// Forced 429 bursts: of every `every` authenticated requests of an account, the last `burst`
+/// are answered 429 with `Retry-After: retry_after_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forced429 {
+    /// Length of the cycle, in requests.
+    pub every: u64,
+    /// How many requests at the end of each cycle get a 429.
+    pub burst: u64,
+    /// The `Retry-After` value sent with them.
+    pub retry_after_seconds: u64,
+}
+
+/// What PUT does with the mask `******` sent at a secret path. Sources disagree (API reference
+/// §5.3): Celigo's iClient schema says the stored secret is kept, Celigo's connection skill says
+/// the mask is saved as the credential.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MaskMode {
+    /// A mask sent back keeps the stored secret.
+    #[default]
+    KeepOnMask,
+    /// A mask sent back replaces the secret with the literal string `******`.
+    StoreLiteral,
+}
+
+/// The clone response shape (API reference §6.5 documents both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CloneResponse {
+    /// The cloned resource's document.
+    #[default]
+    Document,
+    /// An array `[{"model":"Flow","_id":…,"name":…}, {"model":"Export",…}, …]` of everything
+    /// created.
+    Manifest,
+}
+
+/// How a job started by `POST /v1/flows/{id}/run` advances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobProgression {
+    /// Each `GET /v1/jobs/{id}` (or `/family`) of the job counts as a poll; the job reports
+    /// `queued` for the first `polls_per_stage` polls, `running` for the next
+    /// `polls_per_stage`, then `completed` (or `failed`). Zero completes at once.
+    PerPoll {
+        /// Polls spent in each of `queued` and `running`.
+        polls_per_stage: u32,
+    },
+    /// The job is `queued` for `queued_for` after its creation, then `running` for
+    /// `running_for`, then finished.
+    Clock {
+        /// Time spent queued.
+        queued_for: Duration,
+        /// Time spent running.
+        running_for: Duration,
+    },
+}
+
+impl Default for JobProgression {
+    fn default() -> Self {
+        Self::PerPoll { polls_per_stage: 1 }
+    }
+}
+
+/// How the next jobs of an account end (set with [`crate::Admin::set_job_outcome`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// `completed` with `numError: 0`.
+    #[default]
+    Success,
+    /// `completed` with this many records in error.
+    CompletedWithErrors(u64),
+    /// `failed`.
+    Failed,
+}

@@ -1,0 +1,317 @@
+//! The six resource collections and the per-kind rules taken from the API reference: fields the
+//! server owns (§5.1), secret paths (§5.3), PATCH whitelists (§5.6, §6.3) and reference fields
+//! (§5.10).
+
+use std::fmt;
+
+/// A resource collection of the API (`/v1/<collection>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResourceKind {
+    /// `/v1/integrations`
+    Integrations,
+    /// `/v1/connections`
+    Connections,
+    /// `/v1/exports`
+    Exports,
+    /// `/v1/imports`
+    Imports,
+    /// `/v1/scripts`
+    Scripts,
+    /// `/v1/flows`
+    Flows,
+}
+
+impl ResourceKind {
+    /// Every kind, in the order resources of a kind may reference the kinds before it (mostly).
+    pub const ALL: [ResourceKind; 6] = [
+        ResourceKind::Integrations,
+        ResourceKind::Connections,
+        ResourceKind::Scripts,
+        ResourceKind::Exports,
+        ResourceKind::Imports,
+        ResourceKind::Flows,
+    ];
+
+    /// The collection name used in URLs and fixtures, e.g. `flows`.
+    pub fn collection(self) -> &'static str {
+        match self {
+            ResourceKind::Integrations => "integrations",
+            ResourceKind::Connections => "connections",
+            ResourceKind::Exports => "exports",
+            ResourceKind::Imports => "imports",
+            ResourceKind::Scripts => "scripts",
+            ResourceKind::Flows => "flows",
+        }
+    }
+
+    /// The kind whose collection name is `name`.
+    pub fn from_collection(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.collection() == name)
+    }
+
+    /// The model name used in clone manifests and recycle-bin entries, e.g. `Flow`.
+    pub fn model(self) -> &'static str {
+        match self {
+            ResourceKind::Integrations => "Integration",
+            ResourceKind::Connections => "Connection",
+            ResourceKind::Exports => "Export",
+            ResourceKind::Imports => "Import",
+            ResourceKind::Scripts => "Script",
+            ResourceKind::Flows => "Flow",
+        }
+    }
+
+    /// Singular lowercase name for messages, e.g. `flow`.
+    pub(crate) fn singular(self) -> &'static str {
+        match self {
+            ResourceKind::Integrations => "integration",
+            ResourceKind::Connections => "connection",
+            ResourceKind::Exports => "export",
+            ResourceKind::Imports => "import",
+            ResourceKind::Scripts => "script",
+            ResourceKind::Flows => "flow",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            ResourceKind::Integrations => 0,
+            ResourceKind::Connections => 1,
+            ResourceKind::Exports => 2,
+            ResourceKind::Imports => 3,
+            ResourceKind::Scripts => 4,
+            ResourceKind::Flows => 5,
+        }
+    }
+
+    /// Dotted paths the server owns: stripped from POST and PUT input and carried over from the
+    /// stored document on PUT. `debugUntil`-like fields are here because they are settable only
+    /// through PATCH.
+    pub(crate) fn server_owned(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::Integrations => &[
+                "_registeredConnectionIds",
+                "_registeredLookupCacheIds",
+                "mode",
+                "updateInProgress",
+            ],
+            ResourceKind::Connections => &[
+                "offline",
+                "queueSize",
+                "queues",
+                "needsAuthorization",
+                "debugDate",
+                "debugUntil",
+                "netsuite.suiteAppInstalled",
+                "salesforce.info",
+            ],
+            ResourceKind::Exports => &[
+                "apiIdentifier",
+                "asynchronous",
+                "__linkedLookupCacheIds",
+                "sandbox",
+                "debugUntil",
+            ],
+            ResourceKind::Imports => &["apiIdentifier", "sandbox", "debugUntil"],
+            ResourceKind::Scripts => &["debugUntil", "sandbox"],
+            ResourceKind::Flows => &[
+                "lastExecutedAt",
+                "resolvedAt",
+                "free",
+                "numInstances",
+                "_exportId",
+                "_importId",
+                "logging.debugUntil",
+                "numOpenError",
+                "lastErrorAt",
+            ],
+        }
+    }
+
+    /// Paths whose stored value is returned as `******` (API reference §5.3).
+    pub(crate) fn secret_paths(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::Connections => CONNECTION_SECRET_PATHS,
+            ResourceKind::Exports => &["webhook.key", "webhook.token", "webhook.password"],
+            _ => &[],
+        }
+    }
+
+    /// JSON-pointer patterns PATCH accepts (`*` matches one array index). A path is accepted when
+    /// a pattern is a prefix of it.
+    pub(crate) fn patch_whitelist(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::Flows => &[
+                "/name",
+                "/description",
+                "/schedule",
+                "/timezone",
+                "/disabled",
+                "/runPageGeneratorsInParallel",
+                "/pageGenerators/*/schedule",
+                "/pageGenerators/*/skipRetries",
+                "/routers/*/name",
+                "/routers/*/branches/*/name",
+                "/routers/*/branches/*/description",
+                "/aliases",
+                "/aiDescription",
+                "/logging/debugUntil",
+                "/logging/mode",
+            ],
+            ResourceKind::Scripts => &["/debugUntil"],
+            ResourceKind::Imports => &["/debugUntil"],
+            ResourceKind::Exports => &["/assistantMetadata", "/debugUntil"],
+            ResourceKind::Connections => &["/name", "/debugDate", "/debugUntil"],
+            ResourceKind::Integrations => &["/apiGroupings", "/flowGroupings", "/settings"],
+        }
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.collection())
+    }
+}
+
+/// Fields present on every resource that the server owns.
+pub(crate) const COMMON_SERVER_OWNED: &[&str] = &[
+    "_id",
+    "createdAt",
+    "lastModified",
+    "lastModifiedBy",
+    "_sourceId",
+    "_templateId",
+    "_connectorId",
+    "draft",
+    "draftExpiresAt",
+    "__v",
+    "aiDescription",
+];
+
+/// The mask the API returns in place of a stored secret.
+pub(crate) const MASK: &str = "******";
+
+const CONNECTION_SECRET_PATHS: &[&str] = &[
+    "http.auth.basic.password",
+    "http.auth.token.token",
+    "http.auth.token.refreshToken",
+    "http.clientCertificates.key",
+    "http.clientCertificates.passphrase",
+    "http.clientCertificates.pfx",
+    "http.encrypted",
+    "http.auth.oauth.clientSecret",
+    "http.auth.oauth.password",
+    "http.auth.oauth.pkceCodeVerifier",
+    "http.auth.oauth.oauth1.accessToken",
+    "http.auth.oauth.oauth1.consumerSecret",
+    "http.auth.oauth.oauth1.consumerPrivateKey",
+    "http.auth.oauth.oauth1.tokenSecret",
+    "http.auth.jwt.secret",
+    "http.auth.jwt.privateKey",
+    "http.auth.jwt.token",
+    "rest.bearerToken",
+    "rest.refreshToken",
+    "rest.basicAuth.password",
+    "netsuite.password",
+    "netsuite.tokenId",
+    "netsuite.tokenSecret",
+    "salesforce.bearerToken",
+    "salesforce.refreshToken",
+    "ftp.password",
+    "ftp.authKey",
+    "ftp.pgpEncryptKey",
+    "ftp.pgpDecryptKey",
+    "ftp.pgpPassphrase",
+    "s3.secretAccessKey",
+    "dynamodb.aws.secretAccessKey",
+    "rdbms.password",
+    "rdbms.key",
+    "rdbms.passphrase",
+    "rdbms.bigquery.privateKey",
+    "rdbms.redshift.aws.secretAccessKey",
+    "rdbms.ssl.ca",
+    "rdbms.ssl.cert",
+    "rdbms.ssl.key",
+    "rdbms.ssl.passphrase",
+    "jdbc.password",
+    "jdbc.wallet",
+    "mongodb.password",
+    "as2.encrypted.userPrivateKey",
+    "as2.partnerStationInfo.auth.basic.password",
+    "as2.partnerStationInfo.auth.token.token",
+    "as2.partnerStationInfo.auth.token.refreshToken",
+    "mcp.encrypted",
+    "mcp.http.auth.oauth.clientSecret",
+    "mcp.http.auth.oauth.password",
+    "mcp.http.auth.oauth.pkceCodeVerifier",
+    "mcp.http.auth.oauth.oauth1.accessToken",
+    "mcp.http.auth.oauth.oauth1.consumerSecret",
+    "mcp.http.auth.oauth.oauth1.consumerPrivateKey",
+    "mcp.http.auth.oauth.oauth1.tokenSecret",
+    "rest.oauth.clientSecret",
+    "rest.oauth.password",
+    "rest.oauth.pkceCodeVerifier",
+    "rest.oauth.oauth1.accessToken",
+    "rest.oauth.oauth1.consumerSecret",
+    "rest.oauth.oauth1.consumerPrivateKey",
+    "rest.oauth.oauth1.tokenSecret",
+    "mcp.http.auth.token.token",
+    "mcp.http.auth.token.refreshToken",
+    "ssl.ca",
+    "ssl.cert",
+    "ssl.key",
+    "ssl.passphrase",
+];
+
+/// What an `_…Id` field points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefTarget {
+    /// One of the six collections the emulator holds.
+    Modelled(ResourceKind),
+    /// A collection the emulator does not hold (stacks, iClients, lookup caches, agents…): only
+    /// the id's shape is checked.
+    Unmodelled,
+}
+
+/// Subtrees never scanned for references: sample data and free-form settings (§5.10).
+pub(crate) const UNSCANNED_SUBTREES: &[&str] =
+    &["mockOutput", "mockResponse", "sampleData", "sampleResponseData", "settings", "settingsForm"];
+
+/// The target of a reference field, or `None` when the key is not a reference.
+pub(crate) fn reference_target(key: &str) -> Option<RefTarget> {
+    let modelled = match key {
+        "_integrationId" | "_integrationIds" => Some(ResourceKind::Integrations),
+        "_connectionId"
+        | "_connectionIds"
+        | "_borrowConcurrencyFromConnectionId"
+        | "_registeredConnectionIds" => Some(ResourceKind::Connections),
+        "_exportId" | "_exportIds" | "_keepDeltaBehindExportId" => Some(ResourceKind::Exports),
+        "_importId" | "_importIds" => Some(ResourceKind::Imports),
+        "_flowId"
+        | "_flowIds"
+        | "_keepDeltaBehindFlowId"
+        | "_abstractFlowId"
+        | "_runNextFlowIds" => Some(ResourceKind::Flows),
+        "_scriptId" | "_scriptIds" => Some(ResourceKind::Scripts),
+        _ => None,
+    };
+    if let Some(kind) = modelled {
+        return Some(RefTarget::Modelled(kind));
+    }
+    // Lineage and ownership ids point outside the account's editable resources, and flow groups
+    // are sub-documents of an integration (checked separately).
+    const NOT_REFERENCES: &[&str] = &[
+        "_sourceId",
+        "_templateId",
+        "_connectorId",
+        "_flowGroupingId",
+        "_userId",
+        "_byUserId",
+        "_envId",
+    ];
+    let looks_like_reference = key.len() > 3
+        && key.starts_with('_')
+        && !key.starts_with("__")
+        && (key.ends_with("Id") || key.ends_with("Ids"));
+    (looks_like_reference && !NOT_REFERENCES.contains(&key)).then_some(RefTarget::Unmodelled)
+}

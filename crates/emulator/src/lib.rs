@@ -1,0 +1,73 @@
+//! An emulator of the Celigo integrator.io REST API (`/v1`), written from the API reference
+//! (`shared/reference/integrator-api.md`), for flowform's tests, benchmarks and local sandbox.
+//!
+//! It owns: bearer-token accounts with isolated data and rate budgets; CRUD of integrations,
+//! connections, exports, imports, scripts and flows with the API's validation, error envelope,
+//! secret masking, Link pagination and projection; dependencies, the recycle bin, clones, flow
+//! runs and jobs, the State API; seeded fault injection; an admin API; and a data file.
+//!
+//! It must never depend on a sibling crate or share wire types with flowform's client, so that
+//! one mistaken assumption cannot hide on both sides, and it must never print: the CLI prints.
+//!
+//! # Use
+//! - In async tests: [`start`]`(config, "127.0.0.1:0")` → [`EmulatorHandle`] with
+//!   [`EmulatorHandle::url`] and [`EmulatorHandle::admin`].
+//! - In synchronous tests: [`BackgroundEmulator::start`].
+//! - For `flowform emulator serve`: [`serve`] with [`ServeOptions`].
+//!
+//! # Behaviour where the reference is silent or sources disagree
+//! - PUT with `******` at a secret path: [`MaskMode`] (default: keep the stored secret).
+//! - Clone response: [`CloneResponse`] (default: the cloned document).
+//! - Deleting a referenced resource: 422 `resource_in_use`, the message lists the dependents.
+//!   `GET /v1/{collection}/{id}/dependencies` lists resources that *use* the resource ("used
+//!   by"), not those it uses, so an empty object means "safe to delete".
+//! - An unknown id answers 404 `{"errors":[{"code":"not_found",…}]}`; malformed JSON 400
+//!   `invalid_json`; a non-object body 400 `invalid_body`; a non-JSON `Content-Type` with a body
+//!   415 `unsupported_media_type`; PATCH of a path outside the kind's whitelist 422
+//!   `invalid_field`.
+//! - References to collections the emulator does not hold (stacks, iClients, lookup caches,
+//!   agents, …) are only checked to be 24-hex ids; references inside `settings`,
+//!   `settingsForm` and sample data are not checked.
+//! - Lists ignore unknown query parameters (so `?_integrationId=` does not filter; use the
+//!   integration sub-collections). `limit` above 1,000 is capped, `limit=0` means the page size.
+//!   The `Link` header carries `rel="next"` and, after the first page, `rel="prev"`, with the
+//!   other query parameters (`include`/`exclude`) kept.
+//! - The server fills a few defaults the way the real service does: flows get `disabled:false`
+//!   and `free:false`, exports/imports an `apiIdentifier`, routers without `id` a random one,
+//!   flow groupings without `_id` an id. Clones are created with `disabled: true`.
+//! - Jobs are not written to the data file.
+//!
+//! # Admin HTTP API
+//! Served under `/admin` only when [`EmulatorConfig::admin`] is set; see [`admin`] for every
+//! route.
+#![warn(missing_docs)]
+
+pub mod admin;
+mod api;
+mod background;
+mod clone;
+mod config;
+mod error;
+mod jobs;
+mod json;
+mod kinds;
+mod persist;
+mod rate;
+mod resources;
+mod serve;
+mod server;
+mod state_api;
+mod store;
+mod util;
+mod validate;
+
+pub use admin::{Admin, RequestCounters};
+pub use background::BackgroundEmulator;
+pub use config::{
+    AccountConfig, CloneResponse, EmulatorConfig, Faults, Forced429, JobOutcome, JobProgression,
+    Latency, MaskMode, RateLimit,
+};
+pub use error::{AdminError, PersistError, StartError};
+pub use kinds::ResourceKind;
+pub use serve::{DEFAULT_SERVE_ADDR, ServeOptions, serve};
+pub use server::{EmulatorHandle, start};

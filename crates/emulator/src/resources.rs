@@ -1,0 +1,640 @@
+//! Create, read, replace, patch and delete of the six resource collections, plus lists with
+//! Link pagination and include/exclude projection, dependencies and the recycle bin.
+
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use crate::config::MaskMode;
+use crate::error::ApiError;
+use crate::json::{
+    Document, get_dotted, merge_patch, normalise, parse_pointer, project_exclude, project_include,
+    remove_dotted, remove_pointer, set_dotted, set_pointer,
+};
+use crate::kinds::{COMMON_SERVER_OWNED, MASK, ResourceKind};
+use crate::server::{Ctx, Reply};
+use crate::store::{AccountData, masked, next_timestamp};
+use crate::util::{format_timestamp, now_millis, parse_timestamp, to_hex};
+use crate::validate::validate_document;
+
+/// The largest page a client may ask for with `limit`.
+pub(crate) const MAX_LIMIT: usize = 1000;
+
+/// Turns a request body into a document ready to merge: an object without server-owned fields,
+/// without nulls and empty objects.
+pub(crate) fn prepare_input(kind: ResourceKind, body: Value) -> Result<Document, ApiError> {
+    let Value::Object(mut input) = body else {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "the request body must be a JSON object",
+        ));
+    };
+    for path in COMMON_SERVER_OWNED.iter().chain(kind.server_owned()) {
+        remove_dotted(&mut input, path);
+    }
+    normalise(&mut input);
+    Ok(input)
+}
+
+/// Builds the document to store from prepared input: `_id` first, the input's fields, secrets
+/// kept or replaced according to the mask mode, server-owned fields carried over from
+/// `previous`, defaults, then `createdAt` and `lastModified`.
+pub(crate) fn build_document(
+    ctx: &Ctx<'_>,
+    kind: ResourceKind,
+    id: &str,
+    input: Document,
+    previous: Option<&Document>,
+) -> Document {
+    let mut document = Document::new();
+    document.insert("_id".into(), Value::String(id.to_owned()));
+    document.extend(input);
+    if let Some(previous) = previous {
+        if ctx.settings.mask_mode == MaskMode::KeepOnMask {
+            for path in kind.secret_paths() {
+                let sent_mask = get_dotted(&document, path).and_then(Value::as_str) == Some(MASK);
+                if let (true, Some(stored)) = (sent_mask, get_dotted(previous, path)) {
+                    set_dotted(&mut document, path, stored.clone());
+                }
+            }
+        }
+        for path in COMMON_SERVER_OWNED.iter().chain(kind.server_owned()) {
+            if matches!(*path, "_id" | "createdAt" | "lastModified") {
+                continue;
+            }
+            if let Some(value) = get_dotted(previous, path) {
+                set_dotted(&mut document, path, value.clone());
+            }
+        }
+    }
+    apply_defaults(ctx, kind, &mut document);
+    let created = previous
+        .and_then(|previous| previous.get("createdAt").cloned())
+        .unwrap_or_else(|| Value::String(format_timestamp(now_millis())));
+    let last_modified = next_timestamp(previous.and_then(|previous| previous.get("lastModified")));
+    document.insert("lastModified".into(), Value::String(last_modified));
+    document.insert("createdAt".into(), created);
+    document
+}
+
+fn apply_defaults(ctx: &Ctx<'_>, kind: ResourceKind, document: &mut Document) {
+    match kind {
+        ResourceKind::Flows => {
+            // An omitted `disabled` means enabled (API reference §5.6).
+            document.entry("disabled").or_insert(Value::Bool(false));
+            document.entry("free").or_insert(Value::Bool(false));
+            if let Some(Value::Array(routers)) = document.get_mut("routers") {
+                for router in routers.iter_mut().filter_map(Value::as_object_mut) {
+                    if !router.contains_key("id") {
+                        router.insert("id".into(), Value::String(random_router_id(ctx)));
+                    }
+                }
+            }
+        }
+        ResourceKind::Exports | ResourceKind::Imports => {
+            if !document.contains_key("apiIdentifier") {
+                let prefix = if kind == ResourceKind::Exports { "e" } else { "i" };
+                let bytes = ctx.account.rng().next_u64().to_be_bytes();
+                let identifier = format!("{prefix}{}", &to_hex(&bytes)[..10]);
+                document.insert("apiIdentifier".into(), Value::String(identifier));
+            }
+        }
+        ResourceKind::Integrations => {
+            if let Some(Value::Array(groupings)) = document.get_mut("flowGroupings") {
+                for grouping in groupings.iter_mut().filter_map(Value::as_object_mut) {
+                    if !grouping.contains_key("_id") {
+                        grouping.insert("_id".into(), Value::String(ctx.ids.next_id()));
+                    }
+                }
+            }
+        }
+        ResourceKind::Connections | ResourceKind::Scripts => {}
+    }
+}
+
+fn random_router_id(ctx: &Ctx<'_>) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = ctx.account.rng();
+    (0..11)
+        .map(|_| char::from(ALPHABET[(rng.next_u64() % ALPHABET.len() as u64) as usize]))
+        .collect()
+}
+
+/// A fresh id that no document, bin entry or job of the account uses.
+pub(crate) fn fresh_id(ctx: &Ctx<'_>, data: &AccountData) -> String {
+    loop {
+        let id = ctx.ids.next_id();
+        let taken = ResourceKind::ALL.iter().any(|kind| data.contains(*kind, &id))
+            || data.recycle_bin.contains_key(&id)
+            || data.jobs.contains_key(&id);
+        if !taken {
+            return id;
+        }
+    }
+}
+
+pub(crate) fn create(
+    ctx: &Ctx<'_>,
+    data: &mut AccountData,
+    kind: ResourceKind,
+    body: Value,
+) -> Result<Reply, ApiError> {
+    let input = prepare_input(kind, body)?;
+    let id = fresh_id(ctx, data);
+    let document = build_document(ctx, kind, &id, input, None);
+    validate_document(kind, &document, data, &id)?;
+    let response = masked(kind, &document);
+    data.put(kind, id, document);
+    Ok(Reply::json(StatusCode::CREATED, Value::Object(response)).committed())
+}
+
+pub(crate) fn read(data: &AccountData, kind: ResourceKind, id: &str) -> Result<Reply, ApiError> {
+    let document = data.get(kind, id).ok_or_else(|| not_found(kind))?;
+    Ok(Reply::json(StatusCode::OK, Value::Object(masked(kind, document))))
+}
+
+pub(crate) fn replace(
+    ctx: &Ctx<'_>,
+    data: &mut AccountData,
+    kind: ResourceKind,
+    id: &str,
+    body: Value,
+) -> Result<Reply, ApiError> {
+    let previous = data.get(kind, id).ok_or_else(|| not_found(kind))?;
+    let input = prepare_input(kind, body)?;
+    let document = build_document(ctx, kind, id, input, Some(previous));
+    validate_document(kind, &document, data, id)?;
+    let response = masked(kind, &document);
+    data.put(kind, id.to_owned(), document);
+    Ok(Reply::json(StatusCode::OK, Value::Object(response)).committed())
+}
+
+/// PATCH with the JSON-patch subset (`replace`, `add`, `remove`) on whitelisted paths → 204.
+pub(crate) fn patch(
+    data: &mut AccountData,
+    kind: ResourceKind,
+    id: &str,
+    body: Value,
+) -> Result<Reply, ApiError> {
+    let previous = data.get(kind, id).ok_or_else(|| not_found(kind))?;
+    let Value::Array(operations) = body else {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "the request body must be a JSON-patch array like [{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"…\"}]",
+        ));
+    };
+    let mut patched = Value::Object(previous.clone());
+    for (index, operation) in operations.iter().enumerate() {
+        let op = operation.get("op").and_then(Value::as_str).unwrap_or_default();
+        let pointer = operation.get("path").and_then(Value::as_str).unwrap_or_default();
+        let field = format!("[{index}].path");
+        let Some(segments) = parse_pointer(pointer) else {
+            return Err(ApiError::with_field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("`{pointer}` is not a JSON pointer"),
+                field,
+            ));
+        };
+        if !patch_allowed(kind, &segments) {
+            return Err(ApiError::with_field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("`{pointer}` cannot be changed with PATCH on {kind}"),
+                pointer,
+            ));
+        }
+        match op {
+            "replace" | "add" => {
+                let value = operation.get("value").cloned().ok_or_else(|| {
+                    ApiError::with_field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "missing_required_field",
+                        format!("operation `{op}` needs a `value`"),
+                        format!("[{index}].value"),
+                    )
+                })?;
+                check_debug_until(kind, &segments, &value)?;
+                set_pointer(&mut patched, &segments, value).map_err(|reason| {
+                    ApiError::with_field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_field",
+                        reason,
+                        pointer,
+                    )
+                })?;
+            }
+            "remove" => remove_pointer(&mut patched, &segments),
+            other => {
+                return Err(ApiError::with_field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_field",
+                    format!(
+                        "unsupported patch operation `{other}`; use `replace`, `add` or `remove`"
+                    ),
+                    format!("[{index}].op"),
+                ));
+            }
+        }
+    }
+    let Value::Object(mut document) = patched else {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "patch lost the document",
+        ));
+    };
+    normalise(&mut document);
+    let last_modified = next_timestamp(previous.get("lastModified"));
+    document.insert("lastModified".into(), Value::String(last_modified));
+    validate_document(kind, &document, data, id)?;
+    data.put(kind, id.to_owned(), document);
+    Ok(Reply::empty(StatusCode::NO_CONTENT).committed())
+}
+
+fn patch_allowed(kind: ResourceKind, segments: &[String]) -> bool {
+    kind.patch_whitelist().iter().any(|pattern| {
+        let pattern: Vec<&str> = pattern.trim_start_matches('/').split('/').collect();
+        pattern.len() <= segments.len()
+            && pattern.iter().zip(segments).all(|(expected, actual)| match *expected {
+                "*" => actual == "-" || actual.parse::<usize>().is_ok(),
+                name => name == actual,
+            })
+    })
+}
+
+/// Scripts accept `debugUntil` at most one hour ahead (API reference §5.7).
+fn check_debug_until(
+    kind: ResourceKind,
+    segments: &[String],
+    value: &Value,
+) -> Result<(), ApiError> {
+    if kind != ResourceKind::Scripts || segments != ["debugUntil"] {
+        return Ok(());
+    }
+    let until = value.as_str().and_then(parse_timestamp);
+    match until {
+        Some(until) if until <= now_millis() + 3_600_000 => Ok(()),
+        _ => Err(ApiError::with_field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "`debugUntil` must be a timestamp at most one hour ahead",
+            "debugUntil",
+        )),
+    }
+}
+
+/// DELETE: refused with 422 `resource_in_use` while anything references the resource;
+/// otherwise the document moves to the recycle bin → 204.
+pub(crate) fn delete(
+    data: &mut AccountData,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<Reply, ApiError> {
+    let document = data.get(kind, id).ok_or_else(|| not_found(kind))?;
+    let dependents = data.dependents(kind, id);
+    if !dependents.is_empty() {
+        let name = document.get("name").and_then(Value::as_str).unwrap_or_default();
+        let listed: Vec<String> = dependents
+            .iter()
+            .map(|dependent| {
+                format!("{} `{}` ({})", dependent.kind.singular(), dependent.name, dependent.id)
+            })
+            .collect();
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "resource_in_use",
+            format!(
+                "Cannot delete {} `{name}` ({id}): it is used by {}",
+                kind.singular(),
+                listed.join(", ")
+            ),
+        ));
+    }
+    if let Some(document) = data.take(kind, id) {
+        data.recycle_bin.insert(id.to_owned(), (kind, document));
+    }
+    Ok(Reply::empty(StatusCode::NO_CONTENT).committed())
+}
+
+/// `GET /v1/{kind}/{id}/dependencies`: what uses the resource, keyed by collection; `{}` when
+/// nothing does.
+pub(crate) fn dependencies(
+    data: &AccountData,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<Reply, ApiError> {
+    data.get(kind, id).ok_or_else(|| not_found(kind))?;
+    let mut grouped = Map::new();
+    for dependent in data.dependents(kind, id) {
+        let entry =
+            grouped.entry(dependent.kind.collection()).or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = entry {
+            items.push(json!({
+                "id": dependent.id,
+                "name": dependent.name,
+                "paths": dependent.paths,
+                "accessLevel": "owner",
+            }));
+        }
+    }
+    Ok(Reply::json(StatusCode::OK, Value::Object(grouped)))
+}
+
+pub(crate) fn not_found(kind: ResourceKind) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("{} not found", capitalised(kind.singular())),
+    )
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// Parsed list query: paging and projection.
+#[derive(Debug, Default)]
+pub(crate) struct ListQuery {
+    skip: usize,
+    limit: Option<usize>,
+    include: Option<String>,
+    exclude: Option<String>,
+    /// Parameters carried into the next link unchanged.
+    passthrough: Vec<(String, String)>,
+}
+
+impl ListQuery {
+    pub(crate) fn parse(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+        let mut query = ListQuery::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "skip" => {
+                    query.skip = value.parse().map_err(|_| {
+                        invalid_query(format!("`skip` must be a number, got `{value}`"))
+                    })?;
+                }
+                "limit" => {
+                    let limit: usize = value.parse().map_err(|_| {
+                        invalid_query(format!("`limit` must be a number, got `{value}`"))
+                    })?;
+                    query.limit = (limit > 0).then_some(limit.min(MAX_LIMIT));
+                }
+                "include" | "exclude" => {
+                    if !value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ','))
+                    {
+                        return Err(invalid_query(format!(
+                            "`{key}` may contain only letters, digits, `.`, `_` and `,`"
+                        )));
+                    }
+                    let slot =
+                        if key == "include" { &mut query.include } else { &mut query.exclude };
+                    *slot = (!value.is_empty()).then(|| value.clone());
+                }
+                "include[]" | "exclude[]" => {
+                    return Err(invalid_query(format!(
+                        "`{key}` is not supported; pass a comma-separated `{}`",
+                        &key[..7]
+                    )));
+                }
+                _ => query.passthrough.push((key.clone(), value.clone())),
+            }
+        }
+        if query.include.is_some() && query.exclude.is_some() {
+            return Err(invalid_query("pass either `include` or `exclude`, not both".to_owned()));
+        }
+        Ok(query)
+    }
+}
+
+fn invalid_query(message: String) -> ApiError {
+    ApiError::bad_request("invalid_query_params", message)
+}
+
+/// One page of a list: a bare array, `Link` next/prev, 204 when there is nothing to return.
+/// `ids` yields the ids of the listed documents in order; only the page is materialised.
+pub(crate) fn list_page(
+    ctx: &Ctx<'_>,
+    data: &AccountData,
+    kind: ResourceKind,
+    ids: &ListSource,
+    query: &ListQuery,
+    link_base: &str,
+) -> Reply {
+    let total = match ids {
+        ListSource::All => data.collection(kind).len(),
+        ListSource::Ids(ids) => ids.len(),
+    };
+    let limit = query.limit.unwrap_or(ctx.settings.page_size).max(1);
+    if query.skip >= total {
+        return Reply::empty(StatusCode::NO_CONTENT);
+    }
+    let end = query.skip.saturating_add(limit).min(total);
+    let include_paths: Option<Vec<Vec<&str>>> = query.include.as_deref().map(|include| {
+        include.split(',').filter(|p| !p.is_empty()).map(|p| p.split('.').collect()).collect()
+    });
+    let exclude_paths: Option<Vec<Vec<&str>>> = query.exclude.as_deref().map(|exclude| {
+        exclude.split(',').filter(|p| !p.is_empty()).map(|p| p.split('.').collect()).collect()
+    });
+    let always: &[&str] = match kind {
+        ResourceKind::Exports | ResourceKind::Imports => &["_id", "name", "adaptorType"],
+        _ => &["_id", "name"],
+    };
+    let mut items = Vec::with_capacity(end - query.skip);
+    for position in query.skip..end {
+        let document = match ids {
+            ListSource::All => {
+                data.collection(kind).get_index(position).map(|(_, document)| document)
+            }
+            ListSource::Ids(ids) => ids.get(position).and_then(|id| data.get(kind, id)),
+        };
+        let Some(document) = document else { continue };
+        let mut shown = masked(kind, document);
+        if kind == ResourceKind::Scripts {
+            // Script lists omit `content`; GET the script by id for its source.
+            shown.shift_remove("content");
+        }
+        if let Some(paths) = &include_paths {
+            shown = project_include(&shown, paths, always);
+        }
+        if let Some(paths) = &exclude_paths {
+            project_exclude(&mut shown, paths);
+        }
+        items.push(Value::Object(shown));
+    }
+    let mut links = Vec::new();
+    if end < total {
+        links.push(format!("<{}>; rel=\"next\"", page_url(link_base, query, end, limit)));
+    }
+    if query.skip > 0 {
+        links.push(format!(
+            "<{}>; rel=\"prev\"",
+            page_url(link_base, query, query.skip.saturating_sub(limit), limit)
+        ));
+    }
+    let mut reply = Reply::json(StatusCode::OK, Value::Array(items));
+    if !links.is_empty() {
+        reply = reply.header("link", links.join(", "));
+    }
+    reply
+}
+
+/// Which documents a list shows.
+#[derive(Debug)]
+pub(crate) enum ListSource {
+    /// The whole collection in creation order (O(1) access by position).
+    All,
+    /// These ids, in this order.
+    Ids(Vec<String>),
+}
+
+fn page_url(link_base: &str, query: &ListQuery, skip: usize, limit: usize) -> String {
+    let mut parameters: Vec<String> = query
+        .passthrough
+        .iter()
+        .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+        .collect();
+    if let Some(include) = &query.include {
+        parameters.push(format!("include={}", encode(include)));
+    }
+    if let Some(exclude) = &query.exclude {
+        parameters.push(format!("exclude={}", encode(exclude)));
+    }
+    parameters.push(format!("skip={skip}"));
+    parameters.push(format!("limit={limit}"));
+    format!("{link_base}?{}", parameters.join("&"))
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters and `,` pass through).
+pub(crate) fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b',') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The ids of an integration's sub-collection (`/v1/integrations/{id}/{collection}`), in
+/// creation order: its flows; the exports and imports those flows use; the connections those
+/// steps use plus the integration's registered and owned connections.
+pub(crate) fn integration_members(
+    data: &AccountData,
+    integration_id: &str,
+    kind: ResourceKind,
+) -> Vec<String> {
+    let flows =
+        data.referrers_of_kind(ResourceKind::Flows, ResourceKind::Integrations, integration_id);
+    let targets_of = |sources: &[(ResourceKind, String)], target: ResourceKind| -> Vec<String> {
+        sources
+            .iter()
+            .flat_map(|(source_kind, source_id)| {
+                data.references.references_of(*source_kind, source_id)
+            })
+            .filter(|reference| reference.target == target && data.contains(target, &reference.id))
+            .map(|reference| reference.id.clone())
+            .collect()
+    };
+    let flow_sources: Vec<(ResourceKind, String)> =
+        flows.iter().map(|id| (ResourceKind::Flows, id.clone())).collect();
+    let mut ids = match kind {
+        ResourceKind::Flows => flows,
+        ResourceKind::Exports | ResourceKind::Imports => targets_of(&flow_sources, kind),
+        ResourceKind::Connections => {
+            let mut steps: Vec<(ResourceKind, String)> =
+                targets_of(&flow_sources, ResourceKind::Exports)
+                    .into_iter()
+                    .map(|id| (ResourceKind::Exports, id))
+                    .collect();
+            steps.extend(
+                targets_of(&flow_sources, ResourceKind::Imports)
+                    .into_iter()
+                    .map(|id| (ResourceKind::Imports, id)),
+            );
+            steps.push((ResourceKind::Integrations, integration_id.to_owned()));
+            let mut connections = targets_of(&steps, ResourceKind::Connections);
+            connections.extend(data.referrers_of_kind(
+                ResourceKind::Connections,
+                ResourceKind::Integrations,
+                integration_id,
+            ));
+            connections
+        }
+        ResourceKind::Integrations | ResourceKind::Scripts => Vec::new(),
+    };
+    let mut unique = std::collections::HashSet::new();
+    ids.retain(|id| unique.insert(id.clone()));
+    data.sort_by_position(kind, &mut ids);
+    ids
+}
+
+/// `GET /v1/recycleBinTTL[/{collection}]`: `[{model, doc}]`, newest deletion last; 204 if empty.
+pub(crate) fn recycle_bin_list(data: &AccountData, only: Option<ResourceKind>) -> Reply {
+    let entries: Vec<Value> = data
+        .recycle_bin
+        .values()
+        .filter(|(kind, _)| only.is_none_or(|only| only == *kind))
+        .map(|(kind, document)| json!({"model": kind.model(), "doc": Value::Object(masked(*kind, document))}))
+        .collect();
+    if entries.is_empty() {
+        Reply::empty(StatusCode::NO_CONTENT)
+    } else {
+        Reply::json(StatusCode::OK, Value::Array(entries))
+    }
+}
+
+/// `POST /v1/recycleBinTTL/{collection}/{id}`: restore, if every reference still resolves.
+pub(crate) fn recycle_bin_restore(
+    data: &mut AccountData,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<Reply, ApiError> {
+    let Some((bin_kind, document)) = data.recycle_bin.get(id).cloned() else {
+        return Err(ApiError::not_found("Recycle bin entry"));
+    };
+    if bin_kind != kind {
+        return Err(ApiError::not_found("Recycle bin entry"));
+    }
+    validate_document(kind, &document, data, id)?;
+    data.recycle_bin.shift_remove(id);
+    data.put(kind, id.to_owned(), document);
+    Ok(Reply::empty(StatusCode::NO_CONTENT).committed())
+}
+
+/// `DELETE /v1/recycleBinTTL/{collection}/{id}`: purge for good.
+pub(crate) fn recycle_bin_purge(
+    data: &mut AccountData,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<Reply, ApiError> {
+    match data.recycle_bin.get(id) {
+        Some((bin_kind, _)) if *bin_kind == kind => {
+            data.recycle_bin.shift_remove(id);
+            Ok(Reply::empty(StatusCode::NO_CONTENT).committed())
+        }
+        _ => Err(ApiError::not_found("Recycle bin entry")),
+    }
+}
+
+/// An out-of-band edit (admin): merge-patch the stored document and bump `lastModified` as a UI
+/// edit would. No validation: the admin may put the account in any state.
+pub(crate) fn edit_out_of_band(
+    data: &mut AccountData,
+    kind: ResourceKind,
+    id: &str,
+    patch: &Document,
+) -> Option<Document> {
+    let mut document = data.get(kind, id)?.clone();
+    merge_patch(&mut document, patch);
+    document.insert("_id".into(), Value::String(id.to_owned()));
+    let last_modified =
+        next_timestamp(data.get(kind, id).and_then(|previous| previous.get("lastModified")));
+    document.insert("lastModified".into(), Value::String(last_modified));
+    data.put(kind, id.to_owned(), document.clone());
+    Some(document)
+}

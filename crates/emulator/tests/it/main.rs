@@ -1,0 +1,17 @@
+//! Integration tests of the emulator over real loopback HTTP.
+
+mod admin;
+mod auth;
+mod clone;
+mod conformance;
+mod crud;
+mod dependencies;
+mod faults;
+mod jobs;
+mod lists;
+mod persistence;
+mod rate_limit;
+mod secrets;
+mod state;
+mod support;
+mod validation;
