@@ -1,0 +1,1 @@
+//! Integration tests of flowform-api over loopback HTTP.
