@@ -90,6 +90,9 @@ impl Client {
         let mut interval = if no_delay { NO_DELAY_POLL_INTERVAL } else { FIRST_POLL_INTERVAL };
         let mut not_found_polls = 0;
         let mut last_status = String::from("unknown");
+        // Time waited counts both the clock and the sleeps asked for, so a sleeper that does not
+        // really sleep (tests) still reaches the timeout.
+        let mut slept = Duration::ZERO;
         loop {
             match self.job(job_id).await {
                 Ok(job) if job.status.is_final() => return Ok(job),
@@ -99,7 +102,7 @@ impl Client {
                 }
                 Err(error) => return Err(error),
             }
-            let waited = started.elapsed();
+            let waited = started.elapsed().max(slept);
             if waited >= timeout {
                 return Err(Error::JobWaitTimeout {
                     job_id: job_id.to_owned(),
@@ -107,7 +110,9 @@ impl Client {
                     last_status,
                 });
             }
-            self.sleep(interval.min(timeout - waited)).await;
+            let pause = interval.min(timeout - waited);
+            slept += pause;
+            self.sleep(pause).await;
             if !no_delay {
                 interval = interval.mul_f64(1.5).min(MAX_POLL_INTERVAL);
             }

@@ -37,6 +37,7 @@ pub use config::{
 };
 pub use endpoint::{BASE_URL_ENV, Endpoint, Region};
 pub use error::{ApiErrorItem, Error};
+pub use flowform_model::{Kind, LiveResource, LiveState};
 pub use secrecy::SecretString;
 pub use types::{
     Cloned, ClonedEntry, Created, Dependencies, Dependent, Job, JobStatus, PatchOp, StateScope,
