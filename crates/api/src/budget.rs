@@ -48,10 +48,9 @@ pub struct RequestStats {
     pub transport_failures: u64,
     /// Creates whose response was lost and whose resource was found and returned.
     pub recovered_creates: u64,
-    /// List pages received.
+    /// List pages received and used. `sent.get - pages` (less retries) is the number of
+    /// speculative page requests that turned out to lie past the end of a list.
     pub pages: u64,
-    /// Speculatively requested pages that turned out to lie past the end of a list.
-    pub wasted_prefetch_pages: u64,
     /// The rate currently allowed, per second (lower than configured after 429s).
     pub current_rate_per_second: f64,
 }
@@ -76,7 +75,6 @@ struct Counters {
     transport_failures: AtomicU64,
     recovered_creates: AtomicU64,
     pages: AtomicU64,
-    wasted_prefetch_pages: AtomicU64,
 }
 
 /// Which counter to bump.
@@ -88,7 +86,6 @@ pub(crate) enum Event {
     TransportFailure,
     RecoveredCreate,
     Page,
-    WastedPrefetchPage,
 }
 
 #[derive(Debug)]
@@ -229,7 +226,6 @@ impl RateBudget {
             Event::TransportFailure => &self.counters.transport_failures,
             Event::RecoveredCreate => &self.counters.recovered_creates,
             Event::Page => &self.counters.pages,
-            Event::WastedPrefetchPage => &self.counters.wasted_prefetch_pages,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -259,7 +255,6 @@ impl RateBudget {
             transport_failures: load(&counters.transport_failures),
             recovered_creates: load(&counters.recovered_creates),
             pages: load(&counters.pages),
-            wasted_prefetch_pages: load(&counters.wasted_prefetch_pages),
             current_rate_per_second: self.current_rate(),
         }
     }

@@ -186,7 +186,9 @@ pub struct ClientConfig {
     /// Default 10,000.
     pub max_pages: usize,
     /// How many further pages a list requests at once when the server's `next` links have the
-    /// `skip`/`limit` shape. 1 disables the speculation. Default 4.
+    /// `skip`/`limit` shape. 1 disables the speculation. Default 2: in the benchmark (6 kinds,
+    /// 10,000 resources, pages of 100, 25 ms latency) it cut the wall time from 0.49 s to 0.27 s
+    /// for 3 % more requests; 4 gave 0.23 s for 10 % more.
     pub prefetch_pages: usize,
     /// A budget shared with other clients of the same account (one per account per process).
     /// When `None`, the client creates its own from `rate` and `max_in_flight`.
@@ -208,7 +210,7 @@ impl ClientConfig {
             retry: RetryPolicy::from_env(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_pages: 10_000,
-            prefetch_pages: 4,
+            prefetch_pages: 2,
             shared_budget: None,
             sleeper: Arc::new(TokioSleeper),
         }

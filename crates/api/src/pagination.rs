@@ -244,9 +244,8 @@ impl Client {
             let predicted = page_key(&shape.page(index));
             let on_chain = next.as_ref().is_some_and(|next| page_key(next) == predicted);
             if next.is_none() || !on_chain || !full {
-                for _ in 0..in_flight.len() {
-                    self.record(Event::WastedPrefetchPage);
-                }
+                // Requests still in flight lie past the end (or off the chain): dropping them
+                // cancels the ones not yet sent.
                 if next.is_some() && !on_chain {
                     tracing::debug!(path = %walk.path, "next links left the skip/limit shape; following them one by one");
                 }

@@ -24,7 +24,9 @@ fn seed_many(fake: &Fake, plural: &str, count: usize) {
 async fn lists_every_page_in_order_with_parallel_prefetch() {
     let fake = Fake::start(50).await;
     seed_many(&fake, "flows", 1_234);
-    let (client, _) = client(&fake.url, TOKEN);
+    let (mut config, _) = config(&fake.url, TOKEN);
+    config.prefetch_pages = 4;
+    let client = Client::new(config).unwrap();
     let flows = client.list(Kind::Flow).await.unwrap();
     assert_eq!(flows.len(), 1_234);
     let names: Vec<String> = flows.iter().map(|f| f.name.clone().unwrap()).collect();

@@ -878,3 +878,64 @@ async fn update_without_an_echo_reads_the_resource_back() {
         client.update(Kind::Script, "s1", &json!({"name": "s", "content": "x"})).await.unwrap();
     assert_eq!(resource.last_modified.as_deref(), Some("2026-02-02T00:00:00.000Z"));
 }
+
+#[tokio::test]
+async fn the_server_links_stay_authoritative_when_speculation_guesses_wrong() {
+    /// Nine items in pages of two, but the link after `skip=2` jumps to `skip=6`.
+    struct Jumping;
+    impl Respond for Jumping {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            let skip: usize = request
+                .url
+                .query_pairs()
+                .find(|(name, _)| name == "skip")
+                .and_then(|(_, value)| value.parse().ok())
+                .unwrap_or(0);
+            let items: Vec<serde_json::Value> = (skip..(skip + 2).min(9))
+                .map(|index| json!({"_id": format!("id{index}"), "name": "n"}))
+                .collect();
+            let next = if skip == 2 { 6 } else { skip + 2 };
+            let mut response = ResponseTemplate::new(200).set_body_json(items);
+            if next < 9 {
+                response = response.insert_header(
+                    "link",
+                    format!("<http://other/v1/flows?skip={next}&limit=2>; rel=\"next\"").as_str(),
+                );
+            }
+            response
+        }
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/v1/flows")).respond_with(Jumping).mount(&server).await;
+    let (mut config, _) = config(&server.uri(), TOKEN);
+    config.prefetch_pages = 4;
+    let client = flowform_api::Client::new(config).unwrap();
+    let ids: Vec<String> =
+        client.list(Kind::Flow).await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, ["id0", "id1", "id2", "id3", "id6", "id7", "id8"]);
+}
+
+#[tokio::test]
+async fn a_delete_whose_answer_was_lost_and_then_404s_succeeded() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1/flows/f1"))
+        .respond_with(ResponseTemplate::new(504))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1/flows/f1"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"errors": [{"code": "not_found", "message": "gone"}]})),
+        )
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri(), TOKEN);
+    client.delete(Kind::Flow, "f1").await.unwrap();
+    // A plain 404 on the first attempt is still an error.
+    let error = client.delete(Kind::Flow, "f1").await.unwrap_err();
+    assert!(error.is_not_found());
+}
