@@ -93,7 +93,7 @@ pub enum Error {
     },
     /// 401: the token was missing, wrong, expired or revoked.
     #[error(
-        "`{method} {path}`: the API token was rejected (401) by `{endpoint}`{}; check `CELIGO_API_TOKEN` or `--token-file` and that the token belongs to this region",
+        "`{method} {path}`: the API token was rejected (401) by `{endpoint}`{}; check that the token is valid, not expired or revoked, and belongs to this region",
         optional_message(message)
     )]
     Unauthorized {

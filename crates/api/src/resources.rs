@@ -121,7 +121,8 @@ impl Client {
         Ok(TokenInfo { user_id: text("_userId"), scope: text("scope"), document: document.clone() })
     }
 
-    /// Every resource of a kind (`GET /v1/<kind>`, all pages, full documents).
+    /// Every resource of a kind (`GET /v1/<kind>`, all pages, the documents as the list endpoint
+    /// returns them; script lists omit `content`).
     pub async fn list(&self, kind: Kind) -> Result<Vec<LiveResource>, Error> {
         let path = collection(kind);
         let documents = self.list_documents(&path).await?;
@@ -170,7 +171,15 @@ impl Client {
         self.resources(kind, &path, documents)
     }
 
-    /// Lists several kinds concurrently (under the shared budget) into one [`LiveState`].
+    /// Several resources by id, fetched concurrently under the shared budget, in the order given.
+    /// Use it for the full documents that lists leave out (script lists omit `content`).
+    pub async fn get_many(&self, kind: Kind, ids: &[String]) -> Result<Vec<LiveResource>, Error> {
+        try_join_all(ids.iter().map(|id| self.get(kind, id))).await
+    }
+
+    /// Lists several kinds concurrently (under the shared budget) into one [`LiveState`]. The
+    /// documents are what the list endpoints return (script lists omit `content`: see
+    /// [`Client::get_many`]).
     pub async fn list_kinds(&self, kinds: &[Kind]) -> Result<LiveState, Error> {
         let lists = try_join_all(kinds.iter().map(|kind| self.list(*kind))).await?;
         let mut live = LiveState::default();

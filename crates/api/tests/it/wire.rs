@@ -939,3 +939,41 @@ async fn a_delete_whose_answer_was_lost_and_then_404s_succeeded() {
     let error = client.delete(Kind::Flow, "f1").await.unwrap_err();
     assert!(error.is_not_found());
 }
+
+#[tokio::test]
+async fn a_server_that_refuses_projection_gets_the_plain_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/connections"))
+        .and(query_param("include", "_id,name,createdAt"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(
+                json!({"errors": [{"code": "invalid_query_params", "message": "no"}]}),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/connections"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"_id": "c1", "name": "c", "type": "http"}])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/connections/c1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"_id": "c1", "name": "c", "type": "http"})),
+        )
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri(), TOKEN);
+    let listed =
+        client.list_projected(Kind::Connection, &["_id", "name", "createdAt"]).await.unwrap();
+    assert_eq!(listed[0].document["type"], "http");
+    let fetched = client.get_many(Kind::Connection, &["c1".to_owned()]).await.unwrap();
+    assert_eq!(fetched[0].id, "c1");
+}
