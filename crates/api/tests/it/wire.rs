@@ -977,3 +977,21 @@ async fn a_server_that_refuses_projection_gets_the_plain_list() {
     let fetched = client.get_many(Kind::Connection, &["c1".to_owned()]).await.unwrap();
     assert_eq!(fetched[0].id, "c1");
 }
+
+#[tokio::test]
+async fn the_client_its_errors_and_its_futures_can_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let (client, _) = client("http://127.0.0.1:1", TOKEN);
+    send_sync(&client);
+    send_sync(&Error::Unsupported { operation: "x", kind: Kind::Flow });
+    let none = HashSet::new();
+    let body = json!({});
+    send(&client.list(Kind::Flow));
+    send(&client.list_kinds(&Kind::ALL));
+    send(&client.create(Kind::Flow, &body, &none));
+    send(&client.update(Kind::Flow, "f", &body));
+    send(&client.clone_resource(Kind::Flow, "f", &body));
+    send(&client.wait_for_job("j", Duration::from_secs(1)));
+    send(&client.state_get(&StateScope::Global, "k"));
+}
