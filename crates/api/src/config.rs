@@ -187,8 +187,8 @@ pub struct ClientConfig {
     pub max_pages: usize,
     /// How many further pages a list requests at once when the server's `next` links have the
     /// `skip`/`limit` shape. 1 disables the speculation. Default 2: in the benchmark (6 kinds,
-    /// 10,000 resources, pages of 100, 25 ms latency) it cut the wall time from 0.49 s to 0.27 s
-    /// for 3 % more requests; 4 gave 0.23 s for 10 % more.
+    /// 10,000 resources, pages of 100, 25 ms latency) it cut the wall time from about 0.5 s to
+    /// 0.3 s for 1-3 % more requests than the minimum; 4 gave 0.23-0.25 s for 3-12 % more.
     pub prefetch_pages: usize,
     /// A budget shared with other clients of the same account (one per account per process).
     /// When `None`, the client creates its own from `rate` and `max_in_flight`.
