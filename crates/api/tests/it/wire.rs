@@ -995,3 +995,29 @@ async fn the_client_its_errors_and_its_futures_can_cross_threads() {
     send(&client.wait_for_job("j", Duration::from_secs(1)));
     send(&client.state_get(&StateScope::Global, "k"));
 }
+
+#[tokio::test]
+async fn latest_jobs_of_a_flow() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/flows/f1/jobs/latest"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!([{"_id": "j1", "status": "running"}, {"_id": "j0", "status": "failed"}]),
+        ))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/flows/f1/jobs/latest"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri(), TOKEN);
+    let jobs = client.latest_jobs("f1").await.unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.status.clone()).collect::<Vec<_>>(),
+        [JobStatus::Running, JobStatus::Failed]
+    );
+    assert!(client.latest_jobs("f1").await.unwrap().is_empty());
+}
