@@ -1,0 +1,45 @@
+//! flowform's integrator.io REST client.
+//!
+//! This crate owns everything about talking to integrator.io over HTTP: the validated endpoint
+//! ([`Endpoint`], [`Region`]), the token (a `secrecy::SecretString` that reaches only the
+//! `Authorization` header), the wire shapes of the API (documents stay `serde_json::Value`s
+//! inside [`flowform_model::LiveResource`]), `Link` pagination, the tolerant error parser, one
+//! rate budget per account ([`RateBudget`]: a token bucket under the server's leaky bucket with
+//! AIMD after 429s and a bound on requests in flight), retries with backoff and jitter, and the
+//! recovery of creates whose response was lost.
+//!
+//! It must never print, never log or return the token or a secret value (errors and `Debug`
+//! output are redacted, and text from the server is scrubbed of the token), never send the
+//! secret mask `******` back to the API, and never send a POST twice without first proving the
+//! first one created nothing. It knows nothing about specs, plans or state files.
+//!
+//! Environment: [`NO_RETRY_DELAY_ENV`] (`FLOWFORM_TEST_NO_RETRY_DELAY=1`) makes every retry
+//! wait zero-length, for end-to-end tests; [`BASE_URL_ENV`] (`CELIGO_BASE_URL`) is read by the
+//! caller and passed to [`Endpoint::resolve`].
+#![warn(missing_docs)]
+
+mod budget;
+mod client;
+mod config;
+mod endpoint;
+mod error;
+mod jobs;
+mod pagination;
+mod resources;
+mod state;
+mod types;
+
+pub use budget::{MethodCounts, RateBudget, RequestStats};
+pub use client::Client;
+pub use config::{
+    ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, NO_RETRY_DELAY_ENV, RateLimit, RetryPolicy, Sleeper,
+    Timeouts, TokioSleeper,
+};
+pub use endpoint::{BASE_URL_ENV, Endpoint, Region};
+pub use error::{ApiErrorItem, Error};
+pub use flowform_model::{Kind, LiveResource, LiveState};
+pub use secrecy::SecretString;
+pub use types::{
+    Cloned, ClonedEntry, Created, Dependencies, Dependent, Job, JobStatus, PatchOp, StateScope,
+    TokenInfo,
+};
