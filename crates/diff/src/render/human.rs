@@ -71,8 +71,8 @@ pub fn human(plan: &Plan, options: &HumanOptions) -> String {
         out.push('\n');
     }
 
-    if !plan.has_changes() {
-        out.push_str("No changes. The account matches the spec.\n");
+    if !plan.has_changes() && plan.problems.is_empty() {
+        out.push_str("No changes. The account matches the spec.\n\n");
     }
 
     for (action, title) in GROUPS.iter().filter(|(action, _)| *action != Action::Delete) {

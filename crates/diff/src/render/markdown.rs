@@ -362,7 +362,7 @@ fn field_lines(field: &FieldChange) -> Vec<String> {
             Line::Added(text) => format!("+{text}"),
             Line::Removed(text) => format!("-{text}"),
             Line::Context(text) => format!(" {text}"),
-            Line::Hunk(text) => format!(" {text}"),
+            Line::Hunk(text) => text,
         });
     }
     lines
