@@ -39,10 +39,12 @@ pub fn diff(
     // Ids that map back to addresses: the state's, with moved entries under their new address
     // and adopted resources under the address that adopts them.
     let mut ids = ManagedIds::from_state(state);
+    let mut renamed: HashMap<Address, Address> = HashMap::new();
     for (resource, binding) in &identities.bindings {
         match binding {
-            Binding::Moved { state: from_state, .. } => {
-                ids.insert(from_state.id.clone(), resource.address.clone())
+            Binding::Moved { state: from_state, from, .. } => {
+                ids.insert(from_state.id.clone(), resource.address.clone());
+                renamed.insert(resource.address.clone(), (*from).clone());
             }
             Binding::Adopted { live: live_resource } => {
                 ids.insert(live_resource.id.clone(), resource.address.clone())
@@ -98,6 +100,7 @@ pub fn diff(
                     salt: &state.salt,
                     state: state_entry,
                     ids: &ids,
+                    renamed: &renamed,
                 };
                 change.fields = diff_fields(&context, resource, &normalized, &mut warnings);
                 change.id = Some(live_resource.id.clone());

@@ -27,6 +27,9 @@ pub(crate) struct FieldContext<'a> {
     pub state: Option<&'a ResourceState>,
     /// Managed ids, to read literal ids in the spec as references.
     pub ids: &'a ManagedIds,
+    /// Addresses renamed by `moved` entries, new to old: digests recorded before a move name
+    /// the old addresses.
+    pub renamed: &'a HashMap<Address, Address>,
 }
 
 /// The value at a path of a live document, and whether the path (or one of its ancestors) is
@@ -108,12 +111,45 @@ fn removal(path: &FieldPath, before: Option<Value>, sensitive: bool) -> FieldCha
 }
 
 /// Whether the spec did not change at `path` since the last apply: then a live difference was
-/// made outside flowform.
-fn is_drift(context: &FieldContext<'_>, path: &FieldPath, desired: &Value) -> bool {
-    context
-        .state
-        .and_then(|state| state.applied_paths.get(path))
-        .is_some_and(|digest| *digest == value_digest(context.salt, desired))
+/// made outside flowform. A reference to a moved resource matches the digest recorded under its
+/// old address.
+fn spec_unchanged_since_apply(
+    context: &FieldContext<'_>,
+    path: &FieldPath,
+    desired: &Value,
+) -> bool {
+    let Some(recorded) = context.state.and_then(|state| state.applied_paths.get(path)) else {
+        return false;
+    };
+    if *recorded == value_digest(context.salt, desired) {
+        return true;
+    }
+    if context.renamed.is_empty() {
+        return false;
+    }
+    let mut renamed = desired.clone();
+    (rename_references(&mut renamed, context.renamed))
+        && *recorded == value_digest(context.salt, &renamed)
+}
+
+/// Rewrites references to moved resources to their old addresses; returns whether any changed.
+fn rename_references(value: &mut Value, renamed: &HashMap<Address, Address>) -> bool {
+    match value {
+        Value::Ref(address) => match renamed.get(address) {
+            Some(old) => {
+                *address = old.clone();
+                true
+            }
+            None => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, item| rename_references(item, renamed) || changed),
+        Value::Object(object) => object
+            .values_mut()
+            .fold(false, |changed, child| rename_references(child, renamed) || changed),
+        _ => false,
+    }
 }
 
 /// A literal managed id in the spec reads as the reference it is.
@@ -151,7 +187,7 @@ fn compare_scalar(
         op,
         before,
         after: Some(desired.clone()),
-        drift: is_drift(context, path, desired),
+        drift: spec_unchanged_since_apply(context, path, desired),
         sensitive: false,
     });
 }
@@ -196,10 +232,7 @@ fn compare_array(
     match live {
         Some(live) if same(&canonical, live) => return,
         Some(live)
-            if superset(live, &canonical)
-                && context.state.is_some_and(|state| {
-                    state.applied_paths.get(path) == Some(&value_digest(context.salt, desired))
-                }) =>
+            if superset(live, &canonical) && spec_unchanged_since_apply(context, path, desired) =>
         {
             // Live holds everything the spec says, plus keys inside elements that the server
             // or the UI added; the spec did not change since the last apply, so leave it alone.
@@ -208,7 +241,7 @@ fn compare_array(
         None if matches!(&canonical, Value::Array(items) if items.is_empty()) => return,
         _ => {}
     }
-    let drift = is_drift(context, path, desired);
+    let drift = spec_unchanged_since_apply(context, path, desired);
     element_changes(changes, path, &pattern, live, &canonical, drift);
 }
 
@@ -247,10 +280,7 @@ fn compare_sensitive(
                 normalize_at(context.kind, &mut desired_skeleton, context.ids, &pattern);
                 same(&desired_skeleton, &live_skeleton)
                     || (superset(&live_skeleton, &desired_skeleton)
-                        && context.state.is_some_and(|state| {
-                            state.applied_paths.get(path)
-                                == Some(&value_digest(context.salt, desired))
-                        }))
+                        && spec_unchanged_since_apply(context, path, desired))
             }
             None => false,
         },
@@ -265,7 +295,7 @@ fn compare_sensitive(
         op,
         before: None,
         after: None,
-        drift: secret_same && is_drift(context, path, desired),
+        drift: secret_same && spec_unchanged_since_apply(context, path, desired),
         sensitive: true,
     });
 }

@@ -117,7 +117,7 @@ fn normalize_node(
         }
         Value::Array(items) => {
             for item in items.iter_mut() {
-                if let Value::Object(_) = item {
+                if let Value::Object(_) | Value::Array(_) = item {
                     // An element left empty stays as `{}`: positions in a list matter.
                     normalize_node(kind, item, ids, pattern, map_ids, false);
                 } else {

@@ -94,7 +94,7 @@ pub fn update_document(
         let index = LeafIndex::new(&leaves);
         for path in state.applied_paths.keys() {
             if !is_ignored(path, ignore) && !index.owns(path) {
-                document.remove(path);
+                remove_applied(&mut document, path);
             }
         }
     }
@@ -277,6 +277,24 @@ fn find_mask(json: &serde_json::Value, path: FieldPath) -> Option<FieldPath> {
             object.iter().find_map(|(key, child)| find_mask(child, path.key(key)))
         }
         _ => None,
+    }
+}
+
+/// Removes a path flowform applied before and the spec no longer holds. When the live document
+/// masks an ancestor of the path as one `******` value (an encrypted object such as
+/// `http.encrypted`, returned as a plain mask), the whole masked value goes: it stands for what
+/// flowform wrote there, and sending the mask back is never an option.
+fn remove_applied(document: &mut Value, path: &FieldPath) {
+    let masked_ancestor = (1..path.0.len())
+        .map(|length| FieldPath(path.0[..length].to_vec()))
+        .find(|ancestor| document.get(ancestor).is_some_and(Value::is_mask));
+    match masked_ancestor {
+        Some(ancestor) => {
+            document.remove(&ancestor);
+        }
+        None => {
+            document.remove(path);
+        }
     }
 }
 

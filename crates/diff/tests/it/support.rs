@@ -373,6 +373,15 @@ fn store_shape(kind: Kind, document: &mut serde_json::Value) {
     match kind {
         Kind::Flow => {
             object.entry("disabled").or_insert(json!(false));
+            // A key the server adds inside list elements that no table lists: the superset rule
+            // must leave it alone.
+            if let Some(serde_json::Value::Array(generators)) = object.get_mut("pageGenerators") {
+                for generator in
+                    generators.iter_mut().filter_map(|generator| generator.as_object_mut())
+                {
+                    generator.entry("setupInProgress").or_insert(json!(false));
+                }
+            }
             if let Some(processors) = object.get_mut("pageProcessors") {
                 fill_processor_defaults(processors);
             }
