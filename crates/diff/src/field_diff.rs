@@ -142,12 +142,21 @@ fn rename_references(value: &mut Value, renamed: &HashMap<Address, Address>) -> 
             }
             None => false,
         },
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, item| rename_references(item, renamed) || changed),
-        Value::Object(object) => object
-            .values_mut()
-            .fold(false, |changed, child| rename_references(child, renamed) || changed),
+        Value::Array(items) => {
+            // Every reference must be renamed, so no short-circuiting `any` here.
+            let mut changed = false;
+            for item in items.iter_mut() {
+                changed |= rename_references(item, renamed);
+            }
+            changed
+        }
+        Value::Object(object) => {
+            let mut changed = false;
+            for child in object.values_mut() {
+                changed |= rename_references(child, renamed);
+            }
+            changed
+        }
         _ => false,
     }
 }

@@ -189,3 +189,30 @@ fn flow_activations_are_set_apart() {
         plan.changes.iter().find(|change| change.address == address("flow.hourly")).unwrap();
     assert!(hourly.fields[0].drift, "the spec kept the flow enabled; the UI disabled it");
 }
+
+#[test]
+fn imported_resources_have_no_applied_paths_yet() {
+    // `flowform import` and `pull` bind a live resource with no applied paths and secrets
+    // marked unknown: equal fields plan nothing, different ones are plain updates (not drift).
+    let mut world = World::new();
+    let live = world.unmanaged(
+        Kind::Connection,
+        json!({"name": "Jira", "type": "http", "http": {"baseURI": "https://jira", "mediaType": "json",
+               "auth": {"token": {"token": "set-in-the-ui"}}}}),
+    );
+    let mut entry = crate::support::state_entry(&live);
+    entry
+        .secret_fingerprints
+        .insert(path("http.auth.token.token"), flowform_model::UNKNOWN_FINGERPRINT.into());
+    world.state.resources.insert(address("connection.jira"), entry);
+    world.desire(
+        "connection.jira",
+        json!({"name": "Jira", "type": "http", "http": {"baseURI": "https://jira.example.com", "mediaType": "json",
+               "auth": {"token": {"token": "${secret.JIRA_TOKEN}"}}}}),
+    );
+    let plan = check("imported_resource", &world, DiffOptions::default());
+    let fields = &plan.changes[0].fields;
+    assert_eq!(fields.len(), 1);
+    assert_eq!(fields[0].path, path("http.baseURI"));
+    assert!(!fields[0].drift);
+}
