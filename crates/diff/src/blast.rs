@@ -3,9 +3,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use flowform_model::fields::SAMPLE_DATA_FIELDS;
-use flowform_model::{Action, Address, Change, DesiredState, Kind, LiveResource, LiveState};
+use flowform_model::{Action, Address, Change, Kind, LiveResource, LiveState};
 
-use crate::leaves::referenced_addresses;
 use crate::normalize::ManagedIds;
 
 /// Whether a change of this kind and action puts the flows using the resource at risk.
@@ -31,7 +30,6 @@ fn passes_use(kind: Kind) -> bool {
 /// resources flowform does not manage). Unmanaged live flows that use it are named in a warning.
 pub(crate) fn fill_used_by(
     changes: &mut [Change],
-    desired: &DesiredState,
     live: &LiveState,
     ids: &ManagedIds,
     warnings: &mut Vec<String>,
@@ -39,10 +37,12 @@ pub(crate) fn fill_used_by(
     if !changes.iter().any(needs_blast_radius) {
         return;
     }
-    let mut desired_referrers: HashMap<Address, Vec<&Address>> = HashMap::new();
-    for resource in desired.resources.values() {
-        for target in referenced_addresses(resource) {
-            desired_referrers.entry(target).or_default().push(&resource.address);
+    // The spec's references, as the changes already hold them (`depends_on` of every change that
+    // is not a delete lists exactly the addresses its resource references).
+    let mut desired_referrers: HashMap<Address, Vec<Address>> = HashMap::new();
+    for change in changes.iter().filter(|change| change.action != Action::Delete) {
+        for target in &change.depends_on {
+            desired_referrers.entry(target.clone()).or_default().push(change.address.clone());
         }
     }
     let live_referrers = live_referrers(live);
@@ -50,14 +50,15 @@ pub(crate) fn fill_used_by(
     for change in changes.iter_mut().filter(|change| needs_blast_radius(change)) {
         let mut used_by: Vec<Address> = Vec::new();
         let mut seen: HashSet<&Address> = HashSet::new();
-        let mut queue: VecDeque<&Address> = VecDeque::from([&change.address]);
+        let start = change.address.clone();
+        let mut queue: VecDeque<&Address> = VecDeque::from([&start]);
         while let Some(target) = queue.pop_front() {
             for referrer in desired_referrers.get(target).into_iter().flatten() {
                 if !seen.insert(referrer) {
                     continue;
                 }
                 if referrer.kind == Kind::Flow {
-                    used_by.push((*referrer).clone());
+                    used_by.push(referrer.clone());
                 } else if passes_use(referrer.kind) {
                     queue.push_back(referrer);
                 }
@@ -103,24 +104,29 @@ pub(crate) fn fill_used_by(
     }
 }
 
-/// For every live id, the live resources whose documents hold it (outside sample data).
+/// Keys whose value is the id of something a flow uses (a connection, export, import or script).
+/// Other references (`_integrationId`, `_flowId`, `_runNextFlowIds`) are not use: a flow does not
+/// use what the next flow in a chain uses.
+const USE_KEYS: [&str; 7] = [
+    "_connectionId",
+    "_borrowConcurrencyFromConnectionId",
+    "_newConnectionId",
+    "_exportId",
+    "_keepDeltaBehindExportId",
+    "_importId",
+    "_scriptId",
+];
+
+/// For every live id, the live resources whose documents use it (outside sample data).
 fn live_referrers(live: &LiveState) -> HashMap<&str, Vec<&LiveResource>> {
-    let known: HashSet<&str> = live
-        .resources
-        .values()
-        .flat_map(|resources| resources.keys().map(String::as_str))
-        .collect();
     let mut referrers: HashMap<&str, Vec<&LiveResource>> = HashMap::new();
-    for resources in live.resources.values() {
+    for (kind, resources) in &live.resources {
+        if *kind == Kind::Integration {
+            continue;
+        }
         for resource in resources.values() {
             let mut found = Vec::new();
-            if let serde_json::Value::Object(object) = &resource.document {
-                for (key, value) in object {
-                    if key != "_id" && !SAMPLE_DATA_FIELDS.contains(&key.as_str()) {
-                        collect_ids(value, &known, &mut found);
-                    }
-                }
-            }
+            collect_uses(&resource.document, false, &mut found);
             found.sort_unstable();
             found.dedup();
             for id in found {
@@ -133,16 +139,22 @@ fn live_referrers(live: &LiveState) -> HashMap<&str, Vec<&LiveResource>> {
     referrers
 }
 
-fn collect_ids<'a>(value: &'a serde_json::Value, known: &HashSet<&str>, found: &mut Vec<&'a str>) {
+/// Collects the strings held under [`USE_KEYS`] (directly or in a list).
+fn collect_uses<'a>(value: &'a serde_json::Value, under_use_key: bool, found: &mut Vec<&'a str>) {
     match value {
-        serde_json::Value::String(text) if known.contains(text.as_str()) => found.push(text),
+        serde_json::Value::String(text) if under_use_key => found.push(text),
         serde_json::Value::Array(items) => {
-            items.iter().for_each(|item| collect_ids(item, known, found))
+            items.iter().for_each(|item| collect_uses(item, under_use_key, found))
         }
         serde_json::Value::Object(object) => {
             for (key, child) in object {
-                if !SAMPLE_DATA_FIELDS.contains(&key.as_str()) {
-                    collect_ids(child, known, found);
+                let key = key.as_str();
+                if key.starts_with('_') && USE_KEYS.contains(&key) {
+                    collect_uses(child, true, found);
+                } else if !SAMPLE_DATA_FIELDS.contains(&key)
+                    && (child.is_object() || child.is_array())
+                {
+                    collect_uses(child, false, found);
                 }
             }
         }

@@ -93,7 +93,6 @@ pub fn diff(
         };
         match live_resource {
             Some(live_resource) => {
-                let normalized = normalize_live(resource.kind(), &live_resource.document, &ids);
                 let context = FieldContext {
                     kind: resource.kind(),
                     address: &resource.address,
@@ -102,7 +101,8 @@ pub fn diff(
                     ids: &ids,
                     renamed: &renamed,
                 };
-                change.fields = diff_fields(&context, resource, &normalized, &mut warnings);
+                change.fields =
+                    diff_fields(&context, resource, &live_resource.document, &mut warnings);
                 change.id = Some(live_resource.id.clone());
                 change.name = live_resource.name.clone().or(change.name);
                 change.live_last_modified = live_resource.last_modified.clone();
@@ -126,7 +126,7 @@ pub fn diff(
         &mut warnings,
         &mut problems,
     );
-    fill_used_by(&mut changes, desired, live, &ids, &mut warnings);
+    fill_used_by(&mut changes, live, &ids, &mut warnings);
 
     changes.sort_by(|left, right| left.address.cmp(&right.address));
     problems.sort_by(|left, right| left.address.cmp(&right.address));

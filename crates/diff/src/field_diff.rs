@@ -6,14 +6,14 @@ use std::collections::HashMap;
 
 use flowform_model::fingerprint::value_digest;
 use flowform_model::{
-    Address, DesiredResource, FieldChange, FieldOp, FieldPath, Kind, MASK, ResourceState, Segment,
-    UNKNOWN_FINGERPRINT, Value,
+    Address, DesiredResource, FieldChange, FieldOp, FieldPath, Kind, MASK, Object, ResourceState,
+    Segment, UNKNOWN_FINGERPRINT, Value,
 };
 
 use crate::compare::{contains_mask, has_unresolved_secret, leaf_fingerprint, same, superset};
 use crate::defaults::default_at;
-use crate::leaves::{LeafIndex, body_leaves, desired_leaves, is_ignored, pattern_of};
-use crate::normalize::{ManagedIds, normalize_at};
+use crate::leaves::{IMPLIED_ENABLED, body_leaves, implies_enabled, is_ignored, owns, pattern_of};
+use crate::normalize::{ManagedIds, live_equals, normalize_at, normalize_live_node};
 
 /// What the comparison of one resource needs besides the desired and live bodies.
 pub(crate) struct FieldContext<'a> {
@@ -39,6 +39,7 @@ pub(crate) struct LiveLookup<'a> {
     pub masked: bool,
 }
 
+/// Looks `path` up in a (normalised) document.
 pub(crate) fn lookup<'a>(live: &'a Value, path: &FieldPath) -> LiveLookup<'a> {
     let mut current = live;
     for segment in path.segments() {
@@ -58,45 +59,196 @@ pub(crate) fn lookup<'a>(live: &'a Value, path: &FieldPath) -> LiveLookup<'a> {
     LiveLookup { value: Some(current), masked: current.as_str() == Some(MASK) }
 }
 
-/// Compares a desired resource with its normalised live document. Returns the field changes in
-/// spec order, followed by removals of previously applied paths.
+/// Looks `path` up in a raw live document: the node and whether it (or an ancestor) is masked.
+fn lookup_json<'a>(
+    live: &'a serde_json::Value,
+    path: &FieldPath,
+) -> (Option<&'a serde_json::Value>, bool) {
+    let mut current = live;
+    for segment in path.segments() {
+        if current.as_str() == Some(MASK) {
+            return (None, true);
+        }
+        let next = match (segment, current) {
+            (Segment::Key(key), serde_json::Value::Object(object)) => object.get(key),
+            (Segment::Index(index), serde_json::Value::Array(items)) => items.get(*index),
+            _ => None,
+        };
+        match next {
+            Some(next) => current = next,
+            None => return (None, false),
+        }
+    }
+    (Some(current), current.as_str() == Some(MASK))
+}
+
+/// Compares a desired resource with its live document. Returns the field changes in spec
+/// order, followed by removals of previously applied paths.
+///
+/// The desired body and the raw live document are walked together, and only the live values the
+/// comparison meets are normalised ([`normalize_live_node`], the rules of
+/// [`crate::normalize_live`]); a leaf's path is only built when the leaf differs. Most leaves of
+/// most resources are equal, and a plan of 10,000 resources must stay fast.
 pub(crate) fn diff_fields(
     context: &FieldContext<'_>,
     desired: &DesiredResource,
-    live: &Value,
+    live: &serde_json::Value,
     warnings: &mut Vec<String>,
 ) -> Vec<FieldChange> {
-    let leaves = desired_leaves(desired);
     let ignore = &desired.lifecycle.ignore_changes;
-    let mut changes = Vec::new();
-    for (path, desired_value) in &leaves {
-        let found = lookup(live, path);
-        if desired_value.contains_secret() || found.masked {
-            compare_sensitive(context, path, desired_value, &found, ignore, &mut changes, warnings);
-        } else if let Value::Array(_) = desired_value {
-            compare_array(context, path, desired_value, found.value, ignore, &mut changes);
-        } else {
-            compare_scalar(context, path, desired_value, found.value, &mut changes);
-        }
+    let mut walk = Walk { context, ignore, changes: Vec::new(), warnings, pattern: String::new() };
+    let mut stack: Vec<&str> = Vec::new();
+    walk.object(&desired.body, Some(live), false, &mut stack);
+    if implies_enabled(desired) && !stack_ignored(&["disabled"], ignore) {
+        let live_disabled = live.get("disabled");
+        let masked = live_disabled.is_some_and(|node| node.as_str() == Some(MASK));
+        walk.pattern.push_str("disabled");
+        walk.leaf(&["disabled"], &IMPLIED_ENABLED, live_disabled, masked);
+        walk.pattern.clear();
     }
+    let Walk { mut changes, mut pattern, .. } = walk;
     if let Some(state) = context.state {
-        let index = LeafIndex::new(&leaves);
         for path in state.applied_paths.keys() {
-            if is_ignored(path, ignore) || index.owns(path) {
+            if is_ignored(path, ignore) || owns(desired, path) {
                 continue;
             }
-            let found = lookup(live, path);
-            let Some(before) = found.value.filter(|_| !found.masked) else {
-                if found.masked {
-                    changes.push(removal(path, None, true));
-                }
+            let (node, masked) = lookup_json(live, path);
+            if masked {
+                changes.push(removal(path, None, true));
+                continue;
+            }
+            pattern.clear();
+            pattern.push_str(&pattern_of(path));
+            let Some(before) = node.and_then(|node| {
+                normalize_live_node(context.kind, node, context.ids, &mut pattern)
+            }) else {
                 continue;
             };
-            let sensitive = contains_mask(before) || state.secret_fingerprints.contains_key(path);
-            changes.push(removal(path, (!sensitive).then(|| before.clone()), sensitive));
+            let sensitive = contains_mask(&before) || state.secret_fingerprints.contains_key(path);
+            changes.push(removal(path, (!sensitive).then_some(before), sensitive));
         }
     }
     changes
+}
+
+/// Whether the key-only path in `stack` lies at or under one of the `ignore` paths.
+fn stack_ignored(stack: &[&str], ignore: &[FieldPath]) -> bool {
+    ignore.iter().any(|ignored| {
+        ignored.0.len() <= stack.len()
+            && ignored.0.iter().zip(stack).all(
+                |(segment, key)| matches!(segment, Segment::Key(ignored_key) if ignored_key == key),
+            )
+    })
+}
+
+fn path_of(stack: &[&str]) -> FieldPath {
+    FieldPath(stack.iter().map(|key| Segment::Key((*key).to_owned())).collect())
+}
+
+/// The walk of a desired body along its raw live document.
+struct Walk<'context, 'a> {
+    context: &'context FieldContext<'a>,
+    ignore: &'context [FieldPath],
+    changes: Vec<FieldChange>,
+    warnings: &'context mut Vec<String>,
+    /// The dotted, index-free path of the current position.
+    pattern: String,
+}
+
+impl<'body> Walk<'_, '_> {
+    fn object(
+        &mut self,
+        object: &'body Object,
+        live: Option<&serde_json::Value>,
+        masked: bool,
+        stack: &mut Vec<&'body str>,
+    ) {
+        for (key, desired) in object {
+            stack.push(key);
+            let length = self.pattern.len();
+            if !self.pattern.is_empty() {
+                self.pattern.push('.');
+            }
+            self.pattern.push_str(key);
+            if !stack_ignored(stack, self.ignore) {
+                let live_child = if masked {
+                    None
+                } else {
+                    live.and_then(serde_json::Value::as_object)
+                        .and_then(|live_object| live_object.get(key))
+                };
+                let child_masked =
+                    masked || live_child.is_some_and(|node| node.as_str() == Some(MASK));
+                match desired {
+                    Value::Null => {}
+                    Value::Object(child) => self.object(child, live_child, child_masked, stack),
+                    _ => self.leaf(stack, desired, live_child, child_masked),
+                }
+            }
+            self.pattern.truncate(length);
+            stack.pop();
+        }
+    }
+
+    /// Compares one leaf; `self.pattern` is its dotted path.
+    fn leaf(
+        &mut self,
+        stack: &[&str],
+        desired: &Value,
+        live: Option<&serde_json::Value>,
+        masked: bool,
+    ) {
+        if let (Value::Array(_), Some(node), false) = (desired, live, masked)
+            && !desired.contains_secret()
+            && live_equals(self.context.kind, node, desired, self.context.ids, &mut self.pattern)
+        {
+            return;
+        }
+        let live = if masked {
+            None
+        } else {
+            live.and_then(|node| {
+                normalize_live_node(self.context.kind, node, self.context.ids, &mut self.pattern)
+            })
+        };
+        let secret = desired.contains_secret();
+        if !secret
+            && !masked
+            && let Some(live) = &live
+        {
+            let equal = match desired {
+                Value::Array(_) => same(desired, live),
+                _ => same(&canonical_scalar(desired, self.context.ids), live),
+            };
+            if equal {
+                return;
+            }
+        }
+        let path = path_of(stack);
+        let found = LiveLookup { value: live.as_ref(), masked };
+        if secret || masked {
+            compare_sensitive(
+                self.context,
+                &path,
+                desired,
+                &found,
+                self.ignore,
+                &mut self.changes,
+                self.warnings,
+            );
+        } else if let Value::Array(_) = desired {
+            compare_array(
+                self.context,
+                &path,
+                desired,
+                live.as_ref(),
+                self.ignore,
+                &mut self.changes,
+            );
+        } else {
+            compare_scalar(self.context, &path, desired, live.as_ref(), &mut self.changes);
+        }
+    }
 }
 
 fn removal(path: &FieldPath, before: Option<Value>, sensitive: bool) -> FieldChange {

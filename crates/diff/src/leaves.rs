@@ -1,12 +1,16 @@
 //! The desired leaves of a resource: what flowform owns in a live document.
 
-use std::collections::HashSet;
-
 use flowform_model::{Address, DesiredResource, FieldPath, Kind, Object, RefOrId, Segment, Value};
 
 /// `disabled: false`, the value a flow that omits `disabled` has (PRODUCT.md §1.2: a flow that
 /// omits `disabled` is enabled, as in the API).
-static IMPLIED_ENABLED: Value = Value::Bool(false);
+pub(crate) static IMPLIED_ENABLED: Value = Value::Bool(false);
+
+/// Whether the resource is a flow that leaves `disabled` out, and so is implied enabled.
+pub(crate) fn implies_enabled(resource: &DesiredResource) -> bool {
+    resource.kind() == Kind::Flow
+        && resource.body.get("disabled").is_none_or(|disabled| disabled.is_absent())
+}
 
 /// The leaves of a desired body: objects are walked into, everything else (arrays included) is a
 /// leaf; `null` and empty objects yield none. A flow without `disabled` gets the implied
@@ -14,9 +18,7 @@ static IMPLIED_ENABLED: Value = Value::Bool(false);
 /// be enabled, as its spec says. Ignored paths are left out.
 pub(crate) fn desired_leaves(resource: &DesiredResource) -> Vec<(FieldPath, &Value)> {
     let mut leaves = body_leaves(&resource.body);
-    if resource.kind() == Kind::Flow
-        && resource.body.get("disabled").is_none_or(|disabled| disabled.is_absent())
-    {
+    if implies_enabled(resource) {
         leaves.push((FieldPath::from_keys(["disabled"]), &IMPLIED_ENABLED));
     }
     let ignore = &resource.lifecycle.ignore_changes;
@@ -53,31 +55,32 @@ pub(crate) fn is_ignored(path: &FieldPath, ignore: &[FieldPath]) -> bool {
     ignore.iter().any(|ignored| path.starts_with(ignored))
 }
 
-/// The leaf paths of a resource and every ancestor of them, to tell whether a previously applied
-/// path is still owned (it is a leaf, lies above one, or lies below one).
-pub(crate) struct LeafIndex {
-    leaves: HashSet<FieldPath>,
-    ancestors: HashSet<FieldPath>,
-}
-
-impl LeafIndex {
-    pub(crate) fn new(leaves: &[(FieldPath, &Value)]) -> LeafIndex {
-        let mut ancestors = HashSet::new();
-        for (path, _) in leaves {
-            for length in 1..path.0.len() {
-                ancestors.insert(FieldPath(path.0[..length].to_vec()));
+/// Whether the desired resource still owns `path` (a path flowform applied before): the path is
+/// a leaf of the body, lies above one (an object with something in it), or lies inside one (a
+/// list or value the spec sets as a whole). Ignored leaves count: what lies under an ignored
+/// path is never removed.
+pub(crate) fn owns(resource: &DesiredResource, path: &FieldPath) -> bool {
+    let segments = path.segments();
+    if implies_enabled(resource) && matches!(segments, [Segment::Key(key)] if key == "disabled") {
+        return true;
+    }
+    let mut current = &resource.body;
+    for (position, segment) in segments.iter().enumerate() {
+        let Segment::Key(key) = segment else {
+            return false;
+        };
+        match current.get(key) {
+            None | Some(Value::Null) => return false,
+            Some(Value::Object(child)) => {
+                if position + 1 == segments.len() {
+                    return !child.values().all(Value::is_absent);
+                }
+                current = child;
             }
+            Some(_) => return true,
         }
-        LeafIndex { leaves: leaves.iter().map(|(path, _)| path.clone()).collect(), ancestors }
     }
-
-    /// Whether `path` is a desired leaf, an ancestor of one, or lies inside one.
-    pub(crate) fn owns(&self, path: &FieldPath) -> bool {
-        if self.leaves.contains(path) || self.ancestors.contains(path) {
-            return true;
-        }
-        (1..path.0.len()).any(|length| self.leaves.contains(&FieldPath(path.0[..length].to_vec())))
-    }
+    false
 }
 
 /// The dotted, index-free pattern of a path, as the field tables are written.

@@ -11,7 +11,7 @@ use flowform_model::{
 
 use crate::compare::leaf_fingerprint;
 use crate::field_diff::lookup;
-use crate::leaves::{LeafIndex, desired_leaves, is_ignored};
+use crate::leaves::{desired_leaves, is_ignored, owns};
 
 /// How to shape a request body.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -91,9 +91,8 @@ pub fn update_document(
     let leaves = desired_leaves(desired);
     let ignore = &desired.lifecycle.ignore_changes;
     if let Some(state) = state {
-        let index = LeafIndex::new(&leaves);
         for path in state.applied_paths.keys() {
-            if !is_ignored(path, ignore) && !index.owns(path) {
+            if !is_ignored(path, ignore) && !owns(desired, path) {
                 remove_applied(&mut document, path);
             }
         }

@@ -12,13 +12,18 @@ pub enum Segment {
     Index(usize),
     /// The element of an array of objects whose `field` is the string `value`, written
     /// `[generate="email"]`. Plans use it for mapping rows, which are identified by their
-    /// `generate` field rather than their position.
-    Keyed {
-        /// The field that identifies the element (`generate`).
-        field: String,
-        /// Its value.
-        value: String,
-    },
+    /// `generate` field rather than their position. Boxed so that a segment stays as small as a
+    /// `String` (state files hold many paths).
+    Keyed(Box<KeyedElement>),
+}
+
+/// What identifies a keyed element: `[field="value"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyedElement {
+    /// The field that identifies the element (`generate`).
+    pub field: String,
+    /// Its value.
+    pub value: String,
 }
 
 /// A path to a field inside a resource body.
@@ -62,7 +67,10 @@ impl FieldPath {
     /// This path with one more keyed element: `[field="value"]`.
     pub fn keyed(&self, field: impl Into<String>, value: impl Into<String>) -> FieldPath {
         let mut segments = self.0.clone();
-        segments.push(Segment::Keyed { field: field.into(), value: value.into() });
+        segments.push(Segment::Keyed(Box::new(KeyedElement {
+            field: field.into(),
+            value: value.into(),
+        })));
         FieldPath(segments)
     }
 
@@ -86,7 +94,7 @@ impl FieldPath {
     pub fn last_key(&self) -> Option<&str> {
         self.0.iter().rev().find_map(|segment| match segment {
             Segment::Key(key) => Some(key.as_str()),
-            Segment::Index(_) | Segment::Keyed { .. } => None,
+            Segment::Index(_) | Segment::Keyed(_) => None,
         })
     }
 
@@ -107,7 +115,7 @@ impl FieldPath {
             .iter()
             .filter_map(|segment| match segment {
                 Segment::Key(key) => Some(key.as_str()),
-                Segment::Index(_) | Segment::Keyed { .. } => None,
+                Segment::Index(_) | Segment::Keyed(_) => None,
             })
             .collect();
         keys.join(".")
@@ -141,7 +149,8 @@ impl fmt::Display for FieldPath {
         for (position, segment) in self.0.iter().enumerate() {
             match segment {
                 Segment::Index(index) => write!(f, "[{index}]")?,
-                Segment::Keyed { field, value } => {
+                Segment::Keyed(keyed) => {
+                    let KeyedElement { field, value } = keyed.as_ref();
                     // Keyed elements are built by the diff with identifier-like fields; any
                     // other field is written quoted so the text still parses back.
                     f.write_str("[")?;
@@ -225,7 +234,10 @@ impl FromStr for FieldPath {
                                     let value = read_keyed_value(&mut chars).ok_or(error(
                                         "expected `=\"value\"]` in a keyed element",
                                     ))?;
-                                    segments.push(Segment::Keyed { field: quoted, value });
+                                    segments.push(Segment::Keyed(Box::new(KeyedElement {
+                                        field: quoted,
+                                        value,
+                                    })));
                                 }
                                 _ => return Err(error("expected `]` after a quoted key")),
                             }
@@ -246,7 +258,7 @@ impl FromStr for FieldPath {
                             }
                             let value = read_keyed_value(&mut chars)
                                 .ok_or(error("expected `=\"value\"]` in a keyed element"))?;
-                            segments.push(Segment::Keyed { field, value });
+                            segments.push(Segment::Keyed(Box::new(KeyedElement { field, value })));
                         }
                         _ => {
                             let mut digits = String::new();
@@ -322,6 +334,12 @@ mod tests {
             assert_eq!(path.to_string(), text, "{path:?}");
         }
         assert!(FieldPath::from_str("").unwrap().is_root());
+    }
+
+    #[test]
+    fn a_segment_is_as_small_as_a_string() {
+        // State files hold one path per applied field; keyed elements are boxed to keep this.
+        assert_eq!(std::mem::size_of::<Segment>(), std::mem::size_of::<String>());
     }
 
     #[test]

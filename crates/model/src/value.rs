@@ -237,8 +237,8 @@ impl Value {
             current = match (segment, current) {
                 (Segment::Key(key), Value::Object(object)) => object.get(key)?,
                 (Segment::Index(index), Value::Array(items)) => items.get(*index)?,
-                (Segment::Keyed { field, value }, Value::Array(items)) => {
-                    &items[keyed_position(items, field, value)?]
+                (Segment::Keyed(keyed), Value::Array(items)) => {
+                    &items[keyed_position(items, &keyed.field, &keyed.value)?]
                 }
                 _ => return None,
             };
@@ -268,8 +268,8 @@ impl Value {
                     Some(item) => item,
                     None => return false,
                 },
-                (Segment::Keyed { field, value }, Value::Array(items)) => {
-                    match keyed_position(items, field, value) {
+                (Segment::Keyed(keyed), Value::Array(items)) => {
+                    match keyed_position(items, &keyed.field, &keyed.value) {
                         Some(position) => &mut items[position],
                         None => return false,
                     }
@@ -286,8 +286,8 @@ impl Value {
                 items[*index] = value;
                 true
             }
-            (Segment::Keyed { field, value: key_value }, Value::Array(items)) => {
-                match keyed_position(items, field, key_value) {
+            (Segment::Keyed(keyed), Value::Array(items)) => {
+                match keyed_position(items, &keyed.field, &keyed.value) {
                     Some(position) => {
                         items[position] = value;
                         true
@@ -308,8 +308,8 @@ impl Value {
             current = match (segment, current) {
                 (Segment::Key(key), Value::Object(object)) => object.get_mut(key)?,
                 (Segment::Index(index), Value::Array(items)) => items.get_mut(*index)?,
-                (Segment::Keyed { field, value }, Value::Array(items)) => {
-                    let position = keyed_position(items, field, value)?;
+                (Segment::Keyed(keyed), Value::Array(items)) => {
+                    let position = keyed_position(items, &keyed.field, &keyed.value)?;
                     &mut items[position]
                 }
                 _ => return None,
@@ -320,8 +320,8 @@ impl Value {
             (Segment::Index(index), Value::Array(items)) if *index < items.len() => {
                 Some(items.remove(*index))
             }
-            (Segment::Keyed { field, value }, Value::Array(items)) => {
-                let position = keyed_position(items, field, value)?;
+            (Segment::Keyed(keyed), Value::Array(items)) => {
+                let position = keyed_position(items, &keyed.field, &keyed.value)?;
                 Some(items.remove(position))
             }
             _ => None,
