@@ -211,6 +211,14 @@ fn main() {
         live.insert(LiveResource::from_document(kind, document).expect("documents have ids"));
     }
     let setup_time = setup.elapsed();
+    let json_bytes: usize = live
+        .resources
+        .values()
+        .flat_map(|resources| resources.values())
+        .map(|resource| resource.document.to_string().len())
+        .sum();
+    let applied_paths: usize =
+        state.resources.values().map(|resource| resource.applied_paths.len()).sum();
     let resident_after_setup = memory_kib("VmRSS:");
     let peak_after_setup = memory_kib("VmHWM:");
 
@@ -243,6 +251,11 @@ fn main() {
     println!(
         "resources: {RESOURCES}, changed: {} updates, {} unchanged",
         summary.update, summary.no_op
+    );
+    println!(
+        "inputs: {:.0} bytes of live JSON per resource on average, {:.1} applied paths per resource",
+        json_bytes as f64 / RESOURCES as f64,
+        applied_paths as f64 / RESOURCES as f64
     );
     println!("setup (build inputs, record state): {:.1} ms", setup_time.as_secs_f64() * 1e3);
     println!(

@@ -2,13 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use flowform_model::fields::SAMPLE_DATA_FIELDS;
+
 use flowform_model::{Action, Address, Change, DesiredState, LiveState, Plan, PlanProblem, State};
 
 use crate::blast::fill_used_by;
 use crate::field_diff::{FieldContext, creation_fields, diff_fields};
 use crate::identity::{Binding, resolve};
-use crate::leaves::{collect_references, referenced_addresses};
-use crate::normalize::{ManagedIds, normalize_live};
+use crate::leaves::referenced_addresses;
+use crate::normalize::ManagedIds;
 
 /// Options of a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -133,6 +135,31 @@ pub fn diff(
     Plan { changes, warnings, problems }
 }
 
+/// Collects the addresses of the ids in `ids` that `value` (found under `key`) holds, outside
+/// sample data.
+fn collect_ids<'a>(
+    value: &serde_json::Value,
+    key: &str,
+    ids: &'a ManagedIds,
+    found: &mut Vec<&'a Address>,
+) {
+    if SAMPLE_DATA_FIELDS.contains(&key) {
+        return;
+    }
+    match value {
+        serde_json::Value::String(text) => found.extend(ids.address(text)),
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|item| collect_ids(item, key, ids, found))
+        }
+        serde_json::Value::Object(object) => {
+            for (child_key, child) in object {
+                collect_ids(child, child_key, ids, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Plans a delete for every state entry whose address left the spec (and is not the source of
 /// a move).
 #[allow(clippy::too_many_arguments)]
@@ -168,20 +195,29 @@ fn plan_deletes(
     }
 
     // Which managed resources' live documents reference each address: a delete waits for them.
+    // The raw documents are searched for the leaving ids, the way normalisation would map them
+    // to references, without normalising every document.
+    let mut leaving_ids = ManagedIds::new();
+    for (address, resource_state) in &leaving {
+        leaving_ids.insert(resource_state.id.clone(), (*address).clone());
+    }
     let mut referrers: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
-    let leaving_addresses: HashMap<&Address, ()> =
-        leaving.iter().map(|(address, _)| (*address, ())).collect();
     for (address, resource_state) in &state.resources {
         let Some(live_resource) = live.get(address.kind, &resource_state.id) else {
             continue;
         };
         let owner = ids.address(&resource_state.id).cloned().unwrap_or_else(|| address.clone());
-        let normalized = normalize_live(address.kind, &live_resource.document, ids);
         let mut targets = Vec::new();
-        collect_references(&normalized, &mut targets);
+        if let serde_json::Value::Object(object) = &live_resource.document {
+            for (key, value) in object {
+                if key != "_id" {
+                    collect_ids(value, key, &leaving_ids, &mut targets);
+                }
+            }
+        }
         for target in targets {
-            if leaving_addresses.contains_key(&target) && target != owner {
-                referrers.entry(target).or_default().push(owner.clone());
+            if *target != owner {
+                referrers.entry(target.clone()).or_default().push(owner.clone());
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Renderings of a [`Plan`](flowform_model::Plan): [`human`] for a terminal, [`json`] for
+//! Renderings of a [`Plan`](flowform_model::Plan): [`human`] for a terminal, [`json()`] for
 //! machines (a documented, versioned format), [`markdown`] for a pull-request comment.
 //!
 //! All three show a sensitive value as `(sensitive)`; none can show a secret, because the plan
