@@ -226,7 +226,11 @@ impl<'body> Walk<'_, '_> {
         }
         let path = path_of(stack);
         let found = LiveLookup { value: live.as_ref(), masked };
-        if secret || masked {
+        // A path that held a secret at the last apply may still hold it live, unmasked: whatever
+        // the spec says there now, the live value is never shown.
+        let previously_secret =
+            self.context.state.is_some_and(|state| state.secret_fingerprints.contains_key(&path));
+        if secret || masked || previously_secret {
             compare_sensitive(
                 self.context,
                 &path,

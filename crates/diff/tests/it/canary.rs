@@ -96,4 +96,30 @@ fn secret_values_never_reach_any_output() {
     for canary in CANARIES {
         assert!(!text.contains(canary));
     }
+
+    // A secret replaced by a plain value: the old value, still live and unmasked in a field the
+    // API does not mask, is never shown.
+    let mut world = World::new(); // a fresh world for this case
+    world.secret("SETTING", "canary-unmasked-setting");
+    world.applied("integration.i", json!({"name": "I", "settings": {"apiKey": "${secret.SETTING}", "list": ["${secret.SETTING}"]}}));
+    world.desire(
+        "integration.i",
+        json!({"name": "I", "settings": {"apiKey": "now-public", "list": ["public"]}}),
+    );
+    let plan = world.plan(DiffOptions::default());
+    let fields = &plan.changes[0].fields;
+    assert_eq!(fields.len(), 2);
+    assert!(fields.iter().all(|field| field.sensitive && field.before.is_none()));
+    let outputs = render_all(&plan);
+    for text in [&outputs.human, &outputs.json, &outputs.markdown, &format!("{plan:?}")] {
+        assert!(!text.contains("canary-unmasked-setting"));
+    }
+    // And removed entirely: the removal is sensitive.
+    world.desire("integration.i", json!({"name": "I"}));
+    let plan = world.plan(DiffOptions::default());
+    assert!(plan.changes[0].fields.iter().all(|field| field.sensitive && field.before.is_none()));
+    let outputs = render_all(&plan);
+    for text in [&outputs.human, &outputs.json, &outputs.markdown, &format!("{plan:?}")] {
+        assert!(!text.contains("canary-unmasked-setting"));
+    }
 }
