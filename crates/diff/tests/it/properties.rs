@@ -269,4 +269,38 @@ proptest! {
         }
         let _ = Kind::ALL;
     }
+
+    #[test]
+    fn a_change_in_the_account_is_drift_at_exactly_that_path(spec in spec(), pick in any::<proptest::sample::Index>(), resource in 0usize..6) {
+        let mut world = World::new();
+        apply_all(&mut world, &spec);
+        let (address_text, body) = &spec.resources[resource];
+        let address: Address = address_text.parse().unwrap();
+        // Secrets and masked fields cannot be edited visibly; every other leaf can.
+        let leaves: Vec<(FieldPath, Value)> = leaves_of(&world, body)
+            .into_iter()
+            .filter(|(path, value)| !value.contains_secret() && !flowform_model::fields::is_write_only(address.kind, path))
+            .collect();
+        prop_assume!(!leaves.is_empty());
+        let (edited, _) = leaves[pick.index(leaves.len())].clone();
+        let live_id = world.state.get(&address).unwrap().id.clone();
+        world.edit_live(&live_id, |document| {
+            let mut node = document;
+            for segment in edited.segments() {
+                let flowform_model::Segment::Key(key) = segment else { unreachable!("leaves are key-only") };
+                node = &mut node[key.as_str()];
+            }
+            *node = json!("edited in the UI");
+        });
+        let plan = world.plan(DiffOptions::default());
+        let actionable: Vec<_> = plan.actionable().collect();
+        prop_assert_eq!(actionable.len(), 1, "{:?}", actionable);
+        let change = actionable[0];
+        prop_assert_eq!(&change.address, &address);
+        prop_assert!(!change.fields.is_empty());
+        for field in &change.fields {
+            prop_assert!(field.path.starts_with(&edited), "`{}` changed but `{}` was edited", field.path, edited);
+            prop_assert!(field.drift, "`{}` changed in the account only: drift", field.path);
+        }
+    }
 }
