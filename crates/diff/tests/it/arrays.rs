@@ -228,3 +228,14 @@ fn chained_flow_lists_grow_and_shrink() {
         &plan.changes.iter().find(|change| change.address == address("flow.chain")).unwrap().fields;
     assert_eq!(fields.len(), 2);
 }
+
+#[test]
+fn created_long_strings_are_shown_as_lines() {
+    let mut world = World::new();
+    world.desire(
+        "script.transform",
+        json!({"name": "transform", "content": "function preSavePage(options) {\n  return {data: options.data, errors: options.errors};\n}\n"}),
+    );
+    let plan = check("created_long_strings", &world, DiffOptions::default());
+    assert_eq!(plan.summary().create, 1);
+}
