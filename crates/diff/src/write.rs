@@ -126,8 +126,10 @@ pub fn update_document(
 /// `applied_paths` holds every desired leaf that is not ignored, with its salted digest;
 /// `secret_fingerprints` every leaf that holds a secret or that the response masks. A
 /// back-reference left out to break a cycle (the response does not hold it yet) is not recorded,
-/// so the next plan adds it as a plain change. Entries of `previous` for ignored paths (and for
-/// such left-out references) are kept: flowform did not write them this time.
+/// so the next plan adds it as a plain change; likewise a flow's `disabled` written forced to
+/// another value than the spec's. Entries of `previous` for ignored paths (and for left-out
+/// references, whose earlier value is still live) are kept: flowform did not write them this
+/// time.
 pub fn record_applied(
     desired: &DesiredResource,
     salt: &str,
@@ -155,6 +157,16 @@ pub fn record_applied(
             && !holds_list_like(found.value, value)
         {
             left_out.push(path);
+            continue;
+        }
+        if desired.kind() == Kind::Flow
+            && is_disabled_path(&path)
+            && !holds_flag(&response_value, value)
+        {
+            // The flow was written with `disabled` forced (created disabled, to be enabled as
+            // the last step): flowform did not write the spec's value, so nothing is recorded
+            // (not even an earlier entry) and the next plan shows the activation as a plain
+            // change, not as drift.
             continue;
         }
         recorded.applied_paths.insert(path.clone(), value_digest(salt, value));
@@ -186,6 +198,20 @@ pub fn record_applied(
 /// The digest of the desired body recorded in state (`digest`) and in saved plans.
 pub fn desired_digest(desired: &DesiredResource, salt: &str) -> String {
     body_digest(salt, &Value::Object(desired.body.clone()))
+}
+
+fn is_disabled_path(path: &FieldPath) -> bool {
+    matches!(path.segments(), [Segment::Key(key)] if key == "disabled")
+}
+
+/// Whether a written flow's `disabled` (false when absent, as the API reads it) is `desired`.
+fn holds_flag(written: &Value, desired: &Value) -> bool {
+    let written = written.as_object().and_then(|object| object.get("disabled"));
+    match (written, desired) {
+        (Some(Value::Bool(written)), Value::Bool(desired)) => written == desired,
+        (None | Some(Value::Null), Value::Bool(desired)) => !desired,
+        _ => true,
+    }
 }
 
 /// Whether `written` holds what `desired` asked for at a breakable path: a list of the same

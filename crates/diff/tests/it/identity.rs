@@ -436,3 +436,29 @@ fn blast_radius_names_the_flows_that_use_a_changed_connection() {
     assert_eq!(script.used_by, vec![address("flow.events")]);
     assert!(plan.warnings.iter().any(|warning| warning.contains("Hand-made flow")));
 }
+
+#[test]
+fn a_flow_left_disabled_by_an_interrupted_apply_is_enabled_next_time() {
+    use flowform_diff::{WriteOptions, create_document, record_applied};
+    let mut world = World::new();
+    world.applied("integration.usage", json!({"name": "Usage"}));
+    world.desire(
+        "flow.nightly",
+        json!({"name": "Nightly", "_integrationId": "${integration.usage}"}),
+    );
+    // The executor created the flow disabled, recorded it, and stopped before enabling it.
+    let flow = world.desired.get(&address("flow.nightly")).unwrap().clone();
+    let options = WriteOptions { force_disabled: Some(true), omit_breakable: false };
+    let body = create_document(&flow, &world.resolver(), &options).unwrap();
+    let flow_id = crate::support::id(50);
+    world.server.post(Kind::Flow, &flow_id, body);
+    let response = world.server.get(&flow_id).unwrap();
+    let recorded = record_applied(&flow, crate::support::SALT, &flow_id, &response, None);
+    world.state.resources.insert(address("flow.nightly"), recorded);
+    let plan = check("interrupted_enable", &world, DiffOptions::default());
+    let change =
+        plan.changes.iter().find(|change| change.address == address("flow.nightly")).unwrap();
+    assert_eq!(change.fields.len(), 1);
+    assert_eq!(change.fields[0].path.to_string(), "disabled");
+    assert!(!change.fields[0].drift, "flowform disabled it, not someone else");
+}

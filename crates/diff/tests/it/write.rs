@@ -212,3 +212,19 @@ fn record_applied_skips_back_references_left_out_to_break_a_cycle() {
     let recorded = record_applied(&flow, SALT, &id(4), &updated, Some(&recorded));
     assert!(recorded.applied_paths.contains_key(&path("_runNextFlowIds")));
 }
+
+#[test]
+fn record_applied_skips_a_forced_disabled() {
+    let world = World::new();
+    let flow = world.resource("flow.a", json!({"name": "A"}));
+    // Created disabled although the spec wants it enabled: not recorded, so not drift later.
+    let created = json!({"_id": id(4), "name": "A", "disabled": true});
+    let recorded = record_applied(&flow, SALT, &id(4), &created, None);
+    assert!(!recorded.applied_paths.contains_key(&path("disabled")));
+    let enabled = json!({"_id": id(4), "name": "A", "disabled": false});
+    let recorded = record_applied(&flow, SALT, &id(4), &enabled, Some(&recorded));
+    assert!(recorded.applied_paths.contains_key(&path("disabled")));
+    // An update written forced disabled drops the earlier entry too.
+    let recorded = record_applied(&flow, SALT, &id(4), &created, Some(&recorded));
+    assert!(!recorded.applied_paths.contains_key(&path("disabled")));
+}
