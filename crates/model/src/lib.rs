@@ -20,7 +20,7 @@ pub mod value;
 pub use desired::{DesiredResource, DesiredState, Lifecycle, Moved, Origin, RefOrId};
 pub use kind::{Address, AddressError, KeyError, Kind, validate_key};
 pub use live::{LiveResource, LiveState};
-pub use path::{FieldPath, PathError, Segment};
+pub use path::{FieldPath, KeyedElement, PathError, Segment};
 pub use plan::{Action, Change, FieldChange, FieldOp, Plan, PlanProblem, Summary};
 pub use state::{PendingCreate, ResourceState, STATE_FORMAT_VERSION, State, UNKNOWN_FINGERPRINT};
 pub use value::{MASK, Object, SecretValue, ToJsonError, Value};

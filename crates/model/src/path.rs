@@ -10,13 +10,28 @@ pub enum Segment {
     Key(String),
     /// An array index.
     Index(usize),
+    /// The element of an array of objects whose `field` is the string `value`, written
+    /// `[generate="email"]`. Plans use it for mapping rows, which are identified by their
+    /// `generate` field rather than their position. Boxed so that a segment stays as small as a
+    /// `String` (state files hold many paths).
+    Keyed(Box<KeyedElement>),
+}
+
+/// What identifies a keyed element: `[field="value"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyedElement {
+    /// The field that identifies the element (`generate`).
+    pub field: String,
+    /// Its value.
+    pub value: String,
 }
 
 /// A path to a field inside a resource body.
 ///
-/// Its text form joins keys with `.` and writes indexes as `[N]`; a key that is empty or holds
-/// `.`, `[`, `]` or `"` is written as `["..."]` with `\` escapes, so every path round-trips
-/// through [`Display`](fmt::Display) and [`FromStr`].
+/// Its text form joins keys with `.`, writes indexes as `[N]` and keyed elements as
+/// `[field="value"]`; a key that is empty or holds `.`, `[`, `]` or `"` is written as `["..."]`
+/// with `\` escapes (as is a keyed element's value), so every path round-trips through
+/// [`Display`](fmt::Display) and [`FromStr`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FieldPath(pub Vec<Segment>);
 
@@ -49,6 +64,16 @@ impl FieldPath {
         FieldPath(segments)
     }
 
+    /// This path with one more keyed element: `[field="value"]`.
+    pub fn keyed(&self, field: impl Into<String>, value: impl Into<String>) -> FieldPath {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Keyed(Box::new(KeyedElement {
+            field: field.into(),
+            value: value.into(),
+        })));
+        FieldPath(segments)
+    }
+
     /// The segments.
     pub fn segments(&self) -> &[Segment] {
         &self.0
@@ -64,12 +89,12 @@ impl FieldPath {
         self.0.starts_with(&prefix.0)
     }
 
-    /// The last object key on the path, ignoring trailing indexes: `_runNextFlowIds` for
-    /// `_runNextFlowIds[2]`.
+    /// The last object key on the path, ignoring trailing indexes and keyed elements:
+    /// `_runNextFlowIds` for `_runNextFlowIds[2]`.
     pub fn last_key(&self) -> Option<&str> {
         self.0.iter().rev().find_map(|segment| match segment {
             Segment::Key(key) => Some(key.as_str()),
-            Segment::Index(_) => None,
+            Segment::Index(_) | Segment::Keyed(_) => None,
         })
     }
 
@@ -81,15 +106,16 @@ impl FieldPath {
         }
     }
 
-    /// The path with every index removed: `routers.branches.pageProcessors._importId`.
-    /// Used to match paths against tables written without indexes.
+    /// The path with every index (and keyed element) removed:
+    /// `routers.branches.pageProcessors._importId`. Used to match paths against tables written
+    /// without indexes.
     pub fn without_indexes(&self) -> String {
         let keys: Vec<&str> = self
             .0
             .iter()
             .filter_map(|segment| match segment {
                 Segment::Key(key) => Some(key.as_str()),
-                Segment::Index(_) => None,
+                Segment::Index(_) | Segment::Keyed(_) => None,
             })
             .collect();
         keys.join(".")
@@ -100,20 +126,47 @@ fn needs_quoting(key: &str) -> bool {
     key.is_empty() || key.contains(['.', '[', ']', '"', '\\'])
 }
 
+fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    f.write_str("\"")?;
+    for character in text.chars() {
+        if matches!(character, '"' | '\\') {
+            f.write_str("\\")?;
+        }
+        write!(f, "{character}")?;
+    }
+    f.write_str("\"")
+}
+
+/// Whether `field` can be written bare inside `[field="value"]`.
+fn is_keyed_field(field: &str) -> bool {
+    let mut characters = field.chars();
+    characters.next().is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|character| character.is_ascii_alphanumeric() || character == '_')
+}
+
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (position, segment) in self.0.iter().enumerate() {
             match segment {
                 Segment::Index(index) => write!(f, "[{index}]")?,
-                Segment::Key(key) if needs_quoting(key) => {
-                    f.write_str("[\"")?;
-                    for character in key.chars() {
-                        if matches!(character, '"' | '\\') {
-                            f.write_str("\\")?;
-                        }
-                        write!(f, "{character}")?;
+                Segment::Keyed(keyed) => {
+                    let KeyedElement { field, value } = keyed.as_ref();
+                    // Keyed elements are built by the diff with identifier-like fields; any
+                    // other field is written quoted so the text still parses back.
+                    f.write_str("[")?;
+                    if is_keyed_field(field) {
+                        f.write_str(field)?;
+                    } else {
+                        write_quoted(f, field)?;
                     }
-                    f.write_str("\"]")?;
+                    f.write_str("=")?;
+                    write_quoted(f, value)?;
+                    f.write_str("]")?;
+                }
+                Segment::Key(key) if needs_quoting(key) => {
+                    f.write_str("[")?;
+                    write_quoted(f, key)?;
+                    f.write_str("]")?;
                 }
                 Segment::Key(key) => {
                     if position > 0 {
@@ -125,6 +178,27 @@ impl fmt::Display for FieldPath {
         }
         Ok(())
     }
+}
+
+/// Reads a quoted string whose opening `"` was consumed, up to and including the closing `"`.
+fn read_quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
+    let mut text = String::new();
+    loop {
+        match chars.next()? {
+            '\\' => text.push(chars.next()?),
+            '"' => return Some(text),
+            character => text.push(character),
+        }
+    }
+}
+
+/// Reads `"value"]` after the `=` of a keyed element.
+fn read_keyed_value(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
+    if chars.next()? != '"' {
+        return None;
+    }
+    let value = read_quoted(chars)?;
+    (chars.next()? == ']').then_some(value)
 }
 
 /// Why a path could not be parsed.
@@ -149,36 +223,57 @@ impl FromStr for FieldPath {
             match next {
                 '[' => {
                     chars.next();
-                    if chars.peek() == Some(&'"') {
-                        chars.next();
-                        let mut key = String::new();
-                        loop {
+                    match chars.peek() {
+                        Some('"') => {
+                            chars.next();
+                            let quoted =
+                                read_quoted(&mut chars).ok_or(error("unterminated quoted key"))?;
                             match chars.next() {
-                                Some('\\') => {
-                                    key.push(chars.next().ok_or(error("dangling escape"))?)
+                                Some(']') => segments.push(Segment::Key(quoted)),
+                                Some('=') => {
+                                    let value = read_keyed_value(&mut chars).ok_or(error(
+                                        "expected `=\"value\"]` in a keyed element",
+                                    ))?;
+                                    segments.push(Segment::Keyed(Box::new(KeyedElement {
+                                        field: quoted,
+                                        value,
+                                    })));
                                 }
-                                Some('"') => break,
-                                Some(character) => key.push(character),
-                                None => return Err(error("unterminated quoted key")),
+                                _ => return Err(error("expected `]` after a quoted key")),
                             }
                         }
-                        if chars.next() != Some(']') {
-                            return Err(error("expected `]` after a quoted key"));
-                        }
-                        segments.push(Segment::Key(key));
-                    } else {
-                        let mut digits = String::new();
-                        loop {
-                            match chars.next() {
-                                Some(']') => break,
-                                Some(digit) if digit.is_ascii_digit() => digits.push(digit),
-                                _ => return Err(error("an index must be digits in `[...]`")),
+                        Some(first) if first.is_ascii_alphabetic() || *first == '_' => {
+                            let mut field = String::new();
+                            while let Some(&character) = chars.peek() {
+                                if !(character.is_ascii_alphanumeric() || character == '_') {
+                                    break;
+                                }
+                                field.push(character);
+                                chars.next();
                             }
+                            if chars.next() != Some('=') {
+                                return Err(error(
+                                    "expected `=` after the field of a keyed element",
+                                ));
+                            }
+                            let value = read_keyed_value(&mut chars)
+                                .ok_or(error("expected `=\"value\"]` in a keyed element"))?;
+                            segments.push(Segment::Keyed(Box::new(KeyedElement { field, value })));
                         }
-                        let index = digits
-                            .parse()
-                            .map_err(|_| error("an index must be digits in `[...]`"))?;
-                        segments.push(Segment::Index(index));
+                        _ => {
+                            let mut digits = String::new();
+                            loop {
+                                match chars.next() {
+                                    Some(']') => break,
+                                    Some(digit) if digit.is_ascii_digit() => digits.push(digit),
+                                    _ => return Err(error("an index must be digits in `[...]`")),
+                                }
+                            }
+                            let index = digits
+                                .parse()
+                                .map_err(|_| error("an index must be digits in `[...]`"))?;
+                            segments.push(Segment::Index(index));
+                        }
                     }
                     expect_key = false;
                 }
@@ -231,6 +326,9 @@ mod tests {
             "[\"\"]",
             "[3]",
             "settings[\"quote\\\"d\"]",
+            "mapping.fields[generate=\"email\"].extract",
+            "mapping.lists[generate=\"items\"].fields[generate=\"a.b[0]\"]",
+            "rows[\"odd field\"=\"x\\\"y\"]",
         ] {
             let path: FieldPath = text.parse().unwrap();
             assert_eq!(path.to_string(), text, "{path:?}");
@@ -239,8 +337,16 @@ mod tests {
     }
 
     #[test]
+    fn a_segment_is_as_small_as_a_string() {
+        // State files hold one path per applied field; keyed elements are boxed to keep this.
+        assert_eq!(std::mem::size_of::<Segment>(), std::mem::size_of::<String>());
+    }
+
+    #[test]
     fn rejects() {
-        for text in ["a..b", "a.", ".a", "a[x]", "a[1", "a[\"b", "a[1]b"] {
+        for text in
+            ["a..b", "a.", ".a", "a[x]", "a[1", "a[\"b", "a[1]b", "a[g=x]", "a[g=\"x\"", "a[g]"]
+        {
             assert!(text.parse::<FieldPath>().is_err(), "{text}");
         }
     }

@@ -237,6 +237,9 @@ impl Value {
             current = match (segment, current) {
                 (Segment::Key(key), Value::Object(object)) => object.get(key)?,
                 (Segment::Index(index), Value::Array(items)) => items.get(*index)?,
+                (Segment::Keyed(keyed), Value::Array(items)) => {
+                    &items[keyed_position(items, &keyed.field, &keyed.value)?]
+                }
                 _ => return None,
             };
         }
@@ -265,6 +268,12 @@ impl Value {
                     Some(item) => item,
                     None => return false,
                 },
+                (Segment::Keyed(keyed), Value::Array(items)) => {
+                    match keyed_position(items, &keyed.field, &keyed.value) {
+                        Some(position) => &mut items[position],
+                        None => return false,
+                    }
+                }
                 _ => return false,
             };
         }
@@ -276,6 +285,15 @@ impl Value {
             (Segment::Index(index), Value::Array(items)) if *index < items.len() => {
                 items[*index] = value;
                 true
+            }
+            (Segment::Keyed(keyed), Value::Array(items)) => {
+                match keyed_position(items, &keyed.field, &keyed.value) {
+                    Some(position) => {
+                        items[position] = value;
+                        true
+                    }
+                    None => false,
+                }
             }
             _ => false,
         }
@@ -290,6 +308,10 @@ impl Value {
             current = match (segment, current) {
                 (Segment::Key(key), Value::Object(object)) => object.get_mut(key)?,
                 (Segment::Index(index), Value::Array(items)) => items.get_mut(*index)?,
+                (Segment::Keyed(keyed), Value::Array(items)) => {
+                    let position = keyed_position(items, &keyed.field, &keyed.value)?;
+                    &mut items[position]
+                }
                 _ => return None,
             };
         }
@@ -297,6 +319,10 @@ impl Value {
             (Segment::Key(key), Value::Object(object)) => object.shift_remove(key),
             (Segment::Index(index), Value::Array(items)) if *index < items.len() => {
                 Some(items.remove(*index))
+            }
+            (Segment::Keyed(keyed), Value::Array(items)) => {
+                let position = keyed_position(items, &keyed.field, &keyed.value)?;
+                Some(items.remove(position))
             }
             _ => None,
         }
@@ -317,6 +343,14 @@ impl Value {
         collect_references(self, FieldPath::root(), &mut references);
         references
     }
+}
+
+/// The position of the first element of `items` that is an object whose `field` is the string
+/// `value`.
+fn keyed_position(items: &[Value], field: &str, value: &str) -> Option<usize> {
+    items.iter().position(|item| {
+        item.as_object().and_then(|object| object.get(field)).and_then(Value::as_str) == Some(value)
+    })
 }
 
 fn collect_leaves<'a>(value: &'a Value, path: FieldPath, leaves: &mut Vec<(FieldPath, &'a Value)>) {
@@ -412,6 +446,24 @@ mod tests {
         assert!(!body.set(&"list[3]".parse().unwrap(), Value::Null));
         assert_eq!(body.remove(&"a.b".parse().unwrap()), Some(Value::Bool(true)));
         assert!(body.get(&"a".parse().unwrap()).unwrap().is_absent());
+    }
+
+    #[test]
+    fn keyed_elements() {
+        let mut body = Value::from_json(&serde_json::json!({
+            "mapping": {"fields": [
+                {"extract": "a", "generate": "email"},
+                {"extract": "b", "generate": "name"}
+            ]}
+        }));
+        let path: FieldPath = "mapping.fields[generate=\"name\"].extract".parse().unwrap();
+        assert_eq!(body.get(&path), Some(&Value::String("b".into())));
+        assert!(body.set(&path, Value::String("c".into())));
+        assert_eq!(body.get(&path), Some(&Value::String("c".into())));
+        let row: FieldPath = "mapping.fields[generate=\"email\"]".parse().unwrap();
+        assert!(body.remove(&row).is_some());
+        assert_eq!(body.get(&row), None);
+        assert!(!body.set(&row, Value::Null));
     }
 
     #[test]

@@ -1,0 +1,163 @@
+//! Blast radius: the flows that use a changed connection, export, import or script.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use flowform_model::fields::SAMPLE_DATA_FIELDS;
+use flowform_model::{Action, Address, Change, Kind, LiveResource, LiveState};
+
+use crate::normalize::ManagedIds;
+
+/// Whether a change of this kind and action puts the flows using the resource at risk.
+fn needs_blast_radius(change: &Change) -> bool {
+    matches!(change.kind(), Kind::Connection | Kind::Export | Kind::Import | Kind::Script)
+        && match change.action {
+            Action::Update => true,
+            Action::Move | Action::Adopt => !change.fields.is_empty(),
+            _ => false,
+        }
+}
+
+/// Kinds through which a flow uses a resource: a flow uses an export's connection and an
+/// import's hook script, but not the connections of another flow it chains to, nor everything an
+/// integration's aliases name.
+fn passes_use(kind: Kind) -> bool {
+    matches!(kind, Kind::Connection | Kind::Export | Kind::Import | Kind::Script)
+}
+
+/// Fills `used_by` of every changed connection, export, import and script with the managed
+/// flows that use it, directly or through exports, imports and scripts: from the spec's
+/// references, and from the live documents (which also find managed flows that use it through
+/// resources flowform does not manage). Unmanaged live flows that use it are named in a warning.
+pub(crate) fn fill_used_by(
+    changes: &mut [Change],
+    live: &LiveState,
+    ids: &ManagedIds,
+    warnings: &mut Vec<String>,
+) {
+    if !changes.iter().any(needs_blast_radius) {
+        return;
+    }
+    // The spec's references, as the changes already hold them (`depends_on` of every change that
+    // is not a delete lists exactly the addresses its resource references).
+    let mut desired_referrers: HashMap<Address, Vec<Address>> = HashMap::new();
+    for change in changes.iter().filter(|change| change.action != Action::Delete) {
+        for target in &change.depends_on {
+            desired_referrers.entry(target.clone()).or_default().push(change.address.clone());
+        }
+    }
+    let live_referrers = live_referrers(live);
+
+    for change in changes.iter_mut().filter(|change| needs_blast_radius(change)) {
+        let mut used_by: Vec<Address> = Vec::new();
+        let mut seen: HashSet<&Address> = HashSet::new();
+        let start = change.address.clone();
+        let mut queue: VecDeque<&Address> = VecDeque::from([&start]);
+        while let Some(target) = queue.pop_front() {
+            for referrer in desired_referrers.get(target).into_iter().flatten() {
+                if !seen.insert(referrer) {
+                    continue;
+                }
+                if referrer.kind == Kind::Flow {
+                    used_by.push(referrer.clone());
+                } else if passes_use(referrer.kind) {
+                    queue.push_back(referrer);
+                }
+            }
+        }
+
+        let mut unmanaged: Vec<String> = Vec::new();
+        if let Some(id) = &change.id {
+            let mut seen_ids: HashSet<&str> = HashSet::new();
+            let mut queue: VecDeque<&str> = VecDeque::from([id.as_str()]);
+            while let Some(target) = queue.pop_front() {
+                for referrer in live_referrers.get(target).into_iter().flatten() {
+                    if !seen_ids.insert(referrer.id.as_str()) {
+                        continue;
+                    }
+                    if referrer.kind == Kind::Flow {
+                        match ids.address(&referrer.id) {
+                            Some(address) => used_by.push(address.clone()),
+                            None => unmanaged.push(format!(
+                                "`{}` (`{}`)",
+                                referrer.name.as_deref().unwrap_or("unnamed"),
+                                referrer.id
+                            )),
+                        }
+                    } else if passes_use(referrer.kind) {
+                        queue.push_back(referrer.id.as_str());
+                    }
+                }
+            }
+        }
+        used_by.sort();
+        used_by.dedup();
+        change.used_by = used_by;
+        if !unmanaged.is_empty() {
+            unmanaged.sort();
+            unmanaged.dedup();
+            warnings.push(format!(
+                "`{}` is also used by flows flowform does not manage: {}",
+                change.address,
+                unmanaged.join(", ")
+            ));
+        }
+    }
+}
+
+/// Keys whose value is the id of something a flow uses (a connection, export, import or script).
+/// Other references (`_integrationId`, `_flowId`, `_runNextFlowIds`) are not use: a flow does not
+/// use what the next flow in a chain uses.
+const USE_KEYS: [&str; 7] = [
+    "_connectionId",
+    "_borrowConcurrencyFromConnectionId",
+    "_newConnectionId",
+    "_exportId",
+    "_keepDeltaBehindExportId",
+    "_importId",
+    "_scriptId",
+];
+
+/// For every live id, the live resources whose documents use it (outside sample data).
+fn live_referrers(live: &LiveState) -> HashMap<&str, Vec<&LiveResource>> {
+    let mut referrers: HashMap<&str, Vec<&LiveResource>> = HashMap::new();
+    for (kind, resources) in &live.resources {
+        if *kind == Kind::Integration {
+            continue;
+        }
+        for resource in resources.values() {
+            let mut found = Vec::new();
+            collect_uses(&resource.document, false, &mut found);
+            found.sort_unstable();
+            found.dedup();
+            for id in found {
+                if id != resource.id {
+                    referrers.entry(id).or_default().push(resource);
+                }
+            }
+        }
+    }
+    referrers
+}
+
+/// Collects the strings held under [`USE_KEYS`] (directly or in a list).
+fn collect_uses<'a>(value: &'a serde_json::Value, under_use_key: bool, found: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::String(text) if under_use_key => found.push(text),
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|item| collect_uses(item, under_use_key, found))
+        }
+        serde_json::Value::Object(object) => {
+            for (key, child) in object {
+                let key = key.as_str();
+                if key.starts_with('_') && USE_KEYS.contains(&key) {
+                    collect_uses(child, true, found);
+                } else if !SAMPLE_DATA_FIELDS.contains(&key)
+                    && (child.is_object() || child.is_array())
+                {
+                    collect_uses(child, false, found);
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,261 @@
+//! `diff`: desired, applied and live state in, plan out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use flowform_model::fields::SAMPLE_DATA_FIELDS;
+
+use flowform_model::{Action, Address, Change, DesiredState, LiveState, Plan, PlanProblem, State};
+
+use crate::blast::fill_used_by;
+use crate::field_diff::{FieldContext, creation_fields, diff_fields};
+use crate::identity::{Binding, resolve};
+use crate::leaves::referenced_addresses;
+use crate::normalize::ManagedIds;
+
+/// Options of a plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// `--adopt`: adopt every unmanaged live resource that has the kind and name of a desired
+    /// resource missing from state (as if each had `lifecycle.adopt: true`).
+    pub adopt: bool,
+    /// `--no-delete`: plan no deletes; the resources they would remove are listed in warnings.
+    pub no_delete: bool,
+}
+
+/// Plans the changes that make the account match the spec.
+///
+/// Pure: no IO, cannot fail. Problems that make the plan unusable (a delete of a resource with
+/// `preventDestroy`, a spec resource that would duplicate an unmanaged live one) are returned
+/// in [`Plan::problems`]. Changes are ordered by kind (section order) then address; no-ops are
+/// included (counted, not listed, by the renderers).
+pub fn diff(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    options: &DiffOptions,
+) -> Plan {
+    let identities = resolve(desired, state, live, options.adopt);
+    let mut warnings = identities.warnings;
+    let mut problems = identities.problems;
+
+    // Ids that map back to addresses: the state's, with moved entries under their new address
+    // and adopted resources under the address that adopts them.
+    let mut ids = ManagedIds::from_state(state);
+    let mut renamed: HashMap<Address, Address> = HashMap::new();
+    for (resource, binding) in &identities.bindings {
+        match binding {
+            Binding::Moved { state: from_state, from, .. } => {
+                ids.insert(from_state.id.clone(), resource.address.clone());
+                renamed.insert(resource.address.clone(), (*from).clone());
+            }
+            Binding::Adopted { live: live_resource } => {
+                ids.insert(live_resource.id.clone(), resource.address.clone())
+            }
+            _ => {}
+        }
+    }
+
+    let mut changes: Vec<Change> = Vec::with_capacity(identities.bindings.len());
+    for (resource, binding) in &identities.bindings {
+        let (action, state_entry, live_resource) = match binding {
+            Binding::Existing { state: entry, live: live_resource } => {
+                (Action::Update, Some(*entry), Some(*live_resource))
+            }
+            Binding::Moved { state: entry, live: live_resource, .. } => {
+                (Action::Move, Some(*entry), Some(*live_resource))
+            }
+            Binding::Adopted { live: live_resource } => (Action::Adopt, None, Some(*live_resource)),
+            Binding::New => {
+                let action = if resource.lifecycle.clone_from.is_some() {
+                    Action::Clone
+                } else {
+                    Action::Create
+                };
+                (action, None, None)
+            }
+            Binding::Blocked => continue,
+        };
+        let mut change = Change {
+            address: resource.address.clone(),
+            action,
+            id: None,
+            name: resource.name().map(str::to_owned),
+            depends_on: referenced_addresses(resource),
+            fields: Vec::new(),
+            moved_from: match binding {
+                Binding::Moved { from, .. } => Some((*from).clone()),
+                _ => None,
+            },
+            clone_from: match action {
+                Action::Clone => resource.lifecycle.clone_from.clone(),
+                _ => None,
+            },
+            used_by: Vec::new(),
+            live_last_modified: None,
+        };
+        match live_resource {
+            Some(live_resource) => {
+                let context = FieldContext {
+                    kind: resource.kind(),
+                    address: &resource.address,
+                    salt: &state.salt,
+                    state: state_entry,
+                    ids: &ids,
+                    renamed: &renamed,
+                };
+                change.fields =
+                    diff_fields(&context, resource, &live_resource.document, &mut warnings);
+                change.id = Some(live_resource.id.clone());
+                change.name = live_resource.name.clone().or(change.name);
+                change.live_last_modified = live_resource.last_modified.clone();
+                if action == Action::Update && change.fields.is_empty() {
+                    change.action = Action::NoOp;
+                }
+            }
+            None => change.fields = creation_fields(resource),
+        }
+        changes.push(change);
+    }
+
+    plan_deletes(
+        desired,
+        state,
+        live,
+        &ids,
+        &identities.moved_from,
+        options,
+        &mut changes,
+        &mut warnings,
+        &mut problems,
+    );
+    fill_used_by(&mut changes, live, &ids, &mut warnings);
+
+    changes.sort_by(|left, right| left.address.cmp(&right.address));
+    problems.sort_by(|left, right| left.address.cmp(&right.address));
+    Plan { changes, warnings, problems }
+}
+
+/// Collects the addresses of the ids in `ids` that `value` (found under `key`) holds, outside
+/// sample data.
+fn collect_ids<'a>(
+    value: &serde_json::Value,
+    key: &str,
+    ids: &'a ManagedIds,
+    found: &mut Vec<&'a Address>,
+) {
+    if SAMPLE_DATA_FIELDS.contains(&key) {
+        return;
+    }
+    match value {
+        serde_json::Value::String(text) => found.extend(ids.address(text)),
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|item| collect_ids(item, key, ids, found))
+        }
+        serde_json::Value::Object(object) => {
+            for (child_key, child) in object {
+                collect_ids(child, child_key, ids, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Plans a delete for every state entry whose address left the spec (and is not the source of
+/// a move).
+#[allow(clippy::too_many_arguments)]
+fn plan_deletes(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    ids: &ManagedIds,
+    moved_from: &std::collections::HashSet<&Address>,
+    options: &DiffOptions,
+    changes: &mut Vec<Change>,
+    warnings: &mut Vec<String>,
+    problems: &mut Vec<PlanProblem>,
+) {
+    let leaving: Vec<(&Address, &flowform_model::ResourceState)> = state
+        .resources
+        .iter()
+        .filter(|(address, _)| {
+            !desired.resources.contains_key(*address) && !moved_from.contains(address)
+        })
+        .collect();
+    if leaving.is_empty() {
+        return;
+    }
+    if options.no_delete {
+        for (address, resource_state) in leaving {
+            warnings.push(format!(
+                "`{address}` (`{}`) left the spec but is not deleted because of `--no-delete`; it stays in the account and in state",
+                resource_state.id
+            ));
+        }
+        return;
+    }
+
+    // Which managed resources' live documents reference each address: a delete waits for them.
+    // The raw documents are searched for the leaving ids, the way normalisation would map them
+    // to references, without normalising every document.
+    let mut leaving_ids = ManagedIds::new();
+    for (address, resource_state) in &leaving {
+        leaving_ids.insert(resource_state.id.clone(), (*address).clone());
+    }
+    let mut referrers: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
+    for (address, resource_state) in &state.resources {
+        let Some(live_resource) = live.get(address.kind, &resource_state.id) else {
+            continue;
+        };
+        let owner = ids.address(&resource_state.id).cloned().unwrap_or_else(|| address.clone());
+        let mut targets = Vec::new();
+        if let serde_json::Value::Object(object) = &live_resource.document {
+            for (key, value) in object {
+                if key != "_id" {
+                    collect_ids(value, key, &leaving_ids, &mut targets);
+                }
+            }
+        }
+        for target in targets {
+            if *target != owner {
+                referrers.entry(target.clone()).or_default().push(owner.clone());
+            }
+        }
+    }
+
+    for (address, resource_state) in leaving {
+        let live_resource = live.get(address.kind, &resource_state.id);
+        if live_resource.is_none() {
+            warnings.push(format!(
+                "`{address}` (`{}`) is already gone from the account; the delete only removes it from state",
+                resource_state.id
+            ));
+        }
+        if resource_state.prevent_destroy {
+            problems.push(PlanProblem {
+                address: address.clone(),
+                message: format!(
+                    "`{address}` (`{}`) left the spec, but it has `preventDestroy` and cannot be deleted",
+                    resource_state.id
+                ),
+                hint: Some(format!(
+                    "put `{address}` back in the spec, or stop managing it without deleting it with `flowform state rm {address}`"
+                )),
+            });
+        }
+        let mut depends_on = referrers.remove(address).unwrap_or_default();
+        depends_on.sort();
+        depends_on.dedup();
+        changes.push(Change {
+            address: address.clone(),
+            action: Action::Delete,
+            id: Some(resource_state.id.clone()),
+            name: live_resource.and_then(|resource| resource.name.clone()),
+            depends_on,
+            fields: Vec::new(),
+            moved_from: None,
+            clone_from: None,
+            used_by: Vec::new(),
+            live_last_modified: live_resource.and_then(|resource| resource.last_modified.clone()),
+        });
+    }
+}

@@ -1,0 +1,754 @@
+//! The three-way field comparison of one resource (PRODUCT.md §2.2), and the breakdown of array
+//! changes into readable element-level changes.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use flowform_model::fingerprint::value_digest;
+use flowform_model::{
+    Address, DesiredResource, FieldChange, FieldOp, FieldPath, Kind, MASK, Object, ResourceState,
+    Segment, UNKNOWN_FINGERPRINT, Value,
+};
+
+use crate::compare::{contains_mask, has_unresolved_secret, leaf_fingerprint, same, superset};
+use crate::defaults::default_at;
+use crate::leaves::{IMPLIED_ENABLED, body_leaves, implies_enabled, is_ignored, owns, pattern_of};
+use crate::normalize::{ManagedIds, live_equals, normalize_at, normalize_live_node};
+
+/// What the comparison of one resource needs besides the desired and live bodies.
+pub(crate) struct FieldContext<'a> {
+    /// The resource kind.
+    pub kind: Kind,
+    /// The resource's address, for warnings.
+    pub address: &'a Address,
+    /// The state's salt, for digests and fingerprints.
+    pub salt: &'a str,
+    /// What flowform last applied to this live resource (`None` for an adoption).
+    pub state: Option<&'a ResourceState>,
+    /// Managed ids, to read literal ids in the spec as references.
+    pub ids: &'a ManagedIds,
+    /// Addresses renamed by `moved` entries, new to old: digests recorded before a move name
+    /// the old addresses.
+    pub renamed: &'a HashMap<Address, Address>,
+}
+
+/// The value at a path of a live document, and whether the path (or one of its ancestors) is
+/// masked as `******`.
+pub(crate) struct LiveLookup<'a> {
+    pub value: Option<&'a Value>,
+    pub masked: bool,
+}
+
+/// Looks `path` up in a (normalised) document.
+pub(crate) fn lookup<'a>(live: &'a Value, path: &FieldPath) -> LiveLookup<'a> {
+    let mut current = live;
+    for segment in path.segments() {
+        if current.as_str() == Some(MASK) {
+            return LiveLookup { value: None, masked: true };
+        }
+        let next = match (segment, current) {
+            (Segment::Key(key), Value::Object(object)) => object.get(key),
+            (Segment::Index(index), Value::Array(items)) => items.get(*index),
+            _ => None,
+        };
+        match next {
+            Some(next) => current = next,
+            None => return LiveLookup { value: None, masked: false },
+        }
+    }
+    LiveLookup { value: Some(current), masked: current.as_str() == Some(MASK) }
+}
+
+/// Looks `path` up in a raw live document: the node and whether it (or an ancestor) is masked.
+fn lookup_json<'a>(
+    live: &'a serde_json::Value,
+    path: &FieldPath,
+) -> (Option<&'a serde_json::Value>, bool) {
+    let mut current = live;
+    for segment in path.segments() {
+        if current.as_str() == Some(MASK) {
+            return (None, true);
+        }
+        let next = match (segment, current) {
+            (Segment::Key(key), serde_json::Value::Object(object)) => object.get(key),
+            (Segment::Index(index), serde_json::Value::Array(items)) => items.get(*index),
+            _ => None,
+        };
+        match next {
+            Some(next) => current = next,
+            None => return (None, false),
+        }
+    }
+    (Some(current), current.as_str() == Some(MASK))
+}
+
+/// Compares a desired resource with its live document. Returns the field changes in spec
+/// order, followed by removals of previously applied paths.
+///
+/// The desired body and the raw live document are walked together, and only the live values the
+/// comparison meets are normalised ([`normalize_live_node`], the rules of
+/// [`crate::normalize_live`]); a leaf's path is only built when the leaf differs. Most leaves of
+/// most resources are equal, and a plan of 10,000 resources must stay fast.
+pub(crate) fn diff_fields(
+    context: &FieldContext<'_>,
+    desired: &DesiredResource,
+    live: &serde_json::Value,
+    warnings: &mut Vec<String>,
+) -> Vec<FieldChange> {
+    let ignore = &desired.lifecycle.ignore_changes;
+    let mut walk = Walk { context, ignore, changes: Vec::new(), warnings, pattern: String::new() };
+    let mut stack: Vec<&str> = Vec::new();
+    walk.object(&desired.body, Some(live), false, &mut stack);
+    if implies_enabled(desired) && !stack_ignored(&["disabled"], ignore) {
+        let live_disabled = live.get("disabled");
+        let masked = live_disabled.is_some_and(|node| node.as_str() == Some(MASK));
+        walk.pattern.push_str("disabled");
+        walk.leaf(&["disabled"], &IMPLIED_ENABLED, live_disabled, masked);
+        walk.pattern.clear();
+    }
+    let Walk { mut changes, mut pattern, .. } = walk;
+    if let Some(state) = context.state {
+        for path in state.applied_paths.keys() {
+            if is_ignored(path, ignore) || owns(desired, path) {
+                continue;
+            }
+            let (node, masked) = lookup_json(live, path);
+            if masked {
+                changes.push(removal(path, None, true));
+                continue;
+            }
+            pattern.clear();
+            pattern.push_str(&pattern_of(path));
+            let Some(before) = node.and_then(|node| {
+                normalize_live_node(context.kind, node, context.ids, &mut pattern)
+            }) else {
+                continue;
+            };
+            let sensitive = contains_mask(&before) || state.secret_fingerprints.contains_key(path);
+            changes.push(removal(path, (!sensitive).then_some(before), sensitive));
+        }
+    }
+    changes
+}
+
+/// Whether the key-only path in `stack` lies at or under one of the `ignore` paths.
+fn stack_ignored(stack: &[&str], ignore: &[FieldPath]) -> bool {
+    ignore.iter().any(|ignored| {
+        ignored.0.len() <= stack.len()
+            && ignored.0.iter().zip(stack).all(
+                |(segment, key)| matches!(segment, Segment::Key(ignored_key) if ignored_key == key),
+            )
+    })
+}
+
+fn path_of(stack: &[&str]) -> FieldPath {
+    FieldPath(stack.iter().map(|key| Segment::Key((*key).to_owned())).collect())
+}
+
+/// The walk of a desired body along its raw live document.
+struct Walk<'context, 'a> {
+    context: &'context FieldContext<'a>,
+    ignore: &'context [FieldPath],
+    changes: Vec<FieldChange>,
+    warnings: &'context mut Vec<String>,
+    /// The dotted, index-free path of the current position.
+    pattern: String,
+}
+
+impl<'body> Walk<'_, '_> {
+    fn object(
+        &mut self,
+        object: &'body Object,
+        live: Option<&serde_json::Value>,
+        masked: bool,
+        stack: &mut Vec<&'body str>,
+    ) {
+        for (key, desired) in object {
+            stack.push(key);
+            let length = self.pattern.len();
+            if !self.pattern.is_empty() {
+                self.pattern.push('.');
+            }
+            self.pattern.push_str(key);
+            if !stack_ignored(stack, self.ignore) {
+                let live_child = if masked {
+                    None
+                } else {
+                    live.and_then(serde_json::Value::as_object)
+                        .and_then(|live_object| live_object.get(key))
+                };
+                let child_masked =
+                    masked || live_child.is_some_and(|node| node.as_str() == Some(MASK));
+                match desired {
+                    Value::Null => {}
+                    Value::Object(child) => self.object(child, live_child, child_masked, stack),
+                    _ => self.leaf(stack, desired, live_child, child_masked),
+                }
+            }
+            self.pattern.truncate(length);
+            stack.pop();
+        }
+    }
+
+    /// Compares one leaf; `self.pattern` is its dotted path.
+    fn leaf(
+        &mut self,
+        stack: &[&str],
+        desired: &Value,
+        live: Option<&serde_json::Value>,
+        masked: bool,
+    ) {
+        if let (Value::Array(_), Some(node), false) = (desired, live, masked)
+            && !desired.contains_secret()
+            && live_equals(self.context.kind, node, desired, self.context.ids, &mut self.pattern)
+        {
+            return;
+        }
+        let live = if masked {
+            None
+        } else {
+            live.and_then(|node| {
+                normalize_live_node(self.context.kind, node, self.context.ids, &mut self.pattern)
+            })
+        };
+        let secret = desired.contains_secret();
+        if !secret
+            && !masked
+            && let Some(live) = &live
+        {
+            let equal = match desired {
+                Value::Array(_) => same(desired, live),
+                _ => same(&canonical_scalar(desired, self.context.ids), live),
+            };
+            if equal {
+                return;
+            }
+        }
+        let path = path_of(stack);
+        let found = LiveLookup { value: live.as_ref(), masked };
+        // A path that held a secret at the last apply may still hold it live, unmasked: whatever
+        // the spec says there now, the live value is never shown.
+        let previously_secret =
+            self.context.state.is_some_and(|state| state.secret_fingerprints.contains_key(&path));
+        if secret || masked || previously_secret {
+            compare_sensitive(
+                self.context,
+                &path,
+                desired,
+                &found,
+                self.ignore,
+                &mut self.changes,
+                self.warnings,
+            );
+        } else if let Value::Array(_) = desired {
+            compare_array(
+                self.context,
+                &path,
+                desired,
+                live.as_ref(),
+                self.ignore,
+                &mut self.changes,
+            );
+        } else {
+            compare_scalar(self.context, &path, desired, live.as_ref(), &mut self.changes);
+        }
+    }
+}
+
+fn removal(path: &FieldPath, before: Option<Value>, sensitive: bool) -> FieldChange {
+    FieldChange {
+        path: path.clone(),
+        op: FieldOp::Remove,
+        before,
+        after: None,
+        drift: false,
+        sensitive,
+    }
+}
+
+/// Whether the spec did not change at `path` since the last apply: then a live difference was
+/// made outside flowform. A reference to a moved resource matches the digest recorded under its
+/// old address.
+fn spec_unchanged_since_apply(
+    context: &FieldContext<'_>,
+    path: &FieldPath,
+    desired: &Value,
+) -> bool {
+    let Some(recorded) = context.state.and_then(|state| state.applied_paths.get(path)) else {
+        return false;
+    };
+    if *recorded == value_digest(context.salt, desired) {
+        return true;
+    }
+    if context.renamed.is_empty() {
+        return false;
+    }
+    let mut renamed = desired.clone();
+    (rename_references(&mut renamed, context.renamed))
+        && *recorded == value_digest(context.salt, &renamed)
+}
+
+/// Rewrites references to moved resources to their old addresses; returns whether any changed.
+fn rename_references(value: &mut Value, renamed: &HashMap<Address, Address>) -> bool {
+    match value {
+        Value::Ref(address) => match renamed.get(address) {
+            Some(old) => {
+                *address = old.clone();
+                true
+            }
+            None => false,
+        },
+        Value::Array(items) => {
+            // Every reference must be renamed, so no short-circuiting `any` here.
+            let mut changed = false;
+            for item in items.iter_mut() {
+                changed |= rename_references(item, renamed);
+            }
+            changed
+        }
+        Value::Object(object) => {
+            let mut changed = false;
+            for child in object.values_mut() {
+                changed |= rename_references(child, renamed);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
+/// A literal managed id in the spec reads as the reference it is.
+fn canonical_scalar<'a>(value: &'a Value, ids: &ManagedIds) -> Cow<'a, Value> {
+    match value {
+        Value::String(text) => match ids.address(text) {
+            Some(address) => Cow::Owned(Value::Ref(address.clone())),
+            None => Cow::Borrowed(value),
+        },
+        _ => Cow::Borrowed(value),
+    }
+}
+
+fn compare_scalar(
+    context: &FieldContext<'_>,
+    path: &FieldPath,
+    desired: &Value,
+    live: Option<&Value>,
+    changes: &mut Vec<FieldChange>,
+) {
+    let canonical = canonical_scalar(desired, context.ids);
+    let (op, before) = match live {
+        Some(live) if same(&canonical, live) => return,
+        Some(live) => (FieldOp::Replace, Some(live.clone())),
+        None => match default_at(context.kind, &pattern_of(path)) {
+            // An absent live value is the default: equal when the spec asks for the default,
+            // and shown as the default it replaces otherwise.
+            Some(default) if default.matches(&canonical) => return,
+            Some(default) => (FieldOp::Replace, Some(default.to_value())),
+            None => (FieldOp::Add, None),
+        },
+    };
+    changes.push(FieldChange {
+        path: path.clone(),
+        op,
+        before,
+        after: Some(desired.clone()),
+        drift: spec_unchanged_since_apply(context, path, desired),
+        sensitive: false,
+    });
+}
+
+/// The ignored paths strictly inside `path`, relative to it.
+fn ignored_inside(path: &FieldPath, ignore: &[FieldPath]) -> Vec<FieldPath> {
+    ignore
+        .iter()
+        .filter(|ignored| ignored.0.len() > path.0.len() && ignored.starts_with(path))
+        .map(|ignored| FieldPath(ignored.0[path.0.len()..].to_vec()))
+        .collect()
+}
+
+fn without_paths(value: &Value, paths: &[FieldPath]) -> Value {
+    let mut value = value.clone();
+    for path in paths {
+        value.remove(path);
+    }
+    value
+}
+
+fn compare_array(
+    context: &FieldContext<'_>,
+    path: &FieldPath,
+    desired: &Value,
+    live: Option<&Value>,
+    ignore: &[FieldPath],
+    changes: &mut Vec<FieldChange>,
+) {
+    let pattern = pattern_of(path);
+    let inside = ignored_inside(path, ignore);
+    let mut canonical = without_paths(desired, &inside);
+    normalize_at(context.kind, &mut canonical, context.ids, &pattern);
+    let live_owned;
+    let live = match live {
+        Some(live) if !inside.is_empty() => {
+            live_owned = without_paths(live, &inside);
+            Some(&live_owned)
+        }
+        other => other,
+    };
+    match live {
+        Some(live) if same(&canonical, live) => return,
+        Some(live)
+            if superset(live, &canonical) && spec_unchanged_since_apply(context, path, desired) =>
+        {
+            // Live holds everything the spec says, plus keys inside elements that the server
+            // or the UI added; the spec did not change since the last apply, so leave it alone.
+            return;
+        }
+        None if matches!(&canonical, Value::Array(items) if items.is_empty()) => return,
+        _ => {}
+    }
+    let drift = spec_unchanged_since_apply(context, path, desired);
+    element_changes(changes, path, &pattern, live, &canonical, drift);
+}
+
+/// Compares a leaf that holds a secret, or whose live value is masked: by fingerprint only.
+#[allow(clippy::too_many_arguments)]
+fn compare_sensitive(
+    context: &FieldContext<'_>,
+    path: &FieldPath,
+    desired: &Value,
+    found: &LiveLookup<'_>,
+    ignore: &[FieldPath],
+    changes: &mut Vec<FieldChange>,
+    warnings: &mut Vec<String>,
+) {
+    let Some(fingerprint) = leaf_fingerprint(context.salt, desired) else {
+        let names = secret_names(desired).join("`, `");
+        warnings.push(format!(
+            "`{}` `{path}` cannot be compared because secret `{names}` is not set",
+            context.address
+        ));
+        return;
+    };
+    let recorded = context.state.and_then(|state| state.secret_fingerprints.get(path));
+    let secret_same = recorded
+        .is_some_and(|recorded| *recorded == fingerprint || recorded == UNKNOWN_FINGERPRINT);
+    let skeleton_same = match desired {
+        // Inside an array the non-secret parts are still compared, with every secret position
+        // blanked on both sides so no secret value takes part in the comparison.
+        Value::Array(_) if !found.masked => match found.value {
+            Some(live) => {
+                let pattern = pattern_of(path);
+                let inside = ignored_inside(path, ignore);
+                let mut desired_skeleton = without_paths(desired, &inside);
+                let mut live_skeleton = without_paths(live, &inside);
+                blank_secrets(&mut desired_skeleton, &mut live_skeleton);
+                normalize_at(context.kind, &mut desired_skeleton, context.ids, &pattern);
+                same(&desired_skeleton, &live_skeleton)
+                    || (superset(&live_skeleton, &desired_skeleton)
+                        && spec_unchanged_since_apply(context, path, desired))
+            }
+            None => false,
+        },
+        _ => true,
+    };
+    if secret_same && skeleton_same {
+        return;
+    }
+    let op = if found.value.is_none() && !found.masked { FieldOp::Add } else { FieldOp::Replace };
+    changes.push(FieldChange {
+        path: path.clone(),
+        op,
+        before: None,
+        after: None,
+        drift: secret_same && spec_unchanged_since_apply(context, path, desired),
+        sensitive: true,
+    });
+}
+
+const BLANK: &str = "\u{0}flowform-secret\u{0}";
+
+/// Replaces every secret in `desired`, and the value at the same place in `live`, by one marker.
+fn blank_secrets(desired: &mut Value, live: &mut Value) {
+    match desired {
+        Value::Secret(_) => {
+            *desired = Value::String(BLANK.to_owned());
+            *live = Value::String(BLANK.to_owned());
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                match live {
+                    Value::Array(live_items) if index < live_items.len() => {
+                        blank_secrets(item, &mut live_items[index])
+                    }
+                    _ => blank_secrets(item, &mut Value::Null),
+                }
+            }
+        }
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                match live {
+                    Value::Object(live_object) if live_object.contains_key(key) => {
+                        if let Some(live_child) = live_object.get_mut(key) {
+                            blank_secrets(child, live_child);
+                        }
+                    }
+                    _ => blank_secrets(child, &mut Value::Null),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn secret_names(value: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    collect_secret_names(value, &mut names);
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn collect_secret_names(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::Secret(secret) if !secret.is_resolved() => {
+            names.extend(secret.names.iter().cloned())
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_secret_names(item, names)),
+        Value::Object(object) => {
+            object.values().for_each(|child| collect_secret_names(child, names))
+        }
+        _ => {}
+    }
+}
+
+/// Whether the list at `pattern` is a mapping list whose rows are identified by `generate`.
+fn is_mapping_list(pattern: &str) -> bool {
+    const MAPPING_LISTS: [&str; 7] = [
+        "mapping.fields",
+        "mapping.lists",
+        "mapping.lists.fields",
+        "responseMapping.fields",
+        "responseMapping.lists",
+        "responseMapping.lists.fields",
+        "mappings",
+    ];
+    MAPPING_LISTS.iter().any(|list| {
+        pattern == *list || pattern.strip_suffix(list).is_some_and(|rest| rest.ends_with('.'))
+    })
+}
+
+/// The rows of a mapping list by their `generate` value, or `None` when a row is not an object
+/// with a string `generate` or two rows share one.
+fn rows_by_generate(items: &[Value]) -> Option<HashMap<&str, &Value>> {
+    let mut rows = HashMap::with_capacity(items.len());
+    for item in items {
+        let generate = item.as_object()?.get("generate")?.as_str()?;
+        if rows.insert(generate, item).is_some() {
+            return None;
+        }
+    }
+    Some(rows)
+}
+
+fn child_pattern(pattern: &str, key: &str) -> String {
+    if pattern.is_empty() { key.to_owned() } else { format!("{pattern}.{key}") }
+}
+
+fn push(
+    changes: &mut Vec<FieldChange>,
+    path: FieldPath,
+    op: FieldOp,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    drift: bool,
+) {
+    changes.push(FieldChange {
+        path,
+        op,
+        before: before.cloned(),
+        after: after.cloned(),
+        drift,
+        sensitive: false,
+    });
+}
+
+/// Breaks the change of a value into element-level changes with readable paths: ordered lists
+/// element by element (`pageProcessors[1]._importId`), mapping lists row by row keyed by
+/// `generate` (`mapping.fields[generate="email"]`), objects key by key. The result, applied to
+/// `live`, gives `desired` exactly: keys that live holds inside elements and the spec does not
+/// are shown as removed, because the whole list is written.
+pub(crate) fn element_changes(
+    changes: &mut Vec<FieldChange>,
+    path: &FieldPath,
+    pattern: &str,
+    live: Option<&Value>,
+    desired: &Value,
+    drift: bool,
+) {
+    match (live, desired) {
+        (None, _) => added_changes(changes, path, pattern, desired, drift),
+        (Some(live), desired) if same(live, desired) => {}
+        (Some(Value::Array(live_items)), Value::Array(desired_items)) => {
+            let keyed = if is_mapping_list(pattern) {
+                rows_by_generate(live_items).zip(rows_by_generate(desired_items))
+            } else {
+                None
+            };
+            match keyed {
+                Some((live_rows, _)) => keyed_changes(
+                    changes,
+                    path,
+                    pattern,
+                    live_items,
+                    &live_rows,
+                    desired_items,
+                    drift,
+                ),
+                None => {
+                    for index in 0..live_items.len().max(desired_items.len()) {
+                        let element = path.index(index);
+                        match (live_items.get(index), desired_items.get(index)) {
+                            (Some(live), Some(desired)) => element_changes(
+                                changes,
+                                &element,
+                                pattern,
+                                Some(live),
+                                desired,
+                                drift,
+                            ),
+                            (None, Some(desired)) => {
+                                push(changes, element, FieldOp::Add, None, Some(desired), drift)
+                            }
+                            (Some(live), None) => {
+                                push(changes, element, FieldOp::Remove, Some(live), None, drift)
+                            }
+                            (None, None) => {}
+                        }
+                    }
+                }
+            }
+        }
+        (Some(Value::Object(live_object)), Value::Object(desired_object)) => {
+            for (key, desired_child) in desired_object {
+                let child_path = path.key(key);
+                let child_pattern = child_pattern(pattern, key);
+                element_changes(
+                    changes,
+                    &child_path,
+                    &child_pattern,
+                    live_object.get(key),
+                    desired_child,
+                    drift,
+                );
+            }
+            for (key, live_child) in live_object {
+                if !desired_object.contains_key(key) {
+                    push(changes, path.key(key), FieldOp::Remove, Some(live_child), None, drift);
+                }
+            }
+        }
+        (Some(live), desired) => {
+            push(changes, path.clone(), FieldOp::Replace, Some(live), Some(desired), drift)
+        }
+    }
+}
+
+fn keyed_changes(
+    changes: &mut Vec<FieldChange>,
+    path: &FieldPath,
+    pattern: &str,
+    live_items: &[Value],
+    live_rows: &HashMap<&str, &Value>,
+    desired_items: &[Value],
+    drift: bool,
+) {
+    let before = changes.len();
+    let mut desired_keys = std::collections::HashSet::new();
+    for row in desired_items {
+        let Some(generate) =
+            row.as_object().and_then(|object| object.get("generate")).and_then(Value::as_str)
+        else {
+            continue;
+        };
+        desired_keys.insert(generate);
+        let row_path = path.keyed("generate", generate);
+        match live_rows.get(generate) {
+            Some(live_row) => {
+                element_changes(changes, &row_path, pattern, Some(live_row), row, drift)
+            }
+            None => push(changes, row_path, FieldOp::Add, None, Some(row), drift),
+        }
+    }
+    for row in live_items {
+        let Some(generate) =
+            row.as_object().and_then(|object| object.get("generate")).and_then(Value::as_str)
+        else {
+            continue;
+        };
+        if !desired_keys.contains(generate) {
+            push(
+                changes,
+                path.keyed("generate", generate),
+                FieldOp::Remove,
+                Some(row),
+                None,
+                drift,
+            );
+        }
+    }
+    if changes.len() == before {
+        // Same rows in another order: the order is the change.
+        let live = Value::Array(live_items.to_vec());
+        let desired = Value::Array(desired_items.to_vec());
+        push(changes, path.clone(), FieldOp::Replace, Some(&live), Some(&desired), drift);
+    }
+}
+
+/// A value that is new at `path`: a non-empty list is shown element by element (mapping rows by
+/// `generate`), anything else as one value.
+fn added_changes(
+    changes: &mut Vec<FieldChange>,
+    path: &FieldPath,
+    pattern: &str,
+    value: &Value,
+    drift: bool,
+) {
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            let keyed = is_mapping_list(pattern) && rows_by_generate(items).is_some();
+            for (index, item) in items.iter().enumerate() {
+                let element = match item
+                    .as_object()
+                    .and_then(|row| row.get("generate"))
+                    .and_then(Value::as_str)
+                {
+                    Some(generate) if keyed => path.keyed("generate", generate),
+                    _ => path.index(index),
+                };
+                push(changes, element, FieldOp::Add, None, Some(item), drift);
+            }
+        }
+        _ => push(changes, path.clone(), FieldOp::Add, None, Some(value), drift),
+    }
+}
+
+/// The field list of a create or clone: every leaf of the body as written, lists element by
+/// element; leaves holding a secret are sensitive.
+pub(crate) fn creation_fields(desired: &DesiredResource) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    for (path, value) in body_leaves(&desired.body) {
+        if value.contains_secret() || has_unresolved_secret(value) {
+            changes.push(FieldChange {
+                path,
+                op: FieldOp::Add,
+                before: None,
+                after: None,
+                drift: false,
+                sensitive: true,
+            });
+        } else {
+            added_changes(&mut changes, &path, &pattern_of(&path), value, false);
+        }
+    }
+    changes
+}

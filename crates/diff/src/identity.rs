@@ -1,0 +1,271 @@
+//! Resource identity: which live resource, if any, each desired address is bound to, and why.
+
+use std::collections::{HashMap, HashSet};
+
+use flowform_model::{
+    Address, DesiredResource, DesiredState, Kind, LiveResource, LiveState, PlanProblem,
+    ResourceState, State, Value,
+};
+
+/// How a desired resource relates to the account.
+#[derive(Debug)]
+pub(crate) enum Binding<'a> {
+    /// In state and live: update or no-op.
+    Existing { state: &'a ResourceState, live: &'a LiveResource },
+    /// A `moved` rename: the state entry at `from` takes the new address.
+    Moved { from: &'a Address, state: &'a ResourceState, live: &'a LiveResource },
+    /// An unmanaged live resource of the same kind and name becomes managed.
+    Adopted { live: &'a LiveResource },
+    /// Nothing live: create or clone.
+    New,
+    /// A problem prevents planning this resource.
+    Blocked,
+}
+
+/// The identity decisions of a plan.
+pub(crate) struct Identities<'a> {
+    /// One binding per desired resource, in address order.
+    pub bindings: Vec<(&'a DesiredResource, Binding<'a>)>,
+    /// State addresses whose entry moves to a new address (not deleted).
+    pub moved_from: HashSet<&'a Address>,
+    /// Warnings to show with the plan.
+    pub warnings: Vec<String>,
+    /// Problems that fail the plan.
+    pub problems: Vec<PlanProblem>,
+}
+
+/// Decides the binding of every desired resource (PRODUCT.md §2.3 and the identity rules of the
+/// diff brief): state first, then `moved` entries, then unmanaged live resources of the same kind
+/// and name (adopted only when asked, never guessed), else a create or clone.
+pub(crate) fn resolve<'a>(
+    desired: &'a DesiredState,
+    state: &'a State,
+    live: &'a LiveState,
+    adopt_all: bool,
+) -> Identities<'a> {
+    let mut resources: Vec<&DesiredResource> = desired.resources.values().collect();
+    resources.sort_by(|left, right| left.address.cmp(&right.address));
+
+    let managed_ids: HashSet<&str> =
+        state.resources.values().map(|resource| resource.id.as_str()).collect();
+    let mut identities = Identities {
+        bindings: Vec::with_capacity(resources.len()),
+        moved_from: HashSet::new(),
+        warnings: Vec::new(),
+        problems: Vec::new(),
+    };
+    // Ids bound so far, so a flow's `_integrationId` reference can be compared with a live one.
+    let mut bound_ids: HashMap<&Address, &str> =
+        state.resources.iter().map(|(address, resource)| (address, resource.id.as_str())).collect();
+    // Unmanaged live ids claimed by adoptions, to refuse two addresses adopting one resource.
+    let mut adopted_by: HashMap<&str, Vec<&Address>> = HashMap::new();
+
+    for resource in resources {
+        let address = &resource.address;
+        if let Some(resource_state) = state.get(address) {
+            if let Some(live_resource) = live.get(address.kind, &resource_state.id) {
+                identities.bindings.push((
+                    resource,
+                    Binding::Existing { state: resource_state, live: live_resource },
+                ));
+                continue;
+            }
+            identities.warnings.push(format!(
+                "`{address}` (`{}`) is in state but no longer exists in the account (deleted outside flowform); it will be created again",
+                resource_state.id
+            ));
+        } else if let Some(binding) = resolve_move(resource, desired, state, live, &mut identities)
+        {
+            if let Binding::Moved { from, state: from_state, .. } = &binding {
+                identities.moved_from.insert(*from);
+                bound_ids.insert(address, from_state.id.as_str());
+            }
+            identities.bindings.push((resource, binding));
+            continue;
+        }
+
+        let candidates = same_name_candidates(resource, live, &managed_ids, &bound_ids);
+        let pending = state.pending.iter().find(|pending| pending.address == *address);
+        let recovered: Vec<&LiveResource> = match pending {
+            Some(pending) => candidates
+                .iter()
+                .copied()
+                .filter(|candidate| {
+                    candidate
+                        .created_at
+                        .as_deref()
+                        .is_some_and(|created| created >= pending.started_at.as_str())
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let wants_adopt = adopt_all || resource.lifecycle.adopt;
+        let binding = match candidates.as_slice() {
+            [] => Binding::New,
+            [only] if wants_adopt || recovered.len() == 1 => {
+                if !wants_adopt {
+                    identities.warnings.push(format!(
+                        "`{address}`: an earlier create got no answer, and live {} `{}` (`{}`) was created after it was sent; flowform records it instead of creating a duplicate",
+                        address.kind,
+                        only.name.as_deref().unwrap_or(""),
+                        only.id
+                    ));
+                }
+                adopted_by.entry(only.id.as_str()).or_default().push(address);
+                bound_ids.insert(address, only.id.as_str());
+                Binding::Adopted { live: only }
+            }
+            [only] => {
+                identities.problems.push(duplicate_problem(resource, only));
+                Binding::Blocked
+            }
+            several => {
+                let ids: Vec<String> =
+                    several.iter().map(|candidate| format!("`{}`", candidate.id)).collect();
+                identities.problems.push(PlanProblem {
+                    address: address.clone(),
+                    message: format!(
+                        "`{address}` is not in state and {} live {}s share its name `{}`{}: {}; flowform never guesses which one to adopt",
+                        several.len(),
+                        address.kind,
+                        resource.name().unwrap_or_default(),
+                        if address.kind == Kind::Flow { " in the same integration" } else { "" },
+                        ids.join(", ")
+                    ),
+                    hint: Some(format!(
+                        "bind the right one with `flowform import {address} ID`, or rename the others in the account"
+                    )),
+                });
+                Binding::Blocked
+            }
+        };
+        identities.bindings.push((resource, binding));
+    }
+
+    // Two addresses adopting one live resource would share it: refuse both.
+    for (id, addresses) in adopted_by {
+        if addresses.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = addresses.iter().map(|address| format!("`{address}`")).collect();
+        for (resource, binding) in identities.bindings.iter_mut() {
+            if addresses.contains(&&resource.address) {
+                *binding = Binding::Blocked;
+                identities.problems.push(PlanProblem {
+                    address: resource.address.clone(),
+                    message: format!(
+                        "live {} `{id}` would be adopted by {}; flowform never binds one live resource to two addresses",
+                        resource.address.kind,
+                        names.join(" and ")
+                    ),
+                    hint: Some("give the resources distinct names, or bind one with `flowform import ADDR ID`".to_owned()),
+                });
+            }
+        }
+    }
+    identities.problems.sort_by(|left, right| left.address.cmp(&right.address));
+    identities
+}
+
+fn duplicate_problem(resource: &DesiredResource, live: &LiveResource) -> PlanProblem {
+    let address = &resource.address;
+    PlanProblem {
+        address: address.clone(),
+        message: format!(
+            "`{address}` is not in state, but live {} `{}` (`{}`) has the same name{}; creating it would make a second copy",
+            address.kind,
+            live.name.as_deref().unwrap_or_default(),
+            live.id,
+            if address.kind == Kind::Flow { " in the same integration" } else { "" }
+        ),
+        hint: Some(format!(
+            "adopt it with `lifecycle.adopt: true` (or `--adopt`), or bind it with `flowform import {address} {}`",
+            live.id
+        )),
+    }
+}
+
+/// Follows `moved` entries backwards from the resource's address to a state entry.
+fn resolve_move<'a>(
+    resource: &'a DesiredResource,
+    desired: &'a DesiredState,
+    state: &'a State,
+    live: &'a LiveState,
+    identities: &mut Identities<'a>,
+) -> Option<Binding<'a>> {
+    let mut target = &resource.address;
+    let mut visited: HashSet<&Address> = HashSet::new();
+    while visited.insert(target) {
+        let entry = desired.moved.iter().find(|moved| moved.to == *target)?;
+        let from = &entry.from;
+        if from.kind != resource.address.kind {
+            identities.problems.push(PlanProblem {
+                address: resource.address.clone(),
+                message: format!("`moved` from `{from}` to `{}` changes the kind", entry.to),
+                hint: Some("a move keeps the kind; delete and create instead".to_owned()),
+            });
+            return Some(Binding::Blocked);
+        }
+        if desired.resources.contains_key(from) {
+            identities.problems.push(PlanProblem {
+                address: resource.address.clone(),
+                message: format!(
+                    "`moved` from `{from}` to `{}`, but `{from}` is still declared in the spec",
+                    entry.to
+                ),
+                hint: Some(format!("remove `{from}` from the spec, or remove the `moved` entry")),
+            });
+            return Some(Binding::Blocked);
+        }
+        if let Some(from_state) = state.get(from) {
+            return match live.get(from.kind, &from_state.id) {
+                Some(live_resource) => {
+                    Some(Binding::Moved { from, state: from_state, live: live_resource })
+                }
+                None => {
+                    identities.warnings.push(format!(
+                        "`{}` was moved from `{from}`, whose live resource (`{}`) no longer exists; it will be created",
+                        resource.address, from_state.id
+                    ));
+                    None
+                }
+            };
+        }
+        target = from;
+    }
+    None
+}
+
+/// Unmanaged live resources of the resource's kind with the same name (for flows: in the same
+/// integration, the desired reference resolved through the ids bound so far).
+fn same_name_candidates<'a>(
+    resource: &DesiredResource,
+    live: &'a LiveState,
+    managed_ids: &HashSet<&str>,
+    bound_ids: &HashMap<&Address, &str>,
+) -> Vec<&'a LiveResource> {
+    let Some(name) = resource.name() else {
+        return Vec::new();
+    };
+    let integration = if resource.kind() == Kind::Flow {
+        Some(match resource.body.get("_integrationId") {
+            Some(Value::Ref(address)) => match bound_ids.get(address) {
+                Some(id) => Some((*id).to_owned()),
+                // The integration is new, so no live flow can belong to it.
+                None => return Vec::new(),
+            },
+            Some(Value::String(id)) => Some(id.clone()),
+            _ => None,
+        })
+    } else {
+        None
+    };
+    live.of_kind(resource.kind())
+        .filter(|candidate| !managed_ids.contains(candidate.id.as_str()))
+        .filter(|candidate| candidate.name.as_deref() == Some(name))
+        .filter(|candidate| match &integration {
+            Some(expected) => candidate.integration_id() == expected.as_deref(),
+            None => true,
+        })
+        .collect()
+}

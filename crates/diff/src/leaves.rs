@@ -1,0 +1,124 @@
+//! The desired leaves of a resource: what flowform owns in a live document.
+
+use flowform_model::{Address, DesiredResource, FieldPath, Kind, Object, RefOrId, Segment, Value};
+
+/// `disabled: false`, the value a flow that omits `disabled` has (PRODUCT.md §1.2: a flow that
+/// omits `disabled` is enabled, as in the API).
+pub(crate) static IMPLIED_ENABLED: Value = Value::Bool(false);
+
+/// Whether the resource is a flow that leaves `disabled` out, and so is implied enabled.
+pub(crate) fn implies_enabled(resource: &DesiredResource) -> bool {
+    resource.kind() == Kind::Flow
+        && resource.body.get("disabled").is_none_or(|disabled| disabled.is_absent())
+}
+
+/// The leaves of a desired body: objects are walked into, everything else (arrays included) is a
+/// leaf; `null` and empty objects yield none. A flow without `disabled` gets the implied
+/// `disabled: false`, so that a flow left disabled (by a failed apply or in the UI) is planned to
+/// be enabled, as its spec says. Ignored paths are left out.
+pub(crate) fn desired_leaves(resource: &DesiredResource) -> Vec<(FieldPath, &Value)> {
+    let mut leaves = body_leaves(&resource.body);
+    if implies_enabled(resource) {
+        leaves.push((FieldPath::from_keys(["disabled"]), &IMPLIED_ENABLED));
+    }
+    let ignore = &resource.lifecycle.ignore_changes;
+    leaves.retain(|(path, _)| !is_ignored(path, ignore));
+    leaves
+}
+
+/// The leaves of a body as written, without implied values and without skipping ignored paths
+/// (what a create sends).
+pub(crate) fn body_leaves(body: &Object) -> Vec<(FieldPath, &Value)> {
+    let mut leaves = Vec::new();
+    collect(body, &mut Vec::new(), &mut leaves);
+    leaves
+}
+
+fn collect<'a>(
+    object: &'a Object,
+    prefix: &mut Vec<Segment>,
+    leaves: &mut Vec<(FieldPath, &'a Value)>,
+) {
+    for (key, value) in object {
+        prefix.push(Segment::Key(key.clone()));
+        match value {
+            Value::Null => {}
+            Value::Object(child) => collect(child, prefix, leaves),
+            _ => leaves.push((FieldPath(prefix.clone()), value)),
+        }
+        prefix.pop();
+    }
+}
+
+/// Whether `path` lies at or under one of the `ignore` paths (`lifecycle.ignoreChanges`).
+pub(crate) fn is_ignored(path: &FieldPath, ignore: &[FieldPath]) -> bool {
+    ignore.iter().any(|ignored| path.starts_with(ignored))
+}
+
+/// Whether the desired resource still owns `path` (a path flowform applied before): the path is
+/// a leaf of the body, lies above one (an object with something in it), or lies inside one (a
+/// list or value the spec sets as a whole). Ignored leaves count: what lies under an ignored
+/// path is never removed.
+pub(crate) fn owns(resource: &DesiredResource, path: &FieldPath) -> bool {
+    let segments = path.segments();
+    if implies_enabled(resource) && matches!(segments, [Segment::Key(key)] if key == "disabled") {
+        return true;
+    }
+    let mut current = &resource.body;
+    for (position, segment) in segments.iter().enumerate() {
+        let Segment::Key(key) = segment else {
+            return false;
+        };
+        match current.get(key) {
+            None | Some(Value::Null) => return false,
+            Some(Value::Object(child)) => {
+                if position + 1 == segments.len() {
+                    return !child.values().all(Value::is_absent);
+                }
+                current = child;
+            }
+            Some(_) => return true,
+        }
+    }
+    false
+}
+
+/// The dotted, index-free pattern of a path, as the field tables are written.
+pub(crate) fn pattern_of(path: &FieldPath) -> String {
+    path.without_indexes()
+}
+
+/// Every address the resource references (body references, `cloneFrom`, `connectionMap`),
+/// sorted, without duplicates and without the resource itself.
+pub(crate) fn referenced_addresses(resource: &DesiredResource) -> Vec<Address> {
+    let mut addresses: Vec<Address> = Vec::new();
+    for value in resource.body.values() {
+        collect_references(value, &mut addresses);
+    }
+    if let Some(RefOrId::Ref(address)) = &resource.lifecycle.clone_from {
+        addresses.push(address.clone());
+    }
+    for (source, target) in resource.lifecycle.connection_map.iter().flatten() {
+        for side in [source, target] {
+            if let RefOrId::Ref(address) = side {
+                addresses.push(address.clone());
+            }
+        }
+    }
+    addresses.retain(|address| address != &resource.address);
+    addresses.sort();
+    addresses.dedup();
+    addresses
+}
+
+/// Collects every reference inside `value`.
+pub(crate) fn collect_references(value: &Value, addresses: &mut Vec<Address>) {
+    match value {
+        Value::Ref(address) => addresses.push(address.clone()),
+        Value::Array(items) => items.iter().for_each(|item| collect_references(item, addresses)),
+        Value::Object(object) => {
+            object.values().for_each(|child| collect_references(child, addresses))
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,265 @@
+//! The plan for a person at a terminal.
+
+use std::fmt::Write as _;
+
+use flowform_model::{Action, Change, FieldChange, FieldOp, Plan};
+use owo_colors::{OwoColorize, Style};
+
+use super::{
+    GROUPS, Line, ShownValue, activation, plan_line, shown_sides, unified_lines, whole_lines,
+};
+
+/// Options of the human rendering.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HumanOptions {
+    /// Colour the output with ANSI escapes. The caller decides: only on a terminal, never with
+    /// `NO_COLOR`.
+    pub color: bool,
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, text: &str, style: Style) -> String {
+        if self.color { text.style(style).to_string() } else { text.to_owned() }
+    }
+}
+
+fn action_style(action: Action) -> Style {
+    match action {
+        Action::Create | Action::Clone => Style::new().green(),
+        Action::Update => Style::new().yellow(),
+        Action::Adopt | Action::Move => Style::new().cyan(),
+        Action::Delete => Style::new().red(),
+        Action::NoOp => Style::new(),
+    }
+}
+
+fn action_symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create | Action::Clone => "+",
+        Action::Update => "~",
+        Action::Adopt => "<=",
+        Action::Move => "->",
+        Action::Delete => "-",
+        Action::NoOp => " ",
+    }
+}
+
+/// Renders the plan for a terminal: problems first, then changes grouped by action with their
+/// field changes (`path: old → new`, long text as unified diffs), flow activations, drift and
+/// deletes set apart, warnings, and the closing
+/// `Plan: N to create, N to clone, N to update, N to delete.` line.
+pub fn human(plan: &Plan, options: &HumanOptions) -> String {
+    let painter = Painter { color: options.color };
+    let mut out = String::new();
+
+    for problem in &plan.problems {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            painter.paint("error:", Style::new().red().bold()),
+            problem.message
+        );
+        if let Some(hint) = &problem.hint {
+            let _ = writeln!(out, "  {} {hint}", painter.paint("hint:", Style::new().bold()));
+        }
+    }
+    if !plan.problems.is_empty() {
+        out.push('\n');
+    }
+
+    if !plan.has_changes() && plan.problems.is_empty() {
+        out.push_str("No changes. The account matches the spec.\n\n");
+    }
+
+    for (action, title) in GROUPS.iter().filter(|(action, _)| *action != Action::Delete) {
+        render_group(&mut out, &painter, plan, *action, title);
+    }
+
+    let activations: Vec<(&Change, String)> = plan
+        .actionable()
+        .filter_map(|change| activation(change).map(|reason| (change, reason)))
+        .collect();
+    if !activations.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(
+                "Flow activations (these flows start running or change schedule):",
+                Style::new().magenta().bold()
+            )
+        );
+        for (change, reason) in activations {
+            let _ = writeln!(
+                out,
+                "  {} {}: {reason}",
+                painter.paint("!", Style::new().magenta()),
+                change.address
+            );
+        }
+        out.push('\n');
+    }
+
+    let drifted: Vec<&Change> = plan.actionable().filter(|change| change.has_drift()).collect();
+    if !drifted.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(
+                "Drift (changed outside flowform since the last apply; the apply puts the spec back):",
+                Style::new().magenta().bold()
+            )
+        );
+        for change in drifted {
+            let paths: Vec<String> = change
+                .fields
+                .iter()
+                .filter(|field| field.drift)
+                .map(|field| field.path.to_string())
+                .collect();
+            let _ = writeln!(out, "  {}: {}", change.address, paths.join(", "));
+        }
+        out.push('\n');
+    }
+
+    render_group(&mut out, &painter, plan, Action::Delete, "Delete");
+
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "{}", painter.paint("Warnings:", Style::new().yellow().bold()));
+        for warning in &plan.warnings {
+            let _ = writeln!(out, "  - {warning}");
+        }
+        out.push('\n');
+    }
+
+    let summary = plan.summary();
+    let mut extra = Vec::new();
+    if summary.adopt > 0 {
+        extra.push(format!("{} to adopt", summary.adopt));
+    }
+    if summary.moved > 0 {
+        extra.push(format!("{} to move", summary.moved));
+    }
+    if summary.no_op > 0 {
+        extra.push(format!("{} unchanged", summary.no_op));
+    }
+    if !extra.is_empty() {
+        let _ = writeln!(out, "Also: {}.", extra.join(", "));
+    }
+    if !plan.problems.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(
+                &format!(
+                    "The plan has {} problem{} and cannot be applied.",
+                    plan.problems.len(),
+                    if plan.problems.len() == 1 { "" } else { "s" }
+                ),
+                Style::new().red().bold()
+            )
+        );
+    }
+    let _ = writeln!(out, "{}", painter.paint(&plan_line(plan), Style::new().bold()));
+    out
+}
+
+fn render_group(out: &mut String, painter: &Painter, plan: &Plan, action: Action, title: &str) {
+    let changes: Vec<&Change> =
+        plan.changes.iter().filter(|change| change.action == action).collect();
+    if changes.is_empty() {
+        return;
+    }
+    let heading = format!("{title} ({}):", changes.len());
+    let heading_style =
+        if action == Action::Delete { Style::new().red().bold() } else { Style::new().bold() };
+    let _ = writeln!(out, "{}", painter.paint(&heading, heading_style));
+    for change in changes {
+        render_change(out, painter, change);
+    }
+    out.push('\n');
+}
+
+fn render_change(out: &mut String, painter: &Painter, change: &Change) {
+    let mut header = format!(
+        "  {} {}",
+        painter.paint(action_symbol(change.action), action_style(change.action)),
+        painter.paint(&change.address.to_string(), Style::new().bold())
+    );
+    if let Some(name) = &change.name {
+        let _ = write!(header, " {}", serde_json::Value::String(name.clone()));
+    }
+    if let Some(id) = &change.id {
+        let _ = write!(header, " ({id})");
+    }
+    if let Some(from) = &change.moved_from {
+        let _ = write!(header, ", moved from {from}");
+    }
+    if let Some(source) = &change.clone_from {
+        let source = match source {
+            flowform_model::RefOrId::Ref(address) => format!("${{{address}}}"),
+            flowform_model::RefOrId::Id(id) => id.clone(),
+        };
+        let _ = write!(header, ", cloned from {source}");
+    }
+    let _ = writeln!(out, "{header}");
+    for field in &change.fields {
+        render_field(out, painter, change.action, field);
+    }
+    if !change.used_by.is_empty() {
+        let flows: Vec<String> = change.used_by.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "      used by: {}", flows.join(", "));
+    }
+    if change.action == Action::Delete && !change.depends_on.is_empty() {
+        let waits: Vec<String> = change.depends_on.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "      after: {}", waits.join(", "));
+    }
+}
+
+fn render_field(out: &mut String, painter: &Painter, action: Action, field: &FieldChange) {
+    let (before, after) = shown_sides(field);
+    let (symbol, style) = match field.op {
+        FieldOp::Add => ("+", Style::new().green()),
+        FieldOp::Remove => ("-", Style::new().red()),
+        FieldOp::Replace => ("~", Style::new().yellow()),
+    };
+    let drift = if field.drift {
+        format!("  {}", painter.paint("(drift: changed outside flowform)", Style::new().magenta()))
+    } else {
+        String::new()
+    };
+    let marker = painter.paint(symbol, style);
+    let long = before.is_some_and(ShownValue::is_long) || after.is_some_and(ShownValue::is_long);
+    if !long {
+        let text = match (before, after) {
+            (Some(before), Some(after)) => format!("{} → {}", before.short(), after.short()),
+            (None, Some(after)) if matches!(action, Action::Create | Action::Clone) => {
+                after.short()
+            }
+            (None, Some(after)) => format!("(absent) → {}", after.short()),
+            (Some(before), None) => format!("{} → (absent)", before.short()),
+            (None, None) => "(absent)".to_owned(),
+        };
+        let _ = writeln!(out, "      {marker} {}: {text}{drift}", field.path);
+        return;
+    }
+    let _ = writeln!(out, "      {marker} {}:{drift}", field.path);
+    let lines = match (before, after) {
+        (Some(before), Some(after)) => unified_lines(&before.long_text(), &after.long_text()),
+        (None, Some(after)) => whole_lines(&after.long_text(), true),
+        (Some(before), None) => whole_lines(&before.long_text(), false),
+        (None, None) => Vec::new(),
+    };
+    for line in lines {
+        let text = match &line {
+            Line::Added(text) => painter.paint(&format!("+{text}"), Style::new().green()),
+            Line::Removed(text) => painter.paint(&format!("-{text}"), Style::new().red()),
+            Line::Context(text) => format!(" {text}"),
+            Line::Hunk(text) => painter.paint(text, Style::new().cyan()),
+        };
+        let _ = writeln!(out, "          {text}");
+    }
+}

@@ -1,0 +1,369 @@
+//! The plan as one pull-request comment: bounded in size whatever the plan's size.
+
+use std::fmt::Write as _;
+
+use flowform_model::{Action, Change, FieldChange, FieldOp, Plan};
+
+use super::{
+    GROUPS, Line, ShownValue, activation, plan_line, shown_sides, unified_lines, whole_lines,
+};
+
+/// Options of the markdown rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkdownOptions {
+    /// The most characters the comment may hold (GitHub allows 65,536 per comment).
+    pub max_chars: usize,
+}
+
+impl Default for MarkdownOptions {
+    fn default() -> MarkdownOptions {
+        MarkdownOptions { max_chars: 60_000 }
+    }
+}
+
+/// Room kept for the truncation note.
+const NOTE_RESERVE: usize = 400;
+/// A block is cut to fit only when at least this much room is left; otherwise it is left out.
+const MIN_CUT_BLOCK: usize = 600;
+/// Lists in the head (problems, deletes, activations, drift, warnings) show at most this many
+/// entries each.
+const HEAD_LIST_LIMIT: usize = 30;
+/// A single warning or problem line is cut to this many characters.
+const HEAD_LINE_LIMIT: usize = 400;
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+fn cut(text: &str, limit: usize) -> String {
+    if chars(text) <= limit {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(limit.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A fence longer than any run of backticks in `content`.
+fn fence_for(content: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for character in content.chars() {
+        if character == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// Renders the plan for a pull-request comment of at most `max_chars` characters: the summary
+/// table first, then problems, deletes, flow activations, drift and warnings, then one
+/// `<details>` block per resource (deletes first). When the blocks do not all fit, the last ones
+/// are left out (or the last one is cut) and a note says how many and where to see everything.
+pub fn markdown(plan: &Plan, options: &MarkdownOptions) -> String {
+    let max_chars = options.max_chars;
+    let summary = plan.summary();
+    let mut head = String::new();
+    head.push_str("### flowform plan\n\n");
+    head.push_str("| action | count |\n| --- | ---: |\n");
+    for (label, count) in [
+        ("create", summary.create),
+        ("clone", summary.clone),
+        ("update", summary.update),
+        ("adopt", summary.adopt),
+        ("move", summary.moved),
+        ("delete", summary.delete),
+        ("unchanged", summary.no_op),
+    ] {
+        let _ = writeln!(head, "| {label} | {count} |");
+    }
+    let _ = writeln!(head, "\n**{}**\n", plan_line(plan));
+    if !plan.has_changes() && plan.problems.is_empty() {
+        head.push_str("No changes. The account matches the spec.\n\n");
+    }
+
+    let mut sections: Vec<String> = vec![head];
+    if !plan.problems.is_empty() {
+        let items: Vec<String> = plan
+            .problems
+            .iter()
+            .map(|problem| match &problem.hint {
+                Some(hint) => format!("{} (hint: {hint})", problem.message),
+                None => problem.message.clone(),
+            })
+            .collect();
+        sections.push(callout("CAUTION", "Problems: this plan cannot be applied", &items));
+    }
+    let deletes: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|change| change.action == Action::Delete)
+        .map(|change| {
+            format!(
+                "`{}`{}",
+                change.address,
+                change.id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default()
+            )
+        })
+        .collect();
+    if !deletes.is_empty() {
+        sections.push(callout("WARNING", &format!("{} to delete", deletes.len()), &deletes));
+    }
+    let activations: Vec<String> = plan
+        .actionable()
+        .filter_map(|change| {
+            activation(change).map(|reason| format!("`{}`: {reason}", change.address))
+        })
+        .collect();
+    if !activations.is_empty() {
+        sections.push(callout(
+            "WARNING",
+            "Flow activations: these flows start running or change schedule",
+            &activations,
+        ));
+    }
+    let drift: Vec<String> = plan
+        .actionable()
+        .filter(|change| change.has_drift())
+        .map(|change| {
+            let paths: Vec<String> = change
+                .fields
+                .iter()
+                .filter(|field| field.drift)
+                .map(|field| format!("`{}`", field.path))
+                .collect();
+            format!("`{}`: {}", change.address, paths.join(", "))
+        })
+        .collect();
+    if !drift.is_empty() {
+        sections.push(callout(
+            "NOTE",
+            "Drift: changed outside flowform since the last apply (the apply puts the spec back)",
+            &drift,
+        ));
+    }
+    if !plan.warnings.is_empty() {
+        let mut text = String::from("**Warnings**\n\n");
+        push_list(&mut text, "", &plan.warnings);
+        text.push('\n');
+        sections.push(text);
+    }
+
+    let mut ordered: Vec<&Change> = Vec::new();
+    for action in std::iter::once(Action::Delete)
+        .chain(GROUPS.iter().map(|(action, _)| *action).filter(|action| *action != Action::Delete))
+    {
+        ordered.extend(plan.changes.iter().filter(|change| change.action == action));
+    }
+
+    let mut out = String::new();
+    let mut used = 0;
+    let mut omitted_sections = 0;
+    for section in sections {
+        let length = chars(&section);
+        if used + length + NOTE_RESERVE <= max_chars {
+            out.push_str(&section);
+            used += length;
+        } else {
+            omitted_sections += 1;
+        }
+    }
+    let mut shown_blocks = 0;
+    let mut cut_block = false;
+    for change in &ordered {
+        let room = max_chars.saturating_sub(used + NOTE_RESERVE);
+        let block = details_block(change, None);
+        let length = chars(&block);
+        if length <= room {
+            out.push_str(&block);
+            used += length;
+            shown_blocks += 1;
+            continue;
+        }
+        if room >= MIN_CUT_BLOCK {
+            let block = details_block(change, Some(room));
+            if chars(&block) <= room {
+                used += chars(&block);
+                out.push_str(&block);
+                shown_blocks += 1;
+                cut_block = true;
+            }
+        }
+        break;
+    }
+    let omitted_blocks = ordered.len() - shown_blocks;
+    if omitted_blocks > 0 || omitted_sections > 0 || cut_block {
+        let mut note =
+            String::from("\n> [!NOTE]\n> **This plan is truncated** to fit one comment (");
+        let _ = write!(note, "{max_chars} characters): ");
+        let mut parts = Vec::new();
+        if omitted_blocks > 0 {
+            parts.push(format!("{omitted_blocks} of {} resources are not shown", ordered.len()));
+        }
+        if cut_block {
+            parts.push("the last resource shown is cut short".to_owned());
+        }
+        if omitted_sections > 0 {
+            parts.push(format!("{omitted_sections} summary sections are left out"));
+        }
+        let _ = writeln!(
+            note,
+            "{}. Run `flowform plan` (or `flowform plan --format json`) to see every change.",
+            parts.join("; ")
+        );
+        if used + chars(&note) <= max_chars {
+            out.push_str(&note);
+        } else {
+            out.push_str(&cut(&note, max_chars.saturating_sub(used)));
+        }
+    }
+    out
+}
+
+fn push_list(text: &mut String, prefix: &str, items: &[String]) {
+    for item in items.iter().take(HEAD_LIST_LIMIT) {
+        let _ = writeln!(text, "{prefix}- {}", cut(&item.replace('\n', " "), HEAD_LINE_LIMIT));
+    }
+    if items.len() > HEAD_LIST_LIMIT {
+        let _ = writeln!(text, "{prefix}- … and {} more", items.len() - HEAD_LIST_LIMIT);
+    }
+}
+
+fn callout(kind: &str, title: &str, items: &[String]) -> String {
+    let mut text = format!("> [!{kind}]\n> **{title}**\n>\n");
+    push_list(&mut text, "> ", items);
+    text.push('\n');
+    text
+}
+
+/// One resource as a `<details>` block. With `limit`, the field lines are cut so the block
+/// holds at most that many characters.
+fn details_block(change: &Change, limit: Option<usize>) -> String {
+    let mut summary = format!(
+        "<code>{}</code> <b>{}</b>",
+        change.action.as_str(),
+        escape_html(&change.address.to_string())
+    );
+    if let Some(name) = &change.name {
+        let _ = write!(summary, " “{}”", escape_html(name));
+    }
+    let field_count = change.fields.len();
+    if field_count > 0 {
+        let _ =
+            write!(summary, " · {field_count} field{}", if field_count == 1 { "" } else { "s" });
+    }
+    let drift = change.fields.iter().filter(|field| field.drift).count();
+    if drift > 0 {
+        let _ = write!(summary, " · {drift} drift");
+    }
+    if activation(change).is_some() {
+        summary.push_str(" · ⚠️ activation");
+    }
+
+    let mut about = Vec::new();
+    if let Some(id) = &change.id {
+        about.push(format!("id `{id}`"));
+    }
+    if let Some(from) = &change.moved_from {
+        about.push(format!("moved from `{from}`"));
+    }
+    if let Some(source) = &change.clone_from {
+        let source = match source {
+            flowform_model::RefOrId::Ref(address) => format!("${{{address}}}"),
+            flowform_model::RefOrId::Id(id) => id.clone(),
+        };
+        about.push(format!("cloned from `{source}`"));
+    }
+    if !change.used_by.is_empty() {
+        let flows: Vec<String> = change.used_by.iter().map(|flow| format!("`{flow}`")).collect();
+        about.push(format!("used by {}", flows.join(", ")));
+    }
+    if change.action == Action::Delete && !change.depends_on.is_empty() {
+        let waits: Vec<String> =
+            change.depends_on.iter().map(|address| format!("`{address}`")).collect();
+        about.push(format!("after {}", waits.join(", ")));
+    }
+
+    let lines: Vec<String> = change.fields.iter().flat_map(field_lines).collect();
+    let opening = format!("<details><summary>{summary}</summary>\n\n");
+    let about_text =
+        if about.is_empty() { String::new() } else { format!("{}\n\n", about.join(" · ")) };
+    let closing = "</details>\n\n";
+
+    let mut body = lines.join("\n");
+    let mut fence = fence_for(&body);
+    if let Some(limit) = limit {
+        let overhead =
+            chars(&opening) + chars(&about_text) + chars(closing) + 2 * (fence.len() + 6) + 80;
+        let room = limit.saturating_sub(overhead);
+        if chars(&body) > room {
+            let mut kept = String::new();
+            let mut kept_lines = 0;
+            for line in &lines {
+                if chars(&kept) + chars(line) + 1 > room {
+                    break;
+                }
+                kept.push_str(line);
+                kept.push('\n');
+                kept_lines += 1;
+            }
+            let _ = write!(kept, "… {} more lines not shown", lines.len() - kept_lines);
+            body = kept;
+            fence = fence_for(&body);
+        }
+    }
+    let mut block = opening;
+    block.push_str(&about_text);
+    if !body.is_empty() {
+        let _ = write!(block, "{fence}diff\n{body}\n{fence}\n\n");
+    }
+    block.push_str(closing);
+    block
+}
+
+/// The lines of one field change in `diff` syntax: `+` added, `-` removed, long values as
+/// unified hunks under an `@@ path @@` line.
+fn field_lines(field: &FieldChange) -> Vec<String> {
+    let (before, after) = shown_sides(field);
+    let drift = if field.drift { "  # drift: changed outside flowform" } else { "" };
+    let path = field.path.to_string();
+    let long = before.is_some_and(ShownValue::is_long) || after.is_some_and(ShownValue::is_long);
+    if !long {
+        return match (field.op, before, after) {
+            (FieldOp::Add, _, Some(after)) => vec![format!("+ {path}: {}{drift}", after.short())],
+            (FieldOp::Remove, Some(before), _) => {
+                vec![format!("- {path}: {}{drift}", before.short())]
+            }
+            (_, Some(before), Some(after)) => vec![
+                format!("- {path}: {}{drift}", before.short()),
+                format!("+ {path}: {}", after.short()),
+            ],
+            (_, None, Some(after)) => vec![format!("+ {path}: {}{drift}", after.short())],
+            (_, Some(before), None) => vec![format!("- {path}: {}{drift}", before.short())],
+            (_, None, None) => vec![format!("~ {path}{drift}")],
+        };
+    }
+    let mut lines = vec![format!("@@ {path} ({}) @@{drift}", field.op.as_str())];
+    let body = match (before, after) {
+        (Some(before), Some(after)) => unified_lines(&before.long_text(), &after.long_text()),
+        (None, Some(after)) => whole_lines(&after.long_text(), true),
+        (Some(before), None) => whole_lines(&before.long_text(), false),
+        (None, None) => Vec::new(),
+    };
+    for line in body {
+        lines.push(match line {
+            Line::Added(text) => format!("+{text}"),
+            Line::Removed(text) => format!("-{text}"),
+            Line::Context(text) => format!(" {text}"),
+            Line::Hunk(text) => text,
+        });
+    }
+    lines
+}

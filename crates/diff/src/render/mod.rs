@@ -1,0 +1,217 @@
+//! Renderings of a [`Plan`](flowform_model::Plan): [`human`] for a terminal, [`json()`] for
+//! machines (a documented, versioned format), [`markdown`] for a pull-request comment.
+//!
+//! All three show a sensitive value as `(sensitive)`; none can show a secret, because the plan
+//! never holds one and a [`Value::Secret`] met by accident is rendered as `(sensitive)` too.
+
+mod human;
+pub mod json;
+mod markdown;
+
+pub use human::{HumanOptions, human};
+pub use json::{JsonContext, json};
+pub use markdown::{MarkdownOptions, markdown};
+
+use flowform_model::{Action, Change, FieldChange, FieldOp, Kind, Value};
+use similar::{ChangeTag, TextDiff};
+
+/// What renderers print in place of a sensitive value.
+pub const SENSITIVE: &str = "(sensitive)";
+
+/// Values longer than this (in characters, on one line) are shown as line diffs.
+const LONG_VALUE: usize = 80;
+
+/// A value as JSON for display and for the JSON plan: references as `${KIND.KEY}` strings,
+/// secrets as `(sensitive)`.
+pub(crate) fn display_json(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(value) => serde_json::Value::Bool(*value),
+        Value::Number(number) => serde_json::Value::Number(number.clone()),
+        Value::String(text) => serde_json::Value::String(text.clone()),
+        Value::Array(items) => serde_json::Value::Array(items.iter().map(display_json).collect()),
+        Value::Object(object) => serde_json::Value::Object(
+            object.iter().map(|(key, child)| (key.clone(), display_json(child))).collect(),
+        ),
+        Value::Ref(address) => serde_json::Value::String(format!("${{{address}}}")),
+        Value::Secret(_) => serde_json::Value::String(SENSITIVE.to_owned()),
+    }
+}
+
+/// A short, one-line form of a value: JSON, with references bare (`${connection.slack}`).
+pub(crate) fn short_value(value: &Value) -> String {
+    match value {
+        Value::Ref(address) => format!("${{{address}}}"),
+        Value::Secret(_) => SENSITIVE.to_owned(),
+        other => display_json(other).to_string(),
+    }
+}
+
+/// Whether a value is best shown as lines: a multi-line string, or anything whose one-line form
+/// is longer than [`LONG_VALUE`] characters.
+pub(crate) fn is_long(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\n') || text.chars().count() > LONG_VALUE,
+        Value::Array(_) | Value::Object(_) => short_value(value).chars().count() > LONG_VALUE,
+        _ => false,
+    }
+}
+
+/// The text of a long value: a string as written, anything else as indented JSON.
+pub(crate) fn long_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Secret(_) => SENSITIVE.to_owned(),
+        other => serde_json::to_string_pretty(&display_json(other))
+            .unwrap_or_else(|_| short_value(other)),
+    }
+}
+
+/// One line of a rendered field change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Line {
+    /// Something added (`+`).
+    Added(String),
+    /// Something removed (`-`).
+    Removed(String),
+    /// Unchanged context inside a line diff.
+    Context(String),
+    /// A hunk header (`@@ -1,3 +1,4 @@`).
+    Hunk(String),
+}
+
+/// A unified line diff of two texts with three lines of context, as `similar` groups it.
+pub(crate) fn unified_lines(before: &str, after: &str) -> Vec<Line> {
+    let diff = TextDiff::from_lines(before, after);
+    let mut lines = Vec::new();
+    for group in diff.grouped_ops(3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        let old_range = first.old_range().start..last.old_range().end;
+        let new_range = first.new_range().start..last.new_range().end;
+        lines.push(Line::Hunk(format!(
+            "@@ -{},{} +{},{} @@",
+            old_range.start + 1,
+            old_range.len(),
+            new_range.start + 1,
+            new_range.len()
+        )));
+        for operation in &group {
+            for change in diff.iter_changes(operation) {
+                let text = change.value().trim_end_matches(['\n', '\r']).to_owned();
+                lines.push(match change.tag() {
+                    ChangeTag::Delete => Line::Removed(text),
+                    ChangeTag::Insert => Line::Added(text),
+                    ChangeTag::Equal => Line::Context(text),
+                });
+            }
+        }
+    }
+    lines
+}
+
+/// The lines of a whole text, each marked added or removed.
+pub(crate) fn whole_lines(text: &str, added: bool) -> Vec<Line> {
+    text.lines()
+        .map(
+            |line| {
+                if added { Line::Added(line.to_owned()) } else { Line::Removed(line.to_owned()) }
+            },
+        )
+        .collect()
+}
+
+/// The shown `before` and `after` of a field: `(sensitive)` for a sensitive side that exists.
+pub(crate) fn shown_sides(field: &FieldChange) -> (Option<ShownValue<'_>>, Option<ShownValue<'_>>) {
+    if field.sensitive {
+        let before =
+            matches!(field.op, FieldOp::Replace | FieldOp::Remove).then_some(ShownValue::Sensitive);
+        let after =
+            matches!(field.op, FieldOp::Replace | FieldOp::Add).then_some(ShownValue::Sensitive);
+        return (before, after);
+    }
+    (field.before.as_ref().map(ShownValue::Plain), field.after.as_ref().map(ShownValue::Plain))
+}
+
+/// A side of a field change as shown.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ShownValue<'a> {
+    /// A value that may be shown.
+    Plain(&'a Value),
+    /// A withheld value.
+    Sensitive,
+}
+
+impl ShownValue<'_> {
+    pub(crate) fn short(self) -> String {
+        match self {
+            ShownValue::Plain(value) => short_value(value),
+            ShownValue::Sensitive => SENSITIVE.to_owned(),
+        }
+    }
+
+    pub(crate) fn is_long(self) -> bool {
+        matches!(self, ShownValue::Plain(value) if is_long(value))
+    }
+
+    pub(crate) fn long_text(self) -> String {
+        match self {
+            ShownValue::Plain(value) => long_text(value),
+            ShownValue::Sensitive => SENSITIVE.to_owned(),
+        }
+    }
+}
+
+/// Why a change activates a flow, if it does: a new flow that is not created disabled, `disabled`
+/// going from true to false, or a schedule change (flow or page generator). Reviewers must not
+/// miss these: an enabled scheduled flow starts running at once.
+pub(crate) fn activation(change: &Change) -> Option<String> {
+    if change.kind() != Kind::Flow || matches!(change.action, Action::Delete | Action::NoOp) {
+        return None;
+    }
+    if matches!(change.action, Action::Create | Action::Clone) {
+        return change
+            .is_activation()
+            .then(|| "new flow, enabled once the apply completes".to_owned());
+    }
+    let mut reasons = Vec::new();
+    for field in &change.fields {
+        let dotted = field.path.without_indexes();
+        let shown = || {
+            let (before, after) = shown_sides(field);
+            format!(
+                "{}: {} → {}",
+                field.path,
+                before.map_or("(absent)".to_owned(), ShownValue::short),
+                after.map_or("(absent)".to_owned(), ShownValue::short)
+            )
+        };
+        match dotted.as_str() {
+            "disabled" if field.after != Some(Value::Bool(true)) => reasons.push(shown()),
+            "schedule" | "timezone" | "pageGenerators.schedule" => reasons.push(shown()),
+            _ => {}
+        }
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// The closing line every rendering carries.
+pub(crate) fn plan_line(plan: &flowform_model::Plan) -> String {
+    let summary = plan.summary();
+    format!(
+        "Plan: {} to create, {} to clone, {} to update, {} to delete.",
+        summary.create, summary.clone, summary.update, summary.delete
+    )
+}
+
+/// The groups renderers list changes in, in order. Deletes come last in the human plan (where
+/// the eye lands before approving) and first in the markdown plan (so truncation spares them).
+pub(crate) const GROUPS: [(Action, &str); 6] = [
+    (Action::Create, "Create"),
+    (Action::Clone, "Clone"),
+    (Action::Adopt, "Adopt"),
+    (Action::Move, "Move"),
+    (Action::Update, "Update"),
+    (Action::Delete, "Delete"),
+];

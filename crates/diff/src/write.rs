@@ -1,0 +1,379 @@
+//! Pure helpers for the executor: the bodies it sends and the state it records afterwards. They
+//! encode the same rules as the diff (which leaves flowform owns, which paths it removes, which
+//! it ignores), so a fresh apply is always followed by an empty plan.
+
+use flowform_model::fields::{SERVER_OWNED_ALL, is_breakable_reference, server_owned};
+use flowform_model::fingerprint::{body_digest, value_digest};
+use flowform_model::{
+    Address, DesiredResource, FieldPath, Kind, MASK, Object, ResourceState, Segment, ToJsonError,
+    Value,
+};
+
+use crate::compare::leaf_fingerprint;
+use crate::field_diff::lookup;
+use crate::leaves::{desired_leaves, is_ignored, owns};
+
+/// How to shape a request body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// For flows: write `disabled` with this value whatever the spec says. Flows are created
+    /// (and updated while their dependencies change) disabled and enabled as the last step.
+    pub force_disabled: Option<bool>,
+    /// Leave out references inside `_runNextFlowIds`, `_runNextExportIds` and `aliases`, to
+    /// break reference cycles; a second update adds them.
+    pub omit_breakable: bool,
+}
+
+/// Why a request body could not be built. Messages never hold a secret value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteError {
+    /// A reference or secret in the spec could not be resolved.
+    #[error("cannot build the request body of `{address}`")]
+    Resolve {
+        /// The resource being written.
+        address: Address,
+        /// The reference or secret that failed.
+        #[source]
+        source: ToJsonError,
+    },
+    /// The body would send the API's mask back as a value.
+    #[error(
+        "`{address}` `{path}` holds the masked value `******` in the live document and the spec does not set it; sending the document back would erase or overwrite the credential, so declare it in the spec as `${{secret.NAME}}`"
+    )]
+    MaskedValue {
+        /// The resource being written.
+        address: Address,
+        /// Where the mask sits.
+        path: FieldPath,
+    },
+    /// The live document is not a JSON object.
+    #[error("the live document of `{address}` is not a JSON object")]
+    LiveNotObject {
+        /// The resource being written.
+        address: Address,
+    },
+}
+
+/// The body of `POST /{kind}` (or of the update that follows a clone): the spec's body with
+/// references resolved and secrets exposed. Ignored paths are sent too: `ignoreChanges` stops
+/// updates, not the first write.
+pub fn create_document(
+    desired: &DesiredResource,
+    resolve: &dyn Fn(&Address) -> Option<String>,
+    options: &WriteOptions,
+) -> Result<serde_json::Value, WriteError> {
+    let mut body = Value::Object(desired.body.clone());
+    shape(desired.kind(), &mut body, options);
+    finish(&desired.address, &body, resolve)
+}
+
+/// The body of `PUT /{kind}/{id}`, which replaces the whole resource: the live document without
+/// server-owned fields, with every desired leaf set (resolved), the paths flowform applied before
+/// and the spec no longer holds removed, and ignored paths left as they are live.
+///
+/// Fails rather than send the mask `******` anywhere: a masked live value the spec does not
+/// supply would otherwise be written back as the credential.
+pub fn update_document(
+    live: &serde_json::Value,
+    desired: &DesiredResource,
+    state: Option<&ResourceState>,
+    resolve: &dyn Fn(&Address) -> Option<String>,
+    options: &WriteOptions,
+) -> Result<serde_json::Value, WriteError> {
+    if !live.is_object() {
+        return Err(WriteError::LiveNotObject { address: desired.address.clone() });
+    }
+    let kind = desired.kind();
+    let live_value = Value::from_json(live);
+    let mut document = live_value.clone();
+    strip_server_owned(kind, &mut document);
+
+    let leaves = desired_leaves(desired);
+    let ignore = &desired.lifecycle.ignore_changes;
+    if let Some(state) = state {
+        for path in state.applied_paths.keys() {
+            if !is_ignored(path, ignore) && !owns(desired, path) {
+                remove_applied(&mut document, path);
+            }
+        }
+    }
+    for (path, value) in &leaves {
+        set_forced(&mut document, path, (*value).clone());
+    }
+    // Ignored paths inside a list the spec sets keep their live value.
+    for ignored in ignore {
+        let inside_a_leaf = leaves
+            .iter()
+            .any(|(path, _)| ignored.0.len() > path.0.len() && ignored.starts_with(path));
+        if inside_a_leaf {
+            match live_value.get(ignored) {
+                Some(value) => {
+                    document.set(ignored, value.clone());
+                }
+                None => {
+                    document.remove(ignored);
+                }
+            }
+        }
+    }
+    shape(kind, &mut document, options);
+    finish(&desired.address, &document, resolve)
+}
+
+/// The state of a resource after a successful write of `desired`, given the API's `response`
+/// (the created or updated document, or a re-read of it).
+///
+/// `applied_paths` holds every desired leaf that is not ignored, with its salted digest;
+/// `secret_fingerprints` every leaf that holds a secret or that the response masks. A
+/// back-reference left out to break a cycle (the response does not hold it yet) is not recorded,
+/// so the next plan adds it as a plain change; likewise a flow's `disabled` written forced to
+/// another value than the spec's. Entries of `previous` for ignored paths (and for left-out
+/// references, whose earlier value is still live) are kept: flowform did not write them this
+/// time.
+pub fn record_applied(
+    desired: &DesiredResource,
+    salt: &str,
+    id: &str,
+    response: &serde_json::Value,
+    previous: Option<&ResourceState>,
+) -> ResourceState {
+    let response_value = Value::from_json(response);
+    let ignore = &desired.lifecycle.ignore_changes;
+    let mut recorded = ResourceState {
+        id: id.to_owned(),
+        digest: desired_digest(desired, salt),
+        last_modified: response
+            .get("lastModified")
+            .and_then(|value| value.as_str())
+            .map(str::to_owned),
+        prevent_destroy: desired.lifecycle.prevent_destroy,
+        ..ResourceState::default()
+    };
+    let mut left_out: Vec<FieldPath> = Vec::new();
+    for (path, value) in desired_leaves(desired) {
+        let found = lookup(&response_value, &path);
+        if is_breakable_reference(&path)
+            && value.contains_ref()
+            && !holds_list_like(found.value, value)
+        {
+            left_out.push(path);
+            continue;
+        }
+        if desired.kind() == Kind::Flow
+            && is_disabled_path(&path)
+            && !holds_flag(&response_value, value)
+        {
+            // The flow was written with `disabled` forced (created disabled, to be enabled as
+            // the last step): flowform did not write the spec's value, so nothing is recorded
+            // (not even an earlier entry) and the next plan shows the activation as a plain
+            // change, not as drift.
+            continue;
+        }
+        recorded.applied_paths.insert(path.clone(), value_digest(salt, value));
+        if (value.contains_secret() || found.masked)
+            && let Some(fingerprint) = leaf_fingerprint(salt, value)
+        {
+            recorded.secret_fingerprints.insert(path, fingerprint);
+        }
+    }
+    if let Some(previous) = previous {
+        let kept = |path: &FieldPath| is_ignored(path, ignore) || left_out.contains(path);
+        for (path, digest) in &previous.applied_paths {
+            if kept(path) {
+                recorded.applied_paths.entry(path.clone()).or_insert_with(|| digest.clone());
+            }
+        }
+        for (path, fingerprint) in &previous.secret_fingerprints {
+            if kept(path) {
+                recorded
+                    .secret_fingerprints
+                    .entry(path.clone())
+                    .or_insert_with(|| fingerprint.clone());
+            }
+        }
+    }
+    recorded
+}
+
+/// The digest of the desired body recorded in state (`digest`) and in saved plans.
+pub fn desired_digest(desired: &DesiredResource, salt: &str) -> String {
+    body_digest(salt, &Value::Object(desired.body.clone()))
+}
+
+fn is_disabled_path(path: &FieldPath) -> bool {
+    matches!(path.segments(), [Segment::Key(key)] if key == "disabled")
+}
+
+/// Whether a written flow's `disabled` (false when absent, as the API reads it) is `desired`.
+fn holds_flag(written: &Value, desired: &Value) -> bool {
+    let written = written.as_object().and_then(|object| object.get("disabled"));
+    match (written, desired) {
+        (Some(Value::Bool(written)), Value::Bool(desired)) => written == desired,
+        (None | Some(Value::Null), Value::Bool(desired)) => !desired,
+        _ => true,
+    }
+}
+
+/// Whether `written` holds what `desired` asked for at a breakable path: a list of the same
+/// length, or any value for a non-list.
+fn holds_list_like(written: Option<&Value>, desired: &Value) -> bool {
+    match (written, desired) {
+        (Some(Value::Array(written)), Value::Array(desired)) => written.len() == desired.len(),
+        (Some(written), _) => !written.is_absent(),
+        (None, _) => false,
+    }
+}
+
+trait ContainsRef {
+    fn contains_ref(&self) -> bool;
+}
+
+impl ContainsRef for Value {
+    fn contains_ref(&self) -> bool {
+        match self {
+            Value::Ref(_) => true,
+            Value::Array(items) => items.iter().any(Value::contains_ref),
+            Value::Object(object) => object.values().any(Value::contains_ref),
+            _ => false,
+        }
+    }
+}
+
+/// Applies the write options.
+fn shape(kind: Kind, body: &mut Value, options: &WriteOptions) {
+    if options.omit_breakable {
+        omit_breakable(body);
+    }
+    if kind == Kind::Flow
+        && let Some(disabled) = options.force_disabled
+    {
+        set_forced(body, &FieldPath::from_keys(["disabled"]), Value::Bool(disabled));
+    }
+}
+
+/// Drops every element holding a reference from `_runNextFlowIds`, `_runNextExportIds` and
+/// `aliases` lists (literal ids stay), wherever they sit.
+fn omit_breakable(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let mut emptied = Vec::new();
+            for (key, child) in object.iter_mut() {
+                if is_breakable_reference(&FieldPath::from_keys([key.as_str()])) {
+                    match child {
+                        Value::Array(items) => items.retain(|item| !item.contains_ref()),
+                        other if other.contains_ref() => emptied.push(key.clone()),
+                        _ => {}
+                    }
+                } else {
+                    omit_breakable(child);
+                }
+            }
+            for key in emptied {
+                object.shift_remove(&key);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(omit_breakable),
+        _ => {}
+    }
+}
+
+/// Converts to JSON and refuses any mask.
+fn finish(
+    address: &Address,
+    body: &Value,
+    resolve: &dyn Fn(&Address) -> Option<String>,
+) -> Result<serde_json::Value, WriteError> {
+    let json = body
+        .to_json(resolve)
+        .map_err(|source| WriteError::Resolve { address: address.clone(), source })?;
+    if let Some(path) = find_mask(&json, FieldPath::root()) {
+        return Err(WriteError::MaskedValue { address: address.clone(), path });
+    }
+    Ok(json)
+}
+
+fn find_mask(json: &serde_json::Value, path: FieldPath) -> Option<FieldPath> {
+    match json {
+        serde_json::Value::String(text) if text == MASK => Some(path),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, item)| find_mask(item, path.index(index)))
+        }
+        serde_json::Value::Object(object) => {
+            object.iter().find_map(|(key, child)| find_mask(child, path.key(key)))
+        }
+        _ => None,
+    }
+}
+
+/// Removes a path flowform applied before and the spec no longer holds. When the live document
+/// masks an ancestor of the path as one `******` value (an encrypted object such as
+/// `http.encrypted`, returned as a plain mask), the whole masked value goes: it stands for what
+/// flowform wrote there, and sending the mask back is never an option.
+fn remove_applied(document: &mut Value, path: &FieldPath) {
+    let masked_ancestor = (1..path.0.len())
+        .map(|length| FieldPath(path.0[..length].to_vec()))
+        .find(|ancestor| document.get(ancestor).is_some_and(Value::is_mask));
+    match masked_ancestor {
+        Some(ancestor) => {
+            document.remove(&ancestor);
+        }
+        None => {
+            document.remove(path);
+        }
+    }
+}
+
+/// Removes the server-owned fields of `kind` from a document.
+fn strip_server_owned(kind: Kind, document: &mut Value) {
+    let Value::Object(object) = document else {
+        return;
+    };
+    for key in SERVER_OWNED_ALL {
+        object.shift_remove(*key);
+    }
+    for owned in server_owned(kind) {
+        remove_pattern(document, &owned.split('.').collect::<Vec<_>>());
+    }
+}
+
+/// Removes the field at a dotted, index-free pattern, in every element of the lists on the way.
+fn remove_pattern(value: &mut Value, keys: &[&str]) {
+    let Some((first, rest)) = keys.split_first() else {
+        return;
+    };
+    match value {
+        Value::Object(object) => {
+            if rest.is_empty() {
+                object.shift_remove(*first);
+            } else if let Some(child) = object.get_mut(*first) {
+                remove_pattern(child, rest);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| remove_pattern(item, keys)),
+        _ => {}
+    }
+}
+
+/// Sets `value` at a key-only `path`, creating objects on the way and replacing anything that is
+/// not an object (a masked `******` where the spec writes an object, such as `http.encrypted`).
+fn set_forced(document: &mut Value, path: &FieldPath, value: Value) {
+    if path.segments().iter().any(|segment| !matches!(segment, Segment::Key(_))) {
+        // Desired leaves are key-only paths; any other path takes the ordinary route.
+        document.set(path, value);
+        return;
+    }
+    let mut current = document;
+    for segment in path.segments() {
+        let Segment::Key(key) = segment else {
+            return;
+        };
+        if !matches!(current, Value::Object(_)) {
+            *current = Value::Object(Object::new());
+        }
+        current = match current {
+            Value::Object(object) => object.entry(key.clone()).or_insert(Value::Null),
+            _ => return,
+        };
+    }
+    *current = value;
+}

@@ -1,0 +1,13 @@
+//! Tests of `flowform-diff`: data-driven plan snapshots (each rule of the diff with its three
+//! renderings), the write helpers, property tests and the secret canary.
+
+mod arrays;
+mod canary;
+mod fields;
+mod identity;
+mod plan_format;
+mod properties;
+mod render;
+mod secrets;
+mod support;
+mod write;
