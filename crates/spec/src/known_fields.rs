@@ -77,7 +77,7 @@ const CONNECTION: &[&str] = &[
 ];
 
 const SCRIPT: &[&str] =
-    &["content", "description", "name", "postResponseHookToProcessOnChildRecord", "sandbox"];
+    &["content", "description", "name", "postResponseHookToProcessOnChildRecord"];
 
 const EXPORT: &[&str] = &[
     "_connectionId",

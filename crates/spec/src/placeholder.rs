@@ -187,8 +187,7 @@ mod tests {
                 },
                 Piece::Text("/api?x="),
                 Piece::Text("${"),
-                Piece::Text("literal}&c="),
-                Piece::Text("$"),
+                Piece::Text("literal}&c=$"),
                 Piece::Text("5 {{timestamp}}"),
             ]
         );
