@@ -12,6 +12,8 @@
 //! value anywhere but a [`SecretValue`](flowform_model::SecretValue).
 #![warn(missing_docs)]
 
+#[cfg(test)]
+mod celigo_schemas;
 mod checks;
 mod content_file;
 pub mod diagnostic;

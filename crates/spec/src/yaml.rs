@@ -527,7 +527,10 @@ fn yaml_error_help(file: &SourceFile, at: usize) -> Option<String> {
     }
     if in_flow_collection(file, at) {
         return Some(
-            "a `[` or `{` opened before this point is not closed where YAML expects it".to_owned(),
+            "a `[` or `{` opened before this point is not closed where YAML expects it; when it \
+             spans lines, every line up to the closing bracket must be indented more than the \
+             key that holds it"
+                .to_owned(),
         );
     }
     None
