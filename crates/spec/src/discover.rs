@@ -80,6 +80,8 @@ fn walk(directory: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagno
                 }
             };
             let path = entry.path();
+            // `./a.yaml` reads better as `a.yaml` in messages.
+            let path = path.strip_prefix(".").map_or(path.clone(), Path::to_path_buf);
             let Ok(file_type) = entry.file_type() else {
                 continue;
             };
