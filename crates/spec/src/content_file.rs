@@ -24,6 +24,7 @@ impl Root {
 }
 
 /// Reads the file `node` names, relative to the YAML file.
+#[expect(clippy::result_large_err, reason = "called once per script; the error is built once")]
 pub(crate) fn read(root: &Root, file: &SourceFile, node: &Node) -> Result<String, Diagnostic> {
     let error = |message: String| Diagnostic::error(Code::ContentFile, file, node.span, message);
     let text = match &node.value {
@@ -56,14 +57,13 @@ pub(crate) fn read(root: &Root, file: &SourceFile, node: &Node) -> Result<String
             .with_help(format!("the path is relative to `{}`", file.path.display()))
     })?;
     if let (Ok(canonical), Some(canonical_root)) = (fs_err::canonicalize(&target), &root.canonical)
+        && !canonical.starts_with(canonical_root)
     {
-        if !canonical.starts_with(canonical_root) {
-            return Err(error(format!(
-                "`contentFile` `{text}` is a symlink that leads outside the spec root"
-            ))
-            .with_label("symlink out of the spec root")
-            .with_help("copy the script into the spec root instead of linking to it"));
-        }
+        return Err(error(format!(
+            "`contentFile` `{text}` is a symlink that leads outside the spec root"
+        ))
+        .with_label("symlink out of the spec root")
+        .with_help("copy the script into the spec root instead of linking to it"));
     }
     if !metadata.is_file() {
         return Err(error(format!("`contentFile` `{text}` is not a file")));

@@ -154,6 +154,7 @@ fn common_ancestor(mut paths: impl Iterator<Item = PathBuf>) -> Option<PathBuf> 
 }
 
 /// Reads a spec file: within [`MAX_FILE_BYTES`], and UTF-8.
+#[expect(clippy::result_large_err, reason = "called once per file; the error is built once")]
 pub(crate) fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
     let file = fs_err::File::open(path).map_err(|error| io_error(path, &error))?;
     let mut bytes = Vec::new();

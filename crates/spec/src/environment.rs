@@ -88,6 +88,7 @@ fn is_environment_name(name: &str) -> bool {
 }
 
 /// Finds the environment file for `name` under `root`.
+#[expect(clippy::result_large_err, reason = "called once per run; the error is built once")]
 pub(crate) fn locate(root: &Path, name: &str) -> Result<PathBuf, Diagnostic> {
     if !is_environment_name(name) {
         return Err(Diagnostic::without_location(

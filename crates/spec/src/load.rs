@@ -2,7 +2,7 @@
 //! convert bodies, check, and return the model with every problem found.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use flowform_model::fields::{is_server_owned, server_owned};
 use flowform_model::{
@@ -66,7 +66,7 @@ struct ParsedFile {
     root: Option<Node>,
 }
 
-fn parse_file(path: &PathBuf, diagnostics: &mut Vec<Diagnostic>) -> Option<ParsedFile> {
+fn parse_file(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<ParsedFile> {
     match discover::read(path) {
         Ok(source) => {
             let (root, problems) = yaml::parse(&source);

@@ -162,7 +162,11 @@ struct Anchored {
 }
 
 /// Why the builder stopped reading the file.
-struct Fatal(Diagnostic);
+struct Fatal(Box<Diagnostic>);
+
+fn fatal(diagnostic: Diagnostic) -> Fatal {
+    Fatal(Box::new(diagnostic))
+}
 
 /// Parses one file into a node tree. Returns the document's root (`None` when the file holds no
 /// document or is too broken to use) and every problem found. Problems that do not spoil the
@@ -199,7 +203,7 @@ pub(crate) fn parse(file: &SourceFile) -> (Option<Node>, Vec<Diagnostic>) {
             (builder.root, diagnostics)
         }
         Err(Fatal(diagnostic)) => {
-            diagnostics.push(diagnostic);
+            diagnostics.push(*diagnostic);
             (None, diagnostics)
         }
     }
@@ -230,7 +234,7 @@ impl Builder<'_> {
             let (event, span) = match parser.next_event() {
                 None => return Ok(()),
                 Some(Ok(next)) => next,
-                Some(Err(error)) => return Err(Fatal(self.scan_error(&error))),
+                Some(Err(error)) => return Err(fatal(self.scan_error(&error))),
             };
             let span = self.span(span);
             match event {
@@ -239,7 +243,7 @@ impl Builder<'_> {
                 Event::DocumentStart(_) => {
                     self.documents += 1;
                     if self.documents > 1 {
-                        return Err(Fatal(
+                        return Err(fatal(
                             Diagnostic::error(
                                 Code::MultipleDocuments,
                                 self.file,
@@ -298,7 +302,7 @@ impl Builder<'_> {
                 }
                 Event::Alias(anchor) => {
                     let Some(anchored) = self.anchors.get(&anchor) else {
-                        return Err(Fatal(Diagnostic::error(
+                        return Err(fatal(Diagnostic::error(
                             Code::Yaml,
                             self.file,
                             span,
@@ -308,11 +312,11 @@ impl Builder<'_> {
                     let (count, height) = (anchored.node_count, anchored.height);
                     let mut node = anchored.node.clone();
                     if self.stack.len() + height > MAX_DEPTH {
-                        return Err(Fatal(self.too_deep(span)));
+                        return Err(fatal(self.too_deep(span)));
                     }
                     self.alias_nodes += count;
                     if self.alias_nodes > MAX_ALIAS_EXPANSION_NODES {
-                        return Err(Fatal(
+                        return Err(fatal(
                             Diagnostic::error(
                                 Code::AliasLimit,
                                 self.file,
@@ -341,7 +345,7 @@ impl Builder<'_> {
 
     fn open(&mut self, span: Span, anchor: usize, kind: FrameKind) -> Result<(), Fatal> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err(Fatal(self.too_deep(span)));
+            return Err(fatal(self.too_deep(span)));
         }
         self.count_nodes(1, span)?;
         self.stack.push(Frame { start: span, anchor, node_count: 1, child_height: 0, kind });
@@ -371,7 +375,7 @@ impl Builder<'_> {
     fn count_nodes(&mut self, count: usize, span: Span) -> Result<(), Fatal> {
         self.total_nodes += count;
         if self.total_nodes > MAX_NODES_PER_FILE {
-            return Err(Fatal(
+            return Err(fatal(
                 Diagnostic::error(
                     Code::TooManyNodes,
                     self.file,
@@ -513,14 +517,15 @@ fn yaml_error_help(file: &SourceFile, at: usize) -> Option<String> {
     let line_start = file.line_start(at);
     let line = file.line_text(at);
     let before = &file.text[line_start..at.max(line_start)];
-    if let Some(reference) = unquoted_placeholder(line) {
-        if line.contains(['[', '{']) || before.contains(['[', '{']) || in_flow_collection(file, at)
-        {
-            return Some(format!(
-                "inside YAML flow style (`[…]` or `{{…}}`) a reference must be quoted, since \
-                 `{{` and `}}` end a flow collection: write `\"{reference}\"`"
-            ));
-        }
+    if let Some(reference) = unquoted_placeholder(line)
+        && (line.contains(['[', '{'])
+            || before.contains(['[', '{'])
+            || in_flow_collection(file, at))
+    {
+        return Some(format!(
+            "inside YAML flow style (`[…]` or `{{…}}`) a reference must be quoted, since `{{` \
+             and `}}` end a flow collection: write `\"{reference}\"`"
+        ));
     }
     if line.trim_start_matches(' ').starts_with('\t') || file.text[at..].starts_with('\t') {
         return Some("YAML does not allow tabs for indentation; indent with spaces".to_owned());

@@ -21,7 +21,7 @@ fn schema_prints_the_json_schema_on_stdout() {
 #[test]
 fn committed_schema_is_up_to_date() {
     let committed = fs_err::read_to_string(committed_schema_path()).unwrap_or_default();
-    let (code, _) = run(&mut flowform().arg("schema"), None);
+    let (code, _) = run(flowform().arg("schema"), None);
     assert_eq!(code, 0);
     let generated = flowform_spec::schema::json_schema_text();
     assert!(

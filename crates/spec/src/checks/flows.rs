@@ -280,19 +280,21 @@ fn check_schedules(
     }
     let has_timezone =
         matches!(body.get("timezone"), Some(Value::String(zone)) if !zone.trim().is_empty());
-    if let Some(path) = scheduled {
-        if !has_timezone {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::Schedule,
-                    file,
-                    key_span_at(node, &path),
-                    "a scheduled flow needs a `timezone`",
-                )
-                .with_label("schedule without timezone")
-                .with_help("add an IANA zone name, such as `timezone: America/New_York` or `timezone: UTC`"),
-            );
-        }
+    if let Some(path) = scheduled
+        && !has_timezone
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::Schedule,
+                file,
+                key_span_at(node, &path),
+                "a scheduled flow needs a `timezone`",
+            )
+            .with_label("schedule without timezone")
+            .with_help(
+                "add an IANA zone name, such as `timezone: America/New_York` or `timezone: UTC`",
+            ),
+        );
     }
 }
 
