@@ -50,7 +50,9 @@ pub(crate) fn discover(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> 
             }
             files[before..].sort();
         } else {
-            bases.push(path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf));
+            // `a.yaml` has the parent `` (empty), which means the current directory.
+            let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+            bases.push(parent.map_or_else(|| PathBuf::from("."), Path::to_path_buf));
             files.push(path.clone());
         }
     }
@@ -120,6 +122,7 @@ fn error_text(error: &std::io::Error) -> String {
 
 /// The path made absolute against the current directory, without touching the file system.
 pub(crate) fn absolute(path: &Path) -> PathBuf {
+    let path = if path.as_os_str().is_empty() { Path::new(".") } else { path };
     let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     normalize(&joined)
 }
@@ -198,6 +201,17 @@ pub(crate) fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_file_name_is_rooted_in_the_current_directory() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("a.yaml");
+        fs_err::write(&file, "flows: {}").unwrap();
+        let discovered = discover(&[file], &mut Vec::new());
+        assert_eq!(discovered.root, absolute(directory.path()));
+        assert!(absolute(Path::new("")).is_absolute());
+        assert_eq!(absolute(Path::new("")), absolute(Path::new(".")));
+    }
 
     #[test]
     fn paths() {

@@ -199,3 +199,19 @@ fn colour_only_when_asked() {
         run(flowform().args(["validate", "--color", "always"]).current_dir(directory.path()), None);
     assert!(coloured.contains('\u{1b}'), "{coloured}");
 }
+
+/// A file named without a directory is rooted in the current directory, so its `contentFile`
+/// cannot climb out with `..`.
+#[test]
+fn content_file_confinement_for_a_bare_file_name() {
+    let directory = spec(&[
+        ("outside.js", "// outside the spec root"),
+        ("spec/spec.yaml", "scripts:\n  s:\n    name: S\n    contentFile: ../outside.js\n"),
+    ]);
+    let (code, rendered) = run(
+        flowform().args(["validate", "-f", "spec.yaml"]).current_dir(directory.path().join("spec")),
+        Some(directory.path()),
+    );
+    assert_eq!(code, 1, "{rendered}");
+    assert!(rendered.contains("escapes the spec root `[ROOT]/spec` by `..`"), "{rendered}");
+}
