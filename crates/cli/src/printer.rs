@@ -81,18 +81,7 @@ impl Printer {
     /// An error and its causes: `error: …`, one `caused by: …` per source, then `hint: …`
     /// for every cause that carries one.
     pub fn error(&self, error: &anyhow::Error) {
-        let mut text = format!("{} {error}\n", self.error_label());
-        for cause in error.chain().skip(1) {
-            text.push_str(&format!("caused by: {cause}\n"));
-        }
-        for cause in error.chain() {
-            if let Some(UserError { hint: Some(hint), .. }) = cause.downcast_ref::<UserError>() {
-                let label =
-                    if self.color { "hint:".cyan().bold().to_string() } else { "hint:".to_owned() };
-                text.push_str(&format!("{label} {hint}\n"));
-            }
-        }
-        Self::stderr(&text);
+        Self::stderr(&format_error(error, self.color));
     }
 
     /// A command-line error from clap (or `--help`/`--version` output, which goes to stdout).
@@ -104,5 +93,45 @@ impl Printer {
         } else {
             Self::stdout(&rendered);
         }
+    }
+}
+
+/// The text of an error report: `error: …`, one `caused by: …` per source, then a `hint: …`
+/// line for every cause that carries one.
+fn format_error(error: &anyhow::Error, color: bool) -> String {
+    let label = |text: &str, style: fn(&str) -> String| {
+        if color { style(text) } else { text.to_owned() }
+    };
+    let mut out = format!("{} {error}\n", label("error:", |t| t.red().bold().to_string()));
+    for cause in error.chain().skip(1) {
+        out.push_str(&format!("caused by: {cause}\n"));
+    }
+    for cause in error.chain() {
+        if let Some(UserError { hint: Some(hint), .. }) = cause.downcast_ref::<UserError>() {
+            out.push_str(&format!("{} {hint}\n", label("hint:", |t| t.cyan().bold().to_string())));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_error;
+    use crate::error::UserError;
+
+    #[test]
+    fn errors_print_causes_then_hints() {
+        let cause =
+            UserError::new("endpoint `ftp://x` has the scheme `ftp`").with_hint("use https://");
+        let error = anyhow::Error::new(cause).context("cannot resolve the target account");
+        assert_eq!(
+            format_error(&error, false),
+            "error: cannot resolve the target account\n\
+             caused by: endpoint `ftp://x` has the scheme `ftp`\n\
+             hint: use https://\n"
+        );
+        let plain = anyhow::anyhow!("state file `x` is locked");
+        assert_eq!(format_error(&plain, false), "error: state file `x` is locked\n");
+        assert!(format_error(&plain, true).contains('\u{1b}'));
     }
 }
