@@ -78,14 +78,32 @@ pub fn bundle(name: &str, text: &str) -> Bundle {
     Bundle { directory, options }
 }
 
-/// Renders every diagnostic as the CLI does, colour off, at a fixed width.
+/// Renders every diagnostic as the CLI does, colour off, at a fixed width. The temporary root
+/// is replaced by `[ROOT]` in messages before rendering, so line wrapping does not depend on
+/// where the temporary directory is; [`redact_root`] then handles the snippet headers.
 pub fn render_diagnostics(loaded: &Loaded) -> String {
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_width(100)
         .with_links(false);
+    let roots: Vec<String> = [loaded.root.clone()]
+        .into_iter()
+        .chain(fs_err::canonicalize(&loaded.root).ok())
+        .map(|root| root.display().to_string())
+        .collect();
+    let redact =
+        |text: &str| roots.iter().fold(text.to_owned(), |text, root| text.replace(root, "[ROOT]"));
     let mut out = String::new();
     for diagnostic in &loaded.diagnostics {
-        handler.render_report(&mut out, diagnostic).expect("rendering into a string cannot fail");
+        let mut diagnostic = diagnostic.clone();
+        for item in std::iter::once(&mut diagnostic) {
+            item.message = redact(&item.message);
+            item.help = item.help.as_deref().map(&redact);
+            item.label = item.label.as_deref().map(&redact);
+        }
+        for related in &mut diagnostic.related {
+            related.message = redact(&related.message);
+        }
+        handler.render_report(&mut out, &diagnostic).expect("rendering into a string cannot fail");
         out.push('\n');
     }
     writeln!(out, "{} error(s), {} warning(s)", loaded.error_count(), loaded.warning_count())
