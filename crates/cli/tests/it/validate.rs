@@ -209,7 +209,10 @@ fn content_file_confinement_for_a_bare_file_name() {
         ("spec/spec.yaml", "scripts:\n  s:\n    name: S\n    contentFile: ../outside.js\n"),
     ]);
     let (code, rendered) = run(
-        flowform().args(["validate", "-f", "spec.yaml"]).current_dir(directory.path().join("spec")),
+        flowform()
+            .args(["validate", "-f", "spec.yaml"])
+            .env("COLUMNS", "1000")
+            .current_dir(directory.path().join("spec")),
         Some(directory.path()),
     );
     assert_eq!(code, 1, "{rendered}");
