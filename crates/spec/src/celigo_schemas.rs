@@ -263,6 +263,40 @@ fn known_fields_cover_the_schemas() {
             }
         }
     }
+    // An abstract flow's `overrides.exports[]` and `overrides.imports[]` list the export and
+    // import fields it may replace; all but the step-level ones are fields of those kinds.
+    let overrides = load_yaml(&root.join("building-flows/schemas/overrides.yml"));
+    let step_level = [
+        "_abstractId",
+        "_id",
+        "_keepDeltaBehindFlowId",
+        "_keepDeltaBehindExportId",
+        "schedule",
+        "skipRetries",
+        "proceedOnFailure",
+        "responseMapping",
+    ];
+    for (kind, list) in [(Kind::Export, "exports"), (Kind::Import, "imports")] {
+        let items = overrides
+            .get("Overrides")
+            .and_then(|entry| entry.value.get("properties"))
+            .and_then(|entry| entry.value.get(list))
+            .and_then(|entry| entry.value.get("items"))
+            .and_then(|entry| entry.value.get("properties"))
+            .unwrap_or_else(|| panic!("overrides.yml lists `{list}` items"));
+        for property in items.value.as_mapping().unwrap_or_default() {
+            if step_level.contains(&property.key.as_str()) {
+                continue;
+            }
+            checked += 1;
+            if !is_known_field(kind, &property.key) {
+                problems.push(format!(
+                    "{kind}: `overrides.{list}[]` lists `{}`, which known_fields does not",
+                    property.key
+                ));
+            }
+        }
+    }
     #[expect(clippy::print_stderr, reason = "the test reports what it could not check")]
     {
         eprintln!(

@@ -2,8 +2,9 @@
 //! is probably misspelt. The API accepts more than any list, so an unknown field is a warning
 //! with a suggestion, never an error.
 //!
-//! Facts from Celigo's field schemas (the `request.yml`/`response.yml` properties and the
-//! adaptor blocks) and from the API reference (`integrator-api.md` §5.2–§5.7) for the parts the
+//! Facts from Celigo's field schemas (the `request.yml`/`response.yml` properties, the adaptor
+//! blocks, and the export and import fields an abstract flow's `overrides` may replace) and from
+//! the API reference (`integrator-api.md` §5.2–§5.7) for the parts the
 //! schemas do not cover (integrations, and the base fields of exports, imports and flows). A
 //! test checks this list against the schemas when they are present. Server-owned fields are not
 //! listed here; they are rejected by their own check.
@@ -97,10 +98,13 @@ const EXPORT: &[&str] = &[
     "file",
     "filesystem",
     "filter",
+    "filters",
+    "formSchema",
     "ftp",
     "groupByFields",
     "hooks",
     "http",
+    "idLockTemplate",
     "inputFilter",
     "isLookup",
     "jdbc",
@@ -111,7 +115,9 @@ const EXPORT: &[&str] = &[
     "once",
     "oneToMany",
     "pageSize",
+    "parsers",
     "pathToMany",
+    "preSaveSchema",
     "rdbms",
     "rest",
     "s3",
@@ -123,6 +129,7 @@ const EXPORT: &[&str] = &[
     "traceKeyTemplate",
     "transform",
     "type",
+    "valueDelta",
     "webhook",
     "wrapper",
 ];
@@ -162,8 +169,11 @@ const IMPORT: &[&str] = &[
     "netsuite",
     "netsuite_da",
     "oneToMany",
+    "parsers",
     "pathToMany",
+    "preSave",
     "rdbms",
+    "responseTransform",
     "rest",
     "s3",
     "salesforce",
