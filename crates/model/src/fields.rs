@@ -141,19 +141,29 @@ pub enum RefTarget {
     Unmanaged(&'static str),
 }
 
-/// Which kind the field at `path` points at, judged by its last key. `None` means the field is
-/// not a reference field.
+/// Which kind the field at `path` points at, judged by its last key (and, for the `_id` of an
+/// abstract flow's `overrides.connections[]` and `overrides.exports[]`, by the whole path).
+/// `None` means the field is not a reference field.
 ///
 /// Managed targets follow the API's naming (`_connectionId`, `_exportId`, …, and
 /// `_runNextFlowIds[]`), which the `x-celigo-refModel` annotations confirm; unmanaged targets
-/// come from those annotations.
+/// come from those annotations. A test in `flowform-spec` checks this table against the
+/// annotations whenever Celigo's schemas are present.
 pub fn reference_target(path: &FieldPath) -> Option<RefTarget> {
     let key = path.last_key()?;
+    if key == "_id" {
+        return match path.without_indexes().as_str() {
+            "overrides.connections._id" => Some(RefTarget::Managed(Kind::Connection)),
+            "overrides.exports._id" => Some(RefTarget::Managed(Kind::Export)),
+            _ => None,
+        };
+    }
     let managed = match key {
         "_integrationId" => Some(Kind::Integration),
-        "_connectionId" | "_borrowConcurrencyFromConnectionId" | "_newConnectionId" => {
-            Some(Kind::Connection)
-        }
+        "_connectionId"
+        | "_borrowConcurrencyFromConnectionId"
+        | "_newConnectionId"
+        | "_mcpConnectionId" => Some(Kind::Connection),
         "_exportId" | "_keepDeltaBehindExportId" => Some(Kind::Export),
         "_importId" => Some(Kind::Import),
         "_scriptId" => Some(Kind::Script),
@@ -171,8 +181,10 @@ pub fn reference_target(path: &FieldPath) -> Option<RefTarget> {
         "_stackId" => "stacks",
         "_httpConnectorId" => "httpconnectors",
         "_httpConnectorVersionId" | "_httpConnectorApiId" => "httpconnectorapis",
-        "_httpConnectorEndpointId" | "_httpConnectorResourceId" => "httpconnectorendpoints",
-        "_tradingPartnerConnectorId" => "tradingpartnerconnectors",
+        "_httpConnectorEndpointId" | "_httpConnectorEndpointIds" | "_httpConnectorResourceId" => {
+            "httpconnectorendpoints"
+        }
+        "_tpConnectorId" => "tradingpartnerconnectors",
         "_lookupCacheId" => "lookupCaches",
         "_asyncHelperId" => "asynchelpers",
         "_fileDefinitionId" => "filedefinitions",
@@ -236,6 +248,15 @@ mod tests {
             Some(RefTarget::Unmanaged("iclients"))
         );
         assert_eq!(reference_target(&path("name")), None);
+        assert_eq!(
+            reference_target(&path("overrides.connections[0]._id")),
+            Some(RefTarget::Managed(Kind::Connection))
+        );
+        assert_eq!(reference_target(&path("connections[0]._id")), None);
+        assert_eq!(
+            reference_target(&path("ftp._tpConnectorId")),
+            Some(RefTarget::Unmanaged("tradingpartnerconnectors"))
+        );
         assert!(is_breakable_reference(&path("_runNextFlowIds[0]")));
         assert!(is_breakable_reference(&path("aliases[0]._flowId")));
         assert!(!is_breakable_reference(&path("pageGenerators[0]._exportId")));

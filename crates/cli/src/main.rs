@@ -1,0 +1,62 @@
+//! `flowform`: declarative GitOps deployments for Celigo integrator.io.
+//!
+//! Three thin layers: `args` (clap structs), `settings` (flags, environment variables and the
+//! environment file merged into one `Settings`), and `commands` (one function per subcommand,
+//! `Settings` + `Printer` in, `ExitStatus` out). Only `printer` writes to the terminal; only
+//! `diagnostics` renders miette reports; exit codes are decided in `exit`.
+
+mod args;
+mod commands;
+mod diagnostics;
+mod error;
+mod exit;
+mod printer;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::Cli;
+use crate::exit::ExitStatus;
+use crate::printer::Printer;
+use crate::settings::{Environment, Settings, Verbosity};
+
+fn main() -> ExitCode {
+    run().into()
+}
+
+fn run() -> ExitStatus {
+    let environment = Environment::from_process();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Colour for clap's own messages follows the terminal; the flags are not parsed.
+            let printer = Printer::new(false, Verbosity::Normal);
+            printer.clap(&error);
+            return match error.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    if error.use_stderr() { ExitStatus::Usage } else { ExitStatus::Success }
+                }
+                _ => ExitStatus::Usage,
+            };
+        }
+    };
+    let settings = match Settings::resolve(cli.global, cli.command, &environment) {
+        Ok(settings) => settings,
+        Err(error) => {
+            Printer::new(false, Verbosity::Normal).error(&anyhow::Error::new(error));
+            return ExitStatus::Usage;
+        }
+    };
+    let printer = Printer::new(settings.color, settings.verbosity);
+    match commands::run(&settings, &printer) {
+        Ok(status) => status,
+        Err(error) => {
+            printer.error(&error);
+            ExitStatus::Failure
+        }
+    }
+}

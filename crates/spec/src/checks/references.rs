@@ -1,0 +1,243 @@
+//! References: that they name a declared resource, and one of the kind their field points at;
+//! and that id fields hold a reference or a literal id.
+
+use std::collections::{HashMap, HashSet};
+
+use flowform_model::fields::{RefTarget, SAMPLE_DATA_FIELDS, reference_target};
+use flowform_model::{Address, FieldPath, Kind, Object, Segment, Value};
+
+use super::{ReferenceUse, walk};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::lifecycle::is_literal_id;
+use crate::source::{SourceFile, Span};
+use crate::suggest::{closest, did_you_mean};
+use crate::yaml::Node;
+
+/// Every declared key, by kind.
+pub(crate) struct Declared {
+    keys: HashMap<Kind, Vec<String>>,
+    addresses: HashSet<Address>,
+}
+
+impl Declared {
+    pub(crate) fn new<'a>(addresses: impl IntoIterator<Item = &'a Address>) -> Declared {
+        let mut declared = Declared { keys: HashMap::new(), addresses: HashSet::new() };
+        for address in addresses {
+            declared.keys.entry(address.kind).or_default().push(address.key.clone());
+            declared.addresses.insert(address.clone());
+        }
+        declared
+    }
+
+    pub(crate) fn contains(&self, address: &Address) -> bool {
+        self.addresses.contains(address)
+    }
+
+    fn keys(&self, kind: Kind) -> impl Iterator<Item = &str> {
+        self.keys.get(&kind).into_iter().flatten().map(String::as_str)
+    }
+}
+
+/// "an export", "a flow".
+pub(crate) fn with_article(kind: Kind) -> String {
+    match kind {
+        Kind::Integration | Kind::Export | Kind::Import => format!("an {kind}"),
+        Kind::Connection | Kind::Script | Kind::Flow => format!("a {kind}"),
+    }
+}
+
+/// Subtrees holding free-form settings or sample data, where a key that looks like an id field
+/// is not one.
+fn is_free_form(path: &[Segment]) -> bool {
+    matches!(path.first(), Some(Segment::Key(first))
+        if first == "settings" || first == "settingsForm" || SAMPLE_DATA_FIELDS.contains(&first.as_str()))
+}
+
+/// A string in an id field that is neither a reference nor a literal id.
+pub(crate) struct Literal {
+    path: FieldPath,
+    text: String,
+    target: RefTarget,
+    span: Span,
+}
+
+/// Finds the references and the id-field literals in a body.
+pub(crate) fn collect(body: &Object, node: &Node) -> (Vec<ReferenceUse>, Vec<Literal>) {
+    let mut uses = Vec::new();
+    let mut literals = Vec::new();
+    let mut visit = |path: &[Segment], value: &Value, span: Span| match value {
+        Value::Ref(address) => uses.push(ReferenceUse {
+            path: FieldPath(path.to_vec()),
+            address: address.clone(),
+            span,
+            expected: None,
+        }),
+        Value::String(text) if !text.is_empty() && !is_literal_id(text) && !is_free_form(path) => {
+            let field_path = FieldPath(path.to_vec());
+            if let Some(target) = reference_target(&field_path) {
+                literals.push(Literal { path: field_path, text: text.clone(), target, span });
+            }
+        }
+        _ => {}
+    };
+    for (key, value) in body {
+        let child = node.get(key).map_or(node, |entry| &entry.value);
+        walk(value, child, &mut vec![Segment::Key(key.clone())], &mut visit);
+    }
+    (uses, literals)
+}
+
+/// Checks the references and literals of one resource. Keeps in `uses` only the references
+/// that are fine, so a reference already reported (unknown, or of the wrong kind) does not also
+/// show up as a dependency cycle.
+pub(crate) fn check(
+    file: &SourceFile,
+    uses: &mut Vec<ReferenceUse>,
+    literals: &[Literal],
+    declared: &Declared,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    uses.retain(|reference| match check_reference(file, reference, declared) {
+        Some(diagnostic) => {
+            diagnostics.push(diagnostic);
+            false
+        }
+        None => true,
+    });
+    for literal in literals {
+        let field = literal.path.last_key().unwrap_or_default();
+        let (expected, help) = match literal.target {
+            RefTarget::Managed(kind) => {
+                let candidate = Address::new(kind, literal.text.clone());
+                let help = if declared.contains(&candidate) {
+                    format!("did you mean `${{{candidate}}}`?")
+                } else {
+                    format!(
+                        "write `${{{}.KEY}}` for {} in this spec, or the 24-hex id of one that is \
+                         not",
+                        kind.singular(),
+                        with_article(kind)
+                    )
+                };
+                (format!("a reference such as `${{{}.KEY}}` or a 24-hex id", kind.singular()), help)
+            }
+            RefTarget::Unmanaged(collection) => (
+                "a 24-hex id".to_owned(),
+                format!("`{field}` points at `{collection}`, which flowform does not manage"),
+            ),
+        };
+        diagnostics.push(
+            Diagnostic::error(
+                Code::NotAReference,
+                file,
+                literal.span,
+                format!("`{}` takes {expected}, found `{}`", literal.path, literal.text),
+            )
+            .with_help(help),
+        );
+    }
+}
+
+fn check_reference(
+    file: &SourceFile,
+    reference: &ReferenceUse,
+    declared: &Declared,
+) -> Option<Diagnostic> {
+    let address = &reference.address;
+    let written = format!("${{{address}}}");
+    let field = reference.path.to_string();
+    if let Some(expected) = reference.expected {
+        if expected != address.kind {
+            return Some(wrong_kind(file, reference, &field, expected, declared));
+        }
+    } else if !is_free_form(reference.path.segments()) {
+        match reference_target(&reference.path) {
+            Some(RefTarget::Managed(expected)) if expected != address.kind => {
+                return Some(wrong_kind(file, reference, &field, expected, declared));
+            }
+            Some(RefTarget::Unmanaged(collection)) => {
+                return Some(
+                    Diagnostic::error(
+                        Code::UnmanagedReference,
+                        file,
+                        reference.span,
+                        format!(
+                            "`{field}` points at `{collection}`, which flowform does not manage, \
+                             so it cannot hold `{written}`"
+                        ),
+                    )
+                    .with_label("not a reference field")
+                    .with_help(format!("write the 24-hex id from `{collection}`")),
+                );
+            }
+            _ => {}
+        }
+    }
+    if declared.contains(address) {
+        return None;
+    }
+    let suggestions = closest(&address.key, declared.keys(address.kind));
+    let mut help =
+        did_you_mean(&suggestions, |key| format!("${{{}.{key}}}", address.kind.singular()));
+    let elsewhere: Vec<String> = Kind::ALL
+        .into_iter()
+        .filter(|kind| *kind != address.kind)
+        .map(|kind| Address::new(kind, address.key.clone()))
+        .filter(|other| declared.contains(other))
+        .map(|other| format!("`{other}`"))
+        .collect();
+    if !elsewhere.is_empty() {
+        let note = format!(
+            "{} exists, but this reference names {}",
+            elsewhere.join(" and "),
+            with_article(address.kind)
+        );
+        help = Some(match help {
+            Some(help) => format!("{help} ({note})"),
+            None => note,
+        });
+    }
+    let help = help
+        .unwrap_or_else(|| format!("declare `{}` under `{}:`", address.key, address.kind.plural()));
+    Some(
+        Diagnostic::error(
+            Code::UnknownReference,
+            file,
+            reference.span,
+            format!(
+                "unknown reference `{written}`: no {} has the key `{}`",
+                address.kind, address.key
+            ),
+        )
+        .with_label("unknown key")
+        .with_help(help),
+    )
+}
+
+fn wrong_kind(
+    file: &SourceFile,
+    reference: &ReferenceUse,
+    field: &str,
+    expected: Kind,
+    declared: &Declared,
+) -> Diagnostic {
+    let address = &reference.address;
+    let same_key = Address::new(expected, address.key.clone());
+    let help = if declared.contains(&same_key) {
+        format!("did you mean `${{{same_key}}}`?")
+    } else {
+        format!("write `${{{}.KEY}}`", expected.singular())
+    };
+    Diagnostic::error(
+        Code::WrongReferenceKind,
+        file,
+        reference.span,
+        format!(
+            "`{field}` points at {}, but `${{{address}}}` is {}",
+            with_article(expected),
+            with_article(address.kind)
+        ),
+    )
+    .with_label(format!("expected {}", with_article(expected)))
+    .with_help(help)
+}

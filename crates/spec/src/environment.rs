@@ -1,0 +1,238 @@
+//! Environment files: `--env NAME` reads `environments/NAME.yaml` under the spec root, which
+//! overrides `variables` and may set `endpoint`, `region` and `state`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::resolve::is_null;
+use crate::source::SourceFile;
+use crate::suggest::{closest, did_you_mean};
+use crate::yaml::{Node, NodeValue};
+
+/// The integrator.io data center.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region {
+    /// North America: `https://api.integrator.io`.
+    Na,
+    /// Europe: `https://api.eu.integrator.io`.
+    Eu,
+}
+
+impl Region {
+    /// The API base URL of the region.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Region::Na => "https://api.integrator.io",
+            Region::Eu => "https://api.eu.integrator.io",
+        }
+    }
+
+    /// `na` or `eu`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Na => "na",
+            Region::Eu => "eu",
+        }
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A region name that is not `na` or `eu`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown region `{0}`; expected `na` or `eu`")]
+pub struct RegionError(pub String);
+
+impl FromStr for Region {
+    type Err = RegionError;
+
+    fn from_str(text: &str) -> Result<Region, RegionError> {
+        match text {
+            "na" => Ok(Region::Na),
+            "eu" => Ok(Region::Eu),
+            other => Err(RegionError(other.to_owned())),
+        }
+    }
+}
+
+/// What an environment file sets besides variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentSettings {
+    /// The environment's name (`--env NAME`).
+    pub name: String,
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// `endpoint:` — the API base URL.
+    pub endpoint: Option<String>,
+    /// `region:` — `na` or `eu`.
+    pub region: Option<Region>,
+    /// `state:` — the state location (a path, or `integrator`).
+    pub state: Option<String>,
+}
+
+const ENVIRONMENT_KEYS: [&str; 4] = ["variables", "endpoint", "region", "state"];
+
+/// `[A-Za-z0-9][A-Za-z0-9_-]*`, at most 63 characters: an environment name cannot walk out of
+/// `environments/`.
+fn is_environment_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(first) if first.is_ascii_alphanumeric())
+        && name.len() <= 63
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Finds the environment file for `name` under `root`.
+#[expect(clippy::result_large_err, reason = "called once per run; the error is built once")]
+pub(crate) fn locate(root: &Path, name: &str) -> Result<PathBuf, Diagnostic> {
+    if !is_environment_name(name) {
+        return Err(Diagnostic::without_location(
+            Severity::Error,
+            Code::Environment,
+            format!("`{name}` is not a valid environment name"),
+        )
+        .with_help("environment names are letters, digits, `_` and `-`, such as `prod`"));
+    }
+    let directory = root.join("environments");
+    for extension in ["yaml", "yml"] {
+        let candidate = directory.join(format!("{name}.{extension}"));
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    let mut available: Vec<String> = fs_err::read_dir(&directory)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| {
+                    let path = entry.path();
+                    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                        .then(|| path.file_stem()?.to_str().map(str::to_owned))
+                        .flatten()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    available.sort();
+    let help =
+        match did_you_mean(&closest(name, available.iter().map(String::as_str)), str::to_owned) {
+            Some(hint) => hint,
+            None if available.is_empty() => {
+                format!(
+                    "create `{}` with a `variables:` mapping",
+                    directory.join(format!("{name}.yaml")).display()
+                )
+            }
+            None => format!("available environments: {}", available.join(", ")),
+        };
+    Err(Diagnostic::without_location(
+        Severity::Error,
+        Code::Environment,
+        format!(
+            "environment `{name}` has no file: `{}` does not exist",
+            directory.join(format!("{name}.yaml")).display()
+        ),
+    )
+    .with_help(help))
+}
+
+/// Reads the settings of an environment file; returns them and its `variables` node.
+pub(crate) fn settings<'n>(
+    name: &str,
+    file: &SourceFile,
+    root: Option<&'n Node>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (EnvironmentSettings, Option<&'n Node>) {
+    let mut settings = EnvironmentSettings {
+        name: name.to_owned(),
+        file: file.path.clone(),
+        endpoint: None,
+        region: None,
+        state: None,
+    };
+    let Some(root) = root else {
+        return (settings, None);
+    };
+    let Some(entries) = root.as_mapping() else {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::Environment,
+                file,
+                root.span,
+                format!("an environment file must be a mapping, found {}", root.type_name()),
+            )
+            .with_help("for example `variables: {host: api.example.com}` and `region: eu`"),
+        );
+        return (settings, None);
+    };
+    let mut variables = None;
+    for entry in entries {
+        let text = || match &entry.value.value {
+            NodeValue::Scalar(scalar) if !is_null(&entry.value) => Some(scalar.text.clone()),
+            _ => None,
+        };
+        let not_text = |what: &str| {
+            Diagnostic::error(
+                Code::Environment,
+                file,
+                entry.value.span,
+                format!("`{}` must be {what}", entry.key),
+            )
+        };
+        match entry.key.as_str() {
+            "variables" => variables = Some(&entry.value),
+            "endpoint" => match text() {
+                Some(endpoint) => settings.endpoint = Some(endpoint),
+                None => diagnostics.push(not_text("a URL")),
+            },
+            "state" => match text() {
+                Some(state) => settings.state = Some(state),
+                None => diagnostics.push(not_text("a path or `integrator`")),
+            },
+            "region" => match text().map(|region| region.parse::<Region>()) {
+                Some(Ok(region)) => settings.region = Some(region),
+                Some(Err(error)) => diagnostics.push(Diagnostic::error(
+                    Code::Environment,
+                    file,
+                    entry.value.span,
+                    error.to_string(),
+                )),
+                None => diagnostics.push(not_text("`na` or `eu`")),
+            },
+            other => {
+                let help = did_you_mean(&closest(other, ENVIRONMENT_KEYS), str::to_owned)
+                    .unwrap_or_else(|| {
+                        "an environment file holds `variables`, `endpoint`, `region` and `state`"
+                            .to_owned()
+                    });
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::Environment,
+                        file,
+                        entry.key_span,
+                        format!("unknown environment setting `{other}`"),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+    }
+    if settings.endpoint.is_some() && settings.region.is_some() {
+        let span = root.get("region").map_or(root.span, |entry| entry.key_span);
+        diagnostics.push(
+            Diagnostic::error(
+                Code::Environment,
+                file,
+                span,
+                "an environment sets `endpoint` or `region`, not both",
+            )
+            .with_help("`region` picks a Celigo data center; `endpoint` names a URL directly"),
+        );
+    }
+    (settings, variables)
+}

@@ -1,0 +1,40 @@
+//! flowform's spec language: YAML files in, a resolved [`DesiredState`] and spanned
+//! [`Diagnostic`]s out.
+//!
+//! This crate owns everything PRODUCT.md §1 says about spec files: discovery, the YAML loader
+//! (a spanned node tree built from saphyr-parser events, with limits on size, depth, aliases and
+//! nodes), sections and keys, `${…}` placeholders (references, variables, environment variables,
+//! secrets), environment files, `lifecycle`, script `contentFile`, `moved`, and every check that
+//! can be made without the remote API. It is the only crate that knows YAML.
+//!
+//! It must never print (the CLI renders [`Diagnostic`]s with miette), never talk to the
+//! network, never panic on any input, never recurse without a bound, and never put a secret's
+//! value anywhere but a [`SecretValue`](flowform_model::SecretValue).
+#![warn(missing_docs)]
+
+#[cfg(test)]
+mod celigo_schemas;
+mod checks;
+mod content_file;
+pub mod diagnostic;
+mod discover;
+pub mod environment;
+pub mod known_fields;
+mod lifecycle;
+pub mod limits;
+mod load;
+mod moved;
+pub mod options;
+mod placeholder;
+mod resolve;
+mod scalar;
+pub mod schema;
+mod source;
+mod suggest;
+mod yaml;
+
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use environment::{EnvironmentSettings, Region, RegionError};
+pub use flowform_model::DesiredState;
+pub use load::{Loaded, load};
+pub use options::{LoadOptions, ProcessEnvironment, SecretPolicy};

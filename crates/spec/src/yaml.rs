@@ -1,0 +1,580 @@
+//! A YAML loader that builds a spanned node tree from saphyr-parser's event stream.
+//!
+//! Writing the tree builder ourselves (instead of deserialising with serde) gives every node,
+//! however deep, a byte span, and puts the hostile-input guarantees in our hands: nesting is
+//! bounded by [`MAX_DEPTH`], aliases by an expansion budget, the whole file by a node count,
+//! duplicate mapping keys are reported instead of silently overwritten, and nothing here
+//! recurses (the builder keeps its own stack).
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::limits::{MAX_ALIAS_EXPANSION_NODES, MAX_DEPTH, MAX_NODES_PER_FILE};
+use crate::source::{SourceFile, Span};
+
+/// How a scalar was written, which decides how its text is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// Unquoted: typed by the YAML 1.2 core schema (null, bool, number, else string).
+    Plain,
+    /// Single- or double-quoted: always a string.
+    Quoted,
+    /// A literal (`|`) or folded (`>`) block: always a string.
+    Block,
+}
+
+/// A scalar's text as written (after YAML unescaping), before typing.
+#[derive(Debug, Clone)]
+pub(crate) struct Scalar {
+    pub text: String,
+    pub style: Style,
+    /// The tag, if one was written (`!!str`, `!custom`).
+    pub tag: Option<NodeTag>,
+}
+
+/// A YAML tag as written, normalised so core-schema tags read `!!suffix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NodeTag {
+    /// `!!str`, `!custom`, `!` (non-specific) or a full tag URI.
+    pub text: String,
+}
+
+impl NodeTag {
+    fn from_parser(tag: &Tag) -> NodeTag {
+        let text = if tag.is_yaml_core_schema() {
+            format!("!!{}", tag.suffix)
+        } else if tag.handle.is_empty() && tag.suffix == "!" {
+            "!".to_owned()
+        } else if tag.handle == "!" {
+            format!("!{}", tag.suffix)
+        } else {
+            format!("{}{}", tag.handle, tag.suffix)
+        };
+        NodeTag { text }
+    }
+
+    /// The core-schema suffix (`str` for `!!str`), if this is a core-schema tag.
+    pub(crate) fn core(&self) -> Option<&str> {
+        self.text.strip_prefix("!!")
+    }
+}
+
+/// One node of the tree.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub value: NodeValue,
+    /// For scalars the scalar text (with quotes); for collections the opening position up to
+    /// the close, or just the opening position for block collections.
+    pub span: Span,
+}
+
+/// What a node holds.
+#[derive(Debug, Clone)]
+pub(crate) enum NodeValue {
+    Scalar(Scalar),
+    Sequence(Vec<Node>),
+    Mapping(Vec<Entry>),
+}
+
+/// A mapping entry. Keys are always scalars (anything else is reported and dropped).
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    /// The key text.
+    pub key: String,
+    /// Where the key is written.
+    pub key_span: Span,
+    pub value: Node,
+}
+
+impl Node {
+    /// The entries, if this is a mapping.
+    pub(crate) fn as_mapping(&self) -> Option<&[Entry]> {
+        match &self.value {
+            NodeValue::Mapping(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The scalar, if this is one.
+    pub(crate) fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.value {
+            NodeValue::Scalar(scalar) => Some(scalar),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a plain scalar meaning null (`~`, `null`, or nothing).
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(&self.value, NodeValue::Scalar(scalar)
+            if scalar.style == Style::Plain && scalar.tag.is_none() && is_null_text(&scalar.text))
+    }
+
+    /// The entry for `key`, if this is a mapping that has it.
+    pub(crate) fn get(&self, key: &str) -> Option<&Entry> {
+        self.as_mapping()?.iter().find(|entry| entry.key == key)
+    }
+
+    /// A word for the node's type, for messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match &self.value {
+            NodeValue::Scalar(_) if self.is_null() => "null",
+            NodeValue::Scalar(_) => "a scalar",
+            NodeValue::Sequence(_) => "a sequence",
+            NodeValue::Mapping(_) => "a mapping",
+        }
+    }
+}
+
+/// The YAML 1.2 core schema's null forms.
+pub(crate) fn is_null_text(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// A node under construction: an open collection on the builder's stack.
+struct Frame {
+    start: Span,
+    anchor: usize,
+    /// Nodes inside this collection so far, itself included.
+    node_count: usize,
+    /// Height of the tallest child subtree.
+    child_height: usize,
+    kind: FrameKind,
+}
+
+enum FrameKind {
+    Sequence(Vec<Node>),
+    Mapping {
+        entries: Vec<Entry>,
+        /// The key read and waiting for its value (`None` text when the key was unusable).
+        pending_key: Option<(Option<String>, Span)>,
+        /// Where each key was first written, to report duplicates.
+        seen: HashMap<String, Span>,
+    },
+}
+
+/// A finished subtree with its size, as stored for anchors.
+struct Anchored {
+    node: Node,
+    node_count: usize,
+    height: usize,
+}
+
+/// Why the builder stopped reading the file.
+struct Fatal(Box<Diagnostic>);
+
+fn fatal(diagnostic: Diagnostic) -> Fatal {
+    Fatal(Box::new(diagnostic))
+}
+
+/// Parses one file into a node tree. Returns the document's root (`None` when the file holds no
+/// document or is too broken to use) and every problem found. Problems that do not spoil the
+/// tree (a duplicate key, a tag) are collected and the build goes on.
+pub(crate) fn parse(file: &SourceFile) -> (Option<Node>, Vec<Diagnostic>) {
+    let mut builder = Builder {
+        file,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        documents: 0,
+        total_nodes: 0,
+        alias_nodes: 0,
+        diagnostics: Vec::new(),
+    };
+    let result = builder.run();
+    let mut diagnostics = builder.diagnostics;
+    match result {
+        Ok(()) => {
+            if builder.documents == 0 {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::EmptyFile,
+                        file,
+                        Span::new(0, 0),
+                        "this file holds no YAML document",
+                    )
+                    .with_help(
+                        "a spec file is a mapping of sections such as `flows:`; delete the file \
+                         or add a section",
+                    ),
+                );
+            }
+            (builder.root, diagnostics)
+        }
+        Err(Fatal(diagnostic)) => {
+            diagnostics.push(*diagnostic);
+            (None, diagnostics)
+        }
+    }
+}
+
+struct Builder<'a> {
+    file: &'a SourceFile,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Anchored>,
+    root: Option<Node>,
+    documents: usize,
+    total_nodes: usize,
+    alias_nodes: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn span(&self, span: saphyr_parser::Span) -> Span {
+        Span::new(
+            self.file.byte_of_char(span.start.index()),
+            self.file.byte_of_char(span.end.index()),
+        )
+    }
+
+    fn run(&mut self) -> Result<(), Fatal> {
+        let mut parser = Parser::new_from_str(&self.file.text);
+        loop {
+            let (event, span) = match parser.next_event() {
+                None => return Ok(()),
+                Some(Ok(next)) => next,
+                Some(Err(error)) => return Err(fatal(self.scan_error(&error))),
+            };
+            let span = self.span(span);
+            match event {
+                Event::StreamStart | Event::Nothing | Event::DocumentEnd => {}
+                Event::StreamEnd => return Ok(()),
+                Event::DocumentStart(_) => {
+                    self.documents += 1;
+                    if self.documents > 1 {
+                        return Err(fatal(
+                            Diagnostic::error(
+                                Code::MultipleDocuments,
+                                self.file,
+                                span,
+                                "a spec file holds one YAML document, this is a second one",
+                            )
+                            .with_label("second document starts here")
+                            .with_help("split the documents into separate files"),
+                        ));
+                    }
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let tag = tag.map(|tag| NodeTag::from_parser(&tag));
+                    let style = match style {
+                        ScalarStyle::Plain => Style::Plain,
+                        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                        ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
+                    };
+                    let node = Node {
+                        value: NodeValue::Scalar(Scalar { text: text.into_owned(), style, tag }),
+                        span,
+                    };
+                    self.count_nodes(1, span)?;
+                    self.finish(node, anchor, 1, 1)?;
+                }
+                Event::SequenceStart(anchor, tag) => {
+                    self.check_collection_tag(tag.as_deref(), "seq", span);
+                    self.open(span, anchor, FrameKind::Sequence(Vec::new()))?;
+                }
+                Event::MappingStart(anchor, tag) => {
+                    self.check_collection_tag(tag.as_deref(), "map", span);
+                    let kind = FrameKind::Mapping {
+                        entries: Vec::new(),
+                        pending_key: None,
+                        seen: HashMap::new(),
+                    };
+                    self.open(span, anchor, kind)?;
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let Some(frame) = self.stack.pop() else {
+                        continue;
+                    };
+                    let start = frame.start.start;
+                    let node_span = Span::new(start, span.end.max(frame.start.end));
+                    let height = frame.child_height + 1;
+                    let value = match frame.kind {
+                        FrameKind::Sequence(items) => NodeValue::Sequence(items),
+                        FrameKind::Mapping { entries, .. } => NodeValue::Mapping(entries),
+                    };
+                    self.finish(
+                        Node { value, span: node_span },
+                        frame.anchor,
+                        frame.node_count,
+                        height,
+                    )?;
+                }
+                Event::Alias(anchor) => {
+                    let Some(anchored) = self.anchors.get(&anchor) else {
+                        return Err(fatal(Diagnostic::error(
+                            Code::Yaml,
+                            self.file,
+                            span,
+                            "invalid YAML: alias to an unknown anchor",
+                        )));
+                    };
+                    let (count, height) = (anchored.node_count, anchored.height);
+                    let mut node = anchored.node.clone();
+                    if self.stack.len() + height > MAX_DEPTH {
+                        return Err(fatal(self.too_deep(span)));
+                    }
+                    self.alias_nodes += count;
+                    if self.alias_nodes > MAX_ALIAS_EXPANSION_NODES {
+                        return Err(fatal(
+                            Diagnostic::error(
+                                Code::AliasLimit,
+                                self.file,
+                                span,
+                                format!(
+                                    "aliases in this file expand to more than \
+                                     {MAX_ALIAS_EXPANSION_NODES} nodes"
+                                ),
+                            )
+                            .with_label("this alias goes over the limit")
+                            .with_help(
+                                "this looks like an alias bomb; write the values out or use \
+                                 fewer nested aliases",
+                            ),
+                        ));
+                    }
+                    self.count_nodes(count, span)?;
+                    // The copy points at the alias, so messages about it name the place where
+                    // it is used.
+                    node.span = span;
+                    self.finish(node, 0, count, height)?;
+                }
+            }
+        }
+    }
+
+    fn open(&mut self, span: Span, anchor: usize, kind: FrameKind) -> Result<(), Fatal> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(fatal(self.too_deep(span)));
+        }
+        self.count_nodes(1, span)?;
+        self.stack.push(Frame { start: span, anchor, node_count: 1, child_height: 0, kind });
+        Ok(())
+    }
+
+    /// Collections may carry their own core tag (`!!map`, `!!seq`) and nothing else: a JSON
+    /// body has no place for custom types.
+    fn check_collection_tag(&mut self, tag: Option<&Tag>, allowed: &str, span: Span) {
+        let Some(tag) = tag.map(NodeTag::from_parser) else {
+            return;
+        };
+        if tag.core() == Some(allowed) || tag.text == "!" {
+            return;
+        }
+        self.diagnostics.push(
+            Diagnostic::error(
+                Code::UnsupportedYaml,
+                self.file,
+                span,
+                format!("YAML tag `{}` is not supported; a resource body is JSON", tag.text),
+            )
+            .with_help("remove the tag"),
+        );
+    }
+
+    fn count_nodes(&mut self, count: usize, span: Span) -> Result<(), Fatal> {
+        self.total_nodes += count;
+        if self.total_nodes > MAX_NODES_PER_FILE {
+            return Err(fatal(
+                Diagnostic::error(
+                    Code::TooManyNodes,
+                    self.file,
+                    span,
+                    format!("this file has more than {MAX_NODES_PER_FILE} YAML nodes"),
+                )
+                .with_help("split the spec into several files"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn too_deep(&self, span: Span) -> Diagnostic {
+        Diagnostic::error(
+            Code::TooDeep,
+            self.file,
+            span,
+            format!("nesting is deeper than the limit of {MAX_DEPTH} levels"),
+        )
+        .with_label("too deep here")
+    }
+
+    /// Attaches a finished node to the open collection (or makes it the document root), and
+    /// records it when it carries an anchor.
+    fn finish(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        node_count: usize,
+        height: usize,
+    ) -> Result<(), Fatal> {
+        if anchor > 0 {
+            self.anchors.insert(anchor, Anchored { node: node.clone(), node_count, height });
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        frame.node_count += node_count;
+        frame.child_height = frame.child_height.max(height);
+        if matches!(frame.kind, FrameKind::Mapping { pending_key: None, .. }) {
+            let key = self.key_text(&node);
+            if let Some(Frame { kind: FrameKind::Mapping { pending_key, .. }, .. }) =
+                self.stack.last_mut()
+            {
+                *pending_key = Some((key, node.span));
+            }
+            return Ok(());
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            return Ok(());
+        };
+        match &mut frame.kind {
+            FrameKind::Sequence(items) => items.push(node),
+            FrameKind::Mapping { entries, pending_key, seen } => {
+                let Some((Some(key), key_span)) = pending_key.take() else {
+                    // The key was unusable and has been reported; drop the entry.
+                    return Ok(());
+                };
+                if let Some(first) = seen.get(&key).copied() {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::DuplicateMappingKey,
+                            self.file,
+                            key_span,
+                            format!("duplicate key `{key}` in this mapping"),
+                        )
+                        .with_label("duplicate key")
+                        .with_help("a mapping holds each key once; remove or rename one")
+                        .with_related(Diagnostic::note(
+                            self.file,
+                            first,
+                            format!("`{key}` is first written here"),
+                        )),
+                    );
+                } else {
+                    seen.insert(key.clone(), key_span);
+                    entries.push(Entry { key, key_span, value: node });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The text of a mapping key, or `None` (with a diagnostic) when the key cannot be one.
+    fn key_text(&mut self, node: &Node) -> Option<String> {
+        match &node.value {
+            NodeValue::Scalar(scalar) => {
+                if scalar.style == Style::Plain && scalar.text == "<<" && scalar.tag.is_none() {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::UnsupportedYaml,
+                            self.file,
+                            node.span,
+                            "YAML merge keys (`<<`) are not supported",
+                        )
+                        .with_help("write the fields out, or share values with `variables:`"),
+                    );
+                    return None;
+                }
+                Some(scalar.text.clone())
+            }
+            NodeValue::Sequence(_) | NodeValue::Mapping(_) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnsupportedYaml,
+                        self.file,
+                        node.span,
+                        "a mapping key must be a scalar; JSON objects only have string keys",
+                    )
+                    .with_label("complex key"),
+                );
+                None
+            }
+        }
+    }
+
+    fn scan_error(&self, error: &ScanError) -> Diagnostic {
+        let marker = error.marker();
+        let at = self.file.byte_of_char(marker.index());
+        let end = self.file.text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+        let span = Span::new(at, end);
+        if error.info() == "recursion limit exceeded" {
+            return self.too_deep(span);
+        }
+        let diagnostic = Diagnostic::error(
+            Code::Yaml,
+            self.file,
+            span,
+            format!("invalid YAML: {}", error.info()),
+        )
+        .with_label("here");
+        diagnostic.with_optional_help(yaml_error_help(self.file, at))
+    }
+}
+
+/// A hint for a YAML syntax error, judged from the line it happened on.
+fn yaml_error_help(file: &SourceFile, at: usize) -> Option<String> {
+    let line_start = file.line_start(at);
+    let line = file.line_text(at);
+    let before = &file.text[line_start..at.max(line_start)];
+    if let Some(reference) = unquoted_placeholder(line)
+        && (line.contains(['[', '{'])
+            || before.contains(['[', '{'])
+            || in_flow_collection(file, at))
+    {
+        return Some(format!(
+            "inside YAML flow style (`[…]` or `{{…}}`) a reference must be quoted, since `{{` \
+             and `}}` end a flow collection: write `\"{reference}\"`"
+        ));
+    }
+    if line.trim_start_matches(' ').starts_with('\t') || file.text[at..].starts_with('\t') {
+        return Some("YAML does not allow tabs for indentation; indent with spaces".to_owned());
+    }
+    if in_flow_collection(file, at) {
+        return Some(
+            "a `[` or `{` opened before this point is not closed where YAML expects it; when it \
+             spans lines, every line up to the closing bracket must be indented more than the \
+             key that holds it"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// The first `${…}` on a line that is not inside quotes, if any.
+fn unquoted_placeholder(line: &str) -> Option<&str> {
+    let mut quote: Option<char> = None;
+    for (index, character) in line.char_indices() {
+        match (quote, character) {
+            (None, '"' | '\'') => quote = Some(character),
+            (Some(open), _) if character == open => quote = None,
+            (None, '#') if index == 0 || line[..index].ends_with([' ', '\t']) => return None,
+            (None, '$') if line[index..].starts_with("${") => {
+                let end = line[index..].find('}').map_or(line.len(), |end| index + end + 1);
+                return Some(&line[index..end]);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether an unclosed `[` or `{` precedes `at` in the file (outside quotes and comments): a
+/// rough test for "the error is inside a flow collection", good enough for a hint.
+fn in_flow_collection(file: &SourceFile, at: usize) -> bool {
+    let mut depth: i64 = 0;
+    for line in file.text[..at.min(file.text.len())].lines() {
+        let mut quote: Option<char> = None;
+        for (index, character) in line.char_indices() {
+            match (quote, character) {
+                (None, '"' | '\'') => quote = Some(character),
+                (Some(open), _) if character == open => quote = None,
+                (None, '#') if index == 0 || line[..index].ends_with([' ', '\t']) => break,
+                (None, '[' | '{') => depth += 1,
+                (None, ']' | '}') => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    depth > 0
+}

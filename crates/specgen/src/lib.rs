@@ -1,0 +1,575 @@
+//! A deterministic generator of large, realistic flowform specs, for benchmarks: N resources
+//! spread as integrations, connections, scripts, exports, imports and flows, with the bodies a
+//! real account holds (http connections with secret auth, webhook and http exports, imports
+//! with mappings and hooks, scripts in `.js` files, scheduled flows with page generators and
+//! processors, some routers, some `_runNextFlowIds`).
+//!
+//! The same resources render two ways: as spec files ([`GeneratedSpec::spec_files`]) and as
+//! the integrator.io documents an account would hold ([`GeneratedSpec::api_documents`]), so a
+//! benchmark can load an emulator account and plan against the equivalent spec.
+//!
+//! This crate depends on no sibling crate (so any crate's benches may use it), does no IO and
+//! never prints; the same options always give the same output.
+#![warn(missing_docs)]
+
+mod random;
+mod yaml;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde_json::{Map, Value, json};
+
+use crate::random::Random;
+
+/// The six resource kinds, in creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// `integrations`.
+    Integration,
+    /// `connections`.
+    Connection,
+    /// `scripts`.
+    Script,
+    /// `exports`.
+    Export,
+    /// `imports`.
+    Import,
+    /// `flows`.
+    Flow,
+}
+
+impl Kind {
+    /// Every kind, in creation order.
+    pub const ALL: [Kind; 6] =
+        [Kind::Integration, Kind::Connection, Kind::Script, Kind::Export, Kind::Import, Kind::Flow];
+
+    /// `flow`, as in `${flow.KEY}`.
+    pub fn singular(self) -> &'static str {
+        match self {
+            Kind::Integration => "integration",
+            Kind::Connection => "connection",
+            Kind::Script => "script",
+            Kind::Export => "export",
+            Kind::Import => "import",
+            Kind::Flow => "flow",
+        }
+    }
+
+    /// `flows`: the spec section and the API collection.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Integration => "integrations",
+            Kind::Connection => "connections",
+            Kind::Script => "scripts",
+            Kind::Export => "exports",
+            Kind::Import => "imports",
+            Kind::Flow => "flows",
+        }
+    }
+
+    fn key_prefix(self) -> &'static str {
+        match self {
+            Kind::Integration => "int",
+            Kind::Connection => "conn",
+            Kind::Script => "script",
+            Kind::Export => "exp",
+            Kind::Import => "imp",
+            Kind::Flow => "flow",
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// How many resources in all (at least 6, one of each kind).
+    pub resources: usize,
+    /// The seed: the same seed gives the same spec.
+    pub seed: u64,
+}
+
+/// Too few resources to have one of each kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooFewResources(pub usize);
+
+impl std::fmt::Display for TooFewResources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} resources are too few; at least 6 are needed, one of each kind", self.0)
+    }
+}
+
+impl std::error::Error for TooFewResources {}
+
+/// How many resources of each kind `total` resources give: 1% integrations, 4% connections, 5%
+/// scripts, 30% exports, 40% imports and 20% flows (10,000 resources give 2,000 flows), at
+/// least one of each.
+pub fn counts(total: usize) -> Result<[(Kind, usize); 6], TooFewResources> {
+    if total < 6 {
+        return Err(TooFewResources(total));
+    }
+    let share = |percent: usize| (total * percent / 100).max(1);
+    let mut counts = [
+        (Kind::Integration, share(1)),
+        (Kind::Connection, share(4)),
+        (Kind::Script, share(5)),
+        (Kind::Export, share(30)),
+        (Kind::Import, share(40)),
+        (Kind::Flow, share(20)),
+    ];
+    // Rounding leaves a few over or under: imports (the largest share) take the difference.
+    let assigned: usize = counts.iter().map(|(_, count)| count).sum();
+    if assigned < total {
+        counts[4].1 += total - assigned;
+    } else {
+        let mut excess = assigned - total;
+        for index in [4, 3, 5, 2, 1] {
+            let take = excess.min(counts[index].1 - 1);
+            counts[index].1 -= take;
+            excess -= take;
+        }
+    }
+    Ok(counts)
+}
+
+/// One generated resource. References inside `body` are `{"$ref": "KIND.KEY"}` and secrets
+/// `{"$secret": "NAME"}`; the renderers turn them into `${…}` or ids and values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The kind.
+    pub kind: Kind,
+    /// The spec key.
+    pub key: String,
+    /// Position among resources of the same kind (0-based).
+    pub index: usize,
+    /// The integration it belongs to (its index), which decides its spec directory.
+    pub integration: usize,
+    /// The body in the API's field names.
+    pub body: Value,
+    /// For scripts: the JavaScript source, written to a `.js` file beside the spec.
+    pub content: Option<String>,
+}
+
+/// An integrator.io document for loading an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiDocument {
+    /// The kind (its plural is the API collection).
+    pub kind: Kind,
+    /// The spec key the document corresponds to.
+    pub key: String,
+    /// The document's `_id`.
+    pub id: String,
+    /// The document, `_id` included, references as ids and secrets as values.
+    pub document: Value,
+}
+
+/// A generated spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedSpec {
+    /// The options it was generated from.
+    pub options: Options,
+    /// Every resource, kinds in creation order.
+    pub resources: Vec<Resource>,
+    /// The secrets the spec reads (environment variable name, fake value).
+    pub secrets: Vec<(String, String)>,
+}
+
+const SECRET_POOL: usize = 8;
+
+fn reference(kind: Kind, key: &str) -> Value {
+    json!({ "$ref": format!("{}.{key}", kind.singular()) })
+}
+
+fn secret(name: &str) -> Value {
+    json!({ "$secret": name })
+}
+
+/// Generates a spec.
+pub fn generate(options: Options) -> Result<GeneratedSpec, TooFewResources> {
+    let counts = counts(options.resources)?;
+    let count = |kind: Kind| counts.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
+    let width = options.resources.to_string().len().max(4);
+    let key = |kind: Kind, index: usize| format!("{}-{:0width$}", kind.key_prefix(), index + 1);
+    let mut random = Random::new(options.seed);
+    let integrations = count(Kind::Integration);
+    let mut resources = Vec::with_capacity(options.resources);
+    let mut push = |kind: Kind, index: usize, body: Value, content: Option<String>| {
+        resources.push(Resource {
+            kind,
+            key: key(kind, index),
+            index,
+            integration: index % integrations,
+            body,
+            content,
+        });
+    };
+
+    for index in 0..integrations {
+        push(
+            Kind::Integration,
+            index,
+            json!({
+                "name": format!("Integration {}", index + 1),
+                "description": format!("Generated integration {} of {integrations}", index + 1),
+                "settings": { "region": (["us", "eu", "apac"][index % 3]), "owner": format!("team-{}", index % 7) },
+            }),
+            None,
+        );
+    }
+
+    let connections = count(Kind::Connection);
+    for index in 0..connections {
+        let secret_name = format!("SPECGEN_API_TOKEN_{}", index % SECRET_POOL);
+        let auth = if index % 4 == 3 {
+            json!({ "type": "basic", "basic": { "username": format!("svc-{index}"), "password": secret(&secret_name) } })
+        } else {
+            json!({ "type": "token", "token": { "token": secret(&secret_name), "location": "header", "headerName": "Authorization", "scheme": "Bearer" } })
+        };
+        push(
+            Kind::Connection,
+            index,
+            json!({
+                "name": format!("API {} connection", index + 1),
+                "type": "http",
+                "http": {
+                    "baseURI": format!("https://api{}.example.com/v{}", index + 1, 1 + index % 3),
+                    "mediaType": "json",
+                    "concurrencyLevel": 1 + random.below(5),
+                    "ping": { "relativeURI": "/health", "method": "GET" },
+                    "auth": auth,
+                },
+            }),
+            None,
+        );
+    }
+
+    let scripts = count(Kind::Script);
+    for index in 0..scripts {
+        let function = ["preSavePage", "preMap", "postMap", "postSubmit"][index % 4];
+        let mut content = String::new();
+        let _ = writeln!(content, "/* Generated hook {} (seed {}). */", index + 1, options.seed);
+        let _ = writeln!(content, "function {function}(options) {{");
+        let _ = writeln!(content, "  const factor = {};", 1 + random.below(9));
+        let _ = writeln!(content, "  return (options.data || []).map((record) => {{");
+        let _ = writeln!(content, "    record.score = (record.score || 0) * factor;");
+        let _ = writeln!(content, "    record.tag = `gen-${{record.id || 'none'}}`;");
+        let _ = writeln!(content, "    return record;");
+        let _ = writeln!(content, "  }});");
+        let _ = writeln!(content, "}}");
+        push(
+            Kind::Script,
+            index,
+            json!({
+                "name": format!("Hook {}", index + 1),
+                "description": format!("Generated {function} hook"),
+                "contentFile": format!("scripts/{}.js", key(Kind::Script, index)),
+            }),
+            Some(content),
+        );
+    }
+
+    let exports = count(Kind::Export);
+    let flows = count(Kind::Flow);
+    // Exports split into page-generator sources (about one per flow) and lookups.
+    let sources = flows.min(exports).max(1);
+    for index in 0..exports {
+        let connection = key(Kind::Connection, index % connections);
+        let body = if index < sources && index % 5 == 4 {
+            json!({
+                "name": format!("Webhook {}", index + 1),
+                "adaptorType": "WebhookExport",
+                "webhook": {
+                    "provider": "custom",
+                    "verify": "token",
+                    "token": secret(&format!("SPECGEN_WEBHOOK_TOKEN_{}", index % SECRET_POOL)),
+                    "path": format!("/events/{}", index + 1),
+                },
+            })
+        } else if index < sources {
+            json!({
+                "name": format!("Source {}", index + 1),
+                "adaptorType": "HTTPExport",
+                "_connectionId": reference(Kind::Connection, &connection),
+                "type": "delta",
+                "delta": { "dateField": "updated_at" },
+                "pageSize": 20 * (1 + random.below(10)),
+                "http": {
+                    "method": "GET",
+                    "relativeURI": format!("/records/{}?since={{{{lastExportDateTime}}}}", index + 1),
+                    "response": { "resourcePath": "items" },
+                    "paging": { "method": "linkheader" },
+                },
+            })
+        } else {
+            json!({
+                "name": format!("Lookup {}", index + 1),
+                "adaptorType": "HTTPExport",
+                "_connectionId": reference(Kind::Connection, &connection),
+                "isLookup": true,
+                "http": {
+                    "method": "GET",
+                    "relativeURI": format!("/lookup/{}/{{{{data.id}}}}", index + 1),
+                },
+            })
+        };
+        push(Kind::Export, index, body, None);
+    }
+
+    let imports = count(Kind::Import);
+    for index in 0..imports {
+        let connection = key(Kind::Connection, (index * 7) % connections);
+        let fields: Vec<Value> = (0..3 + random.below(4))
+            .map(|field| json!({ "extract": format!("source_{field}"), "generate": format!("target_{field}") }))
+            .collect();
+        let mut body = json!({
+            "name": format!("Destination {}", index + 1),
+            "adaptorType": "HTTPImport",
+            "_connectionId": reference(Kind::Connection, &connection),
+            "http": {
+                "method": ["POST"],
+                "relativeURI": [format!("/ingest/{}", index + 1)],
+                "requestMediaType": "json",
+            },
+            "mapping": { "fields": fields },
+        });
+        if index % 3 == 0 {
+            body["hooks"] = json!({ "preMap": { "_scriptId": reference(Kind::Script, &key(Kind::Script, index % scripts)), "function": "preMap" } });
+        }
+        push(Kind::Import, index, body, None);
+    }
+
+    let lookups = exports - sources;
+    for index in 0..flows {
+        let integration = key(Kind::Integration, index % integrations);
+        let source_index = index % sources;
+        let webhook = source_index % 5 == 4;
+        let step_import = |offset: usize| json!({ "type": "import", "_importId": reference(Kind::Import, &key(Kind::Import, (2 * index + offset) % imports)) });
+        let mut body = Map::new();
+        body.insert("name".into(), json!(format!("Flow {}", index + 1)));
+        body.insert("_integrationId".into(), reference(Kind::Integration, &integration));
+        body.insert("disabled".into(), json!(index % 9 == 0));
+        if !webhook {
+            body.insert(
+                "schedule".into(),
+                json!(format!("? {} */{} * * *", index % 60, 1 + index % 6)),
+            );
+            body.insert(
+                "timezone".into(),
+                json!(["UTC", "America/New_York", "Europe/Berlin"][index % 3]),
+            );
+        }
+        body.insert(
+            "pageGenerators".into(),
+            json!([{ "_exportId": reference(Kind::Export, &key(Kind::Export, source_index)), "skipRetries": false }]),
+        );
+        if index % 10 == 3 {
+            body.insert(
+                "routers".into(),
+                json!([
+                    {
+                        "id": "split",
+                        "routeRecordsTo": "first_matching_branch",
+                        "routeRecordsUsing": "input_filters",
+                        "branches": [
+                            { "name": "priority", "inputFilter": { "version": "1", "rules": ["equals", ["extract", "priority"], "high"] }, "pageProcessors": [step_import(0)], "nextRouterId": "finish" },
+                            { "name": "rest", "pageProcessors": [step_import(1)], "nextRouterId": "finish" },
+                        ],
+                    },
+                    { "id": "finish", "branches": [{ "name": "all", "pageProcessors": [] }] },
+                ]),
+            );
+        } else {
+            let mut steps = Vec::new();
+            if lookups > 0 && index % 2 == 0 {
+                steps.push(json!({
+                    "type": "export",
+                    "_exportId": reference(Kind::Export, &key(Kind::Export, sources + index % lookups)),
+                    "responseMapping": { "fields": [{ "extract": "data[0].name", "generate": "lookupName" }] },
+                }));
+            }
+            steps.push(step_import(0));
+            steps.push(step_import(1));
+            body.insert("pageProcessors".into(), Value::Array(steps));
+        }
+        if index % 20 == 7 && flows > 1 {
+            body.insert(
+                "_runNextFlowIds".into(),
+                json!([reference(Kind::Flow, &key(Kind::Flow, (index + 1) % flows))]),
+            );
+        }
+        push(Kind::Flow, index, Value::Object(body), None);
+    }
+
+    let mut secrets: Vec<(String, String)> = Vec::new();
+    for index in 0..SECRET_POOL.min(connections) {
+        secrets.push((
+            format!("SPECGEN_API_TOKEN_{index}"),
+            format!("specgen-api-token-{index}-{}", options.seed),
+        ));
+    }
+    for index in 0..SECRET_POOL.min(sources) {
+        let name = format!("SPECGEN_WEBHOOK_TOKEN_{index}");
+        let used = resources
+            .iter()
+            .any(|resource| resource.body.to_string().contains(&format!("\"{name}\"")));
+        if used {
+            secrets.push((name, format!("specgen-webhook-token-{index}-{}", options.seed)));
+        }
+    }
+    Ok(GeneratedSpec { options, resources, secrets })
+}
+
+impl GeneratedSpec {
+    /// The spec as files, paths relative to the output directory: `integrations.yaml`, then per
+    /// integration a directory with one file per kind and the scripts' `.js` files.
+    pub fn spec_files(&self) -> Vec<(PathBuf, String)> {
+        let mut files: Vec<(PathBuf, String)> = Vec::new();
+        let integrations = self.resources.iter().filter(|r| r.kind == Kind::Integration).count();
+        let width = integrations.to_string().len().max(3);
+        let directory =
+            |integration: usize| PathBuf::from(format!("integration-{:0width$}", integration + 1));
+        let mut header = String::from("# Generated by `cargo xtask gen-spec`; do not edit.\n");
+        let _ =
+            writeln!(header, "# {} resources, seed {}.", self.options.resources, self.options.seed);
+        let mut top = header.clone();
+        yaml::section(
+            &mut top,
+            "integrations",
+            self.resources.iter().filter(|r| r.kind == Kind::Integration),
+        );
+        files.push((PathBuf::from("integrations.yaml"), top));
+        for integration in 0..integrations {
+            for kind in &Kind::ALL[1..] {
+                let members: Vec<&Resource> = self
+                    .resources
+                    .iter()
+                    .filter(|r| r.kind == *kind && r.integration == integration)
+                    .collect();
+                if members.is_empty() {
+                    continue;
+                }
+                let mut text = header.clone();
+                yaml::section(&mut text, kind.plural(), members.iter().copied());
+                files.push((directory(integration).join(format!("{}.yaml", kind.plural())), text));
+                for script in members.iter().filter(|r| r.content.is_some()) {
+                    files.push((
+                        directory(integration).join(format!("scripts/{}.js", script.key)),
+                        script.content.clone().unwrap_or_default(),
+                    ));
+                }
+            }
+        }
+        files
+    }
+
+    /// `export NAME=value` lines for the secrets, for a shell to source before a benchmark.
+    pub fn secrets_env(&self) -> String {
+        self.secrets.iter().map(|(name, value)| format!("export {name}={value}\n")).collect()
+    }
+
+    /// The id a resource gets in [`GeneratedSpec::api_documents`]: 24 hex digits, unique per
+    /// kind and index, stable for a seed.
+    pub fn id_of(&self, kind: Kind, index: usize) -> String {
+        let kind_number = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u64;
+        let mut random = Random::new(self.options.seed ^ (kind_number << 56) ^ index as u64);
+        format!("{:08x}{:016x}", (kind_number << 24) | (index as u64 & 0xFF_FFFF), random.next())
+    }
+
+    /// The integrator.io documents an account holding this spec would have: references
+    /// replaced by ids, secrets by their values, script content inline.
+    pub fn api_documents(&self) -> Vec<ApiDocument> {
+        let id_by_address: std::collections::HashMap<String, String> = self
+            .resources
+            .iter()
+            .map(|r| (format!("{}.{}", r.kind.singular(), r.key), self.id_of(r.kind, r.index)))
+            .collect();
+        let secrets: std::collections::HashMap<&str, &str> =
+            self.secrets.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        self.resources
+            .iter()
+            .map(|resource| {
+                let id = self.id_of(resource.kind, resource.index);
+                let mut document = resolve(&resource.body, &id_by_address, &secrets);
+                if let Value::Object(object) = &mut document {
+                    if let Some(content) = &resource.content {
+                        object.remove("contentFile");
+                        object.insert("content".into(), Value::String(content.clone()));
+                    }
+                    object.insert("_id".into(), Value::String(id.clone()));
+                }
+                ApiDocument { kind: resource.kind, key: resource.key.clone(), id, document }
+            })
+            .collect()
+    }
+}
+
+/// Replaces `{"$ref": …}` with ids and `{"$secret": …}` with values.
+fn resolve(
+    value: &Value,
+    ids: &std::collections::HashMap<String, String>,
+    secrets: &std::collections::HashMap<&str, &str>,
+) -> Value {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(address)) = object.get("$ref") {
+                return Value::String(ids.get(address).cloned().unwrap_or_default());
+            }
+            if let Some(Value::String(name)) = object.get("$secret") {
+                return Value::String(
+                    secrets.get(name.as_str()).map(|v| (*v).to_owned()).unwrap_or_default(),
+                );
+            }
+            Value::Object(
+                object.iter().map(|(k, v)| (k.clone(), resolve(v, ids, secrets))).collect(),
+            )
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|item| resolve(item, ids, secrets)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_add_up() {
+        let ten_thousand = counts(10_000).unwrap();
+        assert_eq!(ten_thousand.map(|(_, n)| n), [100, 400, 500, 3000, 4000, 2000]);
+        for total in [6, 7, 10, 33, 99, 101, 1234] {
+            let split = counts(total).unwrap();
+            assert_eq!(split.iter().map(|(_, n)| n).sum::<usize>(), total, "{total}");
+            assert!(split.iter().all(|(_, n)| *n >= 1), "{total}: {split:?}");
+        }
+        assert!(counts(5).is_err());
+    }
+
+    #[test]
+    fn deterministic_for_a_seed() {
+        let options = Options { resources: 60, seed: 7 };
+        assert_eq!(generate(options).unwrap(), generate(options).unwrap());
+        assert_ne!(
+            generate(options).unwrap().spec_files(),
+            generate(Options { seed: 8, ..options }).unwrap().spec_files()
+        );
+    }
+
+    #[test]
+    fn documents_resolve_references_and_secrets() {
+        let spec = generate(Options { resources: 50, seed: 1 }).unwrap();
+        let documents = spec.api_documents();
+        assert_eq!(documents.len(), 50);
+        let ids: std::collections::HashSet<&str> =
+            documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids.len(), 50, "ids are unique");
+        assert!(ids.iter().all(|id| id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+        for document in &documents {
+            let text = document.document.to_string();
+            assert!(!text.contains("$ref") && !text.contains("$secret"), "{text}");
+        }
+        let flow = documents.iter().find(|d| d.kind == Kind::Flow).unwrap();
+        assert!(ids.contains(flow.document["_integrationId"].as_str().unwrap()));
+    }
+}
