@@ -53,6 +53,11 @@ impl<S> StepGraph<S> {
         &self.graph[NodeIndex::new(index)]
     }
 
+    /// The step at `index`, to change it.
+    pub fn step_mut(&mut self, index: usize) -> &mut S {
+        &mut self.graph[NodeIndex::new(index)]
+    }
+
     /// The number of steps.
     pub fn len(&self) -> usize {
         self.graph.node_count()
@@ -105,9 +110,9 @@ impl<S> StepGraph<S> {
 
 /// What became of one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome<E> {
-    /// It ran and succeeded.
-    Done,
+pub enum Outcome<T, E> {
+    /// It ran and succeeded, with this result.
+    Done(T),
     /// It ran and failed.
     Failed(E),
     /// It did not run because a step it depends on (directly or not) failed or was skipped;
@@ -126,19 +131,19 @@ pub enum Outcome<E> {
 ///
 /// Steps run as futures on the caller's task (no spawning), so they may borrow from the
 /// caller; concurrency comes from their IO.
-pub async fn run<S, E, F, Fut>(
-    graph: &StepGraph<S>,
+pub async fn run<'g, S, T, E, F, Fut>(
+    graph: &'g StepGraph<S>,
     parallelism: usize,
     stop: &dyn Fn() -> bool,
     run_step: F,
-) -> Vec<Outcome<E>>
+) -> Vec<Outcome<T, E>>
 where
-    F: Fn(usize, &S) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
+    F: Fn(usize, &'g S) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
 {
     let count = graph.len();
     let parallelism = parallelism.max(1);
-    let mut outcomes: Vec<Option<Outcome<E>>> = (0..count).map(|_| None).collect();
+    let mut outcomes: Vec<Option<Outcome<T, E>>> = (0..count).map(|_| None).collect();
     let mut waiting_on: Vec<usize> =
         (0..count).map(|index| graph.dependencies(index).len()).collect();
     let mut ready: std::collections::VecDeque<usize> =
@@ -155,7 +160,7 @@ where
         let Some((index, result)) = in_flight.next().await else { break };
         let succeeded = result.is_ok();
         outcomes[index] = Some(match result {
-            Ok(()) => Outcome::Done,
+            Ok(value) => Outcome::Done(value),
             Err(error) => Outcome::Failed(error),
         });
         let successors: Vec<NodeIndex> =
@@ -175,11 +180,11 @@ where
     outcomes.into_iter().map(|outcome| outcome.unwrap_or(Outcome::NotRun)).collect()
 }
 
-fn skip_descendants<S, E>(
+fn skip_descendants<S, T, E>(
     graph: &StepGraph<S>,
     from: usize,
     because_of: usize,
-    outcomes: &mut [Option<Outcome<E>>],
+    outcomes: &mut [Option<Outcome<T, E>>],
 ) {
     let mut stack = vec![NodeIndex::new(from)];
     while let Some(node) = stack.pop() {
@@ -229,11 +234,11 @@ mod tests {
             }
         })
         .await;
-        assert_eq!(outcomes[0], Outcome::Done);
+        assert_eq!(outcomes[0], Outcome::Done(()));
         assert_eq!(outcomes[1], Outcome::Failed("boom"));
-        assert_eq!(outcomes[2], Outcome::Done);
+        assert_eq!(outcomes[2], Outcome::Done(()));
         assert_eq!(outcomes[3], Outcome::Skipped { because_of: 1 });
-        assert_eq!(outcomes[4], Outcome::Done);
+        assert_eq!(outcomes[4], Outcome::Done(()));
         assert_eq!(outcomes[5], Outcome::Skipped { because_of: 1 });
         let log = log.into_inner();
         assert!(log.iter().position(|n| *n == "a") < log.iter().position(|n| *n == "b"));
@@ -253,7 +258,7 @@ mod tests {
             async { Ok::<(), ()>(()) }
         })
         .await;
-        assert_eq!(outcomes.iter().filter(|outcome| **outcome == Outcome::Done).count(), 2);
+        assert_eq!(outcomes.iter().filter(|outcome| **outcome == Outcome::Done(())).count(), 2);
         assert_eq!(outcomes.iter().filter(|outcome| **outcome == Outcome::NotRun).count(), 3);
     }
 

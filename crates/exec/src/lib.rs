@@ -7,6 +7,9 @@
 //! request that sends it.
 #![warn(missing_docs)]
 
+pub mod apply;
 pub mod graph;
+pub mod planner;
+pub mod remote;
 pub mod saved;
 pub mod state;

@@ -3,12 +3,14 @@
 pub mod format;
 pub mod local;
 pub mod lock;
+pub mod open;
 pub mod remote;
 pub mod writer;
 
 pub use format::{FormatError, parse, render};
 pub use local::{LocalError, LocalPaths, LocalStore, write_atomically};
 pub use lock::{LockError, LockHolder, force_unlock};
+pub use open::{OpenError, StateLocation, open_writer};
 pub use remote::{RemoteError, RemoteKeys, RemoteStore, StateApi};
 pub use writer::{Backend, StateWriter, StoreError};
 

@@ -98,6 +98,7 @@ impl<'a, A: StateApi> StateWriter<'a, A> {
                 store.record(&mut self.state, &line)?;
             }
         }
+        self.dirty = true;
         if let Backend::Remote(_) = &self.backend {
             self.flush().await?;
         }
@@ -114,10 +115,10 @@ impl<'a, A: StateApi> StateWriter<'a, A> {
     }
 
     async fn persist(&mut self, line: JournalLine) -> Result<(), StoreError> {
+        self.dirty = true;
         match &mut self.backend {
             Backend::Local(store) => store.record(&mut self.state, &line)?,
             Backend::Remote(_) => {
-                self.dirty = true;
                 if self.written_at.elapsed() >= REMOTE_WRITE_INTERVAL {
                     self.flush().await?;
                 }
@@ -140,15 +141,27 @@ impl<'a, A: StateApi> StateWriter<'a, A> {
     /// Writes the document if anything changed since the last full write, then releases the
     /// lock. Always call it, also after failures.
     pub async fn finish(mut self) -> Result<State, StoreError> {
-        let journal_pending = matches!(&self.backend, Backend::Local(_));
-        if self.dirty || journal_pending {
+        if self.dirty {
             self.flush().await?;
         }
+        self.release().await
+    }
+
+    /// Releases the lock without writing anything more; returns the state in memory.
+    pub async fn release(self) -> Result<State, StoreError> {
         match self.backend {
             Backend::Local(store) => drop(store),
             Backend::Remote(store) => store.release().await?,
         }
         Ok(self.state)
+    }
+
+    /// Renews a remote lock when due (call it while waiting, e.g. for a confirmation).
+    pub async fn keep_alive(&mut self) -> Result<(), StoreError> {
+        if let Backend::Remote(store) = &mut self.backend {
+            store.renew_if_due().await?;
+        }
+        Ok(())
     }
 }
 

@@ -1,0 +1,222 @@
+//! The planner: reads the live account (one paginated list per kind, all kinds at once) and
+//! turns spec + state + live into a plan, limited to `--target` when asked.
+
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+
+use flowform_api::Client;
+use flowform_diff::DiffOptions;
+use flowform_model::fingerprint::value_digest;
+use flowform_model::{
+    Action, Address, DesiredState, FieldPath, Kind, LiveState, Plan, PlanProblem, State, Value,
+};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::saved::PlanOptions;
+
+/// How many scripts are fetched at once when their content must be read.
+const SCRIPT_FETCH_CONCURRENCY: usize = 16;
+
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Reading the account failed.
+    #[error("cannot read the account")]
+    Read(#[source] flowform_api::Error),
+    /// A `--target` names nothing.
+    #[error("`--target {0}` names no resource in the spec or the state")]
+    UnknownTarget(String),
+    /// A `--target` is not an address.
+    #[error("`--target {target}` is not an address: {reason}")]
+    BadTarget {
+        /// As written.
+        target: String,
+        /// Why.
+        reason: String,
+    },
+    /// The plan has problems (duplicate guard, `preventDestroy`, …).
+    #[error("the plan cannot be applied: {}", problem_list(.0))]
+    Problems(Vec<PlanProblem>),
+}
+
+fn problem_list(problems: &[PlanProblem]) -> String {
+    match problems {
+        [one] => one.message.clone(),
+        many => format!("{} problems", many.len()),
+    }
+}
+
+/// Reads every kind the spec or the state names, in parallel, one paginated list per kind.
+///
+/// Script lists do not carry `content`, so a script's document is read by id only when its
+/// content could have changed: when it is not in state, when the spec's content changed since
+/// the last apply, or when its live `lastModified` moved since flowform wrote it. Otherwise the
+/// content flowform last wrote is still live, and the spec's content is filled in.
+pub async fn read_live(
+    client: &Client,
+    desired: &DesiredState,
+    state: &State,
+) -> Result<LiveState, PlanError> {
+    let mut live = client.list_kinds(&Kind::ALL).await.map_err(PlanError::Read)?;
+    fill_script_content(client, desired, state, &mut live).await?;
+    Ok(live)
+}
+
+async fn fill_script_content(
+    client: &Client,
+    desired: &DesiredState,
+    state: &State,
+    live: &mut LiveState,
+) -> Result<(), PlanError> {
+    let content_path = FieldPath::from_keys(["content"]);
+    let by_id: HashMap<&str, &Address> =
+        state.resources.iter().map(|(address, resource)| (resource.id.as_str(), address)).collect();
+    let mut to_fetch = Vec::new();
+    let mut known: Vec<(String, String)> = Vec::new();
+    for script in live.of_kind(Kind::Script) {
+        if script.document.get("content").is_some() {
+            continue;
+        }
+        let Some(address) = by_id.get(script.id.as_str()) else {
+            // Unmanaged: the plan only needs its name (duplicate guard and adoption read it
+            // again when adopting).
+            if desired
+                .of_kind(Kind::Script)
+                .any(|resource| resource.name() == script.name.as_deref())
+            {
+                to_fetch.push(script.id.clone());
+            }
+            continue;
+        };
+        let resource_state = &state.resources[*address];
+        let desired_content = desired
+            .get(address)
+            .or_else(|| {
+                // A moved script is desired under its new address.
+                desired
+                    .moved
+                    .iter()
+                    .find(|entry| &entry.from == *address)
+                    .and_then(|entry| desired.get(&entry.to))
+            })
+            .and_then(|resource| resource.body.get("content"));
+        let unchanged_since_apply = resource_state.last_modified.is_some()
+            && resource_state.last_modified == script.last_modified
+            && desired_content.is_some_and(|content| {
+                resource_state.applied_paths.get(&content_path)
+                    == Some(&value_digest(&state.salt, content))
+            });
+        match desired_content {
+            Some(Value::String(content)) if unchanged_since_apply => {
+                known.push((script.id.clone(), content.clone()))
+            }
+            // Not desired any more (a delete needs no content), or content to compare.
+            None => {}
+            Some(_) => to_fetch.push(script.id.clone()),
+        }
+    }
+    for (id, content) in known {
+        if let Some(script) =
+            live.resources.get_mut(&Kind::Script).and_then(|scripts| scripts.get_mut(&id))
+            && let Some(document) = script.document.as_object_mut()
+        {
+            document.insert("content".to_owned(), serde_json::Value::String(content));
+        }
+    }
+    let mut fetches: FuturesUnordered<_> = FuturesUnordered::new();
+    let mut pending = to_fetch.into_iter();
+    let mut fetched = Vec::new();
+    loop {
+        while fetches.len() < SCRIPT_FETCH_CONCURRENCY {
+            let Some(id) = pending.next() else { break };
+            fetches.push(async move { client.get(Kind::Script, &id).await });
+        }
+        match fetches.next().await {
+            Some(result) => fetched.push(result.map_err(PlanError::Read)?),
+            None => break,
+        }
+    }
+    for script in fetched {
+        live.insert(script);
+    }
+    Ok(())
+}
+
+/// Makes the plan: the diff, limited to the targets and what they depend on, failing on
+/// problems that concern what remains.
+pub fn make_plan(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let mut plan = flowform_diff::diff(
+        desired,
+        state,
+        live,
+        &DiffOptions { adopt: options.adopt, no_delete: options.no_delete },
+    );
+    if !options.targets.is_empty() {
+        let scope = target_scope(desired, state, &options.targets)?;
+        plan.changes.retain(|change| match change.action {
+            Action::Delete => scope.explicit.contains(&change.address),
+            _ => scope.with_dependencies.contains(&change.address),
+        });
+        plan.problems.retain(|problem| scope.with_dependencies.contains(&problem.address));
+        plan.warnings.push(format!(
+            "the plan is limited to {} and what {} depends on; other changes may be pending",
+            scope
+                .explicit
+                .iter()
+                .map(|address| format!("`{address}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if scope.explicit.len() == 1 { "it" } else { "they" }
+        ));
+    }
+    if !plan.problems.is_empty() {
+        return Err(PlanError::Problems(plan.problems));
+    }
+    Ok(plan)
+}
+
+struct TargetScope {
+    explicit: BTreeSet<Address>,
+    with_dependencies: BTreeSet<Address>,
+}
+
+fn target_scope(
+    desired: &DesiredState,
+    state: &State,
+    targets: &[String],
+) -> Result<TargetScope, PlanError> {
+    let mut explicit = BTreeSet::new();
+    for target in targets {
+        let address = Address::from_str(target).map_err(|error| PlanError::BadTarget {
+            target: target.clone(),
+            reason: error.to_string(),
+        })?;
+        if desired.get(&address).is_none() && state.get(&address).is_none() {
+            return Err(PlanError::UnknownTarget(target.clone()));
+        }
+        explicit.insert(address);
+    }
+    let mut with_dependencies = BTreeSet::new();
+    let mut stack: Vec<Address> = explicit.iter().cloned().collect();
+    while let Some(address) = stack.pop() {
+        if !with_dependencies.insert(address.clone()) {
+            continue;
+        }
+        if let Some(resource) = desired.get(&address) {
+            for (_, dependency) in resource.dependencies() {
+                stack.push(dependency);
+            }
+        }
+        // A moved resource's old address goes with it.
+        for entry in desired.moved.iter().filter(|entry| entry.to == address) {
+            stack.push(entry.from.clone());
+        }
+    }
+    Ok(TargetScope { explicit, with_dependencies })
+}

@@ -1,0 +1,340 @@
+use flowform_emulator::ResourceKind;
+use flowform_model::{Action, Address, Kind};
+
+use crate::support::{Workspace, assert_success, summary};
+
+const SPEC: &str = r#"
+integrations:
+  main:
+    name: Main
+connections:
+  api:
+    name: API
+    type: http
+    http:
+      baseURI: https://example.com
+      mediaType: json
+      auth:
+        type: token
+        token:
+          token: ${secret.API_TOKEN}
+          location: header
+          headerName: Authorization
+          scheme: Bearer
+scripts:
+  shape:
+    name: Shape
+    content: |
+      function preMap(options) { return options.data; }
+exports:
+  orders:
+    name: Orders
+    adaptorType: HTTPExport
+    _connectionId: ${connection.api}
+    http:
+      method: GET
+      relativeURI: /orders
+imports:
+  post:
+    name: Post
+    adaptorType: HTTPImport
+    _connectionId: ${connection.api}
+    http:
+      method: [POST]
+      relativeURI: [/post]
+    hooks:
+      preMap:
+        _scriptId: ${script.shape}
+        function: preMap
+flows:
+  sync:
+    name: Sync
+    _integrationId: ${integration.main}
+    schedule: "? 0 */2 * * *"
+    timezone: UTC
+    pageGenerators:
+      - _exportId: ${export.orders}
+    pageProcessors:
+      - type: import
+        _importId: ${import.post}
+"#;
+
+async fn workspace() -> Workspace {
+    let mut workspace = Workspace::new().await;
+    workspace.secrets.insert("API_TOKEN".into(), "token-one".into());
+    workspace.write("spec.yaml", SPEC);
+    workspace
+}
+
+fn flow_document(workspace: &Workspace, name: &str) -> serde_json::Value {
+    workspace
+        .emulator
+        .admin()
+        .documents(ResourceKind::Flows)
+        .into_iter()
+        .find(|flow| flow["name"] == name)
+        .unwrap_or_else(|| panic!("no flow `{name}`"))
+}
+
+#[tokio::test]
+async fn create_from_nothing_then_the_plan_is_empty() {
+    let workspace = workspace().await;
+    let plan = workspace.plan().await;
+    assert_eq!(plan.summary().create, 6, "{:?}", summary(&plan));
+    let report = workspace.apply().await;
+    assert_success(&report);
+    // The flow was created disabled and enabled as the last step.
+    let last = report.steps.last().unwrap();
+    assert_eq!(last.label, "enable flow.sync");
+    assert_eq!(flow_document(&workspace, "Sync")["disabled"], false);
+    let plan = workspace.plan().await;
+    assert!(!plan.has_changes(), "{:?}", summary(&plan));
+    let state = workspace.state().await;
+    assert_eq!(state.resources.len(), 6);
+    assert!(state.pending.is_empty());
+    let text = fs_err::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    assert!(!text.contains("token-one"), "no secret in the state");
+}
+
+#[tokio::test]
+async fn an_edit_is_one_update_and_a_rotated_secret_one_sensitive_update() {
+    let mut workspace = workspace().await;
+    assert_success(&workspace.apply().await);
+    workspace
+        .write("spec.yaml", &SPEC.replace("relativeURI: /orders", "relativeURI: /orders?all=1"));
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["update export.orders"]);
+    assert_success(&workspace.apply().await);
+    assert!(!workspace.plan().await.has_changes());
+
+    workspace.secrets.insert("API_TOKEN".into(), "token-two".into());
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["update connection.api"]);
+    let change = plan.actionable().next().unwrap();
+    assert!(change.fields.iter().all(|field| field.sensitive), "{:?}", change.fields);
+    assert_success(&workspace.apply().await);
+    assert!(!workspace.plan().await.has_changes());
+    let connection = &workspace.emulator.admin().documents(ResourceKind::Connections)[0];
+    assert_eq!(connection["http"]["auth"]["token"]["token"], "token-two");
+}
+
+#[tokio::test]
+async fn removing_a_resource_deletes_it_after_its_dependents_are_updated() {
+    let workspace = workspace().await;
+    assert_success(&workspace.apply().await);
+    // The import and its script leave the spec; the flow stops using the import.
+    let spec = SPEC
+        .replace(
+            "    pageProcessors:\n      - type: import\n        _importId: ${import.post}\n",
+            "    pageProcessors: []\n",
+        )
+        .replace(
+            &SPEC[SPEC.find("imports:").unwrap()..SPEC.find("flows:").unwrap()],
+            "",
+        )
+        .replace(
+            "scripts:\n  shape:\n    name: Shape\n    content: |\n      function preMap(options) { return options.data; }\n",
+            "",
+        );
+    workspace.write("spec.yaml", &spec);
+    let plan = workspace.plan().await;
+    let mut lines = summary(&plan);
+    lines.sort();
+    assert_eq!(lines, ["delete import.post", "delete script.shape", "update flow.sync"]);
+    let report = workspace.apply().await;
+    assert_success(&report);
+    let position = |label: &str| report.steps.iter().position(|step| step.label == label).unwrap();
+    assert!(position("update flow.sync") < position("delete import.post"));
+    assert!(position("delete import.post") < position("delete script.shape"));
+    assert!(!workspace.plan().await.has_changes());
+    assert_eq!(workspace.emulator.admin().count(ResourceKind::Imports), 0);
+}
+
+#[tokio::test]
+async fn run_next_cycles_are_broken_and_converge() {
+    let mut workspace = Workspace::new().await;
+    workspace.secrets.insert("API_TOKEN".into(), "t".into());
+    workspace.write(
+        "spec.yaml",
+        r#"
+integrations:
+  main: {name: Main}
+exports:
+  a: {name: A, adaptorType: WebhookExport, webhook: {provider: custom}}
+  b: {name: B, adaptorType: WebhookExport, webhook: {provider: custom}}
+flows:
+  first:
+    name: First
+    _integrationId: ${integration.main}
+    pageGenerators: [{_exportId: "${export.a}"}]
+    _runNextFlowIds: ["${flow.second}"]
+  second:
+    name: Second
+    _integrationId: ${integration.main}
+    pageGenerators: [{_exportId: "${export.b}"}]
+    _runNextFlowIds: ["${flow.first}"]
+"#,
+    );
+    let report = workspace.apply().await;
+    assert_success(&report);
+    assert!(report.steps.iter().any(|step| step.label.starts_with("link flow.")), "{report:#?}");
+    let first = flow_document(&workspace, "First");
+    let second = flow_document(&workspace, "Second");
+    assert_eq!(first["_runNextFlowIds"][0], second["_id"]);
+    assert_eq!(second["_runNextFlowIds"][0], first["_id"]);
+    let plan = workspace.plan().await;
+    assert!(!plan.has_changes(), "{:?}", summary(&plan));
+}
+
+#[tokio::test]
+async fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
+    let workspace = workspace().await;
+    // An export the API refuses (no adaptorType): the flow that reads it must be skipped, the
+    // rest goes on.
+    workspace.write("spec.yaml", &SPEC.replace("    adaptorType: HTTPExport\n", ""));
+    let report = workspace.apply().await;
+    assert!(!report.is_success());
+    let failed: Vec<&str> = report.failed().map(|step| step.label.as_str()).collect();
+    assert_eq!(failed, ["create export.orders"]);
+    let skipped: Vec<&str> = report.skipped().map(|step| step.label.as_str()).collect();
+    assert!(skipped.contains(&"create flow.sync"), "{skipped:?}");
+    assert!(report.done().any(|step| step.label == "create import.post"));
+    let message = match &report.failed().next().unwrap().outcome {
+        flowform_exec::apply::StepOutcome::Failed(message) => message.clone(),
+        _ => unreachable!(),
+    };
+    assert!(message.contains("POST /v1/exports"), "{message}");
+    assert!(message.contains("422") || message.contains("missing_required_field"), "{message}");
+
+    workspace.write("spec.yaml", SPEC);
+    let plan = workspace.plan().await;
+    let mut lines = summary(&plan);
+    lines.sort();
+    assert_eq!(lines, ["create export.orders", "create flow.sync"]);
+    assert_success(&workspace.apply().await);
+    assert!(!workspace.plan().await.has_changes());
+}
+
+#[tokio::test]
+async fn a_lost_create_is_adopted_by_the_next_run() {
+    let workspace = workspace().await;
+    // A create that the server commits but whose answer is lost, and a client that gives up
+    // (as if the process had been killed): simulate by leaving a pending record and a live
+    // resource created after it.
+    let api = flowform_exec::remote::ClientStateApi(&workspace.client);
+    let (mut writer, _) = flowform_exec::state::open_writer(
+        &workspace.location,
+        &api,
+        crate::support::TARGET,
+        "apply",
+        std::time::Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    writer
+        .add_pending(vec![flowform_model::PendingCreate {
+            address: Address::new(Kind::Integration, "main"),
+            kind: Kind::Integration,
+            name: "Main".into(),
+            integration_id: None,
+            started_at: "2000-01-01T00:00:00.000Z".into(),
+        }])
+        .await
+        .unwrap();
+    writer.finish().await.unwrap();
+    let created = workspace
+        .client
+        .create(Kind::Integration, &serde_json::json!({"name": "Main"}), &Default::default())
+        .await
+        .unwrap();
+
+    let plan = workspace.plan().await;
+    let change = plan
+        .changes
+        .iter()
+        .find(|change| change.address.to_string() == "integration.main")
+        .unwrap();
+    assert_eq!(change.action, Action::Adopt);
+    assert_eq!(change.id.as_deref(), Some(created.resource.id.as_str()));
+    assert_success(&workspace.apply().await);
+    assert_eq!(workspace.emulator.admin().count(ResourceKind::Integrations), 1);
+    assert!(workspace.state().await.pending.is_empty());
+    assert!(!workspace.plan().await.has_changes());
+}
+
+#[tokio::test]
+async fn the_state_api_backend_works_the_same() {
+    let mut workspace = workspace().await;
+    workspace.location = flowform_exec::state::StateLocation::Integrator { name: "default".into() };
+    assert_success(&workspace.apply().await);
+    assert!(!workspace.plan().await.has_changes());
+    let stored = workspace.emulator.admin().state_value("flowform-default");
+    assert!(stored.is_some(), "the state lives in the account");
+    assert!(!stored.unwrap().to_string().contains("token-one"));
+    assert!(
+        workspace.emulator.admin().state_value("flowform-default-lock").is_none(),
+        "lock released"
+    );
+}
+
+#[tokio::test]
+async fn clone_then_enforce_the_spec_and_moves_keep_the_id() {
+    let workspace = workspace().await;
+    let cloned = format!(
+        "{SPEC}  copy:\n    name: Copy of sync\n    _integrationId: ${{integration.main}}\n    settings:\n      channel: triage\n    lifecycle:\n      cloneFrom: ${{flow.sync}}\n"
+    );
+    workspace.write("spec.yaml", &cloned);
+    let plan = workspace.plan().await;
+    assert!(summary(&plan).contains(&"clone flow.copy".to_owned()), "{:?}", summary(&plan));
+    assert_success(&workspace.apply().await);
+    let copy = flow_document(&workspace, "Copy of sync");
+    assert_eq!(copy["settings"]["channel"], "triage");
+    assert!(copy["pageGenerators"].is_array(), "the clone brought the steps: {copy}");
+    let plan = workspace.plan().await;
+    assert!(!plan.has_changes(), "{:?}", summary(&plan));
+
+    // Rename the flow's key with `moved`: same live flow, no delete + create.
+    let id = workspace.state().await.resources[&Address::new(Kind::Flow, "copy")].id.clone();
+    let renamed = cloned.replace("  copy:\n", "  triage-copy:\n")
+        + "moved:\n  - from: flow.copy\n    to: flow.triage-copy\n";
+    workspace.write("spec.yaml", &renamed);
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["move flow.triage-copy"]);
+    assert_success(&workspace.apply().await);
+    let state = workspace.state().await;
+    assert_eq!(state.resources[&Address::new(Kind::Flow, "triage-copy")].id, id);
+    assert!(!state.resources.contains_key(&Address::new(Kind::Flow, "copy")));
+    assert!(!workspace.plan().await.has_changes());
+}
+
+#[tokio::test]
+async fn dropped_responses_and_server_errors_still_converge_without_duplicates() {
+    let mut config = flowform_emulator::EmulatorConfig::for_tests();
+    config.seed = 7;
+    let mut workspace = Workspace::with_config(config).await;
+    workspace.secrets.insert("API_TOKEN".into(), "token-one".into());
+    workspace.write("spec.yaml", SPEC);
+    let admin = workspace.emulator.admin();
+    let mut faults = admin.faults();
+    faults.server_error_rate = 0.1;
+    faults.dropped_write_rate = 0.2;
+    admin.set_faults(faults).unwrap();
+    let mut converged = false;
+    for _ in 0..3 {
+        if workspace.apply().await.is_success() {
+            converged = true;
+            break;
+        }
+    }
+    admin.set_faults(flowform_emulator::Faults::default()).unwrap();
+    assert!(converged || workspace.apply().await.is_success());
+    for kind in [
+        ResourceKind::Integrations,
+        ResourceKind::Connections,
+        ResourceKind::Exports,
+        ResourceKind::Flows,
+    ] {
+        assert_eq!(admin.count(kind), 1, "{kind:?}: no duplicate");
+    }
+    assert!(!workspace.plan().await.has_changes());
+}

@@ -1,0 +1,4 @@
+//! The planner and executor against the emulator over loopback HTTP.
+
+mod apply;
+mod support;
