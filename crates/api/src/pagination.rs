@@ -2,6 +2,7 @@
 //! guards, and speculative parallel fetching of `skip`/`limit` pages.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
@@ -12,6 +13,10 @@ use crate::budget::Event;
 use crate::client::{Call, Client, Retry};
 use crate::endpoint::{display_path, redact_url_text};
 use crate::error::Error;
+
+/// How long a finished list waits for its speculative requests past the end before dropping
+/// them. A healthy server answers them within a round trip.
+const SPECULATION_DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 /// The target of the `rel="next"` entry of the `Link` headers, as written.
 pub(crate) fn next_link(headers: &HeaderMap) -> Option<String> {
@@ -218,7 +223,8 @@ impl Client {
     /// Fetches pages of a `skip`/`limit` chain with a sliding window of requests in flight,
     /// keeping the server's links authoritative: each page's next link must be the predicted
     /// one, otherwise the speculation stops and the real link is returned to be followed. A
-    /// page without a next link ends the list; a short page stops the speculation.
+    /// page without a next link ends the list (once the requests already sent past the end are
+    /// answered); a short page stops the speculation.
     async fn speculate(&self, walk: &mut Walk, shape: SkipLimit) -> Result<Option<Url>, Error> {
         let window = self.inner.config.prefetch_pages;
         let mut in_flight = FuturesOrdered::new();
@@ -243,10 +249,23 @@ impl Client {
             index += 1;
             let predicted = page_key(&shape.page(index));
             let on_chain = next.as_ref().is_some_and(|next| page_key(next) == predicted);
-            if next.is_none() || !on_chain || !full {
-                // Requests still in flight lie past the end (or off the chain): dropping them
-                // cancels the ones not yet sent.
-                if next.is_some() && !on_chain {
+            if next.is_none() {
+                // The list is complete; what is still in flight lies past the end. Those requests
+                // are let finish rather than dropped: a dropped request may or may not have
+                // reached the server, which would make the request counters guesses, and over
+                // HTTP/1.1 it costs its connection. They were sent before the last page arrived,
+                // so this is at most a fraction of a round trip; the bound covers a server that
+                // stalls on them (their answers are not needed).
+                let drain = async { while in_flight.next().await.is_some() {} };
+                if tokio::time::timeout(SPECULATION_DRAIN_LIMIT, drain).await.is_err() {
+                    tracing::debug!(path = %walk.path, "stopped waiting for speculative pages past the end");
+                }
+                return Ok(None);
+            }
+            if !on_chain || !full {
+                // Requests still in flight are off the chain the server's links now follow:
+                // dropping them cancels the ones not yet sent.
+                if !on_chain {
                     tracing::debug!(path = %walk.path, "next links left the skip/limit shape; following them one by one");
                 }
                 return Ok(next);
