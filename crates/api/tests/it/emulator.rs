@@ -21,7 +21,7 @@ use flowform_emulator::{
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{RecordingSleeper, chain, config};
+use crate::support::{RecordingSleeper, chain, config as client_config};
 
 /// The token of the emulator's default account.
 const TOKEN: &str = "sandbox";
@@ -34,7 +34,7 @@ async fn emulator(config: EmulatorConfig) -> EmulatorHandle {
 
 /// A client whose waits are recorded, not slept, and whose retries do not back off.
 fn fast_client(handle: &EmulatorHandle) -> (Client, RecordingSleeper) {
-    let (mut config, sleeper) = config(&handle.url(), TOKEN);
+    let (mut config, sleeper) = client_config(&handle.url(), TOKEN);
     config.retry.no_delay = true;
     (Client::new(config).unwrap(), sleeper)
 }
@@ -256,7 +256,7 @@ async fn thousands_of_documents_in_pages_of_seven_arrive_complete_and_in_order()
 
     for prefetch in [1_usize, 2, 4] {
         admin.reset_counters();
-        let (mut config, _) = config(&handle.url(), TOKEN);
+        let (mut config, _) = client_config(&handle.url(), TOKEN);
         config.prefetch_pages = prefetch;
         let client = Client::new(config).unwrap();
         let exports = client.list(Kind::Export).await.unwrap();
@@ -277,6 +277,42 @@ async fn thousands_of_documents_in_pages_of_seven_arrive_complete_and_in_order()
         assert_eq!(counters.requests_received, stats.requests());
         assert_eq!((stats.retries, stats.rate_limited), (0, 0));
     }
+
+    // Several kinds at once with a wide window and few requests in flight: requests waiting
+    // for a slot when their list ends are withdrawn, never sent, and the two sides still agree.
+    let scripts: Vec<Value> = (0..300)
+        .map(|index| json!({"name": format!("script-{index:03}"), "content": "x"}))
+        .collect();
+    let connections: Vec<Value> =
+        (0..200).map(|index| http_connection(&format!("connection-{index:03}"), "pw")).collect();
+    admin.load_fixtures(&json!({ "scripts": scripts, "connections": connections })).unwrap();
+    admin.reset_counters();
+    let (mut config, _) = client_config(&handle.url(), TOKEN);
+    (config.prefetch_pages, config.max_in_flight) = (8, 4);
+    let client = Client::new(config).unwrap();
+    let live = client.list_kinds(&[Kind::Export, Kind::Script, Kind::Connection]).await.unwrap();
+    assert_eq!(live.len(), COUNT + 500);
+    let stats = client.stats();
+    let minimum =
+        (COUNT.div_ceil(PAGE) + 300_usize.div_ceil(PAGE) + 200_usize.div_ceil(PAGE)) as u64;
+    assert_eq!(stats.pages, minimum);
+    assert_eq!(admin.counters().requests_received, stats.sent.get);
+    // When a list ends, at most 3 of the 4 slots hold its requests past the end; the rest of
+    // its window (up to 7) was still waiting and is withdrawn.
+    assert!(stats.sent.get <= minimum + 3 * 3, "{} for {minimum} pages", stats.sent.get);
+
+    // A list that ends on its second page sends nothing past the end, whatever the prefetch:
+    // the speculation window opens one page at a time.
+    let flows: Vec<Value> =
+        (0..10).map(|index| json!({"name": format!("flow-{index}"), "disabled": true})).collect();
+    admin.load_fixtures(&json!({ "flows": flows })).unwrap();
+    admin.reset_counters();
+    let (mut config, _) = client_config(&handle.url(), TOKEN);
+    config.prefetch_pages = 4;
+    let client = Client::new(config).unwrap();
+    assert_eq!(client.list(Kind::Flow).await.unwrap().len(), 10);
+    assert_eq!(admin.counters().route("GET", "/v1/flows"), 2);
+    assert_eq!(client.stats().sent.get, 2);
 
     // An empty collection answers 204, which is an empty list.
     admin.reset_counters();
@@ -448,7 +484,7 @@ async fn a_create_whose_response_is_dropped_is_recovered_with_its_id_and_not_dup
 async fn bursts_of_server_errors_on_reads_are_ridden_out_by_retries() {
     let handle = emulator(EmulatorConfig::for_tests()).await;
     let admin = handle.admin();
-    let (mut config, _) = config(&handle.url(), TOKEN);
+    let (mut config, _) = client_config(&handle.url(), TOKEN);
     config.retry = RetryPolicy { no_delay: true, max_retries: 8, ..RetryPolicy::default() };
     let client = Client::new(config).unwrap();
     let wired = wire(&client).await;
