@@ -734,9 +734,18 @@ async fn the_state_api_with_its_uneven_status_codes() {
     let mut keys = client.state_keys(&global).await.unwrap();
     keys.sort();
     assert_eq!(keys, ["flowform/lock", "plain key"]);
+    // Keys are one path segment whatever they hold.
+    client.state_put(&global, "50% done? #1", &json!(null)).await.unwrap();
+    assert_eq!(client.state_get(&global, "50% done? #1").await.unwrap(), Some(json!(null)));
+    assert_eq!(admin.state_value("50% done? #1"), Some(json!(null)));
+    client.state_delete(&global, "50% done? #1").await.unwrap();
     client.state_delete(&global, "flowform/lock").await.unwrap(); // 204
     client.state_delete(&global, "plain key").await.unwrap();
     assert!(client.state_keys(&global).await.unwrap().is_empty());
+    // The codes and bodies the client just coped with, as the server sent them.
+    assert_eq!(raw_request(&handle, "PUT", "/v1/state/probe").await, (200, "OK".to_owned()));
+    assert_eq!(raw_request(&handle, "DELETE", "/v1/state/probe").await, (204, String::new()));
+    assert_eq!(raw_request(&handle, "GET", "/v1/state").await, (204, String::new()));
     let missing = client.state_delete(&global, "plain key").await.unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
 
