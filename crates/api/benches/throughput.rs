@@ -349,13 +349,11 @@ async fn list_scenario(options: &Options, page_size: usize) {
     let latency = Duration::from_millis(options.latency_ms);
     let target = target(options, page_size, latency, true).await;
     seed(options, &target).await;
-    println!(
-        "list: {} at {}; page size {page_size}; added latency {} ms{}",
-        target.describe(),
-        target.url,
-        options.latency_ms,
-        if target.describe() == "external server" { " (the server's own, not added)" } else { "" }
-    );
+    let latency = match target.server {
+        Server::External => "the server's own latency".to_owned(),
+        _ => format!("{} ms added latency", options.latency_ms),
+    };
+    println!("list: {} at {}; page size {page_size}; {latency}", target.describe(), target.url);
     for prefetch in &options.prefetch {
         let client = client(&target, *prefetch);
         target.reset_server_counters();
