@@ -602,6 +602,44 @@ async fn twelve_hundred_concurrent_creates_under_the_real_rate_limit_receive_no_
     assert_eq!(admin.count(ResourceKind::Scripts), CREATES);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_above_the_server_limit_backs_off_on_real_429s_and_creates_no_duplicate() {
+    // A server far stricter than the client believes: 20 burst, 500/s, against a client budget
+    // of 80 burst at 2,000/s. The 429s it causes are waited out (Retry-After, then a halved
+    // rate) and resent; a 429 means nothing was done, so no recovery search and no duplicate.
+    let handle = emulator(EmulatorConfig {
+        rate_limit: Some(flowform_emulator::RateLimit { capacity: 20, refill_per_second: 500 }),
+        ..EmulatorConfig::for_tests()
+    })
+    .await;
+    let admin = handle.admin();
+    let mut config =
+        ClientConfig::new(Endpoint::parse(&handle.url()).unwrap(), SecretString::from(TOKEN));
+    config.retry = RetryPolicy::default();
+    config.rate = flowform_api::RateLimit { burst: 80, per_second: 2_000.0, ..Default::default() };
+    config.sleeper = Arc::new(TokioSleeper);
+    let client = Client::new(config).unwrap();
+    let tasks: Vec<_> = (0..80)
+        .map(|index| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let body = json!({"name": format!("hook-{index:02}"), "content": "x"});
+                client.create(Kind::Script, &body, &HashSet::new()).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(!task.await.unwrap().unwrap().recovered);
+    }
+    let (stats, counters) = (client.stats(), admin.counters());
+    assert!(stats.rate_limited > 0, "the server did refuse some");
+    assert_eq!(stats.rate_limited, counters.rate_limited);
+    assert_eq!(stats.sent.post, counters.route("POST", "/v1/scripts"));
+    assert_eq!(stats.sent.get, 0, "a 429 is never ambiguous: no recovery search");
+    assert!(stats.current_rate_per_second < 2_000.0, "the rate was lowered: {stats:?}");
+    assert_eq!(admin.count(ResourceKind::Scripts), 80, "every create landed exactly once");
+}
+
 // 9. Clones.
 
 #[tokio::test]
