@@ -157,7 +157,7 @@ fn id_of(wired: &Wired, kind: Kind) -> &str {
     }
 }
 
-// 1. CRUD of every kind.
+// CRUD of every kind.
 
 #[tokio::test]
 async fn every_kind_goes_through_create_read_update_patch_and_delete() {
@@ -232,7 +232,7 @@ async fn every_kind_goes_through_create_read_update_patch_and_delete() {
     assert_eq!(admin.recycle_bin().len(), 6, "deletes are soft: everything is in the bin");
 }
 
-// 2. Pagination.
+// Pagination.
 
 #[tokio::test]
 async fn thousands_of_documents_in_pages_of_seven_arrive_complete_and_in_order() {
@@ -322,7 +322,7 @@ async fn thousands_of_documents_in_pages_of_seven_arrive_complete_and_in_order()
     assert_eq!(raw_request(&handle, "GET", "/v1/imports").await.0, 204);
 }
 
-// 3. Projection.
+// Projection.
 
 #[tokio::test]
 async fn include_projects_every_page_and_bad_field_names_never_reach_the_server() {
@@ -383,7 +383,7 @@ async fn include_projects_every_page_and_bad_field_names_never_reach_the_server(
     assert!(full.document.get("_connectionId").is_some());
 }
 
-// 4. Masked secrets.
+// Masked secrets.
 
 #[tokio::test]
 async fn a_masked_get_body_is_never_sent_back_in_either_mask_mode() {
@@ -427,7 +427,7 @@ async fn a_masked_get_body_is_never_sent_back_in_either_mask_mode() {
     }
 }
 
-// 5. Dropped writes.
+// Dropped writes.
 
 #[tokio::test]
 async fn a_create_whose_response_is_dropped_is_recovered_with_its_id_and_not_duplicated() {
@@ -478,7 +478,7 @@ async fn a_create_whose_response_is_dropped_is_recovered_with_its_id_and_not_dup
     assert_eq!(admin.counters().route("DELETE", "/v1/flows/{id}"), 2);
 }
 
-// 6. Server errors.
+// Server errors.
 
 #[tokio::test]
 async fn bursts_of_server_errors_on_reads_are_ridden_out_by_retries() {
@@ -520,7 +520,7 @@ async fn bursts_of_server_errors_on_reads_are_ridden_out_by_retries() {
     assert_eq!(admin.counters().requests_received, 9);
 }
 
-// 7. Forced 429s.
+// Forced 429s.
 
 #[tokio::test]
 async fn forced_429s_are_waited_out_for_at_least_retry_after_and_counted() {
@@ -567,7 +567,7 @@ async fn forced_429s_are_waited_out_for_at_least_retry_after_and_counted() {
     assert!(retry_after_waits.iter().all(|wait| *wait <= Duration::from_millis(3_250)));
 }
 
-// 8. The real rate limit.
+// The real rate limit.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twelve_hundred_concurrent_creates_under_the_real_rate_limit_receive_no_429() {
@@ -640,7 +640,7 @@ async fn a_budget_above_the_server_limit_backs_off_on_real_429s_and_creates_no_d
     assert_eq!(admin.count(ResourceKind::Scripts), 80, "every create landed exactly once");
 }
 
-// 9. Clones.
+// Clones.
 
 #[tokio::test]
 async fn clones_are_understood_in_both_response_shapes() {
@@ -698,7 +698,7 @@ async fn clones_are_understood_in_both_response_shapes() {
     assert_eq!(admin.counters().route("POST", "/v1/flows/{id}/clone"), 3);
 }
 
-// 10. Runs and jobs.
+// Runs and jobs.
 
 #[tokio::test]
 async fn runs_are_followed_to_every_job_outcome_and_a_disabled_flow_is_refused() {
@@ -752,7 +752,7 @@ async fn runs_are_followed_to_every_job_outcome_and_a_disabled_flow_is_refused()
     assert!(!matches!(error, Error::AmbiguousWrite { .. }), "a 422 is not ambiguous: {error}");
 }
 
-// 11. State API, referenced deletes, 401.
+// State API, referenced deletes, 401.
 
 #[tokio::test]
 async fn the_state_api_with_its_uneven_status_codes() {
