@@ -1,12 +1,12 @@
 //! The per-account request budget: a token bucket under the server's leaky bucket, additive
 //! increase / multiplicative decrease after 429s, a bound on requests in flight, and counters.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::config::{RateLimit, Sleeper};
@@ -118,6 +118,11 @@ impl Bucket {
         self.last_increase = now;
     }
 
+    /// Gives back the token of a request that was withdrawn before it was sent.
+    fn refund(&mut self) {
+        self.tokens = (self.tokens + 1.0).min(self.capacity);
+    }
+
     /// Takes one token (possibly going into debt) and says how long to wait before sending.
     fn reserve(&mut self, now: Instant) -> Duration {
         self.refill(now);
@@ -139,6 +144,47 @@ pub struct RateBudget {
     bucket: Mutex<Bucket>,
     in_flight: Arc<Semaphore>,
     counters: Counters,
+}
+
+/// Lets whoever started requests withdraw the ones not sent yet (speculative list pages past
+/// the end): a request still waiting for its send permit when the withdrawal comes gives its
+/// rate token back and is never sent nor counted. A request already sent is not affected.
+#[derive(Debug, Default)]
+pub(crate) struct Withdrawal {
+    withdrawn: AtomicBool,
+    notify: Notify,
+}
+
+impl Withdrawal {
+    /// Withdraws every request of this group that has not been sent yet.
+    pub(crate) fn withdraw(&self) {
+        self.withdrawn.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub(crate) fn is_withdrawn(&self) -> bool {
+        self.withdrawn.load(Ordering::SeqCst)
+    }
+
+    /// Completes once the group is withdrawn.
+    pub(crate) async fn withdrawn(&self) {
+        let notified = self.notify.notified();
+        tokio::pin!(notified);
+        // Registered before the check, so a withdrawal between the two is not missed.
+        notified.as_mut().enable();
+        if self.is_withdrawn() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+/// Completes when `withdrawal` (if any) is withdrawn; never without one.
+pub(crate) async fn withdrawn(withdrawal: Option<&Withdrawal>) {
+    match withdrawal {
+        Some(withdrawal) => withdrawal.withdrawn().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Permission to send one request; hold it until the response is read.
@@ -181,14 +227,44 @@ impl RateBudget {
     }
 
     /// Waits for a free in-flight slot and then for the rate, and counts the request.
+    #[cfg(test)]
     pub(crate) async fn acquire(&self, method: &Method, sleeper: &dyn Sleeper) -> SendPermit {
-        let permit = Arc::clone(&self.in_flight)
-            .acquire_owned()
+        self.acquire_unless(method, sleeper, None)
             .await
-            .expect("the in-flight semaphore is never closed");
+            .expect("a request that cannot be withdrawn always gets its permit")
+    }
+
+    /// Waits for a free in-flight slot and then for the rate, and counts the request; `None`
+    /// (nothing counted, the rate token given back) when `withdrawal` comes first.
+    pub(crate) async fn acquire_unless(
+        &self,
+        method: &Method,
+        sleeper: &dyn Sleeper,
+        withdrawal: Option<&Withdrawal>,
+    ) -> Option<SendPermit> {
+        let withdrawn = withdrawn(withdrawal);
+        tokio::pin!(withdrawn);
+        let permit = tokio::select! {
+            biased;
+            () = &mut withdrawn => return None,
+            permit = Arc::clone(&self.in_flight).acquire_owned() => {
+                permit.expect("the in-flight semaphore is never closed")
+            }
+        };
         let wait = self.bucket().reserve(Instant::now());
         if !wait.is_zero() {
-            sleeper.sleep(wait).await;
+            tokio::select! {
+                biased;
+                () = &mut withdrawn => {
+                    self.bucket().refund();
+                    return None;
+                }
+                () = sleeper.sleep(wait) => {}
+            }
+        }
+        if withdrawal.is_some_and(Withdrawal::is_withdrawn) {
+            self.bucket().refund();
+            return None;
         }
         let counter = match *method {
             Method::GET => &self.counters.get,
@@ -198,7 +274,7 @@ impl RateBudget {
             _ => &self.counters.delete,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        SendPermit { _in_flight: permit, sent_at: Instant::now() }
+        Some(SendPermit { _in_flight: permit, sent_at: Instant::now() })
     }
 
     /// Reacts to a 429 for a request sent at `sent_at`: every task pauses for `pause`, the
@@ -347,6 +423,45 @@ mod tests {
             tokio::time::advance(Duration::from_millis(1)).await;
         }
         assert_eq!(budget.current_rate(), 10.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_withdrawn_request_is_never_counted_and_gives_its_token_back() {
+        let budget = Arc::new(RateBudget::new(rate(2, 1.0), 1));
+        let withdrawal = Arc::new(Withdrawal::default());
+        let held = budget.acquire(&Method::GET, &TokioSleeper).await;
+        // Waiting for the only in-flight slot when the withdrawal comes.
+        let waiting = {
+            let (budget, withdrawal) = (Arc::clone(&budget), Arc::clone(&withdrawal));
+            tokio::spawn(async move {
+                budget.acquire_unless(&Method::GET, &TokioSleeper, Some(&withdrawal)).await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        withdrawal.withdraw();
+        assert!(waiting.await.unwrap().is_none());
+        drop(held);
+        // Waiting for the rate (the bucket is empty) when the withdrawal comes: the token it
+        // took is given back, so the next request waits only for the one it needs.
+        drop(budget.acquire(&Method::GET, &TokioSleeper).await);
+        let late = Withdrawal::default();
+        let started = Instant::now();
+        let (withdrawn, ()) =
+            tokio::join!(budget.acquire_unless(&Method::GET, &TokioSleeper, Some(&late)), async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                late.withdraw();
+            });
+        assert!(withdrawn.is_none());
+        assert_eq!(Instant::now() - started, Duration::from_millis(100), "no waiting past it");
+        assert_eq!(budget.stats().sent.get, 2, "withdrawn requests are not counted");
+        let started = Instant::now();
+        drop(budget.acquire(&Method::GET, &TokioSleeper).await);
+        let waited = Instant::now() - started;
+        // One token owed less what 110 ms refilled: 0.89 s. Without the refund it would be
+        // 1.89 s (two tokens owed at 1/s).
+        assert_eq!(waited, Duration::from_millis(890));
+        // Withdrawn before it asked: refused at once.
+        assert!(budget.acquire_unless(&Method::GET, &TokioSleeper, Some(&late)).await.is_none());
     }
 
     #[tokio::test(start_paused = true)]

@@ -10,7 +10,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use secrecy::ExposeSecret;
 
-use crate::budget::{Event, RateBudget, RequestStats};
+use crate::budget::{Event, RateBudget, RequestStats, Withdrawal, withdrawn};
 use crate::config::ClientConfig;
 use crate::endpoint::{Endpoint, display_path};
 use crate::error::{Error, parse_error_body};
@@ -240,8 +240,28 @@ impl Client {
         self.inner.budget.record(event);
     }
 
+    /// Sleeps, unless `withdrawal` comes first.
+    async fn sleep_unless(&self, duration: Duration, withdrawal: Option<&Withdrawal>) {
+        tokio::select! {
+            biased;
+            () = withdrawn(withdrawal) => {}
+            () = self.sleep(duration) => {}
+        }
+    }
+
     /// Sends a call through the budget with retries, and returns the 2xx reply or the error.
     pub(crate) async fn execute(&self, call: Call) -> Result<Reply, Error> {
+        let reply = self.execute_unless(call, None).await?;
+        Ok(reply.expect("a call that cannot be withdrawn is always sent"))
+    }
+
+    /// [`Client::execute`], except that the call (or its next retry) is not sent once
+    /// `withdrawal` is withdrawn before it got its send permit: then `Ok(None)`.
+    pub(crate) async fn execute_unless(
+        &self,
+        call: Call,
+        withdrawal: Option<&Withdrawal>,
+    ) -> Result<Option<Reply>, Error> {
         let config = &self.inner.config;
         let policy = config.retry;
         let path = self.scrub(&display_path(&call.url));
@@ -250,11 +270,16 @@ impl Client {
         let mut rate_limited_retries: u32 = 0;
         let mut earlier_attempt_ambiguous = false;
         loop {
+            let budget = &self.inner.budget;
+            let Some(permit) =
+                budget.acquire_unless(&call.method, config.sleeper.as_ref(), withdrawal).await
+            else {
+                return Ok(None);
+            };
             attempts += 1;
             if attempts > 1 {
                 self.record(Event::Retry);
             }
-            let permit = self.inner.budget.acquire(&call.method, config.sleeper.as_ref()).await;
             let sent_at = permit.sent_at;
             let started = std::time::Instant::now();
             let outcome = self.send_once(&call, &path).await;
@@ -267,13 +292,13 @@ impl Client {
                     tracing::debug!(method = %call.method, path = %path, status = raw.status.as_u16(), elapsed_ms, attempt = attempts, "integrator.io request");
                     let status = raw.status;
                     if status.is_success() {
-                        return Ok(Reply {
+                        return Ok(Some(Reply {
                             method: call.method,
                             path,
                             status,
                             headers: raw.headers,
                             body: raw.body,
-                        });
+                        }));
                     }
                     if status == StatusCode::NOT_FOUND
                         && call.method == Method::DELETE
@@ -281,13 +306,13 @@ impl Client {
                     {
                         // An earlier DELETE attempt reached the server but its answer was lost:
                         // the resource is gone, which is what was asked.
-                        return Ok(Reply {
+                        return Ok(Some(Reply {
                             method: call.method,
                             path,
                             status: StatusCode::NO_CONTENT,
                             headers: raw.headers,
                             body: Bytes::new(),
-                        });
+                        }));
                     }
                     let retry_after = parse_retry_after(&raw.headers);
                     if status == StatusCode::TOO_MANY_REQUESTS {
@@ -299,7 +324,7 @@ impl Client {
                         }
                         rate_limited_retries += 1;
                         tracing::debug!(method = %call.method, path = %path, wait_ms = pause.as_millis(), "rate limited; waiting");
-                        self.sleep(pause).await;
+                        self.sleep_unless(pause, withdrawal).await;
                         continue;
                     }
                     if status.is_server_error() {
@@ -341,7 +366,7 @@ impl Client {
                 }
                 None => backoff,
             };
-            self.sleep(wait).await;
+            self.sleep_unless(wait, withdrawal).await;
         }
     }
 

@@ -185,10 +185,13 @@ pub struct ClientConfig {
     /// The cap on pages of one list; reaching it is an error, never a silent truncation.
     /// Default 10,000.
     pub max_pages: usize,
-    /// How many further pages a list requests at once when the server's `next` links have the
-    /// `skip`/`limit` shape. 1 disables the speculation. Default 2: in the benchmark (6 kinds,
-    /// 10,000 resources, pages of 100, 25 ms latency) it cut the wall time from about 0.5 s to
-    /// 0.3 s for 1-3 % more requests than the minimum; 4 gave 0.23-0.25 s for 3-12 % more.
+    /// How many further pages a list may request at once when the server's `next` links have
+    /// the `skip`/`limit` shape; the window opens one page at a time, so a list of two pages
+    /// never asks past its end. 1 disables the speculation. Default 2: in the benchmark against
+    /// the emulator (6 kinds, 10,000 resources, 25 ms latency; `docs/benchmarks.md`), pages of
+    /// 100 took 0.29-0.32 s instead of 0.48-0.51 s for 5-6 % more requests than the minimum,
+    /// and pages of 1,000 took exactly the minimum of 12 requests; 4 gave 0.27-0.29 s for
+    /// 16-18 % more.
     pub prefetch_pages: usize,
     /// A budget shared with other clients of the same account (one per account per process).
     /// When `None`, the client creates its own from `rate` and `max_in_flight`.

@@ -2,16 +2,21 @@
 //! guards, and speculative parallel fetching of `skip`/`limit` pages.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
 use reqwest::header::{HeaderMap, LINK};
 use reqwest::{Method, Url};
 
-use crate::budget::Event;
+use crate::budget::{Event, Withdrawal};
 use crate::client::{Call, Client, Retry};
 use crate::endpoint::{display_path, redact_url_text};
 use crate::error::Error;
+
+/// How long a finished list waits for its speculative requests past the end before dropping
+/// them. A healthy server answers them within a round trip.
+const SPECULATION_DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 /// The target of the `rel="next"` entry of the `Link` headers, as written.
 pub(crate) fn next_link(headers: &HeaderMap) -> Option<String> {
@@ -144,15 +149,26 @@ impl Walk {
 impl Client {
     /// Fetches one page.
     async fn page(&self, url: Url) -> Result<Page, Error> {
-        let reply = self
-            .execute(Call {
-                method: Method::GET,
-                url: url.clone(),
-                body: None,
-                long_running: false,
-                retry: Retry::Idempotent,
-            })
-            .await?;
+        let page = self.page_unless(url, None).await?;
+        Ok(page.expect("a page request that cannot be withdrawn is always sent"))
+    }
+
+    /// Fetches one page, unless `withdrawal` comes before the request is sent (`Ok(None)`).
+    async fn page_unless(
+        &self,
+        url: Url,
+        withdrawal: Option<&Withdrawal>,
+    ) -> Result<Option<Page>, Error> {
+        let call = Call {
+            method: Method::GET,
+            url: url.clone(),
+            body: None,
+            long_running: false,
+            retry: Retry::Idempotent,
+        };
+        let Some(reply) = self.execute_unless(call, withdrawal).await? else {
+            return Ok(None);
+        };
         let items = match reply.json()? {
             None => Vec::new(),
             Some(serde_json::Value::Array(items)) => items,
@@ -184,7 +200,7 @@ impl Client {
                 Some(self.url(&path_and_query))
             }
         };
-        Ok(Page { items, next })
+        Ok(Some(Page { items, next }))
     }
 
     /// Every document of a collection path such as `/v1/flows` (following every next link).
@@ -215,12 +231,19 @@ impl Client {
         Ok(walk.items)
     }
 
-    /// Fetches pages of a `skip`/`limit` chain with a sliding window of requests in flight,
-    /// keeping the server's links authoritative: each page's next link must be the predicted
-    /// one, otherwise the speculation stops and the real link is returned to be followed. A
-    /// page without a next link ends the list; a short page stops the speculation.
+    /// Fetches pages of a `skip`/`limit` chain with a sliding, widening window of requests in
+    /// flight, keeping the server's links authoritative: each page's next link must be the
+    /// predicted one, otherwise the speculation stops and the real link is returned to be
+    /// followed. A page without a next link ends the list (once the requests already sent past
+    /// the end are answered); a short page stops the speculation.
     async fn speculate(&self, walk: &mut Walk, shape: SkipLimit) -> Result<Option<Url>, Error> {
-        let window = self.inner.config.prefetch_pages;
+        // The window opens one page at a time (a full page on the predicted chain widens it by
+        // one, up to `prefetch_pages`), so a list that ends after two or three pages sends no or
+        // few requests past its end, while a long list soon has the whole window in flight.
+        let max_window = self.inner.config.prefetch_pages.max(1);
+        let mut window = 1;
+        // Declared before the requests that borrow it, so it outlives them.
+        let withdrawal = Withdrawal::default();
         let mut in_flight = FuturesOrdered::new();
         let mut launched: u64 = 0;
         let mut stop_launching = false;
@@ -229,28 +252,40 @@ impl Client {
             while !stop_launching && in_flight.len() < window {
                 let url = shape.page(launched);
                 launched += 1;
+                let withdrawal = &withdrawal;
                 in_flight.push_back(async move {
-                    let page = self.page(url.clone()).await;
+                    let page = self.page_unless(url.clone(), Some(withdrawal)).await;
                     (url, page)
                 });
             }
             let Some((url, page)) = in_flight.next().await else {
                 return Ok(None);
             };
-            let page = page?;
+            let page = page?.expect("speculative pages are withdrawn only once the walk stops");
             let full = page.items.len() as u64 >= shape.limit;
             let next = walk.accept(self, &url, page)?;
             index += 1;
             let predicted = page_key(&shape.page(index));
             let on_chain = next.as_ref().is_some_and(|next| page_key(next) == predicted);
             if next.is_none() || !on_chain || !full {
-                // Requests still in flight lie past the end (or off the chain): dropping them
-                // cancels the ones not yet sent.
+                // The requests still in flight lie past the end (or off the chain the server's
+                // links now follow). The ones not sent yet are withdrawn; the ones already sent
+                // are let finish rather than dropped: a dropped request may or may not have
+                // reached the server, which would make the request counters guesses, and over
+                // HTTP/1.1 it costs its connection. They were sent before the page that ended the
+                // walk arrived, so this is at most a fraction of a round trip; the bound covers
+                // a server that stalls on them (their answers are not needed).
                 if next.is_some() && !on_chain {
                     tracing::debug!(path = %walk.path, "next links left the skip/limit shape; following them one by one");
                 }
+                withdrawal.withdraw();
+                let drain = async { while in_flight.next().await.is_some() {} };
+                if tokio::time::timeout(SPECULATION_DRAIN_LIMIT, drain).await.is_err() {
+                    tracing::debug!(path = %walk.path, "stopped waiting for speculative pages past the end");
+                }
                 return Ok(next);
             }
+            window = (window + 1).min(max_window);
             if walk.pages + in_flight.len() >= walk.max_pages {
                 stop_launching = true;
             }
