@@ -1,6 +1,6 @@
 //! The HTTP server: binding, the connection loop (which can drop a connection after a committed
-//! write), the `/v1` pipeline (auth → counters → forced 429 → rate limit → latency → injected
-//! 5xx → operation → dropped response) and the handle tests and the CLI hold.
+//! write), the `/v1` pipeline (auth → counters → forced 429 → rate limit → injected 5xx →
+//! operation → latency → dropped response) and the handle tests and the CLI hold.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -498,10 +498,10 @@ async fn v1_handler(State(shared): State<Arc<Shared>>, request: Request) -> Resp
             });
         (settings.latency.fixed + jitter, server_error)
     };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
     if let Some(status) = server_error {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         account.counters().server_errors_injected += 1;
         let message = "Something went wrong on our side; please retry";
         return Reply::from(ApiError::new(status, "internal_error", message)).into_response();
@@ -529,8 +529,16 @@ async fn v1_handler(State(shared): State<Arc<Shared>>, request: Request) -> Resp
     };
     let ctx = Ctx { settings, ids: &shared.ids, account: &account };
     let reply = api::dispatch(&ctx, &api_request);
+    // The added latency is spent after the operation, as a slow network or a slow answer
+    // would be: a client that gives up while waiting leaves a committed write behind, which
+    // is the ambiguous case clients must handle (a timeout never cancels a change here).
     if reply.committed {
         shared.data_changed();
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if reply.committed {
         let drop_response = is_write(&parts.method)
             && kill.is_some()
             && account.rng().chance(settings.faults.dropped_write_rate);
