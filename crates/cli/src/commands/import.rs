@@ -28,8 +28,9 @@ pub async fn import(
         ))
         .into());
     }
-    // Secrets are not needed: an imported secret is recorded with an unknown fingerprint.
-    let loaded = load_spec(settings, printer, SecretPolicy::Offline)?;
+    // Secrets are not needed: an imported secret is recorded with an unknown fingerprint. Warnings
+    // are `validate`'s and `plan`'s to show.
+    let loaded = load_spec(settings, printer, SecretPolicy::Offline, false)?;
     let Some(desired) = loaded.desired.get(&address) else {
         return Err(UserError::new(format!("`{address}` is not in the spec"))
             .with_hint("write the resource in the spec first; import binds a spec address to a live resource")
@@ -65,7 +66,7 @@ async fn import_into(
         if let Some(existing) = state.get(address) {
             return Some(
                 UserError::new(format!(
-                    "`{address}` is already managed: it is bound to {}",
+                    "`{address}` is already managed: it is bound to `{}`",
                     existing.id
                 ))
                 .with_hint(format!(
@@ -74,7 +75,7 @@ async fn import_into(
             );
         }
         state.address_of(id).map(|other| {
-            UserError::new(format!("{id} is already managed as `{other}`")).with_hint(format!(
+            UserError::new(format!("`{id}` is already managed as `{other}`")).with_hint(format!(
                 "run `flowform state mv {other} {address}` to give it the new address"
             ))
         })
@@ -89,14 +90,14 @@ async fn import_into(
             opened.release().await;
             if error.is_not_found() {
                 return Err(UserError::new(format!(
-                    "there is no {} with the id {id} in the account",
+                    "there is no {} with the id `{id}` in the account",
                     address.kind.singular()
                 ))
                 .with_source(error)
                 .into());
             }
             return Err(anyhow::Error::new(error)
-                .context(format!("cannot read the {} {id}", address.kind.singular())));
+                .context(format!("cannot read the {} `{id}`", address.kind.singular())));
         }
     };
     if let (Some(live_name), Some(spec_name)) = (&live.name, desired.name())

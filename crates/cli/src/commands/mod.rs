@@ -35,18 +35,23 @@ fn plural(count: usize, word: &str) -> String {
     if count == 1 { format!("1 {word}") } else { format!("{count} {word}s") }
 }
 
-/// Loads the spec for a command that acts on it: every diagnostic is printed (warnings unless
-/// `-q`) and any error fails the command.
+/// Loads the spec for a command that acts on it: errors are printed and fail the command;
+/// warnings are printed when `show_warnings` (and not `-q`).
 pub fn load_spec(
     settings: &Settings,
     printer: &Printer,
     secrets: SecretPolicy,
+    show_warnings: bool,
 ) -> anyhow::Result<Loaded> {
     let loaded = flowform_spec::load(&settings.load_options(secrets));
     printer.detail(1, &format!("spec root: {}", loaded.root.display()));
     for diagnostic in &loaded.diagnostics {
-        printer
-            .diagnostic(&diagnostics::render(diagnostic, printer.color()), diagnostic.is_error());
+        if show_warnings || diagnostic.is_error() {
+            printer.diagnostic(
+                &diagnostics::render(diagnostic, printer.color()),
+                diagnostic.is_error(),
+            );
+        }
     }
     let errors = loaded.error_count();
     if errors > 0 {

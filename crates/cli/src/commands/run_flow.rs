@@ -69,7 +69,7 @@ async fn run_in(
         .run_flow(&flow_id, None)
         .await
         .map_err(|error| anyhow::Error::new(error).context(format!("cannot run {label}")))?;
-    printer.status(&format!("started {label} as job {job_id}"));
+    printer.status(&format!("started {label} as job `{job_id}`"));
     if !(args.wait || args.timeout.is_some()) {
         printer.data(&format!("{job_id}\n"));
         return Ok(ExitStatus::Success);
@@ -79,7 +79,7 @@ async fn run_in(
     let waited = tokio::select! {
         waited = session.client.wait_for_job(&job_id, timeout) => waited,
         _ = tokio::signal::ctrl_c() => {
-            printer.warning(&format!("interrupted: stopped waiting; job {job_id} keeps running"));
+            printer.warning(&format!("interrupted: stopped waiting; job `{job_id}` keeps running"));
             return Ok(ExitStatus::Interrupted);
         }
     };
@@ -87,16 +87,15 @@ async fn run_in(
         Ok(job) => job,
         Err(flowform_api::Error::JobWaitTimeout { last_status, .. }) => {
             return Err(UserError::new(format!(
-                "job {job_id} of {label} did not finish within {} seconds (last status `{last_status}`)",
+                "job `{job_id}` of {label} did not finish within {} seconds (last status `{last_status}`)",
                 timeout.as_secs()
             ))
             .with_hint("the job keeps running; follow it in integrator.io, or wait longer with a larger `--timeout`")
             .into());
         }
         Err(error) => {
-            return Err(
-                anyhow::Error::new(error).context(format!("cannot follow job {job_id} of {label}"))
-            );
+            return Err(anyhow::Error::new(error)
+                .context(format!("cannot follow job `{job_id}` of {label}")));
         }
     };
     printer.data(&job_report(&job));
@@ -112,7 +111,7 @@ async fn run_in(
     };
     match problem {
         Some(problem) => {
-            printer.error_line(&format!("job {job_id} of {label} {problem}"));
+            printer.error_line(&format!("job `{job_id}` of {label} {problem}"));
             Ok(ExitStatus::Failure)
         }
         None => Ok(ExitStatus::Success),

@@ -92,22 +92,26 @@ impl Context<'_> {
                     .iter()
                     .map(|text| parse_address(text))
                     .collect::<Result<Vec<_>, _>>()?;
-                let opened = self.open(api, target, "state rm").await?;
-                self.remove(opened, &addresses).await?;
+                let (opened, state) = self.open(api, target, "state rm").await?;
+                self.remove(opened, &state, &addresses).await?;
             }
             StateCommand::Mv(args) => {
                 let from = parse_address(&args.from)?;
                 let to = parse_address(&args.to)?;
                 if from.kind != to.kind {
                     return Err(UserError::new(format!(
-                        "cannot move `{from}` to `{to}`: a {} cannot become a {}",
+                        "cannot move `{from}` to `{to}`: the kinds differ (`{}` and `{}`)",
                         from.kind.singular(),
                         to.kind.singular()
                     ))
+                    .with_hint("a live resource keeps its kind; `state mv` only changes its key")
                     .into());
                 }
-                let opened = self.open(api, target, "state mv").await?;
-                self.rename(opened, &from, &to).await?;
+                if from == to {
+                    return Err(UserError::new(format!("cannot move `{from}` to itself")).into());
+                }
+                let (opened, state) = self.open(api, target, "state mv").await?;
+                self.rename(opened, &state, &from, &to).await?;
             }
             StateCommand::Unlock => match state_store::force_unlock(self.location, api).await? {
                 Some(holder) => self.printer.status(&format!(
@@ -126,20 +130,20 @@ impl Context<'_> {
         api: Option<&'a ClientStateApi<'a>>,
         target: Option<&str>,
         command: &str,
-    ) -> anyhow::Result<Opened<'a>> {
+    ) -> anyhow::Result<(Opened<'a>, State)> {
         let opened =
             state_store::open(self.location, api, command, self.settings.lock_timeout).await?;
         if let Some(holder) = &opened.broken {
             self.printer.warning(&format!("broke a stale state lock held by {holder}"));
         }
         let opened = opened.check_target(target).await?;
-        if opened.state().is_none() {
+        let Some(state) = opened.state().cloned() else {
             opened.release().await;
             return Err(UserError::new(format!("there is no state at {}", self.location))
                 .with_hint("`flowform apply` or `flowform import` creates it")
                 .into());
-        }
-        Ok(opened)
+        };
+        Ok((opened, state))
     }
 
     fn list(&self, state: Option<&State>, format: StateFormat) {
@@ -248,18 +252,19 @@ impl Context<'_> {
                     }
                 }
                 if !self.loaded.desired.resources.contains_key(address) {
-                    text.push_str("note             not in the spec: the next plan deletes it\n");
+                    text.push_str("note             not in the spec: a plan would delete it\n");
                 }
                 self.printer.data(&text);
             }
         }
     }
 
-    async fn remove(&self, opened: Opened<'_>, addresses: &[Address]) -> anyhow::Result<()> {
-        let state = opened
-            .state()
-            .cloned()
-            .unwrap_or_else(|| State::new(String::new(), String::new(), String::new()));
+    async fn remove(
+        &self,
+        opened: Opened<'_>,
+        state: &State,
+        addresses: &[Address],
+    ) -> anyhow::Result<()> {
         if let Some(missing) = addresses.iter().find(|address| state.get(address).is_none()) {
             opened.release().await;
             return Err(not_managed(missing, self.location).into());
@@ -289,32 +294,30 @@ impl Context<'_> {
         Ok(())
     }
 
-    async fn rename(&self, opened: Opened<'_>, from: &Address, to: &Address) -> anyhow::Result<()> {
-        let (problem, id, target) = match opened.state() {
-            Some(state) => {
-                let problem = match (state.get(from), state.get(to)) {
-                    (None, _) => Some(not_managed(from, self.location)),
-                    (Some(_), Some(existing)) => Some(
-                        UserError::new(format!(
-                            "cannot move `{from}` to `{to}`: `{to}` is already bound to {}",
-                            existing.id
-                        ))
-                        .with_hint(format!(
-                            "remove it first with `flowform state rm {to}` if it is stale"
-                        )),
-                    ),
-                    _ => None,
-                };
-                let id = state.get(from).map(|resource| resource.id.clone()).unwrap_or_default();
-                (problem, id, state.target.clone())
-            }
-            None => (Some(not_managed(from, self.location)), String::new(), String::new()),
+    async fn rename(
+        &self,
+        opened: Opened<'_>,
+        state: &State,
+        from: &Address,
+        to: &Address,
+    ) -> anyhow::Result<()> {
+        let problem = match (state.get(from), state.get(to)) {
+            (None, _) => Some(not_managed(from, self.location)),
+            (Some(_), Some(existing)) => Some(
+                UserError::new(format!(
+                    "cannot move `{from}` to `{to}`: `{to}` is already bound to `{}`",
+                    existing.id
+                ))
+                .with_hint(format!("remove it first with `flowform state rm {to}` if it is stale")),
+            ),
+            (Some(_), None) => None,
         };
         if let Some(problem) = problem {
             opened.release().await;
             return Err(problem.into());
         }
-        let mut writer = opened.into_writer(&target);
+        let id = state.get(from).map(|resource| resource.id.clone()).unwrap_or_default();
+        let mut writer = opened.into_writer(&state.target);
         let renamed = writer.rename(from, to).await;
         let finished = writer.finish().await;
         renamed.and(finished.map(drop)).map_err(state_store::store_error)?;
