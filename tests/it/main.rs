@@ -4,6 +4,8 @@
 #[macro_use]
 mod support;
 
+#[cfg(feature = "exec-planner")]
+mod apply;
 mod emulator_serve;
 mod import;
 mod readme;

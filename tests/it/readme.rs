@@ -95,9 +95,20 @@ fn readme_first_command_works_on_a_fresh_machine() {
     .unwrap();
     copy_tree(&repository_root().join("examples"), &directory.path().join("examples"));
     let mut command = bare_command(directory.path());
-    command.envs(environment).args(&arguments);
+    command.envs(environment.clone()).args(&arguments);
     let (code, rendered) = run(&mut command, &[(directory.path(), "[ROOT]")], "");
     assert_eq!(code, 0, "`{first}` failed:\n{rendered}");
+    // When it is an apply, the quickstart's next step holds: a plan right after shows nothing.
+    if arguments.first().is_some_and(|command| command == "apply") {
+        let plan: Vec<String> = std::iter::once("plan".to_owned())
+            .chain(arguments[1..].iter().filter(|word| *word != "--auto-approve").cloned())
+            .chain(std::iter::once("--detailed-exitcode".to_owned()))
+            .collect();
+        let mut command = bare_command(directory.path());
+        command.envs(environment).args(&plan);
+        let (code, rendered) = run(&mut command, &[(directory.path(), "[ROOT]")], "");
+        assert_eq!(code, 0, "the plan after `{first}` is not empty:\n{rendered}");
+    }
 }
 
 #[test]

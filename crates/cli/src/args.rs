@@ -99,6 +99,15 @@ pub enum Command {
     Validate,
     /// Print the JSON Schema of the spec language (for editors).
     Schema,
+    /// Read the account and show what apply would change.
+    #[cfg(feature = "exec-planner")]
+    Plan(PlanArgs),
+    /// Make the account match the spec (or apply a saved plan exactly).
+    #[cfg(feature = "exec-planner")]
+    Apply(ApplyArgs),
+    /// Delete every resource the state manages, dependents first.
+    #[cfg(feature = "exec-planner")]
+    Destroy(DestroyArgs),
     /// Start managing an existing live resource: bind ADDR (which must be in the spec) to ID.
     Import(ImportArgs),
     /// Inspect and change the state: which live resource each address is bound to.
@@ -109,6 +118,81 @@ pub enum Command {
     /// The integrator.io emulator (for local development and tests).
     #[command(subcommand)]
     Emulator(EmulatorCommand),
+}
+
+/// Options that shape a plan (shared by `plan` and `apply` without a plan file).
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Args)]
+pub struct PlanShape {
+    /// Limit the plan to ADDR and what it depends on; repeatable.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Plan no deletes: resources that left the spec stay managed and untouched.
+    #[arg(long)]
+    pub no_delete: bool,
+    /// Adopt live resources of the same kind and name as unmanaged spec resources, as
+    /// `lifecycle.adopt` does for one.
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+/// `--format` of `plan`.
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For a terminal.
+    Human,
+    /// The versioned JSON plan (docs/plan-format.md).
+    Json,
+    /// One pull-request comment.
+    Markdown,
+}
+
+/// `flowform plan`.
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub shape: PlanShape,
+    /// Save the plan to FILE for `flowform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// How to print the plan on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Exit 0 when there are no changes and 2 when there are (errors stay 1).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `flowform apply [PLANFILE]`.
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out`: apply exactly it, refusing if the account, the state,
+    /// the spec or a secret changed since.
+    #[arg(value_name = "PLANFILE", conflicts_with_all = ["targets", "no_delete", "adopt"])]
+    pub plan_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub shape: PlanShape,
+    /// Apply without asking (required when stdin or stderr is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Steps in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+/// `flowform destroy`.
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Destroy without asking (required when stdin or stderr is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Steps in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
 }
 
 /// `flowform import ADDR ID`.

@@ -14,7 +14,10 @@ mod commands;
 mod diagnostics;
 mod error;
 mod exit;
-#[expect(dead_code, reason = "used by apply and destroy, which land with the executor")]
+#[cfg_attr(
+    not(feature = "exec-planner"),
+    expect(dead_code, reason = "used by apply and destroy, which land with the executor")
+)]
 mod interrupt;
 mod printer;
 mod session;

@@ -120,7 +120,10 @@ impl Printer {
     }
 }
 
-#[expect(dead_code, reason = "used by apply and destroy, which land with the executor")]
+#[cfg_attr(
+    not(feature = "exec-planner"),
+    expect(dead_code, reason = "used by apply and destroy, which land with the executor")
+)]
 impl Printer {
     /// A progress display for `total` steps: an indicatif bar on stderr when stderr is a
     /// terminal and neither `-q` nor `-v` is given (verbose output would tear the bar); plain
@@ -175,8 +178,16 @@ pub struct Progress {
     printer: Printer,
 }
 
-#[expect(dead_code, reason = "used by apply and destroy, which land with the executor")]
+#[cfg_attr(
+    not(feature = "exec-planner"),
+    expect(dead_code, reason = "used by apply and destroy, which land with the executor")
+)]
 impl Progress {
+    /// Adds steps to the total (the executor announces each phase).
+    pub fn add_steps(&self, count: u64) {
+        self.bar.inc_length(count);
+    }
+
     /// Says what is running now (shown in the bar only).
     pub fn running(&self, message: &str) {
         self.bar.set_message(message.to_owned());
@@ -225,8 +236,15 @@ fn format_error(error: &anyhow::Error, color: bool) -> String {
         if color { style(text) } else { text.to_owned() }
     };
     let mut out = format!("{} {error}\n", label("error:", |t| t.red().bold().to_string()));
+    let mut previous = error.to_string();
     for cause in error.chain().skip(1) {
-        out.push_str(&format!("caused by: {cause}\n"));
+        // A wrapper that only passes its cause's message on (`#[error(transparent)]`) would
+        // repeat the line above.
+        let text = cause.to_string();
+        if text != previous {
+            out.push_str(&format!("caused by: {text}\n"));
+        }
+        previous = text;
     }
     for cause in error.chain() {
         if let Some(UserError { hint: Some(hint), .. }) = cause.downcast_ref::<UserError>() {
@@ -251,6 +269,13 @@ mod tests {
             "error: cannot resolve the target account\n\
              caused by: endpoint `ftp://x` has the scheme `ftp`\n\
              hint: use https://\n"
+        );
+        let transparent = UserError::new("the state is locked by `flowform apply`")
+            .with_hint("wait")
+            .with_source(UserError::new("the state is locked by `flowform apply`"));
+        assert_eq!(
+            format_error(&anyhow::Error::new(transparent), false),
+            "error: the state is locked by `flowform apply`\nhint: wait\n"
         );
         let plain = anyhow::anyhow!("state file `x` is locked");
         assert_eq!(format_error(&plain, false), "error: state file `x` is locked\n");

@@ -22,6 +22,7 @@ pub const TOKEN_ENV: &str = "CELIGO_API_TOKEN";
 pub struct Environment {
     variables: HashMap<String, String>,
     stderr_is_terminal: bool,
+    stdout_is_terminal: bool,
 }
 
 impl Environment {
@@ -34,6 +35,7 @@ impl Environment {
                 })
                 .collect(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
         }
     }
 
@@ -42,6 +44,7 @@ impl Environment {
         Environment {
             variables: variables.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             stderr_is_terminal,
+            stdout_is_terminal: stderr_is_terminal,
         }
     }
 
@@ -218,6 +221,9 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// Whether stderr gets colour.
     pub color: bool,
+    /// Whether data on stdout (a human plan) gets colour.
+    #[cfg_attr(not(feature = "exec-planner"), expect(dead_code, reason = "read by `plan`"))]
+    pub data_color: bool,
     pub verbosity: Verbosity,
     pub token: TokenSource,
     /// `CI` is set: a missing token is an error rather than a local sandbox.
@@ -231,15 +237,17 @@ impl Settings {
         command: Command,
         environment: &Environment,
     ) -> Result<Settings, UserError> {
-        let color = match global.color {
+        let color_on = |is_terminal: bool| match global.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
             ColorArg::Auto => {
                 environment.get("NO_COLOR").is_none()
                     && environment.get("TERM") != Some("dumb")
-                    && environment.stderr_is_terminal
+                    && is_terminal
             }
         };
+        let color = color_on(environment.stderr_is_terminal);
+        let data_color = color_on(environment.stdout_is_terminal);
         let verbosity = match (global.quiet, global.verbose) {
             (true, _) => Verbosity::Quiet,
             (false, 0) => Verbosity::Normal,
@@ -271,6 +279,7 @@ impl Settings {
             sandbox: global.sandbox,
             lock_timeout: Duration::from_secs(global.lock_timeout),
             color,
+            data_color,
             verbosity,
             token,
             ci: environment.get("CI").is_some(),
