@@ -182,3 +182,44 @@ fn a_token_file_readable_by_others_is_warned_about() {
     assert_eq!(code, 0, "{rendered}");
     assert!(!rendered.contains("warning"), "{rendered}");
 }
+
+#[test]
+fn a_rejected_token_is_one_clear_error_that_never_shows_it() {
+    let context = TestContext::new();
+    context.write("spec.yaml", SPEC);
+    let (code, rendered) = context
+        .run(context.flowform().env("CELIGO_API_TOKEN", "tok-wrong-canary").args(["run", FLOW_ID]));
+    assert_eq!(code, 1, "{rendered}");
+    assert!(!rendered.contains("tok-wrong-canary"), "{rendered}");
+    insta::with_settings!({filters => crate::support::filters()}, {
+        insta::assert_snapshot!(rendered, @"
+        exit_code: 1
+        ----- stdout -----
+
+        ----- stderr -----
+        error: cannot use the account at `[URL]`
+        caused by: `GET /v1/tokenInfo`: the API token was rejected (401) by `[URL]` (server said: Bearer Authentication Failed); check that the token is valid, not expired or revoked, and belongs to this region
+        ");
+    });
+}
+
+#[test]
+fn an_unreachable_endpoint_is_an_error() {
+    let context = TestContext::new();
+    context.write("spec.yaml", SPEC);
+    // Port 9 (discard) is closed on loopback: the connection is refused at once.
+    cli_snapshot!(context, context.flowform().env("CELIGO_BASE_URL", "http://127.0.0.1:9").args(["run", FLOW_ID]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: cannot use the account at `http://127.0.0.1:[PORT]`
+    caused by: `GET /v1/tokenInfo` failed after 5 attempts
+    caused by: `GET /v1/tokenInfo` failed: the connection to the server failed
+    caused by: error sending request
+    caused by: client error (Connect)
+    caused by: tcp connect error
+    caused by: Connection refused (os error 111)
+    hint: check that `http://127.0.0.1:[PORT]` (from CELIGO_BASE_URL) is the integrator.io API and can be reached from here
+    ");
+}

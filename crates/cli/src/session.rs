@@ -91,8 +91,18 @@ impl Session {
                 );
                 let client = Client::new(ClientConfig::new(choice.endpoint.clone(), token))?;
                 let who = client.whoami().await.map_err(|error| {
-                    anyhow::Error::new(error)
-                        .context(format!("cannot use the account at `{}`", choice.endpoint))
+                    let problem =
+                        UserError::new(format!("cannot use the account at `{}`", choice.endpoint));
+                    // A 401 says what to check itself; anything else is about reaching it.
+                    let problem = if error.is_unauthorized() {
+                        problem
+                    } else {
+                        problem.with_hint(format!(
+                            "check that `{}` (from {}) is the integrator.io API and can be reached from here",
+                            choice.endpoint, choice.source
+                        ))
+                    };
+                    problem.with_source(error)
                 })?;
                 let bound_to = match &who.user_id {
                     Some(user) => format!("{} (user {user})", choice.endpoint),
