@@ -60,6 +60,16 @@ pub struct GlobalArgs {
     /// Read the API token from this file instead of CELIGO_API_TOKEN.
     #[arg(long, value_name = "PATH", global = true)]
     pub token_file: Option<PathBuf>,
+
+    /// Use the local sandbox (an embedded emulator whose data lives in .flowform/sandbox.json),
+    /// even when a token is set or CI is set. Without a token and an endpoint, the sandbox is
+    /// used anyway, except in CI.
+    #[arg(long, global = true, conflicts_with_all = ["endpoint", "region"])]
+    pub sandbox: bool,
+
+    /// Seconds to wait for a state lock held by another flowform before failing.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, global = true)]
+    pub lock_timeout: u64,
 }
 
 /// `--region`.
@@ -89,6 +99,196 @@ pub enum Command {
     Validate,
     /// Print the JSON Schema of the spec language (for editors).
     Schema,
+    /// Read the account and show what apply would change.
+    #[cfg(feature = "exec-planner")]
+    Plan(PlanArgs),
+    /// Make the account match the spec (or apply a saved plan exactly).
+    #[cfg(feature = "exec-planner")]
+    Apply(ApplyArgs),
+    /// Delete every resource the state manages, dependents first.
+    #[cfg(feature = "exec-planner")]
+    Destroy(DestroyArgs),
+    /// Start managing an existing live resource: bind ADDR (which must be in the spec) to ID.
+    Import(ImportArgs),
+    /// Inspect and change the state: which live resource each address is bound to.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Run a flow now; with --wait, follow its job to the end and print its counts.
+    Run(RunArgs),
+    /// The integrator.io emulator (for local development and tests).
+    #[command(subcommand)]
+    Emulator(EmulatorCommand),
+}
+
+/// Options that shape a plan (shared by `plan` and `apply` without a plan file).
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Args)]
+pub struct PlanShape {
+    /// Limit the plan to ADDR and what it depends on; repeatable.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Plan no deletes: resources that left the spec stay managed and untouched.
+    #[arg(long)]
+    pub no_delete: bool,
+    /// Adopt live resources of the same kind and name as unmanaged spec resources, as
+    /// `lifecycle.adopt` does for one.
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+/// `--format` of `plan`.
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For a terminal.
+    Human,
+    /// The versioned JSON plan (docs/plan-format.md).
+    Json,
+    /// One pull-request comment.
+    Markdown,
+}
+
+/// `flowform plan`.
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub shape: PlanShape,
+    /// Save the plan to FILE for `flowform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// How to print the plan on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+    /// Exit 0 when there are no changes and 2 when there are (errors stay 1).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `flowform apply [PLANFILE]`.
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out`: apply exactly it, refusing if the account, the state,
+    /// the spec or a secret changed since.
+    #[arg(value_name = "PLANFILE", conflicts_with_all = ["targets", "no_delete", "adopt"])]
+    pub plan_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub shape: PlanShape,
+    /// Apply without asking (required when stdin or stderr is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Steps in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+/// `flowform destroy`.
+#[cfg(feature = "exec-planner")]
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Destroy without asking (required when stdin or stderr is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Steps in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+/// `flowform import ADDR ID`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The spec address to bind, such as `flow.nightly-sync`.
+    #[arg(value_name = "ADDR")]
+    pub address: String,
+    /// The live `_id` of the resource.
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+/// `flowform state …`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// List the managed addresses and their live ids.
+    List(StateListArgs),
+    /// Show what the state records for one address (never field values).
+    Show(StateShowArgs),
+    /// Stop managing ADDR: remove it from the state; the live resource is left as it is.
+    Rm(StateRmArgs),
+    /// Rebind the live resource of FROM to the address TO (same kind; TO must not be managed).
+    Mv(StateMvArgs),
+    /// Break the state lock, whoever holds it, and print the holder. Only do this when the
+    /// holder is gone (a crashed CI runner): two writers at once can lose state records.
+    Unlock,
+}
+
+/// `--format` of the state commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateFormat {
+    /// A table for people.
+    Human,
+    /// JSON for scripts.
+    Json,
+}
+
+/// `flowform state list`.
+#[derive(Debug, Args)]
+pub struct StateListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StateFormat::Human)]
+    pub format: StateFormat,
+}
+
+/// `flowform state show ADDR`.
+#[derive(Debug, Args)]
+pub struct StateShowArgs {
+    /// The address, such as `flow.nightly-sync`.
+    #[arg(value_name = "ADDR")]
+    pub address: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StateFormat::Human)]
+    pub format: StateFormat,
+}
+
+/// `flowform state rm ADDR`.
+#[derive(Debug, Args)]
+pub struct StateRmArgs {
+    /// The address to stop managing.
+    #[arg(value_name = "ADDR", required = true)]
+    pub addresses: Vec<String>,
+}
+
+/// `flowform state mv FROM TO`.
+#[derive(Debug, Args)]
+pub struct StateMvArgs {
+    /// The managed address.
+    #[arg(value_name = "FROM")]
+    pub from: String,
+    /// The new address (same kind, not managed yet).
+    #[arg(value_name = "TO")]
+    pub to: String,
+}
+
+/// `flowform run ADDR`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The flow: a managed address such as `flow.nightly-sync`, or a literal 24-hex flow id.
+    #[arg(value_name = "ADDR")]
+    pub flow: String,
+    /// Follow the job to its end, print its counts, and exit 1 if it failed or had errors.
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait, give up after this many seconds (exit 1); implies --wait.
+    #[arg(long, value_name = "S")]
+    pub timeout: Option<u64>,
+}
+
+/// `flowform emulator …`.
+#[derive(Debug, Subcommand)]
+pub enum EmulatorCommand {
+    /// Run the integrator.io emulator in the foreground until Ctrl-C; the first line of stdout
+    /// is its URL.
+    Serve(flowform_emulator::ServeOptions),
 }
 
 /// Parses `NAME=VALUE`.
@@ -136,5 +336,35 @@ mod tests {
             Cli::try_parse_from(["flowform", "validate", "--endpoint", "x", "--region", "eu"])
                 .is_err()
         );
+        assert!(
+            Cli::try_parse_from(["flowform", "state", "list", "--sandbox", "--region", "eu"])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        let cli = Cli::try_parse_from(["flowform", "state", "mv", "flow.a", "flow.b"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::State(StateCommand::Mv(StateMvArgs { ref from, ref to })) if from == "flow.a" && to == "flow.b"
+        ));
+        let cli = Cli::try_parse_from(["flowform", "run", "flow.a", "--timeout", "5", "--sandbox"])
+            .unwrap();
+        assert!(cli.global.sandbox);
+        assert!(matches!(cli.command, Command::Run(RunArgs { timeout: Some(5), wait: false, .. })));
+        let cli = Cli::try_parse_from([
+            "flowform",
+            "emulator",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--admin",
+        ])
+        .unwrap();
+        assert!(
+            matches!(cli.command, Command::Emulator(EmulatorCommand::Serve(ref options)) if options.admin)
+        );
+        assert!(Cli::try_parse_from(["flowform", "state", "rm"]).is_err());
     }
 }

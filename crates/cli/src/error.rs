@@ -2,18 +2,21 @@
 
 use std::fmt;
 
-/// An error with a message and, when there is one, a hint on how to fix it.
+/// An error with a message and, when there is one, a hint on how to fix it and the error that
+/// caused it (printed as `caused by: …`).
 #[derive(Debug)]
 pub struct UserError {
     /// What went wrong: lowercase, no trailing period, values in backticks.
     pub message: String,
     /// How to fix it.
     pub hint: Option<String>,
+    /// What caused it.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl UserError {
     pub fn new(message: impl Into<String>) -> UserError {
-        UserError { message: message.into(), hint: None }
+        UserError { message: message.into(), hint: None, source: None }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> UserError {
@@ -21,9 +24,11 @@ impl UserError {
         self
     }
 
-    /// Says where the faulty value came from: "`CELIGO_BASE_URL`: …".
-    pub fn context(mut self, place: &str) -> UserError {
-        self.message = format!("{place}: {}", self.message);
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> UserError {
+        self.source = Some(source.into());
         self
     }
 }
@@ -34,4 +39,8 @@ impl fmt::Display for UserError {
     }
 }
 
-impl std::error::Error for UserError {}
+impl std::error::Error for UserError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}

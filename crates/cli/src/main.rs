@@ -3,15 +3,26 @@
 //! Three thin layers: `args` (clap structs), `settings` (flags, environment variables and the
 //! environment file merged into one `Settings`), and `commands` (one function per subcommand,
 //! `Settings` + `Printer` in, `ExitStatus` out). Only `printer` writes to the terminal; only
-//! `diagnostics` renders miette reports; exit codes are decided in `exit`.
+//! `diagnostics` renders miette reports; exit codes are decided in `exit`. `session` connects
+//! to the account (the local sandbox or integrator.io), `state_store` opens the state, and
+//! `interrupt` turns Ctrl-C into a stop flag.
+//!
+//! `main` stays synchronous: it builds one tokio runtime and blocks on the command.
 
 mod args;
 mod commands;
 mod diagnostics;
 mod error;
 mod exit;
+#[cfg_attr(
+    not(feature = "exec-planner"),
+    expect(dead_code, reason = "used by apply and destroy, which land with the executor")
+)]
+mod interrupt;
 mod printer;
+mod session;
 mod settings;
+mod state_store;
 
 use std::process::ExitCode;
 
@@ -52,7 +63,23 @@ fn run() -> ExitStatus {
         }
     };
     let printer = Printer::new(settings.color, settings.verbosity);
-    match commands::run(&settings, &printer) {
+    // Two workers are plenty: the work is waiting on the network, under one rate budget.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("flowform")
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            printer.error(&anyhow::Error::new(error).context("cannot start the async runtime"));
+            return ExitStatus::Failure;
+        }
+    };
+    let outcome = runtime.block_on(commands::run(&settings, &printer));
+    // Background tasks (a Ctrl-C watcher, an idle connection) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
         Ok(status) => status,
         Err(error) => {
             printer.error(&error);

@@ -6,17 +6,23 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use flowform_spec::{EnvironmentSettings, LoadOptions, ProcessEnvironment, Region, SecretPolicy};
+use flowform_api::{BASE_URL_ENV, Endpoint, Region};
+use flowform_spec::{EnvironmentSettings, LoadOptions, ProcessEnvironment, SecretPolicy};
 use secrecy::SecretString;
 
 use crate::args::{ColorArg, Command, GlobalArgs, RegionArg};
 use crate::error::UserError;
 
+/// The environment variable that holds the API token (the official Celigo CLI's name).
+pub const TOKEN_ENV: &str = "CELIGO_API_TOKEN";
+
 /// The process environment as the settings see it; tests build one by hand.
 pub struct Environment {
     variables: HashMap<String, String>,
     stderr_is_terminal: bool,
+    stdout_is_terminal: bool,
 }
 
 impl Environment {
@@ -29,6 +35,7 @@ impl Environment {
                 })
                 .collect(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
         }
     }
 
@@ -37,6 +44,7 @@ impl Environment {
         Environment {
             variables: variables.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             stderr_is_terminal,
+            stdout_is_terminal: stderr_is_terminal,
         }
     }
 
@@ -72,7 +80,9 @@ impl fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TokenSource::None => f.write_str("None"),
-            TokenSource::Environment(_) => f.write_str("Environment(CELIGO_API_TOKEN, redacted)"),
+            TokenSource::Environment(_) => {
+                write!(f, "Environment({TOKEN_ENV}, redacted)")
+            }
             TokenSource::File(path) => f.debug_tuple("File").field(path).finish(),
         }
     }
@@ -80,7 +90,6 @@ impl fmt::Debug for TokenSource {
 
 impl TokenSource {
     /// Reads the token: the file's first line, or the environment variable's value.
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the commands that call the API"))]
     pub fn load(&self) -> Result<Option<SecretString>, UserError> {
         match self {
             TokenSource::None => Ok(None),
@@ -102,22 +111,48 @@ impl TokenSource {
         }
     }
 
+    /// A warning when the token file can be read by group or others (Unix permissions), so a
+    /// token is not left readable by every user of a shared machine.
+    pub fn permission_warning(&self) -> Option<String> {
+        let TokenSource::File(path) = self else { return None };
+        let mode = file_mode(path)?;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "the token file `{}` is readable by group or others (mode {:04o}); restrict it with `chmod 600 {}`",
+                path.display(),
+                mode & 0o7777,
+                path.display()
+            )
+        })
+    }
+
     /// Where the token comes from, for messages; never the token itself.
     pub fn describe(&self) -> String {
         match self {
             TokenSource::None => "none".to_owned(),
-            TokenSource::Environment(_) => "CELIGO_API_TOKEN".to_owned(),
+            TokenSource::Environment(_) => TOKEN_ENV.to_owned(),
             TokenSource::File(path) => format!("file `{}`", path.display()),
         }
     }
 }
 
-/// The API base URL and where it was set.
+#[cfg(unix)]
+fn file_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    fs_err::metadata(path).ok().map(|metadata| metadata.permissions().mode())
+}
+
+#[cfg(not(unix))]
+fn file_mode(_path: &Path) -> Option<u32> {
+    None
+}
+
+/// The API endpoint and where it was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// Validated: `https://`, or `http://` on a loopback address; no trailing slash.
-    pub url: String,
-    /// `--endpoint`, `--region`, `CELIGO_BASE_URL`, the environment file or the default.
+pub struct EndpointChoice {
+    /// The validated origin (`https://`, or `http://` on a loopback address).
+    pub endpoint: Endpoint,
+    /// `--endpoint`, `--region`, `CELIGO_BASE_URL`, the environment file or `default`.
     pub source: String,
 }
 
@@ -126,14 +161,42 @@ pub struct Endpoint {
 pub enum StateLocation {
     /// A JSON file.
     File(PathBuf),
-    /// The target account's State API.
-    Integrator,
+    /// The target account's State API, under the key `flowform-NAME`.
+    Integrator {
+        /// `default`, or the `--env` name.
+        name: String,
+    },
 }
 
-/// The account a command works on: endpoint and state, after the environment file.
+impl fmt::Display for StateLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateLocation::File(path) => write!(f, "`{}`", path.display()),
+            StateLocation::Integrator { name } => {
+                write!(f, "the account's State API key `flowform-{name}`")
+            }
+        }
+    }
+}
+
+/// Which account a command works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Account {
+    /// The local sandbox: an emulator started in-process whose data lives in `data_file`.
+    Sandbox {
+        /// `.flowform/sandbox.json` (or `.flowform/NAME.sandbox.json` with `--env NAME`).
+        data_file: PathBuf,
+        /// Whether `--sandbox` asked for it (otherwise no token and no endpoint were given).
+        requested: bool,
+    },
+    /// An integrator.io account (or an emulator given by URL) reached with the API token.
+    Remote(EndpointChoice),
+}
+
+/// The account a command works on and where its state lives, after the environment file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    pub endpoint: Endpoint,
+    pub account: Account,
     pub state: StateLocation,
 }
 
@@ -151,9 +214,16 @@ pub struct Settings {
     /// `--state`, before the environment file is read.
     pub state: Option<String>,
     /// `--endpoint`, `--region` or `CELIGO_BASE_URL`, before the environment file is read.
-    pub endpoint: Option<Endpoint>,
+    pub endpoint: Option<EndpointChoice>,
+    /// `--sandbox`: use the local sandbox even in CI.
+    pub sandbox: bool,
+    /// `--lock-timeout`: how long to wait for a state lock held by someone else.
+    pub lock_timeout: Duration,
     /// Whether stderr gets colour.
     pub color: bool,
+    /// Whether data on stdout (a human plan) gets colour.
+    #[cfg_attr(not(feature = "exec-planner"), expect(dead_code, reason = "read by `plan`"))]
+    pub data_color: bool,
     pub verbosity: Verbosity,
     pub token: TokenSource,
     /// `CI` is set: a missing token is an error rather than a local sandbox.
@@ -167,38 +237,33 @@ impl Settings {
         command: Command,
         environment: &Environment,
     ) -> Result<Settings, UserError> {
-        let color = match global.color {
+        let color_on = |is_terminal: bool| match global.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
             ColorArg::Auto => {
                 environment.get("NO_COLOR").is_none()
                     && environment.get("TERM") != Some("dumb")
-                    && environment.stderr_is_terminal
+                    && is_terminal
             }
         };
+        let color = color_on(environment.stderr_is_terminal);
+        let data_color = color_on(environment.stdout_is_terminal);
         let verbosity = match (global.quiet, global.verbose) {
             (true, _) => Verbosity::Quiet,
             (false, 0) => Verbosity::Normal,
             (false, level) => Verbosity::Verbose(level),
         };
-        let endpoint = match (global.endpoint, global.region) {
-            (Some(url), _) => {
-                Some(Endpoint { url: validate_endpoint(&url)?, source: "--endpoint".into() })
-            }
-            (None, Some(region)) => Some(Endpoint {
-                url: region_of(region).base_url().to_owned(),
-                source: "--region".into(),
-            }),
-            (None, None) => match environment.get("CELIGO_BASE_URL") {
-                Some(url) => Some(Endpoint {
-                    url: validate_endpoint(url)
-                        .map_err(|error| error.context("`CELIGO_BASE_URL`"))?,
-                    source: "CELIGO_BASE_URL".into(),
-                }),
-                None => None,
-            },
+        let base_url = environment.get(BASE_URL_ENV);
+        let source = match (&global.endpoint, global.region, base_url) {
+            (Some(_), _, _) => "--endpoint",
+            (None, Some(_), _) => "--region",
+            (None, None, _) => BASE_URL_ENV,
         };
-        let token = match (global.token_file, environment.get("CELIGO_API_TOKEN")) {
+        let endpoint =
+            Endpoint::resolve(global.endpoint.as_deref(), global.region.map(region_of), base_url)
+                .map_err(|error| endpoint_error(&error, &format!("`{source}`")))?
+                .map(|endpoint| EndpointChoice { endpoint, source: source.to_owned() });
+        let token = match (global.token_file, environment.get(TOKEN_ENV)) {
             (Some(path), _) => TokenSource::File(path),
             (None, Some(token)) => TokenSource::Environment(SecretString::from(token.to_owned())),
             (None, None) => TokenSource::None,
@@ -211,7 +276,10 @@ impl Settings {
             vars: global.vars,
             state: global.state,
             endpoint,
+            sandbox: global.sandbox,
+            lock_timeout: Duration::from_secs(global.lock_timeout),
             color,
+            data_color,
             verbosity,
             token,
             ci: environment.get("CI").is_some(),
@@ -229,42 +297,104 @@ impl Settings {
         }
     }
 
-    /// The endpoint and state after the environment file: flags and environment variables win
-    /// over the file, the file over the defaults (North America, `.flowform/state.json` in the
-    /// spec root, or `.flowform/NAME.state.json` with `--env NAME`).
+    /// The endpoint after the environment file: flags and environment variables win over the
+    /// file. `None` when nothing chose one (then a token means North America, and no token the
+    /// local sandbox).
+    pub fn chosen_endpoint(
+        &self,
+        file: Option<&EnvironmentSettings>,
+    ) -> Result<Option<EndpointChoice>, UserError> {
+        if let Some(endpoint) = &self.endpoint {
+            return Ok(Some(endpoint.clone()));
+        }
+        match file {
+            Some(EnvironmentSettings { endpoint: Some(url), file, .. }) => {
+                let place = format!("`endpoint` in `{}`", file.display());
+                let endpoint =
+                    Endpoint::parse(url).map_err(|error| endpoint_error(&error, &place))?;
+                Ok(Some(EndpointChoice { endpoint, source: file.display().to_string() }))
+            }
+            Some(EnvironmentSettings { region: Some(region), file, .. }) => {
+                Ok(Some(EndpointChoice {
+                    endpoint: Endpoint::region(match region {
+                        flowform_spec::Region::Na => Region::Na,
+                        flowform_spec::Region::Eu => Region::Eu,
+                    }),
+                    source: file.display().to_string(),
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Where the state lives: `--state`, else the environment file's `state`, else
+    /// `.flowform/state.json` in the spec root (`.flowform/NAME.state.json` with `--env NAME`).
+    pub fn state_location(&self, root: &Path, file: Option<&EnvironmentSettings>) -> StateLocation {
+        let state_text = self.state.as_deref().or(file.and_then(|file| file.state.as_deref()));
+        match state_text {
+            Some("integrator") => StateLocation::Integrator {
+                name: self.env.clone().unwrap_or_else(|| "default".to_owned()),
+            },
+            Some(path) => StateLocation::File(root.join(path)),
+            None => {
+                StateLocation::File(root.join(".flowform").join(self.env_file_name("state.json")))
+            }
+        }
+    }
+
+    /// `NAME` (no `--env`) or `ENV.NAME` (with `--env ENV`).
+    fn env_file_name(&self, name: &str) -> String {
+        match &self.env {
+            Some(env) => format!("{env}.{name}"),
+            None => name.to_owned(),
+        }
+    }
+
+    /// The account and state a command that talks to an account works on (PRODUCT.md §3):
+    /// `--sandbox` picks the local sandbox; otherwise a token picks the chosen endpoint (North
+    /// America by default). Without a token, no endpoint means the local sandbox, except in CI
+    /// (`CI` set), where it is an error; an endpoint without a token is an error too.
     pub fn target(
         &self,
         root: &Path,
         file: Option<&EnvironmentSettings>,
     ) -> Result<Target, UserError> {
-        let endpoint = match (&self.endpoint, file) {
-            (Some(endpoint), _) => endpoint.clone(),
-            (None, Some(EnvironmentSettings { endpoint: Some(url), file, .. })) => Endpoint {
-                url: validate_endpoint(url).map_err(|error| {
-                    error.context(&format!("`endpoint` in `{}`", file.display()))
-                })?,
-                source: file.display().to_string(),
-            },
-            (None, Some(EnvironmentSettings { region: Some(region), file, .. })) => {
-                Endpoint { url: region.base_url().to_owned(), source: file.display().to_string() }
-            }
-            (None, _) => {
-                Endpoint { url: Region::Na.base_url().to_owned(), source: "default".into() }
-            }
+        let state = self.state_location(root, file);
+        let sandbox = |requested| Account::Sandbox {
+            data_file: root.join(".flowform").join(self.env_file_name("sandbox.json")),
+            requested,
         };
-        let state_text = self.state.as_deref().or(file.and_then(|file| file.state.as_deref()));
-        let state = match state_text {
-            Some("integrator") => StateLocation::Integrator,
-            Some(path) => StateLocation::File(root.join(path)),
-            None => {
-                let name = match &self.env {
-                    Some(env) => format!("{env}.state.json"),
-                    None => "state.json".to_owned(),
-                };
-                StateLocation::File(root.join(".flowform").join(name))
+        if self.sandbox {
+            return Ok(Target { account: sandbox(true), state });
+        }
+        let endpoint = self.chosen_endpoint(file)?;
+        let has_token = !matches!(self.token, TokenSource::None);
+        let account = match (endpoint, has_token) {
+            (Some(endpoint), true) => Account::Remote(endpoint),
+            (None, true) => Account::Remote(EndpointChoice {
+                endpoint: Endpoint::region(Region::Na),
+                source: "default".to_owned(),
+            }),
+            (Some(endpoint), false) => {
+                return Err(UserError::new(format!(
+                    "no API token for `{}` (endpoint from {})",
+                    endpoint.endpoint, endpoint.source
+                ))
+                .with_hint(format!(
+                    "set the environment variable `{TOKEN_ENV}`, or pass `--token-file PATH` naming a file whose first line is the token"
+                )));
             }
+            (None, false) if self.ci => {
+                return Err(UserError::new(format!(
+                    "no API token: `CI` is set and neither `{TOKEN_ENV}` nor `--token-file` gives a token"
+                ))
+                .with_hint(format!(
+                    "a CI job never falls back to the local sandbox by mistake: set `{TOKEN_ENV}` (or pass `--token-file PATH`) to use integrator.io, or pass `--sandbox` to use the local sandbox on purpose"
+                )));
+            }
+            (None, false) => sandbox(false),
         };
-        Ok(Target { endpoint, state })
+        Ok(Target { account, state })
     }
 }
 
@@ -275,64 +405,11 @@ fn region_of(region: RegionArg) -> Region {
     }
 }
 
-/// Checks an endpoint URL: `https://`, or plain `http://` only on a loopback address; no
-/// credentials in the URL. Returns it without a trailing slash.
-pub fn validate_endpoint(url: &str) -> Result<String, UserError> {
-    let invalid = |message: String, hint: &str| UserError::new(message).with_hint(hint);
-    let trimmed = url.trim().trim_end_matches('/');
-    let (scheme, rest) = trimmed.split_once("://").ok_or_else(|| {
-        invalid(
-            format!("endpoint `{url}` is not a URL"),
-            "write the API base URL, such as `https://api.integrator.io`",
-        )
-    })?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return Err(invalid(
-            format!("endpoint `{}` holds credentials", redact_userinfo(trimmed)),
-            "remove them from the URL; the token comes from CELIGO_API_TOKEN or --token-file",
-        ));
-    }
-    let host = if let Some(bracketed) = authority.strip_prefix('[') {
-        bracketed.split(']').next().unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    if host.is_empty() {
-        return Err(invalid(
-            format!("endpoint `{url}` has no host"),
-            "write a URL such as `https://api.integrator.io`",
-        ));
-    }
-    match scheme {
-        "https" => Ok(trimmed.to_owned()),
-        "http" if is_loopback(host) => Ok(trimmed.to_owned()),
-        "http" => Err(invalid(
-            format!("endpoint `{trimmed}` uses plain http on a non-loopback host"),
-            "use https://; plain http:// is allowed only on a loopback address (127.0.0.1, ::1, localhost), as for an emulator",
-        )),
-        other => Err(invalid(
-            format!("endpoint `{url}` has the scheme `{other}`"),
-            "use https://, or http:// on a loopback address",
-        )),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") || host == "::1" {
-        return true;
-    }
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4 && parts[0] == "127" && parts.iter().all(|part| part.parse::<u8>().is_ok())
-}
-
-fn redact_userinfo(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://(redacted)@{}", &url[..scheme_end], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
+/// An endpoint refused by [`Endpoint::parse`], said with where it came from and how to fix it.
+fn endpoint_error(error: &flowform_api::Error, place: &str) -> UserError {
+    UserError::new(format!("{place}: {error}")).with_hint(
+        "write an origin such as `https://api.integrator.io`; plain `http://` is only for an emulator on this machine",
+    )
 }
 
 #[cfg(test)]
@@ -366,70 +443,166 @@ mod tests {
         assert!(!settings(&["validate", "--color", "never"], &[], true).unwrap().color);
     }
 
+    fn remote(target: &Target) -> (&str, String) {
+        match &target.account {
+            Account::Remote(choice) => (choice.source.as_str(), choice.endpoint.to_string()),
+            Account::Sandbox { .. } => panic!("expected a remote account, got {target:?}"),
+        }
+    }
+
     #[test]
     fn endpoint_precedence_flags_then_environment_then_file() {
         let file = EnvironmentSettings {
             name: "prod".into(),
             file: PathBuf::from("environments/prod.yaml"),
             endpoint: None,
-            region: Some(Region::Eu),
+            region: Some(flowform_spec::Region::Eu),
             state: Some("integrator".into()),
         };
         let root = Path::new("/spec");
+        let token = ("CELIGO_API_TOKEN", "t");
 
-        let plain = settings(&["validate"], &[], false).unwrap();
+        let plain = settings(&["validate"], &[token], false).unwrap();
         let target = plain.target(root, None).unwrap();
-        assert_eq!(target.endpoint.url, "https://api.integrator.io");
+        assert_eq!(remote(&target), ("default", "https://api.integrator.io".to_owned()));
         assert_eq!(target.state, StateLocation::File(PathBuf::from("/spec/.flowform/state.json")));
         let target = plain.target(root, Some(&file)).unwrap();
-        assert_eq!(target.endpoint.url, "https://api.eu.integrator.io");
-        assert_eq!(target.state, StateLocation::Integrator);
+        assert_eq!(remote(&target).1, "https://api.eu.integrator.io");
+        assert_eq!(target.state, StateLocation::Integrator { name: "default".into() });
 
         let from_variable =
-            settings(&["validate"], &[("CELIGO_BASE_URL", "http://127.0.0.1:9000/")], false)
+            settings(&["validate"], &[("CELIGO_BASE_URL", "http://127.0.0.1:9000/"), token], false)
                 .unwrap();
         let target = from_variable.target(root, Some(&file)).unwrap();
-        assert_eq!(target.endpoint.url, "http://127.0.0.1:9000");
-        assert_eq!(target.endpoint.source, "CELIGO_BASE_URL");
+        assert_eq!(remote(&target), ("CELIGO_BASE_URL", "http://127.0.0.1:9000".to_owned()));
 
         let flags = settings(
             &["validate", "--region", "na", "--state", "custom.json", "--env", "prod"],
-            &[("CELIGO_BASE_URL", "https://other.example")],
+            &[("CELIGO_BASE_URL", "https://other.example"), token],
             false,
         )
         .unwrap();
         let target = flags.target(root, Some(&file)).unwrap();
-        assert_eq!(target.endpoint.url, "https://api.integrator.io");
+        assert_eq!(remote(&target), ("--region", "https://api.integrator.io".to_owned()));
         assert_eq!(target.state, StateLocation::File(PathBuf::from("/spec/custom.json")));
 
-        let env_only = settings(&["validate", "--env", "prod"], &[], false).unwrap();
-        let no_state = EnvironmentSettings { state: None, ..file };
+        let env_only = settings(&["validate", "--env", "prod"], &[token], false).unwrap();
+        let no_state = EnvironmentSettings { state: None, ..file.clone() };
         assert_eq!(
             env_only.target(root, Some(&no_state)).unwrap().state,
             StateLocation::File(PathBuf::from("/spec/.flowform/prod.state.json"))
         );
+        assert_eq!(
+            env_only.target(root, Some(&file)).unwrap().state,
+            StateLocation::Integrator { name: "prod".into() }
+        );
     }
 
     #[test]
-    fn endpoints_are_checked() {
+    fn no_token_and_no_endpoint_means_the_sandbox_except_in_ci() {
+        let root = Path::new("/spec");
+        let target = settings(&["validate"], &[], false).unwrap().target(root, None).unwrap();
         assert_eq!(
-            validate_endpoint("https://api.integrator.io/").unwrap(),
-            "https://api.integrator.io"
+            target.account,
+            Account::Sandbox {
+                data_file: PathBuf::from("/spec/.flowform/sandbox.json"),
+                requested: false
+            }
         );
-        assert!(validate_endpoint("http://localhost:8080").is_ok());
-        assert!(validate_endpoint("http://[::1]:8080").is_ok());
-        assert!(validate_endpoint("http://127.0.0.2").is_ok());
-        let error = validate_endpoint("http://api.integrator.io").unwrap_err();
-        assert!(error.hint.as_deref().unwrap().contains("loopback"));
-        assert!(validate_endpoint("ftp://x").is_err());
-        assert!(validate_endpoint("api.integrator.io").is_err());
-        assert!(validate_endpoint("https://").is_err());
-        let error = validate_endpoint("https://user:hunter2@api.integrator.io").unwrap_err();
+        let target = settings(&["validate", "--env", "dev"], &[], false)
+            .unwrap()
+            .target(root, None)
+            .unwrap();
+        assert!(matches!(
+            target.account,
+            Account::Sandbox { ref data_file, .. } if data_file == Path::new("/spec/.flowform/dev.sandbox.json")
+        ));
+
+        let error = settings(&["validate"], &[("CI", "true")], false)
+            .unwrap()
+            .target(root, None)
+            .unwrap_err();
+        assert!(error.message.contains("`CI` is set"), "{error}");
+        assert!(error.hint.as_deref().unwrap().contains("--sandbox"));
+
+        // `--sandbox` wins over CI and over a token.
+        let target = settings(
+            &["validate", "--sandbox"],
+            &[("CI", "true"), ("CELIGO_API_TOKEN", "t"), ("CELIGO_BASE_URL", "https://x.example")],
+            false,
+        )
+        .unwrap()
+        .target(root, None)
+        .unwrap();
+        assert!(matches!(target.account, Account::Sandbox { requested: true, .. }));
+    }
+
+    #[test]
+    fn an_endpoint_without_a_token_is_an_error() {
+        let root = Path::new("/spec");
+        let error = settings(&["validate", "--region", "eu"], &[], false)
+            .unwrap()
+            .target(root, None)
+            .unwrap_err();
+        assert!(error.message.contains("https://api.eu.integrator.io"), "{error}");
+        let hint = error.hint.unwrap();
+        assert!(hint.contains("CELIGO_API_TOKEN") && hint.contains("--token-file"), "{hint}");
+        let file = EnvironmentSettings {
+            name: "prod".into(),
+            file: PathBuf::from("environments/prod.yaml"),
+            endpoint: Some("https://api.integrator.io".into()),
+            region: None,
+            state: None,
+        };
+        let error =
+            settings(&["validate"], &[], false).unwrap().target(root, Some(&file)).unwrap_err();
+        assert!(error.message.contains("environments/prod.yaml"), "{error}");
+        // A token file counts as a token even before it is read.
+        let with_file = settings(&["validate", "--token-file", "/nowhere"], &[], false).unwrap();
+        assert!(with_file.target(root, Some(&file)).is_ok());
+    }
+
+    #[test]
+    fn endpoints_are_checked_by_the_api_crate() {
+        assert!(settings(&["validate", "--endpoint", "http://localhost:8080"], &[], false).is_ok());
+        let error =
+            settings(&["validate", "--endpoint", "http://example.com"], &[], false).unwrap_err();
+        assert!(error.message.starts_with("`--endpoint`: invalid endpoint"), "{error}");
+        assert!(error.hint.as_deref().unwrap().contains("emulator"));
+        let error = settings(&["validate"], &[("CELIGO_BASE_URL", "ftp://x")], false).unwrap_err();
+        assert!(error.message.starts_with("`CELIGO_BASE_URL`"), "{error}");
+        let error = settings(
+            &["validate", "--endpoint", "https://user:hunter2@api.integrator.io"],
+            &[],
+            false,
+        )
+        .unwrap_err();
         assert!(!error.to_string().contains("hunter2"), "{error}");
-        assert!(settings(&["validate", "--endpoint", "http://example.com"], &[], false).is_err());
-        assert!(
-            settings(&["validate"], &[("CELIGO_BASE_URL", "http://example.com")], false).is_err()
-        );
+        let file = EnvironmentSettings {
+            name: "prod".into(),
+            file: PathBuf::from("environments/prod.yaml"),
+            endpoint: Some("http://example.com".into()),
+            region: None,
+            state: None,
+        };
+        let error = settings(&["validate"], &[], false).unwrap().chosen_endpoint(Some(&file));
+        assert!(error.unwrap_err().message.contains("`endpoint` in `environments/prod.yaml`"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn token_file_readable_by_others_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("token");
+        fs_err::write(&path, "tok\n").unwrap();
+        fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let source = TokenSource::File(path.clone());
+        let warning = source.permission_warning().unwrap();
+        assert!(warning.contains("mode 0644") && warning.contains("chmod 600"), "{warning}");
+        fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(source.permission_warning(), None);
+        assert_eq!(TokenSource::None.permission_warning(), None);
     }
 
     #[test]

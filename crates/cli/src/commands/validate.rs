@@ -2,14 +2,11 @@
 
 use flowform_spec::SecretPolicy;
 
+use super::plural;
 use crate::diagnostics;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::settings::Settings;
-
-fn plural(count: usize, word: &str) -> String {
-    if count == 1 { format!("1 {word}") } else { format!("{count} {word}s") }
-}
 
 pub fn validate(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let loaded = flowform_spec::load(&settings.load_options(SecretPolicy::Offline));
@@ -21,20 +18,24 @@ pub fn validate(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitSt
         printer
             .diagnostic(&diagnostics::render(diagnostic, printer.color()), diagnostic.is_error());
     }
-    // The environment file's endpoint is checked here too, as `plan` would check it.
-    let target = settings.target(&loaded.root, loaded.environment.as_ref());
-    if let Ok(target) = &target {
-        printer.detail(
-            2,
-            &format!("endpoint: {} (from {})", target.endpoint.url, target.endpoint.source),
-        );
-        printer.detail(2, &format!("state: {:?}", target.state));
+    // The environment file's endpoint is checked here too, as `plan` would check it; whether a
+    // token is set is not: validating needs no account.
+    let environment = loaded.environment.as_ref();
+    let endpoint = settings.chosen_endpoint(environment);
+    if let Ok(endpoint) = &endpoint {
+        let shown = match endpoint {
+            Some(choice) => format!("{} (from {})", choice.endpoint, choice.source),
+            None => "none chosen (a token means North America, no token the local sandbox)".into(),
+        };
+        printer.detail(2, &format!("endpoint: {shown}"));
+        printer
+            .detail(2, &format!("state: {}", settings.state_location(&loaded.root, environment)));
         printer.detail(2, &format!("token: {}", settings.token.describe()));
         printer.detail(2, &format!("CI: {}", if settings.ci { "yes" } else { "no" }));
     }
     let errors = loaded.error_count();
     let warnings = loaded.warning_count();
-    if let Err(error) = target {
+    if let Err(error) = endpoint {
         printer.error(&anyhow::Error::new(error));
         return Ok(ExitStatus::Failure);
     }

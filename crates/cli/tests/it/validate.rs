@@ -117,8 +117,8 @@ fn bad_flags_exit_64() {
     ----- stdout -----
 
     ----- stderr -----
-    error: endpoint `http://api.example.com` uses plain http on a non-loopback host
-    hint: use https://; plain http:// is allowed only on a loopback address (127.0.0.1, ::1, localhost), as for an emulator
+    error: `--endpoint`: invalid endpoint `http://api.example.com/`: plain `http` is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1); use `https`
+    hint: write an origin such as `https://api.integrator.io`; plain `http://` is only for an emulator on this machine
     ");
 }
 
@@ -164,8 +164,8 @@ fn environment_files_and_variables() {
     ----- stdout -----
 
     ----- stderr -----
-    error: `endpoint` in `[ROOT]/environments/bad.yaml`: endpoint `http://example.com` uses plain http on a non-loopback host
-    hint: use https://; plain http:// is allowed only on a loopback address (127.0.0.1, ::1, localhost), as for an emulator
+    error: `endpoint` in `[ROOT]/environments/bad.yaml`: invalid endpoint `http://example.com/`: plain `http` is allowed only for loopback hosts (localhost, 127.0.0.0/8, ::1); use `https`
+    hint: write an origin such as `https://api.integrator.io`; plain `http://` is only for an emulator on this machine
     ");
 
     let (code, rendered) =

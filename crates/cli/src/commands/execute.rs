@@ -1,0 +1,276 @@
+//! What `plan`, `apply` and `destroy` share: opening the state through `flowform_exec`, the
+//! planner's errors as messages, the plan on stdout, asking for confirmation, and running the
+//! executor with progress, Ctrl-C and the final report.
+
+use std::time::Duration;
+
+use flowform_exec::apply::{ApplyOptions, ApplyReport, Progress, StepOutcome};
+use flowform_exec::planner::PlanError;
+use flowform_exec::remote::ClientStateApi;
+use flowform_exec::state::{OpenError, StateWriter};
+use flowform_model::{DesiredState, LiveState, Plan};
+
+use crate::error::UserError;
+use crate::exit::ExitStatus;
+use crate::interrupt::Interrupt;
+use crate::printer::Printer;
+use crate::session::Session;
+use crate::settings::{Settings, StateLocation};
+
+/// The state location in `flowform_exec`'s terms.
+pub fn exec_location(location: &StateLocation) -> flowform_exec::state::StateLocation {
+    match location {
+        StateLocation::File(path) => flowform_exec::state::StateLocation::File(path.clone()),
+        StateLocation::Integrator { name } => {
+            flowform_exec::state::StateLocation::Integrator { name: name.clone() }
+        }
+    }
+}
+
+/// A state that could not be opened, with its remedy.
+pub fn open_error(error: OpenError) -> anyhow::Error {
+    let hint = error.hint();
+    let message = error.to_string();
+    let mut user = UserError::new(message);
+    if let Some(hint) = hint {
+        user = user.with_hint(hint);
+    }
+    match error {
+        OpenError::Store(store) => user.with_source(store).into(),
+        OpenError::OtherTarget { .. } => user.into(),
+    }
+}
+
+/// Reads the state without locking it; a missing state is an empty one bound to the session's
+/// target (nothing is written).
+pub async fn read_state(session: &Session) -> anyhow::Result<flowform_model::State> {
+    let api = ClientStateApi(&session.client);
+    let state =
+        flowform_exec::state::open::read(&exec_location(&session.state), &api, &session.target)
+            .await
+            .map_err(open_error)?;
+    Ok(state.unwrap_or_else(|| flowform_exec::state::new_state(session.target.clone())))
+}
+
+/// Locks and opens the state for writing, warning about a stale lock that was broken.
+pub async fn open_writer<'a>(
+    settings: &Settings,
+    printer: &Printer,
+    session: &Session,
+    api: &'a ClientStateApi<'a>,
+    command: &str,
+) -> anyhow::Result<StateWriter<'a, ClientStateApi<'a>>> {
+    let (writer, broken) = flowform_exec::state::open_writer(
+        &exec_location(&session.state),
+        api,
+        &session.target,
+        command,
+        settings.lock_timeout,
+    )
+    .await
+    .map_err(open_error)?;
+    if let Some(holder) = broken {
+        printer.warning(&format!("broke a stale state lock held by {holder}"));
+    }
+    Ok(writer)
+}
+
+/// A planner failure as a message; problems (duplicate guard, `preventDestroy`, …) are printed
+/// one by one with their hints first.
+pub fn plan_error(printer: &Printer, error: PlanError) -> anyhow::Error {
+    match error {
+        PlanError::Problems(problems) => {
+            for problem in &problems {
+                let mut user = UserError::new(problem.message.clone());
+                if let Some(hint) = &problem.hint {
+                    user = user.with_hint(hint.clone());
+                }
+                printer.error(&anyhow::Error::new(user));
+            }
+            let count = problems.len();
+            UserError::new(format!(
+                "the plan cannot be applied: {count} problem{} (above)",
+                if count == 1 { "" } else { "s" }
+            ))
+            .into()
+        }
+        PlanError::UnknownTarget(_) | PlanError::BadTarget { .. } => UserError::new(
+            error.to_string(),
+        )
+        .with_hint(
+            "`--target` takes an address of the spec or the state, such as `flow.nightly-sync`",
+        )
+        .into(),
+        PlanError::Read(source) => anyhow::Error::new(source).context("cannot read the account"),
+    }
+}
+
+/// The plan for a terminal.
+pub fn human_plan(settings: &Settings, plan: &Plan) -> String {
+    flowform_diff::render::human(
+        plan,
+        &flowform_diff::render::HumanOptions { color: settings.data_color },
+    )
+}
+
+/// Asks `question` (the plan was printed above) unless `auto_approve`; renews a remote state
+/// lock while the question waits. `Ok(false)` when the answer is not `yes`.
+pub async fn confirm(
+    printer: &Printer,
+    writer: &mut StateWriter<'_, ClientStateApi<'_>>,
+    auto_approve: bool,
+    preamble: &str,
+) -> anyhow::Result<bool> {
+    if auto_approve {
+        return Ok(true);
+    }
+    let asking = printer.clone();
+    let preamble = preamble.to_owned();
+    let mut answer = tokio::task::spawn_blocking(move || asking.confirm(&preamble));
+    let mut renew = tokio::time::interval(Duration::from_secs(20));
+    loop {
+        tokio::select! {
+            answered = &mut answer => {
+                return Ok(answered.map_err(|error| anyhow::anyhow!("the confirmation prompt failed: {error}"))??);
+            }
+            _ = renew.tick() => {
+                writer.keep_alive().await.map_err(|error| anyhow::Error::new(error).context("cannot renew the state lock"))?;
+            }
+        }
+    }
+}
+
+/// What the executor is to do.
+pub struct Work<'a> {
+    /// The spec (empty for `destroy`).
+    pub desired: &'a DesiredState,
+    /// The plan to carry out.
+    pub plan: &'a Plan,
+    /// The live state read for the plan.
+    pub live: &'a LiveState,
+    /// `--parallelism`.
+    pub parallelism: u16,
+    /// `apply` or `destroy`, for messages.
+    pub verb: &'a str,
+}
+
+/// Runs the executor with a progress display and a Ctrl-C watcher, then saves the state and
+/// prints the report. The exit status: 0 when every step succeeded, 130 when interrupted, 1
+/// otherwise.
+pub async fn execute(
+    printer: &Printer,
+    session: &Session,
+    mut writer: StateWriter<'_, ClientStateApi<'_>>,
+    work: Work<'_>,
+) -> anyhow::Result<ExitStatus> {
+    let Work { desired, plan, live, parallelism, verb } = work;
+    let interrupt = Interrupt::watch(printer);
+    let progress = printer.progress(0);
+    let report_progress = |event: &Progress| match event {
+        Progress::Started { total } => progress.add_steps(*total as u64),
+        Progress::StepStarted { label } => progress.running(label),
+        Progress::StepFinished { label, outcome } => match outcome {
+            StepOutcome::Done(text) => progress.finished(&format!("{}: {text}", subject(label))),
+            // The failure's message is printed once, in the report at the end.
+            StepOutcome::Failed(_) => {
+                progress.failed(&format!("{}: {} failed", subject(label), verb_of(label)))
+            }
+            StepOutcome::Skipped(reason) => progress.failed(&format!(
+                "{}: {} skipped: {reason}",
+                subject(label),
+                verb_of(label)
+            )),
+            StepOutcome::NotRun => {}
+        },
+    };
+    let applied = flowform_exec::apply::apply(
+        &session.client,
+        &mut writer,
+        desired,
+        plan,
+        live,
+        &ApplyOptions {
+            parallelism: usize::from(parallelism),
+            stop: interrupt.flag(),
+            progress: &report_progress,
+        },
+    )
+    .await;
+    progress.finish();
+    // The state is saved whatever happened: every completed step must stay recorded.
+    let saved = writer.finish().await;
+    let report = applied
+        .map_err(|error| anyhow::Error::new(error).context(format!("the {verb} did not start")))?;
+    saved.map_err(|error| {
+        anyhow::Error::new(error).context("the changes were made but the state could not be saved; run the same command again once the state is writable, it converges")
+    })?;
+    Ok(print_report(printer, &report, verb, interrupt.interrupted()))
+}
+
+/// `create flow.x` → `flow.x`.
+fn subject(label: &str) -> &str {
+    label.split_once(' ').map_or(label, |(_, address)| address)
+}
+
+/// `create flow.x` → `create`.
+fn verb_of(label: &str) -> &str {
+    label.split_once(' ').map_or(label, |(verb, _)| verb)
+}
+
+fn print_report(
+    printer: &Printer,
+    report: &ApplyReport,
+    verb: &str,
+    interrupted: bool,
+) -> ExitStatus {
+    for warning in &report.warnings {
+        printer.warning(warning);
+    }
+    let done = report.done().count();
+    let failed: Vec<_> = report.failed().collect();
+    let skipped: Vec<_> = report.skipped().collect();
+    let not_run = report.steps.iter().filter(|step| step.outcome == StepOutcome::NotRun).count();
+    if report.is_success() {
+        printer.status(&format!(
+            "{} complete: {done} step{} done.",
+            capitalised(verb),
+            plural_s(done)
+        ));
+        return ExitStatus::Success;
+    }
+    let mut summary = format!(
+        "{verb} {}: {done} done, {} failed, {} skipped",
+        if interrupted { "interrupted" } else { "finished with failures" },
+        failed.len(),
+        skipped.len()
+    );
+    if not_run > 0 {
+        summary.push_str(&format!(", {not_run} not run"));
+    }
+    printer.error_line(&summary);
+    for step in &failed {
+        if let StepOutcome::Failed(message) = &step.outcome {
+            printer.error_line(&format!("{} failed: {message}", step.label));
+        }
+    }
+    if interrupted {
+        printer
+            .status("every completed step is in the state; run the same command again to finish");
+        ExitStatus::Interrupted
+    } else {
+        printer.status("every completed step is in the state; fix the failures and run the same command again: it converges");
+        ExitStatus::Failure
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut characters = word.chars();
+    match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    }
+}
+
+fn plural_s(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}

@@ -1,0 +1,168 @@
+//! The connection to the account a command works on: the local sandbox (an emulator started in
+//! this process, its data in `.flowform/sandbox.json`) or an integrator.io account reached with
+//! the API token. Either way the command gets one `flowform_api::Client` and the `target`
+//! string its state is bound to.
+
+use std::hash::BuildHasher;
+use std::path::Path;
+
+use flowform_api::{Client, ClientConfig, Endpoint, SecretString};
+use flowform_emulator::{EmulatorConfig, EmulatorHandle};
+use flowform_exec::state::lock::{LocalLock, LockError};
+
+use crate::error::UserError;
+use crate::printer::Printer;
+use crate::settings::{Account, Settings, StateLocation, Target};
+
+/// The token of the sandbox's only account. It guards nothing (the emulator listens on
+/// loopback for this process only) and is never a real credential.
+const SANDBOX_TOKEN: &str = "sandbox";
+
+/// The `target` string of every state used with the local sandbox: its port changes on every
+/// run, so the URL cannot be part of it.
+pub const SANDBOX_TARGET: &str = "sandbox";
+
+/// An open connection to the account.
+pub struct Session {
+    /// The API client, shared by every task of the command.
+    pub client: Client,
+    /// What the state is bound to: `sandbox`, or `<endpoint> (user <id>)`.
+    pub target: String,
+    /// Where the state lives.
+    pub state: StateLocation,
+    sandbox: Option<Sandbox>,
+}
+
+/// The in-process emulator of the local sandbox and the lock that keeps a second flowform from
+/// running its own copy over the same data file.
+struct Sandbox {
+    emulator: EmulatorHandle,
+    _lock: LocalLock,
+}
+
+impl Session {
+    /// Connects to the target's account. For the sandbox: takes its lock, starts the emulator
+    /// and says so on stderr in one line. For a remote account: reads the token (warning when
+    /// its file is readable by others) and checks it with `GET /v1/tokenInfo`, whose user id
+    /// becomes part of the state's target.
+    pub async fn open(
+        settings: &Settings,
+        printer: &Printer,
+        target: Target,
+        command: &str,
+    ) -> anyhow::Result<Session> {
+        match target.account {
+            Account::Sandbox { data_file, requested } => {
+                let (emulator, lock) =
+                    start_sandbox(&data_file, command, settings.lock_timeout).await?;
+                let reason = if requested { "--sandbox" } else { "no API token is set" };
+                printer.status(&format!(
+                    "using the local sandbox ({reason}): data in `{}`; set CELIGO_API_TOKEN to use integrator.io",
+                    data_file.display()
+                ));
+                let endpoint = Endpoint::parse(&emulator.url())
+                    .map_err(|error| anyhow::Error::new(error).context("the sandbox's URL"))?;
+                let client =
+                    Client::new(ClientConfig::new(endpoint, SecretString::from(SANDBOX_TOKEN)))?;
+                Ok(Session {
+                    client,
+                    target: SANDBOX_TARGET.to_owned(),
+                    state: target.state,
+                    sandbox: Some(Sandbox { emulator, _lock: lock }),
+                })
+            }
+            Account::Remote(choice) => {
+                if let Some(warning) = settings.token.permission_warning() {
+                    printer.warning(&warning);
+                }
+                let token = settings.token.load()?.ok_or_else(|| {
+                    UserError::new("no API token").with_hint(
+                        "set CELIGO_API_TOKEN, or pass `--token-file PATH` naming a file whose first line is the token",
+                    )
+                })?;
+                printer.detail(
+                    1,
+                    &format!(
+                        "account: {} (endpoint from {}, token from {})",
+                        choice.endpoint,
+                        choice.source,
+                        settings.token.describe()
+                    ),
+                );
+                let client = Client::new(ClientConfig::new(choice.endpoint.clone(), token))?;
+                let who = client.whoami().await.map_err(|error| {
+                    let problem =
+                        UserError::new(format!("cannot use the account at `{}`", choice.endpoint));
+                    // A 401 says what to check itself; anything else is about reaching it.
+                    let problem = if error.is_unauthorized() {
+                        problem
+                    } else {
+                        problem.with_hint(format!(
+                            "check that `{}` (from {}) is the integrator.io API and can be reached from here",
+                            choice.endpoint, choice.source
+                        ))
+                    };
+                    problem.with_source(error)
+                })?;
+                let bound_to = match &who.user_id {
+                    Some(user) => format!("{} (user {user})", choice.endpoint),
+                    None => choice.endpoint.to_string(),
+                };
+                Ok(Session { client, target: bound_to, state: target.state, sandbox: None })
+            }
+        }
+    }
+
+    /// Ends the session: the sandbox's emulator finishes open requests and writes its data file
+    /// one last time, then its lock is released. Always call it, also after failures.
+    pub async fn close(self) {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.emulator.shutdown().await;
+        }
+    }
+}
+
+/// Takes the sandbox lock (`sandbox.json.lock`, the same kind of lock file as the state's) and
+/// starts the emulator on a free loopback port with the real rate limit, no admin API, and its
+/// data in `data_file`.
+async fn start_sandbox(
+    data_file: &Path,
+    command: &str,
+    lock_timeout: std::time::Duration,
+) -> anyhow::Result<(EmulatorHandle, LocalLock)> {
+    let directory = data_file.parent().unwrap_or(Path::new("."));
+    fs_err::create_dir_all(directory)?;
+    let mut lock_path = data_file.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let (lock, _broken) = LocalLock::acquire(Path::new(&lock_path), command, lock_timeout)
+        .await
+        .map_err(|error| match error {
+            LockError::Held { holder, .. } => anyhow::Error::new(
+                UserError::new(format!("the local sandbox is in use by {holder}")).with_hint(
+                    "wait for it to finish (or pass `--lock-timeout SECONDS`); one flowform at a time can use the sandbox",
+                ),
+            ),
+            other => anyhow::Error::new(other).context("cannot lock the local sandbox"),
+        })?;
+    let config = EmulatorConfig {
+        data_file: Some(data_file.to_owned()),
+        // Ids hold a seeded counter; a fresh seed per run keeps a second run in the same second
+        // from minting ids the data file already holds.
+        seed: random_seed(),
+        ..EmulatorConfig::default()
+    };
+    let emulator = flowform_emulator::start(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(|error| anyhow::Error::new(error).context("cannot start the local sandbox"))?;
+    Ok((emulator, lock))
+}
+
+/// A seed that differs between runs, without another dependency: std's per-process random
+/// hasher keys, mixed with the time and the pid.
+fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    std::collections::hash_map::RandomState::new().hash_one((nanos, std::process::id()))
+}

@@ -1,0 +1,862 @@
+//! `plan` and `apply` end to end (issue 6): the real binary against the emulator.
+
+use flowform_emulator::ResourceKind;
+
+use crate::support::TestContext;
+
+/// A small application: an integration, a connection with a secret, a script, an export, an
+/// import using the script, and a scheduled flow using both.
+pub const APP: &str = r#"integrations:
+  main:
+    name: Main
+connections:
+  api:
+    name: API
+    type: http
+    http:
+      baseURI: https://example.com
+      mediaType: json
+      auth:
+        type: token
+        token:
+          token: ${secret.API_TOKEN}
+          location: header
+          headerName: Authorization
+          scheme: Bearer
+scripts:
+  shape:
+    name: Shape
+    content: |
+      function preMap(options) { return options.data; }
+exports:
+  orders:
+    name: Orders
+    adaptorType: HTTPExport
+    _connectionId: ${connection.api}
+    http:
+      method: GET
+      relativeURI: /orders
+imports:
+  post:
+    name: Post
+    adaptorType: HTTPImport
+    _connectionId: ${connection.api}
+    http:
+      method: [POST]
+      relativeURI: [/post]
+    hooks:
+      preMap:
+        _scriptId: ${script.shape}
+        function: preMap
+flows:
+  sync:
+    name: Sync
+    _integrationId: ${integration.main}
+    schedule: "? 0 */2 * * *"
+    timezone: UTC
+    pageGenerators:
+      - _exportId: ${export.orders}
+    pageProcessors:
+      - type: import
+        _importId: ${import.post}
+"#;
+
+/// The secret's value in most tests; it must never appear in any output.
+pub const SECRET: &str = "secret-canary-one";
+
+/// An emulator and [`APP`] in the spec directory.
+pub fn app() -> TestContext {
+    let context = TestContext::new();
+    context.write("spec.yaml", APP);
+    context
+}
+
+impl TestContext {
+    /// `flowform` on the emulator with the app's secret set.
+    pub fn with_secret(&self) -> std::process::Command {
+        let mut command = self.flowform();
+        command.env("API_TOKEN", SECRET);
+        command
+    }
+
+    /// Runs `apply --auto-approve` (plus `arguments`) and asserts it succeeded.
+    #[track_caller]
+    pub fn apply_ok(&self, arguments: &[&str]) -> String {
+        let (code, rendered) =
+            self.run(self.with_secret().args(["apply", "--auto-approve"]).args(arguments));
+        assert_eq!(code, 0, "{rendered}");
+        assert!(!rendered.contains(SECRET), "the secret leaked: {rendered}");
+        rendered
+    }
+
+    /// Runs `plan --detailed-exitcode` (plus `arguments`) and returns its exit code and output.
+    pub fn plan(&self, arguments: &[&str]) -> (i32, String) {
+        let (code, rendered) =
+            self.run(self.with_secret().args(["plan", "--detailed-exitcode"]).args(arguments));
+        assert!(!rendered.contains(SECRET), "the secret leaked: {rendered}");
+        (code, rendered)
+    }
+
+    /// The live document of a managed address, by its id in the state.
+    pub fn live(&self, kind: ResourceKind, address: &str) -> serde_json::Value {
+        let id = self.state()["resources"][address]["id"].as_str().expect("managed").to_owned();
+        self.admin().document(kind, &id).expect("live")
+    }
+}
+
+#[test]
+fn create_from_nothing_then_the_plan_is_empty() {
+    let context = app();
+    cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve", "--parallelism", "1"]), @r#"
+    exit_code: 0
+    ----- stdout -----
+    Create (6):
+      + integration.main "Main"
+          + name: "Main"
+      + connection.api "API"
+          + name: "API"
+          + type: "http"
+          + http.baseURI: "https://example.com"
+          + http.mediaType: "json"
+          + http.auth.type: "token"
+          + http.auth.token.token: (sensitive)
+          + http.auth.token.location: "header"
+          + http.auth.token.headerName: "Authorization"
+          + http.auth.token.scheme: "Bearer"
+      + script.shape "Shape"
+          + name: "Shape"
+          + content:
+              +function preMap(options) { return options.data; }
+      + export.orders "Orders"
+          + name: "Orders"
+          + adaptorType: "HTTPExport"
+          + _connectionId: ${connection.api}
+          + http.method: "GET"
+          + http.relativeURI: "/orders"
+      + import.post "Post"
+          + name: "Post"
+          + adaptorType: "HTTPImport"
+          + _connectionId: ${connection.api}
+          + http.method[0]: "POST"
+          + http.relativeURI[0]: "/post"
+          + hooks.preMap._scriptId: ${script.shape}
+          + hooks.preMap.function: "preMap"
+      + flow.sync "Sync"
+          + name: "Sync"
+          + _integrationId: ${integration.main}
+          + schedule: "? 0 */2 * * *"
+          + timezone: "UTC"
+          + pageGenerators[0]: {"_exportId":"${export.orders}"}
+          + pageProcessors[0]: {"type":"import","_importId":"${import.post}"}
+
+    Flow activations (these flows start running or change schedule):
+      ! flow.sync: new flow, enabled once the apply completes
+
+    Plan: 6 to create, 0 to clone, 0 to update, 0 to delete.
+
+    ----- stderr -----
+    integration.main: created ([ID])
+    connection.api: created ([ID])
+    script.shape: created ([ID])
+    export.orders: created ([ID])
+    import.post: created ([ID])
+    flow.sync: created ([ID])
+    flow.sync: enabled ([ID])
+    Apply complete: 7 steps done.
+    "#);
+    assert_eq!(context.admin().count(ResourceKind::Flows), 1);
+    let flow = context.live(ResourceKind::Flows, "flow.sync");
+    assert_eq!(flow["disabled"], false, "enabled as the last step");
+    cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @"
+    exit_code: 0
+    ----- stdout -----
+    No changes. The account matches the spec.
+
+    Also: 6 unchanged.
+    Plan: 0 to create, 0 to clone, 0 to update, 0 to delete.
+
+    ----- stderr -----
+    ");
+    let state = fs_err::read_to_string(context.root().join(".flowform/state.json")).unwrap();
+    assert!(!state.contains(SECRET) && !state.contains("example.com"), "no values in the state");
+}
+
+#[test]
+fn an_edit_is_exactly_one_update_and_exit_2() {
+    let context = app();
+    context.apply_ok(&[]);
+    context.write("spec.yaml", &APP.replace("relativeURI: /orders", "relativeURI: /orders?open=1"));
+    cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @r#"
+    exit_code: 2
+    ----- stdout -----
+    Update (1):
+      ~ export.orders "Orders" ([ID])
+          ~ http.relativeURI: "/orders" → "/orders?open=1"
+          used by: flow.sync
+
+    Also: 5 unchanged.
+    Plan: 0 to create, 0 to clone, 1 to update, 0 to delete.
+
+    ----- stderr -----
+    "#);
+    context.apply_ok(&[]);
+    assert_eq!(
+        context.live(ResourceKind::Exports, "export.orders")["http"]["relativeURI"],
+        "/orders?open=1"
+    );
+    assert_eq!(context.plan(&[]).0, 0);
+}
+
+#[test]
+fn plan_formats_keep_stdout_clean() {
+    let context = app();
+    let output = context.with_secret().args(["plan", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["summary"]["create"], 6);
+    assert!(plan["target"].as_str().unwrap().starts_with(&context.emulator.url()));
+    let markdown = context.with_secret().args(["plan", "--format", "markdown"]).output().unwrap();
+    let text = String::from_utf8(markdown.stdout).unwrap();
+    assert!(text.contains("<details>"), "{text}");
+    assert!(!text.contains(SECRET));
+}
+
+#[test]
+fn removing_a_resource_deletes_it_after_its_dependents_are_updated() {
+    let context = app();
+    context.apply_ok(&[]);
+    let script_id = context.state()["resources"]["script.shape"]["id"].as_str().unwrap().to_owned();
+    let without_script = APP
+        .replace("    hooks:\n      preMap:\n        _scriptId: ${script.shape}\n        function: preMap\n", "")
+        .replace("scripts:\n  shape:\n    name: Shape\n    content: |\n      function preMap(options) { return options.data; }\n", "");
+    context.write("spec.yaml", &without_script);
+    cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve", "--parallelism", "1"]), @r#"
+    exit_code: 0
+    ----- stdout -----
+    Update (1):
+      ~ import.post "Post" ([ID])
+          - hooks.preMap._scriptId: ${script.shape} → (absent)
+          - hooks.preMap.function: "preMap" → (absent)
+          used by: flow.sync
+
+    Delete (1):
+      - script.shape "Shape" ([ID])
+          after: import.post
+
+    Also: 4 unchanged.
+    Plan: 0 to create, 0 to clone, 1 to update, 1 to delete.
+
+    ----- stderr -----
+    import.post: updated ([ID])
+    script.shape: deleted ([ID])
+    Apply complete: 2 steps done.
+    "#);
+    assert!(context.admin().document(ResourceKind::Scripts, &script_id).is_none());
+    assert!(context.live(ResourceKind::Imports, "import.post").get("hooks").is_none());
+    assert_eq!(context.plan(&[]).0, 0);
+}
+
+#[test]
+fn no_delete_leaves_removed_resources_managed() {
+    let context = app();
+    context.apply_ok(&[]);
+    context.write(
+        "spec.yaml",
+        &APP.replace(
+            "integrations:\n  main:\n    name: Main\n",
+            "integrations:\n  main:\n    name: Main\n  extra:\n    name: Extra\n",
+        ),
+    );
+    context.apply_ok(&[]);
+    context.write("spec.yaml", APP);
+    let (code, rendered) = context.plan(&["--no-delete"]);
+    assert_eq!(code, 0, "{rendered}");
+    let (code, rendered) = context.plan(&[]);
+    assert_eq!(code, 2, "{rendered}");
+    assert!(rendered.contains("- integration.extra"), "{rendered}");
+}
+
+#[test]
+fn a_rename_with_moved_keeps_the_id() {
+    let context = app();
+    context.apply_ok(&[]);
+    let id = context.state()["resources"]["flow.sync"]["id"].clone();
+    context.write(
+        "spec.yaml",
+        &format!(
+            "{}moved:\n  - from: flow.sync\n    to: flow.nightly\n",
+            APP.replace("  sync:\n    name: Sync", "  nightly:\n    name: Sync")
+        ),
+    );
+    cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @r#"
+    exit_code: 2
+    ----- stdout -----
+    Move (1):
+      -> flow.nightly "Sync" ([ID]), moved from flow.sync
+
+    Also: 1 to move, 5 unchanged.
+    Plan: 0 to create, 0 to clone, 0 to update, 0 to delete.
+
+    ----- stderr -----
+    "#);
+    context.apply_ok(&[]);
+    assert_eq!(context.state()["resources"]["flow.nightly"]["id"], id);
+    assert!(context.state()["resources"].get("flow.sync").is_none());
+    assert_eq!(context.admin().count(ResourceKind::Flows), 1);
+    assert_eq!(context.plan(&[]).0, 0);
+}
+
+#[test]
+fn prevent_destroy_refuses_the_delete() {
+    let context = app();
+    context.write("spec.yaml", &APP.replace("  main:\n    name: Main\n", "  main:\n    name: Main\n  keep:\n    name: Keep\n    lifecycle:\n      preventDestroy: true\n"));
+    context.apply_ok(&[]);
+    context.write("spec.yaml", APP);
+    cli_snapshot!(context, context.with_secret().args(["plan"]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `integration.keep` (`[ID]`) left the spec, but it has `preventDestroy` and cannot be deleted
+    hint: put `integration.keep` back in the spec, or stop managing it without deleting it with `flowform state rm integration.keep`
+    error: the plan cannot be applied: 1 problem (above)
+    ");
+    let (code, _) = context.run(context.flowform().args(["destroy", "--auto-approve"]));
+    assert_eq!(code, 1);
+    assert_eq!(context.admin().count(ResourceKind::Integrations), 2);
+}
+
+#[test]
+fn a_ui_edit_shows_as_drift() {
+    let context = app();
+    context.apply_ok(&[]);
+    let id = context.state()["resources"]["export.orders"]["id"].as_str().unwrap().to_owned();
+    context
+        .admin()
+        .edit(
+            ResourceKind::Exports,
+            &id,
+            &serde_json::json!({"http": {"relativeURI": "/edited-in-the-ui"}}),
+        )
+        .unwrap();
+    cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @r#"
+    exit_code: 2
+    ----- stdout -----
+    Update (1):
+      ~ export.orders "Orders" ([ID])
+          ~ http.relativeURI: "/edited-in-the-ui" → "/orders"  (drift: changed outside flowform)
+          used by: flow.sync
+
+    Drift (changed outside flowform since the last apply; the apply puts the spec back):
+      export.orders: http.relativeURI
+
+    Also: 5 unchanged.
+    Plan: 0 to create, 0 to clone, 1 to update, 0 to delete.
+
+    ----- stderr -----
+    "#);
+    context.apply_ok(&[]);
+    assert_eq!(
+        context.live(ResourceKind::Exports, "export.orders")["http"]["relativeURI"],
+        "/orders"
+    );
+}
+
+#[test]
+fn the_duplicate_guard_stops_and_adopt_binds() {
+    let context = app();
+    context.load(
+        serde_json::json!({"integrations": [{"_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "name": "Main"}]}),
+    );
+    cli_snapshot!(context, context.with_secret().args(["plan"]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `integration.main` is not in state, but live integration `Main` (`[ID]`) has the same name; creating it would make a second copy
+    hint: adopt it with `lifecycle.adopt: true` (or `--adopt`), or bind it with `flowform import integration.main [ID]`
+    error: the plan cannot be applied: 1 problem (above)
+    ");
+    context.apply_ok(&["--adopt"]);
+    assert_eq!(context.state()["resources"]["integration.main"]["id"], "aaaaaaaaaaaaaaaaaaaaaaaa");
+    assert_eq!(context.admin().count(ResourceKind::Integrations), 1);
+    assert_eq!(context.plan(&[]).0, 0);
+}
+
+#[test]
+fn lifecycle_adopt_binds_without_the_flag() {
+    let context = app();
+    context.load(
+        serde_json::json!({"integrations": [{"_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "name": "Main"}]}),
+    );
+    context.write(
+        "spec.yaml",
+        &APP.replace(
+            "  main:\n    name: Main\n",
+            "  main:\n    name: Main\n    lifecycle:\n      adopt: true\n",
+        ),
+    );
+    let (code, rendered) = context.plan(&[]);
+    assert_eq!(code, 2, "{rendered}");
+    assert!(rendered.contains("integration.main"), "{rendered}");
+    context.apply_ok(&[]);
+    assert_eq!(context.state()["resources"]["integration.main"]["id"], "aaaaaaaaaaaaaaaaaaaaaaaa");
+}
+
+#[test]
+fn a_clone_keeps_the_source_steps() {
+    let context = app();
+    context.apply_ok(&[]);
+    context.write("spec.yaml", &format!("{APP}  copy:\n    name: Copy\n    _integrationId: ${{integration.main}}\n    lifecycle:\n      cloneFrom: ${{flow.sync}}\n"));
+    let (code, rendered) = context.plan(&[]);
+    assert_eq!(code, 2, "{rendered}");
+    assert!(rendered.contains("1 to clone"), "{rendered}");
+    context.apply_ok(&[]);
+    let copy = context.live(ResourceKind::Flows, "flow.copy");
+    assert_eq!(copy["name"], "Copy");
+    assert!(copy["pageGenerators"].is_array(), "the clone brought the steps: {copy}");
+    assert_eq!(context.plan(&[]).0, 0);
+}
+
+#[test]
+fn a_run_next_cycle_is_created_then_linked() {
+    let context = TestContext::new();
+    context.write("spec.yaml", "integrations:\n  main:\n    name: Main\nflows:\n  first:\n    name: First\n    _integrationId: ${integration.main}\n    _runNextFlowIds: [\"${flow.second}\"]\n  second:\n    name: Second\n    _integrationId: ${integration.main}\n    _runNextFlowIds: [\"${flow.first}\"]\n");
+    let rendered = context.apply_ok(&["--parallelism", "1"]);
+    assert!(rendered.contains(": back-references added"), "{rendered}");
+    let first = context.live(ResourceKind::Flows, "flow.first");
+    let second_id = &context.state()["resources"]["flow.second"]["id"];
+    assert_eq!(first["_runNextFlowIds"][0], *second_id);
+    let second = context.live(ResourceKind::Flows, "flow.second");
+    assert_eq!(second["_runNextFlowIds"][0], context.state()["resources"]["flow.first"]["id"]);
+    assert_eq!(context.plan(&[]).0, 0);
+}
+
+#[test]
+fn target_limits_the_plan_to_a_resource_and_its_dependencies() {
+    let context = app();
+    cli_snapshot!(context, context.with_secret().args(["plan", "--target", "export.orders"]), @r#"
+    exit_code: 0
+    ----- stdout -----
+    Create (2):
+      + connection.api "API"
+          + name: "API"
+          + type: "http"
+          + http.baseURI: "https://example.com"
+          + http.mediaType: "json"
+          + http.auth.type: "token"
+          + http.auth.token.token: (sensitive)
+          + http.auth.token.location: "header"
+          + http.auth.token.headerName: "Authorization"
+          + http.auth.token.scheme: "Bearer"
+      + export.orders "Orders"
+          + name: "Orders"
+          + adaptorType: "HTTPExport"
+          + _connectionId: ${connection.api}
+          + http.method: "GET"
+          + http.relativeURI: "/orders"
+
+    Warnings:
+      - the plan is limited to `export.orders` and what it depends on; other changes may be pending
+
+    Plan: 2 to create, 0 to clone, 0 to update, 0 to delete.
+
+    ----- stderr -----
+    "#);
+    context.apply_ok(&["--target", "export.orders"]);
+    assert_eq!(context.admin().count(ResourceKind::Exports), 1);
+    assert_eq!(context.admin().count(ResourceKind::Flows), 0);
+    let (code, rendered) =
+        context.run(context.with_secret().args(["plan", "--target", "flow.nope"]));
+    assert_eq!(code, 1, "{rendered}");
+}
+
+#[test]
+fn a_saved_plan_applies_once_and_then_is_stale() {
+    let context = app();
+    cli_snapshot!(context, context.with_secret().args(["plan", "--out", "plan.json", "-q"]), @r#"
+    exit_code: 0
+    ----- stdout -----
+    Create (6):
+      + integration.main "Main"
+          + name: "Main"
+      + connection.api "API"
+          + name: "API"
+          + type: "http"
+          + http.baseURI: "https://example.com"
+          + http.mediaType: "json"
+          + http.auth.type: "token"
+          + http.auth.token.token: (sensitive)
+          + http.auth.token.location: "header"
+          + http.auth.token.headerName: "Authorization"
+          + http.auth.token.scheme: "Bearer"
+      + script.shape "Shape"
+          + name: "Shape"
+          + content:
+              +function preMap(options) { return options.data; }
+      + export.orders "Orders"
+          + name: "Orders"
+          + adaptorType: "HTTPExport"
+          + _connectionId: ${connection.api}
+          + http.method: "GET"
+          + http.relativeURI: "/orders"
+      + import.post "Post"
+          + name: "Post"
+          + adaptorType: "HTTPImport"
+          + _connectionId: ${connection.api}
+          + http.method[0]: "POST"
+          + http.relativeURI[0]: "/post"
+          + hooks.preMap._scriptId: ${script.shape}
+          + hooks.preMap.function: "preMap"
+      + flow.sync "Sync"
+          + name: "Sync"
+          + _integrationId: ${integration.main}
+          + schedule: "? 0 */2 * * *"
+          + timezone: "UTC"
+          + pageGenerators[0]: {"_exportId":"${export.orders}"}
+          + pageProcessors[0]: {"type":"import","_importId":"${import.post}"}
+
+    Flow activations (these flows start running or change schedule):
+      ! flow.sync: new flow, enabled once the apply completes
+
+    Plan: 6 to create, 0 to clone, 0 to update, 0 to delete.
+
+    ----- stderr -----
+    "#);
+    let saved = fs_err::read_to_string(context.root().join("plan.json")).unwrap();
+    assert!(!saved.contains(SECRET), "no secret in the plan file");
+    cli_snapshot!(context, context.with_secret().args(["apply", "plan.json", "--parallelism", "1", "-q"]), @"
+    exit_code: 0
+    ----- stdout -----
+
+    ----- stderr -----
+    ");
+    assert_eq!(context.admin().count(ResourceKind::Flows), 1);
+    cli_snapshot!(context, context.with_secret().args(["apply", "plan.json"]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: the saved plan is stale: the state changed since the plan was made (serial 1 then, 2 now): another apply ran
+    hint: run `flowform plan --out FILE` again and review the new plan
+    ");
+    assert_eq!(context.admin().count(ResourceKind::Flows), 1);
+}
+
+#[test]
+fn a_saved_plan_is_stale_after_a_ui_edit() {
+    let context = app();
+    context.apply_ok(&[]);
+    context.write("spec.yaml", &APP.replace("name: Orders", "name: Open orders"));
+    let (code, rendered) = context.run(context.with_secret().args(["plan", "--out", "plan.json"]));
+    assert_eq!(code, 0, "{rendered}");
+    let id = context.state()["resources"]["export.orders"]["id"].as_str().unwrap().to_owned();
+    context
+        .admin()
+        .edit(ResourceKind::Exports, &id, &serde_json::json!({"description": "edited in the UI"}))
+        .unwrap();
+    cli_snapshot!(context, context.with_secret().args(["apply", "plan.json"]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: the saved plan is stale: `export.orders` was modified in the account since the plan was made (lastModified [TIME] then, [TIME] now)
+    hint: run `flowform plan --out FILE` again and review the new plan
+    ");
+    assert_eq!(
+        context.live(ResourceKind::Exports, "export.orders")["name"],
+        "Orders",
+        "nothing applied"
+    );
+    // A changed secret makes a saved plan stale too.
+    let (code, _) = context.run(context.with_secret().args(["plan", "--out", "plan.json"]));
+    assert_eq!(code, 0);
+    let (code, rendered) =
+        context.run(context.flowform().env("API_TOKEN", "rotated").args(["apply", "plan.json"]));
+    assert_eq!(code, 1, "{rendered}");
+    assert!(rendered.contains("secret `API_TOKEN`"), "{rendered}");
+}
+
+#[test]
+fn a_rotated_secret_is_one_sensitive_update() {
+    let context = app();
+    context.apply_ok(&[]);
+    assert_eq!(context.plan(&[]).0, 0, "an unchanged secret is never a change");
+    let (code, rendered) = context.run(
+        context
+            .flowform()
+            .env("API_TOKEN", "secret-canary-two")
+            .args(["plan", "--detailed-exitcode"]),
+    );
+    assert_eq!(code, 2, "{rendered}");
+    assert!(!rendered.contains("secret-canary-two"), "{rendered}");
+    insta::with_settings!({filters => crate::support::filters()}, {
+        insta::assert_snapshot!(rendered, @r#"
+        exit_code: 2
+        ----- stdout -----
+        Update (1):
+          ~ connection.api "API" ([ID])
+              ~ http.auth.token.token: (sensitive) → (sensitive)
+              used by: flow.sync
+
+        Also: 5 unchanged.
+        Plan: 0 to create, 0 to clone, 1 to update, 0 to delete.
+
+        ----- stderr -----
+        "#);
+    });
+}
+
+#[test]
+fn the_integrator_state_backend_works_end_to_end() {
+    let context = app();
+    context.apply_ok(&["--state", "integrator"]);
+    assert!(!context.root().join(".flowform/state.json").exists());
+    let stored = context.admin().state_value("flowform-default").expect("stored in the account");
+    assert!(stored["resources"]["flow.sync"]["id"].is_string());
+    assert!(!stored.to_string().contains(SECRET));
+    assert_eq!(context.plan(&["--state", "integrator"]).0, 0);
+}
+
+#[test]
+fn a_second_concurrent_apply_fails_on_the_lock() {
+    let context = app();
+    // Slow requests keep the first apply holding the lock while the second starts.
+    context.admin().set_latency(flowform_emulator::Latency {
+        fixed: std::time::Duration::from_millis(150),
+        jitter: std::time::Duration::ZERO,
+    });
+    let mut first = context
+        .with_secret()
+        .args(["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = context.root().join(".flowform/state.json.lock");
+    while !lock.exists() {
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first apply ended before taking the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve"]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: the state is locked by `flowform apply` (pid [PID] on host [HOST], since [TIME])
+    hint: wait for the other run to finish, or retry with `--lock-timeout SECONDS`; if it is gone, `flowform state unlock` breaks the lock
+    ");
+    assert!(first.wait().unwrap().success());
+    context.admin().set_latency(flowform_emulator::Latency::default());
+    assert_eq!(context.plan(&[]).0, 0);
+}
+
+#[test]
+fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
+    let context = app();
+    // The export names a connection that does not exist: its create fails, the flow that uses it
+    // is skipped, everything else is done.
+    context.write(
+        "spec.yaml",
+        &APP.replace(
+            "    _connectionId: ${connection.api}\n    http:\n      method: GET",
+            "    _connectionId: \"0123456789abcdef01234567\"\n    http:\n      method: GET",
+        ),
+    );
+    cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve", "--parallelism", "1"]), @r#"
+    exit_code: 1
+    ----- stdout -----
+    Create (6):
+      + integration.main "Main"
+          + name: "Main"
+      + connection.api "API"
+          + name: "API"
+          + type: "http"
+          + http.baseURI: "https://example.com"
+          + http.mediaType: "json"
+          + http.auth.type: "token"
+          + http.auth.token.token: (sensitive)
+          + http.auth.token.location: "header"
+          + http.auth.token.headerName: "Authorization"
+          + http.auth.token.scheme: "Bearer"
+      + script.shape "Shape"
+          + name: "Shape"
+          + content:
+              +function preMap(options) { return options.data; }
+      + export.orders "Orders"
+          + name: "Orders"
+          + adaptorType: "HTTPExport"
+          + _connectionId: "[ID]"
+          + http.method: "GET"
+          + http.relativeURI: "/orders"
+      + import.post "Post"
+          + name: "Post"
+          + adaptorType: "HTTPImport"
+          + _connectionId: ${connection.api}
+          + http.method[0]: "POST"
+          + http.relativeURI[0]: "/post"
+          + hooks.preMap._scriptId: ${script.shape}
+          + hooks.preMap.function: "preMap"
+      + flow.sync "Sync"
+          + name: "Sync"
+          + _integrationId: ${integration.main}
+          + schedule: "? 0 */2 * * *"
+          + timezone: "UTC"
+          + pageGenerators[0]: {"_exportId":"${export.orders}"}
+          + pageProcessors[0]: {"type":"import","_importId":"${import.post}"}
+
+    Flow activations (these flows start running or change schedule):
+      ! flow.sync: new flow, enabled once the apply completes
+
+    Plan: 6 to create, 0 to clone, 0 to update, 0 to delete.
+
+    ----- stderr -----
+    integration.main: created ([ID])
+    connection.api: created ([ID])
+    script.shape: created ([ID])
+    export.orders: create failed
+    import.post: created ([ID])
+    flow.sync: create skipped: `create export.orders` failed
+    error: apply finished with failures: 4 done, 1 failed, 1 skipped
+    error: create export.orders failed: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: connection `[ID]` at `_connectionId` does not exist (field `_connectionId`)
+    every completed step is in the state; fix the failures and run the same command again: it converges
+    "#);
+    assert_eq!(context.admin().count(ResourceKind::Flows), 0);
+    assert!(
+        context.state()["resources"].get("import.post").is_some(),
+        "completed steps are recorded"
+    );
+    context.write("spec.yaml", APP);
+    context.apply_ok(&[]);
+    assert_eq!(context.admin().count(ResourceKind::Flows), 1);
+    assert_eq!(context.plan(&[]).0, 0);
+}
+
+#[test]
+fn run_wait_after_apply() {
+    let context = app();
+    context.apply_ok(&[]);
+    let (code, rendered) = context.run(context.flowform().args(["run", "flow.sync", "--wait"]));
+    assert_eq!(code, 0, "{rendered}");
+    assert!(rendered.contains("status: completed"), "{rendered}");
+}
+
+#[test]
+fn destroy_deletes_everything_managed_and_nothing_else() {
+    let context = app();
+    context.load(serde_json::json!({"integrations": [{"_id": "dddddddddddddddddddddddd", "name": "Not managed"}]}));
+    context.apply_ok(&[]);
+    let (code, rendered) = context.run(context.flowform().args(["destroy"]));
+    assert_eq!(code, 1, "refused without --auto-approve off a terminal: {rendered}");
+    assert!(rendered.contains("--auto-approve"), "{rendered}");
+    let (code, rendered) = context.run(context.flowform().args(["destroy", "--auto-approve"]));
+    assert_eq!(code, 0, "{rendered}");
+    // Dependents go first; independent deletes may finish in any order.
+    let position = |address: &str| {
+        rendered
+            .find(&format!("{address}: deleted"))
+            .unwrap_or_else(|| panic!("`{address}` was not deleted: {rendered}"))
+    };
+    for (dependent, dependency) in [
+        ("flow.sync", "export.orders"),
+        ("flow.sync", "import.post"),
+        ("flow.sync", "integration.main"),
+        ("import.post", "script.shape"),
+        ("import.post", "connection.api"),
+        ("export.orders", "connection.api"),
+    ] {
+        assert!(
+            position(dependent) < position(dependency),
+            "{dependent} before {dependency}: {rendered}"
+        );
+    }
+    assert!(
+        rendered.contains("Plan: 0 to create, 0 to clone, 0 to update, 6 to delete."),
+        "{rendered}"
+    );
+    assert!(rendered.contains("Destroy complete: 6 steps done."), "{rendered}");
+    assert_eq!(context.admin().count(ResourceKind::Flows), 0);
+    assert_eq!(context.admin().count(ResourceKind::Connections), 0);
+    assert_eq!(context.admin().count(ResourceKind::Integrations), 1, "the unmanaged one stays");
+    assert_eq!(context.state()["resources"], serde_json::json!({}));
+    cli_snapshot!(context, context.flowform().args(["destroy", "--auto-approve"]), @"
+    exit_code: 0
+    ----- stdout -----
+
+    ----- stderr -----
+    nothing to destroy: the state manages no live resources
+    ");
+}
+
+#[test]
+fn apply_without_approval_off_a_terminal_changes_nothing() {
+    let context = app();
+    let (code, rendered) = context.run(context.with_secret().args(["apply"]));
+    assert_eq!(code, 1, "{rendered}");
+    assert!(rendered.contains("hint: review the plan, then pass `--auto-approve`"), "{rendered}");
+    assert_eq!(context.admin().count(ResourceKind::Integrations), 0);
+    assert!(!context.root().join(".flowform/state.json.lock").exists());
+}
+
+#[test]
+fn the_sandbox_applies_and_remembers() {
+    let context = app();
+    let (code, rendered) =
+        context.run(context.sandbox().env("API_TOKEN", SECRET).args(["apply", "--auto-approve"]));
+    assert_eq!(code, 0, "{rendered}");
+    assert!(rendered.contains("using the local sandbox"), "{rendered}");
+    let (code, rendered) = context
+        .run(context.sandbox().env("API_TOKEN", SECRET).args(["plan", "--detailed-exitcode"]));
+    assert_eq!(code, 0, "the second run sees what the first created: {rendered}");
+    assert_eq!(
+        context.admin().count(ResourceKind::Flows),
+        0,
+        "the emulator of the test was not used"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_finishes_the_requests_in_flight_saves_the_state_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    let context = app();
+    context.admin().set_latency(flowform_emulator::Latency {
+        fixed: std::time::Duration::from_millis(100),
+        jitter: std::time::Duration::ZERO,
+    });
+    let mut child = context
+        .with_secret()
+        .args(["apply", "--auto-approve", "--parallelism", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // The first finished step means the executor, and its Ctrl-C watcher, are running.
+    while !seen.contains(": created") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the apply ended early: {seen}");
+        seen.push_str(&line);
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "{seen}{rest}");
+    assert!(rest.contains("apply interrupted"), "{rest}");
+    let recorded = context.state()["resources"].as_object().unwrap().len();
+    assert!((1..6).contains(&recorded), "completed steps are recorded, the rest not: {recorded}");
+    context.admin().set_latency(flowform_emulator::Latency::default());
+    context.apply_ok(&[]);
+    assert_eq!(context.admin().count(ResourceKind::Flows), 1);
+    assert_eq!(context.plan(&[]).0, 0);
+}
