@@ -4,7 +4,6 @@
 #[macro_use]
 mod support;
 
-#[cfg(feature = "exec-planner")]
 mod apply;
 mod emulator_serve;
 mod import;

@@ -100,13 +100,10 @@ pub enum Command {
     /// Print the JSON Schema of the spec language (for editors).
     Schema,
     /// Read the account and show what apply would change.
-    #[cfg(feature = "exec-planner")]
     Plan(PlanArgs),
     /// Make the account match the spec (or apply a saved plan exactly).
-    #[cfg(feature = "exec-planner")]
     Apply(ApplyArgs),
     /// Delete every resource the state manages, dependents first.
-    #[cfg(feature = "exec-planner")]
     Destroy(DestroyArgs),
     /// Start managing an existing live resource: bind ADDR (which must be in the spec) to ID.
     Import(ImportArgs),
@@ -121,7 +118,6 @@ pub enum Command {
 }
 
 /// Options that shape a plan (shared by `plan` and `apply` without a plan file).
-#[cfg(feature = "exec-planner")]
 #[derive(Debug, Args)]
 pub struct PlanShape {
     /// Limit the plan to ADDR and what it depends on; repeatable.
@@ -137,7 +133,6 @@ pub struct PlanShape {
 }
 
 /// `--format` of `plan`.
-#[cfg(feature = "exec-planner")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanFormat {
     /// For a terminal.
@@ -149,7 +144,6 @@ pub enum PlanFormat {
 }
 
 /// `flowform plan`.
-#[cfg(feature = "exec-planner")]
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
@@ -166,7 +160,6 @@ pub struct PlanArgs {
 }
 
 /// `flowform apply [PLANFILE]`.
-#[cfg(feature = "exec-planner")]
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// A plan saved with `plan --out`: apply exactly it, refusing if the account, the state,
@@ -184,7 +177,6 @@ pub struct ApplyArgs {
 }
 
 /// `flowform destroy`.
-#[cfg(feature = "exec-planner")]
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
     /// Destroy without asking (required when stdin or stderr is not a terminal).

@@ -14,10 +14,6 @@ mod commands;
 mod diagnostics;
 mod error;
 mod exit;
-#[cfg_attr(
-    not(feature = "exec-planner"),
-    expect(dead_code, reason = "used by apply and destroy, which land with the executor")
-)]
 mod interrupt;
 mod printer;
 mod session;

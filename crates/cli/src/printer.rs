@@ -120,10 +120,6 @@ impl Printer {
     }
 }
 
-#[cfg_attr(
-    not(feature = "exec-planner"),
-    expect(dead_code, reason = "used by apply and destroy, which land with the executor")
-)]
 impl Printer {
     /// A progress display for `total` steps: an indicatif bar on stderr when stderr is a
     /// terminal and neither `-q` nor `-v` is given (verbose output would tear the bar); plain
@@ -178,10 +174,6 @@ pub struct Progress {
     printer: Printer,
 }
 
-#[cfg_attr(
-    not(feature = "exec-planner"),
-    expect(dead_code, reason = "used by apply and destroy, which land with the executor")
-)]
 impl Progress {
     /// Adds steps to the total (the executor announces each phase).
     pub fn add_steps(&self, count: u64) {

@@ -222,7 +222,6 @@ pub struct Settings {
     /// Whether stderr gets colour.
     pub color: bool,
     /// Whether data on stdout (a human plan) gets colour.
-    #[cfg_attr(not(feature = "exec-planner"), expect(dead_code, reason = "read by `plan`"))]
     pub data_color: bool,
     pub verbosity: Verbosity,
     pub token: TokenSource,

@@ -253,7 +253,7 @@ impl FromStr for FieldPath {
                             }
                             if chars.next() != Some('=') {
                                 return Err(error(
-                                    "expected `=` after the field of a keyed element",
+                                    "`[...]` holds an index (digits) or a keyed element (`[field=\"value\"]`)",
                                 ));
                             }
                             let value = read_keyed_value(&mut chars)

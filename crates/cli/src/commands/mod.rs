@@ -1,14 +1,10 @@
 //! One function per subcommand: `Settings` + `Printer` in, `ExitStatus` out.
 
-#[cfg(feature = "exec-planner")]
 mod apply;
-#[cfg(feature = "exec-planner")]
 mod destroy;
 mod emulator;
-#[cfg(feature = "exec-planner")]
 mod execute;
 mod import;
-#[cfg(feature = "exec-planner")]
 mod plan;
 mod run_flow;
 mod schema;
@@ -30,11 +26,8 @@ pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitS
     match &settings.command {
         Command::Validate => validate::validate(settings, printer),
         Command::Schema => schema::schema(settings, printer),
-        #[cfg(feature = "exec-planner")]
         Command::Plan(args) => plan::plan(settings, printer, args).await,
-        #[cfg(feature = "exec-planner")]
         Command::Apply(args) => apply::apply(settings, printer, args).await,
-        #[cfg(feature = "exec-planner")]
         Command::Destroy(args) => destroy::destroy(settings, printer, args).await,
         Command::Import(args) => import::import(settings, printer, args).await,
         Command::State(command) => state::state(settings, printer, command).await,
