@@ -18,6 +18,7 @@ mod checks;
 mod content_file;
 pub mod diagnostic;
 mod discover;
+pub mod emit;
 pub mod environment;
 pub mod known_fields;
 mod lifecycle;
@@ -34,6 +35,7 @@ mod suggest;
 mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
+pub use emit::{EmitError, spec_file, to_yaml};
 pub use environment::{EnvironmentSettings, Region, RegionError};
 pub use flowform_model::DesiredState;
 pub use load::{Loaded, load};
