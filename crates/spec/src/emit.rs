@@ -70,6 +70,18 @@ pub enum EmitError {
     },
 }
 
+impl EmitError {
+    /// The path of the value that could not be written.
+    pub fn path(&self) -> &str {
+        match self {
+            EmitError::CompositeSecret { path, .. }
+            | EmitError::InvalidSecretName { path, .. }
+            | EmitError::InvalidReference { path, .. }
+            | EmitError::TooDeep { path } => path,
+        }
+    }
+}
+
 /// Writes any value as a YAML document. The text ends with a newline.
 pub fn to_yaml(value: &Value) -> Result<String, EmitError> {
     let mut emitter = Emitter { out: String::new(), spacing_depth: 0 };
