@@ -175,6 +175,10 @@ pub fn build(
         }
     }
 
+    if let Selection::Integrations(_) = selection {
+        shared_outside(live, &scope, &ids, &mut warnings);
+    }
+
     let context = convert::Context { ids: &ids, id_of: &id_of, live };
     let mut converted: BTreeMap<Address, convert::Converted> = live_of
         .iter()
@@ -308,6 +312,41 @@ pub fn build(
     );
 
     Ok(Pulled { files, resources, secrets, outside_references, unmanaged_ids, warnings })
+}
+
+/// Warns about pulled connections, scripts, exports and imports that resources outside the
+/// selection use too: two specs managing one resource would both apply their changes to it.
+fn shared_outside(
+    live: &LiveState,
+    scope: &selection::Scope,
+    ids: &ManagedIds,
+    warnings: &mut Vec<String>,
+) {
+    let mut users: BTreeMap<Address, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for kind in Kind::ALL {
+        for resource in live.of_kind(kind).filter(|resource| !scope.contains(kind, &resource.id)) {
+            let mut found = Vec::new();
+            selection::collect_ids(&resource.document, "", &mut found);
+            for text in found {
+                if let Some(address) = ids.address(text)
+                    && !matches!(address.kind, Kind::Flow | Kind::Integration)
+                {
+                    users.entry(address.clone()).or_default().insert(format!(
+                        "{kind} `{}`",
+                        resource.name.as_deref().unwrap_or("(no name)")
+                    ));
+                }
+            }
+        }
+    }
+    for (address, users) in users {
+        let users: Vec<String> = users.into_iter().collect();
+        warnings.push(format!(
+            "`{address}` is also used by {}, which {} not pulled; if another spec manages it too, both apply their changes to it",
+            users.join(", "),
+            if users.len() == 1 { "is" } else { "are" }
+        ));
+    }
 }
 
 /// The content of a live document, normalised without references, with every id of the account

@@ -133,7 +133,7 @@ pub(crate) fn resolve(live: &LiveState, selection: &Selection) -> Result<Scope, 
 }
 
 /// Every string of a document outside sample data (and outside its own `_id`).
-fn collect_ids<'a>(value: &'a serde_json::Value, key: &str, found: &mut Vec<&'a str>) {
+pub(crate) fn collect_ids<'a>(value: &'a serde_json::Value, key: &str, found: &mut Vec<&'a str>) {
     if SAMPLE_DATA_FIELDS.contains(&key) {
         return;
     }
