@@ -112,23 +112,34 @@ pub async fn pull_into(client: &Client, selection: &Selection, out: &Path) -> Pu
     pulled
 }
 
-pub async fn read_state(client: &Client, root: &Path) -> State {
+pub async fn read_state(client: &Client, location: &StateLocation) -> State {
     let api = ClientStateApi(client);
-    open::read(&state_location(root), &api, TARGET)
+    open::read(location, &api, TARGET)
         .await
         .unwrap()
         .unwrap_or_else(|| State::new("none".into(), TARGET.into(), "salt".into()))
 }
 
-/// Plans the spec folder against the account with its state.
+/// Plans the spec folder against the account with its state (in the folder).
 pub async fn plan(
     client: &Client,
     root: &Path,
     secrets: &BTreeMap<String, String>,
     env: Option<&str>,
 ) -> Plan {
+    plan_with_state(client, root, &state_location(root), secrets, env).await
+}
+
+/// Plans the spec folder against the account with the state at `location`.
+pub async fn plan_with_state(
+    client: &Client,
+    root: &Path,
+    location: &StateLocation,
+    secrets: &BTreeMap<String, String>,
+    env: Option<&str>,
+) -> Plan {
     let desired = load(root, secrets, env);
-    let state = read_state(client, root).await;
+    let state = read_state(client, location).await;
     let live = read_live(client, &desired, &state).await.unwrap();
     make_plan(&desired, &state, &live, &PlanOptions::default()).unwrap()
 }
