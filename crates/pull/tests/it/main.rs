@@ -2,6 +2,7 @@
 //! spec loaded, planned and applied with the real spec loader and executor.
 
 mod build;
+mod ci;
 mod promotion;
 mod pull;
 mod round_trip;

@@ -66,7 +66,14 @@ async fn one_spec_promoted_to_sandbox_and_production() {
     }
 
     // The same flows, with each environment's variables and secrets.
-    let integration = |token| document(&accounts, token, "integrations", if token == "source-token" { "Orders (sandbox)" } else { "Orders" });
+    let integration = |token| {
+        document(
+            &accounts,
+            token,
+            "integrations",
+            if token == "source-token" { "Orders (sandbox)" } else { "Orders" },
+        )
+    };
     assert_eq!(integration("source-token")["settings"]["slackChannel"], "#orders-sandbox");
     assert_eq!(integration("target-token")["settings"]["slackChannel"], "#orders");
     let shop = |token| document(&accounts, token, "connections", "Shop API");
