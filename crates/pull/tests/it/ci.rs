@@ -29,8 +29,11 @@ const GLOBAL_FLAGS: &[(&str, bool)] = &[
     ("--help", false),
 ];
 
+/// Options: `(flag, takes a value)`.
+type Flags = &'static [(&'static str, bool)];
+
 /// Subcommands with their own options and how many positional arguments they take at most.
-const COMMANDS: &[(&str, &[(&str, bool)], usize)] = &[
+const COMMANDS: &[(&str, Flags, usize)] = &[
     ("validate", &[], 0),
     (
         "plan",
