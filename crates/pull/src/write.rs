@@ -17,16 +17,35 @@ use crate::Pulled;
 use crate::error::WriteError;
 
 /// What [`write`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Written {
     /// Files written, relative to the output folder, in path order.
     pub files: Vec<PathBuf>,
     /// Spec files of an earlier pull removed (with `force` only), relative to the output folder.
     pub removed: Vec<PathBuf>,
+    /// Errors `flowform validate` reports on the written folder, for the CLI to show. Pulled
+    /// files hold what the account holds, and the spec checks some rules the API does not (a
+    /// schedule needs a timezone, for instance); these say what to fix before `plan`.
+    pub diagnostics: Vec<flowform_spec::Diagnostic>,
 }
 
-/// Writes the pulled files into `out`. Refuses a folder that holds anything unless `force`.
+/// Writes the pulled files into `out`, then validates the folder offline (see
+/// [`Written::diagnostics`]). Refuses a folder that holds anything unless `force`.
 pub fn write(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, WriteError> {
+    let mut written = write_files(pulled, out, force)?;
+    let loaded = flowform_spec::load(&flowform_spec::LoadOptions {
+        paths: vec![out.to_path_buf()],
+        env: None,
+        vars: Vec::new(),
+        secrets: flowform_spec::SecretPolicy::Offline,
+        environment: flowform_spec::ProcessEnvironment::Fixed(Default::default()),
+    });
+    written.diagnostics =
+        loaded.diagnostics.into_iter().filter(flowform_spec::Diagnostic::is_error).collect();
+    Ok(written)
+}
+
+fn write_files(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, WriteError> {
     for path in pulled.files.keys() {
         let plain = path.components().all(|component| matches!(component, Component::Normal(_)));
         if !plain || path.as_os_str().is_empty() {
@@ -52,7 +71,7 @@ pub fn write(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, WriteE
     let files: Vec<PathBuf> = pulled.files.keys().cloned().collect();
     if entries.is_empty() {
         write_fresh(pulled, out)?;
-        return Ok(Written { files, removed: Vec::new() });
+        return Ok(Written { files, ..Written::default() });
     }
     if !force {
         let mut shown: Vec<String> =
@@ -76,7 +95,7 @@ pub fn write(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, WriteE
         }
     }
     removed.sort();
-    Ok(Written { files, removed })
+    Ok(Written { files, removed, diagnostics: Vec::new() })
 }
 
 /// Fills a new (or empty) folder through a temporary sibling renamed into place.

@@ -31,7 +31,8 @@ fn account(documents: &[(Kind, serde_json::Value)]) -> LiveState {
 fn check_round_trip(pulled: &Pulled, live: &LiveState) -> tempfile::TempDir {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("spec");
-    flowform_pull::write(pulled, &out, false).unwrap();
+    let written = flowform_pull::write(pulled, &out, false).unwrap();
+    assert!(written.diagnostics.is_empty(), "{:#?}", written.diagnostics);
     let secrets = secret_values(pulled);
     assert_loads_as_pulled(&out, pulled, &secrets);
     let mut state = State::new("lineage".into(), "target".into(), "salt".into());
@@ -241,4 +242,18 @@ fn shared_resources_of_a_selection_are_flagged() {
     let warnings = pulled.warnings.join("\n");
     assert!(warnings.contains("`export.e` is also used by flow `In B`"), "{warnings}");
     check_round_trip(&pulled, &live);
+}
+
+#[test]
+fn what_the_spec_checks_and_the_api_does_not_is_reported_after_writing() {
+    let live = account(&[(
+        Kind::Flow,
+        json!({"_id": id(1), "name": "Nightly", "pageGenerators": [{"_exportId": id(2), "schedule": "? 0 2 * * *"}]}),
+    )]);
+    let pulled = flowform_pull::build(&live, &Selection::All, &PullOptions::default()).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let written = flowform_pull::write(&pulled, &folder.path().join("spec"), false).unwrap();
+    let messages: Vec<String> = written.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert!(messages[0].contains("timezone"), "{messages:#?}");
 }

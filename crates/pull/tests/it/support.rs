@@ -100,7 +100,12 @@ pub fn state_location(root: &Path) -> StateLocation {
 /// Pulls, writes the files into `out` and records the state the way the CLI does.
 pub async fn pull_into(client: &Client, selection: &Selection, out: &Path) -> Pulled {
     let pulled = flowform_pull::pull(client, selection, &PullOptions::default()).await.unwrap();
-    flowform_pull::write(&pulled, out, false).unwrap();
+    let written = flowform_pull::write(&pulled, out, false).unwrap();
+    assert!(
+        written.diagnostics.is_empty(),
+        "the pulled spec does not validate: {:#?}",
+        written.diagnostics
+    );
     let api = ClientStateApi(client);
     let (mut writer, _) =
         open_writer(&state_location(out), &api, TARGET, "pull", Duration::ZERO).await.unwrap();
