@@ -7,7 +7,7 @@
 //! fields, nulls and server defaults dropped; ids of pulled resources mapped to `${KIND.KEY}`),
 //! replaces masked secrets by `${secret.NAME}` placeholders, lays the resources out in files and
 //! renders them with the spec crate's YAML writer. [`Pulled::resource_states`] gives the state
-//! entries the CLI records, so that `plan` right after `pull` shows no changes; [`write`] puts
+//! entries the CLI records, so that `plan` right after `pull` shows no changes; [`write()`] puts
 //! the files on disk.
 //!
 //! Invariants: a pulled file, read back by `flowform_spec::load` with the secrets set, gives

@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::Pulled;
 use crate::error::WriteError;
 
-/// What [`write`] did.
+/// What [`write()`] did.
 #[derive(Debug, Default)]
 pub struct Written {
     /// Files written, relative to the output folder, in path order.

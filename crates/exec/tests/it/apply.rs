@@ -188,7 +188,7 @@ flows:
 
 #[tokio::test]
 async fn a_flow_that_runs_itself_next_is_created_then_linked() {
-    let mut workspace = Workspace::new().await;
+    let workspace = Workspace::new().await;
     workspace.write(
         "spec.yaml",
         r#"
