@@ -61,13 +61,20 @@ fn references(body: &Object) -> BTreeSet<Address> {
 pub(crate) fn files(
     resources: &BTreeMap<Address, Placed<'_>>,
 ) -> Result<BTreeMap<PathBuf, String>, PullError> {
-    let uses: BTreeMap<&Address, BTreeSet<Address>> =
-        resources.iter().map(|(address, placed)| (address, references(placed.body))).collect();
+    // Who uses what, indexed once: accounts hold thousands of resources.
+    let mut users: BTreeMap<Address, Vec<&Address>> = BTreeMap::new();
+    for (user, placed) in resources {
+        for used in references(placed.body) {
+            if used != *user {
+                users.entry(used).or_default().push(user);
+            }
+        }
+    }
     let users_of = |target: &Address, kinds: &[Kind]| -> Vec<&Address> {
-        uses.iter()
-            .filter(|(user, used)| kinds.contains(&user.kind) && used.contains(target))
-            .map(|(user, _)| *user)
-            .collect()
+        users
+            .get(target)
+            .map(|users| users.iter().copied().filter(|user| kinds.contains(&user.kind)).collect())
+            .unwrap_or_default()
     };
 
     let mut plans: BTreeMap<PathBuf, FilePlan> = BTreeMap::new();
@@ -349,7 +356,10 @@ pub(crate) fn readme(facts: &ReadmeFacts<'_>) -> String {
          ```sh\n\
          flowform plan            # shows no changes\n\
          git add . && git commit -m \"Pull from integrator.io\"\n\
-         ```\n",
+         ```\n\n\
+         The state went where `flowform pull` was told to keep it: `.flowform/state.json` in this \
+         folder by default (keep `.flowform/` out of git), or the account itself with \
+         `--state integrator`, which is what CI pipelines share. Plan with the same `--state`.\n",
     );
     text
 }

@@ -3,6 +3,7 @@
 
 mod build;
 mod ci;
+mod large;
 mod promotion;
 mod pull;
 mod round_trip;
