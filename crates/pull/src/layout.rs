@@ -355,10 +355,11 @@ pub(crate) fn readme(facts: &ReadmeFacts<'_>) -> String {
         "## Next\n\n\
          ```sh\n\
          flowform plan            # shows no changes\n\
+         echo .flowform/ >> .gitignore\n\
          git add . && git commit -m \"Pull from integrator.io\"\n\
          ```\n\n\
          The state went where `flowform pull` was told to keep it: `.flowform/state.json` in this \
-         folder by default (keep `.flowform/` out of git), or the account itself with \
+         folder by default, or the account itself with \
          `--state integrator`, which is what CI pipelines share. Plan with the same `--state`.\n",
     );
     text
