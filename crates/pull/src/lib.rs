@@ -109,6 +109,20 @@ impl Pulled {
     }
 }
 
+impl Pulled {
+    /// The addresses an existing state binds that this pull does not write: when the pulled
+    /// state replaces an earlier one (a pull with `--force` into the same folder), remove them,
+    /// or the next plan would delete those resources from the account as "gone from the spec".
+    pub fn stale_addresses(&self, state: &State) -> Vec<Address> {
+        state
+            .resources
+            .keys()
+            .filter(|address| !self.resources.contains_key(*address))
+            .cloned()
+            .collect()
+    }
+}
+
 /// Reads the account and builds the pull (see [`build`]).
 pub async fn pull(
     client: &Client,

@@ -325,9 +325,18 @@ async fn writing_refuses_a_non_empty_folder_unless_forced() {
 
     // A flow deleted in the account: a forced pull removes its file, keeps the other files.
     accounts.source.delete(Kind::Flow, &built.archive_flow).await.unwrap();
-    let again = flowform_pull::pull(&accounts.source, &Selection::All, &PullOptions::default())
-        .await
-        .unwrap();
+    let state = crate::support::read_state(&accounts.source, &state_location(&out)).await;
+    let again = flowform_pull::pull(
+        &accounts.source,
+        &Selection::All,
+        &PullOptions { state: Some(&state) },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again.stale_addresses(&state).iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["flow.archive-orders"]
+    );
     let written = flowform_pull::write(&again, &out, true).unwrap();
     assert_eq!(
         written.removed.iter().map(|path| path.display().to_string()).collect::<Vec<_>>(),
