@@ -240,10 +240,15 @@ pub fn build_steps(
         let Some(resource) = desired.get(address) else { continue };
         let mut fixup_after = Vec::new();
         for (path, dependency) in resource.dependencies() {
+            let breakable = is_breakable_reference(&path);
             if &dependency == address {
+                // A flow that chains to itself (`_runNextFlowIds: [${flow.SELF}]`) has no id to
+                // name until it exists: created without the reference, then linked.
+                if breakable && create_of.contains_key(address) {
+                    fixup_after.push(step);
+                }
                 continue;
             }
-            let breakable = is_breakable_reference(&path);
             if let Some(&create) = create_of.get(&dependency) {
                 if breakable {
                     fixup_after.push(create);

@@ -5,7 +5,8 @@
 //! (a spanned node tree built from saphyr-parser events, with limits on size, depth, aliases and
 //! nodes), sections and keys, `${…}` placeholders (references, variables, environment variables,
 //! secrets), environment files, `lifecycle`, script `contentFile`, `moved`, and every check that
-//! can be made without the remote API. It is the only crate that knows YAML.
+//! can be made without the remote API; and the YAML writer ([`emit`]) that `flowform pull` uses,
+//! whose output this loader reads back as the same values. It is the only crate that knows YAML.
 //!
 //! It must never print (the CLI renders [`Diagnostic`]s with miette), never talk to the
 //! network, never panic on any input, never recurse without a bound, and never put a secret's
@@ -18,6 +19,7 @@ mod checks;
 mod content_file;
 pub mod diagnostic;
 mod discover;
+pub mod emit;
 pub mod environment;
 pub mod known_fields;
 mod lifecycle;
@@ -34,6 +36,7 @@ mod suggest;
 mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
+pub use emit::{EmitError, spec_file, to_yaml};
 pub use environment::{EnvironmentSettings, Region, RegionError};
 pub use flowform_model::DesiredState;
 pub use load::{Loaded, load};

@@ -114,7 +114,9 @@ pub(crate) fn type_float(text: &str) -> Option<Result<Number, NumberError>> {
         json.push('e');
         json.push_str(exponent);
     }
-    Some(serde_json::from_str::<Number>(&json).map_err(|_| NumberError::NotFinite))
+    // Rust's float parser rounds correctly (serde_json's default one may be off by one unit in
+    // the last place), so the shortest text of a float always reads back as the same float.
+    Some(json.parse::<f64>().ok().and_then(Number::from_f64).ok_or(NumberError::NotFinite))
 }
 
 #[cfg(test)]

@@ -187,6 +187,30 @@ flows:
 }
 
 #[tokio::test]
+async fn a_flow_that_runs_itself_next_is_created_then_linked() {
+    let workspace = Workspace::new().await;
+    workspace.write(
+        "spec.yaml",
+        r#"
+exports:
+  a: {name: A, adaptorType: WebhookExport, webhook: {provider: custom}}
+flows:
+  again:
+    name: Again
+    pageGenerators: [{_exportId: "${export.a}"}]
+    _runNextFlowIds: ["${flow.again}"]
+"#,
+    );
+    let report = workspace.apply().await;
+    assert_success(&report);
+    assert!(report.steps.iter().any(|step| step.label == "link flow.again"), "{report:#?}");
+    let again = flow_document(&workspace, "Again");
+    assert_eq!(again["_runNextFlowIds"][0], again["_id"]);
+    let plan = workspace.plan().await;
+    assert!(!plan.has_changes(), "{:?}", summary(&plan));
+}
+
+#[tokio::test]
 async fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     let workspace = workspace().await;
     // An export the API refuses (no adaptorType): the flow that reads it must be skipped, the

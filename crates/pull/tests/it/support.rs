@@ -1,0 +1,269 @@
+//! An emulator with two accounts, and the steps of the pull round trip: pull and write the files
+//! and the state as the CLI does, load the pulled spec, plan, apply to another account.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use flowform_api::{Client, ClientConfig, Endpoint, SecretString};
+use flowform_emulator::{AccountConfig, EmulatorConfig, EmulatorHandle};
+use flowform_exec::apply::{ApplyOptions, ApplyReport, StepOutcome, apply};
+use flowform_exec::planner::{make_plan, read_live};
+use flowform_exec::remote::ClientStateApi;
+use flowform_exec::saved::PlanOptions;
+use flowform_exec::state::{StateLocation, open, open_writer};
+use flowform_model::{Address, DesiredState, Object, Plan, State, Value};
+use flowform_pull::{PullOptions, Pulled, Selection};
+use flowform_spec::{LoadOptions, ProcessEnvironment, SecretPolicy};
+
+pub const TARGET: &str = "test-account";
+
+/// One emulator serving the accounts `source` and `target`.
+pub struct Accounts {
+    pub emulator: EmulatorHandle,
+    pub source: Client,
+    pub target: Client,
+}
+
+pub fn client(emulator: &EmulatorHandle, token: &str) -> Client {
+    let endpoint = Endpoint::parse(&emulator.url()).unwrap();
+    let mut config = ClientConfig::new(endpoint, SecretString::from(token.to_owned()));
+    config.retry.initial_backoff = Duration::ZERO;
+    config.retry.max_backoff = Duration::ZERO;
+    Client::new(config).unwrap()
+}
+
+impl Accounts {
+    pub async fn start() -> Accounts {
+        let config = EmulatorConfig {
+            accounts: vec![
+                AccountConfig::new("source", "source-token"),
+                AccountConfig::new("target", "target-token"),
+            ],
+            ..EmulatorConfig::for_tests()
+        };
+        let emulator =
+            flowform_emulator::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let source = client(&emulator, "source-token");
+        let target = client(&emulator, "target-token");
+        Accounts { emulator, source, target }
+    }
+}
+
+/// Creates a resource in the account; returns its id.
+pub async fn create(
+    client: &Client,
+    kind: flowform_model::Kind,
+    body: serde_json::Value,
+) -> String {
+    match client.create(kind, &body, &Default::default()).await {
+        Ok(created) => created.resource.id,
+        Err(error) => panic!("cannot create {kind} {body}: {error:?}"),
+    }
+}
+
+/// A dummy value for every secret placeholder of a pull.
+pub fn secret_values(pulled: &Pulled) -> BTreeMap<String, String> {
+    pulled
+        .secrets
+        .iter()
+        .map(|secret| (secret.name.clone(), format!("value of {}", secret.name)))
+        .collect()
+}
+
+/// Loads a spec folder the way `plan` does (secrets required), failing on any error.
+pub fn load(root: &Path, secrets: &BTreeMap<String, String>, env: Option<&str>) -> DesiredState {
+    let loaded = flowform_spec::load(&LoadOptions {
+        paths: vec![root.to_path_buf()],
+        env: env.map(str::to_owned),
+        vars: Vec::new(),
+        secrets: SecretPolicy::Required,
+        environment: ProcessEnvironment::Fixed(secrets.clone()),
+    });
+    let errors: Vec<String> = loaded
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.is_error())
+        .map(|diagnostic| format!("{diagnostic:?}"))
+        .collect();
+    assert!(errors.is_empty(), "spec errors in {}: {errors:#?}", root.display());
+    loaded.desired
+}
+
+/// The state file of a spec folder (`.flowform/state.json`, the CLI's default).
+pub fn state_location(root: &Path) -> StateLocation {
+    StateLocation::File(root.join(".flowform/state.json"))
+}
+
+/// Pulls, writes the files into `out` and records the state the way the CLI does.
+pub async fn pull_into(client: &Client, selection: &Selection, out: &Path) -> Pulled {
+    let pulled = flowform_pull::pull(client, selection, &PullOptions::default()).await.unwrap();
+    let written = flowform_pull::write(&pulled, out, false).unwrap();
+    assert!(
+        written.diagnostics.is_empty(),
+        "the pulled spec does not validate: {:#?}",
+        written.diagnostics
+    );
+    let api = ClientStateApi(client);
+    let (mut writer, _) =
+        open_writer(&state_location(out), &api, TARGET, "pull", Duration::ZERO).await.unwrap();
+    let salt = writer.state().salt.clone();
+    for (address, resource) in pulled.resource_states(&salt) {
+        writer.put(&address, resource).await.unwrap();
+    }
+    writer.finish().await.unwrap();
+    pulled
+}
+
+pub async fn read_state(client: &Client, location: &StateLocation) -> State {
+    let api = ClientStateApi(client);
+    open::read(location, &api, TARGET)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| State::new("none".into(), TARGET.into(), "salt".into()))
+}
+
+/// Plans the spec folder against the account with its state (in the folder).
+pub async fn plan(
+    client: &Client,
+    root: &Path,
+    secrets: &BTreeMap<String, String>,
+    env: Option<&str>,
+) -> Plan {
+    plan_with_state(client, root, &state_location(root), secrets, env).await
+}
+
+/// Plans the spec folder against the account with the state at `location`.
+pub async fn plan_with_state(
+    client: &Client,
+    root: &Path,
+    location: &StateLocation,
+    secrets: &BTreeMap<String, String>,
+    env: Option<&str>,
+) -> Plan {
+    let desired = load(root, secrets, env);
+    let state = read_state(client, location).await;
+    let live = read_live(client, &desired, &state).await.unwrap();
+    make_plan(&desired, &state, &live, &PlanOptions::default()).unwrap()
+}
+
+/// Plans and applies the spec folder to the account (its state in the folder, or at `state`).
+pub async fn apply_folder(
+    client: &Client,
+    root: &Path,
+    state: &StateLocation,
+    secrets: &BTreeMap<String, String>,
+    env: Option<&str>,
+) -> ApplyReport {
+    let api = ClientStateApi(client);
+    let (mut writer, _) = open_writer(state, &api, TARGET, "apply", Duration::ZERO).await.unwrap();
+    let desired = load(root, secrets, env);
+    let live = read_live(client, &desired, writer.state()).await.unwrap();
+    let plan = make_plan(&desired, writer.state(), &live, &PlanOptions::default()).unwrap();
+    let stop = AtomicBool::new(false);
+    let report = apply(
+        client,
+        &mut writer,
+        &desired,
+        &plan,
+        &live,
+        &ApplyOptions { parallelism: 8, stop: &stop, progress: &|_| {} },
+    )
+    .await
+    .unwrap();
+    writer.finish().await.unwrap();
+    report
+}
+
+#[track_caller]
+pub fn assert_success(report: &ApplyReport) {
+    let problems: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|step| !matches!(step.outcome, StepOutcome::Done(_)))
+        .map(|step| format!("{}: {:?}", step.label, step.outcome))
+        .collect();
+    assert!(report.is_success(), "apply failed: {problems:#?}");
+}
+
+/// The actionable changes of a plan, with their field changes, for assertion messages.
+pub fn changes(plan: &Plan) -> Vec<String> {
+    plan.actionable()
+        .map(|change| {
+            let fields: Vec<String> = change
+                .fields
+                .iter()
+                .map(|field| {
+                    format!(
+                        "{} {} {:?} → {:?}",
+                        field.op.as_str(),
+                        field.path,
+                        field.before,
+                        field.after
+                    )
+                })
+                .collect();
+            format!("{} {} {fields:?}", change.action.as_str(), change.address)
+        })
+        .collect()
+}
+
+/// Secrets replaced by their names, so bodies loaded with secret values compare with the pulled
+/// (unresolved) ones.
+pub fn without_secret_values(body: &Object) -> Value {
+    fn strip(value: &Value) -> Value {
+        match value {
+            Value::Secret(secret) => Value::String(format!("secret:{}", secret.names.join(","))),
+            Value::Array(items) => Value::Array(items.iter().map(strip).collect()),
+            Value::Object(object) => Value::Object(
+                object.iter().map(|(key, value)| (key.clone(), strip(value))).collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    strip(&Value::Object(body.clone()))
+}
+
+/// Asserts that the spec folder loads into exactly the desired bodies of the pull.
+#[track_caller]
+pub fn assert_loads_as_pulled(root: &Path, pulled: &Pulled, secrets: &BTreeMap<String, String>) {
+    let desired = load(root, secrets, None);
+    let loaded: BTreeMap<&Address, Value> = desired
+        .resources
+        .iter()
+        .map(|(address, resource)| (address, without_secret_values(&resource.body)))
+        .collect();
+    let expected: BTreeMap<&Address, Value> = pulled
+        .resources
+        .iter()
+        .map(|(address, resource)| (address, without_secret_values(&resource.desired.body)))
+        .collect();
+    assert_eq!(loaded.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+    for (address, body) in &expected {
+        assert_eq!(&loaded[address], body, "`{address}` loads differently from what was pulled");
+    }
+}
+
+/// Every file under a folder (dot-folders skipped) with its text.
+pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, String> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        for entry in fs_err::read_dir(&directory).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
+                files.insert(relative, fs_err::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    files
+}
