@@ -648,7 +648,7 @@ fn a_second_concurrent_apply_fails_on_the_lock() {
 
     ----- stderr -----
     error: the state is locked by `flowform apply` (pid [PID] on host [HOST], since [TIME])
-    hint: wait for the other run to finish, or retry with `--lock-timeout SECONDS`; if it is gone, `flowform state unlock` breaks the lock
+    hint: wait for it to finish, or retry with `--lock-timeout SECONDS`; if that process is gone (a crashed CI runner), run `flowform state unlock`
     ");
     assert!(first.wait().unwrap().success());
     context.admin().set_latency(flowform_emulator::Latency::default());

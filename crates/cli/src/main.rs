@@ -4,8 +4,8 @@
 //! environment file merged into one `Settings`), and `commands` (one function per subcommand,
 //! `Settings` + `Printer` in, `ExitStatus` out). Only `printer` writes to the terminal; only
 //! `diagnostics` renders miette reports; exit codes are decided in `exit`. `session` connects
-//! to the account (the local sandbox or integrator.io), `state_store` opens the state, and
-//! `interrupt` turns Ctrl-C into a stop flag.
+//! to the account (the local sandbox or integrator.io); the state is opened through
+//! `flowform_exec::state`; `interrupt` turns Ctrl-C into a stop flag.
 //!
 //! `main` stays synchronous: it builds one tokio runtime and blocks on the command.
 
@@ -18,7 +18,6 @@ mod interrupt;
 mod printer;
 mod session;
 mod settings;
-mod state_store;
 
 use std::process::ExitCode;
 

@@ -12,7 +12,9 @@ use flowform_exec::state::lock::{LocalLock, LockError};
 
 use crate::error::UserError;
 use crate::printer::Printer;
-use crate::settings::{Account, Settings, StateLocation, Target};
+use flowform_exec::state::StateLocation;
+
+use crate::settings::{Account, Settings, Target};
 
 /// The token of the sandbox's only account. It guards nothing (the emulator listens on
 /// loopback for this process only) and is never a real credential.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use flowform_api::{BASE_URL_ENV, Endpoint, Region};
+use flowform_exec::state::StateLocation;
 use flowform_spec::{EnvironmentSettings, LoadOptions, ProcessEnvironment, SecretPolicy};
 use secrecy::SecretString;
 
@@ -154,29 +155,6 @@ pub struct EndpointChoice {
     pub endpoint: Endpoint,
     /// `--endpoint`, `--region`, `CELIGO_BASE_URL`, the environment file or `default`.
     pub source: String,
-}
-
-/// Where the state document lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StateLocation {
-    /// A JSON file.
-    File(PathBuf),
-    /// The target account's State API, under the key `flowform-NAME`.
-    Integrator {
-        /// `default`, or the `--env` name.
-        name: String,
-    },
-}
-
-impl fmt::Display for StateLocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StateLocation::File(path) => write!(f, "`{}`", path.display()),
-            StateLocation::Integrator { name } => {
-                write!(f, "the account's State API key `flowform-{name}`")
-            }
-        }
-    }
 }
 
 /// Which account a command works on.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use flowform_exec::apply::{ApplyOptions, ApplyReport, Progress, StepOutcome};
 use flowform_exec::planner::PlanError;
 use flowform_exec::remote::ClientStateApi;
-use flowform_exec::state::{OpenError, StateWriter};
+use flowform_exec::state::{OpenError, StateWriter, StoreError};
 use flowform_model::{DesiredState, LiveState, Plan};
 
 use crate::error::UserError;
@@ -15,19 +15,9 @@ use crate::exit::ExitStatus;
 use crate::interrupt::Interrupt;
 use crate::printer::Printer;
 use crate::session::Session;
-use crate::settings::{Settings, StateLocation};
+use crate::settings::Settings;
 
-/// The state location in `flowform_exec`'s terms.
-pub fn exec_location(location: &StateLocation) -> flowform_exec::state::StateLocation {
-    match location {
-        StateLocation::File(path) => flowform_exec::state::StateLocation::File(path.clone()),
-        StateLocation::Integrator { name } => {
-            flowform_exec::state::StateLocation::Integrator { name: name.clone() }
-        }
-    }
-}
-
-/// A state that could not be opened, with its remedy.
+/// A state that could not be opened (or written), with its remedy.
 pub fn open_error(error: OpenError) -> anyhow::Error {
     let hint = error.hint();
     let message = error.to_string();
@@ -37,18 +27,22 @@ pub fn open_error(error: OpenError) -> anyhow::Error {
     }
     match error {
         OpenError::Store(store) => user.with_source(store).into(),
-        OpenError::OtherTarget { .. } => user.into(),
+        OpenError::OtherTarget { .. } | OpenError::NoAccount { .. } => user.into(),
     }
+}
+
+/// A state that could not be written, with its remedy (a lock lost to another run, …).
+pub fn store_error(error: StoreError) -> anyhow::Error {
+    open_error(OpenError::Store(error))
 }
 
 /// Reads the state without locking it; a missing state is an empty one bound to the session's
 /// target (nothing is written).
 pub async fn read_state(session: &Session) -> anyhow::Result<flowform_model::State> {
     let api = ClientStateApi(&session.client);
-    let state =
-        flowform_exec::state::open::read(&exec_location(&session.state), &api, &session.target)
-            .await
-            .map_err(open_error)?;
+    let state = flowform_exec::state::open::read(&session.state, &api, &session.target)
+        .await
+        .map_err(open_error)?;
     Ok(state.unwrap_or_else(|| flowform_exec::state::new_state(session.target.clone())))
 }
 
@@ -61,7 +55,7 @@ pub async fn open_writer<'a>(
     command: &str,
 ) -> anyhow::Result<StateWriter<'a, ClientStateApi<'a>>> {
     let (writer, broken) = flowform_exec::state::open_writer(
-        &exec_location(&session.state),
+        &session.state,
         api,
         &session.target,
         command,

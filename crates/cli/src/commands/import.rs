@@ -2,9 +2,12 @@
 //! the spec; the resource must exist; neither may be bound already. Nothing live is changed:
 //! the next `plan` shows how the resource differs from the spec.
 
+use flowform_exec::remote::ClientStateApi;
+use flowform_exec::state::open_locked;
 use flowform_model::{DesiredResource, FieldPath, ResourceState, UNKNOWN_FINGERPRINT};
 use flowform_spec::SecretPolicy;
 
+use super::execute::{open_error, store_error};
 use super::state::parse_address;
 use super::{load_spec, open_session};
 use crate::args::ImportArgs;
@@ -13,7 +16,6 @@ use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::session::Session;
 use crate::settings::Settings;
-use crate::state_store::{self, ClientStateApi};
 
 pub async fn import(
     settings: &Settings,
@@ -56,12 +58,18 @@ async fn import_into(
 ) -> anyhow::Result<ExitStatus> {
     let address = &desired.address;
     let api = ClientStateApi(&session.client);
-    let opened =
-        state_store::open(&session.state, Some(&api), "import", settings.lock_timeout).await?;
-    if let Some(holder) = &opened.broken {
+    let opened = open_locked(
+        &session.state,
+        Some(&api),
+        Some(&session.target),
+        "import",
+        settings.lock_timeout,
+    )
+    .await
+    .map_err(open_error)?;
+    if let Some(holder) = opened.broken() {
         printer.warning(&format!("broke a stale state lock held by {holder}"));
     }
-    let opened = opened.check_target(Some(&session.target)).await?;
     let conflict = opened.state().and_then(|state| {
         if let Some(existing) = state.get(address) {
             return Some(
@@ -121,7 +129,7 @@ async fn import_into(
     let mut writer = opened.into_writer(&session.target);
     let recorded = writer.put(address, record).await;
     let finished = writer.finish().await;
-    recorded.and(finished.map(drop)).map_err(state_store::store_error)?;
+    recorded.and(finished.map(drop)).map_err(store_error)?;
     printer.status(&format!(
         "imported `{address}` ({id}); run `flowform plan` to see how it differs from the spec"
     ));

@@ -7,6 +7,7 @@ use std::time::Duration;
 use flowform_api::{Job, JobStatus};
 use flowform_model::Kind;
 
+use super::execute::read_state;
 use super::import::is_object_id;
 use super::state::parse_address;
 use super::{load_layout, open_session};
@@ -16,7 +17,6 @@ use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::session::Session;
 use crate::settings::Settings;
-use crate::state_store::{self, ClientStateApi};
 
 /// Job counters printed after `numSuccess`, `numError` and `numIgnore`, when the job has them.
 const EXTRA_COUNTS: [&str; 3] = ["numExport", "numPagesGenerated", "numPagesProcessed"];
@@ -44,16 +44,11 @@ async fn resolve_flow(session: &Session, given: &str) -> anyhow::Result<(String,
             UserError::new(format!("`{address}` is not a flow: only flows can be run")).into()
         );
     }
-    let api = ClientStateApi(&session.client);
-    let state = state_store::read(&session.state, Some(&api), Some(&session.target)).await?;
-    let id = state
-        .as_ref()
-        .and_then(|state| state.get(&address))
-        .map(|resource| resource.id.clone())
-        .ok_or_else(|| {
-            UserError::new(format!("`{address}` is not managed in the state {}", session.state))
-                .with_hint("apply it first, or give the flow's 24-hex id")
-        })?;
+    let state = read_state(session).await?;
+    let id = state.get(&address).map(|resource| resource.id.clone()).ok_or_else(|| {
+        UserError::new(format!("`{address}` is not managed in the state {}", session.state))
+            .with_hint("apply it first, or give the flow's 24-hex id")
+    })?;
     let label = format!("`{address}` ({id})");
     Ok((id, label))
 }

@@ -5,16 +5,18 @@
 
 use std::str::FromStr;
 
+use flowform_exec::remote::ClientStateApi;
+use flowform_exec::state::{LockedState, StateLocation, break_lock, open_locked, read_checked};
 use flowform_model::{Address, ResourceState, State, UNKNOWN_FINGERPRINT};
 use serde_json::json;
 
+use super::execute::{open_error, store_error};
 use super::{load_layout, open_session};
 use crate::args::{StateCommand, StateFormat};
 use crate::error::UserError;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
-use crate::settings::{Settings, StateLocation};
-use crate::state_store::{self, ClientStateApi, Opened};
+use crate::settings::Settings;
 
 /// The version of the JSON that `state list --format json` and `state show --format json`
 /// print.
@@ -28,7 +30,7 @@ pub async fn state(
     let loaded = load_layout(settings, printer)?;
     let location = settings.state_location(&loaded.root, loaded.environment.as_ref());
     let context = Context { settings, printer, location: &location, loaded: &loaded };
-    if state_store::is_local(&location) {
+    if !location.needs_account() {
         return context.run(command, None, None).await;
     }
     let session = open_session(settings, printer, &loaded, command_name(command)).await?;
@@ -58,6 +60,9 @@ fn not_managed(address: &Address, location: &StateLocation) -> UserError {
         .with_hint("`flowform state list` shows the managed addresses")
 }
 
+/// The state, locked for an edit.
+type Locked<'a> = LockedState<'a, ClientStateApi<'a>>;
+
 struct Context<'a> {
     settings: &'a Settings,
     printer: &'a Printer,
@@ -74,12 +79,12 @@ impl Context<'_> {
     ) -> anyhow::Result<ExitStatus> {
         match command {
             StateCommand::List(args) => {
-                let state = state_store::read(self.location, api, target).await?;
+                let state = read_checked(self.location, api, target).await.map_err(open_error)?;
                 self.list(state.as_ref(), args.format);
             }
             StateCommand::Show(args) => {
                 let address = parse_address(&args.address)?;
-                let state = state_store::read(self.location, api, target).await?;
+                let state = read_checked(self.location, api, target).await.map_err(open_error)?;
                 let resource = state
                     .as_ref()
                     .and_then(|state| state.get(&address))
@@ -113,7 +118,10 @@ impl Context<'_> {
                 let (opened, state) = self.open(api, target, "state mv").await?;
                 self.rename(opened, &state, &from, &to).await?;
             }
-            StateCommand::Unlock => match state_store::force_unlock(self.location, api).await? {
+            StateCommand::Unlock => match break_lock(self.location, api)
+                .await
+                .map_err(open_error)?
+            {
                 Some(holder) => self.printer.status(&format!(
                     "removed the lock of the state {} held by {holder}",
                     self.location
@@ -130,13 +138,13 @@ impl Context<'_> {
         api: Option<&'a ClientStateApi<'a>>,
         target: Option<&str>,
         command: &str,
-    ) -> anyhow::Result<(Opened<'a>, State)> {
-        let opened =
-            state_store::open(self.location, api, command, self.settings.lock_timeout).await?;
-        if let Some(holder) = &opened.broken {
+    ) -> anyhow::Result<(Locked<'a>, State)> {
+        let opened = open_locked(self.location, api, target, command, self.settings.lock_timeout)
+            .await
+            .map_err(open_error)?;
+        if let Some(holder) = opened.broken() {
             self.printer.warning(&format!("broke a stale state lock held by {holder}"));
         }
-        let opened = opened.check_target(target).await?;
         let Some(state) = opened.state().cloned() else {
             opened.release().await;
             return Err(UserError::new(format!("there is no state at {}", self.location))
@@ -261,7 +269,7 @@ impl Context<'_> {
 
     async fn remove(
         &self,
-        opened: Opened<'_>,
+        opened: Locked<'_>,
         state: &State,
         addresses: &[Address],
     ) -> anyhow::Result<()> {
@@ -275,12 +283,12 @@ impl Context<'_> {
             if let Some(resource) = state.get(address) {
                 if let Err(error) = writer.remove(address).await {
                     let _ = writer.finish().await;
-                    return Err(state_store::store_error(error));
+                    return Err(store_error(error));
                 }
                 removed.push((address, resource.id.clone()));
             }
         }
-        writer.finish().await.map_err(state_store::store_error)?;
+        writer.finish().await.map_err(store_error)?;
         for (address, id) in removed {
             self.printer.status(&format!(
                 "removed `{address}` ({id}) from the state; the live resource was left as it is"
@@ -296,7 +304,7 @@ impl Context<'_> {
 
     async fn rename(
         &self,
-        opened: Opened<'_>,
+        opened: Locked<'_>,
         state: &State,
         from: &Address,
         to: &Address,
@@ -320,7 +328,7 @@ impl Context<'_> {
         let mut writer = opened.into_writer(&state.target);
         let renamed = writer.rename(from, to).await;
         let finished = writer.finish().await;
-        renamed.and(finished.map(drop)).map_err(state_store::store_error)?;
+        renamed.and(finished.map(drop)).map_err(store_error)?;
         self.printer.status(&format!("moved `{from}` to `{to}` ({id})"));
         Ok(())
     }

@@ -10,7 +10,9 @@ pub mod writer;
 pub use format::{FormatError, parse, render};
 pub use local::{LocalError, LocalPaths, LocalStore, write_atomically};
 pub use lock::{LockError, LockHolder, force_unlock};
-pub use open::{OpenError, StateLocation, open_writer};
+pub use open::{
+    LockedState, OpenError, StateLocation, break_lock, open_locked, open_writer, read_checked,
+};
 pub use remote::{RemoteError, RemoteKeys, RemoteStore, StateApi};
 pub use writer::{Backend, StateWriter, StoreError};
 
