@@ -147,6 +147,13 @@ impl TestContext {
         command
     }
 
+    /// `flowform` in `directory` (under the spec root), pointed at the emulator with the token.
+    pub fn flowform_in(&self, directory: &str) -> Command {
+        let mut command = bare_command(&self.root().join(directory));
+        command.env("CELIGO_BASE_URL", self.emulator.url()).env("CELIGO_API_TOKEN", TOKEN);
+        command
+    }
+
     /// `flowform` in the spec root with no token and no endpoint: the local sandbox.
     pub fn sandbox(&self) -> Command {
         bare_command(self.root())
@@ -163,6 +170,27 @@ impl TestContext {
     pub fn run(&self, command: &mut Command) -> (i32, String) {
         run(command, &[(self.root(), "[ROOT]")], &self.emulator.url())
     }
+}
+
+/// The files under `root`, relative and sorted, leaving out `.flowform/`.
+pub fn files_under(root: &Path) -> Vec<String> {
+    fn walk(root: &Path, directory: &Path, found: &mut Vec<String>) {
+        let Ok(entries) = fs_err::read_dir(directory) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if entry.file_name() != ".flowform" {
+                    walk(root, &path, found);
+                }
+            } else if let Ok(relative) = path.strip_prefix(root) {
+                found.push(relative.display().to_string());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(root, root, &mut found);
+    found.sort();
+    found
 }
 
 /// Runs a command and renders its exit code and both streams, with `paths` replaced by their

@@ -105,6 +105,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Delete every resource the state manages, dependents first.
     Destroy(DestroyArgs),
+    /// Write spec files, and the state that binds them, from a live account.
+    Pull(PullArgs),
     /// Start managing an existing live resource: bind ADDR (which must be in the spec) to ID.
     Import(ImportArgs),
     /// Inspect and change the state: which live resource each address is bound to.
@@ -185,6 +187,24 @@ pub struct DestroyArgs {
     /// Steps in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
+}
+
+/// `flowform pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The folder to write the spec into. It must be new or empty unless `--force` is given;
+    /// there is no default, so a pull never writes into the current folder by accident.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    /// Pull only this integration (a name or an id), its flows and the connections, exports,
+    /// imports and scripts they use; repeatable [default: everything in the account].
+    #[arg(long = "integration", value_name = "NAME|ID")]
+    pub integrations: Vec<String>,
+    /// Write into a folder that holds files, replacing the spec files of an earlier pull there
+    /// (environment files, `.flowform/` and other files are kept), and replace a state that
+    /// already manages resources.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `flowform import ADDR ID`.
@@ -293,6 +313,8 @@ fn parse_variable(text: &str) -> Result<(String, String), String> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use clap::CommandFactory;
 
     use super::*;
@@ -358,5 +380,26 @@ mod tests {
             matches!(cli.command, Command::Emulator(EmulatorCommand::Serve(ref options)) if options.admin)
         );
         assert!(Cli::try_parse_from(["flowform", "state", "rm"]).is_err());
+        let cli = Cli::try_parse_from([
+            "flowform",
+            "pull",
+            "--out",
+            "spec",
+            "--integration",
+            "Orders",
+            "--integration",
+            "0123456789abcdef01234567",
+            "--state",
+            "integrator",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Pull(PullArgs { ref out, ref integrations, force: false })
+                if out == Path::new("spec") && integrations.len() == 2
+        ));
+        assert_eq!(cli.global.state.as_deref(), Some("integrator"));
+        // `--out` has no default: a pull never fills the current folder by accident.
+        assert!(Cli::try_parse_from(["flowform", "pull", "--force"]).is_err());
     }
 }

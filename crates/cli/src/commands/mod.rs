@@ -6,6 +6,7 @@ mod emulator;
 mod execute;
 mod import;
 mod plan;
+mod pull;
 mod run_flow;
 mod schema;
 mod state;
@@ -29,6 +30,7 @@ pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitS
         Command::Plan(args) => plan::plan(settings, printer, args).await,
         Command::Apply(args) => apply::apply(settings, printer, args).await,
         Command::Destroy(args) => destroy::destroy(settings, printer, args).await,
+        Command::Pull(args) => pull::pull(settings, printer, args).await,
         Command::Import(args) => import::import(settings, printer, args).await,
         Command::State(command) => state::state(settings, printer, command).await,
         Command::Run(args) => run_flow::run_flow(settings, printer, args).await,
