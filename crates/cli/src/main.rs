@@ -10,6 +10,8 @@
 //! `main` stays synchronous: it builds one tokio runtime and blocks on the command.
 
 mod args;
+#[cfg(test)]
+mod ci_examples;
 mod commands;
 mod diagnostics;
 mod error;

@@ -2,7 +2,6 @@
 //! spec loaded, planned and applied with the real spec loader and executor.
 
 mod build;
-mod ci;
 mod large;
 mod promotion;
 mod pull;

@@ -1,63 +1,17 @@
-//! `examples/ci`: the GitHub Actions workflow and the GitLab CI file parse, have the jobs the
-//! README promises, and call only `flowform` subcommands and flags that exist.
-//!
-//! The lists below are the command line of PRODUCT.md §3; keep them in step with `crates/cli`.
+//! `examples/ci`: the GitHub Actions workflow and the GitLab CI file parse, have the jobs
+//! `examples/ci/README.md` promises, and call only `flowform` command lines that the real
+//! command line ([`Cli`], through clap) accepts: a renamed flag or command fails this test.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::Path;
 
+use clap::CommandFactory;
 use serde_json::Value;
 
-/// Global options: `(flag, takes a value)`.
-const GLOBAL_FLAGS: &[(&str, bool)] = &[
-    ("-f", true),
-    ("--file", true),
-    ("--env", true),
-    ("--var", true),
-    ("--state", true),
-    ("--endpoint", true),
-    ("--region", true),
-    ("--color", true),
-    ("-q", false),
-    ("--quiet", false),
-    ("-v", false),
-    ("--verbose", false),
-    ("--token-file", true),
-    ("--sandbox", false),
-    ("--lock-timeout", true),
-    ("--version", false),
-    ("--help", false),
-];
-
-/// Options: `(flag, takes a value)`.
-type Flags = &'static [(&'static str, bool)];
-
-/// Subcommands with their own options and how many positional arguments they take at most.
-const COMMANDS: &[(&str, Flags, usize)] = &[
-    ("validate", &[], 0),
-    (
-        "plan",
-        &[
-            ("--out", true),
-            ("--format", true),
-            ("--detailed-exitcode", false),
-            ("--target", true),
-            ("--no-delete", false),
-            ("--adopt", false),
-        ],
-        0,
-    ),
-    ("apply", &[("--auto-approve", false), ("--parallelism", true), ("--target", true)], 1),
-    ("destroy", &[("--auto-approve", false)], 0),
-    ("pull", &[("--integration", true), ("--out", true), ("--force", false)], 0),
-    ("import", &[], 2),
-    ("state", &[], 3),
-    ("run", &[("--wait", false), ("--timeout", true)], 1),
-    ("schema", &[], 0),
-];
+use crate::args::Cli;
 
 fn ci_file(name: &str) -> (String, Value) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/ci").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ci").join(name);
     let text = fs_err::read_to_string(&path).unwrap();
     let value: Value = serde_saphyr::from_str(&text)
         .unwrap_or_else(|error| panic!("`{}` is not valid YAML: {error}", path.display()));
@@ -115,60 +69,33 @@ fn invocations(script: &str) -> Vec<Vec<String>> {
     found
 }
 
-/// Checks one invocation against the command line; returns the subcommand (`""` for none).
+/// Checks one invocation with the real command line (clap's `Command` of [`Cli`]), so the check
+/// cannot drift from the binary; returns the subcommand (`""` for none, as in `--version`).
 fn check_invocation(file: &str, arguments: &[String]) -> String {
-    let globals: BTreeMap<&str, bool> = GLOBAL_FLAGS.iter().copied().collect();
-    let mut command: Option<(&str, BTreeMap<&str, bool>, usize)> = None;
-    let mut positional = 0;
-    let mut index = 0;
-    while index < arguments.len() {
-        let argument = arguments[index].as_str();
-        index += 1;
-        if argument.starts_with('-') {
-            let (flag, inline_value) = match argument.split_once('=') {
-                Some((flag, _)) => (flag, true),
-                None => (argument, false),
-            };
-            let takes_value = command
-                .as_ref()
-                .and_then(|(_, flags, _)| flags.get(flag))
-                .or_else(|| globals.get(flag))
-                .copied()
-                .unwrap_or_else(|| {
-                    panic!(
-                        "{file}: `flowform {}` uses the unknown flag `{flag}`",
-                        arguments.join(" ")
-                    )
-                });
-            if takes_value && !inline_value {
-                assert!(
-                    index < arguments.len(),
-                    "{file}: `{flag}` needs a value in `flowform {}`",
-                    arguments.join(" ")
-                );
-                index += 1;
-            }
-            continue;
+    // The bare word (`tar … -C /usr/local/bin flowform`) names the binary; it runs nothing.
+    if arguments.is_empty() {
+        return String::new();
+    }
+    let parsed = Cli::command().try_get_matches_from(
+        std::iter::once("flowform".to_owned()).chain(arguments.iter().cloned()),
+    );
+    match parsed {
+        Ok(matches) => matches.subcommand_name().unwrap_or_default().to_owned(),
+        Err(error)
+            if matches!(
+                error.kind(),
+                clap::error::ErrorKind::DisplayVersion | clap::error::ErrorKind::DisplayHelp
+            ) =>
+        {
+            String::new()
         }
-        match &command {
-            None => {
-                let (name, flags, positionals) =
-                    COMMANDS.iter().find(|(name, _, _)| *name == argument).unwrap_or_else(|| {
-                        panic!("{file}: `flowform {argument}` is not a flowform command")
-                    });
-                command = Some((name, flags.iter().copied().collect(), *positionals));
-            }
-            Some((name, _, positionals)) => {
-                positional += 1;
-                assert!(
-                    positional <= *positionals,
-                    "{file}: `flowform {name}` takes at most {positionals} arguments: `flowform {}`",
-                    arguments.join(" ")
-                );
-            }
+        Err(error) => {
+            panic!(
+                "{file}: `flowform {}` is not a valid command line:\n{error}",
+                arguments.join(" ")
+            )
         }
     }
-    command.map(|(name, _, _)| name.to_owned()).unwrap_or_default()
 }
 
 /// Every string under the given keys, anywhere in the document.
