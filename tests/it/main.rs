@@ -7,6 +7,7 @@ mod support;
 mod apply;
 mod emulator_serve;
 mod import;
+mod journeys;
 mod pull;
 mod readme;
 mod run;

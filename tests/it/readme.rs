@@ -70,7 +70,7 @@ fn parse_command(line: &str) -> (Vec<(String, String)>, Vec<String>) {
     (environment, arguments)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub fn copy_tree(from: &Path, to: &Path) {
     fs_err::create_dir_all(to).unwrap();
     for entry in fs_err::read_dir(from).unwrap().flatten() {
         let target = to.join(entry.file_name());
@@ -98,6 +98,9 @@ fn readme_first_command_works_on_a_fresh_machine() {
     command.envs(environment.clone()).args(&arguments);
     let (code, rendered) = run(&mut command, &[(directory.path(), "[ROOT]")], "");
     assert_eq!(code, 0, "`{first}` failed:\n{rendered}");
+    // With no token and no endpoint it ran against the local sandbox, whose data is now there.
+    assert!(rendered.contains("using the local sandbox"), "{rendered}");
+    assert!(directory.path().join(".flowform/sandbox.json").is_file(), "{rendered}");
     // When it is an apply, the quickstart's next step holds: a plan right after shows nothing.
     if arguments.first().is_some_and(|command| command == "apply") {
         let plan: Vec<String> = std::iter::once("plan".to_owned())
