@@ -187,3 +187,23 @@ fn pull_from_the_local_sandbox_copies_it() {
     );
     assert_eq!(code, 0, "{rendered}");
 }
+
+#[test]
+fn pull_with_an_environment_names_the_state_after_it() {
+    let context = account();
+    context.write("environments/prod.yaml", "variables: {}\n");
+    let (code, rendered) =
+        context.run(context.flowform().args(["pull", "--env", "prod", "--out", "spec"]));
+    assert_eq!(code, 0, "{rendered}");
+    assert!(context.root().join("spec/.flowform/prod.state.json").is_file(), "{rendered}");
+    assert!(!context.root().join("spec/.flowform/state.json").exists());
+    // Planned with the same environment (its file copied along), the pulled folder is in sync.
+    context.write("spec/environments/prod.yaml", "variables: {}\n");
+    assert_eq!(plan_in(&context, "spec", &["--env", "prod"]).0, 0);
+    // Without the environment file, `--env` is refused before the account is read.
+    let (code, rendered) =
+        context.run(context.flowform().args(["pull", "--env", "staging", "--out", "other"]));
+    assert_eq!(code, 1, "{rendered}");
+    assert!(rendered.contains("environment `staging` has no file"), "{rendered}");
+    assert!(!context.root().join("other").exists());
+}
