@@ -184,3 +184,26 @@ pub fn files_under(root: &Path, skip: &dyn Fn(&Path) -> bool) -> Vec<std::path::
     found.sort();
     found
 }
+
+/// Says why a test does nothing on this machine.
+#[expect(clippy::print_stderr, reason = "a skipped test says why")]
+pub fn skip(reason: &str) {
+    eprintln!("skipped: {reason}");
+}
+
+/// `PUT path` with a JSON body on the emulator at `url` (plain HTTP/1.1 on loopback), for
+/// placing State API values the way another flowform on another machine would.
+pub fn http_put(url: &str, token: &str, path: &str, body: &serde_json::Value) {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(address).expect("the emulator accepts");
+    let body = body.to_string();
+    let request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("the request is sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("the emulator answers");
+    assert!(response.starts_with("HTTP/1.1 2"), "PUT {path}: {response}");
+}
