@@ -2,5 +2,6 @@
 
 mod apply;
 mod faults;
+mod fuzz;
 mod regression;
 mod support;
