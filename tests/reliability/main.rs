@@ -16,5 +16,6 @@ mod canary;
 mod common;
 mod concurrency;
 mod crash;
+mod faults;
 mod hostile;
 mod transport;
