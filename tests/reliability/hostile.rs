@@ -26,6 +26,9 @@ enum Answer {
 
 type Behaviour = dyn Fn(&str, &str) -> Answer + Send + Sync;
 
+/// Extra setup of a case, run on its context before the command.
+type Prepare = Box<dyn Fn(&TestContext)>;
+
 /// An HTTP server on loopback that answers every request through a behaviour.
 struct HostileServer {
     url: String,
@@ -149,7 +152,7 @@ struct Case {
     /// Run against this hostile server (with the test token) instead of the emulator.
     server: Option<Arc<Behaviour>>,
     /// Set up more (files that need the emulator's state, symlinks, …) before the run.
-    prepare: Option<Box<dyn Fn(&TestContext)>>,
+    prepare: Option<Prepare>,
     code: i32,
     message: &'static str,
 }
