@@ -50,7 +50,8 @@ struct Figures {
     integrator_backend: u64,
     reruns_breaking_a_stale_lock: u64,
     reruns_adopting_lost_creates: u64,
-    lost_creates_adopted: u64,
+    lost_creates_adopted_local_state: u64,
+    lost_creates_adopted_integrator_state: u64,
     kill_points: Vec<usize>,
 }
 
@@ -144,7 +145,14 @@ fn kill_once(spec: &GeneratedSpec, kill: u64, total_steps: usize, figures: &mut 
     }
     // The plan on stdout warns once per lost create it adopts.
     let adopted = stdout.matches("an earlier create got no answer").count() as u64;
-    figures.lost_creates_adopted += adopted;
+    // A local state records each step at once, so only the creates in flight at the kill are
+    // adopted; the integrator state is written at most once a second, so everything created
+    // since its last write is.
+    if integrator {
+        figures.lost_creates_adopted_integrator_state += adopted;
+    } else {
+        figures.lost_creates_adopted_local_state += adopted;
+    }
     figures.reruns_adopting_lost_creates += u64::from(adopted > 0);
     let mut plan_arguments = vec!["plan", "--detailed-exitcode"];
     plan_arguments.extend_from_slice(backend);
