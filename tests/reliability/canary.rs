@@ -1,6 +1,8 @@
 //! The secret canary (issue 9): every secret and the API token are set to unique strings, and
-//! every command runs, including failing paths (a 422 from the API, a rejected token, a missing
-//! secret, a secret rotated after a saved plan, a held lock), at every verbosity (`-q`, none,
+//! every command runs (validate, schema, plan, apply, destroy, import, state list/show/rm/mv/
+//! unlock, run, emulator serve, the sandbox), including failing paths (a 422 from the API, a
+//! rejected token, a missing secret, a secret rotated after a saved plan, a held lock, the
+//! duplicate guard), at every verbosity (`-q`, none,
 //! `-v`, `-vv`). No canary may appear in stdout, stderr, plan files, state files or any other
 //! file flowform leaves, and the secrets must really have reached the account (so the hunt is
 //! not vacuous). The local sandbox's data file is the account's own storage, like the real
@@ -153,6 +155,19 @@ fn every_command(verbosity: Option<&'static str>) -> Hunt {
         hunt.expect("state", command(&hunt, arguments), 0);
     }
     hunt.expect("run --wait", command(&hunt, &["run", "flow.sync", "--wait"]), 0);
+    // Stop managing a connection that holds a secret, then import it again.
+    let state: serde_json::Value = serde_json::from_str(
+        &fs_err::read_to_string(hunt.context.root().join(".flowform/state.json")).unwrap(),
+    )
+    .unwrap();
+    let id = state["resources"]["connection.api"]["id"].as_str().unwrap().to_owned();
+    hunt.expect("state rm", command(&hunt, &["state", "rm", "connection.api"]), 0);
+    hunt.expect("duplicate guard", command(&hunt, &["plan"]), 1);
+    hunt.expect("import", command(&hunt, &["import", "connection.api", &id]), 0);
+    hunt.expect("import again", command(&hunt, &["import", "connection.api", &id]), 1);
+    hunt.expect("apply after import", command(&hunt, &["apply", "--auto-approve"]), 0);
+    // `state mv` to an address the spec does not declare (refused or not, it must not leak).
+    hunt.run("state mv", command(&hunt, &["state", "mv", "connection.legacy", "connection.old"]));
 
     // A secret rotated after a saved plan: the plan shows `(sensitive)`, applying the old plan
     // is refused naming the secret, a fresh apply writes the new value.
