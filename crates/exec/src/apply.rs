@@ -441,11 +441,16 @@ pub async fn apply<A: StateApi>(
     // A write-ahead record whose address is bound in the state was resolved by that binding: a
     // crash between recording a create and dropping its record leaves one behind. Drop them, so
     // an old record can never make a later plan adopt an unrelated resource of the same name.
+    // A record whose address left the spec was named in the plan's warnings; it is dropped too,
+    // or it would warn for ever.
     let settled: Vec<Address> = writer
         .state()
         .pending
         .iter()
-        .filter(|pending| writer.state().resources.contains_key(&pending.address))
+        .filter(|pending| {
+            writer.state().resources.contains_key(&pending.address)
+                || desired.get(&pending.address).is_none()
+        })
         .map(|pending| pending.address.clone())
         .collect();
     for address in &settled {

@@ -127,3 +127,21 @@ async fn a_write_ahead_record_of_a_bound_address_is_dropped_by_the_next_apply() 
     assert_success(&report);
     assert!(workspace.state().await.pending.is_empty(), "the settled record is gone");
 }
+
+/// A run killed while creating a resource whose key then left the spec: the live resource it
+/// may have created is unmanaged, so flowform would never touch it, and nothing said so. The
+/// plan now warns about the unresolved record, and the next apply forgets it.
+#[tokio::test]
+async fn an_unresolved_create_whose_address_left_the_spec_is_named_in_a_warning() {
+    let workspace = Workspace::new().await;
+    workspace.write("spec.yaml", CHAIN);
+    pending(&workspace, vec![record(Address::new(Kind::Flow, "gone"), "Gone", None)]).await;
+    let plan = workspace.plan().await;
+    let warning = plan.warnings.iter().find(|warning| warning.contains("`flow.gone`"));
+    let warning = warning.unwrap_or_else(|| panic!("{:?}", plan.warnings));
+    assert!(warning.contains("`Gone`") && warning.contains("flowform import"), "{warning}");
+    // The apply that showed the warning forgets the record, so it does not warn for ever.
+    assert_success(&workspace.apply().await);
+    assert!(workspace.state().await.pending.is_empty());
+    assert!(!workspace.plan().await.warnings.iter().any(|warning| warning.contains("`flow.gone`")));
+}
