@@ -16,6 +16,13 @@ use crate::endpoint::Endpoint;
 /// budget itself still applies.
 pub const NO_RETRY_DELAY_ENV: &str = "FLOWFORM_TEST_NO_RETRY_DELAY";
 
+/// The environment variable that sets the timeout of ordinary requests, in seconds (a decimal
+/// such as `0.5` is allowed), instead of the default 30 s; the connect timeout is lowered to it
+/// when it is shorter. Values that are not a positive number are ignored. It exists so that
+/// tests of a server that accepts a connection and never answers end quickly, and for networks
+/// where 30 s is the wrong bound; clone and run keep their long timeout.
+pub const HTTP_TIMEOUT_ENV: &str = "FLOWFORM_HTTP_TIMEOUT_SECS";
+
 /// The response-size cap used unless configured otherwise: 64 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -45,6 +52,31 @@ pub struct Timeouts {
     pub long_running: Duration,
     /// TCP/TLS connect timeout. Default 10 s.
     pub connect: Duration,
+}
+
+impl Timeouts {
+    /// The defaults, with the request timeout taken from [`HTTP_TIMEOUT_ENV`] when it holds a
+    /// positive number of seconds.
+    pub fn from_env() -> Timeouts {
+        let seconds = std::env::var(HTTP_TIMEOUT_ENV).ok();
+        Timeouts::default().with_request_seconds(seconds.as_deref())
+    }
+
+    /// These timeouts with the ordinary request timeout set from `seconds` (a positive decimal
+    /// number, at most a day), and the connect timeout lowered to it when shorter; anything
+    /// else leaves them as they are.
+    pub fn with_request_seconds(self, seconds: Option<&str>) -> Timeouts {
+        let parsed = seconds
+            .and_then(|text| text.trim().parse::<f64>().ok())
+            .filter(|seconds| seconds.is_finite() && *seconds > 0.0 && *seconds <= 86_400.0);
+        match parsed {
+            Some(seconds) => {
+                let request = Duration::from_secs_f64(seconds);
+                Timeouts { request, connect: self.connect.min(request), ..self }
+            }
+            None => self,
+        }
+    }
 }
 
 impl Default for Timeouts {
@@ -103,7 +135,11 @@ pub struct RetryPolicy {
     /// 120 s.
     pub max_retry_after: Duration,
     /// Attempts of one create, counting the first; a further attempt is made only after the
-    /// recovery search proved that nothing was created. Default 3.
+    /// recovery search proved that nothing was created. Default 5, as many as an idempotent
+    /// request gets (`max_retries` + 1): once the search proved nothing was created, sending
+    /// the create again is as safe as resending a PUT, so a 5xx storm should not fail creates
+    /// more often than updates (with 3, a 10 % 5xx rate failed one create in a thousand, which
+    /// the seeded fault runs of `flowform-exec` saw in 3 of 100 applies).
     pub max_create_attempts: u32,
     /// The pause before looking for a create whose response was lost, so a request the server
     /// is still finishing has time to commit. Default 2 s.
@@ -123,7 +159,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(30),
             default_retry_after: Duration::from_secs(1),
             max_retry_after: Duration::from_secs(120),
-            max_create_attempts: 3,
+            max_create_attempts: 5,
             recovery_settle_delay: Duration::from_secs(2),
             clock_skew_allowance: Duration::from_secs(5),
             no_delay: false,
@@ -207,7 +243,7 @@ impl ClientConfig {
             endpoint,
             token,
             user_agent: concat!("flowform/", env!("CARGO_PKG_VERSION")).to_owned(),
-            timeouts: Timeouts::default(),
+            timeouts: Timeouts::from_env(),
             rate: RateLimit::default(),
             max_in_flight: 16,
             retry: RetryPolicy::from_env(),
@@ -272,6 +308,22 @@ mod tests {
         let no_delay = RetryPolicy { no_delay: true, ..policy };
         assert_eq!(no_delay.rate_limited_wait(Some(Duration::from_secs(2)), 1.0), Duration::ZERO);
         assert_eq!(no_delay.backoff(3, 1.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_request_timeout_can_be_set_in_seconds() {
+        let defaults = Timeouts::default();
+        let short = defaults.with_request_seconds(Some("0.5"));
+        assert_eq!(short.request, Duration::from_millis(500));
+        assert_eq!(short.connect, Duration::from_millis(500));
+        assert_eq!(short.long_running, defaults.long_running);
+        let long = defaults.with_request_seconds(Some(" 90 "));
+        assert_eq!((long.request, long.connect), (Duration::from_secs(90), defaults.connect));
+        for ignored in
+            [None, Some(""), Some("soon"), Some("0"), Some("-3"), Some("NaN"), Some("1e9")]
+        {
+            assert_eq!(defaults.with_request_seconds(ignored), defaults, "{ignored:?}");
+        }
     }
 
     #[test]

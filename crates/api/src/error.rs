@@ -361,6 +361,9 @@ impl Error {
 /// goes through `scrub` (which removes the token) before it is kept.
 pub(crate) fn parse_error_body(body: &[u8], scrub: &dyn Fn(&str) -> String) -> Vec<ApiErrorItem> {
     const MAX_TEXT: usize = 2_000;
+    // A hostile or broken server may list any number of errors; a message is for people, so
+    // the first few are kept and the rest counted (50,000 entries once made 50 MB of stderr).
+    const MAX_ITEMS: usize = 10;
     let shorten = |text: &str| {
         let text = text.trim();
         let cut = if text.len() > MAX_TEXT {
@@ -387,8 +390,9 @@ pub(crate) fn parse_error_body(body: &[u8], scrub: &dyn Fn(&str) -> String) -> V
         return vec![ApiErrorItem { code: None, message: shorten(&text), field: None }];
     };
     if let Some(entries) = json.get("errors").and_then(|errors| errors.as_array()) {
-        return entries
+        let mut items: Vec<ApiErrorItem> = entries
             .iter()
+            .take(MAX_ITEMS)
             .map(|entry| match entry {
                 serde_json::Value::Object(object) => ApiErrorItem {
                     code: object.get("code").and_then(text_of),
@@ -405,6 +409,14 @@ pub(crate) fn parse_error_body(body: &[u8], scrub: &dyn Fn(&str) -> String) -> V
                 },
             })
             .collect();
+        if entries.len() > MAX_ITEMS {
+            items.push(ApiErrorItem {
+                code: None,
+                message: format!("… and {} more errors", entries.len() - MAX_ITEMS),
+                field: None,
+            });
+        }
+        return items;
     }
     if let Some(object) = json.as_object() {
         let message = object.get("message").or_else(|| object.get("error")).and_then(text_of);
@@ -457,6 +469,14 @@ mod tests {
         assert_eq!(parse("Bad Gateway\n")[0].message, "Bad Gateway");
         assert_eq!(parse("")[0..].len(), 0);
         assert_eq!(parse("[1,2]")[0].message, "[1,2]");
+    }
+
+    #[test]
+    fn keeps_the_first_ten_errors_and_counts_the_rest() {
+        let body = format!(r#"{{"errors":[{}]}}"#, vec![r#"{"message":"m"}"#; 50_000].join(","));
+        let items = parse(&body);
+        assert_eq!(items.len(), 11);
+        assert_eq!(items[10].message, "… and 49990 more errors");
     }
 
     #[test]

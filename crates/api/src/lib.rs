@@ -14,7 +14,8 @@
 //! first one created nothing. It knows nothing about specs, plans or state files.
 //!
 //! Environment: [`NO_RETRY_DELAY_ENV`] (`FLOWFORM_TEST_NO_RETRY_DELAY=1`) makes every retry
-//! wait zero-length, for end-to-end tests; [`BASE_URL_ENV`] (`CELIGO_BASE_URL`) is read by the
+//! wait zero-length, for end-to-end tests; [`HTTP_TIMEOUT_ENV`] (`FLOWFORM_HTTP_TIMEOUT_SECS`)
+//! sets the timeout of ordinary requests in seconds; [`BASE_URL_ENV`] (`CELIGO_BASE_URL`) is read by the
 //! caller and passed to [`Endpoint::resolve`].
 #![warn(missing_docs)]
 
@@ -32,8 +33,8 @@ mod types;
 pub use budget::{MethodCounts, RateBudget, RequestStats};
 pub use client::Client;
 pub use config::{
-    ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, NO_RETRY_DELAY_ENV, RateLimit, RetryPolicy, Sleeper,
-    Timeouts, TokioSleeper,
+    ClientConfig, DEFAULT_MAX_RESPONSE_BYTES, HTTP_TIMEOUT_ENV, NO_RETRY_DELAY_ENV, RateLimit,
+    RetryPolicy, Sleeper, Timeouts, TokioSleeper,
 };
 pub use endpoint::{BASE_URL_ENV, Endpoint, Region};
 pub use error::{ApiErrorItem, Error};

@@ -163,6 +163,14 @@ pub(crate) fn resolve<'a>(
             }
         }
     }
+    // A create whose outcome was never recorded, for an address that has left the spec: the
+    // resource may exist, unmanaged (flowform never touches it), and only a person can tell.
+    for pending in state.pending.iter().filter(|pending| desired.get(&pending.address).is_none()) {
+        identities.warnings.push(format!(
+            "`{}`: a create sent at {} got no answer and the address has left the spec; a live {} named `{}` created since then may exist, unmanaged (flowform never touches it): check the account, and delete it there or put it back in the spec and bind it with `flowform import`; the next apply forgets this record",
+            pending.address, pending.started_at, pending.kind, pending.name
+        ));
+    }
     identities.problems.sort_by(|left, right| left.address.cmp(&right.address));
     identities
 }

@@ -438,6 +438,25 @@ pub async fn apply<A: StateApi>(
 ) -> Result<ApplyReport, ApplyError> {
     let graph = build_steps(desired, plan, live)?;
 
+    // A write-ahead record whose address is bound in the state was resolved by that binding: a
+    // crash between recording a create and dropping its record leaves one behind. Drop them, so
+    // an old record can never make a later plan adopt an unrelated resource of the same name.
+    // A record whose address left the spec was named in the plan's warnings; it is dropped too,
+    // or it would warn for ever.
+    let settled: Vec<Address> = writer
+        .state()
+        .pending
+        .iter()
+        .filter(|pending| {
+            writer.state().resources.contains_key(&pending.address)
+                || desired.get(&pending.address).is_none()
+        })
+        .map(|pending| pending.address.clone())
+        .collect();
+    for address in &settled {
+        writer.resolve_pending(address).await.map_err(ApplyError::State)?;
+    }
+
     // Write-ahead records for every create, in one durable write before anything is sent.
     let started_at = (jiff::Timestamp::now() - CLOCK_SKEW_ALLOWANCE)
         .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
@@ -462,11 +481,18 @@ pub async fn apply<A: StateApi>(
     }
     writer.add_pending(pending).await.map_err(ApplyError::State)?;
 
+    // Adopted and moved resources exist already, so their ids are known before their steps
+    // run: a write that names one (`_runNextFlowIds` is not ordered after adopts, to keep
+    // cycles breakable) must find it.
     let ids: HashMap<Address, String> = writer
         .state()
         .resources
         .iter()
         .map(|(address, resource)| (address.clone(), resource.id.clone()))
+        .chain(plan.changes.iter().filter_map(|change| match (change.action, &change.id) {
+            (Action::Adopt | Action::Move, Some(id)) => Some((change.address.clone(), id.clone())),
+            _ => None,
+        }))
         .collect();
     let known_ids: HashMap<Kind, HashSet<String>> = Kind::ALL
         .into_iter()

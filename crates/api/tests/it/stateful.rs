@@ -216,9 +216,9 @@ async fn recovery_is_bounded_when_creates_keep_failing_before_commit() {
     fake.state().drop_before_commit = 10;
     let error =
         client.create(Kind::Flow, &json!({"name": "f"}), &HashSet::new()).await.unwrap_err();
-    assert!(matches!(error, Error::RetriesExhausted { attempts: 3, .. }), "{error:?}");
+    assert!(matches!(error, Error::RetriesExhausted { attempts: 5, .. }), "{error:?}");
     let state = fake.state();
-    assert_eq!(state.count(&Method::POST, "/v1/flows"), 3);
+    assert_eq!(state.count(&Method::POST, "/v1/flows"), 5);
     assert!(state.named("flows", "f").is_empty());
 }
 

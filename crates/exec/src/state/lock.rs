@@ -136,12 +136,10 @@ impl LocalLock {
         let holder = LockHolder::current(command);
         let mut broken = None;
         loop {
-            match fs_err::OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut file) => {
-                    // Serialising a plain struct cannot fail.
-                    let text = serde_json::to_string(&holder).expect("lock holder serialises");
-                    file.write_all(text.as_bytes())?;
-                    file.sync_all()?;
+            // Serialising a plain struct cannot fail.
+            let text = serde_json::to_string(&holder).expect("lock holder serialises");
+            match create_exclusively(path, text.as_bytes()) {
+                Ok(()) => {
                     return Ok((LocalLock { path: path.to_owned(), holder }, broken));
                 }
                 Err(error) if error.kind() == ErrorKind::AlreadyExists => {
@@ -187,6 +185,34 @@ impl Drop for LocalLock {
     fn drop(&mut self) {
         // Best effort: a lock left behind by a failure here is detected as stale next time.
         let _ = remove_if_holder(&self.path, &self.holder);
+    }
+}
+
+/// Creates `path` holding `contents`, failing with `AlreadyExists` when it exists. The contents
+/// go to a private temporary file first, which is then hard-linked into place (the link fails
+/// if the lock exists), so a lock file always names its holder: a crash between creating the
+/// file and writing it can no longer leave an empty lock that no one can prove stale. Where
+/// hard links are not supported, the file is created exclusively and written in place.
+fn create_exclusively(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let directory =
+        path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary =
+        directory.join(format!(".{name}.{}.{}.tmp", std::process::id(), super::random_hex(4)));
+    let written = (|| {
+        let mut file = fs_err::OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+        file.write_all(contents)?;
+        file.sync_all()
+    })();
+    let linked = written.and_then(|()| fs_err::hard_link(&temporary, path));
+    let _ = fs_err::remove_file(&temporary);
+    match linked {
+        Err(error) if error.kind() != ErrorKind::AlreadyExists => {
+            let mut file = fs_err::OpenOptions::new().write(true).create_new(true).open(path)?;
+            file.write_all(contents)?;
+            file.sync_all()
+        }
+        result => result,
     }
 }
 
@@ -253,6 +279,21 @@ mod tests {
         fs_err::write(&path, serde_json::to_string(&dead).unwrap()).unwrap();
         let (_lock, broken) = LocalLock::acquire(&path, "apply", Duration::ZERO).await.unwrap();
         assert_eq!(broken, Some(dead));
+    }
+
+    #[tokio::test]
+    async fn a_lock_file_always_names_its_holder_and_leaves_no_temporary_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("state.json.lock");
+        let (lock, _) = LocalLock::acquire(&path, "apply", Duration::ZERO).await.unwrap();
+        assert_eq!(read_holder(&path).as_ref(), Some(lock.holder()));
+        let names: Vec<String> = fs_err::read_dir(directory.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["state.json.lock"]);
+        let error = create_exclusively(&path, b"{}").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::AlreadyExists);
     }
 
     #[test]

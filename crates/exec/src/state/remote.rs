@@ -66,6 +66,17 @@ pub enum RemoteError {
     /// The lock could not be taken.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// Another run took the lock while this one held it (this run stalled past the lock's
+    /// expiry, or someone ran `flowform state unlock`); nothing more is written to the state.
+    #[error(
+        "the state lock `{key}` was taken over by {holder}; this run writes nothing more to the state"
+    )]
+    LockLost {
+        /// The lock key.
+        key: String,
+        /// Who holds it now (`nobody` when the key was removed).
+        holder: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,7 +192,10 @@ impl<'a, A: StateApi> RemoteStore<'a, A> {
     }
 
     /// Writes the whole state (serial + 1), renewing the lock when a third of its life passed.
+    /// The lock is read first: a run that lost it (it stalled past the expiry and another run
+    /// broke the lock, or `state unlock` was used) must not overwrite the new holder's state.
     pub async fn save(&mut self, state: &mut State) -> Result<(), RemoteError> {
+        self.check_still_held().await?;
         self.renew_if_due().await?;
         state.serial += 1;
         let value: serde_json::Value =
@@ -191,6 +205,19 @@ impl<'a, A: StateApi> RemoteStore<'a, A> {
             key: self.keys.document.clone(),
             source,
         })
+    }
+
+    /// Fails with [`RemoteError::LockLost`] unless the lock key still holds this run's nonce.
+    async fn check_still_held(&self) -> Result<(), RemoteError> {
+        match get_lock(self.api, &self.keys).await? {
+            Some(current) if current.nonce == self.lock.nonce => Ok(()),
+            current => Err(RemoteError::LockLost {
+                key: self.keys.lock.clone(),
+                holder: current
+                    .map(|lock| lock.holder.to_string())
+                    .unwrap_or_else(|| "nobody (the lock was removed)".to_owned()),
+            }),
+        }
     }
 
     /// Renews the lock when a third of its life has passed.
@@ -311,6 +338,34 @@ pub(crate) mod tests {
         assert_eq!(read(&api, &keys).await.unwrap().unwrap().serial, 1);
         store.release().await.unwrap();
         assert!(api.keys.lock().unwrap().get(&keys.lock).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_that_lost_its_lock_writes_nothing_more() {
+        let api = MemoryStateApi::default();
+        let keys = RemoteKeys::new("default");
+        let (mut store, _, _) =
+            RemoteStore::open(&api, keys.clone(), "apply", Duration::ZERO).await.unwrap();
+        let mut state = State::new("l".into(), "t".into(), "s".into());
+        store.save(&mut state).await.unwrap();
+        // Another run broke the lock (this one stalled past its expiry) and wrote its state.
+        let other = RemoteLock {
+            holder: LockHolder { host: "another-runner".into(), ..LockHolder::current("apply") },
+            nonce: "other".into(),
+        };
+        api.keys.lock().unwrap().insert(keys.lock.clone(), serde_json::to_value(&other).unwrap());
+        let newer = State { serial: 9, ..State::new("l".into(), "t".into(), "s".into()) };
+        api.keys
+            .lock()
+            .unwrap()
+            .insert(keys.document.clone(), serde_json::from_str(&format::render(&newer)).unwrap());
+        let error = store.save(&mut state).await.unwrap_err();
+        assert!(matches!(error, RemoteError::LockLost { .. }), "{error}");
+        assert!(error.to_string().contains("another-runner"), "{error}");
+        assert_eq!(read(&api, &keys).await.unwrap().unwrap().serial, 9, "the newer state stays");
+        // Releasing leaves the other run's lock alone.
+        store.release().await.unwrap();
+        assert!(api.keys.lock().unwrap().contains_key(&keys.lock));
     }
 
     #[tokio::test(start_paused = true)]

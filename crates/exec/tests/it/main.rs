@@ -1,4 +1,7 @@
 //! The planner and executor against the emulator over loopback HTTP.
 
 mod apply;
+mod faults;
+mod fuzz;
+mod regression;
 mod support;

@@ -32,12 +32,22 @@ impl Workspace {
     }
 
     pub async fn with_config(config: EmulatorConfig) -> Workspace {
+        Workspace::with_configs(config, |_| {}).await
+    }
+
+    /// A workspace whose client configuration `configure` adjusts after the test defaults (no
+    /// backoff).
+    pub async fn with_configs(
+        config: EmulatorConfig,
+        configure: impl FnOnce(&mut ClientConfig),
+    ) -> Workspace {
         let emulator =
             flowform_emulator::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
         let endpoint = Endpoint::parse(&emulator.url()).unwrap();
         let mut config = ClientConfig::new(endpoint, SecretString::from("sandbox".to_owned()));
         config.retry.initial_backoff = Duration::ZERO;
         config.retry.max_backoff = Duration::ZERO;
+        configure(&mut config);
         let client = Client::new(config).unwrap();
         let directory = tempfile::tempdir().unwrap();
         let location = StateLocation::File(directory.path().join(".flowform/state.json"));

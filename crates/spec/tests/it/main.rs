@@ -1,6 +1,7 @@
 //! flowform-spec's integration tests: one binary, one module per area.
 
 mod fixtures;
+mod fuzz;
 mod generated;
 mod hostile;
 mod support;

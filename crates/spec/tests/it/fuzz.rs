@@ -1,0 +1,225 @@
+//! Fuzzing the spec loader (issue 9) with proptest, since only the stable toolchain is here
+//! (cargo-fuzz needs nightly). Two generators: arbitrary bytes, and the valid fixtures
+//! mutated (bytes flipped, YAML-significant tokens inserted, ranges deleted, duplicated or cut
+//! off). Every input must load without a panic (proptest turns one into a failure with the
+//! shrunk input), every diagnostic must carry a message and a file, and loading is
+//! deterministic.
+//!
+//! CI runs 256 cases per generator; `FLOWFORM_FUZZ_CASES=N` runs N (the longer run's figures
+//! are in `docs/reliability.md`). Every case is counted and the counts are printed to stderr.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+
+use flowform_spec::{LoadOptions, Loaded, ProcessEnvironment, SecretPolicy};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::{Config, TestRunner};
+
+const CI_CASES: u32 = 256;
+
+fn cases() -> u32 {
+    std::env::var("FLOWFORM_FUZZ_CASES")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .filter(|cases| *cases > 0)
+        .unwrap_or(CI_CASES)
+}
+
+fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        // Shrinking a loader input is cheap; keep it bounded anyway.
+        max_shrink_iters: 2_000,
+        ..Config::default()
+    })
+}
+
+/// The valid fixtures, the seeds of the mutations.
+fn corpus() -> Vec<Vec<u8>> {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    let mut files: Vec<PathBuf> = fs_err::read_dir(&directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "yaml"))
+        .collect();
+    files.sort();
+    files.into_iter().map(|path| fs_err::read(path).unwrap()).collect()
+}
+
+/// Tokens that mean something to YAML, to the placeholder syntax, or to a decoder.
+const TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    ": ",
+    "- ",
+    "? ",
+    "&a ",
+    "*a",
+    "<<: *a",
+    "!!str ",
+    "!!binary ",
+    "!custom ",
+    "%YAML 1.2\n",
+    "---\n",
+    "...\n",
+    "\"",
+    "'",
+    "\\",
+    "|\n",
+    ">-\n",
+    "#",
+    "\t",
+    "\n",
+    "\n  ",
+    "    ",
+    "\r",
+    "\0",
+    "\u{feff}",
+    "\u{2028}",
+    "${",
+    "${env.HOME}",
+    "${secret.X}",
+    "${var.x}",
+    "${flow.",
+    "$${",
+    "******",
+    "~",
+    "null",
+    ".inf",
+    "0x1F",
+    "1e999",
+    "-0",
+    "99999999999999999999999999",
+    "é",
+    "\u{10ffff}",
+    "&anchor [*anchor]",
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(Index, u8),
+    Insert(Index, usize),
+    Delete(Index, usize),
+    Duplicate(Index, usize),
+    Truncate(Index),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<Index>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip(at, byte)),
+        (any::<Index>(), 0..TOKENS.len()).prop_map(|(at, token)| Mutation::Insert(at, token)),
+        (any::<Index>(), 1usize..64).prop_map(|(at, length)| Mutation::Delete(at, length)),
+        (any::<Index>(), 1usize..256).prop_map(|(at, length)| Mutation::Duplicate(at, length)),
+        any::<Index>().prop_map(Mutation::Truncate),
+    ]
+}
+
+/// Applies mutations to bytes (shared with nothing: each generator has its own copy).
+fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for mutation in mutations {
+        let length = bytes.len();
+        let at = |index: &Index| if length == 0 { 0 } else { index.index(length + 1) };
+        match mutation {
+            Mutation::Flip(index, byte) if length > 0 => {
+                let position = index.index(length);
+                bytes[position] = *byte;
+            }
+            Mutation::Flip(..) => {}
+            Mutation::Insert(index, token) => {
+                let position = at(index);
+                bytes.splice(position..position, TOKENS[*token].bytes());
+            }
+            Mutation::Delete(index, count) => {
+                let position = at(index);
+                let end = (position + count).min(length);
+                bytes.drain(position..end);
+            }
+            Mutation::Duplicate(index, count) => {
+                let position = at(index);
+                let end = (position + count).min(length);
+                let copy = bytes[position..end].to_vec();
+                bytes.splice(end..end, copy);
+            }
+            Mutation::Truncate(index) => bytes.truncate(at(index)),
+        }
+    }
+    bytes
+}
+
+fn load(directory: &Path, bytes: &[u8]) -> Loaded {
+    fs_err::write(directory.join("spec.yaml"), bytes).unwrap();
+    flowform_spec::load(&LoadOptions {
+        paths: vec![directory.to_path_buf()],
+        secrets: SecretPolicy::Offline,
+        environment: ProcessEnvironment::Fixed(
+            [("X".to_owned(), "x".to_owned()), ("HOME".to_owned(), "/home".to_owned())]
+                .into_iter()
+                .collect(),
+        ),
+        ..LoadOptions::default()
+    })
+}
+
+/// Loads the input twice and checks what the loader promises about any input.
+fn check(directory: &Path, bytes: &[u8], rejected: &Cell<u64>) -> Result<(), TestCaseError> {
+    let loaded = load(directory, bytes);
+    for diagnostic in &loaded.diagnostics {
+        prop_assert!(!diagnostic.message.trim().is_empty(), "a diagnostic without a message");
+    }
+    let again = load(directory, bytes);
+    let messages = |loaded: &Loaded| -> Vec<String> {
+        loaded.diagnostics.iter().map(|diagnostic| diagnostic.message.clone()).collect()
+    };
+    prop_assert_eq!(messages(&loaded), messages(&again), "loading is deterministic");
+    prop_assert_eq!(loaded.desired.resources.len(), again.desired.resources.len());
+    if loaded.has_errors() {
+        rejected.set(rejected.get() + 1);
+    }
+    Ok(())
+}
+
+#[expect(clippy::print_stderr, reason = "the fuzz run reports its figures")]
+fn report(generator: &str, executions: u64, rejected: u64) {
+    eprintln!(
+        "spec loader fuzz ({generator}): {executions} inputs, {rejected} rejected with diagnostics, {} loaded, 0 panics",
+        executions - rejected
+    );
+}
+
+#[test]
+fn the_loader_survives_arbitrary_bytes() {
+    let directory = tempfile::tempdir().unwrap();
+    let (executions, rejected) = (Cell::new(0u64), Cell::new(0u64));
+    let result = runner().run(&proptest::collection::vec(any::<u8>(), 0..2_048), |bytes| {
+        executions.set(executions.get() + 1);
+        check(directory.path(), &bytes, &rejected)
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    report("arbitrary bytes", executions.get(), rejected.get());
+}
+
+#[test]
+fn the_loader_survives_mutated_valid_specs() {
+    let corpus = corpus();
+    assert!(!corpus.is_empty());
+    let directory = tempfile::tempdir().unwrap();
+    let (executions, rejected) = (Cell::new(0u64), Cell::new(0u64));
+    let strategy = (0..corpus.len(), proptest::collection::vec(mutation(), 1..6));
+    let result = runner().run(&strategy, |(seed, mutations)| {
+        executions.set(executions.get() + 1);
+        let bytes = mutate(corpus[seed].clone(), &mutations);
+        check(directory.path(), &bytes, &rejected)
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    report("mutated fixtures", executions.get(), rejected.get());
+}
