@@ -43,8 +43,10 @@ pub enum Scenario {
     ApplyChange,
     /// `plan` of 10,000 resources with no latency and no rate limit (whole process), and the
     /// diff alone (`cargo bench -p flowform-diff --bench diff_10k`).
+    #[value(name = "plan-10k")]
     Plan10k,
     /// `validate` of 10,000 resources.
+    #[value(name = "validate-10k")]
     Validate10k,
 }
 
@@ -122,6 +124,8 @@ fn write_spec(spec: GeneratedSpec, directory: &Path) -> anyhow::Result<WrittenSp
         fs_err::create_dir_all(path.parent().context("generated files have a directory")?)?;
         fs_err::write(&path, content)?;
     }
+    // For reproducing a run by hand (`source secrets.env`); flowform reads only YAML files.
+    fs_err::write(directory.join("secrets.env"), spec.secrets_env())?;
     Ok(WrittenSpec { spec, directory: directory.to_owned() })
 }
 
