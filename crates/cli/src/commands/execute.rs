@@ -17,6 +17,17 @@ use crate::printer::Printer;
 use crate::session::Session;
 use crate::settings::{Settings, StateLocation};
 
+/// Steps in flight while the rate budget has no requests to spare, unless `--parallelism`
+/// says otherwise.
+pub const DEFAULT_PARALLELISM: usize = 8;
+
+/// Steps in flight while the rate budget has requests to spare (a full bucket, or steps too
+/// slow to use the rate), unless `--parallelism` says otherwise. With 25 ms of latency, 8
+/// steps at a time cannot send more than 320 requests a second, so a full bucket of 900 would
+/// take three seconds to spend instead of a fraction of one; at 200 ms (a slow account), 8
+/// steps send 40 a second where the budget allows 290 (`docs/benchmarks.md`, issue 8).
+pub const BURST_PARALLELISM: usize = 64;
+
 /// The state location in `flowform_exec`'s terms.
 pub fn exec_location(location: &StateLocation) -> flowform_exec::state::StateLocation {
     match location {
@@ -148,8 +159,8 @@ pub struct Work<'a> {
     pub plan: &'a Plan,
     /// The live state read for the plan.
     pub live: &'a LiveState,
-    /// `--parallelism`.
-    pub parallelism: u16,
+    /// `--parallelism`, when given.
+    pub parallelism: Option<u16>,
     /// `apply` or `destroy`, for messages.
     pub verb: &'a str,
 }
@@ -190,7 +201,9 @@ pub async fn execute(
         plan,
         live,
         &ApplyOptions {
-            parallelism: usize::from(parallelism),
+            parallelism: parallelism.map_or(DEFAULT_PARALLELISM, usize::from),
+            // A `--parallelism` given is a hard cap (`--parallelism 1` runs one step at a time).
+            burst_parallelism: parallelism.map_or(BURST_PARALLELISM, usize::from),
             stop: interrupt.flag(),
             progress: &report_progress,
         },

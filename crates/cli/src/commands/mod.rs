@@ -13,6 +13,8 @@ mod validate;
 
 use flowform_spec::{Code, Loaded, SecretPolicy};
 
+pub use execute::BURST_PARALLELISM;
+
 use crate::args::{Command, EmulatorCommand};
 use crate::diagnostics;
 use crate::error::UserError;
