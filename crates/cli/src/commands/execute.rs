@@ -28,6 +28,46 @@ pub const DEFAULT_PARALLELISM: usize = 8;
 /// steps send 40 a second where the budget allows 290 (`docs/benchmarks.md`, issue 8).
 pub const BURST_PARALLELISM: usize = 64;
 
+/// The account's lists, started on their own task before the state is read, so they travel
+/// while a large state is parsed (tens of milliseconds for thousands of resources). Dropping
+/// it unfinished (the state could not be opened) stops the listing.
+pub struct Listing(Option<tokio::task::JoinHandle<Result<LiveState, PlanError>>>);
+
+impl Listing {
+    /// Starts listing every kind.
+    pub fn start(client: &flowform_api::Client) -> Listing {
+        let client = client.clone();
+        Listing(Some(tokio::spawn(async move { flowform_exec::planner::list_live(&client).await })))
+    }
+
+    /// The live state for a plan: the lists, completed with what needs the spec and the state.
+    pub async fn finish(
+        mut self,
+        client: &flowform_api::Client,
+        desired: &DesiredState,
+        state: &flowform_model::State,
+        printer: &Printer,
+    ) -> anyhow::Result<LiveState> {
+        let listing = self.0.take().expect("a listing is finished once");
+        let mut live = listing
+            .await
+            .map_err(|error| anyhow::anyhow!("the task reading the account failed: {error}"))?
+            .map_err(|error| plan_error(printer, error))?;
+        flowform_exec::planner::complete_live(client, desired, state, &mut live)
+            .await
+            .map_err(|error| plan_error(printer, error))?;
+        Ok(live)
+    }
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        if let Some(listing) = self.0.take() {
+            listing.abort();
+        }
+    }
+}
+
 /// The state location in `flowform_exec`'s terms.
 pub fn exec_location(location: &StateLocation) -> flowform_exec::state::StateLocation {
     match location {
@@ -194,6 +234,7 @@ pub async fn execute(
             StepOutcome::NotRun => {}
         },
     };
+    let started = std::time::Instant::now();
     let applied = flowform_exec::apply::apply(
         &session.client,
         &mut writer,
@@ -210,8 +251,11 @@ pub async fn execute(
     )
     .await;
     progress.finish();
+    printer.timing("steps ran", started);
     // The state is saved whatever happened: every completed step must stay recorded.
+    let started = std::time::Instant::now();
     let saved = writer.finish().await;
+    printer.timing("state saved", started);
     let report = applied
         .map_err(|error| anyhow::Error::new(error).context(format!("the {verb} did not start")))?;
     saved.map_err(|error| {
