@@ -125,8 +125,25 @@ pub struct Row {
     pub ratio: String,
     /// The target.
     pub target: String,
-    /// Whether the target was met (`None`: not applicable).
-    pub met: Option<bool>,
+    /// The target's parts and whether each was met (none: nothing to meet).
+    pub checks: Vec<(&'static str, bool)>,
+}
+
+impl Row {
+    /// Whether every part of the target was met.
+    pub fn met(&self) -> bool {
+        self.checks.iter().all(|(_, met)| *met)
+    }
+
+    /// `yes`, `**no**: wall, requests`, or `—`.
+    fn verdict(&self) -> String {
+        if self.checks.is_empty() {
+            return "—".to_owned();
+        }
+        let missed: Vec<&str> =
+            self.checks.iter().filter(|(_, met)| !met).map(|(name, _)| *name).collect();
+        if missed.is_empty() { "yes".to_owned() } else { format!("**no**: {}", missed.join(", ")) }
+    }
 }
 
 /// The table in Markdown.
@@ -145,11 +162,7 @@ pub fn table(rows: &[Row], runs: usize) -> String {
             row.bound,
             row.ratio,
             row.target,
-            match row.met {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "—",
-            }
+            row.verdict()
         ));
     }
     out
@@ -221,5 +234,16 @@ mod tests {
         assert_eq!(median(&[3, 1, 2, 4]), Some(2));
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(duration(Duration::from_millis(12_345)), "12.35 s");
+        let row = |checks| Row {
+            scenario: String::new(),
+            samples: Samples::default(),
+            bound: String::new(),
+            ratio: String::new(),
+            target: String::new(),
+            checks,
+        };
+        assert_eq!(row(vec![("wall", true), ("requests", true)]).verdict(), "yes");
+        assert_eq!(row(vec![("wall", false), ("requests", true)]).verdict(), "**no**: wall");
+        assert_eq!(row(vec![]).verdict(), "—");
     }
 }
