@@ -3,6 +3,10 @@
 //! - `cargo xtask codegen [--check]` writes (or checks) `schema/flowform.schema.json`.
 //! - `cargo xtask gen-spec --resources N --out DIR [--seed S]` writes a generated spec for
 //!   benchmarks (the generator itself is the `flowform-specgen` library).
+//! - `cargo xtask bench [--runs 5] [--scenario NAME]…` measures plan and apply at scale against
+//!   the emulator and prints one table (`docs/benchmarks.md`, issue 8).
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,6 +42,9 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Measure plan and apply at scale against the emulator (release binary, separate emulator
+    /// process, latency and the real rate limit) and print one table.
+    Bench(bench::BenchArgs),
 }
 
 fn workspace_root() -> PathBuf {
@@ -63,6 +70,7 @@ fn run(xtask: Xtask) -> anyhow::Result<ExitCode> {
     match xtask.command {
         Command::Codegen { check } => codegen(check),
         Command::GenSpec { resources, out, seed } => gen_spec(resources, &out, seed),
+        Command::Bench(args) => bench::bench(args),
     }
 }
 

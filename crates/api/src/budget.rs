@@ -306,6 +306,19 @@ impl RateBudget {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Requests that could be sent now without waiting for the rate: the whole tokens in the
+    /// bucket; none while it is in debt or everyone waits out a 429. The executor runs more
+    /// steps at once while there are some to spare.
+    pub fn spare(&self) -> usize {
+        let now = Instant::now();
+        let mut bucket = self.bucket();
+        bucket.refill(now);
+        if bucket.paused_until > now {
+            return 0;
+        }
+        bucket.tokens.max(0.0).floor() as usize
+    }
+
     /// The rate currently allowed, per second.
     pub fn current_rate(&self) -> f64 {
         let mut bucket = self.bucket();
@@ -362,6 +375,20 @@ mod tests {
             "{elapsed:?}"
         );
         assert_eq!(budget.stats().sent.get, 15);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn spare_requests_are_the_whole_tokens_left() {
+        let budget = RateBudget::new(rate(10, 5.0), 100);
+        assert_eq!(budget.spare(), 10);
+        for _ in 0..4 {
+            drop(budget.acquire(&Method::GET, &TokioSleeper).await);
+        }
+        assert_eq!(budget.spare(), 6);
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(budget.spare(), 8, "2.5 tokens refilled, whole ones count");
+        budget.on_rate_limited(Instant::now(), Duration::from_secs(1));
+        assert_eq!(budget.spare(), 0, "nothing to spare after a 429");
     }
 
     #[tokio::test(start_paused = true)]

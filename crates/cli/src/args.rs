@@ -173,9 +173,10 @@ pub struct ApplyArgs {
     /// Apply without asking (required when stdin or stderr is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
-    /// Steps in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub parallelism: u16,
+    /// Steps in flight at once [default: 8, and up to 64 while the rate budget has requests to
+    /// spare]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: Option<u16>,
 }
 
 /// `flowform destroy`.
@@ -184,9 +185,10 @@ pub struct DestroyArgs {
     /// Destroy without asking (required when stdin or stderr is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
-    /// Steps in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub parallelism: u16,
+    /// Steps in flight at once [default: 8, and up to 64 while the rate budget has requests to
+    /// spare]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: Option<u16>,
 }
 
 /// `flowform pull`.

@@ -65,7 +65,7 @@ impl Session {
                 let endpoint = Endpoint::parse(&emulator.url())
                     .map_err(|error| anyhow::Error::new(error).context("the sandbox's URL"))?;
                 let client =
-                    Client::new(ClientConfig::new(endpoint, SecretString::from(SANDBOX_TOKEN)))?;
+                    Client::new(client_config(endpoint, SecretString::from(SANDBOX_TOKEN)))?;
                 Ok(Session {
                     client,
                     target: SANDBOX_TARGET.to_owned(),
@@ -91,7 +91,7 @@ impl Session {
                         settings.token.describe()
                     ),
                 );
-                let client = Client::new(ClientConfig::new(choice.endpoint.clone(), token))?;
+                let client = Client::new(client_config(choice.endpoint.clone(), token))?;
                 let who = client.whoami().await.map_err(|error| {
                     let problem =
                         UserError::new(format!("cannot use the account at `{}`", choice.endpoint));
@@ -122,6 +122,15 @@ impl Session {
             sandbox.emulator.shutdown().await;
         }
     }
+}
+
+/// The client's configuration: the API crate's defaults, with as many requests in flight as
+/// the executor may run steps at once, so that steps started to spend a full rate budget are
+/// not queued again behind the client's own in-flight bound.
+fn client_config(endpoint: Endpoint, token: SecretString) -> ClientConfig {
+    let mut config = ClientConfig::new(endpoint, token);
+    config.max_in_flight = config.max_in_flight.max(crate::commands::BURST_PARALLELISM);
+    config
 }
 
 /// Takes the sandbox lock (`sandbox.json.lock`, the same kind of lock file as the state's) and

@@ -131,8 +131,14 @@ pub enum Progress {
 
 /// Options of an apply.
 pub struct ApplyOptions<'a> {
-    /// Steps in flight at most (`--parallelism`, default 8).
+    /// Steps in flight at most (`--parallelism`, default 8) while the client's rate budget has
+    /// no requests to spare.
     pub parallelism: usize,
+    /// Steps in flight at most while the rate budget has requests to spare: one step per spare
+    /// request, up to this. A full bucket (after an idle period) is spent at once instead of
+    /// `parallelism` steps at a time, and steps too slow to use the rate (long latency) get
+    /// more company until the bucket stops filling up. `parallelism` or less turns it off.
+    pub burst_parallelism: usize,
     /// Set (by a Ctrl-C handler) to stop scheduling; steps in flight finish.
     pub stop: &'a AtomicBool,
     /// Receives progress events.
@@ -575,7 +581,10 @@ async fn run_phase<A: StateApi>(
     failed_addresses: &mut BTreeSet<Address>,
 ) {
     let finished = Mutex::new(Vec::with_capacity(graph.len()));
-    let outcomes = crate::graph::run(graph, options.parallelism, stop, |index, step| {
+    let budget = context.client.budget();
+    let parallelism =
+        || options.parallelism.max(budget.spare().min(options.burst_parallelism)).max(1);
+    let outcomes = crate::graph::run(graph, &parallelism, stop, |index, step| {
         let finished = &finished;
         async move {
             let label = step.label();

@@ -125,15 +125,16 @@ pub enum Outcome<T, E> {
     NotRun,
 }
 
-/// Runs every step of `graph` with `run_step`, honouring the order, at most `parallelism` at a
-/// time. `stop` is polled between completions: once it returns true, no new step starts and
-/// the steps in flight finish. Returns one outcome per step, by index.
+/// Runs every step of `graph` with `run_step`, honouring the order, at most `parallelism()`
+/// at a time: the limit is read again whenever steps may start (after each completion), so it
+/// may follow the rate budget. `stop` is polled between completions: once it returns true, no
+/// new step starts and the steps in flight finish. Returns one outcome per step, by index.
 ///
 /// Steps run as futures on the caller's task (no spawning), so they may borrow from the
 /// caller; concurrency comes from their IO.
 pub async fn run<'g, S, T, E, F, Fut>(
     graph: &'g StepGraph<S>,
-    parallelism: usize,
+    parallelism: &dyn Fn() -> usize,
     stop: &dyn Fn() -> bool,
     run_step: F,
 ) -> Vec<Outcome<T, E>>
@@ -142,7 +143,6 @@ where
     Fut: Future<Output = Result<T, E>>,
 {
     let count = graph.len();
-    let parallelism = parallelism.max(1);
     let mut outcomes: Vec<Option<Outcome<T, E>>> = (0..count).map(|_| None).collect();
     let mut waiting_on: Vec<usize> =
         (0..count).map(|index| graph.dependencies(index).len()).collect();
@@ -151,7 +151,8 @@ where
     let mut in_flight = FuturesUnordered::new();
 
     loop {
-        while in_flight.len() < parallelism && !stop() {
+        let allowed = parallelism().max(1);
+        while in_flight.len() < allowed && !stop() {
             let Some(index) = ready.pop_front() else { break };
             let step = graph.step(index);
             let future = run_step(index, step);
@@ -220,7 +221,7 @@ mod tests {
         let log = RefCell::new(Vec::new());
         let running = RefCell::new(0usize);
         let peak = RefCell::new(0usize);
-        let outcomes = run(&graph, 2, &|| false, |_, name: &&str| {
+        let outcomes = run(&graph, &|| 2, &|| false, |_, name: &&str| {
             let name = *name;
             let (log, running, peak) = (&log, &running, &peak);
             async move {
@@ -246,6 +247,37 @@ mod tests {
         assert_eq!(peak.into_inner(), 2);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_limit_is_read_again_as_steps_finish() {
+        let mut graph = StepGraph::new();
+        for index in 0..6 {
+            graph.add(index);
+        }
+        let finished = RefCell::new(0usize);
+        let running = RefCell::new(0usize);
+        let started_while = RefCell::new(Vec::new());
+        let limit = || if *finished.borrow() == 0 { 4 } else { 1 };
+        let outcomes = run(&graph, &limit, &|| false, |_, _| {
+            let (finished, running, started_while) = (&finished, &running, &started_while);
+            async move {
+                *running.borrow_mut() += 1;
+                started_while.borrow_mut().push((*finished.borrow(), *running.borrow()));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                *running.borrow_mut() -= 1;
+                *finished.borrow_mut() += 1;
+                Ok::<(), ()>(())
+            }
+        })
+        .await;
+        assert!(outcomes.iter().all(|outcome| *outcome == Outcome::Done(())));
+        let started_while = started_while.into_inner();
+        // Four at once while the limit is 4, then one at a time once it dropped to 1.
+        assert_eq!(started_while.iter().filter(|(done, _)| *done == 0).count(), 4);
+        assert!(
+            started_while.iter().filter(|(done, _)| *done > 0).all(|(_, running)| *running == 1)
+        );
+    }
+
     #[tokio::test]
     async fn stop_ends_scheduling() {
         let mut graph = StepGraph::new();
@@ -253,7 +285,7 @@ mod tests {
             graph.add(index);
         }
         let started = RefCell::new(0usize);
-        let outcomes = run(&graph, 1, &|| *started.borrow() >= 2, |_, _| {
+        let outcomes = run(&graph, &|| 1, &|| *started.borrow() >= 2, |_, _| {
             *started.borrow_mut() += 1;
             async { Ok::<(), ()>(()) }
         })

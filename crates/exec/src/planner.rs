@@ -58,9 +58,27 @@ pub async fn read_live(
     desired: &DesiredState,
     state: &State,
 ) -> Result<LiveState, PlanError> {
-    let mut live = client.list_kinds(&Kind::ALL).await.map_err(PlanError::Read)?;
-    fill_script_content(client, desired, state, &mut live).await?;
+    let mut live = list_live(client).await?;
+    complete_live(client, desired, state, &mut live).await?;
     Ok(live)
+}
+
+/// The part of [`read_live`] that needs neither the spec nor the state: one paginated list
+/// per kind, all kinds at once. A caller may start it first and read the state while the
+/// lists travel, then finish with [`complete_live`].
+pub async fn list_live(client: &Client) -> Result<LiveState, PlanError> {
+    client.list_kinds(&Kind::ALL).await.map_err(PlanError::Read)
+}
+
+/// The rest of [`read_live`] once the lists are in: the scripts' content, read by id only
+/// where it may differ from what flowform last wrote.
+pub async fn complete_live(
+    client: &Client,
+    desired: &DesiredState,
+    state: &State,
+    live: &mut LiveState,
+) -> Result<(), PlanError> {
+    fill_script_content(client, desired, state, live).await
 }
 
 async fn fill_script_content(

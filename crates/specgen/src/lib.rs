@@ -184,9 +184,41 @@ fn secret(name: &str) -> Value {
     json!({ "$secret": name })
 }
 
-/// Generates a spec.
+/// A kind that [`generate_exact`] needs at least one of was given none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoneOfKind(pub Kind);
+
+impl std::fmt::Display for NoneOfKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at least one {} is needed (only scripts may be left out)", self.0.singular())
+    }
+}
+
+impl std::error::Error for NoneOfKind {}
+
+/// Generates a spec of `options.resources` resources, split as [`counts`] says.
 pub fn generate(options: Options) -> Result<GeneratedSpec, TooFewResources> {
     let counts = counts(options.resources)?;
+    Ok(generate_counts(counts, options.seed))
+}
+
+/// Generates a spec with exactly `counts` resources of each kind (a kind left out counts zero),
+/// for a benchmark that names its account's shape. Every kind but scripts needs at least one
+/// resource; without scripts, imports have no hooks. With the counts [`counts`] gives for a
+/// total, the spec is the one [`generate`] makes for that total.
+pub fn generate_exact(counts: &[(Kind, usize)], seed: u64) -> Result<GeneratedSpec, NoneOfKind> {
+    let exact = Kind::ALL.map(|kind| {
+        (kind, counts.iter().filter(|(k, _)| *k == kind).map(|(_, count)| count).sum::<usize>())
+    });
+    if let Some((kind, _)) = exact.iter().find(|(kind, count)| *count == 0 && *kind != Kind::Script)
+    {
+        return Err(NoneOfKind(*kind));
+    }
+    Ok(generate_counts(exact, seed))
+}
+
+fn generate_counts(counts: [(Kind, usize); 6], seed: u64) -> GeneratedSpec {
+    let options = Options { resources: counts.iter().map(|(_, count)| count).sum(), seed };
     let count = |kind: Kind| counts.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
     let width = options.resources.to_string().len().max(4);
     let key = |kind: Kind, index: usize| format!("{}-{:0width$}", kind.key_prefix(), index + 1);
@@ -332,7 +364,7 @@ pub fn generate(options: Options) -> Result<GeneratedSpec, TooFewResources> {
             },
             "mapping": { "fields": fields },
         });
-        if index % 3 == 0 {
+        if index % 3 == 0 && scripts > 0 {
             body["hooks"] = json!({ "preMap": { "_scriptId": reference(Kind::Script, &key(Kind::Script, index % scripts)), "function": "preMap" } });
         }
         push(Kind::Import, index, body, None);
@@ -416,7 +448,7 @@ pub fn generate(options: Options) -> Result<GeneratedSpec, TooFewResources> {
             secrets.push((name, format!("specgen-webhook-token-{index}-{}", options.seed)));
         }
     }
-    Ok(GeneratedSpec { options, resources, secrets })
+    GeneratedSpec { options, resources, secrets }
 }
 
 impl GeneratedSpec {
@@ -554,6 +586,28 @@ mod tests {
             generate(options).unwrap().spec_files(),
             generate(Options { seed: 8, ..options }).unwrap().spec_files()
         );
+    }
+
+    #[test]
+    fn exact_counts() {
+        let shape = [
+            (Kind::Integration, 2),
+            (Kind::Connection, 3),
+            (Kind::Export, 10),
+            (Kind::Import, 10),
+            (Kind::Flow, 10),
+        ];
+        let spec = generate_exact(&shape, 3).unwrap();
+        for (kind, count) in shape {
+            assert_eq!(spec.resources.iter().filter(|r| r.kind == kind).count(), count);
+        }
+        assert!(spec.resources.iter().all(|r| r.kind != Kind::Script));
+        assert!(!spec.resources.iter().any(|r| r.body.to_string().contains("script.")));
+        assert_eq!(spec.options.resources, 35);
+        assert_eq!(generate_exact(&shape[1..], 3), Err(NoneOfKind(Kind::Integration)));
+        // The split `counts` gives reproduces `generate`.
+        let options = Options { resources: 120, seed: 5 };
+        assert_eq!(generate_exact(&counts(120).unwrap(), 5).unwrap(), generate(options).unwrap());
     }
 
     #[test]

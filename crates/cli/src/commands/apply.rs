@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use flowform_exec::planner::{make_plan, read_live};
+use flowform_exec::planner::make_plan;
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::{self, SavedPlanError};
 use flowform_spec::SecretPolicy;
@@ -61,7 +61,10 @@ async fn apply_in(
     saved_plan: Option<&(String, saved::SavedPlan)>,
 ) -> anyhow::Result<ExitStatus> {
     let api = ClientStateApi(&session.client);
+    let listing = execute::Listing::start(&session.client);
+    let started = std::time::Instant::now();
     let mut writer = execute::open_writer(settings, printer, session, &api, "apply").await?;
+    printer.timing("state opened", started);
     // Everything up to the executor may refuse; the lock is released untouched then.
     let prepared = async {
         let options = match saved_plan {
@@ -72,11 +75,13 @@ async fn apply_in(
             }
             None => plan_options(&args.shape),
         };
-        let live = read_live(&session.client, desired, writer.state())
-            .await
-            .map_err(|error| plan_error(printer, error))?;
+        let started = std::time::Instant::now();
+        let live = listing.finish(&session.client, desired, writer.state(), printer).await?;
+        printer.timing("account read (after the state)", started);
+        let started = std::time::Instant::now();
         let plan = make_plan(desired, writer.state(), &live, &options)
             .map_err(|error| plan_error(printer, error))?;
+        printer.timing("plan made", started);
         if let Some((_, document)) = saved_plan {
             saved::verify_changes(document, &writer.state().salt, &plan)
                 .map_err(saved_plan_error)?;
@@ -92,7 +97,9 @@ async fn apply_in(
         }
     };
     if saved_plan.is_none() {
+        let started = std::time::Instant::now();
         printer.data(&human_plan(settings, &plan));
+        printer.timing("plan shown", started);
         // Nothing to ask about when nothing changes; the executor still runs, since it records
         // the baseline fingerprints of secrets flowform never wrote (after `import`).
         if plan.has_changes()

@@ -17,6 +17,57 @@ use crate::printer::Printer;
 use crate::session::Session;
 use crate::settings::Settings;
 
+/// Steps in flight while the rate budget has no requests to spare, unless `--parallelism`
+/// says otherwise.
+pub const DEFAULT_PARALLELISM: usize = 8;
+
+/// Steps in flight while the rate budget has requests to spare (a full bucket, or steps too
+/// slow to use the rate), unless `--parallelism` says otherwise. With 25 ms of latency, 8
+/// steps at a time cannot send more than 320 requests a second, so a full bucket of 900 would
+/// take three seconds to spend instead of a fraction of one; at 200 ms (a slow account), 8
+/// steps send 40 a second where the budget allows 290 (`docs/benchmarks.md`, issue 8).
+pub const BURST_PARALLELISM: usize = 64;
+
+/// The account's lists, started on their own task before the state is read, so they travel
+/// while a large state is parsed (tens of milliseconds for thousands of resources). Dropping
+/// it unfinished (the state could not be opened) stops the listing.
+pub struct Listing(Option<tokio::task::JoinHandle<Result<LiveState, PlanError>>>);
+
+impl Listing {
+    /// Starts listing every kind.
+    pub fn start(client: &flowform_api::Client) -> Listing {
+        let client = client.clone();
+        Listing(Some(tokio::spawn(async move { flowform_exec::planner::list_live(&client).await })))
+    }
+
+    /// The live state for a plan: the lists, completed with what needs the spec and the state.
+    pub async fn finish(
+        mut self,
+        client: &flowform_api::Client,
+        desired: &DesiredState,
+        state: &flowform_model::State,
+        printer: &Printer,
+    ) -> anyhow::Result<LiveState> {
+        let listing = self.0.take().expect("a listing is finished once");
+        let mut live = listing
+            .await
+            .map_err(|error| anyhow::anyhow!("the task reading the account failed: {error}"))?
+            .map_err(|error| plan_error(printer, error))?;
+        flowform_exec::planner::complete_live(client, desired, state, &mut live)
+            .await
+            .map_err(|error| plan_error(printer, error))?;
+        Ok(live)
+    }
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        if let Some(listing) = self.0.take() {
+            listing.abort();
+        }
+    }
+}
+
 /// A state that could not be opened (or written), with its remedy.
 pub fn open_error(error: OpenError) -> anyhow::Error {
     let hint = error.hint();
@@ -142,8 +193,8 @@ pub struct Work<'a> {
     pub plan: &'a Plan,
     /// The live state read for the plan.
     pub live: &'a LiveState,
-    /// `--parallelism`.
-    pub parallelism: u16,
+    /// `--parallelism`, when given.
+    pub parallelism: Option<u16>,
     /// `apply` or `destroy`, for messages.
     pub verb: &'a str,
 }
@@ -177,6 +228,7 @@ pub async fn execute(
             StepOutcome::NotRun => {}
         },
     };
+    let started = std::time::Instant::now();
     let applied = flowform_exec::apply::apply(
         &session.client,
         &mut writer,
@@ -184,15 +236,20 @@ pub async fn execute(
         plan,
         live,
         &ApplyOptions {
-            parallelism: usize::from(parallelism),
+            parallelism: parallelism.map_or(DEFAULT_PARALLELISM, usize::from),
+            // A `--parallelism` given is a hard cap (`--parallelism 1` runs one step at a time).
+            burst_parallelism: parallelism.map_or(BURST_PARALLELISM, usize::from),
             stop: interrupt.flag(),
             progress: &report_progress,
         },
     )
     .await;
     progress.finish();
+    printer.timing("steps ran", started);
     // The state is saved whatever happened: every completed step must stay recorded.
+    let started = std::time::Instant::now();
     let saved = writer.finish().await;
+    printer.timing("state saved", started);
     let report = applied
         .map_err(|error| anyhow::Error::new(error).context(format!("the {verb} did not start")))?;
     saved.map_err(|error| {

@@ -14,6 +14,8 @@ mod validate;
 
 use flowform_spec::{Code, Loaded, SecretPolicy};
 
+pub use execute::BURST_PARALLELISM;
+
 use crate::args::{Command, EmulatorCommand};
 use crate::diagnostics;
 use crate::error::UserError;
@@ -52,7 +54,9 @@ pub fn load_spec(
     secrets: SecretPolicy,
     show_warnings: bool,
 ) -> anyhow::Result<Loaded> {
+    let started = std::time::Instant::now();
     let loaded = flowform_spec::load(&settings.load_options(secrets));
+    printer.timing("spec loaded", started);
     printer.detail(1, &format!("spec root: {}", loaded.root.display()));
     for diagnostic in &loaded.diagnostics {
         if show_warnings || diagnostic.is_error() {
@@ -101,5 +105,8 @@ pub async fn open_session(
     command: &str,
 ) -> anyhow::Result<Session> {
     let target = settings.target(&loaded.root, loaded.environment.as_ref())?;
-    Session::open(settings, printer, target, command).await
+    let started = std::time::Instant::now();
+    let session = Session::open(settings, printer, target, command).await?;
+    printer.timing("account opened", started);
+    Ok(session)
 }

@@ -1,7 +1,7 @@
 //! `flowform plan`: read the account, diff it against the spec and the state, print the plan on
 //! stdout (human, JSON or markdown), optionally save it for `apply FILE`.
 
-use flowform_exec::planner::{make_plan, read_live};
+use flowform_exec::planner::make_plan;
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::{self, PlanOptions, PlanRecord};
 use flowform_spec::SecretPolicy;
@@ -39,6 +39,8 @@ async fn plan_in(
     args: &PlanArgs,
 ) -> anyhow::Result<ExitStatus> {
     let options = plan_options(&args.shape);
+    let listing = execute::Listing::start(&session.client);
+    let started = std::time::Instant::now();
     let state = match &args.out {
         // A saved plan is bound to a state's lineage and salt, so the first `plan --out` of a
         // new workspace writes the empty state it is made against.
@@ -55,11 +57,15 @@ async fn plan_in(
         }
         None => execute::read_state(session).await?,
     };
-    let live = read_live(&session.client, desired, &state)
-        .await
-        .map_err(|error| plan_error(printer, error))?;
+    printer.timing("state read", started);
+    let started = std::time::Instant::now();
+    let live = listing.finish(&session.client, desired, &state, printer).await?;
+    printer.timing("account read (after the state)", started);
+    let started = std::time::Instant::now();
     let plan =
         make_plan(desired, &state, &live, &options).map_err(|error| plan_error(printer, error))?;
+    printer.timing("plan made", started);
+    let started = std::time::Instant::now();
     let context = flowform_diff::render::JsonContext { target: session.target.clone() };
     let json_plan = flowform_diff::render::json(&plan, &context);
     printer.data(&match args.format {
@@ -70,6 +76,7 @@ async fn plan_in(
             &flowform_diff::render::MarkdownOptions::default(),
         ),
     });
+    printer.timing("plan shown", started);
     if let Some(path) = &args.out {
         let document = saved::build(PlanRecord {
             target: &session.target,

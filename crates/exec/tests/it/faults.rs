@@ -130,7 +130,7 @@ async fn try_apply(workspace: &Workspace) -> Result<ApplyReport, String> {
             &desired,
             &plan,
             &live,
-            &ApplyOptions { parallelism: 8, stop: &stop, progress: &|_| {} },
+            &ApplyOptions { parallelism: 8, burst_parallelism: 64, stop: &stop, progress: &|_| {} },
         )
         .await
         .map_err(|error| format!("starting the apply: {error}"))

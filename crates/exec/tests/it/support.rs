@@ -114,7 +114,7 @@ impl Workspace {
             &desired,
             &plan,
             &live,
-            &ApplyOptions { parallelism: 8, stop: &stop, progress: &|_| {} },
+            &ApplyOptions { parallelism: 8, burst_parallelism: 64, stop: &stop, progress: &|_| {} },
         )
         .await
         .unwrap();

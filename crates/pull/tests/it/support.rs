@@ -169,7 +169,7 @@ pub async fn apply_folder(
         &desired,
         &plan,
         &live,
-        &ApplyOptions { parallelism: 8, stop: &stop, progress: &|_| {} },
+        &ApplyOptions { parallelism: 8, burst_parallelism: 8, stop: &stop, progress: &|_| {} },
     )
     .await
     .unwrap();
