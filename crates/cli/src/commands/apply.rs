@@ -61,7 +61,6 @@ async fn apply_in(
     saved_plan: Option<&(String, saved::SavedPlan)>,
 ) -> anyhow::Result<ExitStatus> {
     let api = ClientStateApi(&session.client);
-    let listing = execute::Listing::start(&session.client);
     let started = std::time::Instant::now();
     let mut writer = execute::open_writer(settings, printer, session, &api, "apply").await?;
     printer.timing("state opened", started);
@@ -76,7 +75,7 @@ async fn apply_in(
             None => plan_options(&args.shape),
         };
         let started = std::time::Instant::now();
-        let live = listing.finish(&session.client, desired, writer.state(), printer).await?;
+        let live = execute::read_account(&session.client, desired, writer.state(), printer).await?;
         printer.timing("account read (after the state)", started);
         let started = std::time::Instant::now();
         let plan = make_plan(desired, writer.state(), &live, &options)

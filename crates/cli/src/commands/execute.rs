@@ -28,44 +28,19 @@ pub const DEFAULT_PARALLELISM: usize = 8;
 /// steps send 40 a second where the budget allows 290 (`docs/benchmarks.md`, issue 8).
 pub const BURST_PARALLELISM: usize = 64;
 
-/// The account's lists, started on their own task before the state is read, so they travel
-/// while a large state is parsed (tens of milliseconds for thousands of resources). Dropping
-/// it unfinished (the state could not be opened) stops the listing.
-pub struct Listing(Option<tokio::task::JoinHandle<Result<LiveState, PlanError>>>);
-
-impl Listing {
-    /// Starts listing every kind.
-    pub fn start(client: &flowform_api::Client) -> Listing {
-        let client = client.clone();
-        Listing(Some(tokio::spawn(async move { flowform_exec::planner::list_live(&client).await })))
-    }
-
-    /// The live state for a plan: the lists, completed with what needs the spec and the state.
-    pub async fn finish(
-        mut self,
-        client: &flowform_api::Client,
-        desired: &DesiredState,
-        state: &flowform_model::State,
-        printer: &Printer,
-    ) -> anyhow::Result<LiveState> {
-        let listing = self.0.take().expect("a listing is finished once");
-        let mut live = listing
-            .await
-            .map_err(|error| anyhow::anyhow!("the task reading the account failed: {error}"))?
-            .map_err(|error| plan_error(printer, error))?;
-        flowform_exec::planner::complete_live(client, desired, state, &mut live)
-            .await
-            .map_err(|error| plan_error(printer, error))?;
-        Ok(live)
-    }
-}
-
-impl Drop for Listing {
-    fn drop(&mut self) {
-        if let Some(listing) = self.0.take() {
-            listing.abort();
-        }
-    }
+/// Reads the account for a plan: the lists of every kind, completed with what needs the spec
+/// and the state. Callers read it after the state (and, to write, after taking the lock): a
+/// listing older than the state would show the resources another apply just created as
+/// deleted outside flowform, and an apply would create them again.
+pub async fn read_account(
+    client: &flowform_api::Client,
+    desired: &DesiredState,
+    state: &flowform_model::State,
+    printer: &Printer,
+) -> anyhow::Result<LiveState> {
+    flowform_exec::planner::read_live(client, desired, state)
+        .await
+        .map_err(|error| plan_error(printer, error))
 }
 
 /// A state that could not be opened (or written), with its remedy.

@@ -39,7 +39,6 @@ async fn plan_in(
     args: &PlanArgs,
 ) -> anyhow::Result<ExitStatus> {
     let options = plan_options(&args.shape);
-    let listing = execute::Listing::start(&session.client);
     let started = std::time::Instant::now();
     let state = match &args.out {
         // A saved plan is bound to a state's lineage and salt, so the first `plan --out` of a
@@ -59,7 +58,7 @@ async fn plan_in(
     };
     printer.timing("state read", started);
     let started = std::time::Instant::now();
-    let live = listing.finish(&session.client, desired, &state, printer).await?;
+    let live = execute::read_account(&session.client, desired, &state, printer).await?;
     printer.timing("account read (after the state)", started);
     let started = std::time::Instant::now();
     let plan =
