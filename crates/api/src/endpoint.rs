@@ -11,48 +11,7 @@ use crate::error::Error;
 /// The environment variable that sets the endpoint, as in Celigo's own CLI.
 pub const BASE_URL_ENV: &str = "CELIGO_BASE_URL";
 
-/// An integrator.io data center.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Region {
-    /// North America: `https://api.integrator.io`.
-    Na,
-    /// Europe: `https://api.eu.integrator.io`.
-    Eu,
-}
-
-impl Region {
-    /// The API origin of the region.
-    pub fn base_url(self) -> &'static str {
-        match self {
-            Region::Na => "https://api.integrator.io",
-            Region::Eu => "https://api.eu.integrator.io",
-        }
-    }
-}
-
-impl FromStr for Region {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Region, Error> {
-        match text.to_ascii_lowercase().as_str() {
-            "na" | "us" => Ok(Region::Na),
-            "eu" => Ok(Region::Eu),
-            _ => Err(Error::InvalidEndpoint {
-                url: text.to_owned(),
-                reason: "unknown region; expected `na` or `eu`".to_owned(),
-            }),
-        }
-    }
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Region::Na => "na",
-            Region::Eu => "eu",
-        })
-    }
-}
+pub use flowform_model::Region;
 
 /// A validated API origin such as `https://api.integrator.io`.
 ///

@@ -293,10 +293,7 @@ impl Settings {
             }
             Some(EnvironmentSettings { region: Some(region), file, .. }) => {
                 Ok(Some(EndpointChoice {
-                    endpoint: Endpoint::region(match region {
-                        flowform_spec::Region::Na => Region::Na,
-                        flowform_spec::Region::Eu => Region::Eu,
-                    }),
+                    endpoint: Endpoint::region(*region),
                     source: file.display().to_string(),
                 }))
             }

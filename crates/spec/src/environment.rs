@@ -1,9 +1,7 @@
 //! Environment files: `--env NAME` reads `environments/NAME.yaml` under the spec root, which
 //! overrides `variables` and may set `endpoint`, `region` and `state`.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::resolve::is_null;
@@ -11,55 +9,7 @@ use crate::source::SourceFile;
 use crate::suggest::{closest, did_you_mean};
 use crate::yaml::{Node, NodeValue};
 
-/// The integrator.io data center.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Region {
-    /// North America: `https://api.integrator.io`.
-    Na,
-    /// Europe: `https://api.eu.integrator.io`.
-    Eu,
-}
-
-impl Region {
-    /// The API base URL of the region.
-    pub fn base_url(self) -> &'static str {
-        match self {
-            Region::Na => "https://api.integrator.io",
-            Region::Eu => "https://api.eu.integrator.io",
-        }
-    }
-
-    /// `na` or `eu`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Region::Na => "na",
-            Region::Eu => "eu",
-        }
-    }
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A region name that is not `na` or `eu`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown region `{0}`; expected `na` or `eu`")]
-pub struct RegionError(pub String);
-
-impl FromStr for Region {
-    type Err = RegionError;
-
-    fn from_str(text: &str) -> Result<Region, RegionError> {
-        match text {
-            "na" => Ok(Region::Na),
-            "eu" => Ok(Region::Eu),
-            other => Err(RegionError(other.to_owned())),
-        }
-    }
-}
+pub use flowform_model::{Region, RegionError};
 
 /// What an environment file sets besides variables.
 #[derive(Debug, Clone, PartialEq, Eq)]

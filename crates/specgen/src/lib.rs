@@ -8,8 +8,9 @@
 //! the integrator.io documents an account would hold ([`GeneratedSpec::api_documents`]), so a
 //! benchmark can load an emulator account and plan against the equivalent spec.
 //!
-//! This crate depends on no sibling crate (so any crate's benches may use it), does no IO and
-//! never prints; the same options always give the same output.
+//! This crate depends only on `flowform-model` (for [`Kind`]), so the benches and tests of every
+//! crate above the model may use it; it does no IO and never prints; the same options always
+//! give the same output.
 #![warn(missing_docs)]
 
 mod random;
@@ -22,61 +23,17 @@ use serde_json::{Map, Value, json};
 
 use crate::random::Random;
 
-/// The six resource kinds, in creation order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    /// `integrations`.
-    Integration,
-    /// `connections`.
-    Connection,
-    /// `scripts`.
-    Script,
-    /// `exports`.
-    Export,
-    /// `imports`.
-    Import,
-    /// `flows`.
-    Flow,
-}
+pub use flowform_model::Kind;
 
-impl Kind {
-    /// Every kind, in creation order.
-    pub const ALL: [Kind; 6] =
-        [Kind::Integration, Kind::Connection, Kind::Script, Kind::Export, Kind::Import, Kind::Flow];
-
-    /// `flow`, as in `${flow.KEY}`.
-    pub fn singular(self) -> &'static str {
-        match self {
-            Kind::Integration => "integration",
-            Kind::Connection => "connection",
-            Kind::Script => "script",
-            Kind::Export => "export",
-            Kind::Import => "import",
-            Kind::Flow => "flow",
-        }
-    }
-
-    /// `flows`: the spec section and the API collection.
-    pub fn plural(self) -> &'static str {
-        match self {
-            Kind::Integration => "integrations",
-            Kind::Connection => "connections",
-            Kind::Script => "scripts",
-            Kind::Export => "exports",
-            Kind::Import => "imports",
-            Kind::Flow => "flows",
-        }
-    }
-
-    fn key_prefix(self) -> &'static str {
-        match self {
-            Kind::Integration => "int",
-            Kind::Connection => "conn",
-            Kind::Script => "script",
-            Kind::Export => "exp",
-            Kind::Import => "imp",
-            Kind::Flow => "flow",
-        }
+/// The prefix of generated keys of a kind: `exp` in `exp-0001`.
+fn key_prefix(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Integration => "int",
+        Kind::Connection => "conn",
+        Kind::Script => "script",
+        Kind::Export => "exp",
+        Kind::Import => "imp",
+        Kind::Flow => "flow",
     }
 }
 
@@ -221,7 +178,7 @@ fn generate_counts(counts: [(Kind, usize); 6], seed: u64) -> GeneratedSpec {
     let options = Options { resources: counts.iter().map(|(_, count)| count).sum(), seed };
     let count = |kind: Kind| counts.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
     let width = options.resources.to_string().len().max(4);
-    let key = |kind: Kind, index: usize| format!("{}-{:0width$}", kind.key_prefix(), index + 1);
+    let key = |kind: Kind, index: usize| format!("{}-{:0width$}", key_prefix(kind), index + 1);
     let mut random = Random::new(options.seed);
     let integrations = count(Kind::Integration);
     let mut resources = Vec::with_capacity(options.resources);
