@@ -17,8 +17,11 @@ use flowform_exec::state::{self, LocalPaths};
 use flowform_model::{DesiredState, LiveState, State};
 use flowform_spec::{LoadOptions, ProcessEnvironment, SecretPolicy};
 use proptest::prelude::*;
-use proptest::sample::Index;
 use proptest::test_runner::{Config, TestRunner};
+
+#[path = "../../../../tests/shared/mutate.rs"]
+mod mutate;
+use mutate::{mutate, mutation};
 
 const CI_CASES: u32 = 256;
 
@@ -72,56 +75,6 @@ const TOKENS: &[&str] = &[
     "é",
     "\u{10ffff}",
 ];
-
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(Index, u8),
-    Insert(Index, usize),
-    Delete(Index, usize),
-    Duplicate(Index, usize),
-    Truncate(Index),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<Index>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip(at, byte)),
-        (any::<Index>(), 0..TOKENS.len()).prop_map(|(at, token)| Mutation::Insert(at, token)),
-        (any::<Index>(), 1usize..64).prop_map(|(at, length)| Mutation::Delete(at, length)),
-        (any::<Index>(), 1usize..256).prop_map(|(at, length)| Mutation::Duplicate(at, length)),
-        any::<Index>().prop_map(Mutation::Truncate),
-    ]
-}
-
-fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for mutation in mutations {
-        let length = bytes.len();
-        let at = |index: &Index| if length == 0 { 0 } else { index.index(length + 1) };
-        match mutation {
-            Mutation::Flip(index, byte) if length > 0 => {
-                let position = index.index(length);
-                bytes[position] = *byte;
-            }
-            Mutation::Flip(..) => {}
-            Mutation::Insert(index, token) => {
-                let position = at(index);
-                bytes.splice(position..position, TOKENS[*token].bytes());
-            }
-            Mutation::Delete(index, count) => {
-                let position = at(index);
-                let end = (position + count).min(length);
-                bytes.drain(position..end);
-            }
-            Mutation::Duplicate(index, count) => {
-                let position = at(index);
-                let end = (position + count).min(length);
-                let copy = bytes[position..end].to_vec();
-                bytes.splice(end..end, copy);
-            }
-            Mutation::Truncate(index) => bytes.truncate(at(index)),
-        }
-    }
-    bytes
-}
 
 const SPEC: &str = r#"
 integrations:
@@ -272,7 +225,7 @@ fn a_mutated_plan_file_is_refused_or_means_exactly_what_was_signed() {
     let outcomes = PlanOutcomes::default();
     let strategy = proptest::collection::vec(mutation(), 1..5);
     let result = runner().run(&strategy, |mutations| {
-        let bytes = mutate(fixture.text.clone().into_bytes(), &mutations);
+        let bytes = mutate(fixture.text.clone().into_bytes(), &mutations, TOKENS);
         check_plan(&fixture, &bytes, &outcomes)
     });
     if let Err(failure) = result {
@@ -336,7 +289,7 @@ fn mutated_state_documents_are_refused_or_read_faithfully() {
     let outcomes = StateOutcomes::default();
     let strategy = proptest::collection::vec(mutation(), 1..5);
     let result = runner().run(&strategy, |mutations| {
-        check_state(&mutate(text.clone().into_bytes(), &mutations), &outcomes)
+        check_state(&mutate(text.clone().into_bytes(), &mutations, TOKENS), &outcomes)
     });
     if let Err(failure) = result {
         panic!("{failure}");
@@ -365,7 +318,7 @@ fn a_mutated_journal_never_breaks_reading_the_state() {
         fs_err::write(&path, &base).unwrap();
         fs_err::write(
             directory.path().join("state.json.journal"),
-            mutate(journal.clone().into_bytes(), &mutations),
+            mutate(journal.clone().into_bytes(), &mutations, TOKENS),
         )
         .unwrap();
         match state::local::read(&LocalPaths::new(&path)) {

@@ -13,8 +13,11 @@ use std::path::{Path, PathBuf};
 
 use flowform_spec::{LoadOptions, Loaded, ProcessEnvironment, SecretPolicy};
 use proptest::prelude::*;
-use proptest::sample::Index;
 use proptest::test_runner::{Config, TestRunner};
+
+#[path = "../../../../tests/shared/mutate.rs"]
+mod mutate;
+use mutate::{mutate, mutation};
 
 const CI_CASES: u32 = 256;
 
@@ -101,57 +104,6 @@ const TOKENS: &[&str] = &[
     "&anchor [*anchor]",
 ];
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(Index, u8),
-    Insert(Index, usize),
-    Delete(Index, usize),
-    Duplicate(Index, usize),
-    Truncate(Index),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<Index>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip(at, byte)),
-        (any::<Index>(), 0..TOKENS.len()).prop_map(|(at, token)| Mutation::Insert(at, token)),
-        (any::<Index>(), 1usize..64).prop_map(|(at, length)| Mutation::Delete(at, length)),
-        (any::<Index>(), 1usize..256).prop_map(|(at, length)| Mutation::Duplicate(at, length)),
-        any::<Index>().prop_map(Mutation::Truncate),
-    ]
-}
-
-/// Applies mutations to bytes (shared with nothing: each generator has its own copy).
-fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for mutation in mutations {
-        let length = bytes.len();
-        let at = |index: &Index| if length == 0 { 0 } else { index.index(length + 1) };
-        match mutation {
-            Mutation::Flip(index, byte) if length > 0 => {
-                let position = index.index(length);
-                bytes[position] = *byte;
-            }
-            Mutation::Flip(..) => {}
-            Mutation::Insert(index, token) => {
-                let position = at(index);
-                bytes.splice(position..position, TOKENS[*token].bytes());
-            }
-            Mutation::Delete(index, count) => {
-                let position = at(index);
-                let end = (position + count).min(length);
-                bytes.drain(position..end);
-            }
-            Mutation::Duplicate(index, count) => {
-                let position = at(index);
-                let end = (position + count).min(length);
-                let copy = bytes[position..end].to_vec();
-                bytes.splice(end..end, copy);
-            }
-            Mutation::Truncate(index) => bytes.truncate(at(index)),
-        }
-    }
-    bytes
-}
-
 fn load(directory: &Path, bytes: &[u8]) -> Loaded {
     fs_err::write(directory.join("spec.yaml"), bytes).unwrap();
     flowform_spec::load(&LoadOptions {
@@ -215,7 +167,7 @@ fn the_loader_survives_mutated_valid_specs() {
     let strategy = (0..corpus.len(), proptest::collection::vec(mutation(), 1..6));
     let result = runner().run(&strategy, |(seed, mutations)| {
         executions.set(executions.get() + 1);
-        let bytes = mutate(corpus[seed].clone(), &mutations);
+        let bytes = mutate(corpus[seed].clone(), &mutations, TOKENS);
         check(directory.path(), &bytes, &rejected)
     });
     if let Err(failure) = result {
