@@ -80,6 +80,46 @@ fn parse_file(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<ParsedFi
     }
 }
 
+/// Reads and parses the files, on as many threads as there are cores (at most 8, and only for
+/// specs of more than a few files); the result and the diagnostics keep the files' order.
+fn parse_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<ParsedFile> {
+    const FILES_PER_THREAD: usize = 8;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8)
+        .min(paths.len() / FILES_PER_THREAD)
+        .max(1);
+    let parse_chunk = |chunk: &[PathBuf]| {
+        let mut problems = Vec::new();
+        let parsed: Vec<ParsedFile> =
+            chunk.iter().filter_map(|path| parse_file(path, &mut problems)).collect();
+        (parsed, problems)
+    };
+    let results: Vec<(Vec<ParsedFile>, Vec<Diagnostic>)> = if threads == 1 {
+        vec![parse_chunk(paths)]
+    } else {
+        let chunk_size = paths.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = paths
+                .chunks(chunk_size)
+                .map(|chunk| scope.spawn(move || parse_chunk(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
+    let mut files = Vec::with_capacity(paths.len());
+    for (parsed, problems) in results {
+        files.extend(parsed);
+        diagnostics.extend(problems);
+    }
+    files
+}
+
 /// A resource as declared: its key and body node.
 struct ResourceDeclaration<'a> {
     address: Address,
@@ -112,8 +152,7 @@ pub fn load(options: &LoadOptions) -> Loaded {
     let mut diagnostics = Vec::new();
     let discovered = discover::discover(&options.paths, &mut diagnostics);
     let root = discovered.root;
-    let files: Vec<ParsedFile> =
-        discovered.files.iter().filter_map(|path| parse_file(path, &mut diagnostics)).collect();
+    let files = parse_files(&discovered.files, &mut diagnostics);
 
     let environment_file =
         options.env.as_deref().and_then(|name| match environment::locate(&root, name) {
