@@ -5,6 +5,7 @@
 //! process (`VmHWM`), which includes building the inputs.
 //!
 //! Run with `cargo bench -p flowform-diff --bench diff_10k`. Targets: under 300 ms and 150 MB.
+//! It uses the `flowform` binary's allocator (mimalloc), so its figures are the binary's.
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,9 @@ use flowform_model::{
     State, Value,
 };
 use serde_json::json;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const RESOURCES: usize = 10_000;
 const SALT: &str = "bench-salt-0123456789";
