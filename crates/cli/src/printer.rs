@@ -80,7 +80,12 @@ impl Printer {
     /// `timing: WHAT: N ms` on stderr with `-vv`, `since` being when WHAT began: where a
     /// command's time goes, without a profiler.
     pub fn timing(&self, what: &str, since: std::time::Instant) {
-        self.detail(2, &format!("timing: {what}: {:.1} ms", since.elapsed().as_secs_f64() * 1e3));
+        self.timing_of(what, since.elapsed());
+    }
+
+    /// `timing: WHAT: N ms` on stderr with `-vv`, for WHAT measured elsewhere.
+    pub fn timing_of(&self, what: &str, took: std::time::Duration) {
+        self.detail(2, &format!("timing: {what}: {:.1} ms", took.as_secs_f64() * 1e3));
     }
 
     /// `warning: …` on stderr, unless `-q`.

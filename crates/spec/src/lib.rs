@@ -39,5 +39,5 @@ pub use diagnostic::{Code, Diagnostic, Severity};
 pub use emit::{EmitError, spec_file, to_yaml};
 pub use environment::{EnvironmentSettings, Region, RegionError};
 pub use flowform_model::DesiredState;
-pub use load::{Loaded, load};
+pub use load::{Loaded, Located, load, locate};
 pub use options::{LoadOptions, ProcessEnvironment, SecretPolicy};

@@ -11,8 +11,8 @@ use flowform_exec::saved::{self, SavedPlanError};
 use flowform_spec::SecretPolicy;
 
 use super::execute::{self, Work, human_plan, plan_error};
+use super::load_spec_with_session;
 use super::plan::plan_options;
-use super::{load_spec, open_session};
 use crate::args::ApplyArgs;
 use crate::error::UserError;
 use crate::exit::ExitStatus;
@@ -30,8 +30,8 @@ pub async fn apply(
         Some(path) => Some(read_saved_plan(path)?),
         None => None,
     };
-    let loaded = load_spec(settings, printer, SecretPolicy::Required, true)?;
-    let session = open_session(settings, printer, &loaded, "apply").await?;
+    let (loaded, session) =
+        load_spec_with_session(settings, printer, SecretPolicy::Required, true, "apply").await?;
     let result =
         apply_in(settings, printer, &session, &loaded.desired, args, saved_plan.as_ref()).await;
     session.close().await;

@@ -9,7 +9,7 @@ use flowform_exec::saved::PlanOptions;
 use flowform_model::DesiredState;
 
 use super::execute::{self, Work, human_plan, plan_error};
-use super::{load_layout, open_session};
+use super::{locate_spec, open_session};
 use crate::args::DestroyArgs;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
@@ -21,8 +21,8 @@ pub async fn destroy(
     printer: &Printer,
     args: &DestroyArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let loaded = load_layout(settings, printer)?;
-    let session = open_session(settings, printer, &loaded, "destroy").await?;
+    let located = locate_spec(settings, printer)?;
+    let session = open_session(settings, printer, &located, "destroy").await?;
     let result = destroy_in(settings, printer, &session, args).await;
     session.close().await;
     result

@@ -12,7 +12,9 @@ mod schema;
 mod state;
 mod validate;
 
-use flowform_spec::{Code, Loaded, SecretPolicy};
+use std::path::Path;
+
+use flowform_spec::{Code, Diagnostic, EnvironmentSettings, Loaded, Located, SecretPolicy};
 
 pub use execute::BURST_PARALLELISM;
 
@@ -22,7 +24,7 @@ use crate::error::UserError;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::session::Session;
-use crate::settings::Settings;
+use crate::settings::{Account, Settings};
 
 /// Runs the command the settings name.
 pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
@@ -57,6 +59,11 @@ pub fn load_spec(
     let started = std::time::Instant::now();
     let loaded = flowform_spec::load(&settings.load_options(secrets));
     printer.timing("spec loaded", started);
+    report_spec(printer, loaded, show_warnings)
+}
+
+/// Prints a loaded spec's diagnostics and fails on its errors.
+fn report_spec(printer: &Printer, loaded: Loaded, show_warnings: bool) -> anyhow::Result<Loaded> {
     printer.detail(1, &format!("spec root: {}", loaded.root.display()));
     for diagnostic in &loaded.diagnostics {
         if show_warnings || diagnostic.is_error() {
@@ -75,14 +82,80 @@ pub fn load_spec(
     Ok(loaded)
 }
 
-/// Loads the spec only to learn where things are (the spec root and the environment file) for
-/// commands that do not act on its resources (`state …`, `run`): problems in resource bodies
-/// are not theirs to report, but an unreadable input or environment file is, since it changes
-/// which state is meant.
+/// Loads the spec (as [`load_spec`]) and opens the session on the account it names. With an
+/// integrator.io account the spec is parsed on a blocking thread while the account check
+/// (`GET /v1/tokenInfo`) travels; the spec's problems are still reported first, and no state is
+/// touched before the spec is known to be sound. The local sandbox is opened after the spec, as
+/// it takes the sandbox lock.
+pub async fn load_spec_with_session(
+    settings: &Settings,
+    printer: &Printer,
+    secrets: SecretPolicy,
+    show_warnings: bool,
+    command: &str,
+) -> anyhow::Result<(Loaded, Session)> {
+    let options = settings.load_options(secrets);
+    let located = flowform_spec::locate(&options);
+    let target = match settings.target(&located.root, located.environment.as_ref()) {
+        Ok(target) if located.diagnostics.is_empty() => target,
+        // Whatever is wrong, the spec's own report comes first, as without the overlap.
+        _ => {
+            let loaded = load_spec(settings, printer, secrets, show_warnings)?;
+            let session = open_session(settings, printer, &loaded, command).await?;
+            return Ok((loaded, session));
+        }
+    };
+    if !matches!(target.account, Account::Remote(_)) {
+        let loaded = load_spec(settings, printer, secrets, show_warnings)?;
+        let started = std::time::Instant::now();
+        let session = Session::open(settings, printer, target, command).await?;
+        printer.timing("account opened", started);
+        return Ok((loaded, session));
+    }
+    let started = std::time::Instant::now();
+    let loading = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        (flowform_spec::load(&options), started.elapsed())
+    });
+    let session = Session::open(settings, printer, target, command).await;
+    printer.timing("account opened (the spec loading meanwhile)", started);
+    let (loaded, took) = loading
+        .await
+        .map_err(|error| anyhow::anyhow!("loading the spec stopped unexpectedly: {error}"))?;
+    printer.timing_of("spec loaded", took);
+    let loaded = match report_spec(printer, loaded, show_warnings) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            if let Ok(session) = session {
+                session.close().await;
+            }
+            return Err(error);
+        }
+    };
+    Ok((loaded, session?))
+}
+
+/// Finds the spec root and reads the environment file, for commands that do not act on the
+/// spec's resources (`destroy`, `run`, `pull`): problems in resource bodies are not theirs to
+/// report, but an unreadable input or environment file is, since it changes which account and
+/// state are meant.
+pub fn locate_spec(settings: &Settings, printer: &Printer) -> anyhow::Result<Located> {
+    let located = flowform_spec::locate(&settings.load_options(SecretPolicy::Offline));
+    fail_on_layout_errors(printer, &located.diagnostics)?;
+    Ok(located)
+}
+
+/// Loads the spec only to learn where things are (the spec root and the environment file) and
+/// which addresses it declares, for the `state` commands: as [`locate_spec`], only an unreadable
+/// input or environment file is reported.
 pub fn load_layout(settings: &Settings, printer: &Printer) -> anyhow::Result<Loaded> {
     let loaded = flowform_spec::load(&settings.load_options(SecretPolicy::Offline));
-    let blocking: Vec<_> = loaded
-        .diagnostics
+    fail_on_layout_errors(printer, &loaded.diagnostics)?;
+    Ok(loaded)
+}
+
+fn fail_on_layout_errors(printer: &Printer, diagnostics: &[Diagnostic]) -> anyhow::Result<()> {
+    let blocking: Vec<_> = diagnostics
         .iter()
         .filter(|diagnostic| {
             diagnostic.is_error() && matches!(diagnostic.code, Code::Io | Code::Environment)
@@ -94,19 +167,43 @@ pub fn load_layout(settings: &Settings, printer: &Printer) -> anyhow::Result<Loa
     if !blocking.is_empty() {
         return Err(UserError::new("cannot tell which spec and state are meant").into());
     }
-    Ok(loaded)
+    Ok(())
 }
 
 /// Opens a session on the account the settings and the spec's environment file choose.
 pub async fn open_session(
     settings: &Settings,
     printer: &Printer,
-    loaded: &Loaded,
+    layout: impl SpecLayout,
     command: &str,
 ) -> anyhow::Result<Session> {
-    let target = settings.target(&loaded.root, loaded.environment.as_ref())?;
+    let target = settings.target(layout.root(), layout.environment())?;
     let started = std::time::Instant::now();
     let session = Session::open(settings, printer, target, command).await?;
     printer.timing("account opened", started);
     Ok(session)
+}
+
+/// Where a spec is: what [`open_session`] needs of a [`Loaded`] or a [`Located`] spec.
+pub trait SpecLayout {
+    fn root(&self) -> &Path;
+    fn environment(&self) -> Option<&EnvironmentSettings>;
+}
+
+impl SpecLayout for &Loaded {
+    fn root(&self) -> &Path {
+        &self.root
+    }
+    fn environment(&self) -> Option<&EnvironmentSettings> {
+        self.environment.as_ref()
+    }
+}
+
+impl SpecLayout for &Located {
+    fn root(&self) -> &Path {
+        &self.root
+    }
+    fn environment(&self) -> Option<&EnvironmentSettings> {
+        self.environment.as_ref()
+    }
 }

@@ -7,7 +7,7 @@ use flowform_exec::saved::{self, PlanOptions, PlanRecord};
 use flowform_spec::SecretPolicy;
 
 use super::execute::{self, human_plan, plan_error};
-use super::{load_spec, open_session};
+use super::load_spec_with_session;
 use crate::args::{PlanArgs, PlanFormat, PlanShape};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
@@ -24,8 +24,8 @@ pub async fn plan(
     printer: &Printer,
     args: &PlanArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let loaded = load_spec(settings, printer, SecretPolicy::Required, true)?;
-    let session = open_session(settings, printer, &loaded, "plan").await?;
+    let (loaded, session) =
+        load_spec_with_session(settings, printer, SecretPolicy::Required, true, "plan").await?;
     let result = plan_in(settings, printer, &session, &loaded.desired, args).await;
     session.close().await;
     result

@@ -18,7 +18,7 @@ use flowform_model::Kind;
 use flowform_pull::{PullOptions, Pulled, Selection, WriteError, Written};
 
 use super::execute::{open_error, store_error};
-use super::{load_layout, plural};
+use super::{locate_spec, plural};
 use crate::args::PullArgs;
 use crate::diagnostics;
 use crate::error::UserError;
@@ -32,9 +32,9 @@ pub async fn pull(
     printer: &Printer,
     args: &PullArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let loaded = load_layout(settings, printer)?;
-    let environment = loaded.environment.as_ref();
-    let target = settings.target(&loaded.root, environment)?;
+    let located = locate_spec(settings, printer)?;
+    let environment = located.environment.as_ref();
+    let target = settings.target(&located.root, environment)?;
     // The pulled folder is the spec root of the next plan: a state path is relative to it.
     let location = settings.state_location(&args.out, environment);
     let sandbox_data = match &target.account {

@@ -10,7 +10,7 @@ use flowform_model::Kind;
 use super::execute::read_state;
 use super::import::is_object_id;
 use super::state::parse_address;
-use super::{load_layout, open_session};
+use super::{locate_spec, open_session};
 use crate::args::RunArgs;
 use crate::error::UserError;
 use crate::exit::ExitStatus;
@@ -26,8 +26,8 @@ pub async fn run_flow(
     printer: &Printer,
     args: &RunArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let loaded = load_layout(settings, printer)?;
-    let session = open_session(settings, printer, &loaded, "run").await?;
+    let located = locate_spec(settings, printer)?;
+    let session = open_session(settings, printer, &located, "run").await?;
     let result = run_in(printer, &session, args).await;
     session.close().await;
     result
