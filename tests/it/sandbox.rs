@@ -223,3 +223,33 @@ fn an_unreachable_endpoint_is_an_error() {
     hint: check that `http://127.0.0.1:[PORT]` (from CELIGO_BASE_URL) is the integrator.io API and can be reached from here
     ");
 }
+
+#[test]
+fn spec_errors_come_before_an_unreachable_account() {
+    // `plan` loads the spec while the account check travels; the spec's problems still decide
+    // the outcome and are all that is reported.
+    let context = TestContext::new();
+    context.write(
+        "spec.yaml",
+        "flows:\n  nightly:\n    name: Nightly\n    _integrationId: ${integration.nope}\n",
+    );
+    cli_snapshot!(context, context.flowform().env("CELIGO_BASE_URL", "http://127.0.0.1:9").args(["plan"]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    spec::unknown-reference
+
+      × unknown reference `${integration.nope}`: no integration has the key `nope`
+       ╭─[spec.yaml:4:21]
+     3 │     name: Nightly
+     4 │     _integrationId: ${integration.nope}
+       ·                     ─────────┬─────────
+       ·                              ╰── unknown key
+       ╰────
+      help: declare `nope` under `integrations:`
+
+    error: the spec has 1 error
+    hint: `flowform validate` lists the problems without touching any account
+    ");
+}

@@ -113,26 +113,42 @@ pub async fn load_spec_with_session(
         return Ok((loaded, session));
     }
     let started = std::time::Instant::now();
-    let loading = tokio::task::spawn_blocking(move || {
+    let mut loading = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         (flowform_spec::load(&options), started.elapsed())
     });
-    let session = Session::open(settings, printer, target, command).await;
-    printer.timing("account opened (the spec loading meanwhile)", started);
-    let (loaded, took) = loading
-        .await
-        .map_err(|error| anyhow::anyhow!("loading the spec stopped unexpectedly: {error}"))?;
+    let opening = Session::open(settings, printer, target, command);
+    tokio::pin!(opening);
+    let stopped = |error| anyhow::anyhow!("loading the spec stopped unexpectedly: {error}");
+    // A spec with errors ends the command at once: the account check is dropped unanswered
+    // rather than waited for (an unreachable endpoint would take its retries).
+    let (loaded, took, session) = tokio::select! {
+        loaded = &mut loading => {
+            let (loaded, took) = loaded.map_err(stopped)?;
+            let session = if loaded.has_errors() { None } else { Some(opening.await) };
+            (loaded, took, session)
+        }
+        session = &mut opening => {
+            let (loaded, took) = loading.await.map_err(stopped)?;
+            (loaded, took, Some(session))
+        }
+    };
+    printer.timing("account opened and spec loaded (together)", started);
     printer.timing_of("spec loaded", took);
     let loaded = match report_spec(printer, loaded, show_warnings) {
         Ok(loaded) => loaded,
         Err(error) => {
-            if let Ok(session) = session {
+            if let Some(Ok(session)) = session {
                 session.close().await;
             }
             return Err(error);
         }
     };
-    Ok((loaded, session?))
+    match session {
+        Some(session) => Ok((loaded, session?)),
+        // Not reached: the account check is dropped only for a spec with errors.
+        None => Err(anyhow::anyhow!("the account was not opened")),
+    }
 }
 
 /// Finds the spec root and reads the environment file, for commands that do not act on the

@@ -4,4 +4,5 @@ mod fixtures;
 mod fuzz;
 mod generated;
 mod hostile;
+mod locate;
 mod support;
