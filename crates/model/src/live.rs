@@ -26,7 +26,8 @@ pub struct LiveResource {
 impl LiveResource {
     /// Builds the envelope from a document. Returns `None` when the document has no string
     /// `_id`.
-    pub fn from_document(kind: Kind, document: serde_json::Value) -> Option<LiveResource> {
+    pub fn from_document(kind: Kind, mut document: serde_json::Value) -> Option<LiveResource> {
+        compact(&mut document);
         let id = document.get("_id")?.as_str()?.to_owned();
         let text =
             |field: &str| document.get(field).and_then(|value| value.as_str()).map(str::to_owned);
@@ -43,6 +44,24 @@ impl LiveResource {
     /// `_integrationId` of the document, when it is a string.
     pub fn integration_id(&self) -> Option<&str> {
         self.document.get("_integrationId").and_then(|value| value.as_str())
+    }
+}
+
+/// Gives back the spare capacity of every array and object of a document (maps grow by
+/// doubling while a page is parsed): documents are kept for the whole command.
+fn compact(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(compact);
+            items.shrink_to_fit();
+        }
+        serde_json::Value::Object(map) => {
+            let mut exact: serde_json::Map<String, serde_json::Value> =
+                std::mem::take(map).into_iter().collect();
+            exact.values_mut().for_each(compact);
+            *map = exact;
+        }
+        _ => {}
     }
 }
 
@@ -82,5 +101,27 @@ impl LiveState {
     /// Whether there are no resources.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compacted_document_keeps_its_values_and_key_order() {
+        let text = r#"{"_id":"6b0a3cfd89d467ef1da3cc6f","name":"A","z":1,"a":{"y":[1,{"q":null,"b":true}],"c":"d"},"lastModified":"2026-01-01T00:00:00.000Z"}"#;
+        let document: serde_json::Value = serde_json::from_str(text).unwrap();
+        let resource = LiveResource::from_document(Kind::Flow, document.clone()).unwrap();
+        assert_eq!(resource.document, document);
+        assert_eq!(resource.document.to_string(), text, "key order is kept");
+        assert_eq!(resource.name.as_deref(), Some("A"));
+        assert_eq!(resource.last_modified.as_deref(), Some("2026-01-01T00:00:00.000Z"));
+    }
+
+    #[test]
+    fn a_document_without_a_string_id_is_refused() {
+        assert!(LiveResource::from_document(Kind::Flow, serde_json::json!({"_id": 1})).is_none());
+        assert!(LiveResource::from_document(Kind::Flow, serde_json::json!([])).is_none());
     }
 }
