@@ -1,9 +1,32 @@
-//! Byte-level mutations for the fuzz tests of `flowform-spec` and `flowform-exec` (included by
-//! both with `#[path]`, since test helpers are not worth a crate): flip a byte, insert one of
+//! What the fuzz tests of `flowform-spec` and `flowform-exec` share (included by both with
+//! `#[path]`, since test helpers are not worth a crate): the runner, sized by
+//! `FLOWFORM_FUZZ_CASES` (CI: 256 cases), and byte-level mutations: flip a byte, insert one of
 //! the caller's tokens, delete, duplicate or truncate a run, at positions proptest shrinks.
 
 use proptest::prelude::*;
 use proptest::sample::Index;
+use proptest::test_runner::{Config, TestRunner};
+
+const CI_CASES: u32 = 256;
+
+/// Cases per generator: `FLOWFORM_FUZZ_CASES`, or 256.
+fn cases() -> u32 {
+    std::env::var("FLOWFORM_FUZZ_CASES")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .filter(|cases| *cases > 0)
+        .unwrap_or(CI_CASES)
+}
+
+/// A runner of [`cases`] cases, nothing persisted, shrinking bounded.
+pub fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        max_shrink_iters: 2_000,
+        ..Config::default()
+    })
+}
 
 /// One edit of the bytes.
 #[derive(Debug, Clone)]

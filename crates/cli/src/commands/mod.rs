@@ -97,21 +97,19 @@ pub async fn load_spec_with_session(
     let options = settings.load_options(secrets);
     let located = flowform_spec::locate(&options);
     let target = match settings.target(&located.root, located.environment.as_ref()) {
-        Ok(target) if located.diagnostics.is_empty() => target,
-        // Whatever is wrong, the spec's own report comes first, as without the overlap.
+        Ok(target)
+            if located.diagnostics.is_empty() && matches!(target.account, Account::Remote(_)) =>
+        {
+            target
+        }
+        // The local sandbox (opening it takes its lock) and whatever is wrong: the spec first,
+        // then the account, as without the overlap.
         _ => {
             let loaded = load_spec(settings, printer, secrets, show_warnings)?;
             let session = open_session(settings, printer, &loaded, command).await?;
             return Ok((loaded, session));
         }
     };
-    if !matches!(target.account, Account::Remote(_)) {
-        let loaded = load_spec(settings, printer, secrets, show_warnings)?;
-        let started = std::time::Instant::now();
-        let session = Session::open(settings, printer, target, command).await?;
-        printer.timing("account opened", started);
-        return Ok((loaded, session));
-    }
     let started = std::time::Instant::now();
     let mut loading = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();

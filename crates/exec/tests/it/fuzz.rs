@@ -17,30 +17,10 @@ use flowform_exec::state::{self, LocalPaths};
 use flowform_model::{DesiredState, LiveState, State};
 use flowform_spec::{LoadOptions, ProcessEnvironment, SecretPolicy};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 #[path = "../../../../tests/shared/mutate.rs"]
 mod mutate;
-use mutate::{mutate, mutation};
-
-const CI_CASES: u32 = 256;
-
-fn cases() -> u32 {
-    std::env::var("FLOWFORM_FUZZ_CASES")
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .filter(|cases| *cases > 0)
-        .unwrap_or(CI_CASES)
-}
-
-fn runner() -> TestRunner {
-    TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        max_shrink_iters: 2_000,
-        ..Config::default()
-    })
-}
+use mutate::{mutate, mutation, runner};
 
 const TOKENS: &[&str] = &[
     "{",

@@ -13,31 +13,10 @@ use std::path::{Path, PathBuf};
 
 use flowform_spec::{LoadOptions, Loaded, ProcessEnvironment, SecretPolicy};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 #[path = "../../../../tests/shared/mutate.rs"]
 mod mutate;
-use mutate::{mutate, mutation};
-
-const CI_CASES: u32 = 256;
-
-fn cases() -> u32 {
-    std::env::var("FLOWFORM_FUZZ_CASES")
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .filter(|cases| *cases > 0)
-        .unwrap_or(CI_CASES)
-}
-
-fn runner() -> TestRunner {
-    TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        // Shrinking a loader input is cheap; keep it bounded anyway.
-        max_shrink_iters: 2_000,
-        ..Config::default()
-    })
-}
+use mutate::{mutate, mutation, runner};
 
 /// The valid fixtures, the seeds of the mutations.
 fn corpus() -> Vec<Vec<u8>> {
