@@ -99,6 +99,9 @@ pub enum Command {
     Validate,
     /// Print the JSON Schema of the spec language (for editors).
     Schema,
+    /// Print the spec's dependency graph (Mermaid or Graphviz DOT), offline; with --plan, each
+    /// resource carries its planned action.
+    Graph(GraphArgs),
     /// Read the account and show what apply would change.
     Plan(PlanArgs),
     /// Make the account match the spec (or apply a saved plan exactly).
@@ -159,6 +162,30 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes and 2 when there are (errors stay 1).
     #[arg(long)]
     pub detailed_exitcode: bool,
+}
+
+/// `--format` of `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A Mermaid flowchart (GitHub and GitLab draw it inside markdown).
+    Mermaid,
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+}
+
+/// `flowform graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// How to print the graph on stdout.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+    /// Draw only ADDR and what it depends on (as `plan --target` selects); repeatable.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// A plan saved with `plan --out`: each resource carries its planned action. The file is
+    /// read, not verified against the account (that needs the account; `apply FILE` does it).
+    #[arg(long, value_name = "PLANFILE")]
+    pub plan: Option<PathBuf>,
 }
 
 /// `flowform apply [PLANFILE]`.
@@ -403,5 +430,28 @@ mod tests {
         assert_eq!(cli.global.state.as_deref(), Some("integrator"));
         // `--out` has no default: a pull never fills the current folder by accident.
         assert!(Cli::try_parse_from(["flowform", "pull", "--force"]).is_err());
+        let cli = Cli::try_parse_from([
+            "flowform",
+            "graph",
+            "--format",
+            "dot",
+            "--target",
+            "flow.a",
+            "--target",
+            "flow.b",
+            "--plan",
+            "plan.json",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Graph(GraphArgs { format: GraphFormat::Dot, ref targets, plan: Some(ref plan) })
+                if targets.len() == 2 && plan == Path::new("plan.json")
+        ));
+        let cli = Cli::try_parse_from(["flowform", "graph"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Graph(GraphArgs { format: GraphFormat::Mermaid, plan: None, .. })
+        ));
     }
 }

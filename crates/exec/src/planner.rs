@@ -199,12 +199,17 @@ pub fn make_plan(
     Ok(plan)
 }
 
-struct TargetScope {
-    explicit: BTreeSet<Address>,
-    with_dependencies: BTreeSet<Address>,
+/// What `--target` selects.
+pub struct TargetScope {
+    /// The addresses named.
+    pub explicit: BTreeSet<Address>,
+    /// Those and everything they depend on, transitively (with the old addresses of moves).
+    pub with_dependencies: BTreeSet<Address>,
 }
 
-fn target_scope(
+/// Resolves `--target` addresses against the spec and the state: each must name a resource of
+/// either. `plan --target` keeps changes to what this selects; `graph --target` draws it.
+pub fn target_scope(
     desired: &DesiredState,
     state: &State,
     targets: &[String],

@@ -4,6 +4,7 @@ mod apply;
 mod destroy;
 mod emulator;
 mod execute;
+mod graph;
 mod import;
 mod plan;
 mod pull;
@@ -31,6 +32,7 @@ pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitS
     match &settings.command {
         Command::Validate => validate::validate(settings, printer),
         Command::Schema => schema::schema(settings, printer),
+        Command::Graph(args) => graph::graph(settings, printer, args),
         Command::Plan(args) => plan::plan(settings, printer, args).await,
         Command::Apply(args) => apply::apply(settings, printer, args).await,
         Command::Destroy(args) => destroy::destroy(settings, printer, args).await,

@@ -1,12 +1,15 @@
 //! Renderings of a [`Plan`](flowform_model::Plan): [`human`] for a terminal, [`json()`] for
-//! machines (a documented, versioned format), [`markdown`] for a pull-request comment.
+//! machines (a documented, versioned format), [`markdown`] for a pull-request comment; and
+//! pictures: [`mermaid`] draws a flow's steps, [`graph`] a spec's dependency graph.
 //!
 //! All three show a sensitive value as `(sensitive)`; none can show a secret, because the plan
 //! never holds one and a [`Value::Secret`] met by accident is rendered as `(sensitive)` too.
 
+pub mod graph;
 mod human;
 pub mod json;
 mod markdown;
+pub mod mermaid;
 
 pub use human::{HumanOptions, human};
 pub use json::{JsonContext, json};

@@ -5,6 +5,7 @@ mod arrays;
 mod canary;
 mod fields;
 mod identity;
+mod pictures;
 mod plan_format;
 mod properties;
 mod render;

@@ -1,0 +1,367 @@
+//! Flow pictures and dependency graphs: Mermaid and DOT text as snapshots. Every snapshot here
+//! that holds a `flowchart` is parsed by Mermaid itself and every `digraph` by Graphviz in
+//! `tests/it/diagrams.rs` of the root package (it needs Node, see `tests/mermaid/`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use flowform_diff::render::graph::{DependencyGraph, PlannedAction};
+use flowform_diff::render::mermaid::{FlowPicture, Mark, StepTarget, flow_mermaid};
+use flowform_model::{Address, Object, RefOrId, Value};
+use serde_json::json;
+
+use crate::support::{World, address};
+
+/// The resources the flows below use: an online shop, an ERP and Slack.
+fn shop_world() -> World {
+    let mut world = World::new();
+    world.desire("integration.orders", json!({"name": "Orders"}));
+    world.desire("connection.shop", json!({"name": "Shop API", "type": "http"}));
+    world.desire("connection.erp", json!({"name": "ERP", "type": "http"}));
+    world.desire("connection.slack", json!({"name": "Slack", "type": "http"}));
+    world.desire(
+        "export.new-orders",
+        json!({"name": "New shop orders", "_connectionId": "${connection.shop}"}),
+    );
+    world.desire(
+        "export.eu-orders",
+        json!({"name": "New EU shop orders", "_connectionId": "${connection.shop}"}),
+    );
+    world.desire(
+        "export.customer-lookup",
+        json!({"name": "Look up the ERP customer", "_connectionId": "${connection.erp}", "isLookup": true}),
+    );
+    world.desire(
+        "import.erp-order",
+        json!({"name": "Create the ERP sales order", "_connectionId": "${connection.erp}",
+               "hooks": {"preMap": {"_scriptId": "${script.shape-order}", "function": "preMap"}}}),
+    );
+    world.desire(
+        "import.erp-customer",
+        json!({"name": "Create the ERP customer", "_connectionId": "${connection.erp}"}),
+    );
+    world.desire(
+        "import.slack-alert",
+        json!({"name": "Alert #ops on Slack", "_connectionId": "${connection.slack}"}),
+    );
+    world.desire(
+        "script.shape-order",
+        json!({"name": "Shape the order", "content": "function preMap() {}"}),
+    );
+    world.desire(
+        "script.route-orders",
+        json!({"name": "Route orders", "content": "function branch() {}"}),
+    );
+    world
+}
+
+fn body(world: &World, json: serde_json::Value) -> Object {
+    match world.spec_value(&json) {
+        Value::Object(object) => object,
+        _ => panic!("a flow body is an object"),
+    }
+}
+
+fn names(world: &World) -> impl Fn(&Address) -> Option<String> + '_ {
+    |address: &Address| world.desired.get(address).and_then(|r| r.name()).map(str::to_owned)
+}
+
+fn references(world: &World) -> impl Fn(&Address) -> Vec<Address> + '_ {
+    |address: &Address| {
+        world
+            .desired
+            .get(address)
+            .map(|resource| resource.dependencies().into_iter().map(|(_, to)| to).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn draw(world: &World, picture: &FlowPicture) -> String {
+    flow_mermaid(picture, &names(world))
+}
+
+fn linear() -> serde_json::Value {
+    json!({"name": "Orders to ERP", "_integrationId": "${integration.orders}",
+           "pageGenerators": [{"_exportId": "${export.new-orders}"}],
+           "pageProcessors": [{"type": "import", "_importId": "${import.erp-order}"}]})
+}
+
+fn with_lookup() -> serde_json::Value {
+    json!({"name": "Orders to ERP", "_integrationId": "${integration.orders}",
+           "pageGenerators": [{"_exportId": "${export.new-orders}"}],
+           "pageProcessors": [
+               {"type": "export", "_exportId": "${export.customer-lookup}",
+                "responseMapping": {"fields": [{"extract": "data[0].id", "generate": "customerId"}]},
+                "hooks": {"postResponseMap": {"_scriptId": "${script.shape-order}", "function": "post"}}},
+               {"type": "import", "_importId": "${import.erp-order}"}]})
+}
+
+fn with_routers() -> serde_json::Value {
+    json!({"name": "Orders by country", "_integrationId": "${integration.orders}",
+           "pageGenerators": [{"_exportId": "${export.new-orders}"}, {"_exportId": "${export.eu-orders}"}],
+           "routers": [
+               {"id": "split", "name": "By country", "routeRecordsTo": "first_matching_branch",
+                "routeRecordsUsing": "input_filters",
+                "branches": [
+                    {"name": "US", "inputFilter": {"version": "1", "rules": ["equals", ["extract", "country"], "US"]},
+                     "pageProcessors": [
+                         {"type": "export", "_exportId": "${export.customer-lookup}"},
+                         {"type": "import", "_importId": "${import.erp-order}"}],
+                     "nextRouterId": "notify"},
+                    {"name": "Other", "pageProcessors": [{"type": "import", "_importId": "${import.erp-customer}"}],
+                     "nextRouterId": "notify"},
+                    {"name": "Test orders", "pageProcessors": []}]},
+               {"id": "notify", "routeRecordsTo": "all_matching_branches", "routeRecordsUsing": "script",
+                "script": {"_scriptId": "${script.route-orders}", "function": "branch"},
+                "branches": [
+                    {"name": "alert", "pageProcessors": [{"type": "import", "_importId": "${import.slack-alert}"}]},
+                    {"name": "", "pageProcessors": []}]}]})
+}
+
+#[test]
+fn linear_flow() {
+    let world = shop_world();
+    let picture = FlowPicture::of_body(&body(&world, linear()), Mark::Unchanged);
+    insta::assert_snapshot!("flow_linear", draw(&world, &picture));
+}
+
+#[test]
+fn flow_with_a_lookup() {
+    let world = shop_world();
+    let picture = FlowPicture::of_body(&body(&world, with_lookup()), Mark::Added);
+    insta::assert_snapshot!("flow_lookup_created", draw(&world, &picture));
+}
+
+#[test]
+fn flow_with_routers_branches_and_a_join() {
+    let world = shop_world();
+    let picture = FlowPicture::of_body(&body(&world, with_routers()), Mark::Unchanged);
+    let text = draw(&world, &picture);
+    // Both first-router branches with steps join the `notify` router; the empty branch ends.
+    assert_eq!(text.matches("--> r1").count(), 2, "{text}");
+    insta::assert_snapshot!("flow_router", text);
+}
+
+#[test]
+fn cloned_flow_draws_what_the_clone_copies() {
+    let world = shop_world();
+    let source = body(&world, with_lookup());
+    let clone = body(
+        &world,
+        json!({"name": "EU orders to ERP", "_integrationId": "${integration.orders}",
+               "pageGenerators": [{"_exportId": "${export.eu-orders}"}]}),
+    );
+    let picture = FlowPicture::of_clone(&clone, &source, Mark::Added);
+    assert!(!picture.sources[0].copy);
+    assert!(picture.processors.iter().all(|step| step.copy));
+    insta::assert_snapshot!("flow_cloned", draw(&world, &picture));
+}
+
+#[test]
+fn legacy_unmanaged_and_unconfigured_steps() {
+    let world = shop_world();
+    let legacy = body(
+        &world,
+        json!({"name": "Legacy", "_exportId": "${export.new-orders}", "_importId": "5f0000000000000000000abc"}),
+    );
+    let picture = FlowPicture::of_body(&legacy, Mark::Removed);
+    assert!(picture.sources[0].legacy && picture.processors[0].legacy);
+    assert_eq!(
+        picture.processors[0].target,
+        StepTarget::Unmanaged {
+            kind: flowform_model::Kind::Import,
+            id: "5f0000000000000000000abc".into()
+        }
+    );
+    let unfinished = body(
+        &world,
+        json!({"name": "Unfinished", "pageGenerators": [{"_exportId": "${export.new-orders}"}],
+               "pageProcessors": [{"responseMapping": {"fields": [], "lists": []}, "setupInProgress": true}]}),
+    );
+    let pending = FlowPicture::of_body(&unfinished, Mark::Unchanged);
+    insta::assert_snapshot!("flow_legacy_deleted", draw(&world, &picture));
+    insta::assert_snapshot!("flow_unconfigured_step", draw(&world, &pending));
+}
+
+#[test]
+fn a_step_inserted_at_the_front_is_one_addition() {
+    let world = shop_world();
+    let before = body(&world, linear());
+    let after = body(
+        &world,
+        json!({"name": "Orders to ERP", "_integrationId": "${integration.orders}",
+               "pageGenerators": [{"_exportId": "${export.new-orders}"}],
+               "pageProcessors": [
+                   {"type": "export", "_exportId": "${export.customer-lookup}"},
+                   {"type": "import", "_importId": "${import.erp-order}"}]}),
+    );
+    let picture = FlowPicture::between(&before, &after);
+    let marks: Vec<Mark> = picture.processors.iter().map(|step| step.mark).collect();
+    assert_eq!(marks, [Mark::Added, Mark::Unchanged]);
+    assert!(picture.has_marks());
+    assert_eq!(picture.sources[0].mark, Mark::Unchanged);
+}
+
+#[test]
+fn changed_flow_marks_added_removed_and_changed_steps() {
+    let world = shop_world();
+    let before = body(
+        &world,
+        json!({"name": "Orders to ERP", "pageGenerators": [{"_exportId": "${export.new-orders}"}],
+               "pageProcessors": [
+                   {"type": "export", "_exportId": "${export.customer-lookup}"},
+                   {"type": "import", "_importId": "${import.erp-customer}"},
+                   {"type": "import", "_importId": "${import.erp-order}"}]}),
+    );
+    let after = body(
+        &world,
+        json!({"name": "Orders to ERP", "pageGenerators": [{"_exportId": "${export.new-orders}"}],
+               "pageProcessors": [
+                   {"type": "export", "_exportId": "${export.customer-lookup}", "proceedOnFailure": true},
+                   {"type": "import", "_importId": "${import.erp-order}"},
+                   {"type": "import", "_importId": "${import.slack-alert}"}]}),
+    );
+    let mut picture = FlowPicture::between(&before, &after);
+    let changed: BTreeSet<Address> = [address("script.shape-order")].into();
+    picture.mark_affected(&changed, &references(&world));
+    let marks: Vec<Mark> = picture.processors.iter().map(|step| step.mark).collect();
+    assert_eq!(marks, [Mark::Changed, Mark::Removed, Mark::Changed, Mark::Added]);
+    assert_eq!(picture.processors[2].notes, ["uses changed script.shape-order"]);
+    insta::assert_snapshot!("flow_changed_steps", draw(&world, &picture));
+}
+
+#[test]
+fn changed_routers_and_branches() {
+    let world = shop_world();
+    let before = body(&world, with_routers());
+    let mut after_json = with_routers();
+    let branches = after_json["routers"][0]["branches"].as_array_mut().unwrap();
+    branches.remove(1);
+    branches.push(json!({"name": "Canada", "pageProcessors": [{"type": "import", "_importId": "${import.erp-customer}"}], "nextRouterId": "notify"}));
+    branches[0]["inputFilter"]["rules"] = json!(["equals", ["extract", "country"], "USA"]);
+    after_json["routers"][1]["id"] = json!("notify-v2");
+    for branch in after_json["routers"][0]["branches"].as_array_mut().unwrap() {
+        if branch.get("nextRouterId").is_some() {
+            branch["nextRouterId"] = json!("notify-v2");
+        }
+    }
+    let after = body(&world, after_json);
+    let mut picture = FlowPicture::between(&before, &after);
+    let changed: BTreeSet<Address> = [address("connection.slack")].into();
+    picture.mark_affected(&changed, &references(&world));
+    let first = &picture.routers[0];
+    assert_eq!(first.mark, Mark::Unchanged, "only its branches change");
+    let branch_marks: Vec<(&str, Mark)> =
+        first.branches.iter().map(|branch| (branch.name.as_str(), branch.mark)).collect();
+    assert_eq!(
+        branch_marks,
+        [
+            ("US", Mark::Changed),
+            ("Other", Mark::Removed),
+            ("Test orders", Mark::Unchanged),
+            ("Canada", Mark::Added)
+        ]
+    );
+    let router_marks: Vec<(&str, Mark)> =
+        picture.routers.iter().map(|router| (router.id.as_str(), router.mark)).collect();
+    assert_eq!(
+        router_marks,
+        [("split", Mark::Unchanged), ("notify", Mark::Removed), ("notify-v2", Mark::Added)]
+    );
+    insta::assert_snapshot!("flow_router_changed", draw(&world, &picture));
+}
+
+#[test]
+fn deleted_flow_is_drawn_removed() {
+    let world = shop_world();
+    let picture = FlowPicture::of_body(&body(&world, with_routers()), Mark::Removed);
+    let text = draw(&world, &picture);
+    assert!(!text.contains(" --> "), "every edge of a removed flow is dashed:\n{text}");
+    insta::assert_snapshot!("flow_router_deleted", text);
+}
+
+/// A name with every character that means something to Mermaid, markdown or HTML.
+pub const HOSTILE_NAME: &str =
+    "Q3 \"big\" <b>orders</b> & #1; [x] {y} (z) a|b c:d `e` *f* _g_ %% end\\";
+
+#[test]
+fn hostile_names_stay_inside_their_labels() {
+    let mut world = shop_world();
+    world.desire("import.erp-order", json!({"name": HOSTILE_NAME}));
+    let mut routers = with_routers();
+    routers["routers"][0]["name"] = json!(HOSTILE_NAME);
+    routers["routers"][0]["branches"][0]["name"] = json!(HOSTILE_NAME);
+    let picture = FlowPicture::of_body(&body(&world, routers), Mark::Unchanged);
+    let text = draw(&world, &picture);
+    for line in text.lines() {
+        assert!(!line.trim_start().starts_with("```"), "{line}");
+        assert!(!line.contains("<b>") && !line.contains('`'), "{line}");
+    }
+    insta::assert_snapshot!("flow_hostile_names", text);
+}
+
+fn graph_world() -> World {
+    let mut world = shop_world();
+    world.desire("flow.orders-to-erp", with_lookup());
+    world.desire("flow.orders-by-country", with_routers());
+    let clone = world.desire(
+        "flow.eu-orders-to-erp",
+        json!({"name": "EU orders to ERP", "_integrationId": "${integration.orders}",
+               "pageGenerators": [{"_exportId": "${export.eu-orders}"}]}),
+    );
+    clone.lifecycle.clone_from = Some(RefOrId::Ref(address("flow.orders-to-erp")));
+    world
+}
+
+#[test]
+fn dependency_graph() {
+    let world = graph_world();
+    let graph = DependencyGraph::from_desired(&world.desired, None);
+    assert_eq!(graph.nodes.len(), world.desired.resources.len());
+    insta::assert_snapshot!("graph_mermaid", graph.mermaid());
+    insta::assert_snapshot!("graph_dot", graph.dot());
+}
+
+#[test]
+fn dependency_graph_with_planned_actions() {
+    let world = graph_world();
+    let scope: BTreeSet<Address> = [
+        "flow.orders-to-erp",
+        "flow.eu-orders-to-erp",
+        "export.new-orders",
+        "export.eu-orders",
+        "export.customer-lookup",
+        "import.erp-order",
+        "integration.orders",
+        "connection.shop",
+        "connection.erp",
+        "script.shape-order",
+    ]
+    .into_iter()
+    .map(address)
+    .collect();
+    let mut graph = DependencyGraph::from_desired(&world.desired, Some(&scope));
+    let actions: BTreeMap<Address, PlannedAction> = [
+        ("flow.eu-orders-to-erp", PlannedAction::Clone),
+        ("import.erp-order", PlannedAction::Update),
+        ("export.gone", PlannedAction::Delete),
+        ("export.eu-orders", PlannedAction::Create),
+    ]
+    .into_iter()
+    .map(|(text, action)| (address(text), action))
+    .collect();
+    let planned: BTreeSet<Address> =
+        scope.iter().filter(|address| address.key != "shop").cloned().collect();
+    graph.set_actions(&actions, Some(&planned));
+    assert!(graph.nodes.iter().any(|node| node.address == address("export.gone")));
+    insta::assert_snapshot!("graph_actions_mermaid", graph.mermaid());
+    insta::assert_snapshot!("graph_actions_dot", graph.dot());
+}
+
+#[test]
+fn hostile_names_in_the_dependency_graph() {
+    let mut world = shop_world();
+    world.desire("connection.erp", json!({"name": HOSTILE_NAME}));
+    let graph = DependencyGraph::from_desired(&world.desired, None);
+    insta::assert_snapshot!("graph_hostile_mermaid", graph.mermaid());
+    insta::assert_snapshot!("graph_hostile_dot", graph.dot());
+}
