@@ -5,7 +5,9 @@
 mod support;
 
 mod apply;
+mod diagrams;
 mod emulator_serve;
+mod graph;
 mod import;
 mod journeys;
 mod pull;

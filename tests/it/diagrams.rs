@@ -1,0 +1,227 @@
+//! Every diagram the test suite produces is checked by the tools that draw it: each Mermaid
+//! block by Mermaid's own parser, each DOT graph by Graphviz, and a markdown document holding
+//! all the Mermaid blocks is rendered in headless Chromium, where each must draw an SVG without
+//! a syntax error. The diagrams are the file snapshots of the tests (a snapshot that is a
+//! `flowchart` or a `digraph`, and every ```` ```mermaid ```` block inside any snapshot), so a
+//! diagram that changes is checked as soon as its snapshot is accepted.
+//!
+//! The tools live in `tests/mermaid/` (`check.mjs`, with the npm packages pinned in its
+//! `package-lock.json`); `tests/mermaid/install.sh`, which `.ci/run` runs, installs them. When
+//! they are missing these tests fail, so CI proves the diagrams draw, unless
+//! `FLOWFORM_SKIP_BROWSER_TESTS=1` is set (for local runs without Node or Chromium).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::repository_root;
+
+/// The name `crates/diff/tests/it/pictures.rs` gives its hostile resource; the browser must show
+/// it exactly, character for character.
+const HOSTILE_NAME: &str =
+    "Q3 \"big\" <b>orders</b> & #1; [x] {y} (z) a|b c:d `e` *f* _g_ %% end\\";
+
+/// A diagram found in a snapshot.
+struct Diagram {
+    /// The snapshot file and, for a block inside it, the block's number.
+    name: String,
+    /// `mmd` (Mermaid) or `dot` (Graphviz).
+    language: &'static str,
+    text: String,
+}
+
+/// Whether the diagram tools are there; if not, fails with the fix, or skips when
+/// `FLOWFORM_SKIP_BROWSER_TESTS=1`.
+#[expect(clippy::print_stderr, reason = "a skipped test says why")]
+fn tools_ready(need_chromium: bool) -> bool {
+    let tools = repository_root().join("tests/mermaid");
+    let mut missing = Vec::new();
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|output| output.status.success()) {
+        missing.push("`node` (Node.js 20 or later)".to_owned());
+    }
+    if !tools.join("node_modules/mermaid/package.json").exists() {
+        missing.push(format!("the npm packages in `{}`", tools.join("node_modules").display()));
+    }
+    if need_chromium && std::env::var_os("FLOWFORM_CHROMIUM").is_none() {
+        let chromium = Command::new("chromium").arg("--version").output();
+        if !chromium.is_ok_and(|output| output.status.success()) {
+            missing.push("`chromium`".to_owned());
+        }
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "the diagram checks need {}: run `tests/mermaid/install.sh` (the install step of \
+         `.ci/run`), or set FLOWFORM_SKIP_BROWSER_TESTS=1 to skip these checks locally",
+        missing.join(", ")
+    );
+    if std::env::var("FLOWFORM_SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
+        eprintln!("skipped: {message}");
+        return false;
+    }
+    panic!("{message}");
+}
+
+/// The snapshot folders of the workspace: `tests/*/snapshots` and `crates/*/tests/**/snapshots`.
+fn snapshot_files() -> Vec<PathBuf> {
+    fn walk(directory: &Path, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs_err::read_dir(directory) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if entry.file_name() != "node_modules" && entry.file_name() != "target" {
+                    walk(&path, found);
+                }
+            } else if path.extension().is_some_and(|extension| extension == "snap")
+                && path.parent().is_some_and(|parent| parent.ends_with("snapshots"))
+            {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&repository_root().join("tests"), &mut found);
+    walk(&repository_root().join("crates"), &mut found);
+    found.sort();
+    found
+}
+
+/// The content of an insta snapshot file: what follows its `---` header.
+fn snapshot_content(text: &str) -> &str {
+    text.strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(text, |(_, content)| content)
+}
+
+/// Every diagram in the workspace's snapshots.
+fn diagrams() -> Vec<Diagram> {
+    let mut diagrams = Vec::new();
+    for path in snapshot_files() {
+        let text = fs_err::read_to_string(&path).expect("a snapshot is text");
+        let content = snapshot_content(&text);
+        let name = path
+            .strip_prefix(repository_root())
+            .unwrap_or(&path)
+            .display()
+            .to_string()
+            .replace(['/', '\\'], "__");
+        if content.starts_with("flowchart ") {
+            diagrams.push(Diagram {
+                name: name.clone(),
+                language: "mmd",
+                text: content.to_owned(),
+            });
+        } else if content.starts_with("digraph ") {
+            diagrams.push(Diagram {
+                name: name.clone(),
+                language: "dot",
+                text: content.to_owned(),
+            });
+        }
+        for (index, block) in content.split("```mermaid\n").skip(1).enumerate() {
+            let Some((block, _)) = block.split_once("\n```") else { continue };
+            diagrams.push(Diagram {
+                name: format!("{name}__block{index}"),
+                language: "mmd",
+                text: format!("{block}\n"),
+            });
+        }
+    }
+    diagrams
+}
+
+fn check_tool(arguments: &[&Path]) -> std::process::Output {
+    Command::new("node")
+        .arg(repository_root().join("tests/mermaid/check.mjs"))
+        .args(arguments)
+        .output()
+        .expect("node runs")
+}
+
+#[test]
+fn every_diagram_parses_with_mermaid_and_graphviz() {
+    let diagrams = diagrams();
+    // The pictures of crates/diff/tests/it/pictures.rs and the graphs of tests/it/graph.rs at
+    // least: a collector that finds nothing must not pass.
+    for expected in [
+        "flow_linear",
+        "flow_lookup_created",
+        "flow_router.",
+        "flow_cloned",
+        "graph_dot",
+        "graph_example_mermaid",
+    ] {
+        assert!(
+            diagrams.iter().any(|diagram| diagram.name.contains(expected)),
+            "no snapshot diagram named like `{expected}`"
+        );
+    }
+    if !tools_ready(false) {
+        return;
+    }
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    for diagram in &diagrams {
+        let path = directory.path().join(format!("{}.{}", diagram.name, diagram.language));
+        fs_err::write(path, &diagram.text).expect("written");
+    }
+    let output = check_tool(&[Path::new("parse"), directory.path()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "a diagram does not parse:\n{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.lines().filter(|line| line.starts_with("ok ")).count(),
+        diagrams.len(),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_markdown_document_of_the_diagrams_draws_in_chromium() {
+    let diagrams: Vec<Diagram> =
+        diagrams().into_iter().filter(|diagram| diagram.language == "mmd").collect();
+    if !tools_ready(true) {
+        return;
+    }
+    let mut document =
+        String::from("# flowform diagrams\n\nEvery Mermaid diagram of the test snapshots.\n");
+    for diagram in &diagrams {
+        document.push_str(&format!("\n## {}\n\n```mermaid\n{}```\n", diagram.name, diagram.text));
+    }
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let path = directory.path().join("diagrams.md");
+    fs_err::write(&path, &document).expect("written");
+    let output = check_tool(&[Path::new("render"), &path]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "a diagram did not draw:\n{stderr}\n{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("the report is JSON");
+    let drawn = report["diagrams"].as_array().expect("a list of diagrams");
+    assert_eq!(drawn.len(), diagrams.len(), "every block was found and drawn");
+    for (diagram, result) in diagrams.iter().zip(drawn) {
+        assert_eq!(result["ok"], true, "{}: {result}", diagram.name);
+        assert_eq!(result["syntax_error"], false, "{}: {result}", diagram.name);
+        let nodes = result["nodes"].as_u64().unwrap_or(0);
+        // Every node written is a node drawn (`n3[…]`, `p0[(…)]`, …: an id, then a shape).
+        let written = diagram
+            .text
+            .lines()
+            .map(str::trim_start)
+            .filter(|line| {
+                let id_end = line.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(0);
+                id_end > 0 && line[id_end..].starts_with(['[', '(', '{'])
+            })
+            .count() as u64;
+        assert_eq!(nodes, written, "{}: {result}", diagram.name);
+    }
+    // Hostile names come out exactly as written: escaped, not interpreted.
+    let labels: Vec<&str> = drawn
+        .iter()
+        .flat_map(|result| result["labels"].as_array().into_iter().flatten())
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert!(
+        labels.iter().filter(|label| label.contains(HOSTILE_NAME)).count() >= 2,
+        "the hostile name is shown verbatim in the flow picture and the graph: {labels:#?}"
+    );
+}
