@@ -3,7 +3,8 @@
 //! all the Mermaid blocks is rendered in headless Chromium, where each must draw an SVG without
 //! a syntax error. The diagrams are the file snapshots of the tests (a snapshot that is a
 //! `flowchart` or a `digraph`, and every ```` ```mermaid ```` block inside any snapshot), so a
-//! diagram that changes is checked as soon as its snapshot is accepted.
+//! diagram that changes is checked as soon as its snapshot is accepted. The ```` ```mermaid ````
+//! blocks of the README and `docs/` are checked too.
 //!
 //! The tools live in `tests/mermaid/` (`check.mjs`, with the npm packages pinned in its
 //! `package-lock.json`); `tests/mermaid/install.sh`, which `.ci/run` runs, installs them. When
@@ -94,9 +95,34 @@ fn snapshot_content(text: &str) -> &str {
         .map_or(text, |(_, content)| content)
 }
 
-/// Every diagram in the workspace's snapshots.
+/// Every ```mermaid block of `text`, named after `name`.
+fn mermaid_blocks(name: &str, text: &str, diagrams: &mut Vec<Diagram>) {
+    for (index, block) in text.split("```mermaid\n").skip(1).enumerate() {
+        let Some((block, _)) = block.split_once("```") else { continue };
+        diagrams.push(Diagram {
+            name: format!("{name}__block{index}"),
+            language: "mmd",
+            text: block.to_owned(),
+        });
+    }
+}
+
+/// Every diagram in the workspace's snapshots, the README and `docs/`.
 fn diagrams() -> Vec<Diagram> {
     let mut diagrams = Vec::new();
+    let mut documents = vec![repository_root().join("README.md")];
+    for entry in fs_err::read_dir(repository_root().join("docs")).expect("docs/").flatten() {
+        if entry.path().extension().is_some_and(|extension| extension == "md") {
+            documents.push(entry.path());
+        }
+    }
+    documents.sort();
+    for path in documents {
+        let text = fs_err::read_to_string(&path).expect("a document is text");
+        let name =
+            path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        mermaid_blocks(&name, &text, &mut diagrams);
+    }
     for path in snapshot_files() {
         let text = fs_err::read_to_string(&path).expect("a snapshot is text");
         let content = snapshot_content(&text);
@@ -119,14 +145,7 @@ fn diagrams() -> Vec<Diagram> {
                 text: content.to_owned(),
             });
         }
-        for (index, block) in content.split("```mermaid\n").skip(1).enumerate() {
-            let Some((block, _)) = block.split_once("\n```") else { continue };
-            diagrams.push(Diagram {
-                name: format!("{name}__block{index}"),
-                language: "mmd",
-                text: format!("{block}\n"),
-            });
-        }
+        mermaid_blocks(&name, content, &mut diagrams);
     }
     diagrams
 }

@@ -45,6 +45,14 @@ fn graph_of_the_example_spec() {
     // Ten resources, every reference an edge, the clone drawn as such.
     assert_eq!(mermaid.matches("<br/>").count(), 10, "{mermaid}");
     assert!(mermaid.contains("-.->|\"clone of\"|"), "{mermaid}");
+    let readme = fs_err::read_to_string(repository_root().join("README.md")).expect("README.md");
+    let documented = readme
+        .split("## The dependency graph\n")
+        .nth(1)
+        .and_then(|section| section.split("```mermaid\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("the README's dependency graph section has a ```mermaid block");
+    assert_eq!(documented, mermaid, "README.md's graph of the example is out of date");
     insta::assert_snapshot!("graph_example_mermaid", mermaid);
     let dot = stdout_of(&mut graph(spec.path(), &["--format", "dot"]));
     insta::assert_snapshot!("graph_example_dot", dot);

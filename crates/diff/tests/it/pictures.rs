@@ -226,7 +226,22 @@ fn changed_flow_marks_added_removed_and_changed_steps() {
     let marks: Vec<Mark> = picture.processors.iter().map(|step| step.mark).collect();
     assert_eq!(marks, [Mark::Changed, Mark::Removed, Mark::Changed, Mark::Added]);
     assert_eq!(picture.processors[2].notes, ["uses changed script.shape-order"]);
-    insta::assert_snapshot!("flow_changed_steps", draw(&world, &picture));
+    let text = draw(&world, &picture);
+    assert_eq!(
+        documented_picture().as_deref(),
+        Some(text.as_str()),
+        "docs/plan-format.md's flow picture is out of date; the renderer writes:\n{text}"
+    );
+    insta::assert_snapshot!("flow_changed_steps", text);
+}
+
+/// The first ```mermaid block of docs/plan-format.md (its flow picture example).
+fn documented_picture() -> Option<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/plan-format.md");
+    let text = fs_err::read_to_string(path).ok()?;
+    let start = text.find("```mermaid\n")? + "```mermaid\n".len();
+    let end = start + text[start..].find("```")?;
+    Some(text[start..end].to_owned())
 }
 
 #[test]
