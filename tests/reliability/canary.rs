@@ -1,5 +1,5 @@
 //! The secret canary (issue 9): every secret and the API token are set to unique strings, and
-//! every command runs (validate, schema, plan, apply, destroy, import, state list/show/rm/mv/
+//! every command runs (validate, schema, graph, plan, apply, destroy, import, state list/show/rm/mv/
 //! unlock, run, emulator serve, the sandbox), including failing paths (a 422 from the API, a
 //! rejected token, a missing secret, a secret rotated after a saved plan, a held lock, the
 //! duplicate guard), at every verbosity (`-q`, none,
@@ -144,6 +144,8 @@ fn every_command(verbosity: Option<&'static str>) -> Hunt {
         hunt.expect("plan", command(&hunt, &["plan", "--format", format]), 0);
     }
     hunt.expect("plan --out", command(&hunt, &["plan", "--out", "plan.json"]), 0);
+    hunt.expect("graph --plan", command(&hunt, &["graph", "--plan", "plan.json"]), 0);
+    hunt.expect("graph dot", command(&hunt, &["graph", "--format", "dot"]), 0);
     hunt.expect("apply PLANFILE", command(&hunt, &["apply", "plan.json"]), 0);
     hunt.expect("plan (no changes)", command(&hunt, &["plan", "--detailed-exitcode"]), 0);
     for arguments in [

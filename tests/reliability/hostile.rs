@@ -379,6 +379,7 @@ fn rewrite_plan(context: &TestContext, edit: impl Fn(String) -> String) {
 
 fn plan_cases() -> Vec<Case> {
     let apply_plan = ["apply", "plan.json"];
+    let graph_plan = ["graph", "--plan", "plan.json"];
     vec![
         case("truncated plan file", &apply_plan, 1, "not a readable flowform plan")
             .prepare(|context| rewrite_plan(context, |text| text[..text.len() / 2].to_owned())),
@@ -420,6 +421,21 @@ fn plan_cases() -> Vec<Case> {
             applied(context);
         }),
         case("missing plan file", &["apply", "nowhere.json"], 1, "nowhere.json"),
+        // `graph --plan` reads the same files without the account.
+        case("graph of a truncated plan file", &graph_plan, 1, "not a readable flowform plan")
+            .prepare(|context| rewrite_plan(context, |text| text[..text.len() / 2].to_owned())),
+        case("graph of a plan with an unknown action", &graph_plan, 1, "unknown action `explode`")
+            .prepare(|context| {
+                rewrite_plan(context, |text| {
+                    text.replacen("\"action\": \"update\"", "\"action\": \"explode\"", 1)
+                })
+            }),
+        case("graph of a plan file from a newer flowform", &graph_plan, 1, "newer flowform")
+            .prepare(|context| {
+                rewrite_plan(context, |text| {
+                    text.replacen("\"format_version\": 1", "\"format_version\": 42", 1)
+                })
+            }),
     ]
 }
 
