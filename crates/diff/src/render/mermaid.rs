@@ -662,16 +662,17 @@ impl FlowPicture {
             if step.copy {
                 continue;
             }
-            let mut starts: Vec<Address> = step.uses.clone();
-            if let StepTarget::Resource(address) = &step.target {
-                starts.insert(0, address.clone());
-            }
-            note_affected(&mut step.mark, &mut step.notes, &mut reach, &starts);
+            let own = match &step.target {
+                StepTarget::Resource(address) => Some(address.clone()),
+                _ => None,
+            };
+            let uses = step.uses.clone();
+            note_affected(&mut step.mark, &mut step.notes, &mut reach, own.as_ref(), &uses);
         }
         for router in &mut self.routers {
             if let (Some(StepTarget::Resource(script)), false) = (&router.script, router.copy) {
-                let starts = vec![script.clone()];
-                note_affected(&mut router.mark, &mut router.notes, &mut reach, &starts);
+                let uses = vec![script.clone()];
+                note_affected(&mut router.mark, &mut router.notes, &mut reach, None, &uses);
             }
         }
     }
@@ -726,31 +727,35 @@ impl Reach<'_> {
     }
 }
 
+/// Marks an element changed when its own resource (`own`) or what it uses reaches a change,
+/// with notes naming it: `resource changes`, `uses changed connection.erp`.
 fn note_affected(
     mark: &mut Mark,
     notes: &mut Vec<String>,
     reach: &mut Reach<'_>,
-    starts: &[Address],
+    own: Option<&Address>,
+    uses: &[Address],
 ) {
-    let mut found: Vec<Address> = Vec::new();
-    for start in starts {
+    let mut itself = false;
+    let mut used: BTreeSet<Address> = BTreeSet::new();
+    for start in own.into_iter().chain(uses) {
         for address in reach.of(start) {
-            if !found.contains(&address) {
-                found.push(address);
+            if Some(&address) == own {
+                itself = true;
+            } else {
+                used.insert(address);
             }
         }
     }
-    if found.is_empty() {
+    if !itself && used.is_empty() {
         return;
     }
-    found.sort();
     if *mark == Mark::Unchanged {
         *mark = Mark::Changed;
     }
+    // Added and removed elements keep their mark; the notes explain a change only.
     if *mark == Mark::Changed {
-        let (itself, used): (Vec<&Address>, Vec<&Address>) =
-            found.iter().partition(|address| starts.first() == Some(*address));
-        if !itself.is_empty() {
+        if itself {
             notes.push("resource changes".to_owned());
         }
         if !used.is_empty() {
@@ -992,6 +997,9 @@ pub fn flow_mermaid(picture: &FlowPicture, names: &dyn Fn(&Address) -> Option<St
             diagram.edge(&tail.id, &drawn.id, None, tail.removed || drawn.removed);
         }
         tails = vec![drawn];
+    }
+    if picture.sources.is_empty() && picture.processors.is_empty() && picture.routers.is_empty() {
+        diagram.node("t", Shape::End, "no sources or steps", Mark::Unchanged);
     }
     let routers: Vec<Drawn> = picture
         .routers

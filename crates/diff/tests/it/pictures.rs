@@ -380,3 +380,33 @@ fn hostile_names_in_the_dependency_graph() {
     insta::assert_snapshot!("graph_hostile_mermaid", graph.mermaid());
     insta::assert_snapshot!("graph_hostile_dot", graph.dot());
 }
+
+#[test]
+fn a_change_to_a_step_resource_or_a_router_script_marks_it() {
+    let world = shop_world();
+    let mut picture = FlowPicture::of_body(&body(&world, with_routers()), Mark::Unchanged);
+    let changed: BTreeSet<Address> =
+        [address("import.erp-order"), address("script.route-orders"), address("connection.shop")]
+            .into();
+    picture.mark_affected(&changed, &references(&world));
+    // The source exports use the shop connection.
+    assert!(picture.sources.iter().all(|step| step.notes == ["uses changed connection.shop"]));
+    let us = &picture.routers[0].branches[0];
+    assert_eq!(us.steps[0].mark, Mark::Unchanged, "the lookup uses neither");
+    assert_eq!(us.steps[1].notes, ["resource changes"]);
+    assert_eq!(picture.routers[0].mark, Mark::Unchanged);
+    assert_eq!(picture.routers[1].mark, Mark::Changed);
+    assert_eq!(picture.routers[1].notes, ["uses changed script.route-orders"]);
+    // Added and removed steps keep their marks.
+    let mut created = FlowPicture::of_body(&body(&world, with_routers()), Mark::Added);
+    created.mark_affected(&changed, &references(&world));
+    assert!(created.sources.iter().all(|step| step.mark == Mark::Added && step.notes.is_empty()));
+}
+
+#[test]
+fn a_flow_without_steps_still_draws() {
+    let world = shop_world();
+    let empty = body(&world, json!({"name": "Empty", "_integrationId": "${integration.orders}"}));
+    let text = draw(&world, &FlowPicture::of_body(&empty, Mark::Added));
+    insta::assert_snapshot!("flow_empty", text);
+}
