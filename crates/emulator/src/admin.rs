@@ -32,12 +32,13 @@ use serde_json::{Map, Value, json};
 use crate::config::{
     CloneResponse, Faults, Forced429, JobOutcome, JobProgression, Latency, MaskMode, RateLimit,
 };
+use crate::context::Reply;
 use crate::error::{AdminError, ApiError};
 use crate::kinds::ResourceKind;
 use crate::persist::{dump_resources, load_resources};
 use crate::rate::Bucket;
 use crate::resources::edit_out_of_band;
-use crate::server::{Reply, Shared, has_body};
+use crate::shared::Shared;
 use crate::store::{Account, Counters};
 
 /// Request counters of one account, for tests and benchmarks.
@@ -559,4 +560,9 @@ fn route(
             "no such admin route",
         ))),
     }
+}
+
+/// Whether a method may carry a JSON body the admin API reads.
+fn has_body(method: &Method) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH)
 }

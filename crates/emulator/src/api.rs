@@ -6,11 +6,11 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::clone;
+use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
 use crate::jobs;
 use crate::kinds::ResourceKind;
 use crate::resources::{self, ListQuery, ListSource, encode, not_found};
-use crate::server::{Ctx, Reply};
 use crate::state_api;
 use crate::util::is_object_id;
 

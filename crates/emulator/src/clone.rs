@@ -9,11 +9,11 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::config::CloneResponse;
+use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
 use crate::json::Document;
 use crate::kinds::{COMMON_SERVER_OWNED, RefTarget, ResourceKind, reference_target};
 use crate::resources::{build_document, fresh_id, not_found};
-use crate::server::{Ctx, Reply};
 use crate::store::AccountData;
 use crate::validate::validate_document;
 

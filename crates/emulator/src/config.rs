@@ -201,3 +201,16 @@ pub enum JobOutcome {
     /// `failed`.
     Failed,
 }
+
+/// The settings of a running emulator that the admin controls may change: the emulator-wide
+/// part of [`EmulatorConfig`], copied into every request's context.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    pub(crate) page_size: usize,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) latency: Latency,
+    pub(crate) faults: Faults,
+    pub(crate) mask_mode: MaskMode,
+    pub(crate) clone_response: CloneResponse,
+    pub(crate) job_progression: JobProgression,
+}

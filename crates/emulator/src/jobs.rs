@@ -7,11 +7,11 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::config::{JobOutcome, JobProgression};
+use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
 use crate::json::Document;
 use crate::kinds::ResourceKind;
 use crate::resources::{fresh_id, not_found};
-use crate::server::{Ctx, Reply};
 use crate::store::{AccountData, Job, JobCounts};
 use crate::util::{format_timestamp, now_millis, parse_timestamp};
 

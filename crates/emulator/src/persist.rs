@@ -13,7 +13,6 @@ use tokio::sync::{Mutex, Notify, watch};
 
 use crate::error::PersistError;
 use crate::kinds::ResourceKind;
-use crate::server::Shared;
 use crate::store::{Account, AccountData};
 use crate::util::{IdGenerator, is_object_id};
 
@@ -66,11 +65,11 @@ impl Persistence {
     }
 
     /// Writes a snapshot whenever data changes, until shutdown.
-    pub(crate) async fn run(&self, shared: &Shared, mut shutdown: watch::Receiver<bool>) {
+    pub(crate) async fn run(&self, accounts: &[Arc<Account>], mut shutdown: watch::Receiver<bool>) {
         loop {
             tokio::select! {
                 () = self.changed.notified() => {
-                    if let Err(error) = self.flush(shared).await {
+                    if let Err(error) = self.flush(accounts).await {
                         tracing::error!(error = %error, path = %self.path.display(), "failed to write the emulator data file");
                     }
                 }
@@ -79,9 +78,9 @@ impl Persistence {
         }
     }
 
-    pub(crate) async fn flush(&self, shared: &Shared) -> Result<(), PersistError> {
+    pub(crate) async fn flush(&self, accounts: &[Arc<Account>]) -> Result<(), PersistError> {
         let _guard = self.writing.lock().await;
-        let snapshot = snapshot(shared);
+        let snapshot = snapshot(accounts);
         let bytes = serde_json::to_vec_pretty(&snapshot)?;
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
@@ -91,13 +90,13 @@ impl Persistence {
     }
 }
 
-fn snapshot(shared: &Shared) -> Value {
-    let mut accounts = Map::new();
-    for account in &shared.accounts {
+fn snapshot(accounts: &[Arc<Account>]) -> Value {
+    let mut saved = Map::new();
+    for account in accounts {
         let data = account.read();
-        accounts.insert(account.name.clone(), dump_account(&data));
+        saved.insert(account.name.clone(), dump_account(&data));
     }
-    json!({ "format": FORMAT, "version": VERSION, "accounts": accounts })
+    json!({ "format": FORMAT, "version": VERSION, "accounts": saved })
 }
 
 /// The resources of an account in fixture format: `{"integrations":[…], …}`, unmasked.

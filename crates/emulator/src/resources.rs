@@ -5,13 +5,13 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::config::MaskMode;
+use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
 use crate::json::{
     Document, get_dotted, merge_patch, normalise, parse_pointer, project_exclude, project_include,
     remove_dotted, remove_pointer, set_dotted, set_pointer,
 };
 use crate::kinds::{COMMON_SERVER_OWNED, MASK, ResourceKind};
-use crate::server::{Ctx, Reply};
 use crate::store::{AccountData, masked, next_timestamp};
 use crate::util::{format_timestamp, now_millis, parse_timestamp, to_hex};
 use crate::validate::validate_document;

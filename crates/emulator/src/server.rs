@@ -2,7 +2,6 @@
 //! write), the `/v1` pipeline (auth → counters → forced 429 → rate limit → injected 5xx →
 //! operation → latency → dropped response) and the handle tests and the CLI hold.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -11,11 +10,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -23,175 +21,17 @@ use tower::ServiceExt;
 
 use crate::admin::{self, Admin};
 use crate::api::{self, ApiRequest, is_write, route_label};
-use crate::config::{
-    CloneResponse, EmulatorConfig, Faults, JobProgression, Latency, MaskMode, RateLimit,
-};
+use crate::config::{EmulatorConfig, Settings};
+use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, StartError};
 use crate::persist::Persistence;
 use crate::rate::Bucket;
+use crate::shared::Shared;
 use crate::store::Account;
 use crate::util::IdGenerator;
 
 /// Largest request body accepted (script sources can be large).
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-
-/// Settings that may change at run time through the admin controls.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Settings {
-    pub(crate) page_size: usize,
-    pub(crate) rate_limit: Option<RateLimit>,
-    pub(crate) latency: Latency,
-    pub(crate) faults: Faults,
-    pub(crate) mask_mode: MaskMode,
-    pub(crate) clone_response: CloneResponse,
-    pub(crate) job_progression: JobProgression,
-}
-
-/// State shared by every request and the admin handles.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) accounts: Vec<Arc<Account>>,
-    tokens: HashMap<String, usize>,
-    settings: RwLock<Settings>,
-    pub(crate) ids: IdGenerator,
-    pub(crate) admin_enabled: bool,
-    pub(crate) persistence: Option<Arc<Persistence>>,
-    pub(crate) unauthenticated: AtomicU64,
-    pub(crate) url: String,
-}
-
-impl Shared {
-    pub(crate) fn settings(&self) -> Settings {
-        *self.settings.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub(crate) fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
-        let mut settings = self.settings.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        change(&mut settings);
-    }
-
-    pub(crate) fn account_index(&self, token: &str) -> Option<usize> {
-        self.tokens.get(token).copied()
-    }
-
-    /// The account of a request's bearer token, or the 401 the real service sends (its special
-    /// `{"message": …}` body, not the error envelope).
-    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<usize, Unauthorized> {
-        let Some(authorization) = headers.get(header::AUTHORIZATION) else {
-            return Err(Unauthorized("Unauthorized"));
-        };
-        let token = authorization.to_str().ok().and_then(|value| {
-            let (scheme, token) = value.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
-        token
-            .and_then(|token| self.account_index(token))
-            .ok_or(Unauthorized("Bearer Authentication Failed"))
-    }
-
-    /// Tells the persistence task that data changed.
-    pub(crate) fn data_changed(&self) {
-        if let Some(persistence) = &self.persistence {
-            persistence.notify_changed();
-        }
-    }
-}
-
-/// A failed authentication, answered with the real service's special 401 body.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Unauthorized(&'static str);
-
-impl IntoResponse for Unauthorized {
-    fn into_response(self) -> Response {
-        Reply::json(StatusCode::UNAUTHORIZED, json!({ "message": self.0 })).into_response()
-    }
-}
-
-/// What an operation needs: the settings of this request, the id generator and the account.
-pub(crate) struct Ctx<'a> {
-    pub(crate) settings: Settings,
-    pub(crate) ids: &'a IdGenerator,
-    pub(crate) account: &'a Account,
-}
-
-/// An operation's response.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    status: StatusCode,
-    headers: Vec<(&'static str, String)>,
-    body: ReplyBody,
-    /// Whether the operation changed stored data.
-    pub(crate) committed: bool,
-}
-
-#[derive(Debug)]
-enum ReplyBody {
-    Json(Value),
-    Text(&'static str),
-    Empty,
-}
-
-impl Reply {
-    pub(crate) fn json(status: StatusCode, value: Value) -> Self {
-        Self { status, headers: Vec::new(), body: ReplyBody::Json(value), committed: false }
-    }
-
-    pub(crate) fn text(status: StatusCode, text: &'static str) -> Self {
-        Self { status, headers: Vec::new(), body: ReplyBody::Text(text), committed: false }
-    }
-
-    pub(crate) fn empty(status: StatusCode) -> Self {
-        Self { status, headers: Vec::new(), body: ReplyBody::Empty, committed: false }
-    }
-
-    pub(crate) fn header(mut self, name: &'static str, value: String) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-
-    pub(crate) fn committed(mut self) -> Self {
-        self.committed = true;
-        self
-    }
-}
-
-impl From<ApiError> for Reply {
-    fn from(error: ApiError) -> Self {
-        Reply::json(error.status, error.body())
-    }
-}
-
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let mut response = match self.body {
-            ReplyBody::Json(value) => {
-                let bytes = serde_json::to_vec(&value).unwrap_or_default();
-                let mut response = Response::new(Body::from(bytes));
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json; charset=utf-8"),
-                );
-                response
-            }
-            ReplyBody::Text(text) => {
-                let mut response = Response::new(Body::from(text));
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; charset=utf-8"),
-                );
-                response
-            }
-            ReplyBody::Empty => Response::new(Body::empty()),
-        };
-        *response.status_mut() = self.status;
-        for (name, value) in self.headers {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                response.headers_mut().append(name, value);
-            }
-        }
-        response
-    }
-}
 
 /// Lets a request close its own connection without a response.
 #[derive(Clone)]
@@ -229,7 +69,7 @@ impl EmulatorHandle {
             let _ = flusher.await;
         }
         if let Some(persistence) = &self.shared.persistence
-            && let Err(error) = persistence.flush(&self.shared).await
+            && let Err(error) = persistence.flush(&self.shared.accounts).await
         {
             tracing::error!(error = %error, "failed to write the emulator data file at shutdown");
         }
@@ -340,7 +180,7 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> Result<EmulatorH
     let server = tokio::spawn(serve_connections(listener, router, shutdown_receiver.clone()));
     let flusher = shared.persistence.clone().map(|persistence| {
         let shared = shared.clone();
-        tokio::spawn(async move { persistence.run(&shared, shutdown_receiver).await })
+        tokio::spawn(async move { persistence.run(&shared.accounts, shutdown_receiver).await })
     });
     Ok(EmulatorHandle { shared, shutdown, server: Some(server), flusher })
 }
@@ -550,9 +390,4 @@ async fn v1_handler(State(shared): State<Arc<Shared>>, request: Request) -> Resp
         }
     }
     reply.into_response()
-}
-
-/// Whether a method may carry a JSON body the admin API reads.
-pub(crate) fn has_body(method: &Method) -> bool {
-    matches!(*method, Method::POST | Method::PUT | Method::PATCH)
 }

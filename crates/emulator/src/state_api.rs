@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use crate::context::Reply;
 use crate::error::ApiError;
 use crate::kinds::ResourceKind;
 use crate::resources::not_found;
-use crate::server::Reply;
 use crate::store::AccountData;
 
 fn key_not_found(key: &str) -> ApiError {
