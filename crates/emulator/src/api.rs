@@ -144,20 +144,20 @@ fn route(ctx: &Ctx<'_>, request: &ApiRequest) -> Result<Reply, ApiError> {
             _ => Err(method_not_allowed()),
         },
         ["recycleBinTTL"] => match *method {
-            Method::GET => Ok(resources::recycle_bin_list(&account.read(), None)),
+            Method::GET => Ok(resources::recycle_bin_list(ctx, &account.read(), None)),
             _ => Err(method_not_allowed()),
         },
         ["recycleBinTTL", collection] => {
             let kind = ResourceKind::from_collection(collection).ok_or_else(route_not_found)?;
             match *method {
-                Method::GET => Ok(resources::recycle_bin_list(&account.read(), Some(kind))),
+                Method::GET => Ok(resources::recycle_bin_list(ctx, &account.read(), Some(kind))),
                 _ => Err(method_not_allowed()),
             }
         }
         ["recycleBinTTL", collection, id] => {
             let kind = ResourceKind::from_collection(collection).ok_or_else(route_not_found)?;
             match *method {
-                Method::POST => resources::recycle_bin_restore(&mut account.write(), kind, id),
+                Method::POST => resources::recycle_bin_restore(ctx, &mut account.write(), kind, id),
                 Method::DELETE => resources::recycle_bin_purge(&mut account.write(), kind, id),
                 _ => Err(method_not_allowed()),
             }
@@ -209,7 +209,7 @@ fn resource_route(
             _ => Err(method_not_allowed()),
         },
         [id] => match *method {
-            Method::GET => resources::read(&account.read(), kind, id),
+            Method::GET => resources::read(ctx, &account.read(), kind, id),
             Method::PUT => {
                 let body =
                     request.json_body()?.unwrap_or_else(|| Value::Object(Default::default()));
@@ -217,9 +217,9 @@ fn resource_route(
             }
             Method::PATCH => {
                 let body = request.json_body()?.ok_or_else(missing_body)?;
-                resources::patch(&mut account.write(), kind, id, body)
+                resources::patch(ctx, &mut account.write(), kind, id, body)
             }
-            Method::DELETE => resources::delete(&mut account.write(), kind, id),
+            Method::DELETE => resources::delete(ctx, &mut account.write(), kind, id),
             _ => Err(method_not_allowed()),
         },
         [id, "dependencies"] => match *method {

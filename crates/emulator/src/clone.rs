@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::config::CloneResponse;
+use crate::config::{CloneResponse, Settings};
 use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
+use crate::fidelity::Behaviour;
+use crate::fidelity::read::shown;
 use crate::json::Document;
 use crate::kinds::{COMMON_SERVER_OWNED, RefTarget, ResourceKind, reference_target};
 use crate::resources::{build_document, fresh_id, not_found};
@@ -23,11 +25,11 @@ struct Created {
 }
 
 impl Created {
-    fn reply(self, mode: CloneResponse, primary: usize) -> Reply {
-        match mode {
+    fn reply(self, settings: &Settings, primary: usize) -> Reply {
+        match settings.clone_response {
             CloneResponse::Document => {
                 let (kind, _, document) = &self.entries[primary];
-                Reply::json(StatusCode::CREATED, Value::Object(crate::store::masked(*kind, document)))
+                Reply::json(StatusCode::CREATED, Value::Object(shown(settings, *kind, document)))
             }
             CloneResponse::Manifest => {
                 let mut order: Vec<usize> = (0..self.entries.len()).collect();
@@ -247,6 +249,9 @@ fn copy_of(
     adjust(&mut input);
     let mut document = build_document(ctx, kind, new_id, input, None);
     document.insert("_sourceId".into(), Value::String(source_id.to_owned()));
+    if kind == ResourceKind::Flows && ctx.settings.fidelity.is_on(Behaviour::FlowFreeOnCopies) {
+        document.insert("free".into(), Value::Bool(false));
+    }
     Ok(document)
 }
 
@@ -275,7 +280,7 @@ fn clone_steps(
         }
         let new_id = fresh_id(ctx, data);
         let document = copy_of(ctx, data, *kind, step_id, &new_id, connection_map, |_| {})?;
-        validate_document(*kind, &document, data, &new_id)?;
+        validate_document(ctx.settings.fidelity, *kind, &document, data, &new_id)?;
         data.put(*kind, new_id.clone(), document.clone());
         step_map.insert(step_id.clone(), new_id.clone());
         created.entries.push((*kind, new_id, document));
@@ -343,7 +348,7 @@ pub(crate) fn clone_flow(
         &HashMap::new(),
         adjust_flow,
     )?;
-    validate_document(ResourceKind::Flows, &probe, data, &new_flow_id)?;
+    validate_document(ctx.settings.fidelity, ResourceKind::Flows, &probe, data, &new_flow_id)?;
     let mut created = Created { entries: Vec::new() };
     let mut step_map = HashMap::new();
     clone_steps(ctx, data, &steps, &connection_map, &mut step_map, &mut created)?;
@@ -351,11 +356,11 @@ pub(crate) fn clone_flow(
     flow_remap.extend(step_map);
     let flow =
         copy_of(ctx, data, ResourceKind::Flows, flow_id, &new_flow_id, &flow_remap, adjust_flow)?;
-    validate_document(ResourceKind::Flows, &flow, data, &new_flow_id)?;
+    validate_document(ctx.settings.fidelity, ResourceKind::Flows, &flow, data, &new_flow_id)?;
     data.put(ResourceKind::Flows, new_flow_id.clone(), flow.clone());
     created.entries.push((ResourceKind::Flows, new_flow_id, flow));
     let primary = created.entries.len() - 1;
-    Ok(created.reply(ctx.settings.clone_response, primary))
+    Ok(created.reply(&ctx.settings, primary))
 }
 
 /// Clones an export or import; `connectionMap` is optional and remaps its connection.
@@ -376,10 +381,10 @@ pub(crate) fn clone_step(
     let document = copy_of(ctx, data, kind, step_id, &new_id, &connection_map, |input| {
         input.insert("name".into(), Value::String(name));
     })?;
-    validate_document(kind, &document, data, &new_id)?;
+    validate_document(ctx.settings.fidelity, kind, &document, data, &new_id)?;
     data.put(kind, new_id.clone(), document.clone());
     let created = Created { entries: vec![(kind, new_id, document)] };
-    Ok(created.reply(ctx.settings.clone_response, 0))
+    Ok(created.reply(&ctx.settings, 0))
 }
 
 /// Clones an integration with all its flows (and their steps); flow groupings get new ids and
@@ -438,7 +443,13 @@ pub(crate) fn clone_integration(
             }
         },
     )?;
-    validate_document(ResourceKind::Integrations, &integration, data, &new_integration_id)?;
+    validate_document(
+        ctx.settings.fidelity,
+        ResourceKind::Integrations,
+        &integration,
+        data,
+        &new_integration_id,
+    )?;
     data.put(ResourceKind::Integrations, new_integration_id.clone(), integration.clone());
     created.entries.push((ResourceKind::Integrations, new_integration_id.clone(), integration));
     let mut step_map = HashMap::new();
@@ -474,5 +485,5 @@ pub(crate) fn clone_integration(
         data.put(ResourceKind::Flows, new_flow_id.clone(), document.clone());
         created.entries.push((ResourceKind::Flows, new_flow_id.clone(), document));
     }
-    Ok(created.reply(ctx.settings.clone_response, 0))
+    Ok(created.reply(&ctx.settings, 0))
 }

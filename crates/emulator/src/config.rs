@@ -5,6 +5,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::fidelity::Fidelity;
+
 /// Everything an emulator needs to start. `Default` gives the behaviour of the real service:
 /// one account with token `sandbox`, pages of 1,000, the real rate limit (1,000 burst, 300/s),
 /// no latency, no faults, admin API off, no data file, masked secrets kept on PUT and the cloned
@@ -36,6 +38,19 @@ pub struct EmulatorConfig {
     pub clone_response: CloneResponse,
     /// How run jobs move from `queued` to `completed`.
     pub job_progression: JobProgression,
+    /// Which server behaviours are modelled (see [`crate::Behaviour`]); the default is the
+    /// catalogue's defaults.
+    pub fidelity: Fidelity,
+    /// The account's licensed maximum of connection concurrency, to which
+    /// [`crate::Behaviour::ConcurrencyClamp`] clamps (Celigo's schemas: 25 standard, 50 with an
+    /// Environments licence).
+    pub licensed_concurrency: u32,
+    /// How many asterisks a masked secret is returned as (the service: 6, `******`); other runs
+    /// of asterisks test clients against other mask forms.
+    pub mask_length: u8,
+    /// What DELETE of a resource that others still reference does (undocumented; API reference
+    /// §6.4 and §10).
+    pub delete_in_use: DeleteInUse,
 }
 
 impl Default for EmulatorConfig {
@@ -52,9 +67,19 @@ impl Default for EmulatorConfig {
             mask_mode: MaskMode::KeepOnMask,
             clone_response: CloneResponse::Document,
             job_progression: JobProgression::default(),
+            fidelity: Fidelity::default(),
+            licensed_concurrency: DEFAULT_LICENSED_CONCURRENCY,
+            mask_length: DEFAULT_MASK_LENGTH,
+            delete_in_use: DeleteInUse::default(),
         }
     }
 }
+
+/// The standard licence's connection concurrency maximum (Celigo's connection schemas).
+pub const DEFAULT_LICENSED_CONCURRENCY: u32 = 25;
+
+/// The service's mask: six asterisks.
+pub const DEFAULT_MASK_LENGTH: u8 = 6;
 
 impl EmulatorConfig {
     /// The default configuration with the admin API on and no rate limit: what most tests want.
@@ -153,6 +178,46 @@ pub enum MaskMode {
     StoreLiteral,
 }
 
+/// What DELETE of a resource still referenced by another does. The reference says only that the
+/// user gets an "unable to delete" error (API reference §6.4: "Gap … not documented"), so every
+/// plausible answer can be chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeleteInUse {
+    /// 422 `resource_in_use` listing the dependents.
+    #[default]
+    Unprocessable,
+    /// 409 `resource_in_use`.
+    Conflict,
+    /// 400 `resource_in_use`.
+    BadRequest,
+    /// The delete succeeds and leaves the references dangling.
+    Allowed,
+}
+
+impl DeleteInUse {
+    /// The name used by `emulator serve --delete-in-use` and the admin settings.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeleteInUse::Unprocessable => "422",
+            DeleteInUse::Conflict => "409",
+            DeleteInUse::BadRequest => "400",
+            DeleteInUse::Allowed => "allow",
+        }
+    }
+
+    /// The setting named `name` (`422`, `409`, `400` or `allow`).
+    pub fn from_name(name: &str) -> Option<DeleteInUse> {
+        [
+            DeleteInUse::Unprocessable,
+            DeleteInUse::Conflict,
+            DeleteInUse::BadRequest,
+            DeleteInUse::Allowed,
+        ]
+        .into_iter()
+        .find(|setting| setting.name() == name)
+    }
+}
+
 /// The clone response shape (API reference §6.5 documents both).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum CloneResponse {
@@ -213,4 +278,26 @@ pub(crate) struct Settings {
     pub(crate) mask_mode: MaskMode,
     pub(crate) clone_response: CloneResponse,
     pub(crate) job_progression: JobProgression,
+    pub(crate) fidelity: Fidelity,
+    pub(crate) licensed_concurrency: u32,
+    pub(crate) mask_length: u8,
+    pub(crate) delete_in_use: DeleteInUse,
+}
+
+impl Settings {
+    pub(crate) fn from_config(config: &EmulatorConfig) -> Settings {
+        Settings {
+            page_size: config.page_size,
+            rate_limit: config.rate_limit,
+            latency: config.latency,
+            faults: config.faults,
+            mask_mode: config.mask_mode,
+            clone_response: config.clone_response,
+            job_progression: config.job_progression,
+            fidelity: config.fidelity,
+            licensed_concurrency: config.licensed_concurrency,
+            mask_length: config.mask_length,
+            delete_in_use: config.delete_in_use,
+        }
+    }
 }

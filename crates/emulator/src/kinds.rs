@@ -132,7 +132,10 @@ impl ResourceKind {
     pub(crate) fn secret_paths(self) -> &'static [&'static str] {
         match self {
             ResourceKind::Connections => CONNECTION_SECRET_PATHS,
-            ResourceKind::Exports => &["webhook.key", "webhook.token", "webhook.password"],
+            // `distributed.bearerToken`: a NetSuite real-time export (service-behaviours.md §3).
+            ResourceKind::Exports => {
+                &["webhook.key", "webhook.token", "webhook.password", "distributed.bearerToken"]
+            }
             _ => &[],
         }
     }
@@ -188,9 +191,6 @@ pub(crate) const COMMON_SERVER_OWNED: &[&str] = &[
     "aiDescription",
 ];
 
-/// The mask the API returns in place of a stored secret.
-pub(crate) const MASK: &str = "******";
-
 const CONNECTION_SECRET_PATHS: &[&str] = &[
     "http.auth.basic.password",
     "http.auth.token.token",
@@ -212,6 +212,9 @@ const CONNECTION_SECRET_PATHS: &[&str] = &[
     "rest.bearerToken",
     "rest.refreshToken",
     "rest.basicAuth.password",
+    // Shown masked as one value in singh-gurkawalbir/demo (service-behaviours.md §2, §3).
+    "rest.encrypted",
+    "rest.cookieAuth.body",
     "netsuite.password",
     "netsuite.tokenId",
     "netsuite.tokenSecret",

@@ -49,6 +49,7 @@ mod clone;
 mod config;
 mod context;
 mod error;
+mod fidelity;
 mod jobs;
 mod json;
 mod kinds;
@@ -66,10 +67,11 @@ mod validate;
 pub use admin::{Admin, RequestCounters};
 pub use background::BackgroundEmulator;
 pub use config::{
-    AccountConfig, CloneResponse, EmulatorConfig, Faults, Forced429, JobOutcome, JobProgression,
-    Latency, MaskMode, RateLimit,
+    AccountConfig, CloneResponse, DEFAULT_LICENSED_CONCURRENCY, DEFAULT_MASK_LENGTH, DeleteInUse,
+    EmulatorConfig, Faults, Forced429, JobOutcome, JobProgression, Latency, MaskMode, RateLimit,
 };
 pub use error::{AdminError, PersistError, StartError};
+pub use fidelity::{Behaviour, Fidelity};
 pub use kinds::ResourceKind;
 pub use serve::{DEFAULT_SERVE_ADDR, ServeOptions, serve};
 pub use server::{EmulatorHandle, start};

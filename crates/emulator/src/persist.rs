@@ -132,7 +132,7 @@ fn dump_account(data: &AccountData) -> Value {
 fn restore_account(data: &mut AccountData, saved: &Value) -> Result<(), String> {
     data.clear();
     if let Some(resources) = saved.get("resources") {
-        load_resources(data, resources, &IdGenerator::new(0))?;
+        load_resources(data, resources, &IdGenerator::new(0), LoadMode::Fixture)?;
     }
     for entry in saved.get("recycleBin").and_then(Value::as_array).into_iter().flatten() {
         let kind =
@@ -163,13 +163,23 @@ fn restore_account(data: &mut AccountData, saved: &Value) -> Result<(), String> 
     Ok(())
 }
 
+/// How [`load_resources`] treats documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoadMode {
+    /// Fixtures and the data file: a missing `_id` is generated, missing timestamps are added.
+    Fixture,
+    /// Documents exactly as a real account holds them: `_id` required, nothing added.
+    Raw,
+}
+
 /// Loads fixtures (`{"integrations":[docs…], …}`, documents as a GET returns them) into the
-/// account, keeping each document's `_id` (or giving it one) and timestamps. Returns how many
-/// documents of each kind were loaded.
+/// account, keeping each document's `_id` and timestamps (in [`LoadMode::Fixture`] giving it
+/// an id and timestamps when missing). Returns how many documents of each kind were loaded.
 pub(crate) fn load_resources(
     data: &mut AccountData,
     fixtures: &Value,
     ids: &IdGenerator,
+    mode: LoadMode,
 ) -> Result<BTreeMap<ResourceKind, usize>, String> {
     let Some(fixtures) = fixtures.as_object() else {
         return Err("fixtures must be an object keyed by collection name".to_owned());
@@ -191,7 +201,13 @@ pub(crate) fn load_resources(
                 return Err(format!("`{}[{index}]` must be an object", kind.collection()));
             };
             match document.get("_id") {
-                None => {}
+                None if mode == LoadMode::Fixture => {}
+                None => {
+                    return Err(format!(
+                        "`{}[{index}]` has no `_id`; raw documents keep the id they were read with",
+                        kind.collection()
+                    ));
+                }
                 Some(Value::String(id)) if is_object_id(id) => {}
                 Some(_) => {
                     return Err(format!(
@@ -216,9 +232,11 @@ pub(crate) fn load_resources(
                 id
             }
         };
-        let now = Value::String(crate::util::format_timestamp(crate::util::now_millis()));
-        document.entry("lastModified").or_insert_with(|| now.clone());
-        document.entry("createdAt").or_insert(now);
+        if mode == LoadMode::Fixture {
+            let now = Value::String(crate::util::format_timestamp(crate::util::now_millis()));
+            document.entry("lastModified").or_insert_with(|| now.clone());
+            document.entry("createdAt").or_insert(now);
+        }
         data.put(kind, id, document);
         *counts.entry(kind).or_insert(0) += 1;
     }

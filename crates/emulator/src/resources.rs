@@ -4,16 +4,18 @@
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::config::MaskMode;
+use crate::config::{DeleteInUse, MaskMode};
 use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
+use crate::fidelity::read::{secret_mask, shown};
+use crate::fidelity::{self, Behaviour};
 use crate::json::{
     Document, get_dotted, merge_patch, normalise, parse_pointer, project_exclude, project_include,
     remove_dotted, remove_pointer, set_dotted, set_pointer,
 };
-use crate::kinds::{COMMON_SERVER_OWNED, MASK, ResourceKind};
-use crate::store::{AccountData, masked, next_timestamp};
-use crate::util::{format_timestamp, now_millis, parse_timestamp, to_hex};
+use crate::kinds::{COMMON_SERVER_OWNED, ResourceKind};
+use crate::store::{AccountData, next_timestamp};
+use crate::util::{format_timestamp, now_millis, parse_timestamp};
 use crate::validate::validate_document;
 
 /// The largest page a client may ask for with `limit`.
@@ -21,7 +23,11 @@ pub(crate) const MAX_LIMIT: usize = 1000;
 
 /// Turns a request body into a document ready to merge: an object without server-owned fields,
 /// without nulls and empty objects.
-pub(crate) fn prepare_input(kind: ResourceKind, body: Value) -> Result<Document, ApiError> {
+pub(crate) fn prepare_input(
+    ctx: &Ctx<'_>,
+    kind: ResourceKind,
+    body: Value,
+) -> Result<Document, ApiError> {
     let Value::Object(mut input) = body else {
         return Err(ApiError::bad_request(
             "invalid_body",
@@ -31,13 +37,16 @@ pub(crate) fn prepare_input(kind: ResourceKind, body: Value) -> Result<Document,
     for path in COMMON_SERVER_OWNED.iter().chain(kind.server_owned()) {
         remove_dotted(&mut input, path);
     }
-    normalise(&mut input);
+    if ctx.settings.fidelity.is_on(Behaviour::NullsDropped) {
+        normalise(&mut input);
+    }
     Ok(input)
 }
 
-/// Builds the document to store from prepared input: `_id` first, the input's fields, secrets
-/// kept or replaced according to the mask mode, server-owned fields carried over from
-/// `previous`, defaults, then `createdAt` and `lastModified`.
+/// Builds the document to store from prepared input: `_id` first, the input's fields rewritten
+/// as the service does (fidelity), secrets kept or replaced according to the mask mode,
+/// server-owned fields carried over from `previous`, the fields the service adds, then
+/// `createdAt` and `lastModified`.
 pub(crate) fn build_document(
     ctx: &Ctx<'_>,
     kind: ResourceKind,
@@ -48,10 +57,13 @@ pub(crate) fn build_document(
     let mut document = Document::new();
     document.insert("_id".into(), Value::String(id.to_owned()));
     document.extend(input);
+    fidelity::write::rewrite_input(ctx, kind, &mut document, previous);
     if let Some(previous) = previous {
         if ctx.settings.mask_mode == MaskMode::KeepOnMask {
+            let mask = secret_mask(&ctx.settings);
             for path in kind.secret_paths() {
-                let sent_mask = get_dotted(&document, path).and_then(Value::as_str) == Some(MASK);
+                let sent_mask =
+                    get_dotted(&document, path).and_then(Value::as_str) == Some(mask.as_str());
                 if let (true, Some(stored)) = (sent_mask, get_dotted(previous, path)) {
                     set_dotted(&mut document, path, stored.clone());
                 }
@@ -66,7 +78,7 @@ pub(crate) fn build_document(
             }
         }
     }
-    apply_defaults(ctx, kind, &mut document);
+    fidelity::write::add_defaults(ctx, kind, &mut document);
     let created = previous
         .and_then(|previous| previous.get("createdAt").cloned())
         .unwrap_or_else(|| Value::String(format_timestamp(now_millis())));
@@ -74,49 +86,6 @@ pub(crate) fn build_document(
     document.insert("lastModified".into(), Value::String(last_modified));
     document.insert("createdAt".into(), created);
     document
-}
-
-fn apply_defaults(ctx: &Ctx<'_>, kind: ResourceKind, document: &mut Document) {
-    match kind {
-        ResourceKind::Flows => {
-            // An omitted `disabled` means enabled (API reference §5.6).
-            document.entry("disabled").or_insert(Value::Bool(false));
-            document.entry("free").or_insert(Value::Bool(false));
-            if let Some(Value::Array(routers)) = document.get_mut("routers") {
-                for router in routers.iter_mut().filter_map(Value::as_object_mut) {
-                    if !router.contains_key("id") {
-                        router.insert("id".into(), Value::String(random_router_id(ctx)));
-                    }
-                }
-            }
-        }
-        ResourceKind::Exports | ResourceKind::Imports => {
-            if !document.contains_key("apiIdentifier") {
-                let prefix = if kind == ResourceKind::Exports { "e" } else { "i" };
-                let bytes = ctx.account.rng().next_u64().to_be_bytes();
-                let identifier = format!("{prefix}{}", &to_hex(&bytes)[..10]);
-                document.insert("apiIdentifier".into(), Value::String(identifier));
-            }
-        }
-        ResourceKind::Integrations => {
-            if let Some(Value::Array(groupings)) = document.get_mut("flowGroupings") {
-                for grouping in groupings.iter_mut().filter_map(Value::as_object_mut) {
-                    if !grouping.contains_key("_id") {
-                        grouping.insert("_id".into(), Value::String(ctx.ids.next_id()));
-                    }
-                }
-            }
-        }
-        ResourceKind::Connections | ResourceKind::Scripts => {}
-    }
-}
-
-fn random_router_id(ctx: &Ctx<'_>) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = ctx.account.rng();
-    (0..11)
-        .map(|_| char::from(ALPHABET[(rng.next_u64() % ALPHABET.len() as u64) as usize]))
-        .collect()
 }
 
 /// A fresh id that no document, bin entry or job of the account uses.
@@ -138,18 +107,23 @@ pub(crate) fn create(
     kind: ResourceKind,
     body: Value,
 ) -> Result<Reply, ApiError> {
-    let input = prepare_input(kind, body)?;
+    let input = prepare_input(ctx, kind, body)?;
     let id = fresh_id(ctx, data);
     let document = build_document(ctx, kind, &id, input, None);
-    validate_document(kind, &document, data, &id)?;
-    let response = masked(kind, &document);
+    validate_document(ctx.settings.fidelity, kind, &document, data, &id)?;
+    let response = shown(&ctx.settings, kind, &document);
     data.put(kind, id, document);
     Ok(Reply::json(StatusCode::CREATED, Value::Object(response)).committed())
 }
 
-pub(crate) fn read(data: &AccountData, kind: ResourceKind, id: &str) -> Result<Reply, ApiError> {
+pub(crate) fn read(
+    ctx: &Ctx<'_>,
+    data: &AccountData,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<Reply, ApiError> {
     let document = data.get(kind, id).ok_or_else(|| not_found(kind))?;
-    Ok(Reply::json(StatusCode::OK, Value::Object(masked(kind, document))))
+    Ok(Reply::json(StatusCode::OK, Value::Object(shown(&ctx.settings, kind, document))))
 }
 
 pub(crate) fn replace(
@@ -160,16 +134,17 @@ pub(crate) fn replace(
     body: Value,
 ) -> Result<Reply, ApiError> {
     let previous = data.get(kind, id).ok_or_else(|| not_found(kind))?;
-    let input = prepare_input(kind, body)?;
+    let input = prepare_input(ctx, kind, body)?;
     let document = build_document(ctx, kind, id, input, Some(previous));
-    validate_document(kind, &document, data, id)?;
-    let response = masked(kind, &document);
+    validate_document(ctx.settings.fidelity, kind, &document, data, id)?;
+    let response = shown(&ctx.settings, kind, &document);
     data.put(kind, id.to_owned(), document);
     Ok(Reply::json(StatusCode::OK, Value::Object(response)).committed())
 }
 
 /// PATCH with the JSON-patch subset (`replace`, `add`, `remove`) on whitelisted paths → 204.
 pub(crate) fn patch(
+    ctx: &Ctx<'_>,
     data: &mut AccountData,
     kind: ResourceKind,
     id: &str,
@@ -243,10 +218,12 @@ pub(crate) fn patch(
             "patch lost the document",
         ));
     };
-    normalise(&mut document);
+    if ctx.settings.fidelity.is_on(Behaviour::NullsDropped) {
+        normalise(&mut document);
+    }
     let last_modified = next_timestamp(previous.get("lastModified"));
     document.insert("lastModified".into(), Value::String(last_modified));
-    validate_document(kind, &document, data, id)?;
+    validate_document(ctx.settings.fidelity, kind, &document, data, id)?;
     data.put(kind, id.to_owned(), document);
     Ok(Reply::empty(StatusCode::NO_CONTENT).committed())
 }
@@ -283,16 +260,24 @@ fn check_debug_until(
     }
 }
 
-/// DELETE: refused with 422 `resource_in_use` while anything references the resource;
-/// otherwise the document moves to the recycle bin → 204.
+/// DELETE: while anything references the resource, refused with the configured status and
+/// `resource_in_use` (or allowed, leaving the references dangling); otherwise the document
+/// moves to the recycle bin → 204.
 pub(crate) fn delete(
+    ctx: &Ctx<'_>,
     data: &mut AccountData,
     kind: ResourceKind,
     id: &str,
 ) -> Result<Reply, ApiError> {
     let document = data.get(kind, id).ok_or_else(|| not_found(kind))?;
     let dependents = data.dependents(kind, id);
-    if !dependents.is_empty() {
+    let status = match ctx.settings.delete_in_use {
+        DeleteInUse::Unprocessable => Some(StatusCode::UNPROCESSABLE_ENTITY),
+        DeleteInUse::Conflict => Some(StatusCode::CONFLICT),
+        DeleteInUse::BadRequest => Some(StatusCode::BAD_REQUEST),
+        DeleteInUse::Allowed => None,
+    };
+    if let (false, Some(status)) = (dependents.is_empty(), status) {
         let name = document.get("name").and_then(Value::as_str).unwrap_or_default();
         let listed: Vec<String> = dependents
             .iter()
@@ -301,7 +286,7 @@ pub(crate) fn delete(
             })
             .collect();
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             "resource_in_use",
             format!(
                 "Cannot delete {} `{name}` ({id}): it is used by {}",
@@ -442,27 +427,40 @@ pub(crate) fn list_page(
         ResourceKind::Exports | ResourceKind::Imports => &["_id", "name", "adaptorType"],
         _ => &["_id", "name"],
     };
-    let mut items = Vec::with_capacity(end - query.skip);
-    for position in query.skip..end {
-        let document = match ids {
-            ListSource::All => {
-                data.collection(kind).get_index(position).map(|(_, document)| document)
+    let by_name = ctx.settings.fidelity.is_on(Behaviour::ListsSortedByName);
+    let page: Vec<&Document> = match ids {
+        ListSource::All if by_name => data
+            .ids_by_name(kind)
+            .skip(query.skip)
+            .take(end - query.skip)
+            .filter_map(|id| data.get(kind, id))
+            .collect(),
+        ListSource::All => (query.skip..end)
+            .filter_map(|position| data.collection(kind).get_index(position))
+            .map(|(_, document)| document)
+            .collect(),
+        ListSource::Ids(ids) => {
+            let mut ids: Vec<&String> = ids.iter().collect();
+            if by_name {
+                ids.sort_by_cached_key(|id| data.name_key(kind, id));
             }
-            ListSource::Ids(ids) => ids.get(position).and_then(|id| data.get(kind, id)),
-        };
-        let Some(document) = document else { continue };
-        let mut shown = masked(kind, document);
+            ids[query.skip..end].iter().filter_map(|id| data.get(kind, id)).collect()
+        }
+    };
+    let mut items = Vec::with_capacity(page.len());
+    for document in page {
+        let mut visible = shown(&ctx.settings, kind, document);
         if kind == ResourceKind::Scripts {
             // Script lists omit `content`; GET the script by id for its source.
-            shown.shift_remove("content");
+            visible.shift_remove("content");
         }
         if let Some(paths) = &include_paths {
-            shown = project_include(&shown, paths, always);
+            visible = project_include(&visible, paths, always);
         }
         if let Some(paths) = &exclude_paths {
-            project_exclude(&mut shown, paths);
+            project_exclude(&mut visible, paths);
         }
-        items.push(Value::Object(shown));
+        items.push(Value::Object(visible));
     }
     let mut links = Vec::new();
     if end < total {
@@ -574,12 +572,16 @@ pub(crate) fn integration_members(
 }
 
 /// `GET /v1/recycleBinTTL[/{collection}]`: `[{model, doc}]`, newest deletion last; 204 if empty.
-pub(crate) fn recycle_bin_list(data: &AccountData, only: Option<ResourceKind>) -> Reply {
+pub(crate) fn recycle_bin_list(
+    ctx: &Ctx<'_>,
+    data: &AccountData,
+    only: Option<ResourceKind>,
+) -> Reply {
     let entries: Vec<Value> = data
         .recycle_bin
         .values()
         .filter(|(kind, _)| only.is_none_or(|only| only == *kind))
-        .map(|(kind, document)| json!({"model": kind.model(), "doc": Value::Object(masked(*kind, document))}))
+        .map(|(kind, document)| json!({"model": kind.model(), "doc": Value::Object(shown(&ctx.settings, *kind, document))}))
         .collect();
     if entries.is_empty() {
         Reply::empty(StatusCode::NO_CONTENT)
@@ -590,6 +592,7 @@ pub(crate) fn recycle_bin_list(data: &AccountData, only: Option<ResourceKind>) -
 
 /// `POST /v1/recycleBinTTL/{collection}/{id}`: restore, if every reference still resolves.
 pub(crate) fn recycle_bin_restore(
+    ctx: &Ctx<'_>,
     data: &mut AccountData,
     kind: ResourceKind,
     id: &str,
@@ -600,7 +603,7 @@ pub(crate) fn recycle_bin_restore(
     if bin_kind != kind {
         return Err(ApiError::not_found("Recycle bin entry"));
     }
-    validate_document(kind, &document, data, id)?;
+    validate_document(ctx.settings.fidelity, kind, &document, data, id)?;
     data.recycle_bin.shift_remove(id);
     data.put(kind, id.to_owned(), document);
     Ok(Reply::empty(StatusCode::NO_CONTENT).committed())

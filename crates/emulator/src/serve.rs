@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{
-    AccountConfig, CloneResponse, EmulatorConfig, Faults, Latency, MaskMode, RateLimit,
+    AccountConfig, CloneResponse, DEFAULT_LICENSED_CONCURRENCY, DEFAULT_MASK_LENGTH, DeleteInUse,
+    EmulatorConfig, Faults, Latency, MaskMode, RateLimit,
 };
 use crate::error::StartError;
+use crate::fidelity::{Behaviour, Fidelity};
 use crate::server::{EmulatorHandle, start};
 
 /// The default listening address of `emulator serve`.
@@ -63,6 +65,28 @@ pub struct ServeOptions {
     /// Answer clone requests with a manifest array instead of the cloned document
     #[cfg_attr(feature = "clap", arg(long))]
     pub clone_manifest: bool,
+    /// Switch off server behaviours (names as in docs/fidelity.md, comma-separated or repeated;
+    /// `all` for every one)
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "fidelity-off", value_name = "NAME", value_delimiter = ',')
+    )]
+    pub fidelity_off: Vec<String>,
+    /// Switch on server behaviours, after `--fidelity-off` (e.g. ones off by default; `all`)
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "fidelity-on", value_name = "NAME", value_delimiter = ',')
+    )]
+    pub fidelity_on: Vec<String>,
+    /// The licensed maximum connection concurrency that `concurrencyLevel` is clamped to
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = DEFAULT_LICENSED_CONCURRENCY))]
+    pub licensed_concurrency: u32,
+    /// How many asterisks a masked secret is returned as
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N", default_value_t = DEFAULT_MASK_LENGTH))]
+    pub mask_length: u8,
+    /// What DELETE of a still-referenced resource answers: 422, 409, 400 or allow
+    #[cfg_attr(feature = "clap", arg(long, value_name = "ANSWER", default_value = "422"))]
+    pub delete_in_use: String,
 }
 
 impl Default for ServeOptions {
@@ -82,6 +106,11 @@ impl Default for ServeOptions {
             admin: false,
             store_literal_masks: false,
             clone_manifest: false,
+            fidelity_off: Vec::new(),
+            fidelity_on: Vec::new(),
+            licensed_concurrency: DEFAULT_LICENSED_CONCURRENCY,
+            mask_length: DEFAULT_MASK_LENGTH,
+            delete_in_use: DeleteInUse::default().name().to_owned(),
         }
     }
 }
@@ -136,7 +165,43 @@ impl ServeOptions {
                 CloneResponse::Document
             },
             job_progression: Default::default(),
+            fidelity: self.fidelity()?,
+            licensed_concurrency: self.licensed_concurrency,
+            mask_length: self.mask_length,
+            delete_in_use: DeleteInUse::from_name(&self.delete_in_use).ok_or_else(|| {
+                StartError::InvalidConfig {
+                    reason: format!(
+                        "`--delete-in-use` must be 422, 409, 400 or allow, got `{}`",
+                        self.delete_in_use
+                    ),
+                }
+            })?,
         })
+    }
+
+    /// The catalogue's defaults with `fidelity_off`, then `fidelity_on`, applied.
+    fn fidelity(&self) -> Result<Fidelity, StartError> {
+        let mut fidelity = Fidelity::default();
+        for (names, on) in [(&self.fidelity_off, false), (&self.fidelity_on, true)] {
+            for name in names.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
+                if name == "all" {
+                    fidelity = if on { Fidelity::all() } else { Fidelity::none() };
+                    continue;
+                }
+                let behaviour = Behaviour::from_name(name).ok_or_else(|| {
+                    let known: Vec<&str> =
+                        Behaviour::ALL.iter().map(|behaviour| behaviour.name()).collect();
+                    StartError::InvalidConfig {
+                        reason: format!(
+                            "unknown fidelity behaviour `{name}`; known behaviours: all, {}",
+                            known.join(", ")
+                        ),
+                    }
+                })?;
+                fidelity = fidelity.set(behaviour, on);
+            }
+        }
+        Ok(fidelity)
     }
 }
 
@@ -191,6 +256,50 @@ mod tests {
         assert_eq!(config.latency.fixed, Duration::from_millis(20));
         assert_eq!(config.faults.server_error_rate, 0.1);
         assert_eq!((config.seed, config.admin), (9, true));
+        assert_eq!(config.fidelity, Fidelity::default());
         assert_eq!(Command::parse_from(["serve"]).serve, ServeOptions::default());
+    }
+
+    #[test]
+    fn fidelity_flags_switch_behaviours_off_then_on() {
+        let command = Command::parse_from([
+            "serve",
+            "--fidelity-off",
+            "all",
+            "--fidelity-on",
+            "router-id,flow-skip-retries",
+            "--fidelity-on",
+            "page-generator-id",
+            "--licensed-concurrency",
+            "50",
+            "--mask-length",
+            "8",
+            "--delete-in-use",
+            "409",
+        ]);
+        let config = command.serve.to_config().expect("valid");
+        let expected = Fidelity::only(Behaviour::RouterId)
+            .with(Behaviour::FlowSkipRetries)
+            .with(Behaviour::PageGeneratorId);
+        assert_eq!(config.fidelity, expected);
+        assert_eq!(config.licensed_concurrency, 50);
+        assert_eq!(config.mask_length, 8);
+        assert_eq!(config.delete_in_use, DeleteInUse::Conflict);
+        let off = Command::parse_from(["serve", "--fidelity-off", "flow-skip-retries"]);
+        let fidelity = off.serve.to_config().expect("valid").fidelity;
+        assert_eq!(fidelity, Fidelity::default().without(Behaviour::FlowSkipRetries));
+    }
+
+    #[test]
+    fn an_unknown_behaviour_or_answer_is_refused_with_the_choices() {
+        let unknown = Command::parse_from(["serve", "--fidelity-off", "flow-skip-retry"]);
+        let error = unknown.serve.to_config().expect_err("unknown name").to_string();
+        assert!(
+            error.contains("`flow-skip-retry`") && error.contains("flow-skip-retries"),
+            "{error}"
+        );
+        let answer = Command::parse_from(["serve", "--delete-in-use", "418"]);
+        let error = answer.serve.to_config().expect_err("unknown answer").to_string();
+        assert!(error.contains("`418`"), "{error}");
     }
 }

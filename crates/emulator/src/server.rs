@@ -113,6 +113,11 @@ fn check_config(config: &EmulatorConfig) -> Result<(), StartError> {
     if config.page_size == 0 {
         return invalid("the page size must be at least 1");
     }
+    if config.licensed_concurrency == 0 {
+        return invalid("the licensed concurrency must be at least 1");
+    }
+    crate::admin::check_mask_length(config.mask_length)
+        .map_err(|error| StartError::InvalidConfig { reason: error.to_string() })?;
     crate::admin::check_faults(&config.faults)
         .map_err(|error| StartError::InvalidConfig { reason: error.to_string() })?;
     Ok(())
@@ -154,15 +159,7 @@ pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> Result<EmulatorH
     let shared = Arc::new(Shared {
         accounts,
         tokens,
-        settings: RwLock::new(Settings {
-            page_size: config.page_size,
-            rate_limit: config.rate_limit,
-            latency: config.latency,
-            faults: config.faults,
-            mask_mode: config.mask_mode,
-            clone_response: config.clone_response,
-            job_progression: config.job_progression,
-        }),
+        settings: RwLock::new(Settings::from_config(&config)),
         ids: IdGenerator::new(config.seed),
         admin_enabled: config.admin,
         persistence,

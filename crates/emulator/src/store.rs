@@ -2,7 +2,7 @@
 //! index in both directions (so dependency checks and integration sub-collections never scan a
 //! collection), the recycle bin, jobs and State API keys.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -10,8 +10,8 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::config::JobOutcome;
-use crate::json::{Document, get_dotted, set_dotted};
-use crate::kinds::{MASK, RefTarget, ResourceKind, UNSCANNED_SUBTREES, reference_target};
+use crate::json::Document;
+use crate::kinds::{RefTarget, ResourceKind, UNSCANNED_SUBTREES, reference_target};
 use crate::rate::Bucket;
 use crate::util::{
     SeededRng, fnv1a, format_timestamp, is_object_id, now_millis, parse_timestamp, to_hex,
@@ -253,6 +253,9 @@ pub(crate) struct JobCounts {
 #[derive(Debug, Default)]
 pub(crate) struct AccountData {
     collections: [IndexMap<String, Document>; 6],
+    /// Each collection's `(name, _id)` pairs in list order (byte-wise name, then id), kept with
+    /// the collections so a sorted page costs no sort.
+    by_name: [BTreeSet<(String, String)>; 6],
     pub(crate) references: RefIndex,
     /// Deleted documents by id, in deletion order.
     pub(crate) recycle_bin: IndexMap<String, (ResourceKind, Document)>,
@@ -297,7 +300,22 @@ impl AccountData {
     pub(crate) fn put(&mut self, kind: ResourceKind, id: String, document: Document) {
         let (references, _) = collect_references(&document);
         self.references.set((kind, id.clone()), references);
+        let names = &mut self.by_name[kind.index()];
+        if let Some(old) = self.collections[kind.index()].get(&id) {
+            names.remove(&(document_name(old), id.clone()));
+        }
+        names.insert((document_name(&document), id.clone()));
         self.collections[kind.index()].insert(id, document);
+    }
+
+    /// The ids of a collection in list order: by `name` (byte-wise), equal names by `_id`.
+    pub(crate) fn ids_by_name(&self, kind: ResourceKind) -> impl Iterator<Item = &String> {
+        self.by_name[kind.index()].iter().map(|(_, id)| id)
+    }
+
+    /// The list-order key of a document.
+    pub(crate) fn name_key(&self, kind: ResourceKind, id: &str) -> (String, String) {
+        (self.get(kind, id).map(document_name).unwrap_or_default(), id.to_owned())
     }
 
     /// Removes a document and its outgoing references. Removal shifts later documents, which is
@@ -305,6 +323,7 @@ impl AccountData {
     pub(crate) fn take(&mut self, kind: ResourceKind, id: &str) -> Option<Document> {
         let document = self.collections[kind.index()].shift_remove(id)?;
         self.references.remove(&(kind, id.to_owned()));
+        self.by_name[kind.index()].remove(&(document_name(&document), id.to_owned()));
         Some(document)
     }
 
@@ -376,15 +395,9 @@ pub(crate) struct Dependent {
     pub(crate) paths: Vec<String>,
 }
 
-/// The document as the API returns it: every stored secret replaced by `******`.
-pub(crate) fn masked(kind: ResourceKind, document: &Document) -> Document {
-    let mut copy = document.clone();
-    for path in kind.secret_paths() {
-        if get_dotted(&copy, path).is_some_and(|value| !value.is_null()) {
-            set_dotted(&mut copy, path, Value::String(MASK.to_owned()));
-        }
-    }
-    copy
+/// A document's name for list order (a missing or non-string name sorts as empty).
+fn document_name(document: &Document) -> String {
+    document.get("name").and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
 /// A `lastModified` for a change now: the current time, but always later than `previous` so a

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::error::{ApiError, Problems};
+use crate::fidelity::{Behaviour, Fidelity};
 use crate::json::Document;
 use crate::kinds::ResourceKind;
 use crate::store::{AccountData, collect_references};
@@ -53,6 +54,7 @@ const CONNECTIONLESS_IMPORTS: &[&str] = &["AiAgentImport", "GuardrailImport"];
 
 /// Checks a complete document of `kind` whose id is `own_id` against the account's data.
 pub(crate) fn validate_document(
+    fidelity: Fidelity,
     kind: ResourceKind,
     document: &Document,
     data: &AccountData,
@@ -65,7 +67,7 @@ pub(crate) fn validate_document(
         ResourceKind::Exports => check_export(document, &mut problems),
         ResourceKind::Imports => check_import(document, &mut problems),
         ResourceKind::Scripts => check_script(document, &mut problems),
-        ResourceKind::Flows => check_flow(document, data, &mut problems),
+        ResourceKind::Flows => check_flow(fidelity, document, data, &mut problems),
         ResourceKind::Integrations => check_integration(document, &mut problems),
     }
     check_references(kind, document, data, own_id, &mut problems);
@@ -203,7 +205,12 @@ fn check_integration(document: &Document, problems: &mut Problems) {
     }
 }
 
-fn check_flow(document: &Document, data: &AccountData, problems: &mut Problems) {
+fn check_flow(
+    fidelity: Fidelity,
+    document: &Document,
+    data: &AccountData,
+    problems: &mut Problems,
+) {
     if let Some(schedule) = document.get("schedule") {
         check_schedule(schedule, "schedule", problems);
     }
@@ -231,7 +238,10 @@ fn check_flow(document: &Document, data: &AccountData, problems: &mut Problems) 
             ),
         }
     }
-    if document.contains_key("routers") && document.contains_key("pageProcessors") {
+    if fidelity.is_on(Behaviour::RoutersExcludePageProcessors)
+        && document.contains_key("routers")
+        && document.contains_key("pageProcessors")
+    {
         problems.push(
             "invalid_field",
             "\"pageProcessors\" is not allowed when \"routers\" is present",

@@ -66,8 +66,10 @@ async fn create_strips_server_owned_fields_and_fills_defaults() {
         .await
         .json();
     let identifier = export["apiIdentifier"].as_str().unwrap_or_default();
+    // `e` + 9 hex digits, as all 52 identifiers of the public documents
+    // (service-behaviours.md §1).
     assert!(
-        identifier.starts_with('e') && identifier.len() == 11 && identifier != "mine",
+        identifier.starts_with('e') && identifier.len() == 10 && identifier != "mine",
         "{identifier}"
     );
     let flow = client.post("/v1/flows", json!({"name": "f"})).await.json();
@@ -91,7 +93,8 @@ async fn put_is_a_full_replace_that_drops_nulls_and_keeps_server_fields() {
     assert_eq!(response.status, 200, "{}", response.text());
     let after = response.json();
     assert_eq!(after["name"], "Get all orders");
-    assert_eq!(after["http"], json!({"method": "GET"}), "omitted sub-fields are erased");
+    assert_eq!(after["http"]["method"], json!("GET"));
+    assert!(after["http"].get("relativeURI").is_none(), "omitted sub-fields are erased: {after}");
     assert!(after.get("hooks").is_none(), "null sub-objects are dropped: {after}");
     assert_eq!(after["createdAt"], before["createdAt"]);
     assert_eq!(after["apiIdentifier"], before["apiIdentifier"]);

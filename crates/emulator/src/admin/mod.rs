@@ -12,9 +12,15 @@
 //! | `GET /admin/documents/{collection}` | every document of the collection, unmasked |
 //! | `GET /admin/documents/{collection}/{id}` | one document, unmasked |
 //! | `PATCH /admin/documents/{collection}/{id}` | out-of-band edit: a JSON merge patch (RFC 7386), no validation, `lastModified` bumped as a UI edit would → the new document |
-//! | `GET /admin/settings` / `PUT /admin/settings` | read or change (partially) `pageSize`, `latencyMs`, `jitterMs`, `serverErrorRate`, `droppedWriteRate`, `forced429` (`{"every","burst","retryAfterSeconds"}` or null), `rateLimit` (`{"capacity","refillPerSecond"}` or null), `maskMode` (`keepOnMask`/`storeLiteral`), `cloneResponse` (`document`/`manifest`) |
+//! | `GET /admin/settings` / `PUT /admin/settings` | read or change (partially) `pageSize`, `latencyMs`, `jitterMs`, `serverErrorRate`, `droppedWriteRate`, `forced429` (`{"every","burst","retryAfterSeconds"}` or null), `rateLimit` (`{"capacity","refillPerSecond"}` or null), `maskMode` (`keepOnMask`/`storeLiteral`), `cloneResponse` (`document`/`manifest`), `licensedConcurrency`, `maskLength`, `deleteInUse` (`"422"`/`"409"`/`"400"`/`"allow"`) |
 //! | `POST /admin/force-429` | `{"count": n}`: the account's next n `/v1` requests get 429 |
 //! | `PUT /admin/job-outcome` | `{"outcome":"success"}`, `{"outcome":"errors","numError":n}` or `{"outcome":"failed"}` for the account's next runs |
+//! | `GET /admin/fidelity` | every server behaviour: `[{"name","on","default","source","does","rules"?}]` |
+//! | `PUT /admin/fidelity` | `{"<name>": true\|false, …}` (`"all"` first sets every one) → the new list |
+//! | `POST /admin/raw` | loads documents exactly as a real account holds them (`{"flows":[…], …}`, `_id` required, nothing added or validated) → `{"loaded":{collection: n}}` |
+//! | `POST /admin/connections/{id}/authorize` | the service obtains the connection's own tokens (OAuth authorization code, Salesforce, NetSuite `token-auto`) → `{"paths":[…]}` |
+//! | `POST /admin/flows/{id}/branching` | the UI's "Add branching": `pageProcessors` move into a new router's first branch → the new document |
+//! | `DELETE /admin/flows/{id}/branching` | the UI's "Delete branching": the first branch's steps become `pageProcessors`, `routers` goes → the new document |
 //!
 //! Settings (rates, latency, faults, modes) are emulator-wide; data, counters, rate budget and
 //! job outcome are per account.
@@ -35,11 +41,13 @@ use crate::config::{
 use crate::context::Reply;
 use crate::error::{AdminError, ApiError};
 use crate::kinds::ResourceKind;
-use crate::persist::{dump_resources, load_resources};
+use crate::persist::{LoadMode, dump_resources, load_resources};
 use crate::rate::Bucket;
 use crate::resources::edit_out_of_band;
 use crate::shared::Shared;
 use crate::store::{Account, Counters};
+
+mod fidelity;
 
 /// Request counters of one account, for tests and benchmarks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -111,7 +119,7 @@ impl Admin {
     ) -> Result<BTreeMap<ResourceKind, usize>, AdminError> {
         let counts = {
             let mut data = self.account().write();
-            load_resources(&mut data, fixtures, &self.shared.ids)
+            load_resources(&mut data, fixtures, &self.shared.ids, LoadMode::Fixture)
                 .map_err(|reason| AdminError::InvalidInput { reason })?
         };
         self.shared.data_changed();
@@ -257,6 +265,17 @@ impl Admin {
     }
 }
 
+/// A mask must be a run of 1 to 32 asterisks.
+pub(crate) fn check_mask_length(length: u8) -> Result<(), AdminError> {
+    if (1..=32).contains(&length) {
+        Ok(())
+    } else {
+        Err(AdminError::InvalidSetting {
+            reason: format!("the mask length must be between 1 and 32, got `{length}`"),
+        })
+    }
+}
+
 pub(crate) fn check_faults(faults: &Faults) -> Result<(), AdminError> {
     for (name, rate) in [
         ("server error rate", faults.server_error_rate),
@@ -310,6 +329,9 @@ fn settings_json(shared: &Shared) -> Value {
         })),
         "maskMode": match settings.mask_mode { MaskMode::KeepOnMask => "keepOnMask", MaskMode::StoreLiteral => "storeLiteral" },
         "cloneResponse": match settings.clone_response { CloneResponse::Document => "document", CloneResponse::Manifest => "manifest" },
+        "licensedConcurrency": settings.licensed_concurrency,
+        "maskLength": settings.mask_length,
+        "deleteInUse": settings.delete_in_use.name(),
     })
 }
 
@@ -396,7 +418,7 @@ fn apply_settings(admin: &Admin, body: &Value) -> Result<(), AdminError> {
         Some("manifest") => admin.set_clone_response(CloneResponse::Manifest),
         Some(other) => return Err(invalid(format!("unknown `cloneResponse` `{other}`"))),
     }
-    Ok(())
+    fidelity::apply_question_settings(admin, body)
 }
 
 fn job_outcome(body: &Value) -> Result<JobOutcome, AdminError> {
@@ -546,14 +568,34 @@ fn route(
             admin.set_job_outcome(job_outcome(body)?);
             Ok(Reply::empty(StatusCode::NO_CONTENT))
         }
+        (["fidelity"], Method::GET) => ok(fidelity::fidelity_json(admin.fidelity())),
+        (["fidelity"], Method::PUT) => {
+            fidelity::apply_fidelity(admin, body)?;
+            ok(fidelity::fidelity_json(admin.fidelity()))
+        }
+        (["raw"], Method::POST) => {
+            let counts = admin.load_raw(body)?;
+            let loaded: Map<String, Value> = counts
+                .into_iter()
+                .map(|(kind, count)| (kind.collection().to_owned(), json!(count)))
+                .collect();
+            ok(json!({ "loaded": loaded }))
+        }
+        (["connections", id, "authorize"], Method::POST) => {
+            ok(json!({ "paths": admin.authorize_connection(id)? }))
+        }
+        (["flows", id, "branching"], Method::POST) => ok(admin.add_branching(id)?),
+        (["flows", id, "branching"], Method::DELETE) => ok(admin.remove_branching(id)?),
         (
             [
                 "reset" | "fixtures" | "counters" | "counts" | "settings" | "force-429"
-                | "job-outcome",
+                | "job-outcome" | "fidelity" | "raw",
             ],
             _,
         )
-        | (["documents", ..], _) => not_allowed(),
+        | (["documents", ..], _)
+        | (["connections", _, "authorize"], _)
+        | (["flows", _, "branching"], _) => not_allowed(),
         _ => Ok(Reply::from(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",

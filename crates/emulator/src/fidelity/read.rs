@@ -1,0 +1,58 @@
+//! The read side of fidelity: a stored document as every `/v1` response shows it, with each
+//! secret replaced by the mask in the configured form.
+
+use serde_json::Value;
+
+use super::Behaviour;
+use crate::config::Settings;
+use crate::json::{Document, get_dotted, set_dotted};
+use crate::kinds::ResourceKind;
+
+/// The mask of captured webhook header values (sb-dataops/netsuite-celigo-conector-teste).
+pub(crate) const HEADER_MASK: &str = "****";
+
+/// The string a secret is returned as: a run of `mask_length` asterisks (the service: six).
+pub(crate) fn secret_mask(settings: &Settings) -> String {
+    "*".repeat(usize::from(settings.mask_length.max(1)))
+}
+
+/// The document as the API returns it: every stored secret masked, captured header values
+/// masked.
+pub(crate) fn shown(settings: &Settings, kind: ResourceKind, document: &Document) -> Document {
+    let mut copy = document.clone();
+    let mask = secret_mask(settings);
+    let whole_objects = settings.fidelity.is_on(Behaviour::CredentialObjectMasked);
+    for path in kind.secret_paths() {
+        match get_dotted(&copy, path) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(object)) if !whole_objects => {
+                let mut object = object.clone();
+                for value in object.values_mut() {
+                    mask_leaves(value, &mask);
+                }
+                set_dotted(&mut copy, path, Value::Object(object));
+            }
+            Some(_) => set_dotted(&mut copy, path, Value::String(mask.clone())),
+        }
+    }
+    if kind == ResourceKind::Exports
+        && settings.fidelity.is_on(Behaviour::SampleHeaderMasks)
+        && let Some(Value::Array(headers)) = copy.get_mut("sampleHeaders")
+    {
+        for header in headers.iter_mut().filter_map(Value::as_object_mut) {
+            if header.get("value").is_some_and(|value| !value.is_null()) {
+                header.insert("value".into(), Value::String(HEADER_MASK.to_owned()));
+            }
+        }
+    }
+    copy
+}
+
+fn mask_leaves(value: &mut Value, mask: &str) {
+    match value {
+        Value::Object(object) => object.values_mut().for_each(|value| mask_leaves(value, mask)),
+        Value::Array(items) => items.iter_mut().for_each(|value| mask_leaves(value, mask)),
+        Value::Null => {}
+        other => *other = Value::String(mask.to_owned()),
+    }
+}
