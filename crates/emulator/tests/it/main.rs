@@ -7,6 +7,7 @@ mod conformance;
 mod crud;
 mod dependencies;
 mod faults;
+mod fidelity;
 mod jobs;
 mod lists;
 mod persistence;
