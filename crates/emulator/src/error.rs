@@ -206,3 +206,34 @@ pub enum AdminError {
         reason: String,
     },
 }
+
+/// Failure to read the conformance corpus.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    /// A folder or file could not be read.
+    #[error("failed to read `{}`", path.display())]
+    Io {
+        /// The folder or file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A document file is not JSON.
+    #[error("`{}` is not valid JSON", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A folder or file does not follow the corpus layout.
+    #[error("`{}`: {reason}", path.display())]
+    Layout {
+        /// The folder or file.
+        path: PathBuf,
+        /// What is wrong, and what is expected.
+        reason: String,
+    },
+}

@@ -128,8 +128,9 @@ impl ResourceKind {
         }
     }
 
-    /// Paths whose stored value is returned as `******` (API reference §5.3).
-    pub(crate) fn secret_paths(self) -> &'static [&'static str] {
+    /// Dotted paths whose stored value is returned masked (API reference §5.3, plus the paths
+    /// real documents show masked, service-behaviours.md §3).
+    pub fn secret_paths(self) -> &'static [&'static str] {
         match self {
             ResourceKind::Connections => CONNECTION_SECRET_PATHS,
             // `distributed.bearerToken`: a NetSuite real-time export (service-behaviours.md §3).

@@ -48,6 +48,7 @@ mod background;
 mod clone;
 mod config;
 mod context;
+mod corpus;
 mod error;
 mod fidelity;
 mod jobs;
@@ -70,7 +71,8 @@ pub use config::{
     AccountConfig, CloneResponse, DEFAULT_LICENSED_CONCURRENCY, DEFAULT_MASK_LENGTH, DeleteInUse,
     EmulatorConfig, Faults, Forced429, JobOutcome, JobProgression, Latency, MaskMode, RateLimit,
 };
-pub use error::{AdminError, PersistError, StartError};
+pub use corpus::{CorpusDocument, CorpusSource, read_corpus};
+pub use error::{AdminError, CorpusError, PersistError, StartError};
 pub use fidelity::{Behaviour, Fidelity};
 pub use kinds::ResourceKind;
 pub use serve::{DEFAULT_SERVE_ADDR, ServeOptions, serve};

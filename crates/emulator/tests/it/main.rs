@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod clone;
 mod conformance;
+mod conformance_corpus;
 mod crud;
 mod dependencies;
 mod faults;
