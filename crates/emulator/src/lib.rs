@@ -3,8 +3,9 @@
 //!
 //! It owns: bearer-token accounts with isolated data and rate budgets; CRUD of integrations,
 //! connections, exports, imports, scripts and flows with the API's validation, error envelope,
-//! secret masking, Link pagination and projection; dependencies, the recycle bin, clones, flow
-//! runs and jobs, the State API; seeded fault injection; an admin API; and a data file.
+//! secret masking, Link pagination and projection; the service's own behaviours (fidelity);
+//! dependencies, the recycle bin, clones, flow runs and jobs, the State API; seeded fault
+//! injection; an admin API; a data file; and the reader of the conformance corpus.
 //!
 //! It must never depend on a sibling crate or share wire types with flowform's client, so that
 //! one mistaken assumption cannot hide on both sides, and it must never print: the CLI prints.
@@ -15,12 +16,22 @@
 //! - In synchronous tests: [`BackgroundEmulator::start`].
 //! - For `flowform emulator serve`: [`serve`] with [`ServeOptions`].
 //!
+//! # Fidelity: the service's own behaviours
+//! The emulator behaves as the service does where the references show it: fields the service
+//! adds, values it rewrites, secrets it manages itself, mask forms, structural rules, list order.
+//! Each is a [`Behaviour`] with its source, switchable through [`EmulatorConfig::fidelity`],
+//! `emulator serve --fidelity-off/--fidelity-on` and `PUT /admin/fidelity`; `docs/fidelity.md`
+//! is the table (behaviour, source, switch and default, how flowform copes, test).
+//!
 //! # Behaviour where the reference is silent or sources disagree
-//! - PUT with `******` at a secret path: [`MaskMode`] (default: keep the stored secret).
+//! - PUT with the mask at a secret path: [`MaskMode`] (default: keep the stored secret).
+//! - The mask itself: [`EmulatorConfig::mask_length`] asterisks (default 6, `******`).
 //! - Clone response: [`CloneResponse`] (default: the cloned document).
-//! - Deleting a referenced resource: 422 `resource_in_use`, the message lists the dependents.
-//!   `GET /v1/{collection}/{id}/dependencies` lists resources that *use* the resource ("used
-//!   by"), not those it uses, so an empty object means "safe to delete".
+//! - Deleting a referenced resource: [`DeleteInUse`] (default 422 `resource_in_use`, the
+//!   message lists the dependents). `GET /v1/{collection}/{id}/dependencies` lists resources
+//!   that *use* the resource ("used by"), not those it uses, so an empty object means "safe to
+//!   delete".
+//! - `concurrencyLevel` clamp: [`EmulatorConfig::licensed_concurrency`] (default 25).
 //! - An unknown id answers 404 `{"errors":[{"code":"not_found",…}]}`; malformed JSON 400
 //!   `invalid_json`; a non-object body 400 `invalid_body`; a non-JSON `Content-Type` with a body
 //!   415 `unsupported_media_type`; PATCH of a path outside the kind's whitelist 422
@@ -32,10 +43,14 @@
 //!   integration sub-collections). `limit` above 1,000 is capped, `limit=0` means the page size.
 //!   The `Link` header carries `rel="next"` and, after the first page, `rel="prev"`, with the
 //!   other query parameters (`include`/`exclude`) kept.
-//! - The server fills a few defaults the way the real service does: flows get `disabled:false`
-//!   and `free:false`, exports/imports an `apiIdentifier`, routers without `id` a random one,
-//!   flow groupings without `_id` an id. Clones are created with `disabled: true`.
+//! - Flows get `disabled:false` when it is omitted; integrations' flow groupings without `_id`
+//!   an id. Clones are created with `disabled: true`.
 //! - Jobs are not written to the data file.
+//!
+//! # Conformance corpus
+//! [`read_corpus`] reads `tests/corpus/` (real `GET` documents from public sources) and
+//! [`Admin::load_raw`] stores documents exactly as given, so a test can put a real account's
+//! documents into the emulator.
 //!
 //! # Admin HTTP API
 //! Served under `/admin` only when [`EmulatorConfig::admin`] is set; see [`admin`] for every

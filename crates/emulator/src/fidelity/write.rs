@@ -212,13 +212,14 @@ pub(crate) fn add_defaults(ctx: &Ctx<'_>, kind: ResourceKind, document: &mut Doc
                 connection_arrays(document);
             }
             let is_salesforce = document.get("type").and_then(Value::as_str) == Some("salesforce");
-            if on(Behaviour::SalesforceDefaults) && is_salesforce {
-                if let Some(Value::Object(salesforce)) = document.get_mut("salesforce") {
-                    salesforce
-                        .entry("oauth2FlowType")
-                        .or_insert(Value::String("refreshToken".to_owned()));
-                    salesforce.entry("sandbox").or_insert(Value::Bool(false));
-                }
+            if on(Behaviour::SalesforceDefaults)
+                && is_salesforce
+                && let Some(Value::Object(salesforce)) = document.get_mut("salesforce")
+            {
+                salesforce
+                    .entry("oauth2FlowType")
+                    .or_insert(Value::String("refreshToken".to_owned()));
+                salesforce.entry("sandbox").or_insert(Value::Bool(false));
             }
         }
         ResourceKind::Exports | ResourceKind::Imports => {

@@ -641,3 +641,30 @@ async fn authorize_refuses_connections_whose_tokens_the_client_supplies() {
     let body = client.get(&format!("/v1/connections/{oauth}")).await.json();
     assert_eq!(body["http"]["auth"]["token"], json!({"token": "******", "refreshToken": "******"}));
 }
+
+#[tokio::test]
+async fn integration_app_resources_keep_their_connector_id_and_external_id() {
+    // A connection an integration app installed (singh-gurkawalbir/demo clone fixture, redacted).
+    let handle = emulator(EmulatorConfig::for_tests()).await;
+    let client = Client::sandbox(&handle);
+    let installed = json!({"_id": "6294909fccb94d35de693596", "type": "netsuite", "name": "NetSuite Connection",
+        "_connectorId": "5b61ae4aeb538642c26bdbe6", "externalId": "netsuite_connection",
+        "netsuite": {"account": "TSTDRV1934805", "authType": "token-auto", "tokenId": "******", "tokenSecret": "******"}});
+    assert_eq!(client.post("/admin/raw", json!({"connections": [installed]})).await.status, 200);
+    let path = "/v1/connections/6294909fccb94d35de693596";
+    let mut body = client.get(path).await.json();
+    body.as_object_mut().map(|connection| connection.remove("_connectorId"));
+    body["name"] = json!("NetSuite (renamed)");
+    let response = client.put(path, body).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let after = client.get(path).await.json();
+    assert_eq!(
+        after["_connectorId"],
+        json!("5b61ae4aeb538642c26bdbe6"),
+        "server-owned, carried over"
+    );
+    assert_eq!(after["externalId"], json!("netsuite_connection"));
+    // A client cannot make its own resource look like an integration app's.
+    let own = created(&client, "connections", json!({"name": "c", "type": "http", "http": {"baseURI": "https://x"}, "_connectorId": "5b61ae4aeb538642c26bdbe6"})).await;
+    assert!(own.get("_connectorId").is_none(), "{own}");
+}
