@@ -10,9 +10,9 @@ use crate::normalize::ManagedIds;
 /// Whether a change of this kind and action puts the flows using the resource at risk.
 fn needs_blast_radius(change: &Change) -> bool {
     matches!(change.kind(), Kind::Connection | Kind::Export | Kind::Import | Kind::Script)
-        && match change.action {
-            Action::Update => true,
-            Action::Move | Action::Adopt => !change.fields.is_empty(),
+        && match &change.action {
+            Action::Update { .. } => true,
+            Action::Move { fields, .. } | Action::Adopt { fields, .. } => !fields.is_empty(),
             _ => false,
         }
 }
@@ -40,7 +40,7 @@ pub(crate) fn fill_used_by(
     // The spec's references, as the changes already hold them (`depends_on` of every change that
     // is not a delete lists exactly the addresses its resource references).
     let mut desired_referrers: HashMap<Address, Vec<Address>> = HashMap::new();
-    for change in changes.iter().filter(|change| change.action != Action::Delete) {
+    for change in changes.iter().filter(|change| !matches!(change.action, Action::Delete { .. })) {
         for target in &change.depends_on {
             desired_referrers.entry(target.clone()).or_default().push(change.address.clone());
         }
@@ -66,9 +66,9 @@ pub(crate) fn fill_used_by(
         }
 
         let mut unmanaged: Vec<String> = Vec::new();
-        if let Some(id) = &change.id {
+        if let Some(id) = change.id() {
             let mut seen_ids: HashSet<&str> = HashSet::new();
-            let mut queue: VecDeque<&str> = VecDeque::from([id.as_str()]);
+            let mut queue: VecDeque<&str> = VecDeque::from([id]);
             while let Some(target) = queue.pop_front() {
                 for referrer in live_referrers.get(target).into_iter().flatten() {
                     if !seen_ids.insert(referrer.id.as_str()) {

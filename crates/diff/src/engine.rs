@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use flowform_model::fields::SAMPLE_DATA_FIELDS;
 
-use flowform_model::{Action, Address, Change, DesiredState, LiveState, Plan, PlanProblem, State};
+use flowform_model::{
+    Action, Address, Change, DesiredState, LiveResource, LiveState, Plan, PlanProblem,
+    ResourceState, State,
+};
 
 use crate::blast::fill_used_by;
 use crate::field_diff::{FieldContext, creation_fields, diff_fields};
@@ -57,64 +60,65 @@ pub fn diff(
 
     let mut changes: Vec<Change> = Vec::with_capacity(identities.bindings.len());
     for (resource, binding) in &identities.bindings {
-        let (action, state_entry, live_resource) = match binding {
+        let mut compare = |entry: Option<&ResourceState>, live_resource: &LiveResource| {
+            let context = FieldContext {
+                kind: resource.kind(),
+                address: &resource.address,
+                salt: &state.salt,
+                state: entry,
+                ids: &ids,
+                renamed: &renamed,
+            };
+            diff_fields(&context, resource, &live_resource.document, &mut warnings)
+        };
+        let (action, live_resource) = match binding {
             Binding::Existing { state: entry, live: live_resource } => {
-                (Action::Update, Some(*entry), Some(*live_resource))
-            }
-            Binding::Moved { state: entry, live: live_resource, .. } => {
-                (Action::Move, Some(*entry), Some(*live_resource))
-            }
-            Binding::Adopted { live: live_resource } => (Action::Adopt, None, Some(*live_resource)),
-            Binding::New => {
-                let action = if resource.lifecycle.clone_from.is_some() {
-                    Action::Clone
+                let fields = compare(Some(entry), live_resource);
+                let id = live_resource.id.clone();
+                let live_last_modified = live_resource.last_modified.clone();
+                let action = if fields.is_empty() {
+                    Action::NoOp { id, live_last_modified }
                 } else {
-                    Action::Create
+                    Action::Update { id, fields, live_last_modified }
                 };
-                (action, None, None)
+                (action, Some(*live_resource))
+            }
+            Binding::Moved { from, state: entry, live: live_resource } => {
+                let action = Action::Move {
+                    from: (*from).clone(),
+                    id: live_resource.id.clone(),
+                    fields: compare(Some(entry), live_resource),
+                    live_last_modified: live_resource.last_modified.clone(),
+                };
+                (action, Some(*live_resource))
+            }
+            Binding::Adopted { live: live_resource } => {
+                let action = Action::Adopt {
+                    id: live_resource.id.clone(),
+                    fields: compare(None, live_resource),
+                    live_last_modified: live_resource.last_modified.clone(),
+                };
+                (action, Some(*live_resource))
+            }
+            Binding::New => {
+                let fields = creation_fields(resource);
+                let action = match &resource.lifecycle.clone_from {
+                    Some(from) => Action::Clone { from: from.clone(), fields },
+                    None => Action::Create { fields },
+                };
+                (action, None)
             }
             Binding::Blocked => continue,
         };
-        let mut change = Change {
+        changes.push(Change {
             address: resource.address.clone(),
-            action,
-            id: None,
-            name: resource.name().map(str::to_owned),
+            name: live_resource
+                .and_then(|live_resource| live_resource.name.clone())
+                .or_else(|| resource.name().map(str::to_owned)),
             depends_on: referenced_addresses(resource),
-            fields: Vec::new(),
-            moved_from: match binding {
-                Binding::Moved { from, .. } => Some((*from).clone()),
-                _ => None,
-            },
-            clone_from: match action {
-                Action::Clone => resource.lifecycle.clone_from.clone(),
-                _ => None,
-            },
             used_by: Vec::new(),
-            live_last_modified: None,
-        };
-        match live_resource {
-            Some(live_resource) => {
-                let context = FieldContext {
-                    kind: resource.kind(),
-                    address: &resource.address,
-                    salt: &state.salt,
-                    state: state_entry,
-                    ids: &ids,
-                    renamed: &renamed,
-                };
-                change.fields =
-                    diff_fields(&context, resource, &live_resource.document, &mut warnings);
-                change.id = Some(live_resource.id.clone());
-                change.name = live_resource.name.clone().or(change.name);
-                change.live_last_modified = live_resource.last_modified.clone();
-                if action == Action::Update && change.fields.is_empty() {
-                    change.action = Action::NoOp;
-                }
-            }
-            None => change.fields = creation_fields(resource),
-        }
-        changes.push(change);
+            action,
+        });
     }
 
     plan_deletes(
@@ -247,15 +251,14 @@ fn plan_deletes(
         depends_on.dedup();
         changes.push(Change {
             address: address.clone(),
-            action: Action::Delete,
-            id: Some(resource_state.id.clone()),
             name: live_resource.and_then(|resource| resource.name.clone()),
             depends_on,
-            fields: Vec::new(),
-            moved_from: None,
-            clone_from: None,
             used_by: Vec::new(),
-            live_last_modified: live_resource.and_then(|resource| resource.last_modified.clone()),
+            action: Action::Delete {
+                id: resource_state.id.clone(),
+                live_last_modified: live_resource
+                    .and_then(|resource| resource.last_modified.clone()),
+            },
         });
     }
 }

@@ -213,13 +213,13 @@ pub fn build_steps(
     let mut delete_of: HashMap<Address, usize> = HashMap::new();
     for (index, change) in plan.changes.iter().enumerate() {
         let kind = match change.action {
-            Action::Create => StepKind::Create,
-            Action::Clone => StepKind::Clone,
-            Action::Adopt => StepKind::Adopt,
-            Action::Move => StepKind::Move,
-            Action::Update => StepKind::Update,
-            Action::Delete => StepKind::Delete,
-            Action::NoOp => continue,
+            Action::Create { .. } => StepKind::Create,
+            Action::Clone { .. } => StepKind::Clone,
+            Action::Adopt { .. } => StepKind::Adopt,
+            Action::Move { .. } => StepKind::Move,
+            Action::Update { .. } => StepKind::Update,
+            Action::Delete { .. } => StepKind::Delete,
+            Action::NoOp { .. } => continue,
         };
         let is_create = matches!(kind, StepKind::Create | StepKind::Clone);
         let is_delete = kind == StepKind::Delete;
@@ -296,13 +296,13 @@ pub fn build_steps(
         }
         // A reference the live documents hold that the plan did not list (belt and braces):
         // any write whose live document names this id.
-        if let Some(id) = &change.id {
+        if let Some(id) = change.id() {
             for (writer_address, &write) in &write_of {
                 if writer_address == address {
                     continue;
                 }
                 let writer_change = &plan.changes[graph.step(write).change];
-                if let Some(writer_id) = &writer_change.id
+                if let Some(writer_id) = writer_change.id()
                     && let Some(document) = live.find(writer_id)
                     && references_id(&document.document, id)
                 {
@@ -468,9 +468,7 @@ pub async fn apply<A: StateApi>(
         .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string();
     let mut pending = Vec::new();
-    for change in
-        plan.changes.iter().filter(|change| matches!(change.action, Action::Create | Action::Clone))
-    {
+    for change in plan.changes.iter().filter(|change| change.action.creates()) {
         let Some(resource) = desired.get(&change.address) else { continue };
         let integration_id = match resource.body.get("_integrationId") {
             Some(Value::Ref(address)) => writer.state().get(address).map(|entry| entry.id.clone()),
@@ -495,8 +493,10 @@ pub async fn apply<A: StateApi>(
         .resources
         .iter()
         .map(|(address, resource)| (address.clone(), resource.id.clone()))
-        .chain(plan.changes.iter().filter_map(|change| match (change.action, &change.id) {
-            (Action::Adopt | Action::Move, Some(id)) => Some((change.address.clone(), id.clone())),
+        .chain(plan.changes.iter().filter_map(|change| match &change.action {
+            Action::Adopt { id, .. } | Action::Move { id, .. } => {
+                Some((change.address.clone(), id.clone()))
+            }
             _ => None,
         }))
         .collect();
@@ -692,7 +692,8 @@ async fn run_step<A: StateApi>(
         StepKind::Create => create(context, step).await,
         StepKind::Clone => clone(context, step, change).await,
         StepKind::Adopt => {
-            let id = change.id.clone().ok_or("the plan names no live resource to adopt")?;
+            let id =
+                change.id().map(str::to_owned).ok_or("the plan names no live resource to adopt")?;
             let desired = context.desired(&step.address)?;
             let entry = ResourceState {
                 id: id.clone(),
@@ -711,14 +712,16 @@ async fn run_step<A: StateApi>(
                     .await
                     .map_err(|error| state_write_failed(&error))?;
             }
-            if change.fields.is_empty() {
+            if change.fields().is_empty() {
                 return Ok(format!("adopted ({id})"));
             }
             update(context, step, change, &id).await.map(|text| format!("adopted, {text}"))
         }
         StepKind::Move => {
-            let from = change.moved_from.clone().ok_or("the plan names no old address")?;
-            let id = change.id.clone().ok_or("the plan names no live resource to move")?;
+            let from =
+                change.action.moved_from().cloned().ok_or("the plan names no old address")?;
+            let id =
+                change.id().map(str::to_owned).ok_or("the plan names no live resource to move")?;
             {
                 let mut writer = context.writer.lock().await;
                 writer
@@ -727,7 +730,7 @@ async fn run_step<A: StateApi>(
                     .map_err(|error| state_write_failed(&error))?;
             }
             context.ids.lock().expect("ids lock").insert(step.address.clone(), id.clone());
-            if change.fields.is_empty() {
+            if change.fields().is_empty() {
                 return Ok(format!("moved from {from} ({id})"));
             }
             update(context, step, change, &id)
@@ -735,7 +738,10 @@ async fn run_step<A: StateApi>(
                 .map(|text| format!("moved from {from}, {text}"))
         }
         StepKind::Update => {
-            let id = change.id.clone().ok_or("the plan names no live resource to update")?;
+            let id = change
+                .id()
+                .map(str::to_owned)
+                .ok_or("the plan names no live resource to update")?;
             update(context, step, change, &id).await
         }
         StepKind::Fixup | StepKind::Enable => rewrite(context, step).await,
@@ -793,7 +799,7 @@ async fn clone<A: StateApi>(
     let desired = context.desired(&step.address)?;
     let kind = step.address.kind;
     let resolve = context.resolve();
-    let source_id = match desired.lifecycle.clone_from.as_ref().or(change.clone_from.as_ref()) {
+    let source_id = match desired.lifecycle.clone_from.as_ref().or(change.action.clone_from()) {
         Some(RefOrId::Ref(address)) => {
             resolve(address).ok_or_else(|| format!("the clone source `{address}` has no id"))?
         }
@@ -998,11 +1004,12 @@ async fn update<A: StateApi>(
     let desired = context.desired(&step.address)?;
     let kind = step.address.kind;
     let fresh = context.client.get(kind, id).await.map_err(|error| api_message(&error))?;
-    if change.live_last_modified.is_some() && fresh.last_modified != change.live_last_modified {
+    let planned = change.action.live_last_modified();
+    if planned.is_some() && fresh.last_modified.as_deref() != planned {
         return Err(format!(
             "`{}` was modified in the account after the plan was made (lastModified {} then, {} now); plan again",
             step.address,
-            change.live_last_modified.as_deref().unwrap_or("none"),
+            planned.unwrap_or("none"),
             fresh.last_modified.as_deref().unwrap_or("none")
         ));
     }
@@ -1069,8 +1076,8 @@ async fn delete<A: StateApi>(
     step: &Step,
     change: &Change,
 ) -> Result<String, String> {
-    let id = match &change.id {
-        Some(id) => id.clone(),
+    let id = match change.id() {
+        Some(id) => id.to_owned(),
         None => context
             .state_entry(&step.address)
             .await

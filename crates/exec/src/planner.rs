@@ -178,7 +178,7 @@ pub fn make_plan(
     if !options.targets.is_empty() {
         let scope = target_scope(desired, state, &options.targets)?;
         plan.changes.retain(|change| match change.action {
-            Action::Delete => scope.explicit.contains(&change.address),
+            Action::Delete { .. } => scope.explicit.contains(&change.address),
             _ => scope.with_dependencies.contains(&change.address),
         });
         plan.problems.retain(|problem| scope.with_dependencies.contains(&problem.address));

@@ -175,13 +175,13 @@ pub fn change_digest(salt: &str, change: &Change) -> String {
     let value = Value::Array(vec![
         Value::String(change.address.to_string()),
         Value::String(change.action.as_str().to_owned()),
-        change.id.clone().map(Value::String).unwrap_or(Value::Null),
+        change.id().map(|id| Value::String(id.to_owned())).unwrap_or(Value::Null),
         change
-            .moved_from
-            .as_ref()
+            .action
+            .moved_from()
             .map(|from| Value::String(from.to_string()))
             .unwrap_or(Value::Null),
-        Value::Array(change.fields.iter().map(field_value).collect()),
+        Value::Array(change.fields().iter().map(field_value).collect()),
     ]);
     body_digest(salt, &value)
 }
@@ -325,8 +325,8 @@ pub fn build(record: PlanRecord<'_>) -> SavedPlan {
             .map(|change| SavedChange {
                 address: change.address.to_string(),
                 action: change.action.as_str().to_owned(),
-                id: change.id.clone(),
-                live_last_modified: change.live_last_modified.clone(),
+                id: change.id().map(str::to_owned),
+                live_last_modified: change.action.live_last_modified().map(str::to_owned),
                 digest: change_digest(salt, change),
             })
             .collect(),
@@ -442,13 +442,13 @@ pub fn verify_changes(
                 reason: format!("`{}` no longer needs the planned {}", saved.address, saved.action),
             });
         };
-        if change.live_last_modified != saved.live_last_modified {
+        if change.action.live_last_modified() != saved.live_last_modified.as_deref() {
             return Err(SavedPlanError::Stale {
                 reason: format!(
                     "`{}` was modified in the account since the plan was made (lastModified {} then, {} now)",
                     saved.address,
                     saved.live_last_modified.as_deref().unwrap_or("none"),
-                    change.live_last_modified.as_deref().unwrap_or("none")
+                    change.action.live_last_modified().unwrap_or("none")
                 ),
             });
         }
@@ -493,22 +493,21 @@ mod tests {
         Plan {
             changes: vec![Change {
                 address: Address::new(Kind::Connection, "slack"),
-                action: Action::Update,
-                id: Some("c".repeat(24)),
                 name: Some("Slack".into()),
                 depends_on: vec![],
-                fields: vec![FieldChange {
-                    path: "name".parse().unwrap(),
-                    op: FieldOp::Replace,
-                    before: Some(Value::String("Old".into())),
-                    after: Some(Value::String("Slack".into())),
-                    drift: false,
-                    sensitive: false,
-                }],
-                moved_from: None,
-                clone_from: None,
                 used_by: vec![],
-                live_last_modified: Some("2026-01-01T00:00:00.000Z".into()),
+                action: Action::Update {
+                    id: "c".repeat(24),
+                    fields: vec![FieldChange {
+                        path: "name".parse().unwrap(),
+                        op: FieldOp::Replace,
+                        before: Some(Value::String("Old".into())),
+                        after: Some(Value::String("Slack".into())),
+                        drift: false,
+                        sensitive: false,
+                    }],
+                    live_last_modified: Some("2026-01-01T00:00:00.000Z".into()),
+                },
             }],
             ..Plan::default()
         }
@@ -549,7 +548,9 @@ mod tests {
         let error = verify("p", &tampered, "t", &state, &desired("xoxb-1")).unwrap_err();
         assert!(matches!(error, SavedPlanError::Tampered { .. }));
         let mut moved = plan();
-        moved.changes[0].live_last_modified = Some("2026-02-02T00:00:00.000Z".into());
+        if let Action::Update { live_last_modified, .. } = &mut moved.changes[0].action {
+            *live_last_modified = Some("2026-02-02T00:00:00.000Z".into());
+        }
         let error = verify_changes(&document, &state.salt, &moved).unwrap_err();
         assert!(error.to_string().contains("`connection.slack` was modified"), "{error}");
         state.serial += 1;

@@ -1,24 +1,29 @@
 //! The plan: a typed list of changes, produced by the pure diff and rendered by the CLI.
+//!
+//! A [`Change`] holds what every change has (the address, a display name, the order and the
+//! blast radius) and an [`Action`] whose variants carry the data only that action has: a create
+//! has no live id, an update always has one, a move always names where it moved from. What
+//! cannot happen cannot be written, so the executor never checks at run time for data a plan
+//! "should" have. [`ActionKind`] is the action's name without its data, for grouping, counting
+//! and display.
 
 use crate::desired::RefOrId;
 use crate::kind::{Address, Kind};
 use crate::path::FieldPath;
 use crate::value::Value;
 
-/// What happens to one resource.
+/// The name of an [`Action`], without its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Action {
+pub enum ActionKind {
     /// `POST /{kind}`.
     Create,
     /// `POST /{kind}/{id}/clone`, then the spec's fields are enforced.
     Clone,
     /// `GET`, apply the field changes, `PUT`.
     Update,
-    /// Bind an existing unmanaged live resource (same kind and name) to the address, then
-    /// apply any field changes.
+    /// Bind an existing unmanaged live resource to the address, then apply any field changes.
     Adopt,
-    /// A `moved` rename: the state entry changes address, the live resource stays; field
-    /// changes may follow.
+    /// A `moved` rename, then any field changes.
     Move,
     /// `DELETE /{kind}/{id}`.
     Delete,
@@ -26,18 +31,163 @@ pub enum Action {
     NoOp,
 }
 
-impl Action {
+impl ActionKind {
     /// The name used in plans: `create`, `clone`, ….
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::Create => "create",
-            Action::Clone => "clone",
-            Action::Update => "update",
-            Action::Adopt => "adopt",
-            Action::Move => "move",
-            Action::Delete => "delete",
-            Action::NoOp => "no-op",
+            ActionKind::Create => "create",
+            ActionKind::Clone => "clone",
+            ActionKind::Update => "update",
+            ActionKind::Adopt => "adopt",
+            ActionKind::Move => "move",
+            ActionKind::Delete => "delete",
+            ActionKind::NoOp => "no-op",
         }
+    }
+}
+
+/// What happens to one resource, with the data that action needs and nothing else.
+///
+/// `fields` are field-level changes: for creates and clones every field the spec sets, for the
+/// others the fields that differ from the live document. `live_last_modified` is the live
+/// `lastModified` seen when planning (a saved plan is stale, and an update refused, if it moved).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `POST /{kind}`: nothing live yet.
+    Create {
+        /// Every field the spec sets.
+        fields: Vec<FieldChange>,
+    },
+    /// `POST /{kind}/{id}/clone` of `from`, then an update that enforces the spec.
+    Clone {
+        /// The source (`lifecycle.cloneFrom`).
+        from: RefOrId,
+        /// Every field the spec sets.
+        fields: Vec<FieldChange>,
+    },
+    /// `GET`, apply the field changes, `PUT`. `fields` is never empty (that is a
+    /// [`Action::NoOp`]).
+    Update {
+        /// The live `_id`.
+        id: String,
+        /// The fields that change.
+        fields: Vec<FieldChange>,
+        /// The live `lastModified` seen when planning.
+        live_last_modified: Option<String>,
+    },
+    /// Bind an unmanaged live resource of the same kind and name (`lifecycle.adopt`, `--adopt`,
+    /// or a lost create found again), then apply any field changes.
+    Adopt {
+        /// The live `_id`.
+        id: String,
+        /// The fields that change (may be empty).
+        fields: Vec<FieldChange>,
+        /// The live `lastModified` seen when planning.
+        live_last_modified: Option<String>,
+    },
+    /// A `moved` rename: the state entry at `from` takes the change's address, the live
+    /// resource stays; field changes may follow.
+    Move {
+        /// The old address.
+        from: Address,
+        /// The live `_id`.
+        id: String,
+        /// The fields that change (may be empty).
+        fields: Vec<FieldChange>,
+        /// The live `lastModified` seen when planning.
+        live_last_modified: Option<String>,
+    },
+    /// `DELETE /{kind}/{id}`: the address left the spec.
+    Delete {
+        /// The `_id` the state binds.
+        id: String,
+        /// The live `lastModified`; `None` when the resource is already gone from the account
+        /// (the delete then only removes it from state).
+        live_last_modified: Option<String>,
+    },
+    /// In state and live, and nothing differs.
+    NoOp {
+        /// The live `_id`.
+        id: String,
+        /// The live `lastModified` seen when planning.
+        live_last_modified: Option<String>,
+    },
+}
+
+impl Action {
+    /// The action's name.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Create { .. } => ActionKind::Create,
+            Action::Clone { .. } => ActionKind::Clone,
+            Action::Update { .. } => ActionKind::Update,
+            Action::Adopt { .. } => ActionKind::Adopt,
+            Action::Move { .. } => ActionKind::Move,
+            Action::Delete { .. } => ActionKind::Delete,
+            Action::NoOp { .. } => ActionKind::NoOp,
+        }
+    }
+
+    /// The name used in plans: `create`, `clone`, ….
+    pub fn as_str(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The field changes (none for deletes and no-ops).
+    pub fn fields(&self) -> &[FieldChange] {
+        match self {
+            Action::Create { fields }
+            | Action::Clone { fields, .. }
+            | Action::Update { fields, .. }
+            | Action::Adopt { fields, .. }
+            | Action::Move { fields, .. } => fields,
+            Action::Delete { .. } | Action::NoOp { .. } => &[],
+        }
+    }
+
+    /// The live `_id`, for every action on a resource that exists (all but creates and clones).
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Action::Create { .. } | Action::Clone { .. } => None,
+            Action::Update { id, .. }
+            | Action::Adopt { id, .. }
+            | Action::Move { id, .. }
+            | Action::Delete { id, .. }
+            | Action::NoOp { id, .. } => Some(id),
+        }
+    }
+
+    /// The live `lastModified` seen when planning, when there was a live resource.
+    pub fn live_last_modified(&self) -> Option<&str> {
+        match self {
+            Action::Create { .. } | Action::Clone { .. } => None,
+            Action::Update { live_last_modified, .. }
+            | Action::Adopt { live_last_modified, .. }
+            | Action::Move { live_last_modified, .. }
+            | Action::Delete { live_last_modified, .. }
+            | Action::NoOp { live_last_modified, .. } => live_last_modified.as_deref(),
+        }
+    }
+
+    /// For a move, the old address.
+    pub fn moved_from(&self) -> Option<&Address> {
+        match self {
+            Action::Move { from, .. } => Some(from),
+            _ => None,
+        }
+    }
+
+    /// For a clone, the source.
+    pub fn clone_from(&self) -> Option<&RefOrId> {
+        match self {
+            Action::Clone { from, .. } => Some(from),
+            _ => None,
+        }
+    }
+
+    /// Whether the action creates the resource (a create or a clone).
+    pub fn creates(&self) -> bool {
+        matches!(self, Action::Create { .. } | Action::Clone { .. })
     }
 }
 
@@ -88,26 +238,16 @@ pub struct FieldChange {
 pub struct Change {
     /// The resource's address (for a move, the new one).
     pub address: Address,
-    /// What happens.
-    pub action: Action,
-    /// The live `_id`, when the resource exists (update, adopt, move, delete, no-op).
-    pub id: Option<String>,
-    /// The `name` of the resource (desired for creates, live otherwise), for display.
+    /// The `name` of the resource (live when it exists, desired otherwise), for display.
     pub name: Option<String>,
     /// Addresses this change must wait for (creates and updates: resources referenced;
     /// deletes: resources that reference this one).
     pub depends_on: Vec<Address>,
-    /// Field-level changes. For creates and clones: every field the spec sets.
-    pub fields: Vec<FieldChange>,
-    /// For moves: the old address.
-    pub moved_from: Option<Address>,
-    /// For clones: the source.
-    pub clone_from: Option<RefOrId>,
     /// For changed connections, exports, imports and scripts: the flows that use them
     /// (blast radius), as addresses when managed.
     pub used_by: Vec<Address>,
-    /// The live `lastModified` seen when planning; a saved plan is stale if it moved.
-    pub live_last_modified: Option<String>,
+    /// What happens, with its data.
+    pub action: Action,
 }
 
 impl Change {
@@ -116,24 +256,45 @@ impl Change {
         self.address.kind
     }
 
+    /// The action's name.
+    pub fn action_kind(&self) -> ActionKind {
+        self.action.kind()
+    }
+
+    /// The field changes (see [`Action::fields`]).
+    pub fn fields(&self) -> &[FieldChange] {
+        self.action.fields()
+    }
+
+    /// The live `_id` (see [`Action::id`]).
+    pub fn id(&self) -> Option<&str> {
+        self.action.id()
+    }
+
     /// Whether any field change is marked as drift.
     pub fn has_drift(&self) -> bool {
-        self.fields.iter().any(|field| field.drift)
+        self.fields().iter().any(|field| field.drift)
     }
 
     /// Whether this change enables a flow (`disabled` true → false or removed, or a new flow
     /// that is not disabled) or changes its schedule: the changes a reviewer must not miss.
     pub fn is_activation(&self) -> bool {
-        if self.address.kind != Kind::Flow || self.action == Action::Delete {
+        if self.address.kind != Kind::Flow {
             return false;
         }
-        let disabled = self.fields.iter().find(|field| field.path.to_string() == "disabled");
-        if matches!(self.action, Action::Create | Action::Clone) {
-            let stays_disabled =
-                disabled.is_some_and(|field| field.after == Some(Value::Bool(true)));
-            return !stays_disabled;
-        }
-        self.fields.iter().any(|field| match field.path.to_string().as_str() {
+        let fields = match &self.action {
+            Action::Delete { .. } | Action::NoOp { .. } => return false,
+            Action::Create { fields } | Action::Clone { fields, .. } => {
+                let disabled = fields.iter().find(|field| field.path.to_string() == "disabled");
+                let stays_disabled =
+                    disabled.is_some_and(|field| field.after == Some(Value::Bool(true)));
+                return !stays_disabled;
+            }
+            Action::Update { fields, .. }
+            | Action::Adopt { fields, .. }
+            | Action::Move { fields, .. } => fields,
+        };
+        fields.iter().any(|field| match field.path.to_string().as_str() {
             "disabled" => field.after != Some(Value::Bool(true)),
             "schedule" | "timezone" => true,
             _ => false,
@@ -186,7 +347,7 @@ pub struct Plan {
 impl Plan {
     /// Changes that do something (everything but no-ops).
     pub fn actionable(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|change| change.action != Action::NoOp)
+        self.changes.iter().filter(|change| change.action_kind() != ActionKind::NoOp)
     }
 
     /// Whether applying the plan would change anything.
@@ -198,24 +359,24 @@ impl Plan {
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         for change in &self.changes {
-            match change.action {
-                Action::Create => summary.create += 1,
-                Action::Clone => summary.clone += 1,
-                Action::Update => summary.update += 1,
-                Action::Adopt => {
+            match &change.action {
+                Action::Create { .. } => summary.create += 1,
+                Action::Clone { .. } => summary.clone += 1,
+                Action::Update { .. } => summary.update += 1,
+                Action::Adopt { fields, .. } => {
                     summary.adopt += 1;
-                    if !change.fields.is_empty() {
+                    if !fields.is_empty() {
                         summary.update += 1;
                     }
                 }
-                Action::Move => {
+                Action::Move { fields, .. } => {
                     summary.moved += 1;
-                    if !change.fields.is_empty() {
+                    if !fields.is_empty() {
                         summary.update += 1;
                     }
                 }
-                Action::Delete => summary.delete += 1,
-                Action::NoOp => summary.no_op += 1,
+                Action::Delete { .. } => summary.delete += 1,
+                Action::NoOp { .. } => summary.no_op += 1,
             }
         }
         summary

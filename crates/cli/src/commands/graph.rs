@@ -9,7 +9,7 @@ use std::str::FromStr;
 use flowform_diff::render::graph::{DependencyGraph, PlannedAction};
 use flowform_exec::planner::{PlanError, target_scope};
 use flowform_exec::saved::{self, SavedPlan};
-use flowform_model::{Action, Address, DesiredState, State};
+use flowform_model::{ActionKind, Address, DesiredState, State};
 use flowform_spec::SecretPolicy;
 
 use super::load_spec;
@@ -125,7 +125,7 @@ fn planned_actions(
         let action = PlannedAction::from_name(&change.action).ok_or_else(|| {
             unreadable(format!("unknown action `{}` for `{address}`", change.action))
         })?;
-        let is_delete = change.action == Action::Delete.as_str();
+        let is_delete = change.action == ActionKind::Delete.as_str();
         if !is_delete && desired.get(&address).is_none() {
             strangers.push(format!("`{address}` ({})", change.action));
         }

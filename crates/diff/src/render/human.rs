@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use flowform_model::{Action, Change, FieldChange, FieldOp, Plan};
+use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 use owo_colors::{OwoColorize, Style};
 
 use super::{
@@ -27,24 +27,24 @@ impl Painter {
     }
 }
 
-fn action_style(action: Action) -> Style {
+fn action_style(action: ActionKind) -> Style {
     match action {
-        Action::Create | Action::Clone => Style::new().green(),
-        Action::Update => Style::new().yellow(),
-        Action::Adopt | Action::Move => Style::new().cyan(),
-        Action::Delete => Style::new().red(),
-        Action::NoOp => Style::new(),
+        ActionKind::Create | ActionKind::Clone => Style::new().green(),
+        ActionKind::Update => Style::new().yellow(),
+        ActionKind::Adopt | ActionKind::Move => Style::new().cyan(),
+        ActionKind::Delete => Style::new().red(),
+        ActionKind::NoOp => Style::new(),
     }
 }
 
-fn action_symbol(action: Action) -> &'static str {
+fn action_symbol(action: ActionKind) -> &'static str {
     match action {
-        Action::Create | Action::Clone => "+",
-        Action::Update => "~",
-        Action::Adopt => "<=",
-        Action::Move => "->",
-        Action::Delete => "-",
-        Action::NoOp => " ",
+        ActionKind::Create | ActionKind::Clone => "+",
+        ActionKind::Update => "~",
+        ActionKind::Adopt => "<=",
+        ActionKind::Move => "->",
+        ActionKind::Delete => "-",
+        ActionKind::NoOp => " ",
     }
 }
 
@@ -75,7 +75,7 @@ pub fn human(plan: &Plan, options: &HumanOptions) -> String {
         out.push_str("No changes. The account matches the spec.\n\n");
     }
 
-    for (action, title) in GROUPS.iter().filter(|(action, _)| *action != Action::Delete) {
+    for (action, title) in GROUPS.iter().filter(|(action, _)| *action != ActionKind::Delete) {
         render_group(&mut out, &painter, plan, *action, title);
     }
 
@@ -115,7 +115,7 @@ pub fn human(plan: &Plan, options: &HumanOptions) -> String {
         );
         for change in drifted {
             let paths: Vec<String> = change
-                .fields
+                .fields()
                 .iter()
                 .filter(|field| field.drift)
                 .map(|field| field.path.to_string())
@@ -125,7 +125,7 @@ pub fn human(plan: &Plan, options: &HumanOptions) -> String {
         out.push('\n');
     }
 
-    render_group(&mut out, &painter, plan, Action::Delete, "Delete");
+    render_group(&mut out, &painter, plan, ActionKind::Delete, "Delete");
 
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "{}", painter.paint("Warnings:", Style::new().yellow().bold()));
@@ -167,15 +167,15 @@ pub fn human(plan: &Plan, options: &HumanOptions) -> String {
     out
 }
 
-fn render_group(out: &mut String, painter: &Painter, plan: &Plan, action: Action, title: &str) {
+fn render_group(out: &mut String, painter: &Painter, plan: &Plan, action: ActionKind, title: &str) {
     let changes: Vec<&Change> =
-        plan.changes.iter().filter(|change| change.action == action).collect();
+        plan.changes.iter().filter(|change| change.action_kind() == action).collect();
     if changes.is_empty() {
         return;
     }
     let heading = format!("{title} ({}):", changes.len());
     let heading_style =
-        if action == Action::Delete { Style::new().red().bold() } else { Style::new().bold() };
+        if action == ActionKind::Delete { Style::new().red().bold() } else { Style::new().bold() };
     let _ = writeln!(out, "{}", painter.paint(&heading, heading_style));
     for change in changes {
         render_change(out, painter, change);
@@ -186,19 +186,19 @@ fn render_group(out: &mut String, painter: &Painter, plan: &Plan, action: Action
 fn render_change(out: &mut String, painter: &Painter, change: &Change) {
     let mut header = format!(
         "  {} {}",
-        painter.paint(action_symbol(change.action), action_style(change.action)),
+        painter.paint(action_symbol(change.action_kind()), action_style(change.action_kind())),
         painter.paint(&change.address.to_string(), Style::new().bold())
     );
     if let Some(name) = &change.name {
         let _ = write!(header, " {}", serde_json::Value::String(name.clone()));
     }
-    if let Some(id) = &change.id {
+    if let Some(id) = change.id() {
         let _ = write!(header, " ({id})");
     }
-    if let Some(from) = &change.moved_from {
+    if let Some(from) = change.action.moved_from() {
         let _ = write!(header, ", moved from {from}");
     }
-    if let Some(source) = &change.clone_from {
+    if let Some(source) = change.action.clone_from() {
         let source = match source {
             flowform_model::RefOrId::Ref(address) => format!("${{{address}}}"),
             flowform_model::RefOrId::Id(id) => id.clone(),
@@ -206,20 +206,20 @@ fn render_change(out: &mut String, painter: &Painter, change: &Change) {
         let _ = write!(header, ", cloned from {source}");
     }
     let _ = writeln!(out, "{header}");
-    for field in &change.fields {
-        render_field(out, painter, change.action, field);
+    for field in change.fields() {
+        render_field(out, painter, change.action_kind(), field);
     }
     if !change.used_by.is_empty() {
         let flows: Vec<String> = change.used_by.iter().map(ToString::to_string).collect();
         let _ = writeln!(out, "      used by: {}", flows.join(", "));
     }
-    if change.action == Action::Delete && !change.depends_on.is_empty() {
+    if change.action_kind() == ActionKind::Delete && !change.depends_on.is_empty() {
         let waits: Vec<String> = change.depends_on.iter().map(ToString::to_string).collect();
         let _ = writeln!(out, "      after: {}", waits.join(", "));
     }
 }
 
-fn render_field(out: &mut String, painter: &Painter, action: Action, field: &FieldChange) {
+fn render_field(out: &mut String, painter: &Painter, action: ActionKind, field: &FieldChange) {
     let (before, after) = shown_sides(field);
     let (symbol, style) = match field.op {
         FieldOp::Add => ("+", Style::new().green()),
@@ -236,7 +236,7 @@ fn render_field(out: &mut String, painter: &Painter, action: Action, field: &Fie
     if !long {
         let text = match (before, after) {
             (Some(before), Some(after)) => format!("{} → {}", before.short(), after.short()),
-            (None, Some(after)) if matches!(action, Action::Create | Action::Clone) => {
+            (None, Some(after)) if matches!(action, ActionKind::Create | ActionKind::Clone) => {
                 after.short()
             }
             (None, Some(after)) => format!("(absent) → {}", after.short()),

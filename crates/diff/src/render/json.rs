@@ -1,7 +1,7 @@
 //! The JSON plan: a documented, versioned format (`docs/plan-format.md`), with its own serde
 //! types converted by hand from the [`Plan`], so the domain types never derive `Serialize`.
 
-use flowform_model::{Action, Change, FieldChange, Plan, RefOrId};
+use flowform_model::{ActionKind, Change, FieldChange, Plan, RefOrId};
 use serde::{Deserialize, Serialize};
 
 use super::{ShownValue, activation, display_json, shown_sides};
@@ -133,7 +133,7 @@ pub fn to_json_plan(plan: &Plan, context: &JsonContext) -> JsonPlan {
         changes: plan
             .changes
             .iter()
-            .filter(|change| change.action != Action::NoOp)
+            .filter(|change| change.action_kind() != ActionKind::NoOp)
             .map(change)
             .collect(),
         warnings: plan.warnings.clone(),
@@ -155,17 +155,17 @@ fn change(change: &Change) -> JsonChange {
         kind: change.kind().singular().to_owned(),
         key: change.address.key.clone(),
         action: change.action.as_str().to_owned(),
-        id: change.id.clone(),
+        id: change.id().map(str::to_owned),
         name: change.name.clone(),
         depends_on: change.depends_on.iter().map(ToString::to_string).collect(),
-        moved_from: change.moved_from.as_ref().map(ToString::to_string),
-        clone_from: change.clone_from.as_ref().map(|source| match source {
+        moved_from: change.action.moved_from().map(ToString::to_string),
+        clone_from: change.action.clone_from().map(|source| match source {
             RefOrId::Ref(address) => format!("${{{address}}}"),
             RefOrId::Id(id) => id.clone(),
         }),
         used_by: change.used_by.iter().map(ToString::to_string).collect(),
         activation: activation(change).is_some(),
-        fields: change.fields.iter().map(field).collect(),
+        fields: change.fields().iter().map(field).collect(),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use flowform_model::{Action, Change, FieldChange, FieldOp, Plan};
+use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 
 use super::{
     GROUPS, Line, ShownValue, activation, plan_line, shown_sides, unified_lines, whole_lines,
@@ -104,12 +104,12 @@ pub fn markdown(plan: &Plan, options: &MarkdownOptions) -> String {
     let deletes: Vec<String> = plan
         .changes
         .iter()
-        .filter(|change| change.action == Action::Delete)
+        .filter(|change| change.action_kind() == ActionKind::Delete)
         .map(|change| {
             format!(
                 "`{}`{}",
                 change.address,
-                change.id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default()
+                change.id().map(|id| format!(" ({id})")).unwrap_or_default()
             )
         })
         .collect();
@@ -134,7 +134,7 @@ pub fn markdown(plan: &Plan, options: &MarkdownOptions) -> String {
         .filter(|change| change.has_drift())
         .map(|change| {
             let paths: Vec<String> = change
-                .fields
+                .fields()
                 .iter()
                 .filter(|field| field.drift)
                 .map(|field| format!("`{}`", field.path))
@@ -157,10 +157,10 @@ pub fn markdown(plan: &Plan, options: &MarkdownOptions) -> String {
     }
 
     let mut ordered: Vec<&Change> = Vec::new();
-    for action in std::iter::once(Action::Delete)
-        .chain(GROUPS.iter().map(|(action, _)| *action).filter(|action| *action != Action::Delete))
-    {
-        ordered.extend(plan.changes.iter().filter(|change| change.action == action));
+    for action in std::iter::once(ActionKind::Delete).chain(
+        GROUPS.iter().map(|(action, _)| *action).filter(|action| *action != ActionKind::Delete),
+    ) {
+        ordered.extend(plan.changes.iter().filter(|change| change.action_kind() == action));
     }
 
     let mut out = String::new();
@@ -254,12 +254,12 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
     if let Some(name) = &change.name {
         let _ = write!(summary, " “{}”", escape_html(name));
     }
-    let field_count = change.fields.len();
+    let field_count = change.fields().len();
     if field_count > 0 {
         let _ =
             write!(summary, " · {field_count} field{}", if field_count == 1 { "" } else { "s" });
     }
-    let drift = change.fields.iter().filter(|field| field.drift).count();
+    let drift = change.fields().iter().filter(|field| field.drift).count();
     if drift > 0 {
         let _ = write!(summary, " · {drift} drift");
     }
@@ -268,13 +268,13 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
     }
 
     let mut about = Vec::new();
-    if let Some(id) = &change.id {
+    if let Some(id) = change.id() {
         about.push(format!("id `{id}`"));
     }
-    if let Some(from) = &change.moved_from {
+    if let Some(from) = change.action.moved_from() {
         about.push(format!("moved from `{from}`"));
     }
-    if let Some(source) = &change.clone_from {
+    if let Some(source) = change.action.clone_from() {
         let source = match source {
             flowform_model::RefOrId::Ref(address) => format!("${{{address}}}"),
             flowform_model::RefOrId::Id(id) => id.clone(),
@@ -285,13 +285,13 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
         let flows: Vec<String> = change.used_by.iter().map(|flow| format!("`{flow}`")).collect();
         about.push(format!("used by {}", flows.join(", ")));
     }
-    if change.action == Action::Delete && !change.depends_on.is_empty() {
+    if change.action_kind() == ActionKind::Delete && !change.depends_on.is_empty() {
         let waits: Vec<String> =
             change.depends_on.iter().map(|address| format!("`{address}`")).collect();
         about.push(format!("after {}", waits.join(", ")));
     }
 
-    let lines: Vec<String> = change.fields.iter().flat_map(field_lines).collect();
+    let lines: Vec<String> = change.fields().iter().flat_map(field_lines).collect();
     let opening = format!("<details><summary>{summary}</summary>\n\n");
     let about_text =
         if about.is_empty() { String::new() } else { format!("{}\n\n", about.join(" · ")) };

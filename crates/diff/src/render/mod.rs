@@ -15,7 +15,7 @@ pub use human::{HumanOptions, human};
 pub use json::{JsonContext, json};
 pub use markdown::{MarkdownOptions, markdown};
 
-use flowform_model::{Action, Change, FieldChange, FieldOp, Kind, Value};
+use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, Value};
 use similar::{ChangeTag, TextDiff};
 
 /// What renderers print in place of a sensitive value.
@@ -170,16 +170,18 @@ impl ShownValue<'_> {
 /// going from true to false, or a schedule change (flow or page generator). Reviewers must not
 /// miss these: an enabled scheduled flow starts running at once.
 pub(crate) fn activation(change: &Change) -> Option<String> {
-    if change.kind() != Kind::Flow || matches!(change.action, Action::Delete | Action::NoOp) {
+    if change.kind() != Kind::Flow
+        || matches!(change.action_kind(), ActionKind::Delete | ActionKind::NoOp)
+    {
         return None;
     }
-    if matches!(change.action, Action::Create | Action::Clone) {
+    if matches!(change.action_kind(), ActionKind::Create | ActionKind::Clone) {
         return change
             .is_activation()
             .then(|| "new flow, enabled once the apply completes".to_owned());
     }
     let mut reasons = Vec::new();
-    for field in &change.fields {
+    for field in change.fields() {
         let dotted = field.path.without_indexes();
         let shown = || {
             let (before, after) = shown_sides(field);
@@ -210,11 +212,11 @@ pub(crate) fn plan_line(plan: &flowform_model::Plan) -> String {
 
 /// The groups renderers list changes in, in order. Deletes come last in the human plan (where
 /// the eye lands before approving) and first in the markdown plan (so truncation spares them).
-pub(crate) const GROUPS: [(Action, &str); 6] = [
-    (Action::Create, "Create"),
-    (Action::Clone, "Clone"),
-    (Action::Adopt, "Adopt"),
-    (Action::Move, "Move"),
-    (Action::Update, "Update"),
-    (Action::Delete, "Delete"),
+pub(crate) const GROUPS: [(ActionKind, &str); 6] = [
+    (ActionKind::Create, "Create"),
+    (ActionKind::Clone, "Clone"),
+    (ActionKind::Adopt, "Adopt"),
+    (ActionKind::Move, "Move"),
+    (ActionKind::Update, "Update"),
+    (ActionKind::Delete, "Delete"),
 ];

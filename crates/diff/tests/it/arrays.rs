@@ -2,7 +2,7 @@
 //! by `generate`, and long strings as line diffs.
 
 use flowform_diff::DiffOptions;
-use flowform_model::{Action, FieldOp, Kind};
+use flowform_model::{ActionKind, FieldOp, Kind};
 use serde_json::json;
 
 use crate::support::{World, address, check, path};
@@ -40,8 +40,8 @@ fn ordered_lists_compare_element_by_element() {
     world.desire("flow.nightly", flow_body("c"));
     let plan = check("element_level_paths", &world, DiffOptions::default());
     let flow = plan.changes.iter().find(|change| change.kind() == Kind::Flow).unwrap();
-    assert_eq!(flow.fields.len(), 1);
-    assert_eq!(flow.fields[0].path, path("pageProcessors[1]._importId"));
+    assert_eq!(flow.fields().len(), 1);
+    assert_eq!(flow.fields()[0].path, path("pageProcessors[1]._importId"));
 }
 
 #[test]
@@ -61,7 +61,7 @@ fn superset_rule_leaves_keys_added_inside_elements_alone() {
         json!([{"_exportId": "${export.events}"}, {"_exportId": "${export.more}"}]);
     world.desire("flow.nightly", body);
     let plan = check("superset_rule", &world, DiffOptions::default());
-    let fields = &plan.changes.iter().find(|change| change.kind() == Kind::Flow).unwrap().fields;
+    let fields = plan.changes.iter().find(|change| change.kind() == Kind::Flow).unwrap().fields();
     assert!(fields.iter().any(|field| field.path == path("pageGenerators[0].setupInProgress")
         && field.op == FieldOp::Remove));
     assert!(
@@ -90,8 +90,8 @@ fn superset_needs_the_applied_digest() {
     flow.lifecycle.adopt = true;
     let plan = check("superset_without_digest", &world, DiffOptions::default());
     let change = plan.changes.iter().find(|change| change.kind() == Kind::Flow).unwrap();
-    assert_eq!(change.action, Action::Adopt);
-    assert_eq!(change.fields[0].path, path("pageGenerators[0].skipRetries"));
+    assert_eq!(change.action_kind(), ActionKind::Adopt);
+    assert_eq!(change.fields()[0].path, path("pageGenerators[0].skipRetries"));
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn routers_and_branches() {
     );
     world.desire("flow.routed", body("c"));
     let plan = check("routers_and_branches", &world, DiffOptions::default());
-    let fields = &plan.changes.iter().find(|change| change.kind() == Kind::Flow).unwrap().fields;
+    let fields = plan.changes.iter().find(|change| change.kind() == Kind::Flow).unwrap().fields();
     assert_eq!(fields.len(), 1);
     assert_eq!(fields[0].path, path("routers[0].branches[1].pageProcessors[0]._importId"));
 }
@@ -143,7 +143,7 @@ fn mapping_rows_are_keyed_by_generate() {
         .iter()
         .find(|change| change.address == address("import.mapped"))
         .unwrap()
-        .fields
+        .fields()
         .iter()
         .map(|field| format!("{} {}", field.op.as_str(), field.path))
         .collect();
@@ -175,7 +175,7 @@ fn mapping_order_alone_is_one_change() {
         .iter()
         .find(|change| change.address == address("import.mapped"))
         .unwrap()
-        .fields;
+        .fields();
     assert_eq!(fields.len(), 1);
     assert_eq!(fields[0].path, path("mapping.fields"));
 }
@@ -224,8 +224,12 @@ fn chained_flow_lists_grow_and_shrink() {
         json!({"name": "Chain", "_integrationId": "${integration.usage}", "disabled": true, "_runNextFlowIds": ["${flow.b}"]}),
     );
     let plan = check("chained_flow_lists", &world, DiffOptions::default());
-    let fields =
-        &plan.changes.iter().find(|change| change.address == address("flow.chain")).unwrap().fields;
+    let fields = plan
+        .changes
+        .iter()
+        .find(|change| change.address == address("flow.chain"))
+        .unwrap()
+        .fields();
     assert_eq!(fields.len(), 2);
 }
 

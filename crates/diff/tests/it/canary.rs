@@ -37,7 +37,7 @@ fn secret_values_never_reach_any_output() {
     adopted["name"] = json!("Other");
     world.desire("connection.other", adopted).lifecycle.adopt = true;
     let plan = world.plan(DiffOptions::default());
-    assert!(plan.changes.iter().any(|change| change.fields.iter().any(|field| field.sensitive)));
+    assert!(plan.changes.iter().any(|change| change.fields().iter().any(|field| field.sensitive)));
     assert_no_secret(&world, &plan, &render_all(&plan));
 
     // Applied, then rotated: updates are sensitive.
@@ -51,7 +51,7 @@ fn secret_values_never_reach_any_output() {
             .iter()
             .find(|change| change.address == address("connection.api"))
             .unwrap()
-            .fields
+            .fields()
             .len(),
         4
     );
@@ -107,7 +107,7 @@ fn secret_values_never_reach_any_output() {
         json!({"name": "I", "settings": {"apiKey": "now-public", "list": ["public"]}}),
     );
     let plan = world.plan(DiffOptions::default());
-    let fields = &plan.changes[0].fields;
+    let fields = plan.changes[0].fields();
     assert_eq!(fields.len(), 2);
     assert!(fields.iter().all(|field| field.sensitive && field.before.is_none()));
     let outputs = render_all(&plan);
@@ -117,7 +117,7 @@ fn secret_values_never_reach_any_output() {
     // And removed entirely: the removal is sensitive.
     world.desire("integration.i", json!({"name": "I"}));
     let plan = world.plan(DiffOptions::default());
-    assert!(plan.changes[0].fields.iter().all(|field| field.sensitive && field.before.is_none()));
+    assert!(plan.changes[0].fields().iter().all(|field| field.sensitive && field.before.is_none()));
     let outputs = render_all(&plan);
     for text in [&outputs.human, &outputs.json, &outputs.markdown, &format!("{plan:?}")] {
         assert!(!text.contains("canary-unmasked-setting"));

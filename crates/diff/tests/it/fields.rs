@@ -2,7 +2,7 @@
 //! ignoreChanges, normalisation of live documents, server defaults, literal ids, activations.
 
 use flowform_diff::DiffOptions;
-use flowform_model::{Action, FieldOp, Kind};
+use flowform_model::{ActionKind, FieldOp, Kind};
 use serde_json::json;
 
 use crate::support::{World, address, check, path};
@@ -27,7 +27,7 @@ fn drift_is_marked_where_live_moved_and_the_spec_did_not() {
                "http": {"baseURI": "https://slack.com/api", "mediaType": "json"}}),
     );
     let plan = check("drift", &world, DiffOptions::default());
-    let fields = &plan.changes[0].fields;
+    let fields = plan.changes[0].fields();
     let drifted: Vec<String> =
         fields.iter().filter(|field| field.drift).map(|field| field.path.to_string()).collect();
     assert_eq!(drifted, ["http.baseURI"]);
@@ -47,7 +47,7 @@ fn applied_paths_that_left_the_spec_are_removed_and_live_only_paths_left_alone()
         json!({"name": "Slack", "type": "http", "http": {"baseURI": "https://slack.com/api", "mediaType": "json"}}),
     );
     let plan = check("removals_and_live_only", &world, DiffOptions::default());
-    let fields = &plan.changes[0].fields;
+    let fields = plan.changes[0].fields();
     assert_eq!(fields.len(), 1);
     assert_eq!(fields[0].op, FieldOp::Remove);
     assert_eq!(fields[0].path, path("description"));
@@ -142,7 +142,7 @@ fn server_defaults_equal_absent_on_both_sides() {
         json!({"name": "Slack", "type": "http", "http": {"baseURI": "https://slack.com/api", "concurrencyLevel": 25, "disableStrictSSL": true}}),
     );
     let plan = check("server_defaults", &world, DiffOptions::default());
-    let field = &plan.changes[0].fields[0];
+    let field = &plan.changes[0].fields()[0];
     assert_eq!(field.path, path("http.disableStrictSSL"));
     assert_eq!(field.op, FieldOp::Replace);
 }
@@ -183,11 +183,11 @@ fn flow_activations_are_set_apart() {
     let plan = check("flow_activations", &world, DiffOptions::default());
     let nightly =
         plan.changes.iter().find(|change| change.address == address("flow.nightly")).unwrap();
-    assert_eq!(nightly.action, Action::Update);
-    assert_eq!(nightly.fields.len(), 2);
+    assert_eq!(nightly.action_kind(), ActionKind::Update);
+    assert_eq!(nightly.fields().len(), 2);
     let hourly =
         plan.changes.iter().find(|change| change.address == address("flow.hourly")).unwrap();
-    assert!(hourly.fields[0].drift, "the spec kept the flow enabled; the UI disabled it");
+    assert!(hourly.fields()[0].drift, "the spec kept the flow enabled; the UI disabled it");
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn imported_resources_have_no_applied_paths_yet() {
                "auth": {"token": {"token": "${secret.JIRA_TOKEN}"}}}}),
     );
     let plan = check("imported_resource", &world, DiffOptions::default());
-    let fields = &plan.changes[0].fields;
+    let fields = plan.changes[0].fields();
     assert_eq!(fields.len(), 1);
     assert_eq!(fields[0].path, path("http.baseURI"));
     assert!(!fields[0].drift);

@@ -2,7 +2,7 @@
 //! deletes, preventDestroy, --no-delete, lost creates, dependency edges and blast radius.
 
 use flowform_diff::DiffOptions;
-use flowform_model::{Action, Kind, PendingCreate, RefOrId};
+use flowform_model::{ActionKind, Kind, PendingCreate, RefOrId};
 use serde_json::json;
 
 use crate::support::{World, address, check};
@@ -36,7 +36,7 @@ fn creates_with_dependencies() {
         .iter()
         .find(|change| change.address == address("flow.github-to-slack"))
         .unwrap();
-    assert_eq!(flow.action, Action::Create);
+    assert_eq!(flow.action_kind(), ActionKind::Create);
     assert_eq!(
         flow.depends_on,
         vec![address("integration.usage"), address("export.github-events")]
@@ -58,7 +58,7 @@ fn clone_from_a_managed_flow() {
     copy.lifecycle.clone_from = Some(RefOrId::Ref(address("flow.template")));
     let plan = check("clone_from_a_managed_flow", &world, DiffOptions::default());
     let copy = plan.changes.iter().find(|change| change.address == address("flow.copy")).unwrap();
-    assert_eq!(copy.action, Action::Clone);
+    assert_eq!(copy.action_kind(), ActionKind::Clone);
     assert!(copy.depends_on.contains(&address("flow.template")));
 }
 
@@ -87,9 +87,9 @@ fn update_of_an_edited_field() {
     );
     let plan = check("update_of_an_edited_field", &world, DiffOptions::default());
     let change = plan.changes.iter().find(|change| change.kind() == Kind::Connection).unwrap();
-    assert_eq!(change.action, Action::Update);
-    assert_eq!(change.fields.len(), 2);
-    assert!(change.fields.iter().all(|field| !field.drift));
+    assert_eq!(change.action_kind(), ActionKind::Update);
+    assert_eq!(change.fields().len(), 2);
+    assert!(change.fields().iter().all(|field| !field.drift));
 }
 
 #[test]
@@ -100,8 +100,8 @@ fn recreate_when_deleted_outside_flowform() {
     world.server.delete(&slack);
     let plan = check("recreate_when_deleted_outside_flowform", &world, DiffOptions::default());
     assert_eq!(
-        plan.changes.iter().find(|change| change.kind() == Kind::Connection).unwrap().action,
-        Action::Create
+        plan.changes.iter().find(|change| change.kind() == Kind::Connection).unwrap().action_kind(),
+        ActionKind::Create
     );
     assert_eq!(plan.warnings.len(), 1);
 }
@@ -125,10 +125,10 @@ fn moved_resources_keep_their_live_id() {
     let plan = check("moved_resources_keep_their_live_id", &world, DiffOptions::default());
     let moved =
         plan.changes.iter().find(|change| change.address == address("flow.new-key")).unwrap();
-    assert_eq!(moved.action, Action::Move);
-    assert_eq!(moved.id.as_deref(), Some(old.as_str()));
-    assert_eq!(moved.moved_from, Some(address("flow.old-key")));
-    assert!(plan.changes.iter().all(|change| change.action != Action::Delete));
+    assert_eq!(moved.action_kind(), ActionKind::Move);
+    assert_eq!(moved.id(), Some(old.as_str()));
+    assert_eq!(moved.action.moved_from(), Some(&address("flow.old-key")));
+    assert!(plan.changes.iter().all(|change| change.action_kind() != ActionKind::Delete));
 }
 
 #[test]
@@ -150,13 +150,12 @@ fn moved_chains_are_followed_and_live_references_read_as_the_new_address() {
     world.moved("export.b", "export.c");
     let plan = check("moved_chains", &world, DiffOptions::default());
     assert!(
-        plan.changes
-            .iter()
-            .any(|change| change.address == address("export.c") && change.action == Action::Move)
+        plan.changes.iter().any(|change| change.address == address("export.c")
+            && change.action_kind() == ActionKind::Move)
     );
     // The flow's live `_exportId` is the moved export's id, which now reads `${export.c}`.
     let flow = plan.changes.iter().find(|change| change.address == address("flow.uses-a")).unwrap();
-    assert_eq!(flow.action, Action::NoOp);
+    assert_eq!(flow.action_kind(), ActionKind::NoOp);
 }
 
 #[test]
@@ -213,8 +212,8 @@ fn flows_match_only_in_the_same_integration() {
             .iter()
             .find(|change| change.address == address("flow.nightly"))
             .unwrap()
-            .action,
-        Action::Create
+            .action_kind(),
+        ActionKind::Create
     );
 
     world.unmanaged(Kind::Flow, json!({"name": "Nightly", "_integrationId": usage}));
@@ -238,11 +237,11 @@ fn adopt_by_lifecycle_diffs_fields_and_treats_secrets_as_sensitive() {
     let plan = check("adopt_by_lifecycle", &world, DiffOptions::default());
     let change =
         plan.changes.iter().find(|change| change.address == address("connection.jira")).unwrap();
-    assert_eq!(change.action, Action::Adopt);
-    assert_eq!(change.id.as_deref(), Some(live.as_str()));
+    assert_eq!(change.action_kind(), ActionKind::Adopt);
+    assert_eq!(change.id(), Some(live.as_str()));
     assert!(
         change
-            .fields
+            .fields()
             .iter()
             .any(|field| field.sensitive && field.path.to_string() == "http.auth.token.token")
     );
@@ -273,7 +272,7 @@ fn adopt_option_and_references_to_the_adopted_resource() {
     let fields: Vec<String> = plan
         .changes
         .iter()
-        .flat_map(|change| &change.fields)
+        .flat_map(|change| change.fields())
         .map(|field| field.path.to_string())
         .collect();
     assert_eq!(fields, ["pageGenerators[0].setupInProgress"]);
@@ -319,8 +318,8 @@ fn lost_create_is_recorded_instead_of_duplicated() {
     let plan = check("lost_create_recovered", &world, DiffOptions::default());
     assert!(plan.problems.is_empty());
     assert_eq!(
-        plan.changes.iter().find(|change| change.kind() == Kind::Script).unwrap().action,
-        Action::Adopt
+        plan.changes.iter().find(|change| change.kind() == Kind::Script).unwrap().action_kind(),
+        ActionKind::Adopt
     );
 
     // A same-name resource created before the lost request is someone else's: the guard holds.
@@ -346,7 +345,7 @@ fn deletes_wait_for_the_resources_that_reference_them() {
     let plan = check("deletes", &world, DiffOptions::default());
     let export =
         plan.changes.iter().find(|change| change.address == address("export.events")).unwrap();
-    assert_eq!(export.action, Action::Delete);
+    assert_eq!(export.action_kind(), ActionKind::Delete);
     assert_eq!(export.depends_on, vec![address("flow.events")]);
     let connection =
         plan.changes.iter().find(|change| change.address == address("connection.slack")).unwrap();
@@ -388,8 +387,8 @@ fn delete_of_a_resource_already_gone() {
     world.undesire("connection.slack");
     let plan = check("delete_already_gone", &world, DiffOptions::default());
     assert_eq!(
-        plan.changes.iter().find(|change| change.kind() == Kind::Connection).unwrap().action,
-        Action::Delete
+        plan.changes.iter().find(|change| change.kind() == Kind::Connection).unwrap().action_kind(),
+        ActionKind::Delete
     );
     assert_eq!(plan.warnings.len(), 1);
 }
@@ -458,7 +457,7 @@ fn a_flow_left_disabled_by_an_interrupted_apply_is_enabled_next_time() {
     let plan = check("interrupted_enable", &world, DiffOptions::default());
     let change =
         plan.changes.iter().find(|change| change.address == address("flow.nightly")).unwrap();
-    assert_eq!(change.fields.len(), 1);
-    assert_eq!(change.fields[0].path.to_string(), "disabled");
-    assert!(!change.fields[0].drift, "flowform disabled it, not someone else");
+    assert_eq!(change.fields().len(), 1);
+    assert_eq!(change.fields()[0].path.to_string(), "disabled");
+    assert!(!change.fields()[0].drift, "flowform disabled it, not someone else");
 }

@@ -4,7 +4,7 @@
 //! exactly the edited path.
 
 use flowform_diff::{DiffOptions, ManagedIds, normalize_live};
-use flowform_model::{Action, Address, FieldPath, Kind, Value};
+use flowform_model::{ActionKind, Address, FieldPath, Kind, Value};
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 
@@ -185,7 +185,7 @@ fn assert_nothing_to_do(world: &World) -> Result<(), TestCaseError> {
         .actionable()
         .map(|change| {
             let fields: Vec<String> = change
-                .fields
+                .fields()
                 .iter()
                 .map(|field| format!("{} {}", field.op.as_str(), field.path))
                 .collect();
@@ -261,9 +261,9 @@ proptest! {
         prop_assert_eq!(actionable.len(), 1, "{:?}", actionable);
         let change = actionable[0];
         prop_assert_eq!(&change.address, &address);
-        prop_assert_eq!(change.action, Action::Update);
-        prop_assert!(!change.fields.is_empty());
-        for field in &change.fields {
+        prop_assert_eq!(change.action_kind(), ActionKind::Update);
+        prop_assert!(!change.fields().is_empty());
+        for field in change.fields() {
             prop_assert!(field.path.starts_with(edited), "`{}` changed but `{}` was edited", field.path, edited);
             prop_assert!(!field.drift, "an edit of the spec is not drift");
         }
@@ -297,8 +297,8 @@ proptest! {
         prop_assert_eq!(actionable.len(), 1, "{:?}", actionable);
         let change = actionable[0];
         prop_assert_eq!(&change.address, &address);
-        prop_assert!(!change.fields.is_empty());
-        for field in &change.fields {
+        prop_assert!(!change.fields().is_empty());
+        for field in change.fields() {
             prop_assert!(field.path.starts_with(&edited), "`{}` changed but `{}` was edited", field.path, edited);
             prop_assert!(field.drift, "`{}` changed in the account only: drift", field.path);
         }

@@ -37,7 +37,7 @@ fn rotated_secret_is_one_sensitive_update() {
     world.secret("SLACK_TOKEN", "canary-rotated-token");
     redeclare(&mut world);
     let plan = check("secret_rotated", &world, DiffOptions::default());
-    let fields = &plan.changes[0].fields;
+    let fields = plan.changes[0].fields();
     assert_eq!(fields.len(), 1);
     assert!(fields[0].sensitive && !fields[0].drift);
     assert_eq!((fields[0].before.as_ref(), fields[0].after.as_ref()), (None, None));
@@ -67,7 +67,7 @@ fn plain_values_at_masked_paths_compare_by_fingerprint() {
         json!({"name": "FTP", "type": "ftp", "ftp": {"hostURI": "ftp.example.com", "password": "canary-new-literal"}}),
     );
     let plan = check("masked_plain_value", &world, DiffOptions::default());
-    assert!(plan.changes[0].fields[0].sensitive);
+    assert!(plan.changes[0].fields()[0].sensitive);
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn encrypted_object_returned_as_a_mask() {
         json!({"name": "API", "type": "http", "http": {"baseURI": "https://api", "encrypted": {"apiKey": "${secret.API_KEY}"}}}),
     );
     let plan = check("encrypted_object_masked", &world, DiffOptions::default());
-    let field = &plan.changes[0].fields[0];
+    let field = &plan.changes[0].fields()[0];
     assert_eq!(field.path, path("http.encrypted.apiKey"));
     assert_eq!(field.op, FieldOp::Replace);
     assert!(field.sensitive);
@@ -99,7 +99,7 @@ fn a_secret_that_left_the_spec_is_removed_without_its_value() {
         json!({"name": "Slack", "type": "http", "http": {"baseURI": "https://slack.com/api", "auth": {"type": "token"}}}),
     );
     let plan = check("secret_removed", &world, DiffOptions::default());
-    let field = &plan.changes[0].fields[0];
+    let field = &plan.changes[0].fields()[0];
     assert_eq!(field.op, FieldOp::Remove);
     assert!(field.sensitive && field.before.is_none());
 }
@@ -130,7 +130,7 @@ fn secrets_inside_lists() {
     // Someone edits the non-secret header in the UI: a sensitive change, marked drift.
     world.edit_live(&id, |document| document["http"]["headers"][1]["value"] = json!("xml"));
     let plan = check("secret_in_list_drift", &world, DiffOptions::default());
-    let field = &plan.changes[0].fields[0];
+    let field = &plan.changes[0].fields()[0];
     assert!(field.sensitive && field.drift);
     assert_eq!(field.path, path("http.headers"));
 }

@@ -461,23 +461,23 @@ pub fn plan_dump(plan: &Plan) -> String {
     let mut out = String::new();
     for change in &plan.changes {
         let _ = write!(out, "{} {}", change.action.as_str(), change.address);
-        if let Some(id) = &change.id {
+        if let Some(id) = change.id() {
             let _ = write!(out, " id={id}");
         }
         if let Some(name) = &change.name {
             let _ = write!(out, " name={name:?}");
         }
-        if let Some(from) = &change.moved_from {
+        if let Some(from) = change.action.moved_from() {
             let _ = write!(out, " moved_from={from}");
         }
-        if let Some(source) = &change.clone_from {
+        if let Some(source) = change.action.clone_from() {
             let source = match source {
                 RefOrId::Ref(address) => address.to_string(),
                 RefOrId::Id(id) => id.clone(),
             };
             let _ = write!(out, " clone_from={source}");
         }
-        if let Some(modified) = &change.live_last_modified {
+        if let Some(modified) = change.action.live_last_modified() {
             let _ = write!(out, " live_last_modified={modified}");
         }
         out.push('\n');
@@ -489,7 +489,7 @@ pub fn plan_dump(plan: &Plan) -> String {
             let list: Vec<String> = change.used_by.iter().map(ToString::to_string).collect();
             let _ = writeln!(out, "  used_by: {}", list.join(", "));
         }
-        for field in &change.fields {
+        for field in change.fields() {
             let _ = write!(out, "  {} {}", field.op.as_str(), field.path);
             if let Some(before) = &field.before {
                 let _ = write!(out, " before={before:?}");

@@ -1,5 +1,5 @@
 use flowform_emulator::ResourceKind;
-use flowform_model::{Action, Address, Kind};
+use flowform_model::{ActionKind, Address, Kind};
 
 use crate::support::{Workspace, assert_success, summary};
 
@@ -111,7 +111,7 @@ async fn an_edit_is_one_update_and_a_rotated_secret_one_sensitive_update() {
     let plan = workspace.plan().await;
     assert_eq!(summary(&plan), ["update connection.api"]);
     let change = plan.actionable().next().unwrap();
-    assert!(change.fields.iter().all(|field| field.sensitive), "{:?}", change.fields);
+    assert!(change.fields().iter().all(|field| field.sensitive), "{:?}", change.fields());
     assert_success(&workspace.apply().await);
     assert!(!workspace.plan().await.has_changes());
     let connection = &workspace.emulator.admin().documents(ResourceKind::Connections)[0];
@@ -278,8 +278,8 @@ async fn a_lost_create_is_adopted_by_the_next_run() {
         .iter()
         .find(|change| change.address.to_string() == "integration.main")
         .unwrap();
-    assert_eq!(change.action, Action::Adopt);
-    assert_eq!(change.id.as_deref(), Some(created.resource.id.as_str()));
+    assert_eq!(change.action_kind(), ActionKind::Adopt);
+    assert_eq!(change.id(), Some(created.resource.id.as_str()));
     assert_success(&workspace.apply().await);
     assert_eq!(workspace.emulator.admin().count(ResourceKind::Integrations), 1);
     assert!(workspace.state().await.pending.is_empty());

@@ -193,7 +193,7 @@ pub fn changes(plan: &Plan) -> Vec<String> {
     plan.actionable()
         .map(|change| {
             let fields: Vec<String> = change
-                .fields
+                .fields()
                 .iter()
                 .map(|field| {
                     format!(
