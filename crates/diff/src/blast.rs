@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use flowform_model::fields::SAMPLE_DATA_FIELDS;
+use flowform_model::references::for_each_live_string;
 use flowform_model::{Action, Address, Change, Kind, LiveResource, LiveState};
 
 use crate::normalize::ManagedIds;
@@ -41,7 +41,7 @@ pub(crate) fn fill_used_by(
     // is not a delete lists exactly the addresses its resource references).
     let mut desired_referrers: HashMap<Address, Vec<Address>> = HashMap::new();
     for change in changes.iter().filter(|change| !matches!(change.action, Action::Delete { .. })) {
-        for target in &change.depends_on {
+        for target in change.waits_for() {
             desired_referrers.entry(target.clone()).or_default().push(change.address.clone());
         }
     }
@@ -126,7 +126,11 @@ fn live_referrers(live: &LiveState) -> HashMap<&str, Vec<&LiveResource>> {
         }
         for resource in resources.values() {
             let mut found = Vec::new();
-            collect_uses(&resource.document, false, &mut found);
+            for_each_live_string(&resource.document, &mut |key, text| {
+                if USE_KEYS.contains(&key) {
+                    found.push(text);
+                }
+            });
             found.sort_unstable();
             found.dedup();
             for id in found {
@@ -137,27 +141,4 @@ fn live_referrers(live: &LiveState) -> HashMap<&str, Vec<&LiveResource>> {
         }
     }
     referrers
-}
-
-/// Collects the strings held under [`USE_KEYS`] (directly or in a list).
-fn collect_uses<'a>(value: &'a serde_json::Value, under_use_key: bool, found: &mut Vec<&'a str>) {
-    match value {
-        serde_json::Value::String(text) if under_use_key => found.push(text),
-        serde_json::Value::Array(items) => {
-            items.iter().for_each(|item| collect_uses(item, under_use_key, found))
-        }
-        serde_json::Value::Object(object) => {
-            for (key, child) in object {
-                let key = key.as_str();
-                if key.starts_with('_') && USE_KEYS.contains(&key) {
-                    collect_uses(child, true, found);
-                } else if !SAMPLE_DATA_FIELDS.contains(&key)
-                    && (child.is_object() || child.is_array())
-                {
-                    collect_uses(child, false, found);
-                }
-            }
-        }
-        _ => {}
-    }
 }

@@ -2,17 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use flowform_model::fields::SAMPLE_DATA_FIELDS;
-
+use flowform_model::references::for_each_live_string;
 use flowform_model::{
-    Action, Address, Change, DesiredState, LiveResource, LiveState, Plan, PlanProblem,
+    Action, Address, Change, Dependency, DesiredState, LiveResource, LiveState, Plan, PlanProblem,
     ResourceState, State,
 };
 
 use crate::blast::fill_used_by;
 use crate::field_diff::{FieldContext, creation_fields, diff_fields};
 use crate::identity::{Binding, resolve};
-use crate::leaves::referenced_addresses;
 use crate::normalize::ManagedIds;
 
 /// Options of a plan.
@@ -115,7 +113,7 @@ pub fn diff(
             name: live_resource
                 .and_then(|live_resource| live_resource.name.clone())
                 .or_else(|| resource.name().map(str::to_owned)),
-            depends_on: referenced_addresses(resource),
+            depends_on: resource.dependencies(),
             used_by: Vec::new(),
             action,
         });
@@ -137,31 +135,6 @@ pub fn diff(
     changes.sort_by(|left, right| left.address.cmp(&right.address));
     problems.sort_by(|left, right| left.address.cmp(&right.address));
     Plan { changes, warnings, problems }
-}
-
-/// Collects the addresses of the ids in `ids` that `value` (found under `key`) holds, outside
-/// sample data.
-fn collect_ids<'a>(
-    value: &serde_json::Value,
-    key: &str,
-    ids: &'a ManagedIds,
-    found: &mut Vec<&'a Address>,
-) {
-    if SAMPLE_DATA_FIELDS.contains(&key) {
-        return;
-    }
-    match value {
-        serde_json::Value::String(text) => found.extend(ids.address(text)),
-        serde_json::Value::Array(items) => {
-            items.iter().for_each(|item| collect_ids(item, key, ids, found))
-        }
-        serde_json::Value::Object(object) => {
-            for (child_key, child) in object {
-                collect_ids(child, child_key, ids, found);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Plans a delete for every state entry whose address left the spec (and is not the source of
@@ -206,24 +179,17 @@ fn plan_deletes(
         leaving_ids.insert(resource_state.id.clone(), (*address).clone());
     }
     let mut referrers: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
-    for (address, resource_state) in &state.resources {
-        let Some(live_resource) = live.get(address.kind, &resource_state.id) else {
+    for (id, owner) in ids.iter() {
+        let Some(live_resource) = live.get(owner.kind, id) else {
             continue;
         };
-        let owner = ids.address(&resource_state.id).cloned().unwrap_or_else(|| address.clone());
-        let mut targets = Vec::new();
-        if let serde_json::Value::Object(object) = &live_resource.document {
-            for (key, value) in object {
-                if key != "_id" {
-                    collect_ids(value, key, &leaving_ids, &mut targets);
-                }
-            }
-        }
-        for target in targets {
-            if *target != owner {
+        for_each_live_string(&live_resource.document, &mut |_, text| {
+            if let Some(target) = leaving_ids.address(text)
+                && target != owner
+            {
                 referrers.entry(target.clone()).or_default().push(owner.clone());
             }
-        }
+        });
     }
 
     for (address, resource_state) in leaving {
@@ -246,9 +212,10 @@ fn plan_deletes(
                 )),
             });
         }
-        let mut depends_on = referrers.remove(address).unwrap_or_default();
-        depends_on.sort();
-        depends_on.dedup();
+        let mut referrers = referrers.remove(address).unwrap_or_default();
+        referrers.sort();
+        referrers.dedup();
+        let depends_on = referrers.into_iter().map(Dependency::hard).collect();
         changes.push(Change {
             address: address.clone(),
             name: live_resource.and_then(|resource| resource.name.clone()),

@@ -1,6 +1,6 @@
 //! The desired leaves of a resource: what flowform owns in a live document.
 
-use flowform_model::{Address, DesiredResource, FieldPath, Kind, Object, RefOrId, Segment, Value};
+use flowform_model::{DesiredResource, FieldPath, Kind, Object, Segment, Value};
 
 /// `disabled: false`, the value a flow that omits `disabled` has (PRODUCT.md §1.2: a flow that
 /// omits `disabled` is enabled, as in the API).
@@ -86,39 +86,4 @@ pub(crate) fn owns(resource: &DesiredResource, path: &FieldPath) -> bool {
 /// The dotted, index-free pattern of a path, as the field tables are written.
 pub(crate) fn pattern_of(path: &FieldPath) -> String {
     path.without_indexes()
-}
-
-/// Every address the resource references (body references, `cloneFrom`, `connectionMap`),
-/// sorted, without duplicates and without the resource itself.
-pub(crate) fn referenced_addresses(resource: &DesiredResource) -> Vec<Address> {
-    let mut addresses: Vec<Address> = Vec::new();
-    for value in resource.body.values() {
-        collect_references(value, &mut addresses);
-    }
-    if let Some(RefOrId::Ref(address)) = &resource.lifecycle.clone_from {
-        addresses.push(address.clone());
-    }
-    for (source, target) in resource.lifecycle.connection_map.iter().flatten() {
-        for side in [source, target] {
-            if let RefOrId::Ref(address) = side {
-                addresses.push(address.clone());
-            }
-        }
-    }
-    addresses.retain(|address| address != &resource.address);
-    addresses.sort();
-    addresses.dedup();
-    addresses
-}
-
-/// Collects every reference inside `value`.
-pub(crate) fn collect_references(value: &Value, addresses: &mut Vec<Address>) {
-    match value {
-        Value::Ref(address) => addresses.push(address.clone()),
-        Value::Array(items) => items.iter().for_each(|item| collect_references(item, addresses)),
-        Value::Object(object) => {
-            object.values().for_each(|child| collect_references(child, addresses))
-        }
-        _ => {}
-    }
 }

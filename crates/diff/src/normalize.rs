@@ -102,6 +102,11 @@ impl ManagedIds {
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
+
+    /// Every id with its address, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Address)> {
+        self.by_id.iter().map(|(id, address)| (id.as_str(), address))
+    }
 }
 
 /// Normalises a live document of `kind` (see the module documentation for the rules). A

@@ -4,6 +4,7 @@
 
 use flowform_model::fields::{SERVER_OWNED_ALL, is_breakable_reference, server_owned};
 use flowform_model::fingerprint::{body_digest, value_digest};
+use flowform_model::references::contains_reference;
 use flowform_model::{
     Address, DesiredResource, FieldPath, Kind, MASK, Object, ResourceState, Segment, ToJsonError,
     Value,
@@ -153,7 +154,7 @@ pub fn record_applied(
     for (path, value) in desired_leaves(desired) {
         let found = lookup(&response_value, &path);
         if is_breakable_reference(&path)
-            && value.contains_ref()
+            && contains_reference(value)
             && !holds_list_like(found.value, value)
         {
             left_out.push(path);
@@ -224,21 +225,6 @@ fn holds_list_like(written: Option<&Value>, desired: &Value) -> bool {
     }
 }
 
-trait ContainsRef {
-    fn contains_ref(&self) -> bool;
-}
-
-impl ContainsRef for Value {
-    fn contains_ref(&self) -> bool {
-        match self {
-            Value::Ref(_) => true,
-            Value::Array(items) => items.iter().any(Value::contains_ref),
-            Value::Object(object) => object.values().any(Value::contains_ref),
-            _ => false,
-        }
-    }
-}
-
 /// Applies the write options.
 fn shape(kind: Kind, body: &mut Value, options: &WriteOptions) {
     if options.omit_breakable {
@@ -260,8 +246,8 @@ fn omit_breakable(value: &mut Value) {
             for (key, child) in object.iter_mut() {
                 if is_breakable_reference(&FieldPath::from_keys([key.as_str()])) {
                     match child {
-                        Value::Array(items) => items.retain(|item| !item.contains_ref()),
-                        other if other.contains_ref() => emptied.push(key.clone()),
+                        Value::Array(items) => items.retain(|item| !contains_reference(item)),
+                        other if contains_reference(other) => emptied.push(key.clone()),
                         _ => {}
                     }
                 } else {

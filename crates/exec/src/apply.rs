@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use flowform_api::Client;
 use flowform_diff::{WriteOptions, create_document, record_applied, update_document};
-use flowform_model::fields::{is_breakable_reference, reference_target};
 use flowform_model::fingerprint::secret_fingerprint;
+use flowform_model::references::for_each_live_string;
 use flowform_model::{
     Action, Address, Change, DesiredResource, DesiredState, Kind, LiveState, PendingCreate, Plan,
     RefOrId, ResourceState, UNKNOWN_FINGERPRINT, Value,
@@ -202,11 +202,7 @@ pub enum ApplyError {
 }
 
 /// Builds the steps of a plan and their order.
-pub fn build_steps(
-    desired: &DesiredState,
-    plan: &Plan,
-    live: &LiveState,
-) -> Result<StepGraph<Step>, ApplyError> {
+pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step>, ApplyError> {
     let mut graph = StepGraph::new();
     let mut write_of: HashMap<Address, usize> = HashMap::new();
     let mut create_of: HashMap<Address, usize> = HashMap::new();
@@ -243,28 +239,26 @@ pub fn build_steps(
     // updates; breakable references to new resources become fixups.
     let mut fixups: Vec<(Address, usize, Vec<usize>)> = Vec::new();
     for (address, &step) in &write_of {
-        let Some(resource) = desired.get(address) else { continue };
+        let change = &plan.changes[graph.step(step).change];
         let mut fixup_after = Vec::new();
-        for (path, dependency) in resource.dependencies() {
-            let breakable = is_breakable_reference(&path);
-            if &dependency == address {
+        for dependency in &change.depends_on {
+            if dependency.address == *address {
                 // A flow that chains to itself (`_runNextFlowIds: [${flow.SELF}]`) has no id to
                 // name until it exists: created without the reference, then linked.
-                if breakable && create_of.contains_key(address) {
+                if dependency.breakable && create_of.contains_key(address) {
                     fixup_after.push(step);
                 }
                 continue;
             }
-            if let Some(&create) = create_of.get(&dependency) {
-                if breakable {
-                    fixup_after.push(create);
-                } else {
-                    graph.order(create, step);
+            match (create_of.get(&dependency.address), dependency.breakable) {
+                (Some(&create), true) => fixup_after.push(create),
+                (Some(&create), false) => graph.order(create, step),
+                (None, false) => {
+                    if let Some(&parent) = write_of.get(&dependency.address) {
+                        graph.order(parent, step);
+                    }
                 }
-            } else if let Some(&parent) = write_of.get(&dependency)
-                && !breakable
-            {
-                graph.order(parent, step);
+                (None, true) => {}
             }
         }
         if !fixup_after.is_empty() {
@@ -284,30 +278,14 @@ pub fn build_steps(
 
     // Deletes: after the updates that drop references to them, and after the deletes of the
     // resources that reference them.
-    for (address, &delete) in &delete_of {
+    for &delete in delete_of.values() {
         let change = &plan.changes[graph.step(delete).change];
-        for dependent in &change.depends_on {
+        for dependent in change.waits_for() {
             if let Some(&write) = write_of.get(dependent) {
                 graph.order(write, delete);
             }
             if let Some(&other) = delete_of.get(dependent) {
                 graph.order(other, delete);
-            }
-        }
-        // A reference the live documents hold that the plan did not list (belt and braces):
-        // any write whose live document names this id.
-        if let Some(id) = change.id() {
-            for (writer_address, &write) in &write_of {
-                if writer_address == address {
-                    continue;
-                }
-                let writer_change = &plan.changes[graph.step(write).change];
-                if let Some(writer_id) = writer_change.id()
-                    && let Some(document) = live.find(writer_id)
-                    && references_id(&document.document, id)
-                {
-                    graph.order(write, delete);
-                }
             }
         }
     }
@@ -317,17 +295,6 @@ pub fn build_steps(
         ApplyError::Cycle(names.join(" → "))
     })?;
     Ok(graph)
-}
-
-fn references_id(document: &serde_json::Value, id: &str) -> bool {
-    match document {
-        serde_json::Value::String(text) => text == id,
-        serde_json::Value::Array(items) => items.iter().any(|item| references_id(item, id)),
-        serde_json::Value::Object(object) => {
-            object.iter().any(|(key, value)| key != "_id" && references_id(value, id))
-        }
-        _ => false,
-    }
 }
 
 /// Whether the spec wants the flow enabled (`disabled` absent or false).
@@ -442,7 +409,7 @@ pub async fn apply<A: StateApi>(
     live: &LiveState,
     options: &ApplyOptions<'_>,
 ) -> Result<ApplyReport, ApplyError> {
-    let graph = build_steps(desired, plan, live)?;
+    let graph = build_steps(plan)?;
 
     // A write-ahead record whose address is bound in the state was resolved by that binding: a
     // crash between recording a create and dropping its record leaves one behind. Drop them, so
@@ -531,7 +498,7 @@ pub async fn apply<A: StateApi>(
             context.to_enable.lock().expect("enable lock").iter().cloned().collect();
         let mut enable_graph = StepGraph::new();
         for address in to_enable {
-            let blocked = dependency_closure(desired, &address)
+            let blocked = dependency_closure(plan, &address)
                 .iter()
                 .any(|dependency| failed_addresses.contains(dependency));
             let change =
@@ -633,15 +600,18 @@ async fn run_phase<A: StateApi>(
     report.interrupted = stop();
 }
 
-fn dependency_closure(desired: &DesiredState, address: &Address) -> BTreeSet<Address> {
+/// The address and everything it depends on, directly or not, by the plan's `depends_on`.
+fn dependency_closure(plan: &Plan, address: &Address) -> BTreeSet<Address> {
+    let by_address: HashMap<&Address, &Change> =
+        plan.changes.iter().map(|change| (&change.address, change)).collect();
     let mut seen = BTreeSet::new();
-    let mut stack = vec![address.clone()];
+    let mut stack = vec![address];
     while let Some(next) = stack.pop() {
         if !seen.insert(next.clone()) {
             continue;
         }
-        if let Some(resource) = desired.get(&next) {
-            stack.extend(resource.dependencies().into_iter().map(|(_, dependency)| dependency));
+        if let Some(change) = by_address.get(next) {
+            stack.extend(change.depends_on.iter().map(|dependency| &dependency.address));
         }
     }
     seen
@@ -946,7 +916,7 @@ async fn self_connection_map<A: StateApi>(
 }
 
 fn collect_steps(flow: &serde_json::Value, steps: &mut Vec<(Kind, String)>) {
-    collect_ids(flow, &mut |key, id| match key {
+    for_each_live_string(flow, &mut |key, id| match key {
         "_exportId" => steps.push((Kind::Export, id.to_owned())),
         "_importId" => steps.push((Kind::Import, id.to_owned())),
         _ => {}
@@ -975,24 +945,6 @@ async fn document_by_id<A: StateApi>(
         return Ok(resource.document.clone());
     }
     Ok(context.client.get(kind, id).await.map_err(|error| api_message(&error))?.document)
-}
-
-fn collect_ids(value: &serde_json::Value, found: &mut dyn FnMut(&str, &str)) {
-    match value {
-        serde_json::Value::Object(object) => {
-            for (key, child) in object {
-                if let serde_json::Value::String(id) = child
-                    && reference_target(&flowform_model::FieldPath::from_keys([key.as_str()]))
-                        .is_some()
-                {
-                    found(key, id);
-                }
-                collect_ids(child, found);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_ids(item, found)),
-        _ => {}
-    }
 }
 
 async fn update<A: StateApi>(

@@ -232,9 +232,7 @@ pub fn target_scope(
             continue;
         }
         if let Some(resource) = desired.get(&address) {
-            for (_, dependency) in resource.dependencies() {
-                stack.push(dependency);
-            }
+            resource.for_each_reference(|_, dependency| stack.push(dependency.clone()));
         }
         // A moved resource's old address goes with it.
         for entry in desired.moved.iter().filter(|entry| entry.to == address) {

@@ -81,29 +81,6 @@ impl DesiredResource {
     pub fn body_value(&self) -> Value {
         Value::Object(self.body.clone())
     }
-
-    /// Every resource this one depends on: references in the body, `cloneFrom` and the
-    /// `connectionMap` targets. Paths are body paths; lifecycle references use the paths
-    /// `lifecycle.cloneFrom` and `lifecycle.connectionMap`.
-    pub fn dependencies(&self) -> Vec<(FieldPath, Address)> {
-        let body = Value::Object(self.body.clone());
-        let mut dependencies: Vec<(FieldPath, Address)> =
-            body.references().into_iter().map(|(path, address)| (path, address.clone())).collect();
-        if let Some(RefOrId::Ref(address)) = &self.lifecycle.clone_from {
-            dependencies.push((FieldPath::from_keys(["lifecycle", "cloneFrom"]), address.clone()));
-        }
-        for (source, target) in self.lifecycle.connection_map.iter().flatten() {
-            for side in [source, target] {
-                if let RefOrId::Ref(address) = side {
-                    dependencies.push((
-                        FieldPath::from_keys(["lifecycle", "connectionMap"]),
-                        address.clone(),
-                    ));
-                }
-            }
-        }
-        dependencies
-    }
 }
 
 /// A `moved` entry: the resource once at `from` is now at `to`.

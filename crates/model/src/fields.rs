@@ -150,15 +150,29 @@ pub enum RefTarget {
 /// come from those annotations. A test in `flowform-spec` checks this table against the
 /// annotations whenever Celigo's schemas are present.
 pub fn reference_target(path: &FieldPath) -> Option<RefTarget> {
-    let key = path.last_key()?;
-    if key == "_id" {
-        return match path.without_indexes().as_str() {
-            "overrides.connections._id" => Some(RefTarget::Managed(Kind::Connection)),
-            "overrides.exports._id" => Some(RefTarget::Managed(Kind::Export)),
+    let last = path.last_key()?;
+    let mut keys = path.segments().iter().filter_map(|segment| match segment {
+        Segment::Key(key) => Some(key.as_str()),
+        Segment::Index(_) | Segment::Keyed(_) => None,
+    });
+    reference_target_of(last, &mut keys)
+}
+
+/// [`reference_target`] of a path given as its last key and all its keys (indexes left out), so
+/// the reference walker of [`crate::references`] judges a borrowed path by the same table.
+pub(crate) fn reference_target_of(
+    last_key: &str,
+    keys: &mut dyn Iterator<Item = &str>,
+) -> Option<RefTarget> {
+    if last_key == "_id" {
+        let keys: Vec<&str> = keys.collect();
+        return match keys.as_slice() {
+            ["overrides", "connections", "_id"] => Some(RefTarget::Managed(Kind::Connection)),
+            ["overrides", "exports", "_id"] => Some(RefTarget::Managed(Kind::Export)),
             _ => None,
         };
     }
-    let managed = match key {
+    let managed = match last_key {
         "_integrationId" => Some(Kind::Integration),
         "_connectionId"
         | "_borrowConcurrencyFromConnectionId"
@@ -175,7 +189,7 @@ pub fn reference_target(path: &FieldPath) -> Option<RefTarget> {
     if let Some(kind) = managed {
         return Some(RefTarget::Managed(kind));
     }
-    let unmanaged = match key {
+    let unmanaged = match last_key {
         "_iClientId" => "iclients",
         "_agentId" => "agents",
         "_stackId" => "stacks",
@@ -203,9 +217,14 @@ pub fn reference_target(path: &FieldPath) -> Option<RefTarget> {
 /// `_runNextFlowIds`, `_runNextExportIds` and integration `aliases` (PRODUCT.md §5). Such a
 /// reference is left out of the create and added by a second update.
 pub fn is_breakable_reference(path: &FieldPath) -> bool {
-    path.segments().iter().any(|segment| {
-        matches!(segment, Segment::Key(key) if key == "_runNextFlowIds" || key == "_runNextExportIds" || key == "aliases")
-    })
+    path.segments()
+        .iter()
+        .any(|segment| matches!(segment, Segment::Key(key) if is_breakable_key(key)))
+}
+
+/// Whether a reference under this key is breakable (see [`is_breakable_reference`]).
+pub(crate) fn is_breakable_key(key: &str) -> bool {
+    matches!(key, "_runNextFlowIds" | "_runNextExportIds" | "aliases")
 }
 
 /// Subtrees that hold sample data rather than configuration; references are not looked for

@@ -14,6 +14,7 @@ pub mod kind;
 pub mod live;
 pub mod path;
 pub mod plan;
+pub mod references;
 pub mod region;
 pub mod state;
 pub mod value;
@@ -22,7 +23,9 @@ pub use desired::{DesiredResource, DesiredState, Lifecycle, Moved, Origin, RefOr
 pub use kind::{Address, AddressError, KeyError, Kind, validate_key};
 pub use live::{LiveResource, LiveState};
 pub use path::{FieldPath, KeyedElement, PathError, Segment};
-pub use plan::{Action, ActionKind, Change, FieldChange, FieldOp, Plan, PlanProblem, Summary};
+pub use plan::{
+    Action, ActionKind, Change, Dependency, FieldChange, FieldOp, Plan, PlanProblem, Summary,
+};
 pub use region::{Region, RegionError};
 pub use state::{PendingCreate, ResourceState, STATE_FORMAT_VERSION, State, UNKNOWN_FINGERPRINT};
 pub use value::{MASK, Object, SecretValue, ToJsonError, Value};

@@ -240,9 +240,11 @@ pub struct Change {
     pub address: Address,
     /// The `name` of the resource (live when it exists, desired otherwise), for display.
     pub name: Option<String>,
-    /// Addresses this change must wait for (creates and updates: resources referenced;
-    /// deletes: resources that reference this one).
-    pub depends_on: Vec<Address>,
+    /// What this change must wait for, sorted by address: for creates and updates the resources
+    /// the spec references (the resource itself too when it refers to itself, necessarily
+    /// through a breakable reference: a flow that chains to itself); for deletes the resources
+    /// that still reference this one. The executor orders steps by this alone.
+    pub depends_on: Vec<Dependency>,
     /// For changed connections, exports, imports and scripts: the flows that use them
     /// (blast radius), as addresses when managed.
     pub used_by: Vec<Address>,
@@ -250,7 +252,34 @@ pub struct Change {
     pub action: Action,
 }
 
+/// One resource a change waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Dependency {
+    /// The resource.
+    pub address: Address,
+    /// Every reference to it sits in `_runNextFlowIds`, `_runNextExportIds` or integration
+    /// `aliases` ([`crate::fields::is_breakable_reference`]): apply may write the change without
+    /// those references and add them once both exist, which is how reference cycles are broken.
+    pub breakable: bool,
+}
+
+impl Dependency {
+    /// A dependency that must be written first.
+    pub fn hard(address: Address) -> Dependency {
+        Dependency { address, breakable: false }
+    }
+}
+
 impl Change {
+    /// The addresses this change waits for, without the resource itself: what plans show as
+    /// `depends_on`.
+    pub fn waits_for(&self) -> impl Iterator<Item = &Address> {
+        self.depends_on
+            .iter()
+            .map(|dependency| &dependency.address)
+            .filter(move |address| **address != self.address)
+    }
+
     /// The resource kind.
     pub fn kind(&self) -> Kind {
         self.address.kind

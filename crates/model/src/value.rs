@@ -336,13 +336,6 @@ impl Value {
         collect_leaves(self, FieldPath::root(), &mut leaves);
         leaves
     }
-
-    /// Every reference inside this value, with its path, in document order.
-    pub fn references(&self) -> Vec<(FieldPath, &Address)> {
-        let mut references = Vec::new();
-        collect_references(self, FieldPath::root(), &mut references);
-        references
-    }
 }
 
 /// The position of the first element of `items` that is an object whose `field` is the string
@@ -362,27 +355,6 @@ fn collect_leaves<'a>(value: &'a Value, path: FieldPath, leaves: &mut Vec<(Field
             }
         }
         _ => leaves.push((path, value)),
-    }
-}
-
-fn collect_references<'a>(
-    value: &'a Value,
-    path: FieldPath,
-    references: &mut Vec<(FieldPath, &'a Address)>,
-) {
-    match value {
-        Value::Ref(address) => references.push((path, address)),
-        Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                collect_references(item, path.index(index), references);
-            }
-        }
-        Value::Object(object) => {
-            for (key, child) in object {
-                collect_references(child, path.key(key), references);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -428,7 +400,6 @@ mod tests {
         );
         let json = body.to_json(&|_| Some("b".repeat(24))).unwrap();
         assert_eq!(json["steps"][0]["_importId"], "b".repeat(24));
-        assert_eq!(body.references().len(), 2);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use flowform_model::references::for_each_body_reference;
 use flowform_model::{Address, FieldPath, Kind, Object, Segment, Value};
 
 use crate::convert::{OutsideReference, UnmanagedId};
@@ -50,11 +51,11 @@ pub(crate) fn script_file(key: &str) -> String {
 
 /// The references a body holds.
 fn references(body: &Object) -> BTreeSet<Address> {
-    Value::Object(body.clone())
-        .references()
-        .into_iter()
-        .map(|(_, address)| address.clone())
-        .collect()
+    let mut found = BTreeSet::new();
+    for_each_body_reference(body, &mut |_, address| {
+        found.insert(address.clone());
+    });
+    found
 }
 
 /// Lays the resources out in files and renders them.

@@ -340,7 +340,7 @@ fn shared_outside(
     for kind in Kind::ALL {
         for resource in live.of_kind(kind).filter(|resource| !scope.contains(kind, &resource.id)) {
             let mut found = Vec::new();
-            selection::collect_ids(&resource.document, "", &mut found);
+            selection::collect_ids(&resource.document, &mut found);
             for text in found {
                 if let Some(address) = ids.address(text)
                     && !matches!(address.kind, Kind::Flow | Kind::Integration)

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use flowform_model::fields::SAMPLE_DATA_FIELDS;
+use flowform_model::references::for_each_live_string;
 use flowform_model::{Kind, LiveResource, LiveState};
 
 use crate::error::PullError;
@@ -98,7 +98,7 @@ pub(crate) fn resolve(live: &LiveState, selection: &Selection) -> Result<Scope, 
             while let Some((kind, id)) = pending.pop() {
                 let Some(resource) = live.get(kind, &id) else { continue };
                 let mut found = Vec::new();
-                collect_ids(&resource.document, "", &mut found);
+                collect_ids(&resource.document, &mut found);
                 for text in found {
                     let Some(target) = live.find(text) else { continue };
                     if matches!(target.kind, Kind::Flow | Kind::Integration)
@@ -132,23 +132,14 @@ pub(crate) fn resolve(live: &LiveState, selection: &Selection) -> Result<Scope, 
     Ok(scope)
 }
 
-/// Every string of a document outside sample data (and outside its own `_id`).
-pub(crate) fn collect_ids<'a>(value: &'a serde_json::Value, key: &str, found: &mut Vec<&'a str>) {
-    if SAMPLE_DATA_FIELDS.contains(&key) {
-        return;
-    }
-    match value {
-        serde_json::Value::String(text) if key != "_id" => found.push(text),
-        serde_json::Value::Array(items) => {
-            items.iter().for_each(|item| collect_ids(item, key, found))
+/// Every string of a document outside sample data that may be the id of another resource
+/// (strings under an `_id` key, the document's own or an element's, are left out).
+pub(crate) fn collect_ids<'a>(document: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+    for_each_live_string(document, &mut |key, text| {
+        if key != "_id" {
+            found.push(text);
         }
-        serde_json::Value::Object(object) => {
-            for (child_key, child) in object {
-                collect_ids(child, child_key, found);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 /// The integrations the selectors name: by id, else by exact name, else by name ignoring case.

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use flowform_model::references::Step;
 use flowform_model::{Address, DesiredState, Kind};
 
 use super::mermaid::{cut_label, mermaid_label, mermaid_text, with_legend};
@@ -159,17 +160,21 @@ impl DependencyGraph {
         let present: BTreeSet<&Address> = nodes.iter().map(|node| &node.address).collect();
         let mut edges: BTreeSet<GraphEdge> = BTreeSet::new();
         for resource in desired.resources.values().filter(|resource| in_scope(&resource.address)) {
-            for (path, target) in resource.dependencies() {
-                if !present.contains(&target) {
-                    continue;
+            resource.for_each_reference(|site, target| {
+                if !present.contains(target) {
+                    return;
                 }
-                let relation = match path.to_string().as_str() {
-                    "lifecycle.cloneFrom" => Relation::CloneFrom,
-                    "lifecycle.connectionMap" => Relation::ConnectionMap,
+                let relation = match site.steps() {
+                    [Step::Key("lifecycle"), Step::Key("cloneFrom")] => Relation::CloneFrom,
+                    [Step::Key("lifecycle"), Step::Key("connectionMap")] => Relation::ConnectionMap,
                     _ => Relation::Reference,
                 };
-                edges.insert(GraphEdge { from: resource.address.clone(), to: target, relation });
-            }
+                edges.insert(GraphEdge {
+                    from: resource.address.clone(),
+                    to: target.clone(),
+                    relation,
+                });
+            });
         }
         DependencyGraph { nodes, edges: edges.into_iter().collect() }
     }

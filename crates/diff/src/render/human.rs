@@ -214,7 +214,7 @@ fn render_change(out: &mut String, painter: &Painter, change: &Change) {
         let _ = writeln!(out, "      used by: {}", flows.join(", "));
     }
     if change.action_kind() == ActionKind::Delete && !change.depends_on.is_empty() {
-        let waits: Vec<String> = change.depends_on.iter().map(ToString::to_string).collect();
+        let waits: Vec<String> = change.waits_for().map(ToString::to_string).collect();
         let _ = writeln!(out, "      after: {}", waits.join(", "));
     }
 }

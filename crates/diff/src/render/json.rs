@@ -157,7 +157,7 @@ fn change(change: &Change) -> JsonChange {
         action: change.action.as_str().to_owned(),
         id: change.id().map(str::to_owned),
         name: change.name.clone(),
-        depends_on: change.depends_on.iter().map(ToString::to_string).collect(),
+        depends_on: change.waits_for().map(ToString::to_string).collect(),
         moved_from: change.action.moved_from().map(ToString::to_string),
         clone_from: change.action.clone_from().map(|source| match source {
             RefOrId::Ref(address) => format!("${{{address}}}"),

@@ -286,8 +286,7 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
         about.push(format!("used by {}", flows.join(", ")));
     }
     if change.action_kind() == ActionKind::Delete && !change.depends_on.is_empty() {
-        let waits: Vec<String> =
-            change.depends_on.iter().map(|address| format!("`{address}`")).collect();
+        let waits: Vec<String> = change.waits_for().map(|address| format!("`{address}`")).collect();
         about.push(format!("after {}", waits.join(", ")));
     }
 

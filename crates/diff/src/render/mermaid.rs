@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use flowform_model::references::{Step as PathStep, for_each_reference};
 use flowform_model::{Address, Kind, Object, Value};
 
 /// How an element of a picture fares in the change the picture shows.
@@ -204,12 +205,12 @@ fn target_of(value: Option<&Value>, kind: Kind) -> StepTarget {
 /// Every reference in `value` except the one at the top-level field `skip`.
 fn references_besides(value: &Value, skip: &str) -> Vec<Address> {
     let mut found: Vec<Address> = Vec::new();
-    for (path, address) in value.references() {
-        let at_skip = path.to_string() == skip;
+    for_each_reference(value, &mut |site, address| {
+        let at_skip = matches!(site.steps(), [PathStep::Key(key)] if *key == skip);
         if !at_skip && !found.contains(address) {
             found.push(address.clone());
         }
-    }
+    });
     found
 }
 

@@ -70,7 +70,9 @@ fn references(world: &World) -> impl Fn(&Address) -> Vec<Address> + '_ {
         world
             .desired
             .get(address)
-            .map(|resource| resource.dependencies().into_iter().map(|(_, to)| to).collect())
+            .map(|resource| {
+                resource.dependencies().into_iter().map(|dependency| dependency.address).collect()
+            })
             .unwrap_or_default()
     }
 }

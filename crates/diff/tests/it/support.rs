@@ -481,8 +481,8 @@ pub fn plan_dump(plan: &Plan) -> String {
             let _ = write!(out, " live_last_modified={modified}");
         }
         out.push('\n');
-        if !change.depends_on.is_empty() {
-            let list: Vec<String> = change.depends_on.iter().map(ToString::to_string).collect();
+        let list: Vec<String> = change.waits_for().map(ToString::to_string).collect();
+        if !list.is_empty() {
             let _ = writeln!(out, "  depends_on: {}", list.join(", "));
         }
         if !change.used_by.is_empty() {

@@ -4,7 +4,7 @@ pub(crate) mod cycles;
 pub(crate) mod flows;
 pub(crate) mod references;
 
-use flowform_model::{Address, FieldPath, Kind, Segment, Value};
+use flowform_model::{Address, FieldPath, Kind, Segment};
 
 use crate::source::Span;
 use crate::yaml::Node;
@@ -51,42 +51,4 @@ pub(crate) fn key_span_at(node: &Node, path: &[Segment]) -> Span {
         return parent.span;
     }
     node_at(node, path).span
-}
-
-/// Calls `visit` for every value under `value` (itself included) with its path and the span of
-/// its node. Depth is bounded by the loader's depth limit.
-pub(crate) fn walk<'v>(
-    value: &'v Value,
-    node: &Node,
-    path: &mut Vec<Segment>,
-    visit: &mut dyn FnMut(&[Segment], &'v Value, Span),
-) {
-    visit(path, value, node.span);
-    match value {
-        Value::Object(object) => {
-            for (key, child) in object {
-                let child_node = match &node.value {
-                    crate::yaml::NodeValue::Mapping(_) => {
-                        node.get(key).map_or(node, |entry| &entry.value)
-                    }
-                    _ => node,
-                };
-                path.push(Segment::Key(key.clone()));
-                walk(child, child_node, path, visit);
-                path.pop();
-            }
-        }
-        Value::Array(items) => {
-            for (index, child) in items.iter().enumerate() {
-                let child_node = match &node.value {
-                    crate::yaml::NodeValue::Sequence(nodes) => nodes.get(index).unwrap_or(node),
-                    _ => node,
-                };
-                path.push(Segment::Index(index));
-                walk(child, child_node, path, visit);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
 }

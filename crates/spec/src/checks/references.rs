@@ -4,9 +4,10 @@
 use std::collections::{HashMap, HashSet};
 
 use flowform_model::fields::{RefTarget, SAMPLE_DATA_FIELDS, reference_target};
-use flowform_model::{Address, FieldPath, Kind, Object, Segment, Value};
+use flowform_model::references::{IdField, Site, for_each_id_field};
+use flowform_model::{Address, FieldPath, Kind, Object, Segment};
 
-use super::{ReferenceUse, walk};
+use super::{ReferenceUse, node_at};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::lifecycle::is_literal_id;
 use crate::source::{SourceFile, Span};
@@ -61,30 +62,34 @@ pub(crate) struct Literal {
     span: Span,
 }
 
-/// Finds the references and the id-field literals in a body.
+/// Finds the references and the id-field literals in a body, through the model's reference
+/// walker; each is located at its node (as deep as the node tree goes).
 pub(crate) fn collect(body: &Object, node: &Node) -> (Vec<ReferenceUse>, Vec<Literal>) {
     let mut uses = Vec::new();
     let mut literals = Vec::new();
-    let mut visit = |path: &[Segment], value: &Value, span: Span| match value {
-        Value::Ref(address) => uses.push(ReferenceUse {
-            path: FieldPath(path.to_vec()),
-            address: address.clone(),
-            span,
-            expected: None,
-        }),
-        Value::String(text) if !text.is_empty() && !is_literal_id(text) && !is_free_form(path) => {
-            let field_path = FieldPath(path.to_vec());
-            if let Some(target) = reference_target(&field_path) {
-                literals.push(Literal { path: field_path, text: text.clone(), target, span });
-            }
+    for_each_id_field(body, &mut |site, field| match field {
+        IdField::Ref(address) => {
+            let path = site.to_path();
+            let span = node_at(node, path.segments()).span;
+            uses.push(ReferenceUse { path, address: address.clone(), span, expected: None });
         }
-        _ => {}
-    };
-    for (key, value) in body {
-        let child = node.get(key).map_or(node, |entry| &entry.value);
-        walk(value, child, &mut vec![Segment::Key(key.clone())], &mut visit);
-    }
+        IdField::Text(text, target)
+            if !text.is_empty() && !is_literal_id(text) && !is_free_form_site(site) =>
+        {
+            let path = site.to_path();
+            let span = node_at(node, path.segments()).span;
+            literals.push(Literal { path, text: text.to_owned(), target, span });
+        }
+        IdField::Text(..) => {}
+    });
     (uses, literals)
+}
+
+/// [`is_free_form`] of a walker's site.
+fn is_free_form_site(site: Site<'_, '_>) -> bool {
+    site.first_key().is_some_and(|first| {
+        first == "settings" || first == "settingsForm" || SAMPLE_DATA_FIELDS.contains(&first)
+    })
 }
 
 /// Checks the references and literals of one resource. Keeps in `uses` only the references
