@@ -722,7 +722,8 @@ fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     import.post: created ([ID])
     flow.sync: create skipped: `create export.orders` failed
     error: apply finished with failures: 4 done, 1 failed, 1 skipped
-    error: create export.orders failed: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: connection `[ID]` at `_connectionId` does not exist (field `_connectionId`)
+    error: create export.orders failed
+    caused by: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: connection `[ID]` at `_connectionId` does not exist (field `_connectionId`)
     every completed step is in the state; fix the failures and run the same command again: it converges
     "#);
     assert_eq!(context.admin().count(ResourceKind::Flows), 0);

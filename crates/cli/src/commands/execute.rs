@@ -186,7 +186,7 @@ pub async fn execute(
     let Work { desired, plan, live, parallelism, verb } = work;
     let interrupt = Interrupt::watch(printer);
     let progress = printer.progress(0);
-    let report_progress = |event: &Progress| match event {
+    let report_progress = |event: &Progress<'_>| match event {
         Progress::Started { total } => progress.add_steps(*total as u64),
         Progress::StepStarted { label } => progress.running(label),
         Progress::StepFinished { label, outcome } => match outcome {
@@ -230,7 +230,7 @@ pub async fn execute(
     saved.map_err(|error| {
         anyhow::Error::new(error).context("the changes were made but the state could not be saved; run the same command again once the state is writable, it converges")
     })?;
-    Ok(print_report(printer, &report, verb, interrupt.interrupted()))
+    Ok(print_report(printer, report, verb, interrupt.interrupted()))
 }
 
 /// `create flow.x` → `flow.x`.
@@ -245,17 +245,23 @@ fn verb_of(label: &str) -> &str {
 
 fn print_report(
     printer: &Printer,
-    report: &ApplyReport,
+    report: ApplyReport,
     verb: &str,
     interrupted: bool,
 ) -> ExitStatus {
-    for warning in &report.warnings {
-        printer.warning(warning);
+    if let Some(error) = &report.baselines_not_recorded {
+        let mut message = "the fingerprints of secrets flowform did not write could not be recorded in the state (the next apply records them)".to_owned();
+        let mut cause: Option<&dyn std::error::Error> = Some(error);
+        while let Some(next) = cause {
+            message.push_str(&format!(": {next}"));
+            cause = next.source();
+        }
+        printer.warning(&message);
     }
     let done = report.done().count();
-    let failed: Vec<_> = report.failed().collect();
-    let skipped: Vec<_> = report.skipped().collect();
-    let not_run = report.steps.iter().filter(|step| step.outcome == StepOutcome::NotRun).count();
+    let failed = report.failed().count();
+    let skipped = report.skipped().count();
+    let not_run = report.not_run().count();
     if report.is_success() {
         printer.status(&format!(
             "{} complete: {done} step{} done.",
@@ -267,16 +273,22 @@ fn print_report(
     let mut summary = format!(
         "{verb} {}: {done} done, {} failed, {} skipped",
         if interrupted { "interrupted" } else { "finished with failures" },
-        failed.len(),
-        skipped.len()
+        failed,
+        skipped
     );
     if not_run > 0 {
         summary.push_str(&format!(", {not_run} not run"));
     }
     printer.error_line(&summary);
-    for step in &failed {
-        if let StepOutcome::Failed(message) = &step.outcome {
-            printer.error_line(&format!("{} failed: {message}", step.label));
+    for step in report.steps {
+        if let StepOutcome::Failed(error) = step.outcome {
+            // Like every other error: the step, then its causes, then a hint when there is one.
+            let hint = error.hint();
+            let mut failure = UserError::new(format!("{} failed", step.label)).with_source(error);
+            if let Some(hint) = hint {
+                failure = failure.with_hint(hint);
+            }
+            printer.error(&anyhow::Error::new(failure));
         }
     }
     if interrupted {

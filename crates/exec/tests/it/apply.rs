@@ -224,8 +224,10 @@ async fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     assert!(skipped.contains(&"create flow.sync"), "{skipped:?}");
     assert!(report.done().any(|step| step.label == "create import.post"));
     let message = match &report.failed().next().unwrap().outcome {
-        flowform_exec::apply::StepOutcome::Failed(message) => message.clone(),
-        _ => unreachable!(),
+        flowform_exec::apply::StepOutcome::Failed(
+            error @ flowform_exec::apply::StepError::Api(_),
+        ) => error.to_string(),
+        other => panic!("a refused create fails with the API's error: {other:?}"),
     };
     assert!(message.contains("POST /v1/exports"), "{message}");
     assert!(message.contains("422") || message.contains("missing_required_field"), "{message}");

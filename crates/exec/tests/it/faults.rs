@@ -159,7 +159,8 @@ async fn apply_at_most_twice(workspace: &Workspace, seed: u64, step: &str, figur
             }
             Ok(report) => {
                 for step in &report.steps {
-                    if let StepOutcome::Failed(message) = &step.outcome {
+                    if let StepOutcome::Failed(error) = &step.outcome {
+                        let message = error.to_string();
                         let cause = message.split(':').next().unwrap_or_default().to_owned();
                         *figures.failed_steps.entry(cause).or_default() += 1;
                         failures.push(format!("{}: {message}", step.label));

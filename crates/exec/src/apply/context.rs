@@ -1,0 +1,132 @@
+//! What every step of one run shares.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
+
+use flowform_api::Client;
+use flowform_model::{
+    Address, DesiredResource, DesiredState, Kind, LiveState, ResourceState, Value,
+};
+
+use super::StepError;
+use crate::state::StateWriter;
+use crate::state::remote::StateApi;
+
+pub(crate) struct Context<'c, 'w, A: StateApi> {
+    pub client: &'c Client,
+    pub desired: &'c DesiredState,
+    pub live: &'c LiveState,
+    pub salt: String,
+    pub writer: tokio::sync::Mutex<&'c mut StateWriter<'w, A>>,
+    /// Ids by address: the state's, plus everything created or adopted in this run.
+    pub ids: Mutex<HashMap<Address, String>>,
+    /// The latest document of each resource written in this run.
+    pub documents: Mutex<HashMap<Address, serde_json::Value>>,
+    /// Ids of live resources per kind (for the lost-create search to exclude).
+    pub known_ids: Mutex<HashMap<Kind, HashSet<String>>>,
+    /// Flows written disabled that the enable phase must enable.
+    pub to_enable: Mutex<BTreeSet<Address>>,
+}
+
+impl<A: StateApi> Context<'_, '_, A> {
+    /// Resolves an address to the id it has now (for request bodies).
+    pub fn resolve(&self) -> impl Fn(&Address) -> Option<String> + '_ {
+        move |address: &Address| self.ids.lock().expect("ids lock").get(address).cloned()
+    }
+
+    /// The id `address` has now.
+    pub fn id_of(&self, address: &Address) -> Result<String, StepError> {
+        self.resolve()(address).ok_or_else(|| StepError::MissingId { address: address.clone() })
+    }
+
+    /// The spec's resource at `address`.
+    pub fn desired(&self, address: &Address) -> Result<&DesiredResource, StepError> {
+        self.desired.get(address).ok_or_else(|| StepError::NotInSpec { address: address.clone() })
+    }
+
+    /// The state entry of `address`, as it is now.
+    pub async fn state_entry(&self, address: &Address) -> Option<ResourceState> {
+        self.writer.lock().await.state().get(address).cloned()
+    }
+
+    /// Binds `address` to `id` for the rest of the run.
+    pub fn bind(&self, address: &Address, id: &str) {
+        self.ids.lock().expect("ids lock").insert(address.clone(), id.to_owned());
+    }
+
+    /// Records a completed write: the state entry (and the end of its write-ahead record), and
+    /// the document written, for later steps of this run.
+    pub async fn record(
+        &self,
+        address: &Address,
+        resource: ResourceState,
+        document: serde_json::Value,
+    ) -> Result<(), StepError> {
+        self.bind(address, &resource.id);
+        self.documents.lock().expect("documents lock").insert(address.clone(), document);
+        self.put(address, resource).await
+    }
+
+    /// Puts a state entry and drops the address's write-ahead record.
+    pub async fn put(&self, address: &Address, resource: ResourceState) -> Result<(), StepError> {
+        let mut writer = self.writer.lock().await;
+        writer.put(address, resource).await.map_err(StepError::State)?;
+        writer.resolve_pending(address).await.map_err(StepError::State)
+    }
+
+    /// Whether a flow write must force `disabled: true` (and leave the enable to the last phase).
+    pub fn force_disabled(
+        &self,
+        resource: &DesiredResource,
+        creating: bool,
+        live_disabled: bool,
+    ) -> Option<bool> {
+        if resource.kind() != Kind::Flow {
+            return None;
+        }
+        if creating || (live_disabled && wants_enabled(resource)) {
+            if wants_enabled(resource) {
+                self.to_enable.lock().expect("enable lock").insert(resource.address.clone());
+            }
+            return Some(true);
+        }
+        None
+    }
+
+    /// The document of a resource by id: this run's latest write, else the live state read at
+    /// plan time, else a `GET` (it may have been created moments ago).
+    pub async fn document_by_id(
+        &self,
+        kind: Kind,
+        id: &str,
+    ) -> Result<serde_json::Value, StepError> {
+        let written = {
+            let ids = self.ids.lock().expect("ids lock");
+            let address = ids
+                .iter()
+                .find(|(address, known)| address.kind == kind && known.as_str() == id)
+                .map(|(address, _)| address.clone());
+            address.and_then(|address| {
+                self.documents.lock().expect("documents lock").get(&address).cloned()
+            })
+        };
+        if let Some(document) = written {
+            return Ok(document);
+        }
+        if let Some(resource) = self.live.get(kind, id) {
+            return Ok(resource.document.clone());
+        }
+        Ok(self.client.get(kind, id).await?.document)
+    }
+}
+
+/// Whether the spec wants the flow enabled (`disabled` absent or false).
+pub(crate) fn wants_enabled(resource: &DesiredResource) -> bool {
+    resource.kind() == Kind::Flow
+        && !matches!(resource.body.get("disabled"), Some(Value::Bool(true)))
+}
+
+/// The `disabled` flag of a live document (false when absent, as the API reads it).
+pub(crate) fn live_disabled(document: &serde_json::Value) -> bool {
+    document.get("disabled").and_then(serde_json::Value::as_bool).unwrap_or(false)
+}

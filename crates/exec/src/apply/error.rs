@@ -1,0 +1,83 @@
+//! Why a step failed.
+
+use flowform_model::Address;
+
+use crate::state::StoreError;
+
+/// Why one step failed. The CLI prints it like every other error: the step's label as the
+/// `error:` line, then one `caused by:` line per source, then [`StepError::hint`].
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// A request to integrator.io failed (the client's message names the request, the status
+    /// and the API's error codes). Boxed: the client's error is large, and steps return this.
+    #[error(transparent)]
+    Api(Box<flowform_api::Error>),
+    /// A clone request got no definite answer: the clone may exist.
+    #[error("the clone of `{source_id}` got no definite answer")]
+    CloneUnsure {
+        /// The resource being cloned.
+        source_id: String,
+        /// The name the clone would have.
+        name: String,
+        /// The request's failure.
+        #[source]
+        source: Box<flowform_api::Error>,
+    },
+    /// The request body could not be built (an unresolved reference or secret, or a masked
+    /// value that would be sent back).
+    #[error(transparent)]
+    Body(#[from] flowform_diff::WriteError),
+    /// The account changed, but the state could not record it.
+    #[error("the change was made in the account, but recording it in the state failed")]
+    State(#[source] StoreError),
+    /// The live resource changed since the plan was made.
+    #[error(
+        "`{address}` was modified in the account after the plan was made (lastModified {planned} then, {now} now)"
+    )]
+    ModifiedSincePlan {
+        /// The resource.
+        address: Address,
+        /// The `lastModified` the plan saw.
+        planned: String,
+        /// The `lastModified` now.
+        now: String,
+    },
+    /// A resource the step needs has no id yet (its own create did not happen).
+    #[error("`{address}` has no id in the target account")]
+    MissingId {
+        /// The resource without an id.
+        address: Address,
+    },
+    /// The plan names a resource the spec does not declare (a plan and spec that do not belong
+    /// together).
+    #[error("`{address}` is not in the spec")]
+    NotInSpec {
+        /// The resource.
+        address: Address,
+    },
+}
+
+impl From<flowform_api::Error> for StepError {
+    fn from(error: flowform_api::Error) -> StepError {
+        StepError::Api(Box::new(error))
+    }
+}
+
+impl StepError {
+    /// How to go on, when there is something to say beyond re-running.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            StepError::CloneUnsure { name, .. } => Some(format!(
+                "the clone may have happened: look for a new `{name}` in the account before running the command again"
+            )),
+            StepError::State(_) => Some(
+                "run the same command again once the state is writable; it finds the change in the account and converges"
+                    .to_owned(),
+            ),
+            StepError::ModifiedSincePlan { .. } => {
+                Some("plan again, and review what changed in the account".to_owned())
+            }
+            _ => None,
+        }
+    }
+}

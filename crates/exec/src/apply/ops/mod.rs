@@ -1,0 +1,46 @@
+//! One module per operation a step runs.
+
+mod bind;
+mod clone;
+mod create;
+mod delete;
+mod rewrite;
+mod update;
+
+use super::StepError;
+use super::context::Context;
+use super::steps::{Operation, Step};
+use crate::state::remote::StateApi;
+
+/// Runs one step; the text says what was done.
+pub(crate) async fn run_step<A: StateApi>(
+    context: &Context<'_, '_, A>,
+    step: &Step<'_>,
+) -> Result<String, StepError> {
+    let address = step.address;
+    match step.operation {
+        Operation::Create => create::create(context, step).await,
+        Operation::Clone { from } => clone::clone(context, step, from).await,
+        Operation::Adopt { id, update, live_last_modified } => {
+            bind::adopt(context, address, id).await?;
+            if !update {
+                return Ok(format!("adopted ({id})"));
+            }
+            let text = update::update(context, step, id, live_last_modified).await?;
+            Ok(format!("adopted, {text}"))
+        }
+        Operation::Move { from, id, update, live_last_modified } => {
+            bind::rename(context, from, address, id).await?;
+            if !update {
+                return Ok(format!("moved from {from} ({id})"));
+            }
+            let text = update::update(context, step, id, live_last_modified).await?;
+            Ok(format!("moved from {from}, {text}"))
+        }
+        Operation::Update { id, live_last_modified } => {
+            update::update(context, step, id, live_last_modified).await
+        }
+        Operation::Fixup | Operation::Enable => rewrite::rewrite(context, step).await,
+        Operation::Delete { id } => delete::delete(context, address, id).await,
+    }
+}

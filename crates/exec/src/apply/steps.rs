@@ -1,0 +1,267 @@
+//! The steps of a plan and their order, built from the plan alone: each change's action says
+//! which operation its step runs (with the ids and addresses that operation needs, borrowed from
+//! the plan), and each change's `depends_on` says what it waits for.
+
+use std::collections::HashMap;
+
+use flowform_model::{Action, Address, Plan, RefOrId};
+
+use super::ApplyError;
+use crate::graph::StepGraph;
+
+/// What a step does, with what it needs from the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation<'p> {
+    /// `POST /{kind}`.
+    Create,
+    /// `POST /{kind}/{id}/clone` of `from`, then an update that enforces the spec.
+    Clone {
+        /// The source.
+        from: &'p RefOrId,
+    },
+    /// Bind an unmanaged live resource, then update it when the plan changes fields.
+    Adopt {
+        /// The live resource.
+        id: &'p str,
+        /// Whether fields change (then an update follows the binding).
+        update: bool,
+        /// The `lastModified` the plan saw.
+        live_last_modified: Option<&'p str>,
+    },
+    /// Rename the state entry, then update when the plan changes fields.
+    Move {
+        /// The old address.
+        from: &'p Address,
+        /// The live resource.
+        id: &'p str,
+        /// Whether fields change (then an update follows the rename).
+        update: bool,
+        /// The `lastModified` the plan saw.
+        live_last_modified: Option<&'p str>,
+    },
+    /// `GET` + `PUT`.
+    Update {
+        /// The live resource.
+        id: &'p str,
+        /// The `lastModified` the plan saw.
+        live_last_modified: Option<&'p str>,
+    },
+    /// `PUT` adding back-references left out of an earlier write of this run.
+    Fixup,
+    /// `PUT` with `disabled: false` (flows), the last phase.
+    Enable,
+    /// `DELETE`.
+    Delete {
+        /// The resource the state binds.
+        id: &'p str,
+    },
+}
+
+impl Operation<'_> {
+    fn verb(&self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Clone { .. } => "clone",
+            Operation::Adopt { .. } => "adopt",
+            Operation::Move { .. } => "move",
+            Operation::Update { .. } => "update",
+            Operation::Fixup => "link",
+            Operation::Enable => "enable",
+            Operation::Delete { .. } => "delete",
+        }
+    }
+
+    /// Whether the operation creates the resource.
+    fn creates(&self) -> bool {
+        matches!(self, Operation::Create | Operation::Clone { .. })
+    }
+}
+
+/// One step of an apply.
+#[derive(Debug, Clone)]
+pub struct Step<'p> {
+    /// The resource.
+    pub address: &'p Address,
+    /// What the step does.
+    pub operation: Operation<'p>,
+    /// Leave breakable references out (a fixup step adds them).
+    pub(crate) omit_breakable: bool,
+}
+
+impl<'p> Step<'p> {
+    pub(crate) fn new(address: &'p Address, operation: Operation<'p>) -> Step<'p> {
+        Step { address, operation, omit_breakable: false }
+    }
+
+    /// `create flow.nightly`, `enable flow.nightly`, …
+    pub fn label(&self) -> String {
+        format!("{} {}", self.operation.verb(), self.address)
+    }
+}
+
+/// The operation of a change's step; `None` for a no-op.
+fn operation(action: &Action) -> Option<Operation<'_>> {
+    Some(match action {
+        Action::Create { .. } => Operation::Create,
+        Action::Clone { from, .. } => Operation::Clone { from },
+        Action::Adopt { id, fields, live_last_modified } => Operation::Adopt {
+            id,
+            update: !fields.is_empty(),
+            live_last_modified: live_last_modified.as_deref(),
+        },
+        Action::Move { from, id, fields, live_last_modified } => Operation::Move {
+            from,
+            id,
+            update: !fields.is_empty(),
+            live_last_modified: live_last_modified.as_deref(),
+        },
+        Action::Update { id, live_last_modified, .. } => {
+            Operation::Update { id, live_last_modified: live_last_modified.as_deref() }
+        }
+        Action::Delete { id, .. } => Operation::Delete { id },
+        Action::NoOp { .. } => return None,
+    })
+}
+
+/// Builds the steps of a plan and their order, from each change's action and `depends_on`.
+pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
+    let mut graph = StepGraph::new();
+    let mut write_of: HashMap<&Address, usize> = HashMap::new();
+    let mut create_of: HashMap<&Address, usize> = HashMap::new();
+    let mut delete_of: HashMap<&Address, usize> = HashMap::new();
+    let mut change_of: HashMap<usize, usize> = HashMap::new();
+    for (index, change) in plan.changes.iter().enumerate() {
+        let Some(operation) = operation(&change.action) else { continue };
+        let step = graph.add(Step::new(&change.address, operation));
+        change_of.insert(step, index);
+        if let Operation::Delete { .. } = operation {
+            delete_of.insert(&change.address, step);
+        } else {
+            write_of.insert(&change.address, step);
+            if operation.creates() {
+                create_of.insert(&change.address, step);
+            }
+        }
+    }
+
+    // Writes: hard edges to the creates of what they reference, soft edges to parents'
+    // updates; breakable references to new resources become fixups.
+    let mut fixups: Vec<(&Address, usize, Vec<usize>)> = Vec::new();
+    for (&address, &step) in &write_of {
+        let change = &plan.changes[change_of[&step]];
+        let mut fixup_after = Vec::new();
+        for dependency in &change.depends_on {
+            if dependency.address == *address {
+                // A flow that chains to itself (`_runNextFlowIds: [${flow.SELF}]`) has no id to
+                // name until it exists: created without the reference, then linked.
+                if dependency.breakable && create_of.contains_key(address) {
+                    fixup_after.push(step);
+                }
+                continue;
+            }
+            match (create_of.get(&dependency.address), dependency.breakable) {
+                (Some(&create), true) => fixup_after.push(create),
+                (Some(&create), false) => graph.order(create, step),
+                (None, false) => {
+                    if let Some(&parent) = write_of.get(&dependency.address) {
+                        graph.order(parent, step);
+                    }
+                }
+                (None, true) => {}
+            }
+        }
+        if !fixup_after.is_empty() {
+            fixups.push((address, step, fixup_after));
+        }
+    }
+    for (address, step, after) in fixups {
+        let fixup = graph.add(Step::new(address, Operation::Fixup));
+        graph.order(step, fixup);
+        for create in after {
+            graph.order(create, fixup);
+        }
+        graph.step_mut(step).omit_breakable = true;
+    }
+
+    // Deletes: after the updates that drop references to them, and after the deletes of the
+    // resources that reference them (a delete's `depends_on` lists its referrers).
+    for &delete in delete_of.values() {
+        let change = &plan.changes[change_of[&delete]];
+        for dependent in change.waits_for() {
+            if let Some(&write) = write_of.get(dependent) {
+                graph.order(write, delete);
+            }
+            if let Some(&other) = delete_of.get(dependent) {
+                graph.order(other, delete);
+            }
+        }
+    }
+
+    graph.check_acyclic().map_err(|cycle| {
+        let names: Vec<String> = cycle.0.iter().map(|&index| graph.step(index).label()).collect();
+        ApplyError::Cycle(names.join(" → "))
+    })?;
+    Ok(graph)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowform_model::{Change, Dependency, Kind};
+
+    fn change(address: &str, action: Action, depends_on: Vec<Dependency>) -> Change {
+        Change {
+            address: address.parse().unwrap(),
+            name: None,
+            depends_on,
+            used_by: Vec::new(),
+            action,
+        }
+    }
+
+    fn on(address: &str, breakable: bool) -> Dependency {
+        Dependency { address: address.parse().unwrap(), breakable }
+    }
+
+    fn labels(graph: &StepGraph<Step<'_>>) -> Vec<String> {
+        (0..graph.len()).map(|index| graph.step(index).label()).collect()
+    }
+
+    #[test]
+    fn steps_follow_depends_on_and_break_cycles_with_fixups() {
+        let create = || Action::Create { fields: Vec::new() };
+        let plan = Plan {
+            changes: vec![
+                change("connection.c", create(), vec![]),
+                change("flow.a", create(), vec![on("connection.c", false), on("flow.b", true)]),
+                change("flow.b", create(), vec![on("flow.a", true), on("flow.b", true)]),
+                change(
+                    "export.old",
+                    Action::Delete { id: "e".repeat(24), live_last_modified: None },
+                    vec![on("flow.kept", false)],
+                ),
+                change(
+                    "flow.kept",
+                    Action::Update {
+                        id: "f".repeat(24),
+                        fields: Vec::new(),
+                        live_last_modified: None,
+                    },
+                    vec![],
+                ),
+            ],
+            ..Plan::default()
+        };
+        let graph = build_steps(&plan).unwrap();
+        let labels = labels(&graph);
+        let index = |label: &str| labels.iter().position(|found| found == label).unwrap();
+        assert_eq!(labels.iter().filter(|label| label.starts_with("link ")).count(), 2);
+        assert_eq!(graph.dependencies(index("create flow.a")), [index("create connection.c")]);
+        assert!(graph.step(index("create flow.a")).omit_breakable);
+        assert!(
+            graph.dependencies(index("delete export.old")).contains(&index("update flow.kept"))
+        );
+        assert_eq!(graph.depth(), 3);
+        assert_eq!(plan.changes[0].kind(), Kind::Connection);
+    }
+}
