@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use flowform_diff::render::{self, HumanOptions, JsonContext, MarkdownOptions};
-use flowform_diff::{DiffOptions, diff, record_applied};
+use flowform_diff::{DiffOptions, WriteOptions, diff, record_applied, update_document};
 use flowform_model::{
     Address, DesiredResource, DesiredState, Kind, Lifecycle, LiveResource, LiveState, SecretValue,
     State, Value,
@@ -189,6 +189,8 @@ fn main() {
     let mut desired = DesiredState::default();
     let mut state = State::new("bench".into(), "bench".into(), SALT.into());
     let mut live = LiveState::default();
+    // What `read_live` does with each listed document once it is parsed, timed apart.
+    let mut read_time = Duration::ZERO;
     for index in 0..RESOURCES {
         let kind = kind_of(index);
         let address = Address::new(kind, format!("r{index:05}"));
@@ -212,7 +214,10 @@ fn main() {
             document["name"] = json!(format!("Edited in the UI {index}"));
         }
         desired.resources.insert(address, resource);
-        live.insert(LiveResource::from_document(kind, document).expect("documents have ids"));
+        let started = Instant::now();
+        let resource = LiveResource::from_document(kind, document).expect("documents have ids");
+        read_time += started.elapsed();
+        live.insert(resource);
     }
     let setup_time = setup.elapsed();
     let json_bytes: usize = live
@@ -242,6 +247,31 @@ fn main() {
     assert_eq!(summary.update, RESOURCES / 20, "5% of the resources change");
     assert!(plan.problems.is_empty());
 
+    // What apply does for each update: the body of the `PUT` from the live document, then the
+    // state entry from the response (here the body sent stands in for the response).
+    let resolve = |address: &Address| address.key[1..].parse::<usize>().ok().map(id);
+    let started = Instant::now();
+    let mut written = 0;
+    for change in plan.actionable() {
+        let resource = &desired.resources[&change.address];
+        let id = change.id().expect("updates have ids");
+        let live_resource = live.get(change.kind(), id).expect("updated resources are live");
+        let previous = state.get(&change.address);
+        let mut body = update_document(
+            &live_resource.document,
+            resource,
+            previous,
+            &resolve,
+            &WriteOptions::default(),
+        )
+        .expect("bench bodies resolve");
+        body["_id"] = json!(id);
+        let response = LiveResource::from_document(change.kind(), body).expect("bodies have ids");
+        let recorded = record_applied(resource, SALT, id, &response.document, previous);
+        written += recorded.applied_paths.len();
+    }
+    let write_time = started.elapsed();
+
     let started = Instant::now();
     let human = render::human(&plan, &HumanOptions { color: false });
     let human_time = started.elapsed();
@@ -263,11 +293,20 @@ fn main() {
     );
     println!("setup (build inputs, record state): {:.1} ms", setup_time.as_secs_f64() * 1e3);
     println!(
+        "read: live documents kept for the plan (`LiveResource::from_document`): {:.1} ms",
+        read_time.as_secs_f64() * 1e3
+    );
+    println!(
         "diff: best {:.1} ms, median {:.1} ms, worst {:.1} ms over {} runs",
         times[0].as_secs_f64() * 1e3,
         times[times.len() / 2].as_secs_f64() * 1e3,
         times[times.len() - 1].as_secs_f64() * 1e3,
         times.len()
+    );
+    println!(
+        "write: {} update bodies built and recorded ({written} applied paths): {:.1} ms",
+        summary.update,
+        write_time.as_secs_f64() * 1e3
     );
     println!(
         "render: human {:.1} ms ({} bytes), json {:.1} ms ({} bytes), markdown {:.1} ms ({} chars)",
