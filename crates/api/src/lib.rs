@@ -2,8 +2,9 @@
 //!
 //! This crate owns everything about talking to integrator.io over HTTP: the validated endpoint
 //! ([`Endpoint`], [`Region`]), the token (a `secrecy::SecretString` that reaches only the
-//! `Authorization` header), the wire shapes of the API (documents stay `serde_json::Value`s
-//! inside [`flowform_model::LiveResource`]), `Link` pagination, the tolerant error parser, one
+//! `Authorization` header), the wire shapes of the API (documents are parsed as JSON and handed
+//! over to [`flowform_model::LiveResource`], which keeps them as model values; request bodies are
+//! JSON), `Link` pagination, the tolerant error parser, one
 //! rate budget per account ([`RateBudget`]: a token bucket under the server's leaky bucket with
 //! AIMD after 429s and a bound on requests in flight), retries with backoff and jitter, and the
 //! recovery of creates whose response was lost.

@@ -202,9 +202,10 @@ fn main() {
             origin: None,
         };
         let mut document = live_document(index, &resource.body_value());
-        state
-            .resources
-            .insert(address.clone(), record_applied(&resource, SALT, &id(index), &document, None));
+        state.resources.insert(
+            address.clone(),
+            record_applied(&resource, SALT, &id(index), &Value::from_json(&document), None),
+        );
         // 5% changed: every 40th resource in the spec, every 40th (offset) in the account.
         let mut resource = resource;
         if index % 40 == 0 {
@@ -224,7 +225,7 @@ fn main() {
         .resources
         .values()
         .flat_map(|resources| resources.values())
-        .map(|resource| resource.document.to_string().len())
+        .map(|resource| resource.document.to_json(&|_| None).expect("plain JSON").to_string().len())
         .sum();
     let applied_paths: usize =
         state.resources.values().map(|resource| resource.applied_paths.len()).sum();

@@ -41,26 +41,6 @@ impl DefaultValue {
         }
     }
 
-    /// Whether a live JSON value equals this default.
-    pub fn matches_json(self, value: &serde_json::Value) -> bool {
-        match (self, value) {
-            (DefaultValue::Bool(default), serde_json::Value::Bool(value)) => default == *value,
-            (DefaultValue::Integer(default), serde_json::Value::Number(number)) => {
-                number.as_i64() == Some(default)
-                    || number.as_f64().is_some_and(|float| float == default as f64)
-            }
-            (DefaultValue::Text(default), serde_json::Value::String(value)) => default == value,
-            (DefaultValue::TextList(defaults), serde_json::Value::Array(items)) => {
-                defaults.len() == items.len()
-                    && defaults
-                        .iter()
-                        .zip(items)
-                        .all(|(default, item)| item.as_str() == Some(default))
-            }
-            _ => false,
-        }
-    }
-
     /// Whether `value` equals this default (numbers compare by value, so `25.0` equals `25`).
     pub fn matches(self, value: &Value) -> bool {
         match (self, value) {

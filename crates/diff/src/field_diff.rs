@@ -13,7 +13,7 @@ use flowform_model::{
 use crate::compare::{contains_mask, has_unresolved_secret, leaf_fingerprint, same, superset};
 use crate::defaults::default_at;
 use crate::leaves::{IMPLIED_ENABLED, body_leaves, implies_enabled, is_ignored, owns, pattern_of};
-use crate::normalize::{ManagedIds, live_equals, normalize_at, normalize_live_node};
+use crate::normalize::{ManagedIds, live_equals, normalize_desired, normalize_live_node};
 
 /// What the comparison of one resource needs besides the desired and live bodies.
 pub(crate) struct FieldContext<'a> {
@@ -59,40 +59,17 @@ pub(crate) fn lookup<'a>(live: &'a Value, path: &FieldPath) -> LiveLookup<'a> {
     LiveLookup { value: Some(current), masked: current.as_str() == Some(MASK) }
 }
 
-/// Looks `path` up in a raw live document: the node and whether it (or an ancestor) is masked.
-fn lookup_json<'a>(
-    live: &'a serde_json::Value,
-    path: &FieldPath,
-) -> (Option<&'a serde_json::Value>, bool) {
-    let mut current = live;
-    for segment in path.segments() {
-        if current.as_str() == Some(MASK) {
-            return (None, true);
-        }
-        let next = match (segment, current) {
-            (Segment::Key(key), serde_json::Value::Object(object)) => object.get(key),
-            (Segment::Index(index), serde_json::Value::Array(items)) => items.get(*index),
-            _ => None,
-        };
-        match next {
-            Some(next) => current = next,
-            None => return (None, false),
-        }
-    }
-    (Some(current), current.as_str() == Some(MASK))
-}
-
 /// Compares a desired resource with its live document. Returns the field changes in spec
 /// order, followed by removals of previously applied paths.
 ///
-/// The desired body and the raw live document are walked together, and only the live values the
+/// The desired body and the live document are walked together, and only the live values the
 /// comparison meets are normalised ([`normalize_live_node`], the rules of
 /// [`crate::normalize_live`]); a leaf's path is only built when the leaf differs. Most leaves of
 /// most resources are equal, and a plan of 10,000 resources must stay fast.
 pub(crate) fn diff_fields(
     context: &FieldContext<'_>,
     desired: &DesiredResource,
-    live: &serde_json::Value,
+    live: &Value,
     warnings: &mut Vec<String>,
 ) -> Vec<FieldChange> {
     let ignore = &desired.lifecycle.ignore_changes;
@@ -100,7 +77,7 @@ pub(crate) fn diff_fields(
     let mut stack: Vec<&str> = Vec::new();
     walk.object(&desired.body, Some(live), false, &mut stack);
     if implies_enabled(desired) && !stack_ignored(&["disabled"], ignore) {
-        let live_disabled = live.get("disabled");
+        let live_disabled = live.field("disabled");
         let masked = live_disabled.is_some_and(|node| node.as_str() == Some(MASK));
         walk.pattern.push_str("disabled");
         walk.leaf(&["disabled"], &IMPLIED_ENABLED, live_disabled, masked);
@@ -112,7 +89,7 @@ pub(crate) fn diff_fields(
             if is_ignored(path, ignore) || owns(desired, path) {
                 continue;
             }
-            let (node, masked) = lookup_json(live, path);
+            let LiveLookup { value: node, masked } = lookup(live, path);
             if masked {
                 changes.push(removal(path, None, true));
                 continue;
@@ -145,7 +122,7 @@ fn path_of(stack: &[&str]) -> FieldPath {
     FieldPath(stack.iter().map(|key| Segment::Key((*key).to_owned())).collect())
 }
 
-/// The walk of a desired body along its raw live document.
+/// The walk of a desired body along its live document.
 struct Walk<'context, 'a> {
     context: &'context FieldContext<'a>,
     ignore: &'context [FieldPath],
@@ -159,7 +136,7 @@ impl<'body> Walk<'_, '_> {
     fn object(
         &mut self,
         object: &'body Object,
-        live: Option<&serde_json::Value>,
+        live: Option<&Value>,
         masked: bool,
         stack: &mut Vec<&'body str>,
     ) {
@@ -171,12 +148,7 @@ impl<'body> Walk<'_, '_> {
             }
             self.pattern.push_str(key);
             if !stack_ignored(stack, self.ignore) {
-                let live_child = if masked {
-                    None
-                } else {
-                    live.and_then(serde_json::Value::as_object)
-                        .and_then(|live_object| live_object.get(key))
-                };
+                let live_child = if masked { None } else { live.and_then(|live| live.field(key)) };
                 let child_masked =
                     masked || live_child.is_some_and(|node| node.as_str() == Some(MASK));
                 match desired {
@@ -191,13 +163,7 @@ impl<'body> Walk<'_, '_> {
     }
 
     /// Compares one leaf; `self.pattern` is its dotted path.
-    fn leaf(
-        &mut self,
-        stack: &[&str],
-        desired: &Value,
-        live: Option<&serde_json::Value>,
-        masked: bool,
-    ) {
+    fn leaf(&mut self, stack: &[&str], desired: &Value, live: Option<&Value>, masked: bool) {
         if let (Value::Array(_), Some(node), false) = (desired, live, masked)
             && !desired.contains_secret()
             && live_equals(self.context.kind, node, desired, self.context.ids, &mut self.pattern)
@@ -384,8 +350,8 @@ fn compare_array(
 ) {
     let pattern = pattern_of(path);
     let inside = ignored_inside(path, ignore);
-    let mut canonical = without_paths(desired, &inside);
-    normalize_at(context.kind, &mut canonical, context.ids, &pattern);
+    let canonical =
+        normalize_desired(context.kind, &without_paths(desired, &inside), context.ids, &pattern);
     let live_owned;
     let live = match live {
         Some(live) if !inside.is_empty() => {
@@ -442,7 +408,8 @@ fn compare_sensitive(
                 let mut desired_skeleton = without_paths(desired, &inside);
                 let mut live_skeleton = without_paths(live, &inside);
                 blank_secrets(&mut desired_skeleton, &mut live_skeleton);
-                normalize_at(context.kind, &mut desired_skeleton, context.ids, &pattern);
+                let desired_skeleton =
+                    normalize_desired(context.kind, &desired_skeleton, context.ids, &pattern);
                 same(&desired_skeleton, &live_skeleton)
                     || (superset(&live_skeleton, &desired_skeleton)
                         && spec_unchanged_since_apply(context, path, desired))

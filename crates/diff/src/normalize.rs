@@ -110,13 +110,13 @@ impl ManagedIds {
 }
 
 /// Normalises a live document of `kind` (see the module documentation for the rules). A
-/// document that is not an object is returned converted but otherwise unchanged.
-pub fn normalize_live(kind: Kind, document: &serde_json::Value, ids: &ManagedIds) -> Value {
+/// document that is not an object is returned unchanged.
+pub fn normalize_live(kind: Kind, document: &Value, ids: &ManagedIds) -> Value {
     match document {
-        serde_json::Value::Object(object) => {
-            Value::Object(normalize_json_object(kind, object, ids, &mut String::new(), true, true))
+        Value::Object(object) => {
+            Value::Object(normalized_object(kind, object, ids, &mut String::new(), true, true))
         }
-        other => Value::from_json(other),
+        other => other.clone(),
     }
 }
 
@@ -126,7 +126,7 @@ pub fn normalize_live(kind: Kind, document: &serde_json::Value, ids: &ManagedIds
 /// compares, not whole documents. `pattern` is restored before returning.
 pub(crate) fn normalize_live_node(
     kind: Kind,
-    node: &serde_json::Value,
+    node: &Value,
     ids: &ManagedIds,
     pattern: &mut String,
 ) -> Option<Value> {
@@ -138,8 +138,23 @@ pub(crate) fn normalize_live_node(
         return None;
     }
     let outside_sample_data = !pattern.split('.').any(|key| SAMPLE_DATA_FIELDS.contains(&key));
-    let value = normalize_json(kind, node, ids, pattern, outside_sample_data)?;
+    let value = normalized(kind, node, ids, pattern, outside_sample_data)?;
     (!is_default(kind, pattern, &value, outside_sample_data)).then_some(value)
+}
+
+/// A desired value found at the dotted, index-free `pattern`, normalised by the same rules, so
+/// both sides meet in one canonical form (a literal managed id in the spec reads as the reference
+/// it is; `null` members and server defaults inside list elements go). `Null` when nothing is
+/// left.
+pub(crate) fn normalize_desired(
+    kind: Kind,
+    value: &Value,
+    ids: &ManagedIds,
+    pattern: &str,
+) -> Value {
+    let mut buffer = pattern.to_owned();
+    let in_sample = pattern.split('.').any(|key| SAMPLE_DATA_FIELDS.contains(&key));
+    normalized(kind, value, ids, &mut buffer, !in_sample).unwrap_or(Value::Null)
 }
 
 /// Whether the live node at `pattern`, normalised, is the [`same`](crate::compare::same) as
@@ -148,45 +163,44 @@ pub(crate) fn normalize_live_node(
 /// compare properly. Used for lists, which are large and almost always equal.
 pub(crate) fn live_equals(
     kind: Kind,
-    node: &serde_json::Value,
+    node: &Value,
     desired: &Value,
     ids: &ManagedIds,
     pattern: &mut String,
 ) -> bool {
-    if node.is_null() || is_owned_subtree(kind, pattern) || default_at(kind, pattern).is_some() {
+    if matches!(node, Value::Null)
+        || is_owned_subtree(kind, pattern)
+        || default_at(kind, pattern).is_some()
+    {
         return false;
     }
     let outside_sample_data = !pattern.split('.').any(|key| SAMPLE_DATA_FIELDS.contains(&key));
-    equals_json(kind, node, desired, ids, pattern, outside_sample_data)
+    equals(kind, node, desired, ids, pattern, outside_sample_data)
 }
 
-fn equals_json(
+fn equals(
     kind: Kind,
-    node: &serde_json::Value,
+    node: &Value,
     desired: &Value,
     ids: &ManagedIds,
     pattern: &mut String,
     outside_sample_data: bool,
 ) -> bool {
     match (node, desired) {
-        (serde_json::Value::Null, Value::Null) => true,
-        (serde_json::Value::Bool(live), Value::Bool(wanted)) => live == wanted,
-        (serde_json::Value::Number(live), Value::Number(wanted)) => {
-            crate::compare::same(&Value::Number(live.clone()), &Value::Number(wanted.clone()))
-        }
-        (serde_json::Value::String(text), wanted) => {
-            match ids.address(text).filter(|_| outside_sample_data) {
-                Some(address) => matches!(wanted, Value::Ref(wanted) if wanted == address),
-                None => matches!(wanted, Value::String(wanted) if wanted == text),
-            }
-        }
-        (serde_json::Value::Array(items), Value::Array(wanted)) => {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(live), Value::Bool(wanted)) => live == wanted,
+        (Value::Number(_), Value::Number(_)) => crate::compare::same(node, desired),
+        (Value::String(text), wanted) => match ids.address(text).filter(|_| outside_sample_data) {
+            Some(address) => matches!(wanted, Value::Ref(wanted) if wanted == address),
+            None => matches!(wanted, Value::String(wanted) if wanted == text),
+        },
+        (Value::Array(items), Value::Array(wanted)) => {
             items.len() == wanted.len()
                 && items.iter().zip(wanted).all(|(item, wanted)| {
-                    equals_json(kind, item, wanted, ids, pattern, outside_sample_data)
+                    equals(kind, item, wanted, ids, pattern, outside_sample_data)
                 })
         }
-        (serde_json::Value::Object(object), Value::Object(wanted)) => {
+        (Value::Object(object), Value::Object(wanted)) => {
             let mut survivors = 0;
             for (key, child) in object {
                 let length = pattern.len();
@@ -197,20 +211,19 @@ fn equals_json(
                 let child_outside =
                     outside_sample_data && !SAMPLE_DATA_FIELDS.contains(&key.as_str());
                 let verdict = if server_owned(kind).contains(&pattern.as_str())
-                    || is_absent_json(kind, child, pattern)
+                    || is_absent_live(kind, child, pattern)
                     || (child_outside
-                        && default_at(kind, pattern)
-                            .is_some_and(|default| default.matches_json(child)))
+                        && default_at(kind, pattern).is_some_and(|default| default.matches(child)))
                 {
-                    Some(true)
+                    true
                 } else {
                     survivors += 1;
-                    Some(wanted.get(key).is_some_and(|wanted| {
-                        equals_json(kind, child, wanted, ids, pattern, child_outside)
-                    }))
+                    wanted.get(key).is_some_and(|wanted| {
+                        equals(kind, child, wanted, ids, pattern, child_outside)
+                    })
                 };
                 pattern.truncate(length);
-                if verdict == Some(false) {
+                if !verdict {
                     return false;
                 }
             }
@@ -222,16 +235,16 @@ fn equals_json(
 
 /// Whether a live node normalises to nothing: `null`, or an object whose every member is
 /// absent, server-owned or a default.
-fn is_absent_json(kind: Kind, node: &serde_json::Value, pattern: &mut String) -> bool {
+fn is_absent_live(kind: Kind, node: &Value, pattern: &mut String) -> bool {
     match node {
-        serde_json::Value::Null => true,
-        serde_json::Value::Object(object) => object.iter().all(|(key, child)| {
+        Value::Null => true,
+        Value::Object(object) => object.iter().all(|(key, child)| {
             let length = pattern.len();
             pattern.push('.');
             pattern.push_str(key);
             let absent = server_owned(kind).contains(&pattern.as_str())
-                || is_absent_json(kind, child, pattern)
-                || default_at(kind, pattern).is_some_and(|default| default.matches_json(child));
+                || is_absent_live(kind, child, pattern)
+                || default_at(kind, pattern).is_some_and(|default| default.matches(child));
             pattern.truncate(length);
             absent
         }),
@@ -246,16 +259,18 @@ fn is_owned_subtree(kind: Kind, pattern: &str) -> bool {
     })
 }
 
-/// Converts and normalises in one pass, so that dropped fields are never copied.
-fn normalize_json_object(
+/// The members of an object that survive normalisation, normalised; dropped members are never
+/// copied. `at_root` says whether the object is a whole document (its keys are top-level
+/// fields).
+fn normalized_object(
     kind: Kind,
-    object: &serde_json::Map<String, serde_json::Value>,
+    object: &Object,
     ids: &ManagedIds,
     pattern: &mut String,
     map_ids: bool,
     at_root: bool,
 ) -> Object {
-    let mut normalized = Object::with_capacity(object.len());
+    let mut kept = Object::with_capacity(object.len());
     for (key, child) in object {
         let length = pattern.len();
         if !pattern.is_empty() {
@@ -266,124 +281,50 @@ fn normalize_json_object(
             || server_owned(kind).contains(&pattern.as_str());
         if !owned {
             let child_maps_ids = map_ids && !SAMPLE_DATA_FIELDS.contains(&key.as_str());
-            if let Some(value) = normalize_json(kind, child, ids, pattern, child_maps_ids)
+            if let Some(value) = normalized(kind, child, ids, pattern, child_maps_ids)
                 && !is_default(kind, pattern, &value, child_maps_ids)
             {
-                normalized.insert(key.clone(), value);
+                kept.insert(key.clone(), value);
             }
         }
         pattern.truncate(length);
     }
-    normalized
+    kept
 }
 
-/// One value of a live document; `None` when it counts as absent.
-fn normalize_json(
+/// One value, normalised; `None` when it counts as absent. `pattern` is its dotted, index-free
+/// path.
+fn normalized(
     kind: Kind,
-    json: &serde_json::Value,
+    value: &Value,
     ids: &ManagedIds,
     pattern: &mut String,
     map_ids: bool,
 ) -> Option<Value> {
-    match json {
-        serde_json::Value::Null => None,
-        serde_json::Value::Object(object) => {
-            let normalized = normalize_json_object(kind, object, ids, pattern, map_ids, false);
-            (!normalized.is_empty()).then_some(Value::Object(normalized))
+    match value {
+        Value::Null => None,
+        Value::Object(object) => {
+            let kept = normalized_object(kind, object, ids, pattern, map_ids, false);
+            (!kept.is_empty()).then_some(Value::Object(kept))
         }
-        serde_json::Value::Array(items) => Some(Value::Array(
+        Value::Array(items) => Some(Value::Array(
             items
                 .iter()
                 .map(|item| match item {
                     // An element left empty stays as `{}` and a null element stays: positions in
                     // a list matter.
-                    serde_json::Value::Object(object) => Value::Object(normalize_json_object(
-                        kind, object, ids, pattern, map_ids, false,
-                    )),
-                    serde_json::Value::Null => Value::Null,
-                    other => {
-                        normalize_json(kind, other, ids, pattern, map_ids).unwrap_or(Value::Null)
+                    Value::Object(object) => {
+                        Value::Object(normalized_object(kind, object, ids, pattern, map_ids, false))
                     }
+                    other => normalized(kind, other, ids, pattern, map_ids).unwrap_or(Value::Null),
                 })
                 .collect(),
         )),
-        serde_json::Value::String(text) => Some(match ids.address(text).filter(|_| map_ids) {
+        Value::String(text) => Some(match ids.address(text).filter(|_| map_ids) {
             Some(address) => Value::Ref(address.clone()),
-            None => Value::String(text.clone()),
+            None => value.clone(),
         }),
-        other => Some(Value::from_json(other)),
-    }
-}
-
-/// Normalises a value found at the dotted, index-free `pattern` (the empty string for a whole
-/// document) in place. The same rules apply to desired values before they are compared with
-/// live ones, so both sides meet in one canonical form. Returns whether anything is left (false
-/// for `null` and for objects left empty).
-pub(crate) fn normalize_at(kind: Kind, value: &mut Value, ids: &ManagedIds, pattern: &str) -> bool {
-    let mut buffer = pattern.to_owned();
-    let in_sample = pattern.split('.').any(|key| SAMPLE_DATA_FIELDS.contains(&key));
-    normalize_node(kind, value, ids, &mut buffer, !in_sample, pattern.is_empty())
-}
-
-/// The recursive step. `pattern` is the dotted, index-free path of `value`; `at_root` says
-/// whether `value` is a whole document (its keys are top-level fields).
-fn normalize_node(
-    kind: Kind,
-    value: &mut Value,
-    ids: &ManagedIds,
-    pattern: &mut String,
-    map_ids: bool,
-    at_root: bool,
-) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Object(object) => {
-            object.retain(|key, child| {
-                let length = pattern.len();
-                if !pattern.is_empty() {
-                    pattern.push('.');
-                }
-                pattern.push_str(key);
-                let keep = if (at_root && SERVER_OWNED_ALL.contains(&key.as_str()))
-                    || server_owned(kind).contains(&pattern.as_str())
-                {
-                    false
-                } else {
-                    let child_maps_ids = map_ids && !SAMPLE_DATA_FIELDS.contains(&key.as_str());
-                    let kept = normalize_node(kind, child, ids, pattern, child_maps_ids, false);
-                    kept && !is_default(kind, pattern, child, child_maps_ids)
-                };
-                pattern.truncate(length);
-                keep
-            });
-            !object.is_empty() || at_root
-        }
-        Value::Array(items) => {
-            for item in items.iter_mut() {
-                if let Value::Object(_) | Value::Array(_) = item {
-                    // An element left empty stays as `{}`: positions in a list matter.
-                    normalize_node(kind, item, ids, pattern, map_ids, false);
-                } else {
-                    normalize_scalar(item, ids, map_ids);
-                }
-            }
-            true
-        }
-        _ => {
-            normalize_scalar(value, ids, map_ids);
-            true
-        }
-    }
-}
-
-fn normalize_scalar(value: &mut Value, ids: &ManagedIds, map_ids: bool) {
-    if !map_ids {
-        return;
-    }
-    if let Value::String(text) = value
-        && let Some(address) = ids.address(text)
-    {
-        *value = Value::Ref(address.clone());
+        other => Some(other.clone()),
     }
 }
 
@@ -400,7 +341,7 @@ mod tests {
     fn drops_owned_null_empty_and_defaults_and_maps_ids() {
         let mut ids = ManagedIds::new();
         ids.insert("5f0000000000000000000001", Address::new(Kind::Export, "github"));
-        let document = json!({
+        let document = Value::from(json!({
             "_id": "5f00000000000000000000ff",
             "lastModified": "2026-01-01T00:00:00.000Z",
             "name": "Flow",
@@ -412,7 +353,7 @@ mod tests {
             "pageProcessors": [{"type": "import", "_importId": "5f0000000000000000000002", "proceedOnFailure": false}],
             "routers": [{"routeRecordsTo": "first_matching_branch", "branches": [{"name": "a", "pageProcessors": [{"proceedOnFailure": true}]}]}],
             "mockOutput": {"page": [{"id": "5f0000000000000000000001", "x": null}]}
-        });
+        }));
         let normalized = normalize_live(Kind::Flow, &document, &ids);
         let expected = json!({
             "name": "Flow",
@@ -487,7 +428,7 @@ mod tests {
                 // `salesforce`, `info` is server-owned and `sandbox` defaults to false.
                 let (kind, at) = if connection { (Kind::Connection, "salesforce") } else { (Kind::Flow, "pageProcessors") };
                 let ids = ids();
-                let live = if connection { live } else { serde_json::Value::Array(vec![live]) };
+                let live = Value::from(if connection { live } else { serde_json::Value::Array(vec![live]) });
                 let mut pattern = at.to_owned();
                 let normalized = normalize_live_node(kind, &live, &ids, &mut pattern);
                 // A normalised value is what a spec that matches live says.
@@ -495,7 +436,7 @@ mod tests {
                     prop_assert!(live_equals(kind, &live, normalized, &ids, &mut pattern));
                 }
                 // Never equal when normalising says otherwise (no false positive).
-                let other = if connection { other } else { serde_json::Value::Array(vec![other]) };
+                let other = Value::from(if connection { other } else { serde_json::Value::Array(vec![other]) });
                 let other = normalize_live_node(kind, &other, &ids, &mut pattern);
                 if let Some(other) = other {
                     let lazy = live_equals(kind, &live, &other, &ids, &mut pattern);
@@ -509,8 +450,10 @@ mod tests {
 
     #[test]
     fn keeps_masks_and_nested_owned_fields_of_other_kinds() {
-        let document = json!({"http": {"auth": {"token": {"token": "******"}}}, "logging": {"debugUntil": "x"}});
+        let document = Value::from(
+            json!({"http": {"auth": {"token": {"token": "******"}}}, "logging": {"debugUntil": "x"}}),
+        );
         let normalized = normalize_live(Kind::Connection, &document, &ManagedIds::new());
-        assert_eq!(normalized, Value::from_json(&document));
+        assert_eq!(normalized, document);
     }
 }

@@ -75,18 +75,17 @@ pub fn create_document(
 /// Fails rather than send the mask `******` anywhere: a masked live value the spec does not
 /// supply would otherwise be written back as the credential.
 pub fn update_document(
-    live: &serde_json::Value,
+    live: &Value,
     desired: &DesiredResource,
     state: Option<&ResourceState>,
     resolve: &dyn Fn(&Address) -> Option<String>,
     options: &WriteOptions,
 ) -> Result<serde_json::Value, WriteError> {
-    if !live.is_object() {
+    if live.as_object().is_none() {
         return Err(WriteError::LiveNotObject { address: desired.address.clone() });
     }
     let kind = desired.kind();
-    let live_value = Value::from_json(live);
-    let mut document = live_value.clone();
+    let mut document = live.clone();
     strip_server_owned(kind, &mut document);
 
     let leaves = desired_leaves(desired);
@@ -107,7 +106,7 @@ pub fn update_document(
             .iter()
             .any(|(path, _)| ignored.0.len() > path.0.len() && ignored.starts_with(path));
         if inside_a_leaf {
-            match live_value.get(ignored) {
+            match live.get(ignored) {
                 Some(value) => {
                     document.set(ignored, value.clone());
                 }
@@ -135,24 +134,20 @@ pub fn record_applied(
     desired: &DesiredResource,
     salt: &str,
     id: &str,
-    response: &serde_json::Value,
+    response: &Value,
     previous: Option<&ResourceState>,
 ) -> ResourceState {
-    let response_value = Value::from_json(response);
     let ignore = &desired.lifecycle.ignore_changes;
     let mut recorded = ResourceState {
         id: id.to_owned(),
         digest: desired_digest(desired, salt),
-        last_modified: response
-            .get("lastModified")
-            .and_then(|value| value.as_str())
-            .map(str::to_owned),
+        last_modified: response.field("lastModified").and_then(Value::as_str).map(str::to_owned),
         prevent_destroy: desired.lifecycle.prevent_destroy,
         ..ResourceState::default()
     };
     let mut left_out: Vec<FieldPath> = Vec::new();
     for (path, value) in desired_leaves(desired) {
-        let found = lookup(&response_value, &path);
+        let found = lookup(response, &path);
         if is_breakable_reference(&path)
             && contains_reference(value)
             && !holds_list_like(found.value, value)
@@ -160,10 +155,7 @@ pub fn record_applied(
             left_out.push(path);
             continue;
         }
-        if desired.kind() == Kind::Flow
-            && is_disabled_path(&path)
-            && !holds_flag(&response_value, value)
-        {
+        if desired.kind() == Kind::Flow && is_disabled_path(&path) && !holds_flag(response, value) {
             // The flow was written with `disabled` forced (created disabled, to be enabled as
             // the last step): flowform did not write the spec's value, so nothing is recorded
             // (not even an earlier entry) and the next plan shows the activation as a plain

@@ -93,7 +93,7 @@ async fn fill_script_content(
     let mut to_fetch = Vec::new();
     let mut known: Vec<(String, String)> = Vec::new();
     for script in live.of_kind(Kind::Script) {
-        if script.document.get("content").is_some() {
+        if script.document.field("content").is_some() {
             continue;
         }
         let Some(address) = by_id.get(script.id.as_str()) else {
@@ -137,9 +137,9 @@ async fn fill_script_content(
     for (id, content) in known {
         if let Some(script) =
             live.resources.get_mut(&Kind::Script).and_then(|scripts| scripts.get_mut(&id))
-            && let Some(document) = script.document.as_object_mut()
+            && let Value::Object(document) = &mut script.document
         {
-            document.insert("content".to_owned(), serde_json::Value::String(content));
+            document.insert("content".to_owned(), Value::String(content));
         }
     }
     let mut fetches: FuturesUnordered<_> = FuturesUnordered::new();

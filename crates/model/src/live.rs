@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use crate::kind::Kind;
+use crate::value::Value;
 
 /// One live resource as the API returned it.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,18 +20,19 @@ pub struct LiveResource {
     pub last_modified: Option<String>,
     /// `createdAt`, when the document has one.
     pub created_at: Option<String>,
-    /// The whole document, as returned.
-    pub document: serde_json::Value,
+    /// The whole document, as returned, as a [`Value`] (plain JSON: no references, no
+    /// secrets). Documents become values once, when they are read, and JSON again only in a
+    /// request body (ARCHITECTURE.md, "Live documents").
+    pub document: Value,
 }
 
 impl LiveResource {
-    /// Builds the envelope from a document. Returns `None` when the document has no string
-    /// `_id`.
-    pub fn from_document(kind: Kind, mut document: serde_json::Value) -> Option<LiveResource> {
-        compact(&mut document);
-        let id = document.get("_id")?.as_str()?.to_owned();
-        let text =
-            |field: &str| document.get(field).and_then(|value| value.as_str()).map(str::to_owned);
+    /// Builds the envelope from a document, taking it over (strings are moved, arrays and
+    /// objects kept at their exact size). Returns `None` when the document has no string `_id`.
+    pub fn from_document(kind: Kind, document: serde_json::Value) -> Option<LiveResource> {
+        let document = Value::from(document);
+        let id = document.field("_id")?.as_str()?.to_owned();
+        let text = |field: &str| document.field(field).and_then(Value::as_str).map(str::to_owned);
         Some(LiveResource {
             kind,
             id,
@@ -43,25 +45,7 @@ impl LiveResource {
 
     /// `_integrationId` of the document, when it is a string.
     pub fn integration_id(&self) -> Option<&str> {
-        self.document.get("_integrationId").and_then(|value| value.as_str())
-    }
-}
-
-/// Gives back the spare capacity of every array and object of a document (maps grow by
-/// doubling while a page is parsed): documents are kept for the whole command.
-fn compact(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Array(items) => {
-            items.iter_mut().for_each(compact);
-            items.shrink_to_fit();
-        }
-        serde_json::Value::Object(map) => {
-            let mut exact: serde_json::Map<String, serde_json::Value> =
-                std::mem::take(map).into_iter().collect();
-            exact.values_mut().for_each(compact);
-            *map = exact;
-        }
-        _ => {}
+        self.document.field("_integrationId").and_then(Value::as_str)
     }
 }
 
@@ -109,12 +93,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_compacted_document_keeps_its_values_and_key_order() {
+    fn a_kept_document_keeps_its_values_and_key_order() {
         let text = r#"{"_id":"6b0a3cfd89d467ef1da3cc6f","name":"A","z":1,"a":{"y":[1,{"q":null,"b":true}],"c":"d"},"lastModified":"2026-01-01T00:00:00.000Z"}"#;
         let document: serde_json::Value = serde_json::from_str(text).unwrap();
         let resource = LiveResource::from_document(Kind::Flow, document.clone()).unwrap();
-        assert_eq!(resource.document, document);
-        assert_eq!(resource.document.to_string(), text, "key order is kept");
+        assert_eq!(resource.document, Value::from_json(&document));
+        let json = resource.document.to_json(&|_| None).unwrap();
+        assert_eq!(json.to_string(), text, "key order is kept");
         assert_eq!(resource.name.as_deref(), Some("A"));
         assert_eq!(resource.last_modified.as_deref(), Some("2026-01-01T00:00:00.000Z"));
     }

@@ -1,11 +1,12 @@
 //! The reference walkers: where a resource names another one.
 //!
-//! Two walkers, one per document form, sharing the field facts of [`crate::fields`]:
+//! Two walkers, one for what a spec writes and one for what the account holds, sharing the field
+//! facts of [`crate::fields`]:
 //! - [`for_each_reference`] walks a body ([`Value`]) for `${KIND.KEY}` references, and
 //!   [`for_each_id_field`] also for the plain strings written in id fields (`_connectionId:
 //!   "abc"`), each with its [`Site`]. Used by the spec's reference and cycle checks, by the diff
 //!   (a change's `depends_on`), by `--target` and by `pull`'s layout.
-//! - [`for_each_live_string`] walks a live document (JSON) for the strings that may be ids of
+//! - [`for_each_live_string`] walks a live document for the strings that may be ids of
 //!   other resources, with the key they sit under. Used by the diff (which managed resources still
 //!   name a resource about to be deleted; which flows use a changed one), by `pull`'s selection
 //!   and by the executor (the steps of a flow about to be cloned).
@@ -218,11 +219,8 @@ impl DesiredResource {
 /// document's own top-level `_id` is left out. These are the strings that may be ids of other
 /// resources: the diff's normalisation reads exactly these as references when they are managed
 /// ids.
-pub fn for_each_live_string<'a>(
-    document: &'a serde_json::Value,
-    visit: &mut dyn FnMut(&'a str, &'a str),
-) {
-    if let serde_json::Value::Object(object) = document {
+pub fn for_each_live_string<'a>(document: &'a Value, visit: &mut dyn FnMut(&'a str, &'a str)) {
+    if let Value::Object(object) = document {
         for (key, child) in object {
             if key != "_id" {
                 walk_live(child, key, visit);
@@ -231,20 +229,14 @@ pub fn for_each_live_string<'a>(
     }
 }
 
-fn walk_live<'a>(
-    value: &'a serde_json::Value,
-    key: &'a str,
-    visit: &mut dyn FnMut(&'a str, &'a str),
-) {
+fn walk_live<'a>(value: &'a Value, key: &'a str, visit: &mut dyn FnMut(&'a str, &'a str)) {
     if SAMPLE_DATA_FIELDS.contains(&key) {
         return;
     }
     match value {
-        serde_json::Value::String(text) => visit(key, text),
-        serde_json::Value::Array(items) => {
-            items.iter().for_each(|item| walk_live(item, key, visit))
-        }
-        serde_json::Value::Object(object) => {
+        Value::String(text) => visit(key, text),
+        Value::Array(items) => items.iter().for_each(|item| walk_live(item, key, visit)),
+        Value::Object(object) => {
             for (child_key, child) in object {
                 walk_live(child, child_key, visit);
             }
@@ -366,13 +358,13 @@ mod tests {
 
     #[test]
     fn live_strings_skip_sample_data_and_the_own_id() {
-        let document = serde_json::json!({
+        let document = Value::from(serde_json::json!({
             "_id": "self",
             "name": "n",
             "mockOutput": {"_connectionId": "sample"},
             "pageGenerators": [{"_exportId": "e", "_id": "nested"}],
             "_runNextFlowIds": ["f1", "f2"],
-        });
+        }));
         let mut found = Vec::new();
         for_each_live_string(&document, &mut |key, text| found.push(format!("{key}={text}")));
         assert_eq!(

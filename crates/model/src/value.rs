@@ -117,6 +117,30 @@ pub enum ToJsonError {
     },
 }
 
+/// Takes an API document over without copying its strings. Every array and object is rebuilt at
+/// its exact size (a parsed document's maps and arrays have grown by doubling), which matters
+/// for documents kept for a whole command. No references or secrets appear in the result.
+impl From<serde_json::Value> for Value {
+    fn from(json: serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(value) => Value::Bool(value),
+            serde_json::Value::Number(value) => Value::Number(value),
+            serde_json::Value::String(value) => Value::String(value),
+            serde_json::Value::Array(items) => {
+                // Collected in place (the two value types have one size), so the parsed array's
+                // spare capacity would stay: give it back.
+                let mut items: Vec<Value> = items.into_iter().map(Value::from).collect();
+                items.shrink_to_fit();
+                Value::Array(items)
+            }
+            serde_json::Value::Object(object) => Value::Object(
+                object.into_iter().map(|(key, value)| (key, Value::from(value))).collect(),
+            ),
+        }
+    }
+}
+
 impl Value {
     /// Builds a value from API JSON. No references or secrets appear in the result.
     pub fn from_json(json: &serde_json::Value) -> Value {
@@ -187,6 +211,27 @@ impl Value {
                 }
             },
         })
+    }
+
+    /// The member `key` of an object (`None` for anything else).
+    pub fn field(&self, key: &str) -> Option<&Value> {
+        self.as_object()?.get(key)
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(value) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is an array.
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
     }
 
     /// The object, if this is one.

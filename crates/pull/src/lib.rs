@@ -135,7 +135,7 @@ pub async fn pull(
     let scripts: Vec<(String, String)> = scope
         .of_kind(Kind::Script)
         .filter_map(|id| live.get(Kind::Script, id))
-        .filter(|script| script.document.get("content").is_none())
+        .filter(|script| script.document.field("content").is_none())
         .map(|script| (script.id.clone(), script.name.clone().unwrap_or_default()))
         .collect();
     let fetched = futures::future::try_join_all(scripts.into_iter().map(|(id, name)| async move {
@@ -248,9 +248,9 @@ pub fn build(
     let group_ids: std::collections::BTreeSet<&str> = live_of
         .iter()
         .filter(|(address, _)| address.kind == Kind::Integration)
-        .filter_map(|(_, integration)| integration.document.get("flowGroupings")?.as_array())
+        .filter_map(|(_, integration)| integration.document.field("flowGroupings")?.as_array())
         .flatten()
-        .filter_map(|group| group.get("_id")?.as_str())
+        .filter_map(|group| group.field("_id")?.as_str())
         .collect();
     unmanaged_ids
         .retain(|id| !(id.collection == "flowGroupings" && group_ids.contains(id.id.as_str())));

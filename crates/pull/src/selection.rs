@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use flowform_model::references::for_each_live_string;
-use flowform_model::{Kind, LiveResource, LiveState};
+use flowform_model::{Kind, LiveResource, LiveState, Value};
 
 use crate::error::PullError;
 
@@ -43,11 +43,7 @@ impl Scope {
 /// Whether the resource belongs to an integration app (its vendor installs and upgrades it;
 /// flowform cannot create it).
 fn is_integration_app(resource: &LiveResource) -> bool {
-    resource
-        .document
-        .get("_connectorId")
-        .and_then(|id| id.as_str())
-        .is_some_and(|id| !id.is_empty())
+    resource.document.field("_connectorId").and_then(Value::as_str).is_some_and(|id| !id.is_empty())
 }
 
 /// Resolves the selection against the account.
@@ -134,7 +130,7 @@ pub(crate) fn resolve(live: &LiveState, selection: &Selection) -> Result<Scope, 
 
 /// Every string of a document outside sample data that may be the id of another resource
 /// (strings under an `_id` key, the document's own or an element's, are left out).
-pub(crate) fn collect_ids<'a>(document: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+pub(crate) fn collect_ids<'a>(document: &'a Value, found: &mut Vec<&'a str>) {
     for_each_live_string(document, &mut |key, text| {
         if key != "_id" {
             found.push(text);

@@ -21,7 +21,7 @@ use flowform_emulator::{
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{RecordingSleeper, chain, config as client_config};
+use crate::support::{RecordingSleeper, chain, config as client_config, json_of};
 
 /// The token of the emulator's default account.
 const TOKEN: &str = "sandbox";
@@ -177,20 +177,23 @@ async fn every_kind_goes_through_create_read_update_patch_and_delete() {
         // A full replace. A connection is read back masked, so its body comes from the caller's
         // own values (as flowform's diff does), never from the GET.
         let mut body =
-            if kind == Kind::Connection { body_of(kind, &wired) } else { read.document.clone() };
+            if kind == Kind::Connection { body_of(kind, &wired) } else { json_of(&read.document) };
         body["description"] = json!(format!("changed {kind}"));
         let updated = client.update(kind, id, &body).await.unwrap();
-        assert_eq!(updated.document["description"], format!("changed {kind}"));
+        assert_eq!(json_of(&updated.document)["description"], format!("changed {kind}"));
         let (before, after) = (read.last_modified.unwrap(), updated.last_modified.unwrap());
         assert!(after > before, "{kind}: lastModified `{before}` → `{after}`");
         let reread = client.get(kind, id).await.unwrap();
         assert_eq!(reread.last_modified.as_deref(), Some(after.as_str()));
-        assert_eq!(reread.document["description"], format!("changed {kind}"));
+        assert_eq!(json_of(&reread.document)["description"], format!("changed {kind}"));
     }
     // Script lists leave out the source; GET by id has it.
     let listed = client.list(Kind::Script).await.unwrap();
-    assert!(listed[0].document.get("content").is_none());
-    assert!(client.get(Kind::Script, &wired.script).await.unwrap().document["content"].is_string());
+    assert!(listed[0].document.field("content").is_none());
+    assert!(
+        json_of(&client.get(Kind::Script, &wired.script).await.unwrap().document)["content"]
+            .is_string()
+    );
     // The integration's sub-collection holds its flow.
     let flows = client.list_in_integration(&wired.integration, Kind::Flow).await.unwrap();
     assert_eq!(
@@ -352,7 +355,10 @@ async fn include_projects_every_page_and_bad_field_names_never_reach_the_server(
         keys.sort_unstable();
         // `adaptorType` is always kept on exports; the link of every page kept the projection.
         assert_eq!(keys, ["_id", "adaptorType", "createdAt", "http", "name"], "item {index}");
-        assert_eq!(export.document["http"], json!({"relativeURI": format!("/orders/{index}")}));
+        assert_eq!(
+            json_of(&export.document)["http"],
+            json!({"relativeURI": format!("/orders/{index}")})
+        );
         assert!(export.created_at.is_some());
     }
 
@@ -364,7 +370,7 @@ async fn include_projects_every_page_and_bad_field_names_never_reach_the_server(
     let projected =
         client.list_projected(Kind::Export, &["name", "bad-field", "a b", "x;y"]).await.unwrap();
     assert_eq!(projected.len(), 120);
-    assert!(projected.iter().all(|export| export.document.get("_connectionId").is_none()));
+    assert!(projected.iter().all(|export| export.document.field("_connectionId").is_none()));
     let (stats, received) = (client.stats(), admin.counters().route("GET", "/v1/exports"));
     assert_eq!(stats.pages - before.pages, 3);
     assert_eq!(received, stats.sent.get - before.sent.get);
@@ -380,7 +386,7 @@ async fn include_projects_every_page_and_bad_field_names_never_reach_the_server(
     }
     // Projection is only for lists: GET by id ignores it and returns the whole document.
     let full = client.get(Kind::Export, &projected[0].id).await.unwrap();
-    assert!(full.document.get("_connectionId").is_some());
+    assert!(full.document.field("_connectionId").is_some());
 }
 
 // Masked secrets.
@@ -401,9 +407,12 @@ async fn a_masked_get_body_is_never_sent_back_in_either_mask_mode() {
             .await
             .unwrap();
         let id = created.resource.id.clone();
-        assert_eq!(created.resource.document["http"]["auth"]["basic"]["password"], "******");
+        assert_eq!(
+            json_of(&created.resource.document)["http"]["auth"]["basic"]["password"],
+            "******"
+        );
 
-        let mut body = client.get(Kind::Connection, &id).await.unwrap().document;
+        let mut body = json_of(&client.get(Kind::Connection, &id).await.unwrap().document);
         assert_eq!(body["http"]["auth"]["basic"]["password"], "******", "{mode:?}");
         body["name"] = json!("Shop API renamed");
         let refused = client.update(Kind::Connection, &id, &body).await.unwrap_err();
@@ -466,7 +475,11 @@ async fn a_create_whose_response_is_dropped_is_recovered_with_its_id_and_not_dup
         .collect();
     assert_eq!(stored.len(), 2, "the known flow and exactly one new one");
     assert!(stored.iter().any(|flow| flow["_id"] == created.resource.id.as_str()));
-    assert_eq!(created.resource.document["disabled"], true, "the full document was read back");
+    assert_eq!(
+        json_of(&created.resource.document)["disabled"],
+        true,
+        "the full document was read back"
+    );
     assert_eq!(client.stats().recovered_creates, 1);
 
     // A delete whose answer is lost is sent again; the 404 that follows means it is done.

@@ -48,6 +48,11 @@ pub fn client(url: &str, token: &str) -> (Client, RecordingSleeper) {
 }
 
 /// Every message of an error and its sources, as a user would see them.
+/// A live document as JSON again (documents are plain JSON values: no references, no secrets).
+pub fn json_of(document: &flowform_model::Value) -> serde_json::Value {
+    document.to_json(&|_| None).expect("live documents are plain JSON")
+}
+
 pub fn chain(error: &dyn std::error::Error) -> String {
     let mut text = format!("{error} | {error:?}");
     let mut source = error.source();

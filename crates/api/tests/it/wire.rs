@@ -8,7 +8,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::support::{chain, client, config};
+use crate::support::{chain, client, config, json_of};
 
 const TOKEN: &str = "wire-token-SECRET-9f8e7d6c5b4a";
 
@@ -636,7 +636,7 @@ async fn clone_understands_both_response_shapes() {
     let cloned =
         client.clone_resource(Kind::Export, "e1", &json!({"name": "Clone - e"})).await.unwrap();
     assert_eq!(cloned.id, "e2");
-    assert_eq!(cloned.resource.unwrap().document["_sourceId"], "e1");
+    assert_eq!(json_of(&cloned.resource.unwrap().document)["_sourceId"], "e1");
     assert!(cloned.manifest.is_empty());
 }
 
@@ -973,7 +973,7 @@ async fn a_server_that_refuses_projection_gets_the_plain_list() {
     let (client, _) = client(&server.uri(), TOKEN);
     let listed =
         client.list_projected(Kind::Connection, &["_id", "name", "createdAt"]).await.unwrap();
-    assert_eq!(listed[0].document["type"], "http");
+    assert_eq!(json_of(&listed[0].document)["type"], "http");
     let fetched = client.get_many(Kind::Connection, &["c1".to_owned()]).await.unwrap();
     assert_eq!(fetched[0].id, "c1");
 }

@@ -90,8 +90,14 @@ fn secret_values_never_reach_any_output() {
     let other = world.desired.get(&address("connection.other")).unwrap().clone();
     let mut stripped = other.clone();
     stripped.body.shift_remove("http");
-    let error =
-        update_document(&live, &stripped, None, &|_| None, &WriteOptions::default()).unwrap_err();
+    let error = update_document(
+        &flowform_model::Value::from(live),
+        &stripped,
+        None,
+        &|_| None,
+        &WriteOptions::default(),
+    )
+    .unwrap_err();
     let text = format!("{error} {error:?}");
     for canary in CANARIES {
         assert!(!text.contains(canary));

@@ -452,7 +452,13 @@ fn a_flow_left_disabled_by_an_interrupted_apply_is_enabled_next_time() {
     let flow_id = crate::support::id(50);
     world.server.post(Kind::Flow, &flow_id, body);
     let response = world.server.get(&flow_id).unwrap();
-    let recorded = record_applied(&flow, crate::support::SALT, &flow_id, &response, None);
+    let recorded = record_applied(
+        &flow,
+        crate::support::SALT,
+        &flow_id,
+        &flowform_model::Value::from(response),
+        None,
+    );
     world.state.resources.insert(address("flow.nightly"), recorded);
     let plan = check("interrupted_enable", &world, DiffOptions::default());
     let change =

@@ -169,7 +169,7 @@ impl World {
             Some(previous) if self.server.contains(&previous.id) => {
                 let live = self.server.get(&previous.id).expect("present");
                 let body = update_document(
-                    &live,
+                    &Value::from(live),
                     &resource,
                     Some(previous),
                     &self.resolver(),
@@ -194,12 +194,12 @@ impl World {
                         &resource,
                         SALT,
                         &id,
-                        &self.server.get(&id).expect("created"),
+                        &Value::from(self.server.get(&id).expect("created")),
                         None,
                     );
                     let live = self.server.get(&id).expect("created");
                     let body = update_document(
-                        &live,
+                        &Value::from(live),
                         &resource,
                         Some(&recorded),
                         &self.resolver(),
@@ -212,7 +212,8 @@ impl World {
             }
         };
         let response = self.server.get(&id).expect("written");
-        let recorded = record_applied(&resource, SALT, &id, &response, previous.as_ref());
+        let recorded =
+            record_applied(&resource, SALT, &id, &Value::from(response), previous.as_ref());
         self.state.resources.insert(address, recorded);
         id
     }

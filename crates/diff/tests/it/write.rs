@@ -63,8 +63,8 @@ fn create_document_errors_name_the_place_never_the_value() {
     assert!(source.contains("UNSET_TOKEN") && source.contains("http.auth.token.token"), "{source}");
 }
 
-fn live_connection() -> serde_json::Value {
-    json!({
+fn live_connection() -> Value {
+    Value::from(json!({
         "_id": id(9), "createdAt": "2026-01-01T00:00:00.000Z", "lastModified": "2026-01-02T00:00:00.000Z",
         "name": "Slack", "type": "http", "offline": false, "queues": [{"name": "q", "size": 0}],
         "description": "old description",
@@ -72,7 +72,7 @@ fn live_connection() -> serde_json::Value {
         "http": {"baseURI": "https://old", "mediaType": "json", "concurrencyLevel": 25,
                  "auth": {"type": "token", "token": {"token": "******"}},
                  "encrypted": "******"}
-    })
+    }))
 }
 
 #[test]
@@ -131,7 +131,13 @@ fn update_document_never_sends_a_mask() {
         "`connection.slack` `http.auth.token.token` holds the masked value `******` in the live document and the spec does not set it; sending the document back would erase or overwrite the credential, so declare it in the spec as `${secret.NAME}`"
     );
     assert!(matches!(
-        update_document(&json!([1]), &slack, None, &resolve_all, &WriteOptions::default()),
+        update_document(
+            &Value::from(json!([1])),
+            &slack,
+            None,
+            &resolve_all,
+            &WriteOptions::default()
+        ),
         Err(WriteError::LiveNotObject { .. })
     ));
 }
@@ -144,8 +150,10 @@ fn update_document_keeps_ignored_values_inside_lists_and_forces_disabled() {
         json!({"name": "Nightly", "pageProcessors": [{"type": "import", "hooks": {"postResponseMap": {"function": "spec"}}}]}),
     );
     flow.lifecycle.ignore_changes = vec![path("pageProcessors[0].hooks")];
-    let live = json!({"_id": id(5), "name": "Nightly", "disabled": false, "lastExecutedAt": "x",
-                      "pageProcessors": [{"type": "import", "hooks": {"postResponseMap": {"function": "ui"}}}]});
+    let live = Value::from(
+        json!({"_id": id(5), "name": "Nightly", "disabled": false, "lastExecutedAt": "x",
+                      "pageProcessors": [{"type": "import", "hooks": {"postResponseMap": {"function": "ui"}}}]}),
+    );
     let body = update_document(
         &live,
         &flow,
@@ -175,7 +183,8 @@ fn record_applied_keeps_digests_and_fingerprints_never_values() {
     let mut previous = ResourceState { id: id(9), ..ResourceState::default() };
     previous.applied_paths.insert(path("description"), "old-digest".into());
     previous.applied_paths.insert(path("gone"), "gone-digest".into());
-    let recorded = record_applied(&slack, SALT, &id(9), &response, Some(&previous));
+    let recorded =
+        record_applied(&slack, SALT, &id(9), &Value::from(response.clone()), Some(&previous));
     let applied: Vec<String> = recorded.applied_paths.keys().map(FieldPath::to_string).collect();
     assert_eq!(
         applied,
@@ -206,10 +215,11 @@ fn record_applied_skips_back_references_left_out_to_break_a_cycle() {
     let world = World::new();
     let flow = world.resource("flow.a", json!({"name": "A", "_runNextFlowIds": ["${flow.next}"]}));
     let created = json!({"_id": id(4), "name": "A"});
-    let recorded = record_applied(&flow, SALT, &id(4), &created, None);
+    let recorded = record_applied(&flow, SALT, &id(4), &Value::from(created.clone()), None);
     assert!(!recorded.applied_paths.contains_key(&path("_runNextFlowIds")));
     let updated = json!({"_id": id(4), "name": "A", "_runNextFlowIds": [id(3)]});
-    let recorded = record_applied(&flow, SALT, &id(4), &updated, Some(&recorded));
+    let recorded =
+        record_applied(&flow, SALT, &id(4), &Value::from(updated.clone()), Some(&recorded));
     assert!(recorded.applied_paths.contains_key(&path("_runNextFlowIds")));
 }
 
@@ -219,12 +229,14 @@ fn record_applied_skips_a_forced_disabled() {
     let flow = world.resource("flow.a", json!({"name": "A"}));
     // Created disabled although the spec wants it enabled: not recorded, so not drift later.
     let created = json!({"_id": id(4), "name": "A", "disabled": true});
-    let recorded = record_applied(&flow, SALT, &id(4), &created, None);
+    let recorded = record_applied(&flow, SALT, &id(4), &Value::from(created.clone()), None);
     assert!(!recorded.applied_paths.contains_key(&path("disabled")));
     let enabled = json!({"_id": id(4), "name": "A", "disabled": false});
-    let recorded = record_applied(&flow, SALT, &id(4), &enabled, Some(&recorded));
+    let recorded =
+        record_applied(&flow, SALT, &id(4), &Value::from(enabled.clone()), Some(&recorded));
     assert!(recorded.applied_paths.contains_key(&path("disabled")));
     // An update written forced disabled drops the earlier entry too.
-    let recorded = record_applied(&flow, SALT, &id(4), &created, Some(&recorded));
+    let recorded =
+        record_applied(&flow, SALT, &id(4), &Value::from(created.clone()), Some(&recorded));
     assert!(!recorded.applied_paths.contains_key(&path("disabled")));
 }

@@ -21,7 +21,7 @@ pub(crate) struct Context<'c, 'w, A: StateApi> {
     /// Ids by address: the state's, plus everything created or adopted in this run.
     pub ids: Mutex<HashMap<Address, String>>,
     /// The latest document of each resource written in this run.
-    pub documents: Mutex<HashMap<Address, serde_json::Value>>,
+    pub documents: Mutex<HashMap<Address, Value>>,
     /// Ids of live resources per kind (for the lost-create search to exclude).
     pub known_ids: Mutex<HashMap<Kind, HashSet<String>>>,
     /// Flows written disabled that the enable phase must enable.
@@ -60,7 +60,7 @@ impl<A: StateApi> Context<'_, '_, A> {
         &self,
         address: &Address,
         resource: ResourceState,
-        document: serde_json::Value,
+        document: Value,
     ) -> Result<(), StepError> {
         self.bind(address, &resource.id);
         self.documents.lock().expect("documents lock").insert(address.clone(), document);
@@ -95,11 +95,7 @@ impl<A: StateApi> Context<'_, '_, A> {
 
     /// The document of a resource by id: this run's latest write, else the live state read at
     /// plan time, else a `GET` (it may have been created moments ago).
-    pub async fn document_by_id(
-        &self,
-        kind: Kind,
-        id: &str,
-    ) -> Result<serde_json::Value, StepError> {
+    pub async fn document_by_id(&self, kind: Kind, id: &str) -> Result<Value, StepError> {
         let written = {
             let ids = self.ids.lock().expect("ids lock");
             let address = ids
@@ -127,6 +123,6 @@ pub(crate) fn wants_enabled(resource: &DesiredResource) -> bool {
 }
 
 /// The `disabled` flag of a live document (false when absent, as the API reads it).
-pub(crate) fn live_disabled(document: &serde_json::Value) -> bool {
-    document.get("disabled").and_then(serde_json::Value::as_bool).unwrap_or(false)
+pub(crate) fn live_disabled(document: &Value) -> bool {
+    document.field("disabled").and_then(Value::as_bool).unwrap_or(false)
 }

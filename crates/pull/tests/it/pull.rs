@@ -7,7 +7,7 @@ use flowform_model::Kind;
 use flowform_pull::{PullError, PullOptions, Selection, WriteError};
 
 use crate::support::{
-    Accounts, apply_folder, assert_loads_as_pulled, assert_success, changes, create, plan,
+    Accounts, apply_folder, assert_loads_as_pulled, assert_success, changes, create, json_of, plan,
     pull_into, read_tree, secret_values, state_location,
 };
 
@@ -33,7 +33,8 @@ pub async fn build_account(accounts: &Accounts) -> Built {
     let environments = create(client, Kind::Integration, json!({"name": "Environments"})).await;
     let other = create(client, Kind::Integration, json!({"name": "Other team"})).await;
     let groups =
-        client.get(Kind::Integration, &billing).await.unwrap().document["flowGroupings"].clone();
+        json_of(&client.get(Kind::Integration, &billing).await.unwrap().document)["flowGroupings"]
+            .clone();
     let group = groups[0]["_id"].as_str().unwrap().to_owned();
 
     let slack = create(
@@ -134,7 +135,7 @@ pub async fn build_account(accounts: &Accounts) -> Built {
     )
     .await;
     // Close the `_runNextFlowIds` cycle and chain to a flow outside `Orders & Billing`.
-    let mut first = client.get(Kind::Flow, &first_flow).await.unwrap().document;
+    let mut first = json_of(&client.get(Kind::Flow, &first_flow).await.unwrap().document);
     first["_runNextFlowIds"] = json!([second_flow, other_flow]);
     client.update(Kind::Flow, &first_flow, &first).await.unwrap();
     let archive_flow = create(

@@ -13,7 +13,7 @@ use flowform_model::Kind;
 use flowform_pull::Selection;
 
 use crate::support::{
-    Accounts, apply_folder, assert_loads_as_pulled, assert_success, changes, create, plan,
+    Accounts, apply_folder, assert_loads_as_pulled, assert_success, changes, create, json_of, plan,
     pull_into, secret_values, state_location,
 };
 
@@ -163,7 +163,7 @@ async fn generate(client: &flowform_api::Client, seed: u64) -> usize {
         }
         let id = create(client, Kind::Integration, body).await;
         let groups: Vec<String> =
-            client.get(Kind::Integration, &id).await.unwrap().document["flowGroupings"]
+            json_of(&client.get(Kind::Integration, &id).await.unwrap().document)["flowGroupings"]
                 .as_array()
                 .map(|groups| {
                     groups
@@ -330,7 +330,7 @@ async fn generate(client: &flowform_api::Client, seed: u64) -> usize {
         if random.chance(40) {
             let next: Vec<String> =
                 (0..random.range(1, 2)).map(|_| random.pick(&flows).clone()).collect();
-            let mut document = client.get(Kind::Flow, flow).await.unwrap().document;
+            let mut document = json_of(&client.get(Kind::Flow, flow).await.unwrap().document);
             document["_runNextFlowIds"] = json!(next);
             client.update(Kind::Flow, flow, &document).await.unwrap();
         }

@@ -267,3 +267,8 @@ pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, String> {
     }
     files
 }
+
+/// A live document as JSON again (documents are plain JSON values: no references, no secrets).
+pub fn json_of(document: &flowform_model::Value) -> serde_json::Value {
+    document.to_json(&|_| None).expect("live documents are plain JSON")
+}

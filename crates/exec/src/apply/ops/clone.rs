@@ -107,11 +107,9 @@ async fn self_connection_map<A: StateApi>(
         Kind::Flow => collect_steps(&source, &mut step_ids),
         Kind::Integration => {
             if let Some(registered) =
-                source.get("_registeredConnectionIds").and_then(serde_json::Value::as_array)
+                source.field("_registeredConnectionIds").and_then(Value::as_array)
             {
-                connections.extend(
-                    registered.iter().filter_map(serde_json::Value::as_str).map(str::to_owned),
-                );
+                connections.extend(registered.iter().filter_map(Value::as_str).map(str::to_owned));
             }
             for flow in context
                 .live
@@ -128,8 +126,7 @@ async fn self_connection_map<A: StateApi>(
         documents.push(context.document_by_id(step_kind, &id).await?);
     }
     for document in documents {
-        if let Some(connection) = document.get("_connectionId").and_then(serde_json::Value::as_str)
-        {
+        if let Some(connection) = document.field("_connectionId").and_then(Value::as_str) {
             connections.insert(connection.to_owned());
         }
     }
@@ -142,7 +139,7 @@ async fn self_connection_map<A: StateApi>(
 }
 
 /// The exports and imports a flow document names.
-fn collect_steps(flow: &serde_json::Value, steps: &mut Vec<(Kind, String)>) {
+fn collect_steps(flow: &Value, steps: &mut Vec<(Kind, String)>) {
     for_each_live_string(flow, &mut |key, id| match key {
         "_exportId" => steps.push((Kind::Export, id.to_owned())),
         "_importId" => steps.push((Kind::Import, id.to_owned())),

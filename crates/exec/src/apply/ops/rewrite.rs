@@ -2,7 +2,7 @@
 //! left out of the first write, or with the spec's `disabled`.
 
 use flowform_diff::{WriteOptions, record_applied, update_document};
-use flowform_model::Kind;
+use flowform_model::{Kind, Value};
 
 use crate::apply::StepError;
 use crate::apply::context::Context;
@@ -29,10 +29,9 @@ pub(super) async fn rewrite<A: StateApi>(
         {
             Some(true)
         }
-        Operation::Fixup if desired.kind() == Kind::Flow => document
-            .get("disabled")
-            .and_then(serde_json::Value::as_bool)
-            .filter(|disabled| *disabled),
+        Operation::Fixup if desired.kind() == Kind::Flow => {
+            document.field("disabled").and_then(Value::as_bool).filter(|disabled| *disabled)
+        }
         _ => None,
     };
     let options = WriteOptions { force_disabled, omit_breakable: false };
