@@ -10,9 +10,8 @@ use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::{self, SavedPlanError};
 use flowform_spec::SecretPolicy;
 
-use super::execute::{self, Work, human_plan, plan_error};
+use super::execute::{self, Work, human_plan, plan_error, plan_options};
 use super::load_spec_with_session;
-use super::plan::plan_options;
 use crate::args::ApplyArgs;
 use crate::error::UserError;
 use crate::exit::ExitStatus;

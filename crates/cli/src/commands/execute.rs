@@ -7,9 +7,12 @@ use std::time::Duration;
 use flowform_exec::apply::{ApplyOptions, ApplyReport, Progress, StepOutcome};
 use flowform_exec::planner::PlanError;
 use flowform_exec::remote::ClientStateApi;
-use flowform_exec::state::{OpenError, StateWriter, StoreError};
+use flowform_exec::saved::PlanOptions;
+use flowform_exec::state::StateWriter;
 use flowform_model::{DesiredState, LiveState, Plan};
 
+use super::shared::open_error;
+use crate::args::PlanShape;
 use crate::error::UserError;
 use crate::exit::ExitStatus;
 use crate::interrupt::Interrupt;
@@ -43,33 +46,9 @@ pub async fn read_account(
         .map_err(|error| plan_error(printer, error))
 }
 
-/// A state that could not be opened (or written), with its remedy.
-pub fn open_error(error: OpenError) -> anyhow::Error {
-    let hint = error.hint();
-    let message = error.to_string();
-    let mut user = UserError::new(message);
-    if let Some(hint) = hint {
-        user = user.with_hint(hint);
-    }
-    match error {
-        OpenError::Store(store) => user.with_source(store).into(),
-        OpenError::OtherTarget { .. } | OpenError::NoAccount { .. } => user.into(),
-    }
-}
-
-/// A state that could not be written, with its remedy (a lock lost to another run, …).
-pub fn store_error(error: StoreError) -> anyhow::Error {
-    open_error(OpenError::Store(error))
-}
-
-/// Reads the state without locking it; a missing state is an empty one bound to the session's
-/// target (nothing is written).
-pub async fn read_state(session: &Session) -> anyhow::Result<flowform_model::State> {
-    let api = ClientStateApi(&session.client);
-    let state = flowform_exec::state::open::read(&session.state, &api, &session.target)
-        .await
-        .map_err(open_error)?;
-    Ok(state.unwrap_or_else(|| flowform_exec::state::new_state(session.target.clone())))
+/// The planner's options from the command line.
+pub fn plan_options(shape: &PlanShape) -> PlanOptions {
+    PlanOptions { targets: shape.targets.clone(), no_delete: shape.no_delete, adopt: shape.adopt }
 }
 
 /// Locks and opens the state for writing, warning about a stale lock that was broken.

@@ -7,8 +7,7 @@ use flowform_exec::state::open_locked;
 use flowform_model::{DesiredResource, FieldPath, ResourceState, UNKNOWN_FINGERPRINT};
 use flowform_spec::SecretPolicy;
 
-use super::execute::{open_error, store_error};
-use super::state::parse_address;
+use super::shared::{is_object_id, open_error, parse_address, store_error};
 use super::{load_spec, open_session};
 use crate::args::ImportArgs;
 use crate::error::UserError;
@@ -42,11 +41,6 @@ pub async fn import(
     let result = import_into(settings, printer, &session, desired, id).await;
     session.close().await;
     result
-}
-
-/// Whether `text` is a 24-hex id.
-pub fn is_object_id(text: &str) -> bool {
-    text.len() == 24 && text.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
 async fn import_into(
@@ -155,13 +149,6 @@ fn secret_paths(desired: &DesiredResource) -> Vec<FieldPath> {
 mod tests {
     use super::*;
     use flowform_model::{Address, Kind, Lifecycle, SecretValue, Value};
-
-    #[test]
-    fn ids_are_24_hex() {
-        assert!(is_object_id("0123456789abcdefABCDEF01"));
-        assert!(!is_object_id("0123456789abcdef0123456"));
-        assert!(!is_object_id("0123456789abcdef0123456g"));
-    }
 
     #[test]
     fn secret_leaves_outside_ignored_paths() {

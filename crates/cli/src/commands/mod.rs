@@ -10,6 +10,7 @@ mod plan;
 mod pull;
 mod run_flow;
 mod schema;
+mod shared;
 mod state;
 mod validate;
 
@@ -26,6 +27,7 @@ use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::session::Session;
 use crate::settings::{Account, Settings};
+use shared::plural;
 
 /// Runs the command the settings name.
 pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
@@ -44,10 +46,6 @@ pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitS
             emulator::serve(settings, printer, options).await
         }
     }
-}
-
-fn plural(count: usize, word: &str) -> String {
-    if count == 1 { format!("1 {word}") } else { format!("{count} {word}s") }
 }
 
 /// Loads the spec for a command that acts on it: errors are printed and fail the command;

@@ -3,21 +3,17 @@
 
 use flowform_exec::planner::make_plan;
 use flowform_exec::remote::ClientStateApi;
-use flowform_exec::saved::{self, PlanOptions, PlanRecord};
+use flowform_exec::saved::{self, PlanRecord};
 use flowform_spec::SecretPolicy;
 
-use super::execute::{self, human_plan, plan_error};
+use super::execute::{self, human_plan, plan_error, plan_options};
 use super::load_spec_with_session;
-use crate::args::{PlanArgs, PlanFormat, PlanShape};
+use super::shared::read_state;
+use crate::args::{PlanArgs, PlanFormat};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::session::Session;
 use crate::settings::Settings;
-
-/// The planner's options from the command line.
-pub fn plan_options(shape: &PlanShape) -> PlanOptions {
-    PlanOptions { targets: shape.targets.clone(), no_delete: shape.no_delete, adopt: shape.adopt }
-}
 
 pub async fn plan(
     settings: &Settings,
@@ -54,7 +50,7 @@ async fn plan_in(
             }
             writer.finish().await?
         }
-        None => execute::read_state(session).await?,
+        None => read_state(session).await?,
     };
     printer.timing("state read", started);
     let started = std::time::Instant::now();

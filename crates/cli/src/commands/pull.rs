@@ -17,8 +17,8 @@ use flowform_exec::state::{StateLocation, open_writer, read_checked};
 use flowform_model::Kind;
 use flowform_pull::{PullOptions, Pulled, Selection, WriteError, Written};
 
-use super::execute::{open_error, store_error};
-use super::{locate_spec, plural};
+use super::locate_spec;
+use super::shared::{open_error, plural, store_error};
 use crate::args::PullArgs;
 use crate::diagnostics;
 use crate::error::UserError;

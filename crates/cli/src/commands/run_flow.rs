@@ -7,9 +7,7 @@ use std::time::Duration;
 use flowform_api::{Job, JobStatus};
 use flowform_model::Kind;
 
-use super::execute::read_state;
-use super::import::is_object_id;
-use super::state::parse_address;
+use super::shared::{is_object_id, parse_address, read_state};
 use super::{locate_spec, open_session};
 use crate::args::RunArgs;
 use crate::error::UserError;

@@ -3,14 +3,12 @@
 //! offline (no token, no sandbox); with `--state integrator` they reach the account's State API.
 //! Writes take the state lock and go through `flowform_exec`'s `StateWriter`.
 
-use std::str::FromStr;
-
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::state::{LockedState, StateLocation, break_lock, open_locked, read_checked};
 use flowform_model::{Address, ResourceState, State, UNKNOWN_FINGERPRINT};
 use serde_json::json;
 
-use super::execute::{open_error, store_error};
+use super::shared::{open_error, parse_address, store_error};
 use super::{load_layout, open_session};
 use crate::args::{StateCommand, StateFormat};
 use crate::error::UserError;
@@ -48,11 +46,6 @@ fn command_name(command: &StateCommand) -> &'static str {
         StateCommand::Mv(_) => "state mv",
         StateCommand::Unlock => "state unlock",
     }
-}
-
-/// Parses an address given on the command line.
-pub fn parse_address(text: &str) -> Result<Address, UserError> {
-    Address::from_str(text).map_err(|error| UserError::new(error.to_string()))
 }
 
 fn not_managed(address: &Address, location: &StateLocation) -> UserError {

@@ -2,7 +2,7 @@
 
 use flowform_spec::SecretPolicy;
 
-use super::plural;
+use super::shared::plural;
 use crate::diagnostics;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
