@@ -4,62 +4,7 @@ use flowform_emulator::ResourceKind;
 
 use crate::support::TestContext;
 
-/// A small application: an integration, a connection with a secret, a script, an export, an
-/// import using the script, and a scheduled flow using both.
-pub const APP: &str = r#"integrations:
-  main:
-    name: Main
-connections:
-  api:
-    name: API
-    type: http
-    http:
-      baseURI: https://example.com
-      mediaType: json
-      auth:
-        type: token
-        token:
-          token: ${secret.API_TOKEN}
-          location: header
-          headerName: Authorization
-          scheme: Bearer
-scripts:
-  shape:
-    name: Shape
-    content: |
-      function preMap(options) { return options.data; }
-exports:
-  orders:
-    name: Orders
-    adaptorType: HTTPExport
-    _connectionId: ${connection.api}
-    http:
-      method: GET
-      relativeURI: /orders
-imports:
-  post:
-    name: Post
-    adaptorType: HTTPImport
-    _connectionId: ${connection.api}
-    http:
-      method: [POST]
-      relativeURI: [/post]
-    hooks:
-      preMap:
-        _scriptId: ${script.shape}
-        function: preMap
-flows:
-  sync:
-    name: Sync
-    _integrationId: ${integration.main}
-    schedule: "? 0 */2 * * *"
-    timezone: UTC
-    pageGenerators:
-      - _exportId: ${export.orders}
-    pageProcessors:
-      - type: import
-        _importId: ${import.post}
-"#;
+pub use crate::specs::APP;
 
 /// The secret's value in most tests; it must never appear in any output.
 pub const SECRET: &str = "secret-canary-one";

@@ -4,6 +4,10 @@
 #[macro_use]
 mod support;
 
+#[macro_use]
+#[path = "../shared/specs.rs"]
+mod specs;
+
 mod apply;
 mod diagrams;
 mod emulator_serve;
@@ -18,28 +22,16 @@ mod state;
 mod usage;
 
 /// A spec with an integration, a connection holding a secret, and a flow.
-pub const SPEC: &str = r#"integrations:
-  main:
-    name: Main
-connections:
-  api:
-    name: API
-    type: http
-    http:
-      baseURI: https://example.com
-      mediaType: json
-      auth:
-        type: token
-        token:
-          token: ${secret.API_TOKEN}
-          location: header
-flows:
+pub const SPEC: &str = concat!(
+    main_and_api!("API_TOKEN"),
+    r#"flows:
   nightly:
     name: Nightly
     _integrationId: ${integration.main}
     lifecycle:
       preventDestroy: true
-"#;
+"#
+);
 
 /// Live documents matching [`SPEC`], with fixed ids.
 pub const INTEGRATION_ID: &str = "aaaaaaaaaaaaaaaaaaaaaaaa";

@@ -27,24 +27,10 @@ const SECRET_CANARIES: [(&str, &str); 4] = [
     ("CANARY_ROTATED", "canary-rotated-77b3e0c912"),
 ];
 
-const SPEC: &str = r#"integrations:
-  main:
-    name: Main
-connections:
-  api:
-    name: API
-    type: http
-    http:
-      baseURI: https://example.com
-      mediaType: json
-      auth:
-        type: token
-        token:
-          token: ${secret.CANARY_API_TOKEN}
-          location: header
-          headerName: Authorization
-          scheme: Bearer
-  legacy:
+const SPEC: &str = concat!(
+    main_and_api!("CANARY_API_TOKEN"),
+    bearer_header!(),
+    r#"  legacy:
     name: Legacy
     type: http
     http:
@@ -64,15 +50,9 @@ exports:
       verify: token
       token: ${secret.CANARY_WEBHOOK}
       path: /events
-imports:
-  post:
-    name: Post
-    adaptorType: HTTPImport
-    _connectionId: ${connection.api}
-    http:
-      method: [POST]
-      relativeURI: [/post]
-flows:
+"#,
+    post_import!(),
+    r#"flows:
   sync:
     name: Sync
     _integrationId: ${integration.main}
@@ -81,7 +61,8 @@ flows:
     pageProcessors:
       - type: import
         _importId: ${import.post}
-"#;
+"#
+);
 
 /// Every canary: the token, the wrong token, and the secret values.
 fn canaries() -> Vec<&'static str> {

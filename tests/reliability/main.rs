@@ -12,6 +12,10 @@
 #[path = "../it/support.rs"]
 mod support;
 
+#[macro_use]
+#[path = "../shared/specs.rs"]
+mod specs;
+
 mod canary;
 mod common;
 mod concurrency;

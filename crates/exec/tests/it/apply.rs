@@ -3,61 +3,7 @@ use flowform_model::{ActionKind, Address, Kind};
 
 use crate::support::{Workspace, assert_success, summary};
 
-const SPEC: &str = r#"
-integrations:
-  main:
-    name: Main
-connections:
-  api:
-    name: API
-    type: http
-    http:
-      baseURI: https://example.com
-      mediaType: json
-      auth:
-        type: token
-        token:
-          token: ${secret.API_TOKEN}
-          location: header
-          headerName: Authorization
-          scheme: Bearer
-scripts:
-  shape:
-    name: Shape
-    content: |
-      function preMap(options) { return options.data; }
-exports:
-  orders:
-    name: Orders
-    adaptorType: HTTPExport
-    _connectionId: ${connection.api}
-    http:
-      method: GET
-      relativeURI: /orders
-imports:
-  post:
-    name: Post
-    adaptorType: HTTPImport
-    _connectionId: ${connection.api}
-    http:
-      method: [POST]
-      relativeURI: [/post]
-    hooks:
-      preMap:
-        _scriptId: ${script.shape}
-        function: preMap
-flows:
-  sync:
-    name: Sync
-    _integrationId: ${integration.main}
-    schedule: "? 0 */2 * * *"
-    timezone: UTC
-    pageGenerators:
-      - _exportId: ${export.orders}
-    pageProcessors:
-      - type: import
-        _importId: ${import.post}
-"#;
+use crate::specs::{APP as SPEC, CHAIN};
 
 async fn workspace() -> Workspace {
     let mut workspace = Workspace::new().await;
@@ -154,27 +100,7 @@ async fn removing_a_resource_deletes_it_after_its_dependents_are_updated() {
 async fn run_next_cycles_are_broken_and_converge() {
     let mut workspace = Workspace::new().await;
     workspace.secrets.insert("API_TOKEN".into(), "t".into());
-    workspace.write(
-        "spec.yaml",
-        r#"
-integrations:
-  main: {name: Main}
-exports:
-  a: {name: A, adaptorType: WebhookExport, webhook: {provider: custom}}
-  b: {name: B, adaptorType: WebhookExport, webhook: {provider: custom}}
-flows:
-  first:
-    name: First
-    _integrationId: ${integration.main}
-    pageGenerators: [{_exportId: "${export.a}"}]
-    _runNextFlowIds: ["${flow.second}"]
-  second:
-    name: Second
-    _integrationId: ${integration.main}
-    pageGenerators: [{_exportId: "${export.b}"}]
-    _runNextFlowIds: ["${flow.first}"]
-"#,
-    );
+    workspace.write("spec.yaml", &format!("{CHAIN}    _runNextFlowIds: [\"${{flow.first}}\"]\n"));
     let report = workspace.apply().await;
     assert_success(&report);
     assert!(report.steps.iter().any(|step| step.label.starts_with("link flow.")), "{report:#?}");

@@ -11,11 +11,10 @@
 //! `docs/reliability.md`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use flowform_emulator::{EmulatorConfig, Faults, Forced429, Latency, ResourceKind};
-use flowform_exec::apply::{ApplyOptions, ApplyReport, StepOutcome, apply};
+use flowform_exec::apply::{ApplyReport, StepOutcome};
 use flowform_exec::planner::{make_plan, read_live};
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::PlanOptions;
@@ -23,7 +22,7 @@ use flowform_exec::state::{StateLocation, open_writer};
 use flowform_specgen::{GeneratedSpec, Kind as GeneratedKind, Options, Resource};
 use serde_json::{Value, json};
 
-use crate::support::{TARGET, Workspace, summary};
+use crate::support::{TARGET, Workspace, execute, summary};
 
 /// Seeds run in CI.
 const CI_SEEDS: u64 = 50;
@@ -123,17 +122,9 @@ async fn try_apply(workspace: &Workspace) -> Result<ApplyReport, String> {
             .map_err(|error| format!("reading the account: {error:?}"))?;
         let plan = make_plan(&desired, writer.state(), &live, &PlanOptions::default())
             .map_err(|error| format!("planning: {error:?}"))?;
-        let stop = AtomicBool::new(false);
-        apply(
-            &workspace.client,
-            &mut writer,
-            &desired,
-            &plan,
-            &live,
-            &ApplyOptions { parallelism: 8, burst_parallelism: 64, stop: &stop, progress: &|_| {} },
-        )
-        .await
-        .map_err(|error| format!("starting the apply: {error}"))
+        execute(&workspace.client, &mut writer, &desired, &plan, &live)
+            .await
+            .map_err(|error| format!("starting the apply: {error}"))
     }
     .await;
     let finished = writer.finish().await;

@@ -56,18 +56,9 @@ const TOKENS: &[&str] = &[
     "\u{10ffff}",
 ];
 
-const SPEC: &str = r#"
-integrations:
-  main: {name: Main}
-connections:
-  api:
-    name: API
-    type: http
-    http:
-      baseURI: https://example.com
-      mediaType: json
-      auth: {type: token, token: {token: "${secret.API_TOKEN}", location: header}}
-exports:
+const SPEC: &str = concat!(
+    main_and_api!("API_TOKEN"),
+    r#"exports:
   orders:
     name: Orders
     adaptorType: HTTPExport
@@ -78,7 +69,8 @@ flows:
     name: Sync
     _integrationId: ${integration.main}
     pageGenerators: [{_exportId: "${export.orders}"}]
-"#;
+"#
+);
 
 const TARGET: &str = "http://127.0.0.1:1 (user 5f0000000000000000000001)";
 

@@ -1,5 +1,9 @@
 //! The planner and executor against the emulator over loopback HTTP.
 
+#[macro_use]
+#[path = "../../../../tests/shared/specs.rs"]
+mod specs;
+
 mod apply;
 mod faults;
 mod fuzz;

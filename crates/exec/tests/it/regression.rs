@@ -10,23 +10,7 @@ use flowform_model::{Address, Kind, PendingCreate, ResourceState};
 
 use crate::support::{TARGET, Workspace, assert_success, summary};
 
-const CHAIN: &str = r#"
-integrations:
-  main: {name: Main}
-exports:
-  a: {name: A, adaptorType: WebhookExport, webhook: {provider: custom}}
-  b: {name: B, adaptorType: WebhookExport, webhook: {provider: custom}}
-flows:
-  first:
-    name: First
-    _integrationId: ${integration.main}
-    pageGenerators: [{_exportId: "${export.a}"}]
-    _runNextFlowIds: ["${flow.second}"]
-  second:
-    name: Second
-    _integrationId: ${integration.main}
-    pageGenerators: [{_exportId: "${export.b}"}]
-"#;
+use crate::specs::CHAIN;
 
 async fn pending(workspace: &Workspace, records: Vec<PendingCreate>) {
     let api = ClientStateApi(&workspace.client);

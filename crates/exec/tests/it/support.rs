@@ -1,20 +1,21 @@
-//! A workspace for one test: an emulator account, a spec directory, a local state file.
+//! A workspace for one test: an emulator account, a spec directory, a local state file; the
+//! set-up, loading, planning and applying are the shared test workspace's
+//! (`tests/shared/workspace.rs`).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::path::Path;
 
-use flowform_api::{Client, ClientConfig, Endpoint, SecretString};
+use flowform_api::{Client, ClientConfig};
 use flowform_emulator::{EmulatorConfig, EmulatorHandle};
-use flowform_exec::apply::{ApplyOptions, ApplyReport, apply};
-use flowform_exec::planner::{make_plan, read_live};
-use flowform_exec::remote::ClientStateApi;
+use flowform_exec::apply::ApplyReport;
 use flowform_exec::saved::PlanOptions;
-use flowform_exec::state::{StateLocation, open, open_writer};
+use flowform_exec::state::StateLocation;
 use flowform_model::{DesiredState, LiveState, Plan, State};
-use flowform_spec::{LoadOptions, ProcessEnvironment, SecretPolicy};
+
+#[path = "../../../../tests/shared/workspace.rs"]
+mod shared;
+
+pub use shared::{TARGET, assert_success, execute, summary};
 
 pub struct Workspace {
     pub emulator: EmulatorHandle,
@@ -23,8 +24,6 @@ pub struct Workspace {
     pub location: StateLocation,
     pub secrets: BTreeMap<String, String>,
 }
-
-pub const TARGET: &str = "test-account";
 
 impl Workspace {
     pub async fn new() -> Workspace {
@@ -41,16 +40,12 @@ impl Workspace {
         config: EmulatorConfig,
         configure: impl FnOnce(&mut ClientConfig),
     ) -> Workspace {
-        let emulator =
-            flowform_emulator::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
-        let endpoint = Endpoint::parse(&emulator.url()).unwrap();
-        let mut config = ClientConfig::new(endpoint, SecretString::from("sandbox".to_owned()));
-        config.retry.initial_backoff = Duration::ZERO;
-        config.retry.max_backoff = Duration::ZERO;
+        let emulator = shared::start_emulator(config).await;
+        let mut config = shared::client_config(&emulator, "sandbox");
         configure(&mut config);
         let client = Client::new(config).unwrap();
         let directory = tempfile::tempdir().unwrap();
-        let location = StateLocation::File(directory.path().join(".flowform/state.json"));
+        let location = shared::state_location(directory.path());
         Workspace { emulator, client, directory, location, secrets: BTreeMap::new() }
     }
 
@@ -67,33 +62,24 @@ impl Workspace {
     }
 
     pub fn load(&self) -> DesiredState {
-        let loaded = flowform_spec::load(&LoadOptions {
-            paths: vec![PathBuf::from(self.directory.path())],
-            env: None,
-            vars: Vec::new(),
-            secrets: SecretPolicy::Required,
-            environment: ProcessEnvironment::Fixed(self.secrets.clone()),
-        });
-        let errors: Vec<String> =
-            loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| format!("{d:?}")).collect();
-        assert!(errors.is_empty(), "spec errors: {errors:#?}");
-        loaded.desired
+        shared::load(self.directory.path(), &self.secrets, None)
     }
 
     pub async fn state(&self) -> State {
-        let api = ClientStateApi(&self.client);
-        open::read(&self.location, &api, TARGET)
-            .await
-            .unwrap()
-            .unwrap_or_else(|| State::new("none".into(), TARGET.into(), "salt".into()))
+        shared::read_state(&self.client, &self.location).await
     }
 
     pub async fn plan_with(&self, options: &PlanOptions) -> (DesiredState, Plan, LiveState) {
-        let desired = self.load();
-        let state = self.state().await;
-        let live = read_live(&self.client, &desired, &state).await.unwrap();
-        let plan = make_plan(&desired, &state, &live, options).unwrap();
-        (desired, plan, live)
+        let planned = shared::plan_folder(
+            &self.client,
+            self.directory.path(),
+            &self.location,
+            &self.secrets,
+            None,
+            options,
+        )
+        .await;
+        (planned.desired, planned.plan, planned.live)
     }
 
     pub async fn plan(&self) -> Plan {
@@ -101,43 +87,13 @@ impl Workspace {
     }
 
     pub async fn apply(&self) -> ApplyReport {
-        let api = ClientStateApi(&self.client);
-        let (mut writer, _) =
-            open_writer(&self.location, &api, TARGET, "apply", Duration::ZERO).await.unwrap();
-        let desired = self.load();
-        let live = read_live(&self.client, &desired, writer.state()).await.unwrap();
-        let plan = make_plan(&desired, writer.state(), &live, &PlanOptions::default()).unwrap();
-        let stop = AtomicBool::new(false);
-        let report = apply(
+        shared::apply_folder(
             &self.client,
-            &mut writer,
-            &desired,
-            &plan,
-            &live,
-            &ApplyOptions { parallelism: 8, burst_parallelism: 64, stop: &stop, progress: &|_| {} },
+            self.directory.path(),
+            &self.location,
+            &self.secrets,
+            None,
         )
         .await
-        .unwrap();
-        writer.finish().await.unwrap();
-        report
     }
-}
-
-/// Asserts the report is a success, printing the failures otherwise.
-#[track_caller]
-pub fn assert_success(report: &ApplyReport) {
-    let problems: Vec<String> = report
-        .steps
-        .iter()
-        .filter(|step| !matches!(step.outcome, flowform_exec::apply::StepOutcome::Done(_)))
-        .map(|step| format!("{}: {:?}", step.label, step.outcome))
-        .collect();
-    assert!(report.is_success(), "apply failed: {problems:#?}");
-}
-
-/// The actionable changes as `action address` lines.
-pub fn summary(plan: &Plan) -> Vec<String> {
-    plan.actionable()
-        .map(|change| format!("{} {}", change.action.as_str(), change.address))
-        .collect()
 }

@@ -1,38 +1,29 @@
 //! An emulator with two accounts, and the steps of the pull round trip: pull and write the files
-//! and the state as the CLI does, load the pulled spec, plan, apply to another account.
+//! and the state as the CLI does, load the pulled spec, plan, apply to another account. Loading,
+//! planning and applying are the shared test workspace's (`tests/shared/workspace.rs`).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use flowform_api::{Client, ClientConfig, Endpoint, SecretString};
+use flowform_api::Client;
 use flowform_emulator::{AccountConfig, EmulatorConfig, EmulatorHandle};
-use flowform_exec::apply::{ApplyOptions, ApplyReport, StepOutcome, apply};
-use flowform_exec::planner::{make_plan, read_live};
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::PlanOptions;
-use flowform_exec::state::{StateLocation, open, open_writer};
-use flowform_model::{Address, DesiredState, Object, Plan, State, Value};
+use flowform_exec::state::{StateLocation, open_writer};
+use flowform_model::{Address, Object, Plan, Value};
 use flowform_pull::{PullOptions, Pulled, Selection};
-use flowform_spec::{LoadOptions, ProcessEnvironment, SecretPolicy};
 
-pub const TARGET: &str = "test-account";
+#[path = "../../../../tests/shared/workspace.rs"]
+mod shared;
+
+pub use shared::{TARGET, apply_folder, assert_success, client, load, read_state, state_location};
 
 /// One emulator serving the accounts `source` and `target`.
 pub struct Accounts {
     pub emulator: EmulatorHandle,
     pub source: Client,
     pub target: Client,
-}
-
-pub fn client(emulator: &EmulatorHandle, token: &str) -> Client {
-    let endpoint = Endpoint::parse(&emulator.url()).unwrap();
-    let mut config = ClientConfig::new(endpoint, SecretString::from(token.to_owned()));
-    config.retry.initial_backoff = Duration::ZERO;
-    config.retry.max_backoff = Duration::ZERO;
-    Client::new(config).unwrap()
 }
 
 impl Accounts {
@@ -44,8 +35,7 @@ impl Accounts {
             ],
             ..EmulatorConfig::for_tests()
         };
-        let emulator =
-            flowform_emulator::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let emulator = shared::start_emulator(config).await;
         let source = client(&emulator, "source-token");
         let target = client(&emulator, "target-token");
         Accounts { emulator, source, target }
@@ -73,30 +63,6 @@ pub fn secret_values(pulled: &Pulled) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Loads a spec folder the way `plan` does (secrets required), failing on any error.
-pub fn load(root: &Path, secrets: &BTreeMap<String, String>, env: Option<&str>) -> DesiredState {
-    let loaded = flowform_spec::load(&LoadOptions {
-        paths: vec![root.to_path_buf()],
-        env: env.map(str::to_owned),
-        vars: Vec::new(),
-        secrets: SecretPolicy::Required,
-        environment: ProcessEnvironment::Fixed(secrets.clone()),
-    });
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.is_error())
-        .map(|diagnostic| format!("{diagnostic:?}"))
-        .collect();
-    assert!(errors.is_empty(), "spec errors in {}: {errors:#?}", root.display());
-    loaded.desired
-}
-
-/// The state file of a spec folder (`.flowform/state.json`, the CLI's default).
-pub fn state_location(root: &Path) -> StateLocation {
-    StateLocation::File(root.join(".flowform/state.json"))
-}
-
 /// Pulls, writes the files into `out` and records the state the way the CLI does.
 pub async fn pull_into(client: &Client, selection: &Selection, out: &Path) -> Pulled {
     let pulled = flowform_pull::pull(client, selection, &PullOptions::default()).await.unwrap();
@@ -117,14 +83,6 @@ pub async fn pull_into(client: &Client, selection: &Selection, out: &Path) -> Pu
     pulled
 }
 
-pub async fn read_state(client: &Client, location: &StateLocation) -> State {
-    let api = ClientStateApi(client);
-    open::read(location, &api, TARGET)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| State::new("none".into(), TARGET.into(), "salt".into()))
-}
-
 /// Plans the spec folder against the account with its state (in the folder).
 pub async fn plan(
     client: &Client,
@@ -143,49 +101,7 @@ pub async fn plan_with_state(
     secrets: &BTreeMap<String, String>,
     env: Option<&str>,
 ) -> Plan {
-    let desired = load(root, secrets, env);
-    let state = read_state(client, location).await;
-    let live = read_live(client, &desired, &state).await.unwrap();
-    make_plan(&desired, &state, &live, &PlanOptions::default()).unwrap()
-}
-
-/// Plans and applies the spec folder to the account (its state in the folder, or at `state`).
-pub async fn apply_folder(
-    client: &Client,
-    root: &Path,
-    state: &StateLocation,
-    secrets: &BTreeMap<String, String>,
-    env: Option<&str>,
-) -> ApplyReport {
-    let api = ClientStateApi(client);
-    let (mut writer, _) = open_writer(state, &api, TARGET, "apply", Duration::ZERO).await.unwrap();
-    let desired = load(root, secrets, env);
-    let live = read_live(client, &desired, writer.state()).await.unwrap();
-    let plan = make_plan(&desired, writer.state(), &live, &PlanOptions::default()).unwrap();
-    let stop = AtomicBool::new(false);
-    let report = apply(
-        client,
-        &mut writer,
-        &desired,
-        &plan,
-        &live,
-        &ApplyOptions { parallelism: 8, burst_parallelism: 8, stop: &stop, progress: &|_| {} },
-    )
-    .await
-    .unwrap();
-    writer.finish().await.unwrap();
-    report
-}
-
-#[track_caller]
-pub fn assert_success(report: &ApplyReport) {
-    let problems: Vec<String> = report
-        .steps
-        .iter()
-        .filter(|step| !matches!(step.outcome, StepOutcome::Done(_)))
-        .map(|step| format!("{}: {:?}", step.label, step.outcome))
-        .collect();
-    assert!(report.is_success(), "apply failed: {problems:#?}");
+    shared::plan_folder(client, root, location, secrets, env, &PlanOptions::default()).await.plan
 }
 
 /// The actionable changes of a plan, with their field changes, for assertion messages.
