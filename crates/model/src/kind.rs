@@ -1,5 +1,6 @@
 //! Resource kinds, keys and addresses.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
@@ -100,7 +101,10 @@ pub fn validate_key(key: &str) -> Result<(), KeyError> {
 }
 
 /// A resource's address: `KIND.KEY` with the singular kind, such as `flow.github-to-slack`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Addresses order by kind (section order), then by key in natural order ([`natural_cmp`]):
+/// `flow.flow-2` comes before `flow.flow-10`. Plans, the state and every listing follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Address {
     /// The resource kind.
     pub kind: Kind,
@@ -113,6 +117,62 @@ impl Address {
     pub fn new(kind: Kind, key: impl Into<String>) -> Address {
         Address { kind, key: key.into() }
     }
+}
+
+impl Ord for Address {
+    fn cmp(&self, other: &Address) -> Ordering {
+        self.kind.cmp(&other.kind).then_with(|| natural_cmp(&self.key, &other.key))
+    }
+}
+
+impl PartialOrd for Address {
+    fn partial_cmp(&self, other: &Address) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Compares two texts in natural order: runs of ASCII digits compare as numbers, everything
+/// else byte by byte, so `flow-2` < `flow-10` < `flow-10a` < `flow-11`.
+///
+/// A digit run against another byte compares as its first digit would, so the order of texts
+/// without digits is the plain byte order. Texts that differ only in leading zeros
+/// (`flow-01`, `flow-1`) are equal in natural order and are then ordered by their bytes, which
+/// keeps this a total order that agrees with `==`.
+pub fn natural_cmp(left: &str, right: &str) -> Ordering {
+    let (left_bytes, right_bytes) = (left.as_bytes(), right.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < left_bytes.len() && j < right_bytes.len() {
+        let (a, b) = (left_bytes[i], right_bytes[j]);
+        if a.is_ascii_digit() && b.is_ascii_digit() {
+            let left_end = digit_run_end(left_bytes, i);
+            let right_end = digit_run_end(right_bytes, j);
+            let ordering = compare_numbers(&left_bytes[i..left_end], &right_bytes[j..right_end]);
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+            (i, j) = (left_end, right_end);
+        } else {
+            if a != b {
+                return a.cmp(&b);
+            }
+            (i, j) = (i + 1, j + 1);
+        }
+    }
+    let rest = (left_bytes.len() - i).cmp(&(right_bytes.len() - j));
+    rest.then_with(|| left_bytes.cmp(right_bytes))
+}
+
+fn digit_run_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..].iter().position(|byte| !byte.is_ascii_digit()).map_or(bytes.len(), |n| start + n)
+}
+
+/// Compares two runs of ASCII digits by their value, at any length.
+fn compare_numbers(left: &[u8], right: &[u8]) -> Ordering {
+    let significant = |digits: &[u8]| -> usize {
+        digits.iter().position(|&digit| digit != b'0').map_or(digits.len(), |n| n)
+    };
+    let (left, right) = (&left[significant(left)..], &right[significant(right)..]);
+    left.len().cmp(&right.len()).then_with(|| left.cmp(right))
 }
 
 impl fmt::Display for Address {
@@ -184,5 +244,69 @@ mod tests {
         ));
         assert!(matches!("flow".parse::<Address>(), Err(AddressError::Shape(_))));
         assert!(matches!("flow.Bad".parse::<Address>(), Err(AddressError::Key(_))));
+    }
+
+    #[test]
+    fn addresses_sort_in_natural_order() {
+        let mut addresses: Vec<Address> =
+            ["flow.flow-10", "flow.flow-2", "export.z", "flow.flow-1", "flow.flow-10a", "flow.a"]
+                .iter()
+                .map(|text| text.parse().unwrap())
+                .collect();
+        addresses.sort();
+        let texts: Vec<String> = addresses.iter().map(Address::to_string).collect();
+        assert_eq!(
+            texts,
+            ["export.z", "flow.a", "flow.flow-1", "flow.flow-2", "flow.flow-10", "flow.flow-10a"]
+        );
+    }
+
+    #[test]
+    fn natural_order() {
+        use Ordering::{Equal, Greater, Less};
+        for (left, right, expected) in [
+            ("flow-2", "flow-10", Less),
+            ("flow-10", "flow-10a", Less),
+            ("flow-10a", "flow-11", Less),
+            ("a", "b", Less),
+            ("a", "a", Equal),
+            ("a1b", "a1", Greater),
+            ("01", "1", Less),
+            ("1", "01", Greater),
+            ("007", "7", Less),
+            ("x-9", "x_1", Less),
+            ("9", "a", Less),
+            ("9", "-", Greater),
+            ("99999999999999999999999999999999", "100000000000000000000000000000000", Less),
+            ("", "0", Less),
+        ] {
+            assert_eq!(natural_cmp(left, right), expected, "{left} vs {right}");
+            assert_eq!(natural_cmp(right, left), expected.reverse(), "{right} vs {left}");
+        }
+    }
+
+    /// A total order that agrees with `==`: antisymmetric, transitive, and equal only for equal
+    /// texts, over every text of up to three characters from a small alphabet.
+    #[test]
+    fn natural_order_is_a_total_order() {
+        let alphabet = ["", "0", "1", "2", "9", "a", "-", "_"];
+        let mut texts = std::collections::BTreeSet::new();
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    texts.insert(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        let texts: Vec<String> = texts.into_iter().collect();
+        let mut sorted = texts.clone();
+        sorted.sort_by(|left, right| natural_cmp(left, right));
+        for (index, left) in sorted.iter().enumerate() {
+            for right in &sorted[index + 1..] {
+                assert_eq!(natural_cmp(left, right), Ordering::Less, "{left:?} vs {right:?}");
+                assert_eq!(natural_cmp(right, left), Ordering::Greater, "{right:?} vs {left:?}");
+            }
+            assert_eq!(natural_cmp(left, left), Ordering::Equal);
+        }
     }
 }

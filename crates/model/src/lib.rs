@@ -20,7 +20,7 @@ pub mod state;
 pub mod value;
 
 pub use desired::{DesiredResource, DesiredState, Lifecycle, Moved, Origin, RefOrId};
-pub use kind::{Address, AddressError, KeyError, Kind, validate_key};
+pub use kind::{Address, AddressError, KeyError, Kind, natural_cmp, validate_key};
 pub use live::{LiveResource, LiveState};
 pub use path::{FieldPath, KeyedElement, PathError, Segment};
 pub use plan::{
