@@ -125,6 +125,10 @@ fn route(ctx: &Ctx<'_>, request: &ApiRequest) -> Result<Reply, ApiError> {
             Method::GET => jobs::family(ctx, &mut account.write(), id),
             _ => Err(method_not_allowed()),
         },
+        ["jobs", id, "joberrors"] => match *method {
+            Method::GET => jobs::errors(ctx, &account.read(), id),
+            _ => Err(method_not_allowed()),
+        },
         ["jobs", id, "cancel"] => match *method {
             Method::PUT => jobs::cancel(ctx, &mut account.write(), id),
             _ => Err(method_not_allowed()),

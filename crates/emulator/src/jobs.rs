@@ -1,7 +1,7 @@
 //! Flow runs and jobs (API reference §6.6): `POST /v1/flows/{id}/run` creates a parent `flow`
 //! job plus one `export` child per page generator and one `import` child per import step; jobs
 //! move `queued → running → completed|failed` per poll or on a clock; `/v1/jobs` applies the
-//! documented filter rules.
+//! documented filter rules; `GET /v1/jobs/{id}/joberrors` lists a finished job's errors.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -17,6 +17,11 @@ use crate::util::{format_timestamp, now_millis, parse_timestamp};
 
 /// The most rows `GET /v1/jobs` returns (it has no Link pagination).
 const JOBS_PAGE: usize = 1001;
+
+/// The most errors `GET /v1/jobs/{id}/joberrors` returns: "if a job has <= 1000 errors use this
+/// API to retrieve the errors directly" (API reference §6.6; Celigo's `job.md`, S1); above that
+/// the service offers an error file instead.
+const JOB_ERRORS_LIMIT: u64 = 1000;
 
 pub(crate) fn run(
     ctx: &Ctx<'_>,
@@ -310,6 +315,52 @@ pub(crate) fn cancel(
     let document =
         render(data, ctx.settings.job_progression, job_id, now).ok_or_else(job_not_found)?;
     Ok(Reply::json(StatusCode::OK, Value::Object(document)).committed())
+}
+
+/// `GET /v1/jobs/{id}/joberrors` (API reference §6.6): the errors of a finished job, at most
+/// [`JOB_ERRORS_LIMIT`], as an array in the shape of the example answer in Celigo's `job.md`
+/// (S1): `code`, `message`, `source`, `createdAt`, `_retryId`, `_jobId`, the `resolve`/`retry`
+/// flags and the data URIs. A step job (export, import) holds its own `numError` errors; a flow
+/// job holds errors only when none of its steps does (a run that failed before any step, or a
+/// flow without steps), so each error is listed once. The messages are simulated: a record
+/// refused for a missing required field, as in that example.
+pub(crate) fn errors(ctx: &Ctx<'_>, data: &AccountData, job_id: &str) -> Result<Reply, ApiError> {
+    let job = data.jobs.get(job_id).ok_or_else(job_not_found)?;
+    let document = render(data, ctx.settings.job_progression, job_id, now_millis())
+        .ok_or_else(job_not_found)?;
+    let finished =
+        matches!(document.get("status").and_then(Value::as_str), Some("completed" | "failed"));
+    let steps_hold_errors = job
+        .children
+        .iter()
+        .any(|child| data.jobs.get(child).is_some_and(|child| child.final_counts.num_error > 0));
+    let count = if !finished || steps_hold_errors {
+        0
+    } else {
+        job.final_counts.num_error.min(JOB_ERRORS_LIMIT)
+    };
+    let created_at = document.get("endedAt").cloned().unwrap_or(Value::Null);
+    let retry_prefix = job_id.get(..16).unwrap_or(job_id);
+    let errors: Vec<Value> = (0..count)
+        .map(|index| {
+            json!({
+                "resolve": false,
+                "retry": false,
+                "createdAt": created_at,
+                "code": "422",
+                "message": format!(
+                    "{{\"errors\":[{{\"field\":\"expires\",\"code\":\"missing_required_field\",\"message\":\"record {} has no expires\"}}]}}",
+                    index + 1
+                ),
+                "source": "integrator.io",
+                "exportDataURI": "",
+                "importDataURI": "",
+                "_retryId": format!("{retry_prefix}{index:08x}"),
+                "_jobId": job_id,
+            })
+        })
+        .collect();
+    Ok(Reply::json(StatusCode::OK, Value::Array(errors)))
 }
 
 /// `GET /v1/flows/{id}/jobs/latest`: the flow's newest flow job, as a one-element array.

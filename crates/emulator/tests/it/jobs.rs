@@ -98,6 +98,73 @@ async fn job_outcomes_can_be_errors_or_failure() {
 }
 
 #[tokio::test]
+async fn job_errors_are_listed_on_the_jobs_that_hold_them() {
+    let handle = test_emulator().await;
+    let client = Client::sandbox(&handle);
+    let wired = wired_flow(&client).await;
+    handle.admin().set_job_outcome(JobOutcome::CompletedWithErrors(3));
+    let job_id =
+        client.post(&format!("/v1/flows/{}/run", wired.flow), json!({})).await.json()["_jobId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+    // Before the job ends there is nothing to list.
+    let early = client.get(&format!("/v1/jobs/{job_id}/joberrors")).await;
+    assert_eq!((early.status, early.json()), (200, json!([])));
+    for _ in 0..3 {
+        client.get(&format!("/v1/jobs/{job_id}")).await;
+    }
+    let family = client.get(&format!("/v1/jobs/{job_id}/family")).await.json();
+    let import_job = family["children"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|child| child["type"] == "import")
+        .expect("an import job")
+        .clone();
+    let import_id = import_job["_id"].as_str().unwrap_or_default();
+    let errors = client.get(&format!("/v1/jobs/{import_id}/joberrors")).await.json();
+    let errors = errors.as_array().expect("an array of errors");
+    assert_eq!(errors.len(), 3);
+    assert_eq!(errors[0]["_jobId"], json!(import_id));
+    assert_eq!(errors[0]["code"], "422");
+    assert_eq!(errors[0]["source"], "integrator.io");
+    assert!(errors[0]["message"].as_str().unwrap_or_default().contains("missing_required_field"));
+    assert_eq!(errors[0]["createdAt"], import_job["endedAt"]);
+    assert_ne!(errors[0]["_retryId"], errors[1]["_retryId"]);
+    // The step holds them, so the flow job lists none: each error is listed once.
+    assert_eq!(client.get(&format!("/v1/jobs/{job_id}/joberrors")).await.json(), json!([]));
+    let export_id = family["children"][0]["_id"].as_str().unwrap_or_default();
+    assert_eq!(client.get(&format!("/v1/jobs/{export_id}/joberrors")).await.json(), json!([]));
+    let missing = client.get("/v1/jobs/5f00000000000000000000ff/joberrors").await;
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn a_failed_flow_without_steps_holds_its_own_errors() {
+    let handle = emulator(EmulatorConfig {
+        job_progression: JobProgression::PerPoll { polls_per_stage: 0 },
+        ..EmulatorConfig::for_tests()
+    })
+    .await;
+    let client = Client::sandbox(&handle);
+    let integration = client.post("/v1/integrations", json!({"name": "I"})).await.json();
+    let flow = client
+        .post("/v1/flows", json!({"name": "Empty", "_integrationId": integration["_id"]}))
+        .await
+        .json();
+    handle.admin().set_job_outcome(JobOutcome::Failed);
+    let flow_id = flow["_id"].as_str().unwrap_or_default();
+    let job_id = client.post(&format!("/v1/flows/{flow_id}/run"), json!({})).await.json()["_jobId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let errors = client.get(&format!("/v1/jobs/{job_id}/joberrors")).await.json();
+    assert_eq!(errors.as_array().map(Vec::len), Some(1), "{errors}");
+    assert_eq!(errors[0]["_jobId"], json!(job_id));
+}
+
+#[tokio::test]
 async fn clock_progression_keeps_a_fresh_job_queued_and_cancel_ends_it() {
     let progression = JobProgression::Clock {
         queued_for: Duration::from_secs(3600),
