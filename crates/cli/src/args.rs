@@ -16,9 +16,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The help heading of [`GlobalArgs`]: every subcommand's help lists its own options under
+/// `Options:` and these apart, so they do not bury the command's own.
+pub const GLOBAL_HEADING: &str = "Global options";
+
 /// Options every command reads (PRODUCT.md §3). They may be written before or after the
 /// command name.
 #[derive(Debug, Args)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// A spec file or directory; repeatable. Directories are read recursively for *.yaml and
     /// *.yml, skipping environments/ and dot-folders [default: .]
@@ -120,6 +125,12 @@ pub enum Command {
     /// The integrator.io emulator (for local development and tests).
     #[command(subcommand)]
     Emulator(EmulatorCommand),
+    /// Print a shell completion script on stdout (for example `flowform completions bash >
+    /// ~/.local/share/bash-completion/completions/flowform`).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout: `flowform man | man -l -`, or `flowform man plan`
+    /// for one command's page.
+    Man(ManArgs),
 }
 
 /// Options that shape a plan (shared by `plan` and `apply` without a plan file).
@@ -322,6 +333,22 @@ pub struct RunArgs {
     /// With --wait, give up after this many seconds (exit 1); implies --wait.
     #[arg(long, value_name = "S")]
     pub timeout: Option<u64>,
+}
+
+/// `flowform completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `flowform man [COMMAND]…`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print, such as `plan` or `state list` [default: flowform]
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// `flowform emulator …`.

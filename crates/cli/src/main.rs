@@ -20,12 +20,13 @@ mod interrupt;
 mod printer;
 mod session;
 mod settings;
+mod spelling;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::Cli;
+use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::settings::{Environment, Settings, Verbosity};
@@ -41,12 +42,17 @@ fn main() -> ExitCode {
 
 fn run() -> ExitStatus {
     let environment = Environment::from_process();
-    let cli = match Cli::try_parse() {
+    let plain = Printer::new(false, Verbosity::Normal);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(error) = spelling::check(&args) {
+        plain.error(&anyhow::Error::new(error));
+        return ExitStatus::Usage;
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
             // Colour for clap's own messages follows the terminal; the flags are not parsed.
-            let printer = Printer::new(false, Verbosity::Normal);
-            printer.clap(&error);
+            plain.clap(&error);
             return match error.kind() {
                 clap::error::ErrorKind::DisplayHelp
                 | clap::error::ErrorKind::DisplayVersion
@@ -57,10 +63,17 @@ fn run() -> ExitStatus {
             };
         }
     };
+    // Completions and the manual page depend on the command line alone, so they work whatever
+    // the environment holds (a shell's startup file runs `flowform completions`).
+    match &cli.command {
+        Command::Completions(args) => return finish(commands::completions(&plain, args), &plain),
+        Command::Man(args) => return finish(commands::man(&plain, args), &plain),
+        _ => {}
+    }
     let settings = match Settings::resolve(cli.global, cli.command, &environment) {
         Ok(settings) => settings,
         Err(error) => {
-            Printer::new(false, Verbosity::Normal).error(&anyhow::Error::new(error));
+            plain.error(&anyhow::Error::new(error));
             return ExitStatus::Usage;
         }
     };
@@ -81,6 +94,11 @@ fn run() -> ExitStatus {
     let outcome = runtime.block_on(commands::run(&settings, &printer));
     // Background tasks (a Ctrl-C watcher, an idle connection) must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    finish(outcome, &printer)
+}
+
+/// The exit status of a command's outcome; an error is printed and is exit code 1.
+fn finish(outcome: anyhow::Result<ExitStatus>, printer: &Printer) -> ExitStatus {
     match outcome {
         Ok(status) => status,
         Err(error) => {

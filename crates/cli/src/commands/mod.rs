@@ -1,6 +1,7 @@
 //! One function per subcommand: `Settings` + `Printer` in, `ExitStatus` out.
 
 mod apply;
+mod completions;
 mod destroy;
 mod emulator;
 mod execute;
@@ -18,6 +19,7 @@ use std::path::Path;
 
 use flowform_spec::{Code, Diagnostic, EnvironmentSettings, Loaded, Located, SecretPolicy};
 
+pub use completions::{completions, man};
 pub use execute::BURST_PARALLELISM;
 
 use crate::args::{Command, EmulatorCommand};
@@ -45,6 +47,8 @@ pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitS
         Command::Emulator(EmulatorCommand::Serve(options)) => {
             emulator::serve(settings, printer, options).await
         }
+        Command::Completions(args) => completions::completions(printer, args),
+        Command::Man(args) => completions::man(printer, args),
     }
 }
 
