@@ -1,4 +1,4 @@
-//! Running flows and following their jobs.
+//! Running flows, following their jobs and reading their errors.
 
 use std::time::Duration;
 
@@ -15,6 +15,10 @@ const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(500);
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(10);
 /// The poll interval when retry delays are disabled (a poll loop must still not spin).
 const NO_DELAY_POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// The most errors `GET /v1/jobs/<id>/joberrors` gives (API reference §6.6): a job with more
+/// has an error file instead (`GET /v1/jobs/<id>/errorFile/signedURL`).
+pub const JOB_ERRORS_LIMIT: u64 = 1000;
+
 /// How many polls may answer 404 before the job is taken as missing: a job can take a moment to
 /// become readable after the run that created it.
 const NOT_FOUND_GRACE_POLLS: u32 = 3;
@@ -119,6 +123,45 @@ impl Client {
         }
     }
 
+    /// A job and its child jobs (`GET /v1/jobs/<id>/family`): for a flow job, one export job per
+    /// page generator and one import job per import step, which hold the step's counts and
+    /// errors.
+    pub async fn job_family(&self, job_id: &str) -> Result<JobFamily, Error> {
+        let path = format!("/v1/jobs/{}/family", segment("job id", job_id)?);
+        let reply = self.request(Method::GET, &path, None, Retry::Idempotent).await?;
+        let Some(serde_json::Value::Object(mut document)) = reply.json()? else {
+            return Err(reply.invalid("expected a job document with `children`"));
+        };
+        let children = match document.remove("children") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::Array(children)) => children
+                .into_iter()
+                .filter(serde_json::Value::is_object)
+                .map(|child| Job::from_document("", child))
+                .collect(),
+            Some(_) => return Err(reply.invalid("`children` is not a list")),
+        };
+        Ok(JobFamily { job: Job::from_document(job_id, document.into()), children })
+    }
+
+    /// The errors of one job (`GET /v1/jobs/<id>/joberrors`), at most [`JOB_ERRORS_LIMIT`]. An
+    /// empty answer (204, or no body) is no errors.
+    pub async fn job_errors(&self, job_id: &str) -> Result<Vec<JobError>, Error> {
+        let path = format!("/v1/jobs/{}/joberrors", segment("job id", job_id)?);
+        let reply = self.request(Method::GET, &path, None, Retry::Idempotent).await?;
+        let items = match reply.json()? {
+            None => Vec::new(),
+            Some(serde_json::Value::Array(items)) => items,
+            // Tolerated: the list wrapped in an object, as other error listings are.
+            Some(serde_json::Value::Object(mut object)) => match object.remove("errors") {
+                Some(serde_json::Value::Array(items)) => items,
+                _ => return Err(reply.invalid("expected a list of job errors")),
+            },
+            Some(_) => return Err(reply.invalid("expected a list of job errors")),
+        };
+        Ok(items.into_iter().map(|item| JobError::from_document(job_id, item)).collect())
+    }
+
     /// The latest jobs of a flow (`GET /v1/flows/<id>/jobs/latest`), to check whether a run whose
     /// answer was lost did start.
     pub async fn latest_jobs(&self, flow_id: &str) -> Result<Vec<Job>, Error> {
@@ -132,5 +175,79 @@ impl Client {
             Some(item @ serde_json::Value::Object(_)) => vec![Job::from_document("", item)],
             Some(_) => return Err(reply.invalid("expected a list of jobs")),
         })
+    }
+}
+
+/// A job and its child jobs, from `GET /v1/jobs/<id>/family`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobFamily {
+    /// The job asked for (its `children` removed).
+    pub job: Job,
+    /// Its child jobs, in the order the API gives them.
+    pub children: Vec<Job>,
+}
+
+/// One error of a job, from `GET /v1/jobs/<id>/joberrors` (fields as in Celigo's `job.md`
+/// example: `code`, `message`, `source`, `createdAt`, `_retryId`, `_jobId`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobError {
+    /// `_jobId`: the job that holds the error (the job asked for when missing).
+    pub job_id: String,
+    /// `code`, as text (the API sends an HTTP status such as `"422"` or an error code).
+    pub code: Option<String>,
+    /// `message` (empty when missing; a non-text message as its JSON text).
+    pub message: String,
+    /// `source`, such as `integrator.io` or `application`.
+    pub source: Option<String>,
+    /// `createdAt`.
+    pub created_at: Option<String>,
+    /// `_retryId`: the retry data of the failed record, when it can be retried.
+    pub retry_id: Option<String>,
+    /// The whole item.
+    pub document: serde_json::Value,
+}
+
+impl JobError {
+    fn from_document(job_id: &str, document: serde_json::Value) -> JobError {
+        let text = |field: &str| match document.get(field) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(text)) => Some(text.clone()),
+            Some(other) => Some(other.to_string()),
+        };
+        let message = match &document {
+            serde_json::Value::String(message) => message.clone(),
+            _ => text("message").unwrap_or_default(),
+        };
+        JobError {
+            job_id: text("_jobId").unwrap_or_else(|| job_id.to_owned()),
+            code: text("code"),
+            message,
+            source: text("source"),
+            created_at: text("createdAt"),
+            retry_id: text("_retryId"),
+            document,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::JobError;
+
+    #[test]
+    fn job_errors_parse_tolerantly() {
+        let error = JobError::from_document(
+            "j1",
+            json!({"code": 422, "message": {"errors": []}, "_retryId": "r1", "source": null}),
+        );
+        assert_eq!(error.job_id, "j1");
+        assert_eq!(error.code.as_deref(), Some("422"));
+        assert_eq!(error.message, r#"{"errors":[]}"#);
+        assert_eq!(error.retry_id.as_deref(), Some("r1"));
+        assert_eq!(error.source, None);
+        let bare = JobError::from_document("j2", json!("connection refused"));
+        assert_eq!((bare.message.as_str(), bare.code), ("connection refused", None));
     }
 }

@@ -40,6 +40,7 @@ pub use config::{
 pub use endpoint::{BASE_URL_ENV, Endpoint, Region};
 pub use error::{ApiErrorItem, Error};
 pub use flowform_model::{Kind, LiveResource, LiveState};
+pub use jobs::{JOB_ERRORS_LIMIT, JobError, JobFamily};
 pub use secrecy::SecretString;
 pub use types::{
     Cloned, ClonedEntry, Created, Dependencies, Dependent, Job, JobStatus, PatchOp, StateScope,

@@ -738,6 +738,19 @@ async fn runs_are_followed_to_every_job_outcome_and_a_disabled_flow_is_refused()
             assert!(job.num_error > 0, "{outcome:?}");
         }
         assert_eq!(job.document["_flowId"], wired.flow.as_str());
+        // The errors live on the step jobs that had them; every one is listed once.
+        let family = client.job_family(&job_id).await.unwrap();
+        assert_eq!(family.job.id, job_id);
+        assert!(!family.children.is_empty(), "{family:?}");
+        let mut listed = 0;
+        for holder in std::iter::once(&family.job).chain(&family.children) {
+            let errors = client.job_errors(&holder.id).await.unwrap();
+            assert!(errors.iter().all(|error| error.job_id == holder.id), "{errors:?}");
+            assert!(errors.iter().all(|error| !error.message.is_empty()), "{errors:?}");
+            listed += errors.len() as u64;
+        }
+        let expected: u64 = family.children.iter().map(|child| child.num_error).sum();
+        assert_eq!(listed, expected, "{outcome:?}");
     }
     // A canceled job (the client has no cancel call; flowform never cancels runs).
     admin.set_job_outcome(JobOutcome::Success);

@@ -1021,3 +1021,61 @@ async fn latest_jobs_of_a_flow() {
     );
     assert!(client.latest_jobs("f1").await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn job_errors_and_families_are_read_tolerantly() {
+    let server = MockServer::start().await;
+    // The documented answer: an array of errors (Celigo's `job.md` example).
+    Mock::given(method("GET"))
+        .and(path("/v1/jobs/j1/joberrors"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "code": "422",
+            "message": "missing `expires`",
+            "source": "integrator.io",
+            "createdAt": "2017-10-24T00:43:30.434Z",
+            "_retryId": "r1",
+            "_jobId": "j1"
+        }])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/jobs/j2/joberrors"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/jobs/j3/joberrors"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errors": [{"code": 500}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/jobs/j4/joberrors"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!("no")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/jobs/j1/family"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "_id": "j1", "status": "completed", "numError": 1,
+            "children": [{"_id": "c1", "type": "import", "numError": 1}]
+        })))
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri(), TOKEN);
+    let errors = client.job_errors("j1").await.unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].code.as_deref(), Some("422"));
+    assert_eq!(errors[0].message, "missing `expires`");
+    assert_eq!(errors[0].retry_id.as_deref(), Some("r1"));
+    assert_eq!(errors[0].created_at.as_deref(), Some("2017-10-24T00:43:30.434Z"));
+    assert!(client.job_errors("j2").await.unwrap().is_empty());
+    let wrapped = client.job_errors("j3").await.unwrap();
+    assert_eq!((wrapped[0].job_id.as_str(), wrapped[0].code.as_deref()), ("j3", Some("500")));
+    let error = client.job_errors("j4").await.unwrap_err();
+    assert!(error.to_string().contains("expected a list of job errors"), "{error}");
+    let family = client.job_family("j1").await.unwrap();
+    assert_eq!(family.job.num_error, 1);
+    assert!(family.job.document.get("children").is_none());
+    assert_eq!(family.children.len(), 1);
+    assert_eq!(family.children[0].id, "c1");
+}
