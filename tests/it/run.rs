@@ -2,6 +2,7 @@
 
 use flowform_emulator::{JobOutcome, JobProgression};
 
+use crate::apply::{SECRET, app};
 use crate::{FLOW_ID, INTEGRATION_ID, context_with_imports};
 
 #[test]
@@ -45,7 +46,7 @@ fn run_wait_prints_the_counts() {
 fn run_wait_fails_on_errors_failure_and_timeout() {
     let context = context_with_imports();
     context.admin().set_job_outcome(JobOutcome::CompletedWithErrors(3));
-    cli_snapshot!(context, context.flowform().args(["run", "flow.nightly", "--wait"]), @"
+    cli_snapshot!(context, context.flowform().args(["run", "flow.nightly", "--wait"]), @r#"
     exit_code: 1
     ----- stdout -----
     job: [ID]
@@ -56,13 +57,17 @@ fn run_wait_fails_on_errors_failure_and_timeout() {
     numExport: 0
     numPagesGenerated: 0
     numPagesProcessed: 0
+    errors:
+      flow.nightly: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 1 has no expires"}]}
+      flow.nightly: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 2 has no expires"}]}
+      flow.nightly: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 3 has no expires"}]}
 
     ----- stderr -----
     started `flow.nightly` ([ID]) as job `[ID]`
     error: job `[ID]` of `flow.nightly` ([ID]) completed with 3 errors
-    ");
+    "#);
     context.admin().set_job_outcome(JobOutcome::Failed);
-    cli_snapshot!(context, context.flowform().args(["run", "flow.nightly", "--wait"]), @"
+    cli_snapshot!(context, context.flowform().args(["run", "flow.nightly", "--wait"]), @r#"
     exit_code: 1
     ----- stdout -----
     job: [ID]
@@ -73,11 +78,13 @@ fn run_wait_fails_on_errors_failure_and_timeout() {
     numExport: 0
     numPagesGenerated: 0
     numPagesProcessed: 0
+    errors:
+      flow.nightly: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 1 has no expires"}]}
 
     ----- stderr -----
     started `flow.nightly` ([ID]) as job `[ID]`
     error: job `[ID]` of `flow.nightly` ([ID]) failed
-    ");
+    "#);
     context.admin().set_job_outcome(JobOutcome::Success);
     context.admin().set_job_progression(JobProgression::PerPoll { polls_per_stage: 1_000 });
     // `--timeout` implies `--wait`; zero seconds times out after the first poll.
@@ -130,4 +137,97 @@ fn run_refuses_what_is_not_a_managed_flow() {
     error: cannot run `flow.nightly` ([ID])
     caused by: `POST /v1/flows/[ID]/run` failed with status 422: `inactive_flow`: The flow is disabled; enable it before running it
     ");
+}
+
+/// [`app`] applied: a flow whose export and import run as step jobs.
+fn applied_app() -> crate::support::TestContext {
+    let context = app();
+    let (code, rendered) =
+        context.run(context.flowform().env("API_TOKEN", SECRET).args(["apply", "--auto-approve"]));
+    assert_eq!(code, 0, "{rendered}");
+    context
+}
+
+#[test]
+fn run_wait_lists_the_first_step_errors_and_where_the_rest_are() {
+    let context = applied_app();
+    context.admin().set_job_outcome(JobOutcome::CompletedWithErrors(12));
+    let (code, rendered) = context.run(context.flowform().args(["run", "flow.sync", "--wait"]));
+    assert_eq!(code, 1, "{rendered}");
+    insta::with_settings!({filters => crate::support::filters()}, {
+        // The counts (numExport, pages) are random; the errors section is what is checked.
+        let errors = &rendered[rendered.find("errors (").expect("an errors section")..];
+        insta::assert_snapshot!(errors, @r#"
+        errors (first 10 of 12):
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 1 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 2 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 3 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 4 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 5 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 6 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 7 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 8 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 9 has no expires"}]}
+          import.post: 422: {"errors":[{"field":"expires","code":"missing_required_field","message":"record 10 has no expires"}]}
+        the other 2: `GET /v1/jobs/[ID]/joberrors` (import.post), or job `[ID]` in integrator.io's run history
+
+        ----- stderr -----
+        started `flow.sync` ([ID]) as job `[ID]`
+        error: job `[ID]` of `flow.sync` ([ID]) completed with 12 errors
+        "#);
+    });
+}
+
+#[test]
+fn run_wait_format_json_is_one_document_with_every_error() {
+    let context = applied_app();
+    context.admin().set_job_outcome(JobOutcome::CompletedWithErrors(12));
+    let output = context
+        .flowform()
+        .args(["run", "flow.sync", "--wait", "--format", "json"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let document: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+    assert_eq!(document["format_version"], 1);
+    assert_eq!(document["flow"]["address"], "flow.sync");
+    assert_eq!(document["job"]["status"], "completed");
+    assert_eq!(document["outcome"], "completed_with_errors");
+    assert_eq!(document["counts"]["error"], 12);
+    assert!(document["counts"]["export"].as_u64().is_some_and(|count| count >= 1));
+    assert_eq!(
+        (document["errors_total"].clone(), document["errors_complete"].clone()),
+        (12.into(), true.into())
+    );
+    let errors = document["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 12);
+    let import_id = context.state()["resources"]["import.post"]["id"].clone();
+    assert_eq!(
+        errors[0]["step"],
+        serde_json::json!({"type": "import", "id": import_id, "address": "import.post"})
+    );
+    assert_eq!(errors[0]["code"], "422");
+    assert_eq!(errors[11]["message"].as_str().map(|m| m.contains("record 12")), Some(true));
+    assert!(errors.iter().all(|error| error["job_id"].as_str().is_some_and(|id| id.len() == 24)));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("completed with 12 errors"));
+
+    // A run that succeeds: no errors; without --wait, the job id in a document.
+    context.admin().set_job_outcome(JobOutcome::Success);
+    let output = context
+        .flowform()
+        .args(["run", "flow.sync", "--wait", "--format", "json"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        (document["outcome"].clone(), document["errors"].clone()),
+        ("succeeded".into(), serde_json::json!([]))
+    );
+    let output =
+        context.flowform().args(["run", "flow.sync", "--format", "json"]).output().expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(document["job"]["id"].as_str().is_some_and(|id| id.len() == 24), "{document}");
 }

@@ -333,6 +333,20 @@ pub struct RunArgs {
     /// With --wait, give up after this many seconds (exit 1); implies --wait.
     #[arg(long, value_name = "S")]
     pub timeout: Option<u64>,
+    /// How to print the result on stdout: with --wait, the job's status, counts and errors
+    /// (`human`: the first 10 errors and where to read the rest; `json`: one document with
+    /// every error the API lists); without it, the job id.
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
+}
+
+/// `--format` of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// `name: value` lines and the first errors, for people.
+    Human,
+    /// One JSON document, for scripts.
+    Json,
 }
 
 /// `flowform completions SHELL`.
