@@ -21,10 +21,18 @@ pub fn completions(printer: &Printer, args: &CompletionsArgs) -> anyhow::Result<
 }
 
 /// Prints the manual page of `flowform`, or of the subcommand `args.command` names, as roff.
+/// An unknown command is a usage error (exit 64).
 pub fn man(printer: &Printer, args: &ManArgs) -> anyhow::Result<ExitStatus> {
-    let page = render_man(&args.command)?;
-    printer.data(&page);
-    Ok(ExitStatus::Success)
+    match render_man(&args.command) {
+        Ok(page) => {
+            printer.data(&page);
+            Ok(ExitStatus::Success)
+        }
+        Err(error) => {
+            printer.error(&anyhow::Error::new(error));
+            Ok(ExitStatus::Usage)
+        }
+    }
 }
 
 /// The roff text of the page for `path` (empty: the top-level page).
@@ -39,11 +47,15 @@ fn render_man(path: &[String]) -> Result<String, UserError> {
         let Some(found) = current.find_subcommand(name).cloned() else {
             let known: Vec<&str> = current
                 .get_subcommands()
-                .filter(|sub| !sub.is_hide_set())
                 .map(clap::Command::get_name)
+                .filter(|known| *known != "help")
                 .collect();
-            return Err(UserError::new(format!("`{}` has no command `{name}`", walked.join(" ")))
-                .with_hint(format!("the commands are: {}", known.join(", "))));
+            let error = UserError::new(format!("`{}` has no command `{name}`", walked.join(" ")));
+            return Err(if known.is_empty() {
+                error.with_hint(format!("`flowform man {}` is its page", walked[1..].join(" ")))
+            } else {
+                error.with_hint(format!("its commands are: {}", known.join(", ")))
+            });
         };
         walked.push(name.clone());
         current = found;
@@ -69,5 +81,9 @@ mod tests {
         assert!(page.contains("format"), "{page}");
         let error = render_man(&["nope".into()]).unwrap_err();
         assert_eq!(error.message, "`flowform` has no command `nope`");
+        assert!(error.hint.unwrap().starts_with("its commands are: validate, schema, plan"));
+        let error = render_man(&["state".into(), "list".into(), "x".into()]).unwrap_err();
+        assert_eq!(error.message, "`flowform state list` has no command `x`");
+        assert_eq!(error.hint.as_deref(), Some("`flowform man state list` is its page"));
     }
 }
