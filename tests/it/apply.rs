@@ -806,3 +806,79 @@ fn ctrl_c_finishes_the_requests_in_flight_saves_the_state_and_exits_130() {
     assert_eq!(context.admin().count(ResourceKind::Flows), 1);
     assert_eq!(context.plan(&[]).0, 0);
 }
+
+/// Keys with numbers sort as numbers (`flow-2` before `flow-10`) in plans, their JSON and
+/// markdown renderings, and `state list`.
+#[test]
+fn names_are_listed_in_natural_order() {
+    let context = TestContext::new();
+    context.write(
+        "spec.yaml",
+        r#"integrations:
+  main:
+    name: Main
+flows:
+  flow-10:
+    name: Ten
+    _integrationId: ${integration.main}
+    disabled: true
+  flow-2:
+    name: Two
+    _integrationId: ${integration.main}
+    disabled: true
+  flow-1:
+    name: One
+    _integrationId: ${integration.main}
+    disabled: true
+"#,
+    );
+    cli_snapshot!(context, context.flowform().arg("plan"), @r#"
+    exit_code: 0
+    ----- stdout -----
+    Create (4):
+      + integration.main "Main"
+          + name: "Main"
+      + flow.flow-1 "One"
+          + name: "One"
+          + _integrationId: ${integration.main}
+          + disabled: true
+      + flow.flow-2 "Two"
+          + name: "Two"
+          + _integrationId: ${integration.main}
+          + disabled: true
+      + flow.flow-10 "Ten"
+          + name: "Ten"
+          + _integrationId: ${integration.main}
+          + disabled: true
+
+    Plan: 4 to create, 0 to clone, 0 to update, 0 to delete.
+
+    ----- stderr -----
+    "#);
+    let output = context.flowform().args(["plan", "--format", "json"]).output().expect("runs");
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON plan");
+    let addresses: Vec<&str> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|change| change["address"].as_str())
+        .collect();
+    assert_eq!(addresses, ["integration.main", "flow.flow-1", "flow.flow-2", "flow.flow-10"]);
+    let output = context.flowform().args(["plan", "--format", "markdown"]).output().expect("runs");
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    let position = |address: &str| markdown.find(address).expect("listed");
+    assert!(position("flow.flow-2") < position("flow.flow-10"), "{markdown}");
+    let (code, rendered) = context.run(context.flowform().args(["apply", "--auto-approve"]));
+    assert_eq!(code, 0, "{rendered}");
+    cli_snapshot!(context, context.flowform().args(["state", "list"]), @"
+    exit_code: 0
+    ----- stdout -----
+    ADDRESS           ID
+    integration.main  [ID]
+    flow.flow-1       [ID]
+    flow.flow-2       [ID]
+    flow.flow-10      [ID]
+
+    ----- stderr -----
+    ");
+}
