@@ -129,7 +129,7 @@ pub enum Command {
     /// ~/.local/share/bash-completion/completions/flowform`).
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout: `flowform man | man -l -`, or `flowform man plan`
-    /// for one command's page.
+    /// for one command's page; `--dir DIR` writes every page.
     Man(ManArgs),
 }
 
@@ -357,12 +357,16 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// `flowform man [COMMAND]…`.
+/// `flowform man [COMMAND]… | --dir DIR`.
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// The command whose page to print, such as `plan` or `state list` [default: flowform]
     #[arg(value_name = "COMMAND")]
     pub command: Vec<String>,
+    /// Instead of printing one page, write every page into DIR (created if missing):
+    /// flowform.1, flowform-plan.1, flowform-state-list.1, …
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `flowform emulator …`.

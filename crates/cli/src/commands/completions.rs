@@ -2,6 +2,8 @@
 //! definitions in `args.rs`, so they cannot drift from the command line. Neither reads the
 //! settings, the spec or an account.
 
+use std::path::Path;
+
 use clap::CommandFactory;
 
 use crate::args::{Cli, CompletionsArgs, ManArgs};
@@ -20,9 +22,14 @@ pub fn completions(printer: &Printer, args: &CompletionsArgs) -> anyhow::Result<
     Ok(ExitStatus::Success)
 }
 
-/// Prints the manual page of `flowform`, or of the subcommand `args.command` names, as roff.
-/// An unknown command is a usage error (exit 64).
+/// Prints the manual page of `flowform`, or of the subcommand `args.command` names, as roff;
+/// with `--dir`, writes every page there. An unknown command is a usage error (exit 64).
 pub fn man(printer: &Printer, args: &ManArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(directory) = &args.dir {
+        let written = write_pages(directory)?;
+        printer.status(&format!("wrote {written} pages into `{}`", directory.display()));
+        return Ok(ExitStatus::Success);
+    }
     match render_man(&args.command) {
         Ok(page) => {
             printer.data(&page);
@@ -35,13 +42,51 @@ pub fn man(printer: &Printer, args: &ManArgs) -> anyhow::Result<ExitStatus> {
     }
 }
 
+/// The command line as the pages show it. Building propagates the global options into every
+/// subcommand and names the subcommands `flowform-plan`, `flowform-state-list`, as their pages
+/// are titled.
+fn built_command() -> clap::Command {
+    let mut command = Cli::command();
+    command.build();
+    command
+}
+
+/// Writes `flowform.1` and a page per command and subcommand into `directory`; returns how many.
+fn write_pages(directory: &Path) -> Result<usize, UserError> {
+    fn walk(
+        command: &clap::Command,
+        directory: &Path,
+        written: &mut usize,
+    ) -> Result<(), UserError> {
+        let name = command.get_display_name().unwrap_or_else(|| command.get_name());
+        let path = directory.join(format!("{name}.1"));
+        fs_err::write(&path, render(command.clone())?)
+            .map_err(|error| UserError::new("cannot write a manual page").with_source(error))?;
+        *written += 1;
+        for subcommand in command.get_subcommands().filter(|sub| sub.get_name() != "help") {
+            walk(subcommand, directory, written)?;
+        }
+        Ok(())
+    }
+    fs_err::create_dir_all(directory).map_err(|error| {
+        UserError::new("cannot create the folder for the manual pages").with_source(error)
+    })?;
+    let mut written = 0;
+    walk(&built_command(), directory, &mut written)?;
+    Ok(written)
+}
+
+fn render(command: clap::Command) -> Result<String, UserError> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut page)
+        .map_err(|error| UserError::new("cannot render the manual page").with_source(error))?;
+    Ok(String::from_utf8_lossy(&page).into_owned())
+}
+
 /// The roff text of the page for `path` (empty: the top-level page).
 fn render_man(path: &[String]) -> Result<String, UserError> {
-    let mut command = Cli::command();
-    // Building propagates the global options into every subcommand and names the subcommands
-    // `flowform-plan`, `flowform-state-list`, as their pages are titled.
-    command.build();
-    let mut current = command;
+    let mut current = built_command();
     let mut walked = vec![BINARY.to_owned()];
     for name in path {
         let Some(found) = current.find_subcommand(name).cloned() else {
@@ -60,11 +105,7 @@ fn render_man(path: &[String]) -> Result<String, UserError> {
         walked.push(name.clone());
         current = found;
     }
-    let mut page = Vec::new();
-    clap_mangen::Man::new(current)
-        .render(&mut page)
-        .map_err(|error| UserError::new("cannot render the manual page").with_source(error))?;
-    Ok(String::from_utf8_lossy(&page).into_owned())
+    render(current)
 }
 
 #[cfg(test)]
@@ -85,5 +126,23 @@ mod tests {
         let error = render_man(&["state".into(), "list".into(), "x".into()]).unwrap_err();
         assert_eq!(error.message, "`flowform state list` has no command `x`");
         assert_eq!(error.hint.as_deref(), Some("`flowform man state list` is its page"));
+    }
+
+    #[test]
+    fn every_page_is_written() {
+        let directory = tempfile::tempdir().unwrap();
+        let written = super::write_pages(directory.path()).unwrap();
+        let mut names: Vec<String> = fs_err::read_dir(directory.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), written);
+        for name in
+            ["flowform.1", "flowform-plan.1", "flowform-state-list.1", "flowform-emulator-serve.1"]
+        {
+            assert!(names.iter().any(|found| found == name), "{name} missing: {names:?}");
+        }
+        assert!(!names.iter().any(|found| found.contains("help")), "{names:?}");
     }
 }
