@@ -94,7 +94,9 @@ fn terraform_one_dash_spellings_are_answered_with_two_dashes() {
     error: flowform's long options take two dashes: `-detailed-exitcode` is `--detailed-exitcode`
     hint: write this option with `--`, as in `flowform plan --detailed-exitcode`; `flowform plan --help` lists the options
     ");
-    cli_snapshot!(context, context.flowform().args(["apply", "-auto-approve", "-target", "flow.a", "-var=x=1"]), @"
+    let mut apply = context.flowform();
+    apply.args(["apply", "-auto-approve", "-target", "flow.a", "-var=x=1"]);
+    cli_snapshot!(context, &mut apply, @"
     exit_code: 64
     ----- stdout -----
 

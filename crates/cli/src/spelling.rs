@@ -79,10 +79,10 @@ pub fn find(command: &clap::Command, args: &[OsString]) -> (Vec<String>, Vec<Sin
             }
             // `-f PATH`: a short option whose value is the next token.
             let mut chars = rest.chars();
-            if let (Some(short), None) = (chars.next(), chars.next()) {
-                if takes_value(current.get_arguments().find(|arg| arg.get_short() == Some(short))) {
-                    tokens.next();
-                }
+            if let (Some(short), None) = (chars.next(), chars.next())
+                && takes_value(current.get_arguments().find(|arg| arg.get_short() == Some(short)))
+            {
+                tokens.next();
             }
             continue;
         }
