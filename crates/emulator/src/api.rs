@@ -8,8 +8,10 @@ use serde_json::{Value, json};
 use crate::clone;
 use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
+use crate::groupings;
 use crate::jobs;
 use crate::kinds::ResourceKind;
+use crate::lookup_data;
 use crate::resources::{self, ListQuery, ListSource, encode, not_found};
 use crate::state_api;
 use crate::util::is_object_id;
@@ -166,6 +168,13 @@ fn route(ctx: &Ctx<'_>, request: &ApiRequest) -> Result<Reply, ApiError> {
                 _ => Err(method_not_allowed()),
             }
         }
+        ["flows", "updateFlowGrouping"] => match *method {
+            Method::PUT => {
+                let body = request.json_body()?;
+                groupings::update_flow_grouping(ctx, &mut account.write(), body)
+            }
+            _ => Err(method_not_allowed()),
+        },
         [collection, rest @ ..] => {
             let kind = ResourceKind::from_collection(collection).ok_or_else(route_not_found)?;
             resource_route(ctx, request, kind, rest)
@@ -230,10 +239,15 @@ fn resource_route(
             Method::GET => resources::dependencies(&account.read(), kind, id),
             _ => Err(method_not_allowed()),
         },
-        [_, "clone"] if matches!(kind, ResourceKind::Connections | ResourceKind::Scripts) => {
-            Err(route_not_found())
-        }
-        [id, "clone"] => {
+        [id, "clone"]
+            if matches!(
+                kind,
+                ResourceKind::Flows
+                    | ResourceKind::Exports
+                    | ResourceKind::Imports
+                    | ResourceKind::Integrations
+            ) =>
+        {
             if *method != Method::POST {
                 return Err(method_not_allowed());
             }
@@ -241,13 +255,45 @@ fn resource_route(
             let mut data = account.write();
             match kind {
                 ResourceKind::Flows => clone::clone_flow(ctx, &mut data, id, body),
-                ResourceKind::Exports | ResourceKind::Imports => {
-                    clone::clone_step(ctx, &mut data, kind, id, body)
-                }
                 ResourceKind::Integrations => clone::clone_integration(ctx, &mut data, id, body),
-                ResourceKind::Connections | ResourceKind::Scripts => Err(route_not_found()),
+                _ => clone::clone_step(ctx, &mut data, kind, id, body),
             }
         }
+        [id, "data"] if kind == ResourceKind::LookupCaches => {
+            let body = request.json_body()?;
+            let mut data = account.write();
+            match *method {
+                Method::POST => lookup_data::upsert(ctx, &mut data, id, request.body.len(), body),
+                Method::DELETE => {
+                    lookup_data::delete_keys(ctx, &mut data, id, request.body.len(), body)
+                }
+                _ => Err(method_not_allowed()),
+            }
+        }
+        [id, "data", "purge"] if kind == ResourceKind::LookupCaches => match *method {
+            Method::DELETE => lookup_data::purge(ctx, &mut account.write(), id),
+            _ => Err(method_not_allowed()),
+        },
+        // The Help Center's example spells the route `getdata`; both spellings are served.
+        [id, "getData" | "getdata"] if kind == ResourceKind::LookupCaches => match *method {
+            Method::POST => {
+                let body = request.json_body()?;
+                let start_after = request
+                    .query
+                    .iter()
+                    .find(|(key, _)| key == "startAfterKey")
+                    .map(|(_, value)| value.as_str());
+                lookup_data::get_data(
+                    ctx,
+                    &account.read(),
+                    id,
+                    body,
+                    start_after,
+                    &request.origin,
+                )
+            }
+            _ => Err(method_not_allowed()),
+        },
         [id, "run"] if kind == ResourceKind::Flows => match *method {
             Method::POST => {
                 let body = request.json_body()?;
@@ -268,7 +314,7 @@ fn resource_route(
             }
             _ => Err(method_not_allowed()),
         },
-        [id, sub @ ("flows" | "exports" | "imports" | "connections")]
+        [id, sub @ ("flows" | "exports" | "imports" | "connections" | "asynchelpers")]
             if kind == ResourceKind::Integrations =>
         {
             if *method != Method::GET {

@@ -51,6 +51,10 @@ pub struct EmulatorConfig {
     /// What DELETE of a resource that others still reference does (undocumented; API reference
     /// §6.4 and §10).
     pub delete_in_use: DeleteInUse,
+    /// What a PUT of an iClient that omits a stored secret does (the iClient schemas disagree).
+    pub iclient_omitted_secret: OmittedSecret,
+    /// The documented limits of lookup cache data (API reference §5.8).
+    pub lookup_cache_limits: LookupCacheLimits,
 }
 
 impl Default for EmulatorConfig {
@@ -71,6 +75,8 @@ impl Default for EmulatorConfig {
             licensed_concurrency: DEFAULT_LICENSED_CONCURRENCY,
             mask_length: DEFAULT_MASK_LENGTH,
             delete_in_use: DeleteInUse::default(),
+            iclient_omitted_secret: OmittedSecret::default(),
+            lookup_cache_limits: LookupCacheLimits::default(),
         }
     }
 }
@@ -178,6 +184,70 @@ pub enum MaskMode {
     StoreLiteral,
 }
 
+/// What a PUT of an iClient does with a secret it omits. Celigo's iClient schemas disagree:
+/// `configuring-connections/iclient-schemas/base.yml` and `request.yml` say a secret "is not
+/// preserved if omitted" (re-send the mask to keep it); the provider files `oauth2.yml`,
+/// `netsuite.yml`, `salesforce.yml` and `ebay.yml` say "omit on update to keep existing value".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OmittedSecret {
+    /// An omitted secret is erased, as any omitted field of a full-replace PUT (base.yml).
+    #[default]
+    Erased,
+    /// An omitted secret keeps its stored value (the provider files).
+    Kept,
+}
+
+impl OmittedSecret {
+    /// The name used by `emulator serve --iclient-omitted-secret` and the admin settings.
+    pub fn name(self) -> &'static str {
+        match self {
+            OmittedSecret::Erased => "erased",
+            OmittedSecret::Kept => "kept",
+        }
+    }
+
+    /// The setting named `name` (`erased` or `kept`).
+    pub fn from_name(name: &str) -> Option<OmittedSecret> {
+        [OmittedSecret::Erased, OmittedSecret::Kept].into_iter().find(|answer| answer.name() == name)
+    }
+}
+
+/// The limits of lookup cache data: per call, per cache, per account and per page of
+/// `getData`. `Default` is the documented service (API reference §5.8; docs.celigo.com
+/// "Lookup caches API endpoints": at most 1,000 entries or 5 MB per upsert or delete, pages of
+/// at most 1,000 keys or 5 MB, 50 MB per cache, 1 GB per environment). Tests lower them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupCacheLimits {
+    /// Entries (upsert) or keys (delete) one call may carry.
+    pub entries_per_call: usize,
+    /// Bytes of the request body of one upsert or delete.
+    pub bytes_per_call: usize,
+    /// Bytes one cache may hold (keys plus JSON values).
+    pub bytes_per_cache: u64,
+    /// Bytes all caches of an account may hold together.
+    pub bytes_per_account: u64,
+    /// Keys one `getData` page returns at most.
+    pub keys_per_page: usize,
+    /// Bytes one `getData` page returns at most (a larger single entry still comes alone).
+    pub bytes_per_page: usize,
+}
+
+/// One megabyte as the limits count it (2^20 bytes).
+pub const MEGABYTE: u64 = 1024 * 1024;
+
+impl Default for LookupCacheLimits {
+    fn default() -> Self {
+        Self {
+            entries_per_call: 1000,
+            bytes_per_call: 5 * MEGABYTE as usize,
+            bytes_per_cache: 50 * MEGABYTE,
+            bytes_per_account: 1024 * MEGABYTE,
+            keys_per_page: 1000,
+            bytes_per_page: 5 * MEGABYTE as usize,
+        }
+    }
+}
+
 /// What DELETE of a resource still referenced by another does. The reference says only that the
 /// user gets an "unable to delete" error (API reference §6.4: "Gap … not documented"), so every
 /// plausible answer can be chosen.
@@ -282,6 +352,8 @@ pub(crate) struct Settings {
     pub(crate) licensed_concurrency: u32,
     pub(crate) mask_length: u8,
     pub(crate) delete_in_use: DeleteInUse,
+    pub(crate) iclient_omitted_secret: OmittedSecret,
+    pub(crate) lookup_cache_limits: LookupCacheLimits,
 }
 
 impl Settings {
@@ -298,6 +370,8 @@ impl Settings {
             licensed_concurrency: config.licensed_concurrency,
             mask_length: config.mask_length,
             delete_in_use: config.delete_in_use,
+            iclient_omitted_secret: config.iclient_omitted_secret,
+            lookup_cache_limits: config.lookup_cache_limits,
         }
     }
 }

@@ -1,6 +1,8 @@
-//! The six resource collections and the per-kind rules taken from the API reference: fields the
+//! The resource collections and the per-kind rules taken from the API reference: fields the
 //! server owns (§5.1), secret paths (§5.3), PATCH whitelists (§5.6, §6.3) and reference fields
-//! (§5.10).
+//! (§5.10). Besides the six kinds flowform managed first, the kinds a real flow references
+//! (§5.9): iClients, lookup caches, file definitions, EDI profiles, async helpers, on-premise
+//! agents and stacks.
 
 use std::fmt;
 
@@ -19,18 +21,44 @@ pub enum ResourceKind {
     Scripts,
     /// `/v1/flows`
     Flows,
+    /// `/v1/iclients`: OAuth and token apps a connection borrows credentials from (§5.3, §5.9).
+    IClients,
+    /// `/v1/lookupcaches`: key-value stores; their data lives beside the document (§5.8).
+    LookupCaches,
+    /// `/v1/filedefinitions`: parsing and generation rules of structured files (EDI).
+    FileDefinitions,
+    /// `/v1/ediprofiles`: interchange envelopes of a trading partner.
+    EdiProfiles,
+    /// `/v1/asynchelpers`: polling configurations of asynchronous HTTP exports and imports.
+    AsyncHelpers,
+    /// `/v1/agents`: on-premise agents.
+    Agents,
+    /// `/v1/stacks`: hook servers and Lambda functions.
+    Stacks,
 }
 
 impl ResourceKind {
-    /// Every kind, in the order resources of a kind may reference the kinds before it (mostly).
-    pub const ALL: [ResourceKind; 6] = [
+    /// Every kind, in the order resources of a kind may reference the kinds before it (mostly:
+    /// the official CLI's creation tiers of §5.10, with integrations first because connections
+    /// and lookup caches may name one).
+    pub const ALL: [ResourceKind; 13] = [
         ResourceKind::Integrations,
-        ResourceKind::Connections,
+        ResourceKind::IClients,
+        ResourceKind::Stacks,
+        ResourceKind::Agents,
         ResourceKind::Scripts,
+        ResourceKind::Connections,
+        ResourceKind::FileDefinitions,
+        ResourceKind::EdiProfiles,
+        ResourceKind::LookupCaches,
         ResourceKind::Exports,
         ResourceKind::Imports,
+        ResourceKind::AsyncHelpers,
         ResourceKind::Flows,
     ];
+
+    /// The number of kinds.
+    pub(crate) const COUNT: usize = 13;
 
     /// The collection name used in URLs and fixtures, e.g. `flows`.
     pub fn collection(self) -> &'static str {
@@ -41,6 +69,13 @@ impl ResourceKind {
             ResourceKind::Imports => "imports",
             ResourceKind::Scripts => "scripts",
             ResourceKind::Flows => "flows",
+            ResourceKind::IClients => "iclients",
+            ResourceKind::LookupCaches => "lookupcaches",
+            ResourceKind::FileDefinitions => "filedefinitions",
+            ResourceKind::EdiProfiles => "ediprofiles",
+            ResourceKind::AsyncHelpers => "asynchelpers",
+            ResourceKind::Agents => "agents",
+            ResourceKind::Stacks => "stacks",
         }
     }
 
@@ -58,6 +93,13 @@ impl ResourceKind {
             ResourceKind::Imports => "Import",
             ResourceKind::Scripts => "Script",
             ResourceKind::Flows => "Flow",
+            ResourceKind::IClients => "iClient",
+            ResourceKind::LookupCaches => "LookupCache",
+            ResourceKind::FileDefinitions => "FileDefinition",
+            ResourceKind::EdiProfiles => "EDIProfile",
+            ResourceKind::AsyncHelpers => "AsyncHelper",
+            ResourceKind::Agents => "Agent",
+            ResourceKind::Stacks => "Stack",
         }
     }
 
@@ -70,18 +112,18 @@ impl ResourceKind {
             ResourceKind::Imports => "import",
             ResourceKind::Scripts => "script",
             ResourceKind::Flows => "flow",
+            ResourceKind::IClients => "iClient",
+            ResourceKind::LookupCaches => "lookup cache",
+            ResourceKind::FileDefinitions => "file definition",
+            ResourceKind::EdiProfiles => "EDI profile",
+            ResourceKind::AsyncHelpers => "async helper",
+            ResourceKind::Agents => "agent",
+            ResourceKind::Stacks => "stack",
         }
     }
 
     pub(crate) fn index(self) -> usize {
-        match self {
-            ResourceKind::Integrations => 0,
-            ResourceKind::Connections => 1,
-            ResourceKind::Exports => 2,
-            ResourceKind::Imports => 3,
-            ResourceKind::Scripts => 4,
-            ResourceKind::Flows => 5,
-        }
+        self as usize
     }
 
     /// Dotted paths the server owns: stripped from POST and PUT input and carried over from the
@@ -114,6 +156,18 @@ impl ResourceKind {
             ],
             ResourceKind::Imports => &["apiIdentifier", "sandbox", "debugUntil"],
             ResourceKind::Scripts => &["debugUntil", "sandbox"],
+            // API reference §5.1 and 5.8; configuring-lookup-caches/schemas/response.yml:19-61
+            // (`_userId`, `size`, `sizeInMB`, `sandbox` readOnly). `size`/`sizeInMB` follow the
+            // cache's data (lookup_data.rs).
+            ResourceKind::LookupCaches => &["_userId", "size", "sizeInMB", "sandbox"],
+            // The agent process reports these (the UI's agents mock in singh-gurkawalbir/demo
+            // `src/test/api/routes/agents.js`; the official CLI's volatile list, §5.1).
+            ResourceKind::Agents => &["lastHeartbeatAt", "online", "offline", "version"],
+            ResourceKind::IClients
+            | ResourceKind::FileDefinitions
+            | ResourceKind::EdiProfiles
+            | ResourceKind::AsyncHelpers
+            | ResourceKind::Stacks => &[],
             ResourceKind::Flows => &[
                 "lastExecutedAt",
                 "resolvedAt",
@@ -137,6 +191,20 @@ impl ResourceKind {
             ResourceKind::Exports => {
                 &["webhook.key", "webhook.token", "webhook.password", "distributed.bearerToken"]
             }
+            ResourceKind::IClients => ICLIENT_SECRET_PATHS,
+            // Shown as `******` in the UI's stacks mock (singh-gurkawalbir/demo
+            // `src/test/api/routes/stacks.js`).
+            ResourceKind::Stacks => &["server.systemToken", "lambda.secretAccessKey"],
+            _ => &[],
+        }
+    }
+
+    /// Dotted paths of objects whose every value is a secret, masked one by one (the object
+    /// keeps its keys): an iClient's `oauth2.encrypted` ("values are masked",
+    /// configuring-connections/iclient-schemas/base.yml:410-414).
+    pub fn secret_value_objects(self) -> &'static [&'static str] {
+        match self {
+            ResourceKind::IClients => &["oauth2.encrypted"],
             _ => &[],
         }
     }
@@ -167,6 +235,15 @@ impl ResourceKind {
             ResourceKind::Exports => &["/assistantMetadata", "/debugUntil"],
             ResourceKind::Connections => &["/name", "/debugDate", "/debugUntil"],
             ResourceKind::Integrations => &["/apiGroupings", "/flowGroupings", "/settings"],
+            // §6.3: the official CLI's PATCH whitelists.
+            ResourceKind::LookupCaches => &["/name", "/description"],
+            ResourceKind::IClients => &["/oauth2/failPath"],
+            // No whitelist is documented: every PATCH path is refused.
+            ResourceKind::FileDefinitions
+            | ResourceKind::EdiProfiles
+            | ResourceKind::AsyncHelpers
+            | ResourceKind::Agents
+            | ResourceKind::Stacks => &[],
         }
     }
 }
@@ -267,13 +344,32 @@ const CONNECTION_SECRET_PATHS: &[&str] = &[
     "ssl.passphrase",
 ];
 
+/// iClient secrets: every field configuring-connections/iclient-schemas/base.yml says is
+/// "returned masked as `******`" (API reference §5.3), plus `salesforce.apiToken`, which
+/// iclient-schemas/salesforce.yml:255 says is stored encrypted (base.yml does not mark it).
+const ICLIENT_SECRET_PATHS: &[&str] = &[
+    "oauth2.clientSecret",
+    "oauth2.password",
+    "netsuite.consumerKey",
+    "netsuite.consumerSecret",
+    "salesforce.clientSecret",
+    "salesforce.privateKey",
+    "salesforce.apiToken",
+    "ebay.certId",
+    "amazonmws.secretKey",
+    "azureserviceprincipal.clientSecret",
+    "jwt.privateKey",
+    "jwt.secret",
+    "jwt.token",
+];
+
 /// What an `_…Id` field points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RefTarget {
-    /// One of the six collections the emulator holds.
+    /// One of the collections the emulator holds.
     Modelled(ResourceKind),
-    /// A collection the emulator does not hold (stacks, iClients, lookup caches, agents…): only
-    /// the id's shape is checked.
+    /// A collection the emulator does not hold (tools, HTTP connectors, users…): only the id's
+    /// shape is checked.
     Unmodelled,
 }
 
@@ -297,6 +393,24 @@ pub(crate) fn reference_target(key: &str) -> Option<RefTarget> {
         | "_abstractFlowId"
         | "_runNextFlowIds" => Some(ResourceKind::Flows),
         "_scriptId" | "_scriptIds" => Some(ResourceKind::Scripts),
+        // Connections' `<transport>._iClientId` (§5.3).
+        "_iClientId" => Some(ResourceKind::IClients),
+        // Import and export `lookups[]._lookupCacheId`, Transformation 2.0 lookups, aliases (§5.2,
+        // §5.8); integrations' `_registeredLookupCacheIds` is server-owned.
+        "_lookupCacheId" | "_lookupCacheIds" | "_registeredLookupCacheIds" => {
+            Some(ResourceKind::LookupCaches)
+        }
+        // `file.fileDefinition._fileDefinitionId` on exports and imports (§5.4).
+        "_fileDefinitionId" => Some(ResourceKind::FileDefinitions),
+        "_ediProfileId" => Some(ResourceKind::EdiProfiles),
+        // `http._asyncHelperId` on exports and imports (§5.4, §5.5).
+        "_asyncHelperId" => Some(ResourceKind::AsyncHelpers),
+        // Connections' `_agentId` (§5.3).
+        "_agentId" => Some(ResourceKind::Agents),
+        // Stack-based hooks and wrapper connections (§5.7).
+        "_stackId" => Some(ResourceKind::Stacks),
+        // An export that listens to the parsed records of another (§5.4).
+        "_postParseListenerId" => Some(ResourceKind::Exports),
         _ => None,
     };
     if let Some(kind) = modelled {

@@ -66,9 +66,11 @@ mod context;
 mod corpus;
 mod error;
 mod fidelity;
+mod groupings;
 mod jobs;
 mod json;
 mod kinds;
+mod lookup_data;
 mod persist;
 mod rate;
 mod resources;
@@ -84,7 +86,8 @@ pub use admin::{Admin, RequestCounters};
 pub use background::BackgroundEmulator;
 pub use config::{
     AccountConfig, CloneResponse, DEFAULT_LICENSED_CONCURRENCY, DEFAULT_MASK_LENGTH, DeleteInUse,
-    EmulatorConfig, Faults, Forced429, JobOutcome, JobProgression, Latency, MaskMode, RateLimit,
+    EmulatorConfig, Faults, Forced429, JobOutcome, JobProgression, Latency, LookupCacheLimits,
+    MEGABYTE, MaskMode, OmittedSecret, RateLimit,
 };
 pub use corpus::{CorpusDocument, CorpusSource, read_corpus};
 pub use error::{AdminError, CorpusError, PersistError, StartError};

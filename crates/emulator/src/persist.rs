@@ -13,6 +13,7 @@ use tokio::sync::{Mutex, Notify, watch};
 
 use crate::error::PersistError;
 use crate::kinds::ResourceKind;
+use crate::lookup_data;
 use crate::store::{Account, AccountData};
 use crate::util::{IdGenerator, is_object_id};
 
@@ -121,11 +122,17 @@ fn dump_account(data: &AccountData) -> Value {
         .iter()
         .map(|((kind, id), keys)| (format!("{}/{id}", kind.collection()), json!(keys)))
         .collect();
+    let lookup_cache_data: BTreeMap<&String, Value> = data
+        .lookup_data
+        .keys()
+        .map(|id| (id, Value::Array(lookup_data::entries(data, id))))
+        .collect();
     json!({
         "resources": dump_resources(data),
         "recycleBin": bin,
         "state": data.state,
         "scopedState": scoped,
+        "lookupCacheData": lookup_cache_data,
     })
 }
 
@@ -145,6 +152,11 @@ fn restore_account(data: &mut AccountData, saved: &Value) -> Result<(), String> 
     }
     if let Some(state) = saved.get("state").and_then(Value::as_object) {
         data.state = state.iter().map(|(key, value)| (key.clone(), value.clone())).collect();
+    }
+    if let Some(caches) = saved.get("lookupCacheData").and_then(Value::as_object) {
+        for (id, entries) in caches {
+            data.lookup_data.insert(id.clone(), lookup_data::parse_entries(entries)?);
+        }
     }
     if let Some(scoped) = saved.get("scopedState").and_then(Value::as_object) {
         for (scope, keys) in scoped {

@@ -1,18 +1,19 @@
-//! Create, read, replace, patch and delete of the six resource collections, plus lists with
-//! Link pagination and include/exclude projection, dependencies and the recycle bin.
+//! Create, read, replace, patch and delete of the resource collections, plus lists with Link
+//! pagination and include/exclude projection, dependencies and the recycle bin.
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::config::{DeleteInUse, MaskMode};
+use crate::config::{DeleteInUse, MaskMode, OmittedSecret};
 use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
-use crate::fidelity::read::{secret_mask, shown};
+use crate::fidelity::read::{HEADER_MASK, secret_mask, shown};
 use crate::fidelity::{self, Behaviour};
 use crate::json::{
     Document, get_dotted, merge_patch, normalise, parse_pointer, project_exclude, project_include,
     remove_dotted, remove_pointer, set_dotted, set_pointer,
 };
+use crate::groupings::ungroup_orphans;
 use crate::kinds::{COMMON_SERVER_OWNED, ResourceKind};
 use crate::store::{AccountData, next_timestamp};
 use crate::util::{format_timestamp, now_millis, parse_timestamp};
@@ -59,16 +60,7 @@ pub(crate) fn build_document(
     document.extend(input);
     fidelity::write::rewrite_input(ctx, kind, &mut document, previous);
     if let Some(previous) = previous {
-        if ctx.settings.mask_mode == MaskMode::KeepOnMask {
-            let mask = secret_mask(&ctx.settings);
-            for path in kind.secret_paths() {
-                let sent_mask =
-                    get_dotted(&document, path).and_then(Value::as_str) == Some(mask.as_str());
-                if let (true, Some(stored)) = (sent_mask, get_dotted(previous, path)) {
-                    set_dotted(&mut document, path, stored.clone());
-                }
-            }
-        }
+        keep_secrets(ctx, kind, &mut document, previous);
         for path in COMMON_SERVER_OWNED.iter().chain(kind.server_owned()) {
             if matches!(*path, "_id" | "createdAt" | "lastModified") {
                 continue;
@@ -86,6 +78,47 @@ pub(crate) fn build_document(
     document.insert("lastModified".into(), Value::String(last_modified));
     document.insert("createdAt".into(), created);
     document
+}
+
+/// The secrets a PUT keeps from the stored document: each one sent back as the mask (in the
+/// default [`MaskMode::KeepOnMask`]), each value of a secret object sent back as the mask, each
+/// iClient `oauth2.auth.queryParameters` value sent back as `****`; and, for iClients with
+/// [`OmittedSecret::Kept`], each one the PUT omits.
+fn keep_secrets(ctx: &Ctx<'_>, kind: ResourceKind, document: &mut Document, previous: &Document) {
+    let mask = secret_mask(&ctx.settings);
+    let keep_masks = ctx.settings.mask_mode == MaskMode::KeepOnMask;
+    let keep_omitted = kind == ResourceKind::IClients
+        && ctx.settings.iclient_omitted_secret == OmittedSecret::Kept;
+    for path in kind.secret_paths() {
+        let Some(stored) = get_dotted(previous, path) else { continue };
+        let sent = get_dotted(document, path);
+        let sent_mask = sent.and_then(Value::as_str) == Some(mask.as_str());
+        if (keep_masks && sent_mask) || (keep_omitted && sent.is_none()) {
+            set_dotted(document, path, stored.clone());
+        }
+    }
+    let mut value_objects: Vec<(&str, &str, bool)> =
+        kind.secret_value_objects().iter().map(|path| (*path, mask.as_str(), keep_masks)).collect();
+    if kind == ResourceKind::IClients
+        && ctx.settings.fidelity.is_on(Behaviour::IClientQueryParameterMasks)
+    {
+        value_objects.push(("oauth2.auth.queryParameters", HEADER_MASK, true));
+    }
+    for (path, object_mask, keep_object_masks) in value_objects {
+        let Some(Value::Object(stored)) = get_dotted(previous, path) else { continue };
+        let mut sent = match get_dotted(document, path) {
+            Some(Value::Object(sent)) => sent.clone(),
+            None if keep_omitted => Map::new(),
+            _ => continue,
+        };
+        for (key, stored_value) in stored {
+            let sent_mask = sent.get(key).and_then(Value::as_str) == Some(object_mask);
+            if (keep_object_masks && sent_mask) || (keep_omitted && !sent.contains_key(key)) {
+                sent.insert(key.clone(), stored_value.clone());
+            }
+        }
+        set_dotted(document, path, Value::Object(sent));
+    }
 }
 
 /// A fresh id that no document, bin entry or job of the account uses.
@@ -107,13 +140,24 @@ pub(crate) fn create(
     kind: ResourceKind,
     body: Value,
 ) -> Result<Reply, ApiError> {
+    let document = create_document(ctx, data, kind, body)?;
+    let response = shown(&ctx.settings, kind, &document);
+    Ok(Reply::json(StatusCode::CREATED, Value::Object(response)).committed())
+}
+
+/// Creates a document as POST does and returns it as stored (unmasked).
+pub(crate) fn create_document(
+    ctx: &Ctx<'_>,
+    data: &mut AccountData,
+    kind: ResourceKind,
+    body: Value,
+) -> Result<Document, ApiError> {
     let input = prepare_input(ctx, kind, body)?;
     let id = fresh_id(ctx, data);
     let document = build_document(ctx, kind, &id, input, None);
     validate_document(ctx.settings.fidelity, kind, &document, data, &id)?;
-    let response = shown(&ctx.settings, kind, &document);
-    data.put(kind, id, document);
-    Ok(Reply::json(StatusCode::CREATED, Value::Object(response)).committed())
+    data.put(kind, id, document.clone());
+    Ok(document)
 }
 
 pub(crate) fn read(
@@ -139,6 +183,9 @@ pub(crate) fn replace(
     validate_document(ctx.settings.fidelity, kind, &document, data, id)?;
     let response = shown(&ctx.settings, kind, &document);
     data.put(kind, id.to_owned(), document);
+    if kind == ResourceKind::Integrations {
+        ungroup_orphans(data, id);
+    }
     Ok(Reply::json(StatusCode::OK, Value::Object(response)).committed())
 }
 
@@ -221,10 +268,16 @@ pub(crate) fn patch(
     if ctx.settings.fidelity.is_on(Behaviour::NullsDropped) {
         normalise(&mut document);
     }
+    if kind == ResourceKind::Integrations {
+        fidelity::write::assign_group_ids(ctx, &mut document);
+    }
     let last_modified = next_timestamp(previous.get("lastModified"));
     document.insert("lastModified".into(), Value::String(last_modified));
     validate_document(ctx.settings.fidelity, kind, &document, data, id)?;
     data.put(kind, id.to_owned(), document);
+    if kind == ResourceKind::Integrations {
+        ungroup_orphans(data, id);
+    }
     Ok(Reply::empty(StatusCode::NO_CONTENT).committed())
 }
 
@@ -270,7 +323,12 @@ pub(crate) fn delete(
     id: &str,
 ) -> Result<Reply, ApiError> {
     let document = data.get(kind, id).ok_or_else(|| not_found(kind))?;
-    let dependents = data.dependents(kind, id);
+    let mut dependents = data.dependents(kind, id);
+    if kind == ResourceKind::IClients
+        && ctx.settings.fidelity.is_on(Behaviour::RecycledConnectionsHoldIClients)
+    {
+        dependents.extend(data.binned_dependents(ResourceKind::Connections, kind, id));
+    }
     let status = match ctx.settings.delete_in_use {
         DeleteInUse::Unprocessable => Some(StatusCode::UNPROCESSABLE_ENTITY),
         DeleteInUse::Conflict => Some(StatusCode::CONFLICT),
@@ -282,7 +340,17 @@ pub(crate) fn delete(
         let listed: Vec<String> = dependents
             .iter()
             .map(|dependent| {
-                format!("{} `{}` ({})", dependent.kind.singular(), dependent.name, dependent.id)
+                let bin = if dependent.in_recycle_bin {
+                    ", in the recycle bin: purge it first"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} `{}` ({}{bin})",
+                    dependent.kind.singular(),
+                    dependent.name,
+                    dependent.id
+                )
             })
             .collect();
         return Err(ApiError::new(
@@ -563,7 +631,20 @@ pub(crate) fn integration_members(
             ));
             connections
         }
-        ResourceKind::Integrations | ResourceKind::Scripts => Vec::new(),
+        ResourceKind::AsyncHelpers => {
+            let mut steps: Vec<(ResourceKind, String)> =
+                targets_of(&flow_sources, ResourceKind::Exports)
+                    .into_iter()
+                    .map(|id| (ResourceKind::Exports, id))
+                    .collect();
+            steps.extend(
+                targets_of(&flow_sources, ResourceKind::Imports)
+                    .into_iter()
+                    .map(|id| (ResourceKind::Imports, id)),
+            );
+            targets_of(&steps, ResourceKind::AsyncHelpers)
+        }
+        _ => Vec::new(),
     };
     let mut unique = std::collections::HashSet::new();
     ids.retain(|id| unique.insert(id.clone()));
@@ -618,6 +699,7 @@ pub(crate) fn recycle_bin_purge(
     match data.recycle_bin.get(id) {
         Some((bin_kind, _)) if *bin_kind == kind => {
             data.recycle_bin.shift_remove(id);
+            data.lookup_data.remove(id);
             Ok(Reply::empty(StatusCode::NO_CONTENT).committed())
         }
         _ => Err(ApiError::not_found("Recycle bin entry")),

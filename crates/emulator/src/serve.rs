@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::config::{
     AccountConfig, CloneResponse, DEFAULT_LICENSED_CONCURRENCY, DEFAULT_MASK_LENGTH, DeleteInUse,
-    EmulatorConfig, Faults, Latency, MaskMode, RateLimit,
+    EmulatorConfig, Faults, Latency, LookupCacheLimits, MaskMode, OmittedSecret, RateLimit,
 };
 use crate::error::StartError;
 use crate::fidelity::{Behaviour, Fidelity};
@@ -87,6 +87,9 @@ pub struct ServeOptions {
     /// What DELETE of a still-referenced resource answers: 422, 409, 400 or allow
     #[cfg_attr(feature = "clap", arg(long, value_name = "ANSWER", default_value = "422"))]
     pub delete_in_use: String,
+    /// What a PUT of an iClient that omits a stored secret does: erased or kept
+    #[cfg_attr(feature = "clap", arg(long, value_name = "ANSWER", default_value = "erased"))]
+    pub iclient_omitted_secret: String,
 }
 
 impl Default for ServeOptions {
@@ -111,6 +114,7 @@ impl Default for ServeOptions {
             licensed_concurrency: DEFAULT_LICENSED_CONCURRENCY,
             mask_length: DEFAULT_MASK_LENGTH,
             delete_in_use: DeleteInUse::default().name().to_owned(),
+            iclient_omitted_secret: OmittedSecret::default().name().to_owned(),
         }
     }
 }
@@ -176,6 +180,14 @@ impl ServeOptions {
                     ),
                 }
             })?,
+            iclient_omitted_secret: OmittedSecret::from_name(&self.iclient_omitted_secret)
+                .ok_or_else(|| StartError::InvalidConfig {
+                    reason: format!(
+                        "`--iclient-omitted-secret` must be erased or kept, got `{}`",
+                        self.iclient_omitted_secret
+                    ),
+                })?,
+            lookup_cache_limits: LookupCacheLimits::default(),
         })
     }
 

@@ -1,6 +1,6 @@
-//! The in-memory store of one account: its six collections in creation order, a reference
-//! index in both directions (so dependency checks and integration sub-collections never scan a
-//! collection), the recycle bin, jobs and State API keys.
+//! The in-memory store of one account: its collections in creation order, a reference index in
+//! both directions (so dependency checks and integration sub-collections never scan a
+//! collection), lookup cache data, the recycle bin, jobs and State API keys.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -252,10 +252,10 @@ pub(crate) struct JobCounts {
 /// All data of one account.
 #[derive(Debug, Default)]
 pub(crate) struct AccountData {
-    collections: [IndexMap<String, Document>; 6],
+    collections: [IndexMap<String, Document>; ResourceKind::COUNT],
     /// Each collection's `(name, _id)` pairs in list order (byte-wise name, then id), kept with
     /// the collections so a sorted page costs no sort.
-    by_name: [BTreeSet<(String, String)>; 6],
+    by_name: [BTreeSet<(String, String)>; ResourceKind::COUNT],
     pub(crate) references: RefIndex,
     /// Deleted documents by id, in deletion order.
     pub(crate) recycle_bin: IndexMap<String, (ResourceKind, Document)>,
@@ -264,7 +264,32 @@ pub(crate) struct AccountData {
     pub(crate) state: BTreeMap<String, Value>,
     /// Resource-scoped State API keys.
     pub(crate) scoped_state: HashMap<SourceKey, BTreeMap<String, Value>>,
+    /// Lookup cache data by cache id (kept while the cache is in the recycle bin, dropped when
+    /// it is purged).
+    pub(crate) lookup_data: HashMap<String, CacheData>,
     pub(crate) job_outcome: JobOutcome,
+}
+
+/// The data of one lookup cache: its entries in key order (byte-wise) and their size.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CacheData {
+    pub(crate) entries: BTreeMap<String, Value>,
+    /// The sum of [`entry_size`] over the entries.
+    pub(crate) bytes: u64,
+}
+
+/// The size an entry counts for: its key's bytes plus its value's JSON bytes.
+pub(crate) fn entry_size(key: &str, value: &Value) -> u64 {
+    let value_bytes = serde_json::to_vec(value).map_or(0, |bytes| bytes.len());
+    (key.len() + value_bytes) as u64
+}
+
+impl CacheData {
+    /// Data holding `entries`, with its size computed.
+    pub(crate) fn from_entries(entries: BTreeMap<String, Value>) -> Self {
+        let bytes = entries.iter().map(|(key, value)| entry_size(key, value)).sum();
+        Self { entries, bytes }
+    }
 }
 
 impl AccountData {
@@ -327,6 +352,34 @@ impl AccountData {
         Some(document)
     }
 
+    /// Documents in the recycle bin of kind `source_kind` that reference `(kind, id)`.
+    pub(crate) fn binned_dependents(
+        &self,
+        source_kind: ResourceKind,
+        kind: ResourceKind,
+        id: &str,
+    ) -> Vec<Dependent> {
+        self.recycle_bin
+            .iter()
+            .filter(|(_, (bin_kind, _))| *bin_kind == source_kind)
+            .filter_map(|(source_id, (_, document))| {
+                let (references, _) = collect_references(document);
+                let paths: Vec<String> = references
+                    .into_iter()
+                    .filter(|reference| reference.target == kind && reference.id == id)
+                    .map(|reference| reference.path)
+                    .collect();
+                (!paths.is_empty()).then(|| Dependent {
+                    kind: source_kind,
+                    id: source_id.clone(),
+                    name: document_name(document),
+                    paths,
+                    in_recycle_bin: true,
+                })
+            })
+            .collect()
+    }
+
     /// Everything that references `(kind, id)`, excluding the document itself, in a stable order.
     pub(crate) fn dependents(&self, kind: ResourceKind, id: &str) -> Vec<Dependent> {
         let Some(referrers) = self.references.referrers(kind, id) else { return Vec::new() };
@@ -344,6 +397,7 @@ impl AccountData {
                         .unwrap_or_default()
                         .to_owned(),
                     paths: paths.clone(),
+                    in_recycle_bin: false,
                 })
             })
             .collect()
@@ -393,6 +447,8 @@ pub(crate) struct Dependent {
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) paths: Vec<String>,
+    /// The dependent is in the recycle bin (it holds the resource until purged).
+    pub(crate) in_recycle_bin: bool,
 }
 
 /// A document's name for list order (a missing or non-string name sorts as empty).

@@ -69,6 +69,14 @@ pub(crate) fn validate_document(
         ResourceKind::Scripts => check_script(document, &mut problems),
         ResourceKind::Flows => check_flow(fidelity, document, data, &mut problems),
         ResourceKind::Integrations => check_integration(document, &mut problems),
+        ResourceKind::IClients => check_iclient(document, &mut problems),
+        ResourceKind::FileDefinitions => check_file_definition(document, &mut problems),
+        ResourceKind::EdiProfiles => check_edi_profile(document, &mut problems),
+        ResourceKind::Stacks => check_stack(document, &mut problems),
+        // `name` is their only documented requirement (the lookup cache skill's "minimum
+        // required fields"; the UI creates an async helper with its name only, singh-gurkawalbir/
+        // demo `src/forms/definitions/asyncHelpers/index.js`).
+        ResourceKind::LookupCaches | ResourceKind::AsyncHelpers | ResourceKind::Agents => {}
     }
     check_references(kind, document, data, own_id, &mut problems);
     problems.into_result()
@@ -194,6 +202,7 @@ fn check_integration(document: &Document, problems: &mut Problems) {
         problems.push("invalid_field", "`flowGroupings` must be an array", "flowGroupings");
         return;
     };
+    let mut ids = HashSet::new();
     for (index, grouping) in groupings.iter().enumerate() {
         if grouping.get("name").and_then(Value::as_str).is_none() {
             problems.push(
@@ -202,6 +211,128 @@ fn check_integration(document: &Document, problems: &mut Problems) {
                 format!("flowGroupings[{index}].name"),
             );
         }
+        // Group ids are ObjectIds the service assigns (§5.2); a group keeps its id.
+        match grouping.get("_id") {
+            None => {}
+            Some(Value::String(id)) if crate::util::is_object_id(id) => {
+                if !ids.insert(id.as_str()) {
+                    problems.push(
+                        "invalid_field",
+                        format!("two flow groupings have the id `{id}`"),
+                        format!("flowGroupings[{index}]._id"),
+                    );
+                }
+            }
+            Some(_) => problems.push(
+                "invalid_field",
+                "a flow grouping's `_id` must be a 24-hex id",
+                format!("flowGroupings[{index}]._id"),
+            ),
+        }
+    }
+}
+
+/// The providers of configuring-connections/iclient-schemas/base.yml:12-39.
+const ICLIENT_PROVIDERS: &[&str] = &[
+    "custom_oauth2",
+    "netsuite",
+    "amazonmws",
+    "awsIam",
+    "azureserviceprincipal",
+    "integrator",
+    "salesforce",
+    "shopify",
+    "ebay-xml",
+    "microsoftbusinesscentral",
+    "google",
+    "azureoauth",
+    "squareup",
+    "zendesk",
+    "docusign",
+    "ebay",
+    "windowslive",
+    "bigcommerce",
+    "asana",
+    "box",
+    "dropbox",
+    "clover",
+    "servicenow",
+    "jobvite",
+    "twilio",
+    "certify",
+    "woocommerce",
+];
+
+/// iClients: `provider` is required (iclient-schemas/request.yml) and one of base.yml's; the
+/// Azure service principal and AWS IAM providers need their sub-object's required fields
+/// (base.yml:492-532).
+fn check_iclient(document: &Document, problems: &mut Problems) {
+    let Some(provider) = required_string(document, "provider", problems) else { return };
+    if !ICLIENT_PROVIDERS.contains(&provider) {
+        problems.push(
+            "invalid_field",
+            format!("`provider` must be one of {}", ICLIENT_PROVIDERS.join(", ")),
+            "provider",
+        );
+        return;
+    }
+    let required: &[&str] = match provider {
+        "azureserviceprincipal" => &["clientId", "clientSecret", "tenantId"],
+        "awsIam" => &["externalId"],
+        _ => &[],
+    };
+    for field in required {
+        let path = format!("{provider}.{field}");
+        let present = document.get(provider).and_then(|block| block.get(*field)).is_some();
+        if !present {
+            problems.push(
+                "missing_required_field",
+                format!("`{path}` is required when `provider` is `{provider}`"),
+                path,
+            );
+        }
+    }
+}
+
+/// File definitions: `name`, `version`, `format` and `rules` are required (celigo/ai
+/// `skills/building-b2b/references/schemas/file-definition-request.yml`).
+fn check_file_definition(document: &Document, problems: &mut Problems) {
+    for field in ["version", "format"] {
+        if !document.contains_key(field) {
+            problems.push("missing_required_field", format!("`{field}` is required"), field);
+        }
+    }
+    match document.get("rules") {
+        None => problems.push("missing_required_field", "`rules` is required", "rules"),
+        Some(Value::Array(_)) => {}
+        Some(_) => problems.push("invalid_field", "`rules` must be an array", "rules"),
+    }
+}
+
+/// EDI profiles: `name` and `fileType` (`edix12` or `edifact`) are required (celigo/ai
+/// `skills/building-b2b/references/schemas/edi-profile-request.yml` and `SKILL.md`).
+fn check_edi_profile(document: &Document, problems: &mut Problems) {
+    let Some(file_type) = required_string(document, "fileType", problems) else { return };
+    if !matches!(file_type, "edix12" | "edifact") {
+        problems.push("invalid_field", "`fileType` must be `edix12` or `edifact`", "fileType");
+    }
+}
+
+/// Stacks: `type`, when given, is `server` or `lambda` with its sub-object (the UI's stacks
+/// mock, singh-gurkawalbir/demo `src/test/api/routes/stacks.js`).
+fn check_stack(document: &Document, problems: &mut Problems) {
+    let Some(stack_type) = document.get("type") else { return };
+    match stack_type.as_str() {
+        Some(stack_type @ ("server" | "lambda")) => {
+            if !matches!(document.get(stack_type), Some(Value::Object(_))) {
+                problems.push(
+                    "missing_required_field",
+                    format!("`{stack_type}` is required when `type` is `{stack_type}`"),
+                    stack_type,
+                );
+            }
+        }
+        _ => problems.push("invalid_field", "`type` must be `server` or `lambda`", "type"),
     }
 }
 

@@ -12,13 +12,17 @@
 //! | `GET /admin/documents/{collection}` | every document of the collection, unmasked |
 //! | `GET /admin/documents/{collection}/{id}` | one document, unmasked |
 //! | `PATCH /admin/documents/{collection}/{id}` | out-of-band edit: a JSON merge patch (RFC 7386), no validation, `lastModified` bumped as a UI edit would → the new document |
-//! | `GET /admin/settings` / `PUT /admin/settings` | read or change (partially) `pageSize`, `latencyMs`, `jitterMs`, `serverErrorRate`, `droppedWriteRate`, `forced429` (`{"every","burst","retryAfterSeconds"}` or null), `rateLimit` (`{"capacity","refillPerSecond"}` or null), `maskMode` (`keepOnMask`/`storeLiteral`), `cloneResponse` (`document`/`manifest`), `licensedConcurrency`, `maskLength`, `deleteInUse` (`"422"`/`"409"`/`"400"`/`"allow"`) |
+//! | `GET /admin/settings` / `PUT /admin/settings` | read or change (partially) `pageSize`, `latencyMs`, `jitterMs`, `serverErrorRate`, `droppedWriteRate`, `forced429` (`{"every","burst","retryAfterSeconds"}` or null), `rateLimit` (`{"capacity","refillPerSecond"}` or null), `maskMode` (`keepOnMask`/`storeLiteral`), `cloneResponse` (`document`/`manifest`), `licensedConcurrency`, `maskLength`, `deleteInUse` (`"422"`/`"409"`/`"400"`/`"allow"`), `iClientOmittedSecret` (`"erased"`/`"kept"`), `lookupCacheLimits` (`{"entriesPerCall","bytesPerCall","bytesPerCache","bytesPerAccount","keysPerPage","bytesPerPage"}`, each optional) |
 //! | `POST /admin/force-429` | `{"count": n}`: the account's next n `/v1` requests get 429 |
 //! | `PUT /admin/job-outcome` | `{"outcome":"success"}`, `{"outcome":"errors","numError":n}` or `{"outcome":"failed"}` for the account's next runs |
 //! | `GET /admin/fidelity` | every server behaviour: `[{"name","on","default","source","does","rules"?}]` |
 //! | `PUT /admin/fidelity` | `{"<name>": true\|false, …}` (`"all"` first sets every one) → the new list |
 //! | `POST /admin/raw` | loads documents exactly as a real account holds them (`{"flows":[…], …}`, `_id` required, nothing added or validated) → `{"loaded":{collection: n}}` |
 //! | `POST /admin/connections/{id}/authorize` | the service obtains the connection's own tokens (OAuth authorization code, Salesforce, NetSuite `token-auto`) → `{"paths":[…]}` |
+//! | `POST /admin/agents` | creates an on-premise agent in the account (`{"name": …}`, validated like `POST /v1/agents`; the service adds `offline: true`) → 201 the document |
+//! | `POST /admin/stacks` | creates a stack (`{"name": …, "type": "server", "server": {…}}`) → 201 the document, unmasked |
+//! | `POST /admin/documents/{collection}` | creates a document of any collection through the normal create path → 201 the document, unmasked |
+//! | `GET /admin/lookupcaches/{id}/data` | every entry of a lookup cache, `[{"key","value"}]` in key order |
 //! | `POST /admin/flows/{id}/branching` | the UI's "Add branching": `pageProcessors` move into a new router's first branch → the new document |
 //! | `DELETE /admin/flows/{id}/branching` | the UI's "Delete branching": the first branch's steps become `pageProcessors`, `routers` goes → the new document |
 //!
@@ -48,6 +52,7 @@ use crate::shared::Shared;
 use crate::store::{Account, Counters};
 
 mod fidelity;
+mod kinds;
 
 /// Request counters of one account, for tests and benchmarks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -332,6 +337,8 @@ fn settings_json(shared: &Shared) -> Value {
         "licensedConcurrency": settings.licensed_concurrency,
         "maskLength": settings.mask_length,
         "deleteInUse": settings.delete_in_use.name(),
+        "iClientOmittedSecret": kinds::settings_json(settings.iclient_omitted_secret, settings.lookup_cache_limits).0,
+        "lookupCacheLimits": kinds::settings_json(settings.iclient_omitted_secret, settings.lookup_cache_limits).1,
     })
 }
 
@@ -418,7 +425,8 @@ fn apply_settings(admin: &Admin, body: &Value) -> Result<(), AdminError> {
         Some("manifest") => admin.set_clone_response(CloneResponse::Manifest),
         Some(other) => return Err(invalid(format!("unknown `cloneResponse` `{other}`"))),
     }
-    fidelity::apply_question_settings(admin, body)
+    fidelity::apply_question_settings(admin, body)?;
+    kinds::apply_settings(admin, body)
 }
 
 fn job_outcome(body: &Value) -> Result<JobOutcome, AdminError> {
@@ -584,6 +592,27 @@ fn route(
         (["connections", id, "authorize"], Method::POST) => {
             ok(json!({ "paths": admin.authorize_connection(id)? }))
         }
+        (["agents"], Method::POST) => {
+            Ok(Reply::json(StatusCode::CREATED, admin.create_agent(body)?))
+        }
+        (["stacks"], Method::POST) => {
+            Ok(Reply::json(StatusCode::CREATED, admin.create_stack(body)?))
+        }
+        (["documents", collection], Method::POST) => {
+            Ok(Reply::json(StatusCode::CREATED, admin.create(kind_of(collection)?, body)?))
+        }
+        (["lookupcaches", id, "data"], Method::GET) => admin
+            .lookup_cache_data(id)
+            .map(Value::Array)
+            .map_or_else(
+                || {
+                    Err(AdminError::NotFound {
+                        collection: ResourceKind::LookupCaches.collection().to_owned(),
+                        id: (*id).to_owned(),
+                    })
+                },
+                ok,
+            ),
         (["flows", id, "branching"], Method::POST) => ok(admin.add_branching(id)?),
         (["flows", id, "branching"], Method::DELETE) => ok(admin.remove_branching(id)?),
         (
@@ -594,6 +623,8 @@ fn route(
             _,
         )
         | (["documents", ..], _)
+        | (["agents" | "stacks"], _)
+        | (["lookupcaches", _, "data"], _)
         | (["connections", _, "authorize"], _)
         | (["flows", _, "branching"], _) => not_allowed(),
         _ => Ok(Reply::from(ApiError::new(

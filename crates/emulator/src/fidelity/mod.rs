@@ -169,6 +169,31 @@ behaviours! {
         source: "service-behaviours.md §1 (gcarbone/celigo-cli sample.json: `free:false` on the 11 flows that carry `_sourceId`, on none of the others); building-flows/schemas/response.yml:28 (readOnly)",
         does: "a flow created by clone is stored with `free: false`";
 
+    /// iClients get `published: false`.
+    IClientPublished = "iclient-published", default: true,
+        source: "configuring-connections/iclient-schemas/response.yml:4-9 (`published` is required in every iClient response; `false` when nobody set it is our inference)",
+        does: "an iClient written without `published` is stored with `false`";
+    /// iClients get the server-managed auth-failure fields.
+    IClientAuthFailures = "iclient-auth-failures", default: true,
+        source: "configuring-connections/iclient-schemas/base.yml:228-239 (`useNewAuthFailSchema` \"always true in current responses\"; `failures` \"derived from failPath, failValues and failStatusCode\", readOnly)",
+        does: "an iClient's `oauth2` is stored with `useNewAuthFailSchema: true` and, when `failPath`, `failValues` or `failStatusCode` is set, `failures: [{statusCode, path, values}]` computed from them (client values of both are dropped)";
+    /// iClients with JWT get a server-computed `jwt.token`.
+    IClientJwtToken = "iclient-jwt-token", default: true,
+        source: "configuring-connections/iclient-schemas/base.yml:71-77 and 584-589 (`jwt.token` readOnly, \"server-computed signed JWT\", masked)",
+        does: "an iClient with `enableJWT: true` and a `jwt` object is stored with a generated `jwt.token` (masked like every secret)";
+    /// Lookup caches get their owner.
+    LookupCacheOwner = "lookup-cache-owner", default: true,
+        source: "configuring-lookup-caches/schemas/response.yml:8-25 (`_userId` required and readOnly: the user who owns the cache)",
+        does: "a created lookup cache is stored with `_userId`: the account's user (the `_userId` of `GET /v1/tokenInfo`)";
+    /// Lookup caches report their size.
+    LookupCacheSize = "lookup-cache-size", default: true,
+        source: "configuring-lookup-caches/schemas/response.yml:32-45 (`size` in bytes, `sizeInMB` \"0 MB\", \"<5 MB\" … \"50 MB\"); integrator-api.md §5.8",
+        does: "a lookup cache is stored with `size` (bytes of its keys and JSON values) and `sizeInMB`, kept current by every data call; OFF: neither field is written";
+    /// Agents are created offline.
+    AgentOffline = "agent-offline", default: true,
+        source: "singh-gurkawalbir/demo `src/test/api/routes/agents.js` (the UI's mock of `GET /api/agents`: every agent without a running process `offline: true`)",
+        does: "a created agent is stored with `offline: true` (no agent process ever connects to the emulator)";
+
     // --- Values the service rewrites --------------------------------------------------------
     /// HTTP imports store method, URI, body and resource-id path as arrays.
     // OFF until the client copes (issue 13 items 2–6)
@@ -199,6 +224,18 @@ behaviours! {
     ReadOnlyDropped = "read-only-dropped", default: true,
         source: "configuring-connections/schemas/netsuite.yml:126,130,182,190 (\"writes are silently dropped\"), ftp.yml:173, rest.yml:387, van.yml; as2.yml:5 (`as2Id`/`partnerId` ignored on PUT); configuring-exports/schemas/http.yml, configuring-imports/schemas/http.yml (`_httpConnector…Id` readOnly)",
         does: "client values at schema `readOnly` paths inside a document are dropped (the stored value is kept), and `as2.as2Id`/`as2.partnerId` keep their stored value on PUT";
+    /// EDI interchange ids padded.
+    EdiInterchangeIdPadding = "edi-interchange-id-padding", default: true,
+        source: "celigo/ai skills/building-b2b/SKILL.md (Gotchas 2: \"ISA IDs are right-padded to 15 characters. The API returns them padded\")",
+        does: "on an X12 EDI profile (`fileType: edix12`), `tpInterchangeId` and `myInterchangeId` are stored right-padded with spaces to 15 characters";
+    /// A full PUT of an integration without `flowGroupings` wipes its groups.
+    FlowGroupingsWipedByPut = "flow-groupings-wiped-by-put", default: true,
+        source: "integrator-api.md §5.1 (official CLI: \"a full PUT without it wipes every flow group\") and §6.2 (PUT is a full replace)",
+        does: "a PUT of an integration without `flowGroupings` removes every group (and so ungroups their flows); OFF: the stored groups are kept";
+    /// An iClient's scope string stored as an array.
+    IClientScopeArray = "iclient-scope-array", default: true,
+        source: "configuring-connections/iclient-schemas/base.yml:125-131 (`oauth2.scope`: \"the API accepts a string on input but always returns an array\")",
+        does: "an iClient's `oauth2.scope` written as a string is stored as an array, split at `oauth2.scopeDelimiter` (whitespace when unset)";
     /// Null members and empty objects dropped.
     NullsDropped = "nulls-dropped", default: true,
         source: "service-behaviours.md §6 and integrator-api.md §5.1 (celigo/integrator-api-docs export.md: a PUT with `hooks.preSavePage:{_stackId:null,function:null}` returns no `hooks`)",
@@ -217,6 +254,14 @@ behaviours! {
     ServerManagedTokens = "server-managed-tokens", default: true,
         source: "configuring-connections/schemas/oauth.yml:24 (authorizecode: tokens from the browser consent), salesforce.yml:75-90 (\"auto-managed by the system\"), netsuite.yml:34,77 (token-auto: \"integrator.io manages the token wiring\")",
         does: "`http.auth.token.token`/`refreshToken` of an `authorizecode` OAuth connection, `salesforce.bearerToken`/`refreshToken` and the `netsuite.tokenId`/`tokenSecret` of `token-auto` are never taken from a client (a sent value or mask is ignored), are masked on GET and keep their stored value when a PUT omits them";
+    /// iClient authorization query parameters masked with four asterisks.
+    IClientQueryParameterMasks = "iclient-query-parameter-masks", default: true,
+        source: "configuring-connections/iclient-schemas/base.yml:285-289 (`oauth2.auth.queryParameters` \"stored encrypted (masked as `****` in responses)\")",
+        does: "each value of an iClient's `oauth2.auth.queryParameters` is returned as `****`; a PUT that sends `****` back keeps the stored value";
+    /// A connection in the recycle bin still holds its iClient.
+    RecycledConnectionsHoldIClients = "recycled-connections-hold-iclients", default: true,
+        source: "integrator-api.md §6.4 (docs.celigo.com 35115236573211: \"for a connection with an iClient, the connection must be deleted and purged before the iClient can be deleted\")",
+        does: "DELETE of an iClient that a connection in the recycle bin references is refused like any in-use delete (the message says to purge it)";
     /// Captured webhook header values masked with four asterisks.
     SampleHeaderMasks = "sample-header-masks", default: true,
         source: "service-behaviours.md §3 (sb-dataops/netsuite-celigo-conector-teste: every `sampleHeaders[].value` is \"****\")",

@@ -35,6 +35,14 @@ pub(crate) fn shown(settings: &Settings, kind: ResourceKind, document: &Document
             Some(_) => set_dotted(&mut copy, path, Value::String(mask.clone())),
         }
     }
+    for path in kind.secret_value_objects() {
+        mask_values(&mut copy, path, &mask);
+    }
+    if kind == ResourceKind::IClients
+        && settings.fidelity.is_on(Behaviour::IClientQueryParameterMasks)
+    {
+        mask_values(&mut copy, "oauth2.auth.queryParameters", HEADER_MASK);
+    }
     if kind == ResourceKind::Exports
         && settings.fidelity.is_on(Behaviour::SampleHeaderMasks)
         && let Some(Value::Array(headers)) = copy.get_mut("sampleHeaders")
@@ -46,6 +54,17 @@ pub(crate) fn shown(settings: &Settings, kind: ResourceKind, document: &Document
         }
     }
     copy
+}
+
+/// Masks each value of the object at `path` (its keys stay).
+fn mask_values(document: &mut Document, path: &str, mask: &str) {
+    if let Some(Value::Object(object)) = get_dotted(document, path) {
+        let mut object = object.clone();
+        for value in object.values_mut() {
+            mask_leaves(value, mask);
+        }
+        set_dotted(document, path, Value::Object(object));
+    }
 }
 
 fn mask_leaves(value: &mut Value, mask: &str) {

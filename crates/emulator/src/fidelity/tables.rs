@@ -35,7 +35,7 @@ const fn rule(
 }
 
 use Case::{Lower, Upper};
-use ResourceKind::{Connections, Exports, Imports};
+use ResourceKind::{Connections, EdiProfiles, Exports, FileDefinitions, IClients, Imports};
 
 /// Every `x-lowercase`/`x-uppercase` annotation of the schemas, at the document path where the
 /// annotated sub-schema is used. `oauth.yml` is used under `http.auth.oauth`, `rest.oauth` and
@@ -238,12 +238,25 @@ pub(crate) const READ_ONLY_RULES: &[ReadOnlyRule] = &[
     read_only(Imports, "http._httpConnectorVersionId", "configuring-imports/schemas/http.yml:208"),
     read_only(Imports, "http._httpConnectorResourceId", "configuring-imports/schemas/http.yml:213"),
     read_only(Imports, "http._httpConnectorEndpointId", "configuring-imports/schemas/http.yml:218"),
+    read_only(
+        IClients,
+        "oauth2.useNewAuthFailSchema",
+        "configuring-connections/iclient-schemas/base.yml:230",
+    ),
+    read_only(IClients, "oauth2.failures", "configuring-connections/iclient-schemas/base.yml:235"),
+    read_only(IClients, "jwt.token", "configuring-connections/iclient-schemas/base.yml:586"),
 ];
 
 /// Fields fixed at creation: a PUT's value is ignored and the stored one kept
-/// (`configuring-connections/schemas/as2.yml:5`, live-verified).
-pub(crate) const IMMUTABLE_AFTER_CREATE: &[(ResourceKind, &str)] =
-    &[(Connections, "as2.as2Id"), (Connections, "as2.partnerId")];
+/// (`configuring-connections/schemas/as2.yml:5`, live-verified; an EDI profile's `fileType` and
+/// a file definition's `globalId`, "immutable after creation": celigo/ai
+/// `skills/building-b2b/references/schemas/edi-profile-request.yml` and `SKILL.md` Gotchas 3).
+pub(crate) const IMMUTABLE_AFTER_CREATE: &[(ResourceKind, &str)] = &[
+    (Connections, "as2.as2Id"),
+    (Connections, "as2.partnerId"),
+    (EdiProfiles, "fileType"),
+    (FileDefinitions, "globalId"),
+];
 
 /// String-typed fields where a number is stored as its decimal string.
 pub(crate) const STRING_FIELDS: &[(ResourceKind, &str)] = &[

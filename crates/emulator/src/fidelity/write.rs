@@ -43,6 +43,19 @@ pub(crate) fn rewrite_input(
             keep_stored(document, previous, path);
         }
     }
+    if kind == ResourceKind::Integrations
+        && !on(Behaviour::FlowGroupingsWipedByPut)
+        && !document.contains_key("flowGroupings")
+        && let Some(stored) = previous.and_then(|previous| previous.get("flowGroupings"))
+    {
+        document.insert("flowGroupings".into(), stored.clone());
+    }
+    if kind == ResourceKind::IClients && on(Behaviour::IClientScopeArray) {
+        scope_to_array(document);
+    }
+    if kind == ResourceKind::EdiProfiles && on(Behaviour::EdiInterchangeIdPadding) {
+        pad_interchange_ids(document);
+    }
     if matches!(kind, ResourceKind::Exports | ResourceKind::Imports) {
         if on(Behaviour::EmptyFileLookupsDropped)
             && get_dotted(document, "file.lookups")
@@ -123,6 +136,51 @@ pub(crate) fn rewrite_input(
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// An iClient's `oauth2.scope` given as a string becomes an array, split at `scopeDelimiter`
+/// (or whitespace when none is set).
+fn scope_to_array(document: &mut Document) {
+    let Some(Value::Object(oauth2)) = document.get_mut("oauth2") else { return };
+    let Some(Value::String(scope)) = oauth2.get("scope") else { return };
+    let delimiter =
+        oauth2.get("scopeDelimiter").and_then(Value::as_str).filter(|text| !text.is_empty());
+    let scopes: Vec<Value> = match delimiter {
+        Some(delimiter) => scope.split(delimiter).map(str::trim).collect::<Vec<_>>(),
+        None => scope.split_whitespace().collect(),
+    }
+    .into_iter()
+    .filter(|scope| !scope.is_empty())
+    .map(|scope| Value::String(scope.to_owned()))
+    .collect();
+    oauth2.insert("scope".into(), Value::Array(scopes));
+}
+
+/// The X12 interchange ids (ISA06/ISA08) right-padded with spaces to 15 characters.
+fn pad_interchange_ids(document: &mut Document) {
+    if document.get("fileType").and_then(Value::as_str) != Some("edix12") {
+        return;
+    }
+    for field in ["tpInterchangeId", "myInterchangeId"] {
+        if let Some(Value::String(id)) = document.get_mut(field) {
+            let length = id.chars().count();
+            if length < 15 {
+                id.push_str(&" ".repeat(15 - length));
+            }
+        }
+    }
+}
+
+/// Gives every flow grouping written without an `_id` a fresh one (API reference §5.2: the
+/// server assigns the group id); groups that carry theirs keep it.
+pub(crate) fn assign_group_ids(ctx: &Ctx<'_>, document: &mut Document) {
+    if let Some(Value::Array(groupings)) = document.get_mut("flowGroupings") {
+        for grouping in groupings.iter_mut().filter_map(Value::as_object_mut) {
+            if !grouping.contains_key("_id") {
+                grouping.insert("_id".into(), Value::String(ctx.ids.next_id()));
             }
         }
     }
@@ -258,13 +316,7 @@ pub(crate) fn add_defaults(ctx: &Ctx<'_>, kind: ResourceKind, document: &mut Doc
             }
         }
         ResourceKind::Integrations => {
-            if let Some(Value::Array(groupings)) = document.get_mut("flowGroupings") {
-                for grouping in groupings.iter_mut().filter_map(Value::as_object_mut) {
-                    if !grouping.contains_key("_id") {
-                        grouping.insert("_id".into(), Value::String(ctx.ids.next_id()));
-                    }
-                }
-            }
+            assign_group_ids(ctx, document);
             if on(Behaviour::IntegrationArrays) {
                 for field in [
                     "install",
@@ -286,9 +338,62 @@ pub(crate) fn add_defaults(ctx: &Ctx<'_>, kind: ResourceKind, document: &mut Doc
                     .or_insert(Value::Bool(false));
             }
         }
+        ResourceKind::IClients => iclient_defaults(ctx, fidelity, document),
+        ResourceKind::LookupCaches => {
+            if on(Behaviour::LookupCacheOwner) {
+                let owner = Value::String(ctx.account.user_id.clone());
+                document.entry("_userId").or_insert(owner);
+            }
+            if on(Behaviour::LookupCacheSize) {
+                document.entry("size").or_insert(json!(0));
+                document.entry("sizeInMB").or_insert(Value::String("0 MB".to_owned()));
+            }
+        }
+        ResourceKind::Agents => {
+            if on(Behaviour::AgentOffline) {
+                document.entry("offline").or_insert(Value::Bool(true));
+            }
+        }
+        ResourceKind::FileDefinitions
+        | ResourceKind::EdiProfiles
+        | ResourceKind::AsyncHelpers
+        | ResourceKind::Stacks => {}
     }
     if sandbox_flag {
         document.entry("sandbox").or_insert(Value::Bool(false));
+    }
+}
+
+fn iclient_defaults(ctx: &Ctx<'_>, fidelity: Fidelity, document: &mut Document) {
+    let on = |behaviour| fidelity.is_on(behaviour);
+    if on(Behaviour::IClientPublished) {
+        document.entry("published").or_insert(Value::Bool(false));
+    }
+    if on(Behaviour::IClientAuthFailures)
+        && let Some(Value::Object(oauth2)) = document.get_mut("oauth2")
+    {
+        oauth2.insert("useNewAuthFailSchema".into(), Value::Bool(true));
+        let mut failure = Map::new();
+        for (from, to) in [("failStatusCode", "statusCode"), ("failPath", "path"), ("failValues", "values")]
+        {
+            if let Some(value) = oauth2.get(from).filter(|value| !value.is_null()) {
+                failure.insert(to.into(), value.clone());
+            }
+        }
+        if failure.is_empty() {
+            oauth2.shift_remove("failures");
+        } else {
+            oauth2.insert("failures".into(), Value::Array(vec![Value::Object(failure)]));
+        }
+    }
+    let jwt_enabled = document.get("enableJWT") == Some(&Value::Bool(true));
+    if on(Behaviour::IClientJwtToken)
+        && jwt_enabled
+        && let Some(Value::Object(jwt)) = document.get_mut("jwt")
+        && !jwt.contains_key("token")
+    {
+        let bytes = ctx.account.rng().next_u64().to_be_bytes();
+        jwt.insert("token".into(), Value::String(format!("jwt-{}", to_hex(&bytes))));
     }
 }
 
