@@ -85,7 +85,9 @@ async fn reset_counts_documents_and_counters_over_http() {
     let counts = client.get("/admin/counts").await.json();
     assert_eq!(
         counts,
-        json!({"integrations": 1, "connections": 1, "exports": 1, "imports": 1, "scripts": 0, "flows": 1})
+        json!({"integrations": 1, "connections": 1, "exports": 1, "imports": 1, "scripts": 0, "flows": 1,
+            "iclients": 0, "lookupcaches": 0, "filedefinitions": 0, "ediprofiles": 0, "asynchelpers": 0,
+            "agents": 0, "stacks": 0})
     );
     let counters = client.get("/admin/counters").await.json();
     assert_eq!(counters["requestsReceived"], 7);

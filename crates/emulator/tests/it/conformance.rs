@@ -121,6 +121,7 @@ async fn every_write_only_connection_field_is_masked() {
     ];
     let handle = test_emulator().await;
     let client = Client::sandbox(&handle);
+    let agent = handle.admin().create_agent(&json!({"name": "conformance agent"})).expect("an agent");
     let mut unmasked = Vec::new();
     for (path, is_object) in &paths {
         let block = path.split('.').next().unwrap_or_default();
@@ -129,7 +130,7 @@ async fn every_write_only_connection_field_is_masked() {
         document.insert("name".into(), json!("conformance"));
         document.insert("type".into(), json!(connection_type));
         document.insert(connection_type.into(), json!({"conformance": true}));
-        document.insert("_agentId".into(), json!("5f0000000000000000000abc"));
+        document.insert("_agentId".into(), agent["_id"].clone());
         let secret = if *is_object {
             json!({"field": "conformance-secret"})
         } else {
@@ -138,11 +139,74 @@ async fn every_write_only_connection_field_is_masked() {
         set_path(&mut document, path, secret);
         let response = client.post("/v1/connections", Value::Object(document)).await;
         assert_eq!(response.status, 201, "{path}: {}", response.text());
+        // A secret the service obtains itself (Salesforce tokens: the `server-managed-tokens`
+        // behaviour) is not taken from the client, so it is absent rather than masked.
+        let body = response.json();
+        let shown = get_path(&body, path);
+        let leaked = shown.is_some_and(|value| *value != json!("******"));
+        if leaked || response.text().contains("conformance-secret") {
+            unmasked.push(path.clone());
+        }
+    }
+    assert!(unmasked.is_empty(), "writeOnly paths returned unmasked: {unmasked:?}");
+}
+
+/// Collects the dotted paths of properties whose description says the value is returned masked
+/// as `******` (the iClient schemas describe their secrets in prose, not with `writeOnly`).
+fn masked_paths(node: &Value, prefix: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > 12 {
+        return;
+    }
+    let Some(properties) = node.get("properties").and_then(Value::as_object) else { return };
+    for (name, property) in properties {
+        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        let description = property.get("description").and_then(Value::as_str).unwrap_or_default();
+        let words: Vec<&str> = description.split_whitespace().collect();
+        let says_masked = words.join(" ").contains("masked as `\"******\"`");
+        let is_string = property.get("type").and_then(Value::as_str) == Some("string");
+        if says_masked && is_string {
+            out.push(path.clone());
+        }
+        masked_paths(property, &path, depth + 1, out);
+    }
+}
+
+#[tokio::test]
+async fn every_masked_iclient_field_is_masked() {
+    let Some(directory) = schemas_directory() else {
+        #[expect(
+            clippy::print_stdout,
+            reason = "a skipped test says why, as the project's rules ask"
+        )]
+        {
+            println!(
+                "skipped: ../shared/reference/celigo-schemas is not present next to the worktree"
+            );
+        }
+        return;
+    };
+    let base = load_yaml(&directory.join("configuring-connections/iclient-schemas/base.yml"));
+    let mut paths = Vec::new();
+    masked_paths(base.get("IClientBase").unwrap_or(&base), "", 0, &mut paths);
+    assert!(paths.len() >= 10, "the iClient schema names many secrets: {paths:?}");
+    let handle = test_emulator().await;
+    let client = Client::sandbox(&handle);
+    let mut unmasked = Vec::new();
+    for path in &paths {
+        let mut document = Map::new();
+        document.insert("name".into(), json!("conformance"));
+        document.insert("provider".into(), json!("custom_oauth2"));
+        set_path(&mut document, path, json!("conformance-secret"));
+        if path.starts_with("jwt.") {
+            document.insert("enableJWT".into(), json!(true));
+        }
+        let response = client.post("/v1/iclients", Value::Object(document)).await;
+        assert_eq!(response.status, 201, "{path}: {}", response.text());
         if get_path(&response.json(), path) != Some(&json!("******"))
             || response.text().contains("conformance-secret")
         {
             unmasked.push(path.clone());
         }
     }
-    assert!(unmasked.is_empty(), "writeOnly paths returned unmasked: {unmasked:?}");
+    assert!(unmasked.is_empty(), "iClient secrets returned unmasked: {unmasked:?}");
 }

@@ -491,6 +491,152 @@ fidelity_tests! {
     webhook_sample_headers_are_masked_with_four_asterisks: SampleHeaderMasks => sample_header_masks;
     routers_and_page_processors_are_exclusive: RoutersExcludePageProcessors => routers_exclude_page_processors;
     lists_are_ordered_by_name: ListsSortedByName => lists_sorted_by_name;
+    iclients_get_published_false: IClientPublished => iclient_published;
+    iclients_get_the_auth_failure_fields: IClientAuthFailures => iclient_auth_failures;
+    iclients_with_jwt_get_a_token: IClientJwtToken => iclient_jwt_token;
+    lookup_caches_get_their_owner: LookupCacheOwner => lookup_cache_owner;
+    lookup_caches_report_their_size: LookupCacheSize => lookup_cache_size;
+    agents_are_created_offline: AgentOffline => agent_offline;
+    iclient_scopes_become_arrays: IClientScopeArray => iclient_scope_array;
+    edi_interchange_ids_are_padded: EdiInterchangeIdPadding => edi_interchange_id_padding;
+    a_put_without_flow_groupings_wipes_them: FlowGroupingsWipedByPut => flow_groupings_wiped_by_put;
+    iclient_query_parameters_are_masked_with_four_asterisks: IClientQueryParameterMasks => iclient_query_parameter_masks;
+    recycled_connections_hold_their_iclient: RecycledConnectionsHoldIClients => recycled_connections_hold_iclients;
+}
+
+// --- The kinds a real flow references ------------------------------------------------------
+
+async fn iclient(client: &Client, extra: Value) -> Value {
+    let mut body = json!({"name": "App", "provider": "custom_oauth2"});
+    if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
+        body.extend(extra);
+    }
+    created(client, "iclients", body).await
+}
+
+async fn iclient_published(client: Client) -> bool {
+    iclient(&client, json!({})).await.get("published") == Some(&json!(false))
+}
+
+async fn iclient_auth_failures(client: Client) -> bool {
+    let app = iclient(&client, json!({"oauth2": {"clientId": "c", "failPath": "error", "failValues": ["denied"], "failStatusCode": 400,
+        "useNewAuthFailSchema": false, "failures": [{"path": "sent"}]}}))
+    .await;
+    let oauth2 = &app["oauth2"];
+    let computed = oauth2["useNewAuthFailSchema"] == json!(true)
+        && oauth2["failures"] == json!([{"statusCode": 400, "path": "error", "values": ["denied"]}]);
+    // Off, nothing adds them, and the client's values are dropped as read-only all the same.
+    let absent = oauth2.get("useNewAuthFailSchema").is_none() && oauth2.get("failures").is_none();
+    assert!(computed || absent, "{app}");
+    computed
+}
+
+async fn iclient_jwt_token(client: Client) -> bool {
+    let app = iclient(&client, json!({"enableJWT": true, "jwt": {"signatureMethod": "hmac-sha256", "secret": "k"}})).await;
+    app["jwt"].get("token") == Some(&json!("******"))
+}
+
+async fn iclient_scope_array(client: Client) -> bool {
+    let app = iclient(&client, json!({"oauth2": {"scope": "read write", "clientId": "c"}})).await;
+    let comma = iclient(&client, json!({"oauth2": {"scope": "a,b", "scopeDelimiter": ","}})).await;
+    let arrays = app["oauth2"]["scope"] == json!(["read", "write"])
+        && comma["oauth2"]["scope"] == json!(["a", "b"]);
+    assert!(arrays || app["oauth2"]["scope"] == json!("read write"), "{app}");
+    arrays
+}
+
+async fn iclient_query_parameter_masks(client: Client) -> bool {
+    let response = client
+        .post("/v1/iclients", json!({"name": "App", "provider": "custom_oauth2", "oauth2": {"auth": {"uri": "https://x", "queryParameters": {"audience": "api", "prompt": "consent"}}}}))
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text());
+    let id = response.id();
+    let shown = response.json()["oauth2"]["auth"]["queryParameters"].clone();
+    if shown != json!({"audience": "****", "prompt": "****"}) {
+        assert_eq!(shown, json!({"audience": "api", "prompt": "consent"}));
+        return false;
+    }
+    // Sending the mask back keeps the stored value; a new value replaces it.
+    let put = client
+        .put(&format!("/v1/iclients/{id}"), json!({"name": "App", "provider": "custom_oauth2", "oauth2": {"auth": {"uri": "https://x", "queryParameters": {"audience": "****", "prompt": "login"}}}}))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    let stored = client.get(&format!("/admin/documents/iclients/{id}")).await.json();
+    assert_eq!(stored["oauth2"]["auth"]["queryParameters"], json!({"audience": "api", "prompt": "login"}));
+    true
+}
+
+async fn lookup_cache_owner(client: Client) -> bool {
+    let user = client.get("/v1/tokenInfo").await.json()["_userId"].clone();
+    let cache = created(&client, "lookupcaches", json!({"name": "SKUs", "_userId": "5f0000000000000000000001"})).await;
+    assert_ne!(cache.get("_userId"), Some(&json!("5f0000000000000000000001")), "read-only");
+    cache.get("_userId") == Some(&user)
+}
+
+async fn lookup_cache_size(client: Client) -> bool {
+    let cache = created(&client, "lookupcaches", json!({"name": "SKUs", "size": 99})).await;
+    let id = cache["_id"].as_str().unwrap_or_default().to_owned();
+    if cache.get("size").is_none() {
+        assert!(cache.get("sizeInMB").is_none(), "{cache}");
+        return false;
+    }
+    assert_eq!((&cache["size"], &cache["sizeInMB"]), (&json!(0), &json!("0 MB")));
+    let upsert = client
+        .post(&format!("/v1/lookupcaches/{id}/data"), json!({"data": [{"key": "a", "value": "bc"}]}))
+        .await;
+    assert_eq!(upsert.status, 200, "{}", upsert.text());
+    let after = client.get(&format!("/v1/lookupcaches/{id}")).await.json();
+    // `a` (1 byte) plus `"bc"` (4 bytes of JSON).
+    (&after["size"], &after["sizeInMB"]) == (&json!(5), &json!("<5 MB"))
+}
+
+async fn agent_offline(client: Client) -> bool {
+    created(&client, "agents", json!({"name": "Warehouse agent", "offline": false})).await.get("offline")
+        == Some(&json!(true))
+}
+
+async fn edi_interchange_id_padding(client: Client) -> bool {
+    let profile = created(&client, "ediprofiles", json!({"name": "Costco", "fileType": "edix12", "tpInterchangeId": "COSTCO", "myInterchangeId": "ACME"})).await;
+    let edifact = created(&client, "ediprofiles", json!({"name": "EU", "fileType": "edifact", "tpInterchangeId": "EU"})).await;
+    assert_eq!(edifact["tpInterchangeId"], json!("EU"), "only X12 ids are padded");
+    profile["tpInterchangeId"] == json!("COSTCO         ") && profile["myInterchangeId"] == json!("ACME           ")
+}
+
+async fn flow_groupings_wiped_by_put(client: Client) -> bool {
+    let integration = created(&client, "integrations", json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}]})).await;
+    let id = integration["_id"].as_str().unwrap_or_default().to_owned();
+    let group = integration["flowGroupings"][0]["_id"].clone();
+    let flow = client.create("flows", json!({"name": "f", "_integrationId": id, "_flowGroupingId": group})).await;
+    let put = client.put(&format!("/v1/integrations/{id}"), json!({"name": "Orders renamed"})).await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    let after = client.get(&format!("/v1/integrations/{id}")).await.json();
+    let flow = client.get(&format!("/v1/flows/{flow}")).await.json();
+    let wiped = after.get("flowGroupings").is_none();
+    assert_eq!(flow.get("_flowGroupingId").is_none(), wiped, "a flow follows its group: {flow}");
+    if !wiped {
+        assert_eq!(after["flowGroupings"][0]["_id"], group, "{after}");
+    }
+    wiped
+}
+
+async fn recycled_connections_hold_iclients(client: Client) -> bool {
+    let app = client.create("iclients", json!({"name": "App", "provider": "custom_oauth2"})).await;
+    let connection = client
+        .create("connections", json!({"name": "API", "type": "http", "http": {"baseURI": "https://x", "_iClientId": app}}))
+        .await;
+    assert_eq!(client.delete(&format!("/v1/iclients/{app}")).await.status, 422, "in use");
+    assert_eq!(client.delete(&format!("/v1/connections/{connection}")).await.status, 204);
+    let refused = client.delete(&format!("/v1/iclients/{app}")).await;
+    if refused.status == 204 {
+        return false;
+    }
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert_eq!(refused.error_code(), "resource_in_use");
+    assert!(refused.text().contains("recycle bin"), "{}", refused.text());
+    let purged = client.delete(&format!("/v1/recycleBinTTL/connections/{connection}")).await;
+    assert_eq!(purged.status, 204);
+    assert_eq!(client.delete(&format!("/v1/iclients/{app}")).await.status, 204);
+    true
 }
 
 // --- Settings of the open questions and admin controls --------------------------------------

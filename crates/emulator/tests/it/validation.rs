@@ -147,7 +147,7 @@ async fn references_to_nothing_are_invalid_ref() {
     // References inside sample data and settings are not checked; unmodelled kinds only by shape.
     let ok = client
         .post("/v1/exports", json!({"name": "e", "adaptorType": "HTTPExport", "_connectionId": wired.connection,
-            "mockOutput": {"_exportId": missing}, "settings": {"_flowId": "x"}, "hooks": {"preSavePage": {"_stackId": missing}}}))
+            "mockOutput": {"_exportId": missing}, "settings": {"_flowId": "x"}, "tool": {"_toolId": missing}}))
         .await;
     assert_eq!(ok.status, 201, "{}", ok.text());
 }
