@@ -10,6 +10,7 @@ mod dependencies;
 mod faults;
 mod fidelity;
 mod jobs;
+mod kinds;
 mod lists;
 mod persistence;
 mod rate_limit;
