@@ -294,7 +294,7 @@ pub(crate) fn get_data(
     data.get(KIND, id).ok_or_else(|| not_found(KIND))?;
     let limits = ctx.settings.lookup_cache_limits;
     let body = match body {
-        None => serde_json::Map::new(),
+        None | Some(Value::Null) => serde_json::Map::new(),
         Some(Value::Object(object)) => object,
         Some(_) => {
             return Err(ApiError::bad_request(
