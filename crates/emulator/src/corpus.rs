@@ -87,8 +87,12 @@ pub fn read_corpus(root: &Path) -> Result<Vec<CorpusSource>, CorpusError> {
                 ResourceKind::from_collection(&collection).ok_or_else(|| CorpusError::Layout {
                     path: collection_path.clone(),
                     reason: format!(
-                        "`{collection}` is not a collection; use integrations, connections, \
-                         exports, imports, scripts or flows"
+                        "`{collection}` is not a collection; use one of {}",
+                        ResourceKind::ALL
+                            .iter()
+                            .map(|kind| kind.collection())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 })?;
             for path in sorted_entries(&collection_path)? {

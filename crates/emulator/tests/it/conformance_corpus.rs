@@ -204,6 +204,12 @@ fn the_corpus_covers_the_shapes_the_client_must_handle() {
         "v1 mapping lists"
     );
     assert!(of(ResourceKind::Integrations).count() >= 5 && of(ResourceKind::Scripts).count() >= 2);
+    // The kinds flowform finds by name (issue 16): agents and stacks, with a masked stack token.
+    assert!(of(ResourceKind::Agents).count() >= 2, "on-premise agents");
+    assert!(
+        of(ResourceKind::Stacks).any(|stack| stack["server"]["systemToken"] == json!("******")),
+        "a server stack with its masked token"
+    );
 }
 
 #[test]
