@@ -2,8 +2,10 @@
 //! (`shared/reference/integrator-api.md`), for flowform's tests, benchmarks and local sandbox.
 //!
 //! It owns: bearer-token accounts with isolated data and rate budgets; CRUD of integrations,
-//! connections, exports, imports, scripts and flows with the API's validation, error envelope,
-//! secret masking, Link pagination and projection; the service's own behaviours (fidelity);
+//! connections, exports, imports, scripts and flows, and of the kinds they reference (iClients,
+//! lookup caches and their data, file definitions, EDI profiles, async helpers, on-premise
+//! agents, stacks), with the API's validation, error envelope, secret masking, Link pagination
+//! and projection; flow groups; the service's own behaviours (fidelity);
 //! dependencies, the recycle bin, clones, flow runs and jobs, the State API; seeded fault
 //! injection; an admin API; a data file; and the reader of the conformance corpus.
 //!
@@ -36,9 +38,11 @@
 //!   `invalid_json`; a non-object body 400 `invalid_body`; a non-JSON `Content-Type` with a body
 //!   415 `unsupported_media_type`; PATCH of a path outside the kind's whitelist 422
 //!   `invalid_field`.
-//! - References to collections the emulator does not hold (stacks, iClients, lookup caches,
-//!   agents, …) are only checked to be 24-hex ids; references inside `settings`,
-//!   `settingsForm` and sample data are not checked.
+//! - References to collections the emulator does not hold (tools, HTTP connectors, users, …)
+//!   are only checked to be 24-hex ids; references inside `settings`, `settingsForm` and
+//!   sample data are not checked.
+//! - An iClient PUT that omits a stored secret: [`OmittedSecret`] (default: erased).
+//! - Lookup cache data limits: [`LookupCacheLimits`] (default: the documented ones).
 //! - Lists ignore unknown query parameters (so `?_integrationId=` does not filter; use the
 //!   integration sub-collections). `limit` above 1,000 is capped, `limit=0` means the page size.
 //!   The `Link` header carries `rel="next"` and, after the first page, `rel="prev"`, with the
