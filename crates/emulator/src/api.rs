@@ -283,14 +283,7 @@ fn resource_route(
                     .iter()
                     .find(|(key, _)| key == "startAfterKey")
                     .map(|(_, value)| value.as_str());
-                lookup_data::get_data(
-                    ctx,
-                    &account.read(),
-                    id,
-                    body,
-                    start_after,
-                    &request.origin,
-                )
+                lookup_data::get_data(ctx, &account.read(), id, body, start_after, &request.origin)
             }
             _ => Err(method_not_allowed()),
         },

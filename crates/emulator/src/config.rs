@@ -208,7 +208,9 @@ impl OmittedSecret {
 
     /// The setting named `name` (`erased` or `kept`).
     pub fn from_name(name: &str) -> Option<OmittedSecret> {
-        [OmittedSecret::Erased, OmittedSecret::Kept].into_iter().find(|answer| answer.name() == name)
+        [OmittedSecret::Erased, OmittedSecret::Kept]
+            .into_iter()
+            .find(|answer| answer.name() == name)
     }
 }
 

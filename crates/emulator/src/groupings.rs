@@ -36,11 +36,8 @@ pub(crate) fn group_ids(data: &AccountData, integration_id: &str) -> Vec<String>
 /// `lastModified` is left alone: the service changes them as a side effect (not documented).
 pub(crate) fn ungroup_orphans(data: &mut AccountData, integration_id: &str) {
     let groups = group_ids(data, integration_id);
-    let flows = data.referrers_of_kind(
-        ResourceKind::Flows,
-        ResourceKind::Integrations,
-        integration_id,
-    );
+    let flows =
+        data.referrers_of_kind(ResourceKind::Flows, ResourceKind::Integrations, integration_id);
     for flow_id in flows {
         let Some(flow) = data.get_mut_unindexed(ResourceKind::Flows, &flow_id) else { continue };
         let orphaned = flow
@@ -108,11 +105,7 @@ pub(crate) fn update_flow_grouping(
         Some(Value::Null) => None,
         Some(Value::String(group)) => Some(group.clone()),
         Some(_) => {
-            problems.push(
-                "invalid_ref",
-                "Invalid reference: _flowGroupingId",
-                "_flowGroupingId",
-            );
+            problems.push("invalid_ref", "Invalid reference: _flowGroupingId", "_flowGroupingId");
             None
         }
     };

@@ -133,18 +133,16 @@ pub(crate) fn upsert(
     for (index, entry) in entries.iter().enumerate() {
         let key = entry.get("key");
         match key {
-            Some(Value::String(key)) if !key.is_empty() => {
-                match entry.get("value") {
-                    Some(value) => {
-                        batch.insert(key.clone(), value.clone());
-                    }
-                    None => problems.push(
-                        "missing_required_field",
-                        "an entry needs a `value`",
-                        format!("data[{index}].value"),
-                    ),
+            Some(Value::String(key)) if !key.is_empty() => match entry.get("value") {
+                Some(value) => {
+                    batch.insert(key.clone(), value.clone());
                 }
-            }
+                None => problems.push(
+                    "missing_required_field",
+                    "an entry needs a `value`",
+                    format!("data[{index}].value"),
+                ),
+            },
             None => problems.push(
                 "missing_required_field",
                 "an entry needs a `key`",

@@ -9,11 +9,11 @@ use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
 use crate::fidelity::read::{HEADER_MASK, secret_mask, shown};
 use crate::fidelity::{self, Behaviour};
+use crate::groupings::ungroup_orphans;
 use crate::json::{
     Document, get_dotted, merge_patch, normalise, parse_pointer, project_exclude, project_include,
     remove_dotted, remove_pointer, set_dotted, set_pointer,
 };
-use crate::groupings::ungroup_orphans;
 use crate::kinds::{COMMON_SERVER_OWNED, ResourceKind};
 use crate::store::{AccountData, next_timestamp};
 use crate::util::{format_timestamp, now_millis, parse_timestamp};

@@ -288,8 +288,11 @@ mod tests {
             "8",
             "--delete-in-use",
             "409",
+            "--iclient-omitted-secret",
+            "kept",
         ]);
         let config = command.serve.to_config().expect("valid");
+        assert_eq!(config.iclient_omitted_secret, OmittedSecret::Kept);
         let expected = Fidelity::only(Behaviour::RouterId)
             .with(Behaviour::FlowSkipRetries)
             .with(Behaviour::PageGeneratorId);
@@ -313,5 +316,8 @@ mod tests {
         let answer = Command::parse_from(["serve", "--delete-in-use", "418"]);
         let error = answer.serve.to_config().expect_err("unknown answer").to_string();
         assert!(error.contains("`418`"), "{error}");
+        let omitted = Command::parse_from(["serve", "--iclient-omitted-secret", "lost"]);
+        let error = omitted.serve.to_config().expect_err("unknown answer").to_string();
+        assert!(error.contains("`lost`") && error.contains("erased or kept"), "{error}");
     }
 }

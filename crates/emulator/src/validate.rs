@@ -214,15 +214,16 @@ fn check_integration(document: &Document, problems: &mut Problems) {
         // Group ids are ObjectIds the service assigns (§5.2); a group keeps its id.
         match grouping.get("_id") {
             None => {}
-            Some(Value::String(id)) if crate::util::is_object_id(id) => {
-                if !ids.insert(id.as_str()) {
-                    problems.push(
-                        "invalid_field",
-                        format!("two flow groupings have the id `{id}`"),
-                        format!("flowGroupings[{index}]._id"),
-                    );
-                }
+            Some(Value::String(id))
+                if crate::util::is_object_id(id) && !ids.insert(id.as_str()) =>
+            {
+                problems.push(
+                    "invalid_field",
+                    format!("two flow groupings have the id `{id}`"),
+                    format!("flowGroupings[{index}]._id"),
+                );
             }
+            Some(Value::String(id)) if crate::util::is_object_id(id) => {}
             Some(_) => problems.push(
                 "invalid_field",
                 "a flow grouping's `_id` must be a 24-hex id",

@@ -81,22 +81,16 @@ fn invalid(reason: impl Into<String>) -> AdminError {
     AdminError::InvalidSetting { reason: reason.into() }
 }
 
-/// The settings of this module for `GET /admin/settings`.
-pub(crate) fn settings_json(
-    omitted: OmittedSecret,
-    limits: LookupCacheLimits,
-) -> (Value, Value) {
-    (
-        Value::String(omitted.name().to_owned()),
-        json!({
-            "entriesPerCall": limits.entries_per_call,
-            "bytesPerCall": limits.bytes_per_call,
-            "bytesPerCache": limits.bytes_per_cache,
-            "bytesPerAccount": limits.bytes_per_account,
-            "keysPerPage": limits.keys_per_page,
-            "bytesPerPage": limits.bytes_per_page,
-        }),
-    )
+/// The lookup cache limits as `GET /admin/settings` shows them.
+pub(crate) fn limits_json(limits: LookupCacheLimits) -> Value {
+    json!({
+        "entriesPerCall": limits.entries_per_call,
+        "bytesPerCall": limits.bytes_per_call,
+        "bytesPerCache": limits.bytes_per_cache,
+        "bytesPerAccount": limits.bytes_per_account,
+        "keysPerPage": limits.keys_per_page,
+        "bytesPerPage": limits.bytes_per_page,
+    })
 }
 
 /// Applies `iClientOmittedSecret` and `lookupCacheLimits` (each limit optional) of

@@ -337,8 +337,8 @@ fn settings_json(shared: &Shared) -> Value {
         "licensedConcurrency": settings.licensed_concurrency,
         "maskLength": settings.mask_length,
         "deleteInUse": settings.delete_in_use.name(),
-        "iClientOmittedSecret": kinds::settings_json(settings.iclient_omitted_secret, settings.lookup_cache_limits).0,
-        "lookupCacheLimits": kinds::settings_json(settings.iclient_omitted_secret, settings.lookup_cache_limits).1,
+        "iClientOmittedSecret": settings.iclient_omitted_secret.name(),
+        "lookupCacheLimits": kinds::limits_json(settings.lookup_cache_limits),
     })
 }
 
@@ -601,10 +601,8 @@ fn route(
         (["documents", collection], Method::POST) => {
             Ok(Reply::json(StatusCode::CREATED, admin.create(kind_of(collection)?, body)?))
         }
-        (["lookupcaches", id, "data"], Method::GET) => admin
-            .lookup_cache_data(id)
-            .map(Value::Array)
-            .map_or_else(
+        (["lookupcaches", id, "data"], Method::GET) => {
+            admin.lookup_cache_data(id).map(Value::Array).map_or_else(
                 || {
                     Err(AdminError::NotFound {
                         collection: ResourceKind::LookupCaches.collection().to_owned(),
@@ -612,7 +610,8 @@ fn route(
                     })
                 },
                 ok,
-            ),
+            )
+        }
         (["flows", id, "branching"], Method::POST) => ok(admin.add_branching(id)?),
         (["flows", id, "branching"], Method::DELETE) => ok(admin.remove_branching(id)?),
         (

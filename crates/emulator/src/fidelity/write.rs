@@ -374,7 +374,8 @@ fn iclient_defaults(ctx: &Ctx<'_>, fidelity: Fidelity, document: &mut Document) 
     {
         oauth2.insert("useNewAuthFailSchema".into(), Value::Bool(true));
         let mut failure = Map::new();
-        for (from, to) in [("failStatusCode", "statusCode"), ("failPath", "path"), ("failValues", "values")]
+        for (from, to) in
+            [("failStatusCode", "statusCode"), ("failPath", "path"), ("failValues", "values")]
         {
             if let Some(value) = oauth2.get(from).filter(|value| !value.is_null()) {
                 failure.insert(to.into(), value.clone());

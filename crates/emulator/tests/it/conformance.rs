@@ -121,7 +121,8 @@ async fn every_write_only_connection_field_is_masked() {
     ];
     let handle = test_emulator().await;
     let client = Client::sandbox(&handle);
-    let agent = handle.admin().create_agent(&json!({"name": "conformance agent"})).expect("an agent");
+    let agent =
+        handle.admin().create_agent(&json!({"name": "conformance agent"})).expect("an agent");
     let mut unmasked = Vec::new();
     for (path, is_object) in &paths {
         let block = path.split('.').next().unwrap_or_default();

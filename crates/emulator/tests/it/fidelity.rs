@@ -524,7 +524,8 @@ async fn iclient_auth_failures(client: Client) -> bool {
     .await;
     let oauth2 = &app["oauth2"];
     let computed = oauth2["useNewAuthFailSchema"] == json!(true)
-        && oauth2["failures"] == json!([{"statusCode": 400, "path": "error", "values": ["denied"]}]);
+        && oauth2["failures"]
+            == json!([{"statusCode": 400, "path": "error", "values": ["denied"]}]);
     // Off, nothing adds them, and the client's values are dropped as read-only all the same.
     let absent = oauth2.get("useNewAuthFailSchema").is_none() && oauth2.get("failures").is_none();
     assert!(computed || absent, "{app}");
@@ -532,7 +533,11 @@ async fn iclient_auth_failures(client: Client) -> bool {
 }
 
 async fn iclient_jwt_token(client: Client) -> bool {
-    let app = iclient(&client, json!({"enableJWT": true, "jwt": {"signatureMethod": "hmac-sha256", "secret": "k"}})).await;
+    let app = iclient(
+        &client,
+        json!({"enableJWT": true, "jwt": {"signatureMethod": "hmac-sha256", "secret": "k"}}),
+    )
+    .await;
     app["jwt"].get("token") == Some(&json!("******"))
 }
 
@@ -562,13 +567,21 @@ async fn iclient_query_parameter_masks(client: Client) -> bool {
         .await;
     assert_eq!(put.status, 200, "{}", put.text());
     let stored = client.get(&format!("/admin/documents/iclients/{id}")).await.json();
-    assert_eq!(stored["oauth2"]["auth"]["queryParameters"], json!({"audience": "api", "prompt": "login"}));
+    assert_eq!(
+        stored["oauth2"]["auth"]["queryParameters"],
+        json!({"audience": "api", "prompt": "login"})
+    );
     true
 }
 
 async fn lookup_cache_owner(client: Client) -> bool {
     let user = client.get("/v1/tokenInfo").await.json()["_userId"].clone();
-    let cache = created(&client, "lookupcaches", json!({"name": "SKUs", "_userId": "5f0000000000000000000001"})).await;
+    let cache = created(
+        &client,
+        "lookupcaches",
+        json!({"name": "SKUs", "_userId": "5f0000000000000000000001"}),
+    )
+    .await;
     assert_ne!(cache.get("_userId"), Some(&json!("5f0000000000000000000001")), "read-only");
     cache.get("_userId") == Some(&user)
 }
@@ -582,7 +595,10 @@ async fn lookup_cache_size(client: Client) -> bool {
     }
     assert_eq!((&cache["size"], &cache["sizeInMB"]), (&json!(0), &json!("0 MB")));
     let upsert = client
-        .post(&format!("/v1/lookupcaches/{id}/data"), json!({"data": [{"key": "a", "value": "bc"}]}))
+        .post(
+            &format!("/v1/lookupcaches/{id}/data"),
+            json!({"data": [{"key": "a", "value": "bc"}]}),
+        )
         .await;
     assert_eq!(upsert.status, 200, "{}", upsert.text());
     let after = client.get(&format!("/v1/lookupcaches/{id}")).await.json();
@@ -591,23 +607,39 @@ async fn lookup_cache_size(client: Client) -> bool {
 }
 
 async fn agent_offline(client: Client) -> bool {
-    created(&client, "agents", json!({"name": "Warehouse agent", "offline": false})).await.get("offline")
+    created(&client, "agents", json!({"name": "Warehouse agent", "offline": false}))
+        .await
+        .get("offline")
         == Some(&json!(true))
 }
 
 async fn edi_interchange_id_padding(client: Client) -> bool {
     let profile = created(&client, "ediprofiles", json!({"name": "Costco", "fileType": "edix12", "tpInterchangeId": "COSTCO", "myInterchangeId": "ACME"})).await;
-    let edifact = created(&client, "ediprofiles", json!({"name": "EU", "fileType": "edifact", "tpInterchangeId": "EU"})).await;
+    let edifact = created(
+        &client,
+        "ediprofiles",
+        json!({"name": "EU", "fileType": "edifact", "tpInterchangeId": "EU"}),
+    )
+    .await;
     assert_eq!(edifact["tpInterchangeId"], json!("EU"), "only X12 ids are padded");
-    profile["tpInterchangeId"] == json!("COSTCO         ") && profile["myInterchangeId"] == json!("ACME           ")
+    profile["tpInterchangeId"] == json!("COSTCO         ")
+        && profile["myInterchangeId"] == json!("ACME           ")
 }
 
 async fn flow_groupings_wiped_by_put(client: Client) -> bool {
-    let integration = created(&client, "integrations", json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}]})).await;
+    let integration = created(
+        &client,
+        "integrations",
+        json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}]}),
+    )
+    .await;
     let id = integration["_id"].as_str().unwrap_or_default().to_owned();
     let group = integration["flowGroupings"][0]["_id"].clone();
-    let flow = client.create("flows", json!({"name": "f", "_integrationId": id, "_flowGroupingId": group})).await;
-    let put = client.put(&format!("/v1/integrations/{id}"), json!({"name": "Orders renamed"})).await;
+    let flow = client
+        .create("flows", json!({"name": "f", "_integrationId": id, "_flowGroupingId": group}))
+        .await;
+    let put =
+        client.put(&format!("/v1/integrations/{id}"), json!({"name": "Orders renamed"})).await;
     assert_eq!(put.status, 200, "{}", put.text());
     let after = client.get(&format!("/v1/integrations/{id}")).await.json();
     let flow = client.get(&format!("/v1/flows/{flow}")).await.json();

@@ -8,7 +8,9 @@ use crate::support::{Client, test_emulator, wired_flow};
 fn group_ids(integration: &Value) -> Vec<String> {
     integration["flowGroupings"]
         .as_array()
-        .map(|groups| groups.iter().map(|group| group["_id"].as_str().unwrap().to_owned()).collect())
+        .map(|groups| {
+            groups.iter().map(|group| group["_id"].as_str().unwrap().to_owned()).collect()
+        })
         .unwrap_or_default()
 }
 
@@ -16,7 +18,9 @@ fn group_ids(integration: &Value) -> Vec<String> {
 async fn the_service_assigns_group_ids_and_keeps_them() {
     let handle = test_emulator().await;
     let client = Client::sandbox(&handle);
-    let created = client.post("/v1/integrations", json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}]})).await;
+    let created = client
+        .post("/v1/integrations", json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}]}))
+        .await;
     let id = created.id();
     let first = group_ids(&created.json());
     assert_eq!(first.len(), 1);
@@ -31,7 +35,10 @@ async fn the_service_assigns_group_ids_and_keeps_them() {
     assert_ne!(second[1], first[0]);
     // PATCH of `flowGroupings` is whitelisted and assigns ids too.
     let patched = client
-        .patch(&format!("/v1/integrations/{id}"), json!([{"op": "add", "path": "/flowGroupings/-", "value": {"name": "Errors"}}]))
+        .patch(
+            &format!("/v1/integrations/{id}"),
+            json!([{"op": "add", "path": "/flowGroupings/-", "value": {"name": "Errors"}}]),
+        )
         .await;
     assert_eq!(patched.status, 204, "{}", patched.text());
     let after = client.get(&format!("/v1/integrations/{id}")).await.json();
@@ -39,9 +46,22 @@ async fn the_service_assigns_group_ids_and_keeps_them() {
     assert_eq!(third.len(), 3);
     assert_eq!(&third[..2], &second[..]);
     // Ids must look like ObjectIds and be unique.
-    for groups in [json!([{"_id": "inbound", "name": "x"}]), json!([{"_id": first[0], "name": "a"}, {"_id": first[0], "name": "b"}])] {
-        let refused = client.put(&format!("/v1/integrations/{id}"), json!({"name": "Orders", "flowGroupings": groups})).await;
-        assert_eq!((refused.status, refused.error_code()), (422, "invalid_field".to_owned()), "{}", refused.text());
+    for groups in [
+        json!([{"_id": "inbound", "name": "x"}]),
+        json!([{"_id": first[0], "name": "a"}, {"_id": first[0], "name": "b"}]),
+    ] {
+        let refused = client
+            .put(
+                &format!("/v1/integrations/{id}"),
+                json!({"name": "Orders", "flowGroupings": groups}),
+            )
+            .await;
+        assert_eq!(
+            (refused.status, refused.error_code()),
+            (422, "invalid_field".to_owned()),
+            "{}",
+            refused.text()
+        );
     }
 }
 
@@ -51,10 +71,18 @@ async fn a_flow_groups_only_into_its_own_integration_and_update_flow_grouping_mo
     let client = Client::sandbox(&handle);
     let wired = wired_flow(&client).await;
     let put = client
-        .put(&format!("/v1/integrations/{}", wired.integration), json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}, {"name": "Outbound"}]}))
+        .put(
+            &format!("/v1/integrations/{}", wired.integration),
+            json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}, {"name": "Outbound"}]}),
+        )
         .await;
     let groups = group_ids(&put.json());
-    let other = client.post("/v1/integrations", json!({"name": "Other", "flowGroupings": [{"name": "Elsewhere"}]})).await;
+    let other = client
+        .post(
+            "/v1/integrations",
+            json!({"name": "Other", "flowGroupings": [{"name": "Elsewhere"}]}),
+        )
+        .await;
     let foreign = group_ids(&other.json())[0].clone();
     let second = client.create("flows", json!({"name": "Second", "_integrationId": wired.integration, "_flowGroupingId": groups[1]})).await;
     let refused = client
@@ -64,17 +92,25 @@ async fn a_flow_groups_only_into_its_own_integration_and_update_flow_grouping_mo
     assert_eq!(refused.json()["errors"][0]["field"], json!("_flowGroupingId"));
 
     let moved = client
-        .put("/v1/flows/updateFlowGrouping", json!({"_flowIds": [wired.flow, second], "_flowGroupingId": groups[0]}))
+        .put(
+            "/v1/flows/updateFlowGrouping",
+            json!({"_flowIds": [wired.flow, second], "_flowGroupingId": groups[0]}),
+        )
         .await;
     assert_eq!(moved.status, 204, "{}", moved.text());
     for flow in [&wired.flow, &second] {
-        assert_eq!(client.get(&format!("/v1/flows/{flow}")).await.json()["_flowGroupingId"], json!(groups[0]));
+        assert_eq!(
+            client.get(&format!("/v1/flows/{flow}")).await.json()["_flowGroupingId"],
+            json!(groups[0])
+        );
     }
     let ungrouped = client
         .put("/v1/flows/updateFlowGrouping", json!({"_flowIds": [second], "_flowGroupingId": null}))
         .await;
     assert_eq!(ungrouped.status, 204);
-    assert!(client.get(&format!("/v1/flows/{second}")).await.json().get("_flowGroupingId").is_none());
+    assert!(
+        client.get(&format!("/v1/flows/{second}")).await.json().get("_flowGroupingId").is_none()
+    );
     // Refusals change nothing: a foreign group, an unknown flow, a missing group field.
     for body in [
         json!({"_flowIds": [wired.flow, second], "_flowGroupingId": foreign}),
@@ -85,7 +121,10 @@ async fn a_flow_groups_only_into_its_own_integration_and_update_flow_grouping_mo
         let refused = client.put("/v1/flows/updateFlowGrouping", body.clone()).await;
         assert_eq!(refused.status, 422, "{body}: {}", refused.text());
     }
-    assert_eq!(client.get(&format!("/v1/flows/{}", wired.flow)).await.json()["_flowGroupingId"], json!(groups[0]));
+    assert_eq!(
+        client.get(&format!("/v1/flows/{}", wired.flow)).await.json()["_flowGroupingId"],
+        json!(groups[0])
+    );
     assert_eq!(client.get("/v1/flows/updateFlowGrouping").await.status, 405);
 }
 
@@ -95,22 +134,47 @@ async fn removing_a_group_leaves_its_flows_ungrouped() {
     let client = Client::sandbox(&handle);
     let wired = wired_flow(&client).await;
     let put = client
-        .put(&format!("/v1/integrations/{}", wired.integration), json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}, {"name": "Outbound"}]}))
+        .put(
+            &format!("/v1/integrations/{}", wired.integration),
+            json!({"name": "Orders", "flowGroupings": [{"name": "Inbound"}, {"name": "Outbound"}]}),
+        )
         .await;
     let groups = group_ids(&put.json());
     let second = client.create("flows", json!({"name": "Second", "_integrationId": wired.integration, "_flowGroupingId": groups[1]})).await;
-    client.put("/v1/flows/updateFlowGrouping", json!({"_flowIds": [wired.flow], "_flowGroupingId": groups[0]})).await;
+    client
+        .put(
+            "/v1/flows/updateFlowGrouping",
+            json!({"_flowIds": [wired.flow], "_flowGroupingId": groups[0]}),
+        )
+        .await;
     // PATCH removing the first group: its flow is ungrouped, the other keeps its group.
     let patched = client
-        .patch(&format!("/v1/integrations/{}", wired.integration), json!([{"op": "remove", "path": "/flowGroupings/0"}]))
+        .patch(
+            &format!("/v1/integrations/{}", wired.integration),
+            json!([{"op": "remove", "path": "/flowGroupings/0"}]),
+        )
         .await;
     assert_eq!(patched.status, 204, "{}", patched.text());
-    assert!(client.get(&format!("/v1/flows/{}", wired.flow)).await.json().get("_flowGroupingId").is_none());
-    assert_eq!(client.get(&format!("/v1/flows/{second}")).await.json()["_flowGroupingId"], json!(groups[1]));
+    assert!(
+        client
+            .get(&format!("/v1/flows/{}", wired.flow))
+            .await
+            .json()
+            .get("_flowGroupingId")
+            .is_none()
+    );
+    assert_eq!(
+        client.get(&format!("/v1/flows/{second}")).await.json()["_flowGroupingId"],
+        json!(groups[1])
+    );
     // A full PUT without `flowGroupings` wipes the rest (the CLI's note, §5.1).
-    let put = client.put(&format!("/v1/integrations/{}", wired.integration), json!({"name": "Orders"})).await;
+    let put = client
+        .put(&format!("/v1/integrations/{}", wired.integration), json!({"name": "Orders"}))
+        .await;
     assert_eq!(put.status, 200);
-    assert!(client.get(&format!("/v1/flows/{second}")).await.json().get("_flowGroupingId").is_none());
+    assert!(
+        client.get(&format!("/v1/flows/{second}")).await.json().get("_flowGroupingId").is_none()
+    );
 }
 
 #[tokio::test]
@@ -119,7 +183,10 @@ async fn a_flow_clone_can_land_in_a_group() {
     let client = Client::sandbox(&handle);
     let wired = wired_flow(&client).await;
     let put = client
-        .put(&format!("/v1/integrations/{}", wired.integration), json!({"name": "Orders", "flowGroupings": [{"name": "Copies"}]}))
+        .put(
+            &format!("/v1/integrations/{}", wired.integration),
+            json!({"name": "Orders", "flowGroupings": [{"name": "Copies"}]}),
+        )
         .await;
     let group = group_ids(&put.json())[0].clone();
     let map = json!({wired.connection.clone(): wired.connection.clone()});

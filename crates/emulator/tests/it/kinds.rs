@@ -10,20 +10,35 @@ use crate::support::{Client, emulator, http_connection, test_emulator, wired_flo
 /// A valid body of each new collection, and a field a PUT drops by omitting it.
 fn minimal(collection: &str, name: &str) -> Value {
     match collection {
-        "iclients" => json!({"name": name, "provider": "custom_oauth2", "oauth2": {"clientId": "app"}, "description": "app"}),
+        "iclients" => {
+            json!({"name": name, "provider": "custom_oauth2", "oauth2": {"clientId": "app"}, "description": "app"})
+        }
         "lookupcaches" => json!({"name": name, "description": "SKU to item"}),
         "filedefinitions" => json!({"name": name, "version": "2", "format": "delimited/x12",
             "delimited": {"rowSuffix": "~", "colDelimiter": "*"}, "rules": [], "description": "850"}),
-        "ediprofiles" => json!({"name": name, "fileType": "edifact", "unb010_0001": "ACME", "description": "EU"}),
-        "asynchelpers" => json!({"name": name, "description": "poll", "http": {"status": {"statusPath": "state"}}}),
+        "ediprofiles" => {
+            json!({"name": name, "fileType": "edifact", "unb010_0001": "ACME", "description": "EU"})
+        }
+        "asynchelpers" => {
+            json!({"name": name, "description": "poll", "http": {"status": {"statusPath": "state"}}})
+        }
         "agents" => json!({"name": name, "description": "warehouse"}),
-        "stacks" => json!({"name": name, "type": "server", "server": {"hostURI": "https://hooks.example.com"}, "description": "hooks"}),
+        "stacks" => {
+            json!({"name": name, "type": "server", "server": {"hostURI": "https://hooks.example.com"}, "description": "hooks"})
+        }
         other => panic!("no minimal body for `{other}`"),
     }
 }
 
-const NEW_COLLECTIONS: [&str; 7] =
-    ["iclients", "lookupcaches", "filedefinitions", "ediprofiles", "asynchelpers", "agents", "stacks"];
+const NEW_COLLECTIONS: [&str; 7] = [
+    "iclients",
+    "lookupcaches",
+    "filedefinitions",
+    "ediprofiles",
+    "asynchelpers",
+    "agents",
+    "stacks",
+];
 
 #[tokio::test]
 async fn every_new_collection_has_the_crud_of_the_first_six() {
@@ -50,7 +65,7 @@ async fn every_new_collection_has_the_crud_of_the_first_six() {
 
         let got = client.get(&format!("{list}/{first}")).await;
         assert_eq!(got.status, 200);
-        assert_eq!(got.json()["description"].is_string(), true, "{collection}");
+        assert!(got.json()["description"].is_string(), "{collection}");
 
         // PUT is a full replace: the omitted `description` is gone.
         let mut replacement = minimal(collection, "b2");
@@ -65,7 +80,8 @@ async fn every_new_collection_has_the_crud_of_the_first_six() {
         assert_eq!(client.get(&format!("{list}/{second}")).await.status, 404);
         let bin = client.get(&format!("/v1/recycleBinTTL/{collection}")).await.json();
         assert_eq!(bin[0]["doc"]["_id"], json!(second), "{collection}: {bin}");
-        let restored = client.post(&format!("/v1/recycleBinTTL/{collection}/{second}"), json!({})).await;
+        let restored =
+            client.post(&format!("/v1/recycleBinTTL/{collection}/{second}"), json!({})).await;
         assert_eq!(restored.status, 204, "{}", restored.text());
         assert_eq!(client.get(&format!("{list}/{second}")).await.status, 200);
     }
@@ -83,10 +99,18 @@ async fn the_new_kinds_are_validated() {
     for (collection, body, field) in [
         ("iclients", json!({"name": "x"}), "provider"),
         ("iclients", json!({"name": "x", "provider": "myspace"}), "provider"),
-        ("iclients", json!({"name": "x", "provider": "azureserviceprincipal", "azureserviceprincipal": {"clientId": "c", "tenantId": "t"}}), "azureserviceprincipal.clientSecret"),
+        (
+            "iclients",
+            json!({"name": "x", "provider": "azureserviceprincipal", "azureserviceprincipal": {"clientId": "c", "tenantId": "t"}}),
+            "azureserviceprincipal.clientSecret",
+        ),
         ("iclients", json!({"name": "x", "provider": "awsIam"}), "awsIam.externalId"),
         ("lookupcaches", json!({"description": "no name"}), "name"),
-        ("filedefinitions", json!({"name": "x", "version": "2", "format": "delimited/x12"}), "rules"),
+        (
+            "filedefinitions",
+            json!({"name": "x", "version": "2", "format": "delimited/x12"}),
+            "rules",
+        ),
         ("ediprofiles", json!({"name": "x"}), "fileType"),
         ("ediprofiles", json!({"name": "x", "fileType": "edi"}), "fileType"),
         ("stacks", json!({"name": "x", "type": "lambda"}), "lambda"),
@@ -124,26 +148,44 @@ async fn patch_follows_the_documented_whitelists() {
     let client = Client::sandbox(&handle);
     let cache = client.create("lookupcaches", minimal("lookupcaches", "SKUs")).await;
     let renamed = client
-        .patch(&format!("/v1/lookupcaches/{cache}"), json!([{"op": "replace", "path": "/name", "value": "Items"}]))
+        .patch(
+            &format!("/v1/lookupcaches/{cache}"),
+            json!([{"op": "replace", "path": "/name", "value": "Items"}]),
+        )
         .await;
     assert_eq!(renamed.status, 204, "{}", renamed.text());
-    assert_eq!(client.get(&format!("/v1/lookupcaches/{cache}")).await.json()["name"], json!("Items"));
+    assert_eq!(
+        client.get(&format!("/v1/lookupcaches/{cache}")).await.json()["name"],
+        json!("Items")
+    );
     let refused = client
-        .patch(&format!("/v1/lookupcaches/{cache}"), json!([{"op": "replace", "path": "/includeDataInTemplatesAndCloning", "value": true}]))
+        .patch(
+            &format!("/v1/lookupcaches/{cache}"),
+            json!([{"op": "replace", "path": "/includeDataInTemplatesAndCloning", "value": true}]),
+        )
         .await;
     assert_eq!((refused.status, refused.error_code()), (422, "invalid_field".to_owned()));
     let app = client.create("iclients", minimal("iclients", "App")).await;
     let fail_path = client
-        .patch(&format!("/v1/iclients/{app}"), json!([{"op": "replace", "path": "/oauth2/failPath", "value": "error"}]))
+        .patch(
+            &format!("/v1/iclients/{app}"),
+            json!([{"op": "replace", "path": "/oauth2/failPath", "value": "error"}]),
+        )
         .await;
     assert_eq!(fail_path.status, 204, "{}", fail_path.text());
     let name = client
-        .patch(&format!("/v1/iclients/{app}"), json!([{"op": "replace", "path": "/name", "value": "x"}]))
+        .patch(
+            &format!("/v1/iclients/{app}"),
+            json!([{"op": "replace", "path": "/name", "value": "x"}]),
+        )
         .await;
     assert_eq!(name.status, 422);
     let helper = client.create("asynchelpers", minimal("asynchelpers", "Poll")).await;
     let refused = client
-        .patch(&format!("/v1/asynchelpers/{helper}"), json!([{"op": "replace", "path": "/name", "value": "x"}]))
+        .patch(
+            &format!("/v1/asynchelpers/{helper}"),
+            json!([{"op": "replace", "path": "/name", "value": "x"}]),
+        )
         .await;
     assert_eq!(refused.status, 422, "no whitelist is documented");
 }
@@ -208,15 +250,51 @@ async fn references_to_the_new_kinds_must_resolve() {
     let wired = wired_flow(&client).await;
     let missing = "5f00000000000000000000ff";
     let cases = [
-        ("connections", json!({"name": "c", "type": "http", "http": {"baseURI": "https://x", "_iClientId": missing}}), "http._iClientId"),
-        ("connections", json!({"name": "c", "type": "filesystem", "filesystem": {"directoryPath": "/in"}, "_agentId": missing}), "_agentId"),
-        ("exports", json!({"name": "e", "adaptorType": "HTTPExport", "_connectionId": wired.connection, "_postParseListenerId": missing}), "_postParseListenerId"),
-        ("exports", json!({"name": "e", "adaptorType": "HTTPExport", "_connectionId": wired.connection, "http": {"_asyncHelperId": missing}}), "http._asyncHelperId"),
-        ("exports", json!({"name": "e", "adaptorType": "FTPExport", "_connectionId": wired.connection, "_ediProfileId": missing}), "_ediProfileId"),
-        ("exports", json!({"name": "e", "adaptorType": "FTPExport", "_connectionId": wired.connection, "file": {"type": "filedefinition", "fileDefinition": {"_fileDefinitionId": missing}}}), "file.fileDefinition._fileDefinitionId"),
-        ("exports", json!({"name": "e", "adaptorType": "HTTPExport", "_connectionId": wired.connection, "hooks": {"preSavePage": {"_stackId": missing, "function": "f"}}}), "hooks.preSavePage._stackId"),
-        ("imports", json!({"name": "i", "adaptorType": "HTTPImport", "_connectionId": wired.connection, "lookups": [{"name": "sku", "_lookupCacheId": missing}]}), "lookups[0]._lookupCacheId"),
-        ("asynchelpers", json!({"name": "h", "http": {"status": {"_exportId": missing}}}), "http.status._exportId"),
+        (
+            "connections",
+            json!({"name": "c", "type": "http", "http": {"baseURI": "https://x", "_iClientId": missing}}),
+            "http._iClientId",
+        ),
+        (
+            "connections",
+            json!({"name": "c", "type": "filesystem", "filesystem": {"directoryPath": "/in"}, "_agentId": missing}),
+            "_agentId",
+        ),
+        (
+            "exports",
+            json!({"name": "e", "adaptorType": "HTTPExport", "_connectionId": wired.connection, "_postParseListenerId": missing}),
+            "_postParseListenerId",
+        ),
+        (
+            "exports",
+            json!({"name": "e", "adaptorType": "HTTPExport", "_connectionId": wired.connection, "http": {"_asyncHelperId": missing}}),
+            "http._asyncHelperId",
+        ),
+        (
+            "exports",
+            json!({"name": "e", "adaptorType": "FTPExport", "_connectionId": wired.connection, "_ediProfileId": missing}),
+            "_ediProfileId",
+        ),
+        (
+            "exports",
+            json!({"name": "e", "adaptorType": "FTPExport", "_connectionId": wired.connection, "file": {"type": "filedefinition", "fileDefinition": {"_fileDefinitionId": missing}}}),
+            "file.fileDefinition._fileDefinitionId",
+        ),
+        (
+            "exports",
+            json!({"name": "e", "adaptorType": "HTTPExport", "_connectionId": wired.connection, "hooks": {"preSavePage": {"_stackId": missing, "function": "f"}}}),
+            "hooks.preSavePage._stackId",
+        ),
+        (
+            "imports",
+            json!({"name": "i", "adaptorType": "HTTPImport", "_connectionId": wired.connection, "lookups": [{"name": "sku", "_lookupCacheId": missing}]}),
+            "lookups[0]._lookupCacheId",
+        ),
+        (
+            "asynchelpers",
+            json!({"name": "h", "http": {"status": {"_exportId": missing}}}),
+            "http.status._exportId",
+        ),
         ("lookupcaches", json!({"name": "c", "_integrationId": missing}), "_integrationId"),
     ];
     for (collection, body, field) in cases {
@@ -229,18 +307,32 @@ async fn references_to_the_new_kinds_must_resolve() {
     let app = client.create("iclients", minimal("iclients", "App")).await;
     let agent = handle.admin().create_agent(&json!({"name": "Warehouse"})).unwrap();
     let stack = handle.admin().create_stack(&minimal("stacks", "Hooks")).unwrap();
-    let cache = client.create("lookupcaches", json!({"name": "SKUs", "_integrationId": wired.integration})).await;
+    let cache = client
+        .create("lookupcaches", json!({"name": "SKUs", "_integrationId": wired.integration}))
+        .await;
     let profile = client.create("ediprofiles", minimal("ediprofiles", "Partner")).await;
     let definition = client.create("filedefinitions", minimal("filedefinitions", "850")).await;
     let helper = client.create("asynchelpers", json!({"name": "Poll"})).await;
     for (collection, body) in [
-        ("connections", json!({"name": "c", "type": "http", "http": {"baseURI": "https://x", "_iClientId": app}})),
-        ("connections", json!({"name": "c", "type": "filesystem", "filesystem": {"directoryPath": "/in"}, "_agentId": agent["_id"]})),
-        ("exports", json!({"name": "e", "adaptorType": "FTPExport", "_connectionId": wired.connection, "_ediProfileId": profile,
+        (
+            "connections",
+            json!({"name": "c", "type": "http", "http": {"baseURI": "https://x", "_iClientId": app}}),
+        ),
+        (
+            "connections",
+            json!({"name": "c", "type": "filesystem", "filesystem": {"directoryPath": "/in"}, "_agentId": agent["_id"]}),
+        ),
+        (
+            "exports",
+            json!({"name": "e", "adaptorType": "FTPExport", "_connectionId": wired.connection, "_ediProfileId": profile,
             "_postParseListenerId": wired.export, "http": {"_asyncHelperId": helper},
             "file": {"type": "filedefinition", "fileDefinition": {"_fileDefinitionId": definition}},
-            "hooks": {"preSavePage": {"_stackId": stack["_id"], "function": "f"}}})),
-        ("imports", json!({"name": "i", "adaptorType": "HTTPImport", "_connectionId": wired.connection, "lookups": [{"name": "sku", "_lookupCacheId": cache}]})),
+            "hooks": {"preSavePage": {"_stackId": stack["_id"], "function": "f"}}}),
+        ),
+        (
+            "imports",
+            json!({"name": "i", "adaptorType": "HTTPImport", "_connectionId": wired.connection, "lookups": [{"name": "sku", "_lookupCacheId": cache}]}),
+        ),
     ] {
         let response = client.post(&format!("/v1/{collection}"), body).await;
         assert_eq!(response.status, 201, "{collection}: {}", response.text());
@@ -281,7 +373,8 @@ async fn used_resources_of_the_new_kinds_cannot_be_deleted() {
         let dependencies = client.get(&format!("/v1/{collection}/{id}/dependencies")).await.json();
         let users = dependencies[user_collection].as_array().expect("dependents").clone();
         assert!(
-            users.iter().any(|entry| entry["id"] == json!(user) && entry["paths"].as_array().unwrap().contains(&json!(path))),
+            users.iter().any(|entry| entry["id"] == json!(user)
+                && entry["paths"].as_array().unwrap().contains(&json!(path))),
             "{collection}: {dependencies}"
         );
     }
@@ -305,7 +398,10 @@ async fn the_async_helper_cycle_can_be_created_in_either_order() {
         .await;
     assert_eq!(put.status, 200, "{}", put.text());
     let uses = client.get(&format!("/v1/exports/{export}/dependencies")).await.json();
-    assert_eq!(uses["asynchelpers"][0]["paths"], json!(["http.status._exportId", "http.result._exportId"]));
+    assert_eq!(
+        uses["asynchelpers"][0]["paths"],
+        json!(["http.status._exportId", "http.result._exportId"])
+    );
     let used_by = client.get(&format!("/v1/asynchelpers/{helper}/dependencies")).await.json();
     assert_eq!(used_by["exports"][0]["paths"], json!(["http._asyncHelperId"]));
     assert_eq!(client.delete(&format!("/v1/exports/{export}")).await.status, 422);
@@ -340,7 +436,8 @@ async fn integrations_list_the_async_helpers_of_their_steps() {
         .put(&format!("/v1/exports/{}", wired.export), json!({"name": "Get orders", "adaptorType": "HTTPExport", "_connectionId": wired.connection, "http": {"_asyncHelperId": helper}}))
         .await;
     assert_eq!(put.status, 200);
-    let listed = client.get(&format!("/v1/integrations/{}/asynchelpers", wired.integration)).await.json();
+    let listed =
+        client.get(&format!("/v1/integrations/{}/asynchelpers", wired.integration)).await.json();
     let ids: Vec<&Value> = listed.as_array().unwrap().iter().map(|helper| &helper["_id"]).collect();
     assert_eq!(ids, [&json!(helper)]);
 }
@@ -348,7 +445,10 @@ async fn integrations_list_the_async_helpers_of_their_steps() {
 #[tokio::test]
 async fn agents_and_stacks_of_two_accounts_have_their_own_ids() {
     let config = EmulatorConfig {
-        accounts: vec![AccountConfig::new("staging", "staging"), AccountConfig::new("production", "production")],
+        accounts: vec![
+            AccountConfig::new("staging", "staging"),
+            AccountConfig::new("production", "production"),
+        ],
         ..EmulatorConfig::for_tests()
     };
     let handle = emulator(config).await;
@@ -357,7 +457,8 @@ async fn agents_and_stacks_of_two_accounts_have_their_own_ids() {
     let created = staging.post("/admin/agents", json!({"name": "Warehouse agent"})).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let staging_agent = created.id();
-    let production_agent = production.post("/admin/agents", json!({"name": "Warehouse agent"})).await.id();
+    let production_agent =
+        production.post("/admin/agents", json!({"name": "Warehouse agent"})).await.id();
     assert_ne!(staging_agent, production_agent);
     let stack = production.post("/admin/stacks", minimal("stacks", "Hooks")).await;
     assert_eq!(stack.status, 201, "{}", stack.text());
