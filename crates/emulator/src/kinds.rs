@@ -433,3 +433,64 @@ pub(crate) fn reference_target(key: &str) -> Option<RefTarget> {
         && (key.ends_with("Id") || key.ends_with("Ids"));
     (looks_like_reference && !NOT_REFERENCES.contains(&key)).then_some(RefTarget::Unmodelled)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ResourceKind::*;
+
+    fn position(kind: ResourceKind) -> usize {
+        ResourceKind::ALL.iter().position(|candidate| *candidate == kind).expect("listed")
+    }
+
+    fn target(key: &str) -> ResourceKind {
+        match reference_target(key) {
+            Some(RefTarget::Modelled(kind)) => kind,
+            other => panic!("`{key}` is not a modelled reference: {other:?}"),
+        }
+    }
+
+    /// `ALL` is a creation order consistent with the official CLI's tiers (API reference
+    /// §5.10): every reference a kind makes points at an earlier kind, except the back-edges
+    /// the CLI repairs with a second PUT and the containment `_integrationId`, which is why
+    /// integrations come first here.
+    #[test]
+    fn references_point_at_earlier_kinds_except_the_documented_back_edges() {
+        let forward = [
+            (Connections, "_iClientId"),
+            (Connections, "_agentId"),
+            (Connections, "_integrationId"),
+            (LookupCaches, "_integrationId"),
+            (Exports, "_connectionId"),
+            (Exports, "_scriptId"),
+            (Exports, "_stackId"),
+            (Exports, "_fileDefinitionId"),
+            (Exports, "_ediProfileId"),
+            (Exports, "_lookupCacheId"),
+            (Imports, "_connectionId"),
+            (Imports, "_lookupCacheId"),
+            (Imports, "_fileDefinitionId"),
+            (Imports, "_ediProfileId"),
+            (AsyncHelpers, "_exportId"),
+            (Flows, "_integrationId"),
+            (Flows, "_exportId"),
+            (Flows, "_importId"),
+            (Flows, "_scriptId"),
+        ];
+        for (source, key) in forward {
+            assert!(position(target(key)) < position(source), "{source} `{key}`");
+        }
+        // export → async helper, import → async helper (§5.10); flow chains and integration
+        // aliases name flows; an export's `_postParseListenerId` names another export.
+        let back = [
+            (Exports, "_asyncHelperId"),
+            (Imports, "_asyncHelperId"),
+            (Flows, "_runNextFlowIds"),
+            (Integrations, "_flowId"),
+            (Exports, "_postParseListenerId"),
+        ];
+        for (source, key) in back {
+            assert!(position(target(key)) >= position(source), "{source} `{key}` is a back-edge");
+        }
+    }
+}
