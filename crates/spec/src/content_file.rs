@@ -4,9 +4,10 @@
 use std::io::Read;
 use std::path::{Component, Path};
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::Diagnostic;
 use crate::discover::{absolute, normalize};
 use crate::limits::MAX_CONTENT_FILE_BYTES;
+use crate::problems::{self, ContentFileProblem as Problem};
 use crate::resolve::is_null;
 use crate::source::SourceFile;
 use crate::yaml::{Node, NodeValue};
@@ -26,72 +27,46 @@ impl Root {
 /// Reads the file `node` names, relative to the YAML file.
 #[expect(clippy::result_large_err, reason = "called once per script; the error is built once")]
 pub(crate) fn read(root: &Root, file: &SourceFile, node: &Node) -> Result<String, Diagnostic> {
-    let error = |message: String| Diagnostic::error(Code::ContentFile, file, node.span, message);
     let text = match &node.value {
         NodeValue::Scalar(scalar) if scalar.tag.is_none() && !is_null(node) => scalar.text.as_str(),
-        _ => {
-            return Err(error(
-                "`contentFile` must be a path, such as `scripts/transform.js`".into(),
-            ));
-        }
+        _ => return Err(problems::content_file(file, node.span, "", Problem::NotAPath)),
     };
+    let problem = |problem: Problem<'_>| problems::content_file(file, node.span, text, problem);
     let relative = Path::new(text);
     if relative.has_root() || relative.components().any(|c| matches!(c, Component::Prefix(_))) {
-        return Err(error(format!("`contentFile` `{text}` is an absolute path"))
-            .with_label("absolute path")
-            .with_help("write a path relative to this YAML file that stays inside the spec root"));
+        return Err(problem(Problem::Absolute));
     }
     let yaml_directory = absolute(&file.path);
     let yaml_directory = yaml_directory.parent().unwrap_or(Path::new("/"));
     let target = normalize(&yaml_directory.join(relative));
     if !target.starts_with(&root.absolute) {
-        return Err(error(format!(
-            "`contentFile` `{text}` escapes the spec root `{}` by `..`",
-            root.absolute.display()
-        ))
-        .with_label("outside the spec root")
-        .with_help("keep script files inside the spec root, next to the YAML"));
+        return Err(problem(Problem::Escapes(&root.absolute)));
     }
     let metadata = fs_err::metadata(&target).map_err(|io| {
-        error(format!("cannot read `contentFile` `{text}`: {}", os_message(&io)))
-            .with_help(format!("the path is relative to `{}`", file.path.display()))
+        problem(Problem::Unreadable { reason: os_message(&io), relative_to: Some(&file.path) })
     })?;
     if let (Ok(canonical), Some(canonical_root)) = (fs_err::canonicalize(&target), &root.canonical)
         && !canonical.starts_with(canonical_root)
     {
-        return Err(error(format!(
-            "`contentFile` `{text}` is a symlink that leads outside the spec root"
-        ))
-        .with_label("symlink out of the spec root")
-        .with_help("copy the script into the spec root instead of linking to it"));
+        return Err(problem(Problem::SymlinkOut));
     }
     if !metadata.is_file() {
-        return Err(error(format!("`contentFile` `{text}` is not a file")));
+        return Err(problem(Problem::NotAFile));
     }
     if metadata.len() > MAX_CONTENT_FILE_BYTES {
-        return Err(error(format!(
-            "`contentFile` `{text}` is {} bytes, over the limit of {MAX_CONTENT_FILE_BYTES} bytes \
-             (4 MiB) for a script",
-            metadata.len()
-        )));
+        return Err(problem(Problem::TooLarge(Some(metadata.len()))));
     }
     let mut bytes = Vec::new();
     fs_err::File::open(&target)
         .and_then(|opened| opened.take(MAX_CONTENT_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|io| error(format!("cannot read `contentFile` `{text}`: {}", os_message(&io))))?;
+        .map_err(|io| {
+            problem(Problem::Unreadable { reason: os_message(&io), relative_to: None })
+        })?;
     if bytes.len() as u64 > MAX_CONTENT_FILE_BYTES {
-        return Err(error(format!(
-            "`contentFile` `{text}` is over the limit of {MAX_CONTENT_FILE_BYTES} bytes (4 MiB) \
-             for a script"
-        )));
+        return Err(problem(Problem::TooLarge(None)));
     }
-    String::from_utf8(bytes).map_err(|utf8| {
-        error(format!(
-            "`contentFile` `{text}` is not UTF-8: invalid byte at offset {}",
-            utf8.utf8_error().valid_up_to()
-        ))
-        .with_help("save the script as UTF-8")
-    })
+    String::from_utf8(bytes)
+        .map_err(|utf8| problem(Problem::NotUtf8(utf8.utf8_error().valid_up_to())))
 }
 
 fn os_message(error: &std::io::Error) -> String {

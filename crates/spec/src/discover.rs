@@ -4,8 +4,9 @@
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::limits::MAX_FILE_BYTES;
+use crate::problems;
 use crate::source::{SourceFile, Span};
 
 /// The files to read, in order, and the spec root.
@@ -42,11 +43,7 @@ pub(crate) fn discover(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> 
             let before = files.len();
             walk(path, &mut files, diagnostics);
             if files.len() == before {
-                diagnostics.push(Diagnostic::without_location(
-                    Severity::Error,
-                    Code::NoSpecFiles,
-                    format!("no `*.yaml` or `*.yml` files under `{}`", path.display()),
-                ));
+                diagnostics.push(problems::no_spec_files(path));
             }
             files[before..].sort();
         } else {
@@ -105,11 +102,10 @@ fn walk(directory: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagno
 }
 
 fn io_error(path: &Path, error: &std::io::Error) -> Diagnostic {
-    let message = match error.kind() {
-        std::io::ErrorKind::NotFound => format!("`{}` does not exist", path.display()),
-        _ => format!("cannot read `{}`: {}", path.display(), error_text(error)),
-    };
-    Diagnostic::without_location(Severity::Error, Code::Io, message)
+    match error.kind() {
+        std::io::ErrorKind::NotFound => problems::unreadable_path(path, None),
+        _ => problems::unreadable_path(path, Some(&error_text(error))),
+    }
 }
 
 /// The OS message of an error, without fs_err's path prefix (our messages name the path).
@@ -165,16 +161,7 @@ pub(crate) fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
         .read_to_end(&mut bytes)
         .map_err(|error| io_error(path, &error))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Diagnostic::without_location(
-            Severity::Error,
-            Code::FileTooLarge,
-            format!(
-                "`{}` is larger than the limit of {MAX_FILE_BYTES} bytes (16 MiB) for a spec file",
-                path.display()
-            ),
-        )
-        .with_file(path)
-        .with_help("split the spec into several files"));
+        return Err(problems::file_too_large(path));
     }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(path, text)),
@@ -186,14 +173,7 @@ pub(crate) fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
                 + &String::from_utf8_lossy(&bytes[valid_up_to..]);
             let source = SourceFile::new(path, shown);
             let bad = source.text[valid_up_to..].chars().next().map_or(0, char::len_utf8);
-            Err(Diagnostic::error(
-                Code::NotUtf8,
-                &source,
-                Span::new(valid_up_to, valid_up_to + bad),
-                format!("`{}` is not UTF-8: invalid byte at offset {valid_up_to}", path.display()),
-            )
-            .with_label("not UTF-8")
-            .with_help("save the file as UTF-8"))
+            Err(problems::not_utf8(&source, Span::new(valid_up_to, valid_up_to + bad), valid_up_to))
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+use crate::problems;
 use crate::resolve::is_null;
 use crate::source::SourceFile;
-use crate::suggest::{closest, did_you_mean};
 use crate::yaml::{Node, NodeValue};
 
 pub use flowform_model::{Region, RegionError};
@@ -41,12 +41,7 @@ fn is_environment_name(name: &str) -> bool {
 #[expect(clippy::result_large_err, reason = "called once per run; the error is built once")]
 pub(crate) fn locate(root: &Path, name: &str) -> Result<PathBuf, Diagnostic> {
     if !is_environment_name(name) {
-        return Err(Diagnostic::without_location(
-            Severity::Error,
-            Code::Environment,
-            format!("`{name}` is not a valid environment name"),
-        )
-        .with_help("environment names are letters, digits, `_` and `-`, such as `prod`"));
+        return Err(problems::invalid_environment_name(name));
     }
     let directory = root.join("environments");
     for extension in ["yaml", "yml"] {
@@ -69,26 +64,7 @@ pub(crate) fn locate(root: &Path, name: &str) -> Result<PathBuf, Diagnostic> {
         })
         .unwrap_or_default();
     available.sort();
-    let help =
-        match did_you_mean(&closest(name, available.iter().map(String::as_str)), str::to_owned) {
-            Some(hint) => hint,
-            None if available.is_empty() => {
-                format!(
-                    "create `{}` with a `variables:` mapping",
-                    directory.join(format!("{name}.yaml")).display()
-                )
-            }
-            None => format!("available environments: {}", available.join(", ")),
-        };
-    Err(Diagnostic::without_location(
-        Severity::Error,
-        Code::Environment,
-        format!(
-            "environment `{name}` has no file: `{}` does not exist",
-            directory.join(format!("{name}.yaml")).display()
-        ),
-    )
-    .with_help(help))
+    Err(problems::missing_environment(&directory, name, &available))
 }
 
 /// Reads the settings of an environment file; returns them and its `variables` node.
@@ -109,15 +85,7 @@ pub(crate) fn settings<'n>(
         return (settings, None);
     };
     let Some(entries) = root.as_mapping() else {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::Environment,
-                file,
-                root.span,
-                format!("an environment file must be a mapping, found {}", root.type_name()),
-            )
-            .with_help("for example `variables: {host: api.example.com}` and `region: eu`"),
-        );
+        diagnostics.push(problems::environment_not_a_mapping(file, root));
         return (settings, None);
     };
     let mut variables = None;
@@ -127,12 +95,7 @@ pub(crate) fn settings<'n>(
             _ => None,
         };
         let not_text = |what: &str| {
-            Diagnostic::error(
-                Code::Environment,
-                file,
-                entry.value.span,
-                format!("`{}` must be {what}", entry.key),
-            )
+            problems::environment_setting_not_text(file, entry.value.span, &entry.key, what)
         };
         match entry.key.as_str() {
             "variables" => variables = Some(&entry.value),
@@ -146,43 +109,24 @@ pub(crate) fn settings<'n>(
             },
             "region" => match text().map(|region| region.parse::<Region>()) {
                 Some(Ok(region)) => settings.region = Some(region),
-                Some(Err(error)) => diagnostics.push(Diagnostic::error(
-                    Code::Environment,
+                Some(Err(error)) => diagnostics.push(problems::invalid_region(
                     file,
                     entry.value.span,
                     error.to_string(),
                 )),
                 None => diagnostics.push(not_text("`na` or `eu`")),
             },
-            other => {
-                let help = did_you_mean(&closest(other, ENVIRONMENT_KEYS), str::to_owned)
-                    .unwrap_or_else(|| {
-                        "an environment file holds `variables`, `endpoint`, `region` and `state`"
-                            .to_owned()
-                    });
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::Environment,
-                        file,
-                        entry.key_span,
-                        format!("unknown environment setting `{other}`"),
-                    )
-                    .with_help(help),
-                );
-            }
+            other => diagnostics.push(problems::unknown_environment_setting(
+                file,
+                entry.key_span,
+                other,
+                &ENVIRONMENT_KEYS,
+            )),
         }
     }
     if settings.endpoint.is_some() && settings.region.is_some() {
         let span = root.get("region").map_or(root.span, |entry| entry.key_span);
-        diagnostics.push(
-            Diagnostic::error(
-                Code::Environment,
-                file,
-                span,
-                "an environment sets `endpoint` or `region`, not both",
-            )
-            .with_help("`region` picks a Celigo data center; `endpoint` names a URL directly"),
-        );
+        diagnostics.push(problems::endpoint_and_region(file, span));
     }
     (settings, variables)
 }

@@ -28,6 +28,7 @@ mod load;
 mod moved;
 pub mod options;
 mod placeholder;
+mod problems;
 mod resolve;
 mod scalar;
 pub mod schema;

@@ -3,15 +3,11 @@
 use flowform_model::{Address, FieldPath, Kind, Lifecycle, RefOrId, Value};
 
 use crate::checks::ReferenceUse;
-use crate::diagnostic::{Code, Diagnostic};
 use crate::placeholder::{self, Piece, Placeholder};
+use crate::problems;
 use crate::resolve::{Mode, Resolver, is_null};
 use crate::source::{SourceFile, Span};
-use crate::suggest::{closest, did_you_mean};
 use crate::yaml::{Node, NodeValue};
-
-const LIFECYCLE_KEYS: [&str; 5] =
-    ["cloneFrom", "connectionMap", "preventDestroy", "ignoreChanges", "adopt"];
 
 /// Whether `text` is a literal integrator.io id: 24 hexadecimal digits.
 pub(crate) fn is_literal_id(text: &str) -> bool {
@@ -32,19 +28,9 @@ pub(crate) fn parse(
         return lifecycle;
     }
     let Some(entries) = node.as_mapping() else {
-        resolver.diagnostics.push(
-            Diagnostic::error(
-                Code::Lifecycle,
-                file,
-                node.span,
-                format!("`lifecycle` must be a mapping, found {}", node.type_name()),
-            )
-            .with_help("for example `lifecycle: {preventDestroy: true}`"),
-        );
+        resolver.diagnostics.push(problems::lifecycle_not_a_mapping(file, node));
         return lifecycle;
     };
-    let error =
-        |span: Span, message: String| Diagnostic::error(Code::Lifecycle, file, span, message);
     let mut connection_map_span = None;
     for entry in entries {
         let value_span = entry.value.span;
@@ -54,23 +40,20 @@ pub(crate) fn parse(
                     address.kind,
                     Kind::Flow | Kind::Export | Kind::Import | Kind::Integration
                 ) {
-                    resolver.diagnostics.push(
-                        error(
-                            entry.key_span,
-                            format!("`cloneFrom` is not available for {}s", address.kind),
-                        )
-                        .with_help("flows, exports, imports and integrations can be cloned"),
-                    );
+                    resolver.diagnostics.push(problems::clone_not_available(
+                        file,
+                        entry.key_span,
+                        address.kind,
+                    ));
                     continue;
                 }
                 let value = resolver.convert(file, &entry.value, Mode::Body);
                 match value {
                     Value::Ref(source) => {
                         if source == *address {
-                            resolver.diagnostics.push(error(
-                                value_span,
-                                format!("`{address}` cannot be cloned from itself"),
-                            ));
+                            resolver
+                                .diagnostics
+                                .push(problems::clone_from_itself(file, value_span, address));
                             continue;
                         }
                         references.push(ReferenceUse {
@@ -84,13 +67,11 @@ pub(crate) fn parse(
                     Value::String(id) if is_literal_id(&id) => {
                         lifecycle.clone_from = Some(RefOrId::Id(id));
                     }
-                    _ => resolver.diagnostics.push(
-                        error(value_span, "`cloneFrom` must be a reference or a 24-hex id".into())
-                            .with_help(format!(
-                                "for example `cloneFrom: ${{{}.KEY}}`",
-                                address.kind.singular()
-                            )),
-                    ),
+                    _ => resolver.diagnostics.push(problems::clone_from_not_a_reference(
+                        file,
+                        value_span,
+                        address.kind,
+                    )),
                 }
             }
             "connectionMap" => {
@@ -100,10 +81,9 @@ pub(crate) fn parse(
             "preventDestroy" | "adopt" => {
                 let value = resolver.convert(file, &entry.value, Mode::Body);
                 let Value::Bool(flag) = value else {
-                    resolver.diagnostics.push(error(
-                        value_span,
-                        format!("`{}` must be `true` or `false`", entry.key),
-                    ));
+                    resolver
+                        .diagnostics
+                        .push(problems::lifecycle_flag_not_boolean(file, value_span, &entry.key));
                     continue;
                 };
                 if entry.key == "adopt" {
@@ -115,34 +95,17 @@ pub(crate) fn parse(
             "ignoreChanges" => {
                 lifecycle.ignore_changes = ignore_changes(resolver, file, &entry.value);
             }
-            other => {
-                let suggestions = closest(other, LIFECYCLE_KEYS);
-                let help = did_you_mean(&suggestions, str::to_owned).unwrap_or_else(|| {
-                    format!("`lifecycle` takes {}", quoted_list(&LIFECYCLE_KEYS))
-                });
-                resolver.diagnostics.push(
-                    error(entry.key_span, format!("unknown lifecycle setting `{other}`"))
-                        .with_help(help),
-                );
-            }
+            other => resolver.diagnostics.push(problems::unknown_lifecycle_setting(
+                file,
+                entry.key_span,
+                other,
+            )),
         }
     }
     if let (Some(span), None) = (connection_map_span, &lifecycle.clone_from) {
-        resolver.diagnostics.push(
-            Diagnostic::warning(
-                Code::Lifecycle,
-                file,
-                span,
-                "`connectionMap` has no effect without `cloneFrom`",
-            )
-            .with_help("add `cloneFrom`, or remove `connectionMap`"),
-        );
+        resolver.diagnostics.push(problems::connection_map_without_clone(file, span));
     }
     lifecycle
-}
-
-fn quoted_list(items: &[&str]) -> String {
-    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// A connection, as a reference or a literal id, written as a mapping key or value.
@@ -165,16 +128,7 @@ fn connection_side(
         }
         Value::String(id) if is_literal_id(&id) => Some(RefOrId::Id(id)),
         _ => {
-            resolver.diagnostics.push(
-                Diagnostic::error(
-                    Code::Lifecycle,
-                    file,
-                    span,
-                    "a `connectionMap` entry maps a connection to a connection: each side is \
-                     `${connection.KEY}` or a 24-hex id",
-                )
-                .with_help("quote references used as keys: `\"${connection.a}\": ${connection.b}`"),
-            );
+            resolver.diagnostics.push(problems::connection_map_side(file, span));
             None
         }
     }
@@ -187,15 +141,7 @@ fn connection_map(
     references: &mut Vec<ReferenceUse>,
 ) -> Option<Vec<(RefOrId, RefOrId)>> {
     let Some(entries) = node.as_mapping() else {
-        resolver.diagnostics.push(
-            Diagnostic::error(
-                Code::Lifecycle,
-                file,
-                node.span,
-                format!("`connectionMap` must be a mapping, found {}", node.type_name()),
-            )
-            .with_help("for example `connectionMap: {\"${connection.a}\": ${connection.b}}`"),
-        );
+        resolver.diagnostics.push(problems::connection_map_not_a_mapping(file, node));
         return None;
     };
     let mut map = Vec::new();
@@ -219,15 +165,7 @@ fn connection_map(
 
 fn ignore_changes(resolver: &mut Resolver<'_>, file: &SourceFile, node: &Node) -> Vec<FieldPath> {
     let NodeValue::Sequence(items) = &node.value else {
-        resolver.diagnostics.push(
-            Diagnostic::error(
-                Code::Lifecycle,
-                file,
-                node.span,
-                format!("`ignoreChanges` must be a list of paths, found {}", node.type_name()),
-            )
-            .with_help("for example `ignoreChanges: [schedule, pageGenerators[0].skipRetries]`"),
-        );
+        resolver.diagnostics.push(problems::ignore_changes_not_a_list(file, node));
         return Vec::new();
     };
     let mut paths = Vec::new();
@@ -235,28 +173,22 @@ fn ignore_changes(resolver: &mut Resolver<'_>, file: &SourceFile, node: &Node) -
         let text = match item.as_scalar() {
             Some(scalar) if !is_null(item) => scalar.text.as_str(),
             _ => {
-                resolver.diagnostics.push(Diagnostic::error(
-                    Code::Lifecycle,
-                    file,
-                    item.span,
-                    "an `ignoreChanges` entry must be a dotted path such as `schedule`",
-                ));
+                resolver
+                    .diagnostics
+                    .push(problems::ignore_changes_entry_not_a_path(file, item.span));
                 continue;
             }
         };
         match text.parse::<FieldPath>() {
-            Ok(path) if path.is_root() => resolver.diagnostics.push(Diagnostic::error(
-                Code::Lifecycle,
+            Ok(path) if path.is_root() => {
+                resolver.diagnostics.push(problems::ignore_changes_empty_path(file, item.span));
+            }
+            Ok(path) => paths.push(path),
+            Err(error) => resolver.diagnostics.push(problems::ignore_changes_invalid_path(
                 file,
                 item.span,
-                "an empty `ignoreChanges` path would ignore the whole resource",
+                error.to_string(),
             )),
-            Ok(path) => paths.push(path),
-            Err(error) => resolver.diagnostics.push(
-                Diagnostic::error(Code::Lifecycle, file, item.span, error.to_string()).with_help(
-                    "paths are dotted keys with `[N]` indexes, such as `http.auth.type`",
-                ),
-            ),
         }
     }
     paths

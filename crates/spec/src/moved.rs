@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use flowform_model::{Address, Moved, Origin};
 
 use crate::checks::references::Declared;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::problems;
 use crate::resolve::is_null;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Node, NodeValue};
@@ -30,37 +31,16 @@ pub(crate) fn parse(
             continue;
         }
         let NodeValue::Sequence(items) = &section.node.value else {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::Moved,
-                    file,
-                    section.node.span,
-                    format!("`moved` must be a list, found {}", section.node.type_name()),
-                )
-                .with_help("for example `moved: [{from: flow.old-key, to: flow.new-key}]`"),
-            );
+            diagnostics.push(problems::moved_not_a_list(file, section.node));
             continue;
         };
         for item in items {
             let Some(entry) = item.as_mapping() else {
-                diagnostics.push(Diagnostic::error(
-                    Code::Moved,
-                    file,
-                    item.span,
-                    "a `moved` entry is `{from: ADDRESS, to: ADDRESS}`",
-                ));
+                diagnostics.push(problems::moved_entry_not_a_mapping(file, item.span));
                 continue;
             };
             for extra in entry.iter().filter(|e| e.key != "from" && e.key != "to") {
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::Moved,
-                        file,
-                        extra.key_span,
-                        format!("unknown `moved` field `{}`", extra.key),
-                    )
-                    .with_help("a `moved` entry has `from` and `to`"),
-                );
+                diagnostics.push(problems::unknown_moved_field(file, extra.key_span, &extra.key));
             }
             let from = side(file, item, "from", diagnostics);
             let to = side(file, item, "to", diagnostics);
@@ -68,73 +48,29 @@ pub(crate) fn parse(
                 continue;
             };
             if from.kind != to.kind {
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::Moved,
-                        file,
-                        to_span,
-                        format!("`{from}` cannot move to `{to}`: a resource keeps its kind"),
-                    )
-                    .with_label("different kind"),
-                );
+                diagnostics.push(problems::moved_across_kinds(file, to_span, &from, &to));
                 continue;
             }
             if from == to {
-                diagnostics.push(Diagnostic::error(
-                    Code::Moved,
-                    file,
-                    to_span,
-                    format!("`{from}` moves to itself"),
-                ));
+                diagnostics.push(problems::moved_to_itself(file, to_span, &from));
                 continue;
             }
             if declared.contains(&from) {
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::Moved,
-                        file,
-                        from_span,
-                        format!("`{from}` is moved but still declared"),
-                    )
-                    .with_help(format!(
-                        "a moved resource leaves its old address: remove `{}` from `{}:`, or \
-                         remove this entry",
-                        from.key,
-                        from.kind.plural()
-                    )),
-                );
+                diagnostics.push(problems::moved_but_declared(file, from_span, &from));
                 continue;
             }
             if !declared.contains(&to) {
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::Moved,
-                        file,
-                        to_span,
-                        format!("`{to}` is the target of a move but is not declared"),
-                    )
-                    .with_help(format!(
-                        "declare `{}` under `{}:`",
-                        to.key,
-                        to.kind.plural()
-                    )),
-                );
+                diagnostics.push(problems::moved_target_undeclared(file, to_span, &to));
                 continue;
             }
             if let Some((first_section, first_span)) = sources.get(&from) {
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::Moved,
-                        file,
-                        from_span,
-                        format!("`{from}` is moved twice"),
-                    )
-                    .with_related(Diagnostic::note(
-                        sections[*first_section].file,
-                        *first_span,
-                        "first moved here",
-                    )),
-                );
+                diagnostics.push(problems::moved_twice(
+                    file,
+                    from_span,
+                    &from,
+                    sections[*first_section].file,
+                    *first_span,
+                ));
                 continue;
             }
             sources.insert(from.clone(), (section_index, from_span));
@@ -157,22 +93,18 @@ fn side(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(Address, Span)> {
     let Some(side) = item.get(name) else {
-        diagnostics.push(Diagnostic::error(
-            Code::Moved,
-            file,
-            item.span,
-            format!("this `moved` entry has no `{name}`"),
-        ));
+        diagnostics.push(problems::moved_side_missing(file, item.span, name));
         return None;
     };
     let text = side.value.as_scalar().map_or("", |scalar| scalar.text.as_str());
     match text.parse::<Address>() {
         Ok(address) => Some((address, side.value.span)),
         Err(error) => {
-            diagnostics.push(
-                Diagnostic::error(Code::Moved, file, side.value.span, error.to_string())
-                    .with_help("write an address such as `flow.nightly-sync`"),
-            );
+            diagnostics.push(problems::moved_side_invalid(
+                file,
+                side.value.span,
+                error.to_string(),
+            ));
             None
         }
     }

@@ -4,12 +4,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use flowform_model::{MASK, SecretValue, Value};
 
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::options::{ProcessEnvironment, SecretPolicy};
 use crate::placeholder::{self, Piece, Placeholder};
-use crate::scalar::{self, NumberError, Typed};
+use crate::problems;
+use crate::scalar::{self, Typed};
 use crate::source::{SourceFile, Span};
-use crate::suggest::{closest, did_you_mean};
+use crate::suggest::closest;
 use crate::yaml::{Node, NodeValue, Scalar, Style, is_null_text};
 
 /// What a string being resolved may contain.
@@ -98,9 +99,6 @@ impl<'a> Resolver<'a> {
     fn scalar(&mut self, file: &SourceFile, span: Span, scalar: &Scalar, mode: Mode) -> Value {
         let text = scalar.text.as_str();
         if let Some(tag) = &scalar.tag {
-            let unsupported = |message: String, help: &str| {
-                Diagnostic::error(Code::UnsupportedYaml, file, span, message).with_help(help)
-            };
             return match tag.text.as_str() {
                 "!" | "!!str" => self.interpolate(file, span, text, mode),
                 "!!timestamp" => Value::String(text.to_owned()),
@@ -109,10 +107,7 @@ impl<'a> Resolver<'a> {
                     "true" | "True" | "TRUE" => Value::Bool(true),
                     "false" | "False" | "FALSE" => Value::Bool(false),
                     _ => {
-                        self.diagnostics.push(unsupported(
-                            format!("`{text}` is not a boolean"),
-                            "write `true` or `false`",
-                        ));
+                        self.diagnostics.push(problems::tagged_not_a_boolean(file, span, text));
                         Value::Null
                     }
                 },
@@ -121,30 +116,22 @@ impl<'a> Resolver<'a> {
                     match number {
                         Some(Ok(number)) => Value::Number(number),
                         Some(Err(error)) => {
-                            self.number_error(file, span, text, error);
+                            self.diagnostics
+                                .push(problems::invalid_number(file, span, text, error));
                             Value::Null
                         }
                         None => {
-                            self.diagnostics.push(unsupported(
-                                format!("`{text}` is not a number"),
-                                "remove the tag or write a number",
-                            ));
+                            self.diagnostics.push(problems::tagged_not_a_number(file, span, text));
                             Value::Null
                         }
                     }
                 }
                 "!!binary" => {
-                    self.diagnostics.push(unsupported(
-                        "binary values (`!!binary`) cannot be written in a JSON body".to_owned(),
-                        "remove the tag to keep the base64 text as a string",
-                    ));
+                    self.diagnostics.push(problems::binary_value(file, span));
                     Value::Null
                 }
                 other => {
-                    self.diagnostics.push(unsupported(
-                        format!("YAML tag `{other}` is not supported; a resource body is JSON"),
-                        "remove the tag",
-                    ));
+                    self.diagnostics.push(problems::unsupported_tag(file, span, other));
                     Value::Null
                 }
             };
@@ -157,24 +144,11 @@ impl<'a> Resolver<'a> {
                 Ok(Typed::Number(number)) => Value::Number(number),
                 Ok(Typed::String) => self.interpolate(file, span, text, mode),
                 Err(error) => {
-                    self.number_error(file, span, text, error);
+                    self.diagnostics.push(problems::invalid_number(file, span, text, error));
                     Value::Null
                 }
             },
         }
-    }
-
-    fn number_error(&mut self, file: &SourceFile, span: Span, text: &str, error: NumberError) {
-        let message = match error {
-            NumberError::OutOfRange => format!("the integer `{text}` does not fit in 64 bits"),
-            NumberError::NotFinite => {
-                format!("`{text}` is not a finite number, and JSON has no infinity or NaN")
-            }
-        };
-        self.diagnostics.push(
-            Diagnostic::error(Code::InvalidNumber, file, span, message)
-                .with_help(format!("quote it to keep it as a string: `\"{text}\"`")),
-        );
     }
 
     /// The span of `raw` inside the scalar at `span`, when the source text shows it verbatim;
@@ -201,10 +175,12 @@ impl<'a> Resolver<'a> {
             Ok(pieces) => pieces,
             Err(error) => {
                 let at = Self::narrow(file, span, &error.raw);
-                self.diagnostics.push(
-                    Diagnostic::error(Code::InvalidPlaceholder, file, at, error.message)
-                        .with_help(error.help),
-                );
+                self.diagnostics.push(problems::invalid_placeholder(
+                    file,
+                    at,
+                    error.message,
+                    error.help,
+                ));
                 return Value::String(text.to_owned());
             }
         };
@@ -234,41 +210,15 @@ impl<'a> Resolver<'a> {
             let at = Self::narrow(file, span, raw);
             match placeholder {
                 Placeholder::Reference(address) => {
-                    let diagnostic = match mode {
-                        Mode::Variable => Diagnostic::error(
-                            Code::InvalidVariable,
-                            file,
-                            at,
-                            format!("a variable's value cannot hold the reference `{raw}`"),
-                        )
-                        .with_help("write the reference in the resource body instead"),
-                        Mode::Body => Diagnostic::error(
-                            Code::ReferenceInString,
-                            file,
-                            at,
-                            format!("the reference `{raw}` is inside a longer string"),
-                        )
-                        .with_label("reference")
-                        .with_help(format!(
-                            "a reference resolves to the `_id` of `{address}` and must be the \
-                             whole value, such as `_flowId: {raw}`; write `$${{` for a literal \
-                             `${{`"
-                        )),
-                    };
-                    self.diagnostics.push(diagnostic);
+                    self.diagnostics.push(match mode {
+                        Mode::Variable => problems::variable_holds_reference(file, at, raw),
+                        Mode::Body => problems::reference_in_string(file, at, raw, address),
+                    });
                     out.push_str(raw);
                 }
                 Placeholder::Variable(name) => {
                     if mode == Mode::Variable {
-                        self.diagnostics.push(
-                            Diagnostic::error(
-                                Code::InvalidVariable,
-                                file,
-                                at,
-                                format!("a variable's value cannot use another variable (`{raw}`)"),
-                            )
-                            .with_help("variables may only use `${env.NAME}`"),
-                        );
+                        self.diagnostics.push(problems::variable_uses_variable(file, at, raw));
                         continue;
                     }
                     match self.variable(file, at, name) {
@@ -276,116 +226,23 @@ impl<'a> Resolver<'a> {
                         Value::Number(number) => out.push_str(&number.to_string()),
                         Value::Bool(value) => out.push_str(if value { "true" } else { "false" }),
                         Value::Null => {}
-                        _ => self.diagnostics.push(
-                            Diagnostic::error(
-                                Code::InvalidVariable,
-                                file,
-                                at,
-                                format!(
-                                    "variable `{name}` holds a mapping or a sequence, which \
-                                     cannot be part of a longer string"
-                                ),
-                            )
-                            .with_help(format!("use `{raw}` as the whole value")),
-                        ),
+                        _ => self
+                            .diagnostics
+                            .push(problems::variable_not_scalar(file, at, name, raw)),
                     }
                 }
-                Placeholder::Environment { name, default } => match self.environment.get(name) {
-                    Ok(Some(value)) => out.push_str(&value),
-                    Ok(None) => match default {
-                        Some(default) => out.push_str(default),
-                        None => {
-                            let diagnostic = Diagnostic::error(
-                                Code::MissingEnvironmentVariable,
-                                file,
-                                at,
-                                format!("environment variable `{name}` is not set"),
-                            )
-                            .with_help(format!(
-                                "set `{name}`, or give a default: `${{env.{name}:-default}}`"
-                            ));
-                            self.report_repeated(name, diagnostic);
-                        }
-                    },
-                    Err(_) => self.diagnostics.push(Diagnostic::error(
-                        Code::MissingEnvironmentVariable,
-                        file,
-                        at,
-                        format!("environment variable `{name}` is not valid UTF-8"),
-                    )),
-                },
+                Placeholder::Environment { name, default } => {
+                    self.environment_piece(file, at, name, default.as_deref(), &mut out);
+                }
                 Placeholder::Secret(name) => {
                     if mode == Mode::Variable {
-                        self.diagnostics.push(
-                            Diagnostic::error(
-                                Code::InvalidVariable,
-                                file,
-                                at,
-                                format!("a variable's value cannot hold the secret `{raw}`"),
-                            )
-                            .with_help("write the secret in the resource body instead"),
-                        );
+                        self.diagnostics.push(problems::variable_holds_secret(file, at, raw));
                         continue;
                     }
                     if !secret_names.contains(name) {
                         secret_names.push(name.clone());
                     }
-                    match self.environment.get(name) {
-                        Ok(Some(value)) => {
-                            if value == MASK {
-                                self.diagnostics.push(
-                                    Diagnostic::error(
-                                        Code::MaskedValue,
-                                        file,
-                                        at,
-                                        format!(
-                                            "secret `{name}` holds the API's mask `{MASK}`, not a \
-                                             credential"
-                                        ),
-                                    )
-                                    .with_help(format!(
-                                        "set `{name}` to the real value; flowform never writes \
-                                         a mask back as a credential"
-                                    )),
-                                );
-                            }
-                            out.push_str(&value);
-                        }
-                        Ok(None) => {
-                            secret_missing = true;
-                            let (severity, help) = match self.secrets {
-                                SecretPolicy::Offline => (
-                                    Severity::Warning,
-                                    format!(
-                                        "`validate` checks offline; `plan` and `apply` need the \
-                                         environment variable `{name}`"
-                                    ),
-                                ),
-                                SecretPolicy::Required => (
-                                    Severity::Error,
-                                    format!("set the environment variable `{name}`"),
-                                ),
-                            };
-                            let diagnostic = Diagnostic::at(
-                                severity,
-                                Code::MissingSecret,
-                                file,
-                                at,
-                                format!("secret `{name}` is not set"),
-                            )
-                            .with_help(help);
-                            self.report_repeated(name, diagnostic);
-                        }
-                        Err(_) => {
-                            secret_missing = true;
-                            self.diagnostics.push(Diagnostic::error(
-                                Code::MissingSecret,
-                                file,
-                                at,
-                                format!("secret `{name}` is not valid UTF-8"),
-                            ));
-                        }
-                    }
+                    secret_missing |= !self.secret_piece(file, at, name, &mut out);
                 }
             }
         }
@@ -400,21 +257,53 @@ impl<'a> Resolver<'a> {
         Value::String(out)
     }
 
+    /// Appends the value of `${env.NAME}` (or its default) to `out`.
+    fn environment_piece(
+        &mut self,
+        file: &SourceFile,
+        at: Span,
+        name: &str,
+        default: Option<&str>,
+        out: &mut String,
+    ) {
+        match (self.environment.get(name), default) {
+            (Ok(Some(value)), _) => out.push_str(&value),
+            (Ok(None), Some(default)) => out.push_str(default),
+            (Ok(None), None) => {
+                let diagnostic = problems::missing_environment_variable(file, at, name);
+                self.report_repeated(name, diagnostic);
+            }
+            (Err(_), _) => {
+                self.diagnostics.push(problems::environment_variable_not_unicode(file, at, name));
+            }
+        }
+    }
+
+    /// Appends the value of `${secret.NAME}` to `out`; returns whether it has one.
+    fn secret_piece(&mut self, file: &SourceFile, at: Span, name: &str, out: &mut String) -> bool {
+        match self.environment.get(name) {
+            Ok(Some(value)) => {
+                if value == MASK {
+                    self.diagnostics.push(problems::secret_is_mask(file, at, name));
+                }
+                out.push_str(&value);
+                true
+            }
+            Ok(None) => {
+                let diagnostic = problems::missing_secret(file, at, name, self.secrets);
+                self.report_repeated(name, diagnostic);
+                false
+            }
+            Err(_) => {
+                self.diagnostics.push(problems::secret_not_unicode(file, at, name));
+                false
+            }
+        }
+    }
+
     fn check_mask(&mut self, file: &SourceFile, span: Span, text: &str) {
         if text == MASK {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    Code::MaskedValue,
-                    file,
-                    span,
-                    format!("`{MASK}` is the API's mask for a hidden secret, not a value"),
-                )
-                .with_label("masked value")
-                .with_help(
-                    "write the secret as `${secret.NAME}` and set the environment variable NAME; \
-                     flowform never writes a mask back as a credential",
-                ),
-            );
+            self.diagnostics.push(problems::masked_value(file, span));
         }
     }
 
@@ -430,20 +319,7 @@ impl<'a> Resolver<'a> {
             }
             None => {
                 let suggestions = closest(name, self.variables.keys().map(String::as_str));
-                let mut help = format!(
-                    "declare it under `variables:`, in the environment file, or pass \
-                     `--var {name}=VALUE`"
-                );
-                if let Some(hint) = did_you_mean(&suggestions, |s| format!("${{var.{s}}}")) {
-                    help = format!("{hint} {help}");
-                }
-                let diagnostic = Diagnostic::error(
-                    Code::UnresolvedVariable,
-                    file,
-                    at,
-                    format!("variable `{name}` has no value"),
-                )
-                .with_help(help);
+                let diagnostic = problems::unresolved_variable(file, at, name, &suggestions);
                 self.report_repeated(name, diagnostic);
                 Value::Null
             }

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::Diagnostic;
 use crate::limits::{MAX_ALIAS_EXPANSION_NODES, MAX_DEPTH, MAX_NODES_PER_FILE};
+use crate::problems;
 use crate::source::{SourceFile, Span};
 
 /// How a scalar was written, which decides how its text is typed.
@@ -187,18 +188,7 @@ pub(crate) fn parse(file: &SourceFile) -> (Option<Node>, Vec<Diagnostic>) {
     match result {
         Ok(()) => {
             if builder.documents == 0 {
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::EmptyFile,
-                        file,
-                        Span::new(0, 0),
-                        "this file holds no YAML document",
-                    )
-                    .with_help(
-                        "a spec file is a mapping of sections such as `flows:`; delete the file \
-                         or add a section",
-                    ),
-                );
+                diagnostics.push(problems::no_document(file));
             }
             (builder.root, diagnostics)
         }
@@ -243,16 +233,7 @@ impl Builder<'_> {
                 Event::DocumentStart(_) => {
                     self.documents += 1;
                     if self.documents > 1 {
-                        return Err(fatal(
-                            Diagnostic::error(
-                                Code::MultipleDocuments,
-                                self.file,
-                                span,
-                                "a spec file holds one YAML document, this is a second one",
-                            )
-                            .with_label("second document starts here")
-                            .with_help("split the documents into separate files"),
-                        ));
+                        return Err(fatal(problems::multiple_documents(self.file, span)));
                     }
                 }
                 Event::Scalar(text, style, anchor, tag) => {
@@ -302,36 +283,16 @@ impl Builder<'_> {
                 }
                 Event::Alias(anchor) => {
                     let Some(anchored) = self.anchors.get(&anchor) else {
-                        return Err(fatal(Diagnostic::error(
-                            Code::Yaml,
-                            self.file,
-                            span,
-                            "invalid YAML: alias to an unknown anchor",
-                        )));
+                        return Err(fatal(problems::unknown_anchor(self.file, span)));
                     };
                     let (count, height) = (anchored.node_count, anchored.height);
                     let mut node = anchored.node.clone();
                     if self.stack.len() + height > MAX_DEPTH {
-                        return Err(fatal(self.too_deep(span)));
+                        return Err(fatal(problems::too_deep(self.file, span)));
                     }
                     self.alias_nodes += count;
                     if self.alias_nodes > MAX_ALIAS_EXPANSION_NODES {
-                        return Err(fatal(
-                            Diagnostic::error(
-                                Code::AliasLimit,
-                                self.file,
-                                span,
-                                format!(
-                                    "aliases in this file expand to more than \
-                                     {MAX_ALIAS_EXPANSION_NODES} nodes"
-                                ),
-                            )
-                            .with_label("this alias goes over the limit")
-                            .with_help(
-                                "this looks like an alias bomb; write the values out or use \
-                                 fewer nested aliases",
-                            ),
-                        ));
+                        return Err(fatal(problems::alias_limit(self.file, span)));
                     }
                     self.count_nodes(count, span)?;
                     // The copy points at the alias, so messages about it name the place where
@@ -345,7 +306,7 @@ impl Builder<'_> {
 
     fn open(&mut self, span: Span, anchor: usize, kind: FrameKind) -> Result<(), Fatal> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err(fatal(self.too_deep(span)));
+            return Err(fatal(problems::too_deep(self.file, span)));
         }
         self.count_nodes(1, span)?;
         self.stack.push(Frame { start: span, anchor, node_count: 1, child_height: 0, kind });
@@ -361,41 +322,15 @@ impl Builder<'_> {
         if tag.core() == Some(allowed) || tag.text == "!" {
             return;
         }
-        self.diagnostics.push(
-            Diagnostic::error(
-                Code::UnsupportedYaml,
-                self.file,
-                span,
-                format!("YAML tag `{}` is not supported; a resource body is JSON", tag.text),
-            )
-            .with_help("remove the tag"),
-        );
+        self.diagnostics.push(problems::unsupported_tag(self.file, span, &tag.text));
     }
 
     fn count_nodes(&mut self, count: usize, span: Span) -> Result<(), Fatal> {
         self.total_nodes += count;
         if self.total_nodes > MAX_NODES_PER_FILE {
-            return Err(fatal(
-                Diagnostic::error(
-                    Code::TooManyNodes,
-                    self.file,
-                    span,
-                    format!("this file has more than {MAX_NODES_PER_FILE} YAML nodes"),
-                )
-                .with_help("split the spec into several files"),
-            ));
+            return Err(fatal(problems::too_many_nodes(self.file, span)));
         }
         Ok(())
-    }
-
-    fn too_deep(&self, span: Span) -> Diagnostic {
-        Diagnostic::error(
-            Code::TooDeep,
-            self.file,
-            span,
-            format!("nesting is deeper than the limit of {MAX_DEPTH} levels"),
-        )
-        .with_label("too deep here")
     }
 
     /// Attaches a finished node to the open collection (or makes it the document root), and
@@ -436,21 +371,8 @@ impl Builder<'_> {
                     return Ok(());
                 };
                 if let Some(first) = seen.get(&key).copied() {
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            Code::DuplicateMappingKey,
-                            self.file,
-                            key_span,
-                            format!("duplicate key `{key}` in this mapping"),
-                        )
-                        .with_label("duplicate key")
-                        .with_help("a mapping holds each key once; remove or rename one")
-                        .with_related(Diagnostic::note(
-                            self.file,
-                            first,
-                            format!("`{key}` is first written here"),
-                        )),
-                    );
+                    self.diagnostics
+                        .push(problems::duplicate_mapping_key(self.file, key_span, &key, first));
                 } else {
                     seen.insert(key.clone(), key_span);
                     entries.push(Entry { key, key_span, value: node });
@@ -465,29 +387,13 @@ impl Builder<'_> {
         match &node.value {
             NodeValue::Scalar(scalar) => {
                 if scalar.style == Style::Plain && scalar.text == "<<" && scalar.tag.is_none() {
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            Code::UnsupportedYaml,
-                            self.file,
-                            node.span,
-                            "YAML merge keys (`<<`) are not supported",
-                        )
-                        .with_help("write the fields out, or share values with `variables:`"),
-                    );
+                    self.diagnostics.push(problems::merge_key(self.file, node.span));
                     return None;
                 }
                 Some(scalar.text.clone())
             }
             NodeValue::Sequence(_) | NodeValue::Mapping(_) => {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnsupportedYaml,
-                        self.file,
-                        node.span,
-                        "a mapping key must be a scalar; JSON objects only have string keys",
-                    )
-                    .with_label("complex key"),
-                );
+                self.diagnostics.push(problems::complex_key(self.file, node.span));
                 None
             }
         }
@@ -499,16 +405,9 @@ impl Builder<'_> {
         let end = self.file.text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
         let span = Span::new(at, end);
         if error.info() == "recursion limit exceeded" {
-            return self.too_deep(span);
+            return problems::too_deep(self.file, span);
         }
-        let diagnostic = Diagnostic::error(
-            Code::Yaml,
-            self.file,
-            span,
-            format!("invalid YAML: {}", error.info()),
-        )
-        .with_label("here");
-        diagnostic.with_optional_help(yaml_error_help(self.file, at))
+        problems::invalid_yaml(self.file, span, error.info(), yaml_error_help(self.file, at))
     }
 }
 

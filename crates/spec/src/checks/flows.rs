@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use flowform_model::{Object, Segment, Value};
 
 use super::{key_span_at, node_at};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::problems;
 use crate::source::{SourceFile, Span};
 use crate::suggest::{closest, did_you_mean};
 use crate::yaml::Node;
@@ -28,23 +29,11 @@ pub(crate) fn check(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     if present(body, "pageProcessors") && present(body, "routers") {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::StepsAndRouters,
-                file,
-                key_span_at(node, &[key("routers")]),
-                "a flow has either `pageProcessors` or `routers`, not both",
-            )
-            .with_label("`routers` here")
-            .with_help(
-                "move the steps into a router branch's `pageProcessors`, or remove `routers`",
-            )
-            .with_related(Diagnostic::note(
-                file,
-                key_span_at(node, &[key("pageProcessors")]),
-                "`pageProcessors` here",
-            )),
-        );
+        diagnostics.push(problems::steps_and_routers(
+            file,
+            key_span_at(node, &[key("routers")]),
+            key_span_at(node, &[key("pageProcessors")]),
+        ));
     }
     if let Some(Value::Array(steps)) = body.get("pageProcessors") {
         check_steps(file, node, &[key("pageProcessors")], steps, diagnostics);
@@ -72,21 +61,7 @@ fn check_routers(
             let id_path = [router_path.clone(), vec![key("id")]].concat();
             let span = node_at(node, &id_path).span;
             if let Some(first) = ids.get(id) {
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::DuplicateRouterId,
-                        file,
-                        span,
-                        format!("router id `{id}` is used twice in this flow"),
-                    )
-                    .with_label("duplicate id")
-                    .with_help("give every router of a flow its own `id`")
-                    .with_related(Diagnostic::note(
-                        file,
-                        *first,
-                        format!("`{id}` first used here"),
-                    )),
-                );
+                diagnostics.push(problems::duplicate_router_id(file, span, id, *first));
             } else {
                 ids.insert(id, span);
             }
@@ -130,16 +105,12 @@ fn check_routers(
                 )
             }
         });
-        diagnostics.push(
-            Diagnostic::error(
-                Code::UnknownNextRouter,
-                file,
-                node_at(node, &path).span,
-                format!("`nextRouterId` `{next}` names no router of this flow"),
-            )
-            .with_label("unknown router id")
-            .with_help(help),
-        );
+        diagnostics.push(problems::unknown_next_router(
+            file,
+            node_at(node, &path).span,
+            next,
+            help,
+        ));
     }
 }
 
@@ -208,11 +179,8 @@ fn check_steps(
             )),
         };
         if let Some((span, message, help)) = problem {
-            diagnostics.push(
-                Diagnostic::error(Code::StepType, file, span, message)
-                    .with_label(format!("step {}", FlowPathDisplay(&step_path)))
-                    .with_help(help),
-            );
+            let step = FlowPathDisplay(&step_path).to_string();
+            diagnostics.push(problems::step_type(file, span, message, &step, help));
         }
     }
 }
@@ -254,28 +222,13 @@ fn check_schedules(
             Value::String(text) if text.trim().is_empty() => continue,
             Value::String(text) => text,
             _ => {
-                diagnostics.push(
-                    Diagnostic::error(Code::Schedule, file, span, "a `schedule` must be a string")
-                        .with_help("for example `schedule: \"? 0 2 * * *\"`"),
-                );
+                diagnostics.push(problems::schedule_not_a_string(file, span));
                 continue;
             }
         };
         scheduled.get_or_insert(path.clone());
         if let Err(help) = check_cron(text) {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::Schedule,
-                    file,
-                    span,
-                    format!(
-                        "`{text}` is not Celigo's 6-field cron with a leading `?` (the seconds \
-                         field)"
-                    ),
-                )
-                .with_label("invalid schedule")
-                .with_help(help),
-            );
+            diagnostics.push(problems::invalid_cron(file, span, text, help));
         }
     }
     let has_timezone =
@@ -283,18 +236,7 @@ fn check_schedules(
     if let Some(path) = scheduled
         && !has_timezone
     {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::Schedule,
-                file,
-                key_span_at(node, &path),
-                "a scheduled flow needs a `timezone`",
-            )
-            .with_label("schedule without timezone")
-            .with_help(
-                "add an IANA zone name, such as `timezone: America/New_York` or `timezone: UTC`",
-            ),
-        );
+        diagnostics.push(problems::schedule_without_timezone(file, key_span_at(node, &path)));
     }
 }
 

@@ -1,0 +1,146 @@
+//! The loading pipeline, one module per stage: locate the inputs ([`locate`]), parse the files
+//! ([`parse`], in parallel), collect declarations ([`declarations`]), resolve variables
+//! ([`variables`]), convert bodies ([`convert`]), check, and return the model with every
+//! problem found.
+
+mod convert;
+mod declarations;
+mod locate;
+mod parse;
+mod variables;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use flowform_model::{DesiredState, Kind};
+
+use crate::checks::references::{self, Declared};
+use crate::checks::{ReferenceUse, cycles, flows};
+use crate::content_file;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::environment::{self, EnvironmentSettings};
+use crate::moved;
+use crate::options::LoadOptions;
+use crate::resolve::Resolver;
+
+pub use locate::{Located, locate};
+
+/// The result of [`load`]: the model, every problem, and what the environment file set.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The resolved resources and `moved` entries. Resources with problems are included as far
+    /// as they could be read; do not act on it when [`Loaded::has_errors`].
+    pub desired: DesiredState,
+    /// Every problem found, errors and warnings, in file and position order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// What `environments/NAME.yaml` set, with `--env NAME`.
+    pub environment: Option<EnvironmentSettings>,
+    /// The spec root: the common directory of the inputs, absolute. `contentFile` paths stay
+    /// inside it, and `.flowform/` lives in it.
+    pub root: PathBuf,
+    /// The spec files read, in order.
+    pub files: Vec<PathBuf>,
+}
+
+impl Loaded {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// How many diagnostics are errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).count()
+    }
+
+    /// How many diagnostics are warnings.
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+    }
+}
+
+/// Loads a spec. Never panics and never stops at the first problem: the result carries the
+/// model as far as it could be built and every diagnostic found.
+pub fn load(options: &LoadOptions) -> Loaded {
+    let mut diagnostics = Vec::new();
+    let locate::Layout { root, files, environment_file } =
+        locate::layout(options, &mut diagnostics);
+    let files = parse::parse_files(&files, &mut diagnostics);
+    let (environment, environment_variables) = match &environment_file {
+        Some((name, file)) => {
+            let (settings, variables) =
+                environment::settings(name, &file.source, file.root.as_ref(), &mut diagnostics);
+            (Some(settings), variables.map(|node| (&file.source, node)))
+        }
+        None => (None, None),
+    };
+
+    let declarations = declarations::collect_declarations(&files, &mut diagnostics);
+    let (variables, declared_variables) = variables::resolve_variables(
+        options,
+        &declarations.variables,
+        environment_variables,
+        &mut diagnostics,
+    );
+
+    let declared = Declared::new(declarations.resources.iter().map(|d| &d.address));
+    let content_root = content_file::Root::new(&root);
+    let mut resolver = Resolver::new(&variables, &options.environment, options.secrets);
+    let mut desired = DesiredState::default();
+    let mut uses_by_resource: Vec<Vec<ReferenceUse>> = Vec::new();
+    let mut checked_declarations = Vec::new();
+    for declaration in &declarations.resources {
+        if desired.resources.contains_key(&declaration.address) {
+            continue;
+        }
+        let (resource, mut uses, literals) =
+            convert::convert_resource(declaration, &mut resolver, &content_root, &mut diagnostics);
+        references::check(declaration.file, &mut uses, &literals, &declared, &mut diagnostics);
+        if declaration.address.kind == Kind::Flow {
+            flows::check(declaration.file, &resource.body, declaration.body, &mut diagnostics);
+        }
+        desired.resources.insert(declaration.address.clone(), resource);
+        uses_by_resource.push(uses);
+        checked_declarations.push(declaration);
+    }
+    let cycle_resources: Vec<cycles::Resource<'_>> = checked_declarations
+        .iter()
+        .zip(&uses_by_resource)
+        .map(|(declaration, uses)| cycles::Resource {
+            address: &declaration.address,
+            file: declaration.file,
+            uses,
+        })
+        .collect();
+    cycles::check(&cycle_resources, &mut diagnostics);
+    desired.moved = moved::parse(&declarations.moved, &declared, &mut diagnostics);
+
+    let (resolver_diagnostics, used_variables) = resolver.finish();
+    diagnostics.extend(resolver_diagnostics);
+    variables::report_unused_variable_flags(
+        options,
+        &declared_variables,
+        &used_variables,
+        &mut diagnostics,
+    );
+
+    let order: HashMap<PathBuf, usize> = files
+        .iter()
+        .map(|file| &file.source.path)
+        .chain(environment_file.as_ref().map(|(_, file)| &file.source.path))
+        .enumerate()
+        .map(|(index, path)| (path.clone(), index + 1))
+        .collect();
+    diagnostics.sort_by_key(|diagnostic| {
+        let rank = diagnostic.file.as_ref().and_then(|file| order.get(file)).copied().unwrap_or(0);
+        (rank, diagnostic.span.map_or(0, |span| span.offset()))
+    });
+
+    Loaded {
+        desired,
+        diagnostics,
+        environment,
+        root,
+        files: files.into_iter().map(|file| file.source.path).collect(),
+    }
+}
