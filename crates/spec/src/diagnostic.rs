@@ -100,7 +100,8 @@ pub enum Code {
     StepType,
     /// A `schedule` that is not Celigo's cron, or has no `timezone`.
     Schedule,
-    /// A top-level body field that Celigo's schemas do not list for the kind.
+    /// A body field that Celigo's schemas (and the API reference) do not list where it is
+    /// written.
     UnknownField,
     /// A script `contentFile` that escapes the spec root, is missing, too large or not UTF-8.
     ContentFile,
@@ -110,6 +111,19 @@ pub enum Code {
     Moved,
     /// An environment file (`--env NAME`) that cannot be used.
     Environment,
+    /// A field that integrator.io or Celigo's schemas require is missing.
+    MissingField,
+    /// A value of a JSON type the field cannot hold.
+    InvalidType,
+    /// A value the field does not take: outside its enumeration, or refused by the service.
+    InvalidValue,
+    /// A value the service stores in another form (a list of one, another case, a number for a
+    /// numeric string); the warning gives that form.
+    RewrittenValue,
+    /// A number or a string outside the bounds Celigo's schemas give.
+    OutOfRange,
+    /// A section of another adaptor or connection type (`netsuite` on an `HTTPExport`).
+    AdaptorSection,
 }
 
 impl Code {
@@ -158,6 +172,12 @@ impl Code {
             Code::Lifecycle => "spec::lifecycle",
             Code::Moved => "spec::moved",
             Code::Environment => "spec::environment",
+            Code::MissingField => "spec::missing-field",
+            Code::InvalidType => "spec::invalid-type",
+            Code::InvalidValue => "spec::invalid-value",
+            Code::RewrittenValue => "spec::rewritten-value",
+            Code::OutOfRange => "spec::out-of-range",
+            Code::AdaptorSection => "spec::adaptor-section",
         }
     }
 }

@@ -34,6 +34,7 @@ mod scalar;
 pub mod schema;
 mod source;
 mod suggest;
+mod validate;
 mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity};

@@ -137,7 +137,7 @@ fn environment_files_and_variables() {
     let directory = spec(&[
         (
             "spec.yaml",
-            "variables:\n  host: localhost\nconnections:\n  api:\n    name: API on ${var.host}\n    type: http\n    http: {baseURI: \"https://${var.host}\"}\n",
+            "variables:\n  host: localhost\nconnections:\n  api:\n    name: API on ${var.host}\n    type: http\n    http: {baseURI: \"https://${var.host}\", mediaType: json}\n",
         ),
         ("environments/prod.yaml", "region: eu\nvariables:\n  host: prod.example.com\n"),
         ("environments/bad.yaml", "endpoint: http://example.com\n"),

@@ -139,9 +139,16 @@ flows:
 #[tokio::test]
 async fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     let workspace = workspace().await;
-    // An export the API refuses (no adaptorType): the flow that reads it must be skipped, the
-    // rest goes on.
-    workspace.write("spec.yaml", &SPEC.replace("    adaptorType: HTTPExport\n", ""));
+    // An export the API refuses (its connection id names no connection, which an offline
+    // `validate` cannot know): the flow that reads it must be skipped, the rest goes on.
+    workspace.write(
+        "spec.yaml",
+        &SPEC.replacen(
+            "    _connectionId: ${connection.api}\n    http:\n      method: GET",
+            "    _connectionId: \"0123456789abcdef01234567\"\n    http:\n      method: GET",
+            1,
+        ),
+    );
     let report = workspace.apply().await;
     assert!(!report.is_success());
     let failed: Vec<&str> = report.failed().map(|step| step.label.as_str()).collect();
@@ -156,7 +163,7 @@ async fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
         other => panic!("a refused create fails with the API's error: {other:?}"),
     };
     assert!(message.contains("POST /v1/exports"), "{message}");
-    assert!(message.contains("422") || message.contains("missing_required_field"), "{message}");
+    assert!(message.contains("422") || message.contains("invalid_ref"), "{message}");
 
     workspace.write("spec.yaml", SPEC);
     let plan = workspace.plan().await;

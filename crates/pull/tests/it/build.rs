@@ -215,7 +215,7 @@ fn shared_resources_of_a_selection_are_flagged() {
         (
             Kind::Export,
             json!({"_id": id(5), "name": "E", "adaptorType": "HTTPExport", "_connectionId": id(3),
-            "_borrowConcurrencyFromConnectionId": id(4)}),
+            "_borrowConcurrencyFromConnectionId": id(4), "http": {"method": "GET"}}),
         ),
         (
             Kind::Flow,

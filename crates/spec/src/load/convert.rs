@@ -14,6 +14,7 @@ use crate::lifecycle;
 use crate::problems;
 use crate::resolve::{Mode, Resolver, is_null};
 use crate::suggest::closest;
+use crate::validate;
 
 /// Converts one resource: body, lifecycle, content file; reports field problems.
 pub(crate) fn convert_resource(
@@ -63,7 +64,7 @@ pub(crate) fn convert_resource(
                     diagnostics.push(problems::server_owned_field(file, entry.key_span, key));
                 }
                 key => {
-                    if !is_known_field(kind, key) {
+                    if !is_known_field(kind, key) && !validate::is_listed_top_level(kind, key) {
                         let suggestions = closest(key, known_fields(kind).iter().copied());
                         diagnostics.push(problems::unknown_field(
                             file,

@@ -22,6 +22,7 @@ use crate::environment::{self, EnvironmentSettings};
 use crate::moved;
 use crate::options::LoadOptions;
 use crate::resolve::Resolver;
+use crate::validate;
 
 pub use locate::{Located, locate};
 
@@ -98,6 +99,16 @@ pub fn load(options: &LoadOptions) -> Loaded {
         references::check(declaration.file, &mut uses, &literals, &declared, &mut diagnostics);
         if declaration.address.kind == Kind::Flow {
             flows::check(declaration.file, &resource.body, declaration.body, &mut diagnostics);
+        }
+        if declaration.body.as_mapping().is_some() {
+            validate::check(
+                declaration.address.kind,
+                declaration.file,
+                declaration.key_span,
+                &resource.body,
+                declaration.body,
+                &mut diagnostics,
+            );
         }
         desired.resources.insert(declaration.address.clone(), resource);
         uses_by_resource.push(uses);

@@ -9,6 +9,7 @@ mod flows;
 mod layout;
 mod lifecycle;
 mod moved;
+mod schema;
 mod values;
 mod variables;
 
@@ -18,6 +19,7 @@ pub(crate) use flows::*;
 pub(crate) use layout::*;
 pub(crate) use lifecycle::*;
 pub(crate) use moved::*;
+pub(crate) use schema::*;
 pub(crate) use values::*;
 pub(crate) use variables::*;
 

@@ -16,8 +16,12 @@ use crate::source::SourceFile;
 use crate::yaml::{self, Node, NodeValue};
 
 fn schemas_directory() -> Option<PathBuf> {
-    let directory =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/celigo-schemas");
+    // `FLOWFORM_CELIGO_SCHEMAS` points elsewhere, for a checkout that is not beside `shared/`
+    // (a git worktree in another folder).
+    let directory = std::env::var_os("FLOWFORM_CELIGO_SCHEMAS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/celigo-schemas"),
+        PathBuf::from,
+    );
     if directory.is_dir() {
         Some(directory)
     } else {
@@ -39,15 +43,34 @@ fn load_yaml(path: &Path) -> Node {
 }
 
 /// Loads a schema file. A few of Celigo's files close a multi-line flow collection at the
-/// indentation of its key, which YAML 1.2 (and so saphyr) rejects while older parsers accept.
+/// indentation of its key, which YAML 1.2 (and so saphyr) rejects while older parsers accept;
+/// those are read again with the closing lines indented.
 fn try_load_yaml(path: &Path) -> Result<Node, String> {
     let text = fs_err::read_to_string(path).expect("the schema file is readable");
-    let source = SourceFile::new(path, text);
-    let (root, diagnostics) = yaml::parse(&source);
-    match root {
-        Some(root) if diagnostics.is_empty() => Ok(root),
-        _ => Err(format!("{}: {diagnostics:?}", path.display())),
-    }
+    let parse = |text: String| {
+        let source = SourceFile::new(path, text);
+        let (root, diagnostics) = yaml::parse(&source);
+        match root {
+            Some(root) if diagnostics.is_empty() => Ok(root),
+            _ => Err(format!("{}: {diagnostics:?}", path.display())),
+        }
+    };
+    parse(text.clone()).or_else(|problem| {
+        // Those files close an `examples: [` list on a line of its own at the key's
+        // indentation; indenting such closing lines further makes them YAML 1.2.
+        let indented: String = text
+            .lines()
+            .map(|line| {
+                let closing = line.trim();
+                if matches!(closing, "]" | "}" | "]," | "},") {
+                    format!("  {line}\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect();
+        parse(indented).map_err(|_| problem)
+    })
 }
 
 fn scalar_text(node: &Node) -> Option<&str> {
@@ -438,4 +461,55 @@ fn reference_targets_match_the_ref_model_annotations() {
     }
     assert!(checked > 40, "only {checked} annotated fields were found; did the schemas move?");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+mod extract;
+
+/// The committed field table, as `validate` reads it.
+const FIELD_TABLE: &str = include_str!("../validate/celigo.fields");
+
+/// The table's header: what it is and how it is made. The rest is what the schemas say.
+const FIELD_TABLE_HEADER: &str = "\
+# flowform's table of integrator.io body fields, read from Celigo's schemas
+# (../shared/reference/celigo-schemas): names, JSON types, enumerations, the service's
+# lower/upper-casing (x-lowercase, x-uppercase), bounds, open objects, and required fields with
+# the conditions under which they are required. Facts only; no schema text is copied.
+#
+# Line forms (paths are dotted, `[]` is a list's items, `.` the document itself):
+#   @KIND                                  the fields of one kind follow
+#   PATH TYPE[|TYPE…] [open] [lower] [upper] [min=N] [max=N] [maxlen=N] [enum=JSON]
+#   PATH require NAME[,NAME…] [when COND [and COND…]]
+#   PATH require-one NAME[,NAME…] [when …]  at least one of them
+#   COND is REL-PATH OP JSON-LIST; OP `=` (present and one of), `=?` (absent or one of),
+#   `!=` (absent or none of), `!=?` (present and none of).
+#
+# Written by `FLOWFORM_WRITE_FIELD_TABLE=1 cargo test -p flowform-spec field_table`; the test
+# `field_table_matches_the_schemas` fails whenever the schemas and this file disagree.
+";
+
+#[test]
+fn field_table_matches_the_schemas() {
+    let Some(root) = schemas_directory() else {
+        return;
+    };
+    let (table, problems) = extract::field_table(&root);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let expected = format!("{FIELD_TABLE_HEADER}{table}");
+    if std::env::var_os("FLOWFORM_WRITE_FIELD_TABLE").is_some() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/validate/celigo.fields");
+        fs_err::write(&path, &expected).expect("the table can be written");
+        return;
+    }
+    if FIELD_TABLE != expected {
+        let committed: BTreeSet<&str> = FIELD_TABLE.lines().collect();
+        let extracted: BTreeSet<&str> = expected.lines().collect();
+        let missing: Vec<&&str> = extracted.difference(&committed).take(20).collect();
+        let extra: Vec<&&str> = committed.difference(&extracted).take(20).collect();
+        panic!(
+            "validate/celigo.fields differs from what Celigo's schemas say; rewrite it with \
+             `FLOWFORM_WRITE_FIELD_TABLE=1 cargo test -p flowform-spec field_table` and review \
+             the diff.\nthe schemas say, the table does not: {missing:#?}\nthe table says, the \
+             schemas do not: {extra:#?}"
+        );
+    }
 }

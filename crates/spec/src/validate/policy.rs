@@ -1,0 +1,79 @@
+//! How bad a missing required field is. Celigo's schemas mark many fields required, some only
+//! because the UI's forms ask for them; integrator.io is documented to refuse a document
+//! without only a few of them. Those are errors, since the apply would fail halfway; the rest
+//! are warnings (`--strict` makes them errors).
+
+use flowform_model::Kind;
+
+use crate::diagnostic::Severity;
+
+/// What to report when the field `name` (a dotted path relative to `base`, the table path of
+/// the object that requires it) is missing. `None`: do not report it here, another check does.
+pub(crate) fn missing_field(
+    kind: Kind,
+    base: &str,
+    name: &str,
+    conditional: bool,
+) -> Option<Severity> {
+    let error = Some(Severity::Error);
+    match (kind, base, name) {
+        // Every kind needs a name: the request schemas require it and the API answers
+        // `missing_required_field` (API §4.3, §5.3–§5.7).
+        (
+            Kind::Connection | Kind::Export | Kind::Import | Kind::Flow | Kind::Script,
+            ".",
+            "name",
+        ) => error,
+        // API §5.3: `type` is required, and so is the object named after it; a filesystem
+        // connection refused without an agent ("The file system connection requires Agent"),
+        // a JDBC agent or Active Directory one too (`agent_mode_only`) (API §4.3).
+        (Kind::Connection, ".", "type" | "_agentId") => error,
+        (Kind::Connection, ".", block) if conditional && !block.contains('.') => error,
+        // The schema's own note: the API accepts a wrapper connection without `_stackId`.
+        (Kind::Connection, ".", "wrapper._stackId") => None,
+        // API §4.3: an S3 connection with access keys and no `accessKeyId` is refused with
+        // `missing_required_field`.
+        (Kind::Connection, "s3", "accessKeyId") => error,
+        // API §5.7: `content` is required (a `contentFile` is read into it first).
+        (Kind::Script, ".", "content") => error,
+        // API §5.5: imports need `_connectionId` except the virtual AI agent and guardrail
+        // imports; adaptors.rs checks it with that exception.
+        (Kind::Import, ".", "_connectionId") if !conditional => None,
+        // API §5.6: a page generator is `{_exportId (req), …}`.
+        (Kind::Flow, "pageGenerators[]", "_exportId") => error,
+        // A step's `type` and id are checked by checks/flows.rs, with hints of its own.
+        (Kind::Flow, "pageProcessors[]" | "routers[].branches[].pageProcessors[]", _) => None,
+        _ => Some(Severity::Warning),
+    }
+}
+
+/// Whether the value at `path` (a table path) is checked by another check, with hints of its
+/// own: a flow step's `type` by checks/flows.rs.
+pub(crate) fn checked_elsewhere(kind: Kind, path: &str) -> bool {
+    matches!(
+        (kind, path),
+        (Kind::Flow, "pageProcessors[].type" | "routers[].branches[].pageProcessors[].type")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_refusals_are_errors_and_the_rest_warnings() {
+        assert_eq!(missing_field(Kind::Connection, ".", "http", true), Some(Severity::Error));
+        assert_eq!(missing_field(Kind::Connection, ".", "type", false), Some(Severity::Error));
+        assert_eq!(
+            missing_field(Kind::Connection, "http", "baseURI", false),
+            Some(Severity::Warning)
+        );
+        assert_eq!(missing_field(Kind::Connection, ".", "wrapper._stackId", true), None);
+        assert_eq!(missing_field(Kind::Import, ".", "_connectionId", false), None);
+        assert_eq!(
+            missing_field(Kind::Flow, "pageGenerators[]", "_exportId", false),
+            Some(Severity::Error)
+        );
+        assert_eq!(missing_field(Kind::Flow, "pageProcessors[]", "type", false), None);
+    }
+}
