@@ -57,6 +57,7 @@ pub fn load(root: &Path, secrets: &BTreeMap<String, String>, env: Option<&str>) 
         vars: Vec::new(),
         secrets: SecretPolicy::Required,
         environment: ProcessEnvironment::Fixed(secrets.clone()),
+        ..LoadOptions::default()
     });
     let errors: Vec<String> = loaded
         .diagnostics

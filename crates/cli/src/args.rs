@@ -101,7 +101,7 @@ pub enum ColorArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the spec offline: parse, resolve and check; report every problem at once.
-    Validate,
+    Validate(ValidateArgs),
     /// Print the JSON Schema of the spec language (for editors).
     Schema,
     /// Print the spec's dependency graph (Mermaid or Graphviz DOT), offline; with --plan, each
@@ -131,6 +131,26 @@ pub enum Command {
     /// Print the manual page (roff) on stdout: `flowform man | man -l -`, or `flowform man plan`
     /// for one command's page; `--dir DIR` writes every page.
     Man(ManArgs),
+}
+
+/// `--format` of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Rendered diagnostics on stderr.
+    Human,
+    /// One JSON document on stdout: every diagnostic with file, line, column, severity and code.
+    Json,
+}
+
+/// `flowform validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Treat every warning as an error (exit 1 when there is any).
+    #[arg(long)]
+    pub strict: bool,
+    /// How to report: rendered diagnostics on stderr, or JSON on stdout (for CI annotations).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+    pub format: ValidateFormat,
 }
 
 /// Options that shape a plan (shared by `plan` and `apply` without a plan file).
@@ -173,6 +193,9 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes and 2 when there are (errors stay 1).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Treat every spec warning as an error.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `--format` of `graph`.
@@ -215,6 +238,9 @@ pub struct ApplyArgs {
     /// spare]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: Option<u16>,
+    /// Treat every spec warning as an error (without a plan file).
+    #[arg(long, conflicts_with = "plan_file")]
+    pub strict: bool,
 }
 
 /// `flowform destroy`.

@@ -205,6 +205,8 @@ pub struct Settings {
     pub token: TokenSource,
     /// `CI` is set: a missing token is an error rather than a local sandbox.
     pub ci: bool,
+    /// `--strict` (`validate`, `plan`, `apply`): spec warnings are errors.
+    pub strict: bool,
 }
 
 impl Settings {
@@ -246,7 +248,14 @@ impl Settings {
             (None, None) => TokenSource::None,
         };
         let paths = if global.files.is_empty() { vec![PathBuf::from(".")] } else { global.files };
+        let strict = match &command {
+            Command::Validate(args) => args.strict,
+            Command::Plan(args) => args.strict,
+            Command::Apply(args) => args.strict,
+            _ => false,
+        };
         Ok(Settings {
+            strict,
             command,
             paths,
             env: global.env,
@@ -271,6 +280,7 @@ impl Settings {
             vars: self.vars.clone(),
             secrets,
             environment: ProcessEnvironment::Process,
+            strict: self.strict,
         }
     }
 

@@ -39,6 +39,7 @@ pub fn write(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, WriteE
         vars: Vec::new(),
         secrets: flowform_spec::SecretPolicy::Offline,
         environment: flowform_spec::ProcessEnvironment::Fixed(Default::default()),
+        ..flowform_spec::LoadOptions::default()
     });
     written.diagnostics =
         loaded.diagnostics.into_iter().filter(flowform_spec::Diagnostic::is_error).collect();

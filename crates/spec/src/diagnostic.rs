@@ -325,6 +325,17 @@ impl Diagnostic {
         self
     }
 
+    /// Turns a warning into an error (`--strict`), saying so in the help.
+    pub(crate) fn make_strict(&mut self) {
+        if self.severity == Severity::Warning {
+            self.severity = Severity::Error;
+            self.help = Some(match self.help.take() {
+                Some(help) => format!("{help} (an error under `--strict`)"),
+                None => "an error under `--strict`".to_owned(),
+            });
+        }
+    }
+
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

@@ -68,6 +68,8 @@ pub struct LoadOptions {
     pub secrets: SecretPolicy,
     /// Where environment variables and secrets are read from.
     pub environment: ProcessEnvironment,
+    /// `--strict`: every warning is reported as an error.
+    pub strict: bool,
 }
 
 impl Default for LoadOptions {
@@ -78,6 +80,7 @@ impl Default for LoadOptions {
             vars: Vec::new(),
             secrets: SecretPolicy::Offline,
             environment: ProcessEnvironment::Process,
+            strict: false,
         }
     }
 }

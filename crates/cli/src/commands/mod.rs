@@ -34,7 +34,7 @@ use shared::plural;
 /// Runs the command the settings name.
 pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
     match &settings.command {
-        Command::Validate => validate::validate(settings, printer),
+        Command::Validate(args) => validate::validate(settings, printer, args),
         Command::Schema => schema::schema(settings, printer),
         Command::Graph(args) => graph::graph(settings, printer, args),
         Command::Plan(args) => plan::plan(settings, printer, args).await,

@@ -218,3 +218,125 @@ fn content_file_confinement_for_a_bare_file_name() {
     assert_eq!(code, 1, "{rendered}");
     assert!(rendered.contains("escapes the spec root `[ROOT]/spec` by `..`"), "{rendered}");
 }
+
+/// A spec with one warning (a value the service rewrites) and nothing else.
+const WARNING_ONLY: &str = "connections:\n  api:\n    name: API\n    type: http\n    http:\n      baseURI: https://api.example.com\n      mediaType: JSON\n";
+
+#[test]
+fn strict_turns_warnings_into_errors() {
+    let directory = spec(&[("spec.yaml", WARNING_ONLY)]);
+    let (code, rendered) = run(flowform().arg("validate").current_dir(directory.path()), None);
+    assert_eq!(code, 0, "{rendered}");
+    assert!(rendered.contains("with 1 warning"), "{rendered}");
+    cli_snapshot!(flowform().args(["validate", "--strict"]).current_dir(directory.path()), None, @r#"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    spec::rewritten-value
+
+      × integrator.io stores `http.mediaType: JSON` as `json`
+       ╭─[spec.yaml:7:18]
+     6 │       baseURI: https://api.example.com
+     7 │       mediaType: JSON
+       ·                  ──┬─
+       ·                    ╰── stored as `json`
+       ╰────
+      help: the service changes the case of this field; write `json` so the spec says what the account
+            will hold, or every plan shows the difference (an error under `--strict`)
+
+    error: the spec has 1 error
+    "#);
+}
+
+#[test]
+fn plan_and_apply_strict_stop_on_warnings_before_any_account() {
+    let directory = spec(&[("spec.yaml", WARNING_ONLY)]);
+    for command in [&["plan", "--strict"][..], &["apply", "--strict", "--auto-approve"]] {
+        let (code, rendered) =
+            run(flowform().args(command).current_dir(directory.path()), Some(directory.path()));
+        assert_eq!(code, 1, "{command:?}: {rendered}");
+        assert!(rendered.contains("× integrator.io stores `http.mediaType: JSON`"), "{rendered}");
+        assert!(rendered.contains("error: the spec has 1 error"), "{rendered}");
+        assert!(!directory.path().join(".flowform").exists(), "{command:?} opened the sandbox");
+    }
+    // `apply PLANFILE` applies a saved plan and reads no spec: `--strict` is a usage error there.
+    let (code, rendered) = run(
+        flowform().args(["apply", "plan.json", "--strict"]).current_dir(directory.path()),
+        None,
+    );
+    assert_eq!(code, 64, "{rendered}");
+}
+
+#[test]
+fn json_format_lists_every_diagnostic_on_stdout() {
+    let directory = spec(&[(
+        "spec.yaml",
+        "connections:\n  api:\n    name: API\n    type: htp\n    htp: {}\nflows:\n  nightly:\n    name: Nightly\n    shedule: x\n    _integrationId: ${integration.main}\n",
+    )]);
+    let (code, rendered) =
+        run(flowform().args(["validate", "--format", "json"]).current_dir(directory.path()), None);
+    assert_eq!(code, 1, "{rendered}");
+    let stdout = rendered
+        .split("----- stdout -----\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n----- stderr -----").next())
+        .expect("stdout");
+    let document: serde_json::Value = serde_json::from_str(stdout.trim()).expect("valid JSON");
+    insta::assert_json_snapshot!(document, @r#"
+    {
+      "format_version": 1,
+      "valid": false,
+      "summary": {
+        "errors": 2,
+        "warnings": 2,
+        "resources": 2,
+        "files": 1
+      },
+      "diagnostics": [
+        {
+          "file": "spec.yaml",
+          "line": 4,
+          "column": 11,
+          "severity": "error",
+          "code": "spec::invalid-value",
+          "message": "`htp` is not a valid `type`",
+          "label": "not a valid value",
+          "help": "did you mean `ftp` or `http`? `type` is one of `netsuite`, `salesforce`, `ftp`, `s3`, `wrapper`, `http`, `rdbms`, `mongodb`, `as2`, `filesystem`, `mcp`, `dynamodb`, `jdbc`, `van`, `rest` (case matters); integrator.io refuses any other value"
+        },
+        {
+          "file": "spec.yaml",
+          "line": 5,
+          "column": 5,
+          "severity": "warning",
+          "code": "spec::unknown-field",
+          "message": "unknown connection field `htp`",
+          "label": "unknown field",
+          "help": "did you mean `ftp` or `http`? Celigo's schemas do not list `htp` for connections; it is sent as written"
+        },
+        {
+          "file": "spec.yaml",
+          "line": 9,
+          "column": 5,
+          "severity": "warning",
+          "code": "spec::unknown-field",
+          "message": "unknown flow field `shedule`",
+          "label": "unknown field",
+          "help": "did you mean `schedule`? Celigo's schemas do not list `shedule` for flows; it is sent as written"
+        },
+        {
+          "file": "spec.yaml",
+          "line": 10,
+          "column": 21,
+          "severity": "error",
+          "code": "spec::unknown-reference",
+          "message": "unknown reference `${integration.main}`: no integration has the key `main`",
+          "label": "unknown key",
+          "help": "declare `main` under `integrations:`"
+        }
+      ]
+    }
+    "#);
+    // Nothing but the document on stdout, and no rendered diagnostics on stderr.
+    assert!(!rendered.contains("spec::unknown-field\n"), "{rendered}");
+}

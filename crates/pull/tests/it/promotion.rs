@@ -49,6 +49,7 @@ async fn one_spec_promoted_to_sandbox_and_production() {
             vars: Vec::new(),
             secrets: SecretPolicy::Required,
             environment: ProcessEnvironment::Fixed(secrets.clone()),
+            ..LoadOptions::default()
         });
         assert!(!loaded.has_errors(), "{environment}: {:#?}", loaded.diagnostics);
         assert!(loaded.diagnostics.is_empty(), "{environment}: {:#?}", loaded.diagnostics);

@@ -135,6 +135,12 @@ pub fn load(options: &LoadOptions) -> Loaded {
         &mut diagnostics,
     );
 
+    if options.strict {
+        for diagnostic in &mut diagnostics {
+            diagnostic.make_strict();
+        }
+    }
+
     let order: HashMap<PathBuf, usize> = files
         .iter()
         .map(|file| &file.source.path)

@@ -8,6 +8,14 @@ use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::source::{SourceFile, Span};
 use crate::suggest::did_you_mean;
 
+/// "an export", "a flow".
+pub(crate) fn with_article(kind: Kind) -> String {
+    match kind {
+        Kind::Integration | Kind::Export | Kind::Import => format!("an {kind}"),
+        Kind::Connection | Kind::Script | Kind::Flow => format!("a {kind}"),
+    }
+}
+
 /// A value of a type the service cannot store at that place.
 pub(crate) fn invalid_type(
     file: &SourceFile,
@@ -67,6 +75,21 @@ pub(crate) fn rewritten_value(
         "{why}; write `{canonical}` so the spec says what the account will hold, or every plan \
          shows the difference"
     ))
+}
+
+/// A mapping where the service keeps a list: it stores a list of that one mapping.
+pub(crate) fn wrapped_in_list(file: &SourceFile, span: Span, path: &str) -> Diagnostic {
+    Diagnostic::warning(
+        Code::RewrittenValue,
+        file,
+        span,
+        format!("integrator.io stores `{path}` as a list holding this one mapping"),
+    )
+    .with_label("stored as a list of one")
+    .with_help(
+        "the service keeps this field as a list; write it as one (`- …`) so the spec says what \
+         the account will hold, or every plan shows the difference",
+    )
 }
 
 /// A string outside the field's enumeration; `values` are the allowed ones.
@@ -156,7 +179,8 @@ pub(crate) fn unknown_nested_field(
     suggestions: &[String],
 ) -> Diagnostic {
     let note = format!(
-        "Celigo's schemas do not list `{field}` in a {kind}'s `{parent}`; it is sent as written"
+        "Celigo's schemas do not list `{field}` in {}'s `{parent}`; it is sent as written",
+        with_article(kind)
     );
     Diagnostic::warning(
         Code::UnknownField,
@@ -216,8 +240,7 @@ pub(crate) fn unknown_adaptor(
         Some(hint) => format!("{hint} `adaptorType` is case-sensitive; {listed}"),
         None => listed,
     };
-    let article = if matches!(kind, Kind::Export | Kind::Import) { "an" } else { "a" };
-    let message = format!("`{value}` is not {article} {kind} adaptor type");
+    let message = format!("`{value}` is not {} adaptor type", with_article(kind));
     Diagnostic::at(severity, Code::InvalidValue, file, span, message)
         .with_label("unknown adaptor type")
         .with_help(help)

@@ -91,6 +91,54 @@ impl Site<'_> {
     }
 }
 
+/// The sections of `body` that belong to another adaptor or connection type than its own.
+pub(super) fn foreign_sections(kind: Kind, body: &Object) -> Vec<String> {
+    let field = if kind == Kind::Connection { "type" } else { "adaptorType" };
+    let Some(Value::String(discriminator)) = body.get(field) else {
+        return Vec::new();
+    };
+    let (sections, own): (Vec<&str>, Vec<&str>) = match kind {
+        Kind::Export | Kind::Import => {
+            let adaptors = if kind == Kind::Export { EXPORTS } else { IMPORTS };
+            let Some(adaptor) = adaptors.iter().find(|adaptor| adaptor.name == discriminator)
+            else {
+                return Vec::new();
+            };
+            (
+                adaptors.iter().filter_map(|a| a.section).collect(),
+                adaptor.section.into_iter().collect(),
+            )
+        }
+        Kind::Connection => {
+            let types = connection_types();
+            if !types.contains(discriminator) {
+                return Vec::new();
+            }
+            // Behaviours §1: a legacy `rest` connection comes back with a derived `http`.
+            let own = if discriminator == "rest" {
+                vec!["rest", "http"]
+            } else {
+                vec![discriminator.as_str()]
+            };
+            (types.iter().map(String::as_str).collect(), own)
+        }
+        _ => return Vec::new(),
+    };
+    sections
+        .into_iter()
+        .filter(|section| !own.contains(section) && body.contains_key(*section))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The connection types, from the schema's enumeration of `type`.
+fn connection_types() -> &'static [String] {
+    tables()
+        .root(Kind::Connection)
+        .and_then(|root| root.fields.get("type"))
+        .map_or(&[], |shape| shape.enumeration.as_slice())
+}
+
 pub(super) fn check(kind: Kind, body: &Object, site: &Site<'_>, diagnostics: &mut Vec<Diagnostic>) {
     match kind {
         Kind::Export => adaptor_type(kind, EXPORTS, body, site, diagnostics),
@@ -98,10 +146,6 @@ pub(super) fn check(kind: Kind, body: &Object, site: &Site<'_>, diagnostics: &mu
         Kind::Connection => connection(body, site, diagnostics),
         _ => {}
     }
-}
-
-fn article(kind: Kind) -> &'static str {
-    if matches!(kind, Kind::Export | Kind::Import) { "an" } else { "a" }
 }
 
 fn present(body: &Object, field: &str) -> bool {
@@ -115,7 +159,7 @@ fn adaptor_type(
     site: &Site<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let whole = format!("{} {kind}", article(kind));
+    let whole = problems::with_article(kind);
     let value = match body.get("adaptorType") {
         None | Some(Value::Null) => {
             diagnostics.push(problems::missing_field(
@@ -188,15 +232,11 @@ fn adaptor_type(
             &whole,
         ));
     }
-    for other in adaptors {
-        let Some(section) = other.section else { continue };
-        if Some(section) == adaptor.section || !body.contains_key(section) {
-            continue;
-        }
+    for section in foreign_sections(kind, body) {
         diagnostics.push(problems::foreign_section(
             site.file,
-            site.key_of(section),
-            section,
+            site.key_of(&section),
+            &section,
             &format!("{} {}", article_of(adaptor.name), adaptor.name),
             "adaptorType",
             adaptor.section,
@@ -213,29 +253,12 @@ fn article_of(name: &str) -> &'static str {
 
 fn connection(body: &Object, site: &Site<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let Some(Value::String(connection_type)) = body.get("type") else { return };
-    let Some(types) = tables()
-        .root(Kind::Connection)
-        .and_then(|root| root.fields.get("type"))
-        .map(|shape| &shape.enumeration)
-    else {
-        return;
-    };
-    if !types.contains(connection_type) {
-        return;
-    }
-    for section in types {
-        if section == connection_type || !body.contains_key(section.as_str()) {
-            continue;
-        }
-        // Behaviours §1: a legacy `rest` connection comes back with a derived `http` section.
-        if connection_type == "rest" && section == "http" {
-            continue;
-        }
+    for section in foreign_sections(Kind::Connection, body) {
         diagnostics.push(problems::foreign_section(
             site.file,
-            site.key_of(section),
-            section,
-            &format!("a `{connection_type}` connection"),
+            site.key_of(&section),
+            &section,
+            &format!("a connection of `type: {connection_type}`"),
             "type",
             Some(connection_type),
         ));

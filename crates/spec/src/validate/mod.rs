@@ -11,6 +11,8 @@ mod adaptors;
 mod policy;
 pub(crate) mod table;
 
+use std::collections::HashSet;
+
 use flowform_model::{FieldPath, Kind, Object, Segment, Value};
 
 use crate::diagnostic::Diagnostic;
@@ -39,7 +41,16 @@ pub(crate) fn check(
     // A script's `contentFile` is read into `content`; when it cannot be read, that is the
     // problem to report, not a missing `content`.
     let content_file = kind == Kind::Script && node.get("contentFile").is_some();
-    let mut walker = Walker { kind, file, diagnostics, path: Vec::new(), content_file };
+    let foreign = adaptors::foreign_sections(kind, body);
+    let mut walker = Walker {
+        kind,
+        file,
+        diagnostics,
+        path: Vec::new(),
+        content_file,
+        foreign: &foreign,
+        missing: HashSet::new(),
+    };
     let place = Place { node, exact: true, key_span };
     walker.object(root, body, place, true);
     adaptors::check(kind, body, &adaptors::Site { file, node, key_span }, diagnostics);
@@ -88,6 +99,10 @@ struct Walker<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     path: Vec<Segment>,
     content_file: bool,
+    /// Sections of another adaptor or type: reported once by adaptors.rs, not checked inside.
+    foreign: &'a [String],
+    /// Missing fields already reported (two rules may require the same one).
+    missing: HashSet<String>,
 }
 
 /// How a value reads in a message; `None` for what must not be shown or cannot be short.
@@ -249,7 +264,8 @@ impl Walker<'_> {
         let types = shape.types;
         let path = self.here();
         let span = place.node.span;
-        let written = shown(value);
+        // Quoted when a string, so `"5"` and `5` read apart.
+        let written = shown(value).and_then(|_| json(value));
         let rewrite = |walker: &mut Self, canonical: String, why: &str| {
             if let Some(written) = &written {
                 walker.diagnostics.push(problems::rewritten_value(
@@ -272,8 +288,16 @@ impl Walker<'_> {
                 self.path.pop();
             }
             let item_refused = self.diagnostics[before..].iter().any(Diagnostic::is_error);
-            if !item_refused && let Some(item) = json(value) {
-                rewrite(self, format!("[{item}]"), "the service keeps this field as a list");
+            if !item_refused {
+                match json(value) {
+                    Some(item) => {
+                        rewrite(self, format!("[{item}]"), "the service keeps this field as a list")
+                    }
+                    None if matches!(value, Value::Object(_)) => {
+                        self.diagnostics.push(problems::wrapped_in_list(self.file, span, &path))
+                    }
+                    None => {}
+                }
             }
             return;
         }
@@ -421,6 +445,9 @@ impl Walker<'_> {
     fn object(&mut self, shape: &Shape, object: &Object, place: Place<'_>, root: bool) {
         let closed = !root && !shape.open && !shape.fields.is_empty();
         for (key, child) in object {
+            if root && self.foreign.iter().any(|section| section == key) {
+                continue;
+            }
             match shape.fields.get(key.as_str()) {
                 Some(child_shape) => {
                     self.path.push(Segment::Key(key.clone()));
@@ -548,6 +575,9 @@ impl Walker<'_> {
                 continue;
             };
             let path = self.below(&dotted(name));
+            if !self.missing.insert(path.clone()) {
+                continue;
+            }
             self.diagnostics.push(problems::missing_field(
                 self.file,
                 place.key_span,

@@ -5,4 +5,5 @@ mod fuzz;
 mod generated;
 mod hostile;
 mod locate;
+mod schema;
 mod support;
