@@ -68,60 +68,127 @@ pub fn is_server_owned(kind: Kind, path: &FieldPath) -> bool {
         || server_owned(kind).iter().any(matches)
 }
 
-/// Write-only (secret) paths that the API returns masked as `******`, per kind (API reference
-/// §5.3). Paths are dotted and index-free.
+/// Write-only (secret) paths per kind: values the API accepts and returns masked (`******`),
+/// never to be written in a spec in plain text or shown in a plan. Paths are dotted and
+/// index-free; a path covers everything under it (`http.encrypted` is an object of secrets).
+///
+/// Complete for every kind and adaptor Celigo's schemas describe: the fields they mark
+/// `writeOnly`, `format: password`, or describe as returned masked, write-only or a sensitive
+/// credential, at every place a shared schema is used (the OAuth block under `http.auth`,
+/// `rest` and `mcp.http.auth`; `ssl` at the top and under `rdbms`). A test in `flowform-spec`
+/// checks this table against the schemas. The entries marked "API" come from the API
+/// reference (`integrator-api.md` §5.3) and real documents (`service-behaviours.md` §2, §3)
+/// for what the stored schemas do not describe.
 pub fn write_only_paths(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Connection => &[
-            "http.auth.basic.password",
-            "http.auth.token.token",
-            "http.auth.token.refreshToken",
-            "http.auth.oauth.clientSecret",
-            "http.auth.oauth.password",
-            "http.auth.jwt.secret",
-            "http.auth.jwt.privateKey",
-            "http.auth.jwt.token",
-            "http.clientCertificates.key",
-            "http.clientCertificates.passphrase",
-            "http.clientCertificates.pfx",
-            "http.encrypted",
-            "rest.bearerToken",
-            "rest.refreshToken",
-            "rest.basicAuth.password",
-            "netsuite.password",
-            "netsuite.tokenId",
-            "netsuite.tokenSecret",
-            "salesforce.bearerToken",
-            "salesforce.refreshToken",
-            "ftp.password",
-            "ftp.authKey",
-            "ftp.pgpEncryptKey",
-            "ftp.pgpDecryptKey",
-            "ftp.pgpPassphrase",
-            "s3.secretAccessKey",
-            "dynamodb.aws.secretAccessKey",
-            "rdbms.password",
-            "rdbms.key",
-            "rdbms.passphrase",
-            "rdbms.bigquery.privateKey",
-            "rdbms.redshift.aws.secretAccessKey",
-            "jdbc.password",
-            "jdbc.wallet",
-            "mongodb.password",
-            "as2.encrypted.userPrivateKey",
-            "as2.partnerStationInfo.auth.basic.password",
-            "as2.partnerStationInfo.auth.token.token",
-            "as2.partnerStationInfo.auth.token.refreshToken",
-            "mcp.encrypted",
-            "ssl.ca",
-            "ssl.cert",
-            "ssl.key",
-            "ssl.passphrase",
-        ],
-        Kind::Export => &["webhook.key", "webhook.token", "webhook.password"],
-        _ => &[],
+        Kind::Connection => CONNECTION_WRITE_ONLY,
+        Kind::Export => EXPORT_WRITE_ONLY,
+        Kind::Integration | Kind::Import | Kind::Flow | Kind::Script => &[],
     }
 }
+
+const CONNECTION_WRITE_ONLY: &[&str] = &[
+    "as2.encrypted.userPrivateKey",
+    "as2.partnerStationInfo.auth.basic.password",
+    "as2.partnerStationInfo.auth.token.refreshToken",
+    "as2.partnerStationInfo.auth.token.token",
+    "dynamodb.aws.secretAccessKey",
+    "ftp.authKey",
+    "ftp.password",
+    "ftp.pgpDecryptKey",
+    "ftp.pgpEncryptKey",
+    "ftp.pgpPassphrase",
+    "http.auth.basic.password",
+    "http.auth.jwt.privateKey",
+    "http.auth.jwt.secret",
+    "http.auth.jwt.token",
+    "http.auth.oauth.clientSecret",
+    "http.auth.oauth.oauth1.accessToken",
+    "http.auth.oauth.oauth1.consumerPrivateKey",
+    "http.auth.oauth.oauth1.consumerSecret",
+    "http.auth.oauth.oauth1.tokenSecret",
+    "http.auth.oauth.password",
+    "http.auth.oauth.pkceCodeVerifier",
+    "http.auth.token.refreshToken",
+    "http.auth.token.token",
+    "http.clientCertificates.key",
+    "http.clientCertificates.passphrase",
+    "http.clientCertificates.pfx",
+    "http.encrypted",
+    "jdbc.password",
+    "jdbc.wallet",
+    // API §5.3 lists `mcp.encrypted`; the schema puts it under `mcp.http`.
+    "mcp.encrypted",
+    "mcp.http.auth.oauth.clientSecret",
+    "mcp.http.auth.oauth.oauth1.accessToken",
+    "mcp.http.auth.oauth.oauth1.consumerPrivateKey",
+    "mcp.http.auth.oauth.oauth1.consumerSecret",
+    "mcp.http.auth.oauth.oauth1.tokenSecret",
+    "mcp.http.auth.oauth.password",
+    "mcp.http.auth.oauth.pkceCodeVerifier",
+    "mcp.http.auth.token.refreshToken",
+    "mcp.http.auth.token.token",
+    "mcp.http.encrypted",
+    "mongodb.password",
+    "netsuite.password",
+    "netsuite.tokenId",
+    "netsuite.tokenSecret",
+    "rdbms.bigquery.privateKey",
+    "rdbms.key",
+    "rdbms.passphrase",
+    "rdbms.password",
+    "rdbms.redshift.aws.secretAccessKey",
+    "rdbms.ssl.ca",
+    "rdbms.ssl.cert",
+    "rdbms.ssl.key",
+    "rdbms.ssl.passphrase",
+    "rest.basicAuth.password",
+    "rest.bearerToken",
+    // API: behaviours §3 shows `rest.cookieAuth.body` masked as a whole.
+    "rest.cookieAuth.body",
+    // API: behaviours §2 shows `rest.encrypted` returned as the mask, as `http.encrypted`.
+    "rest.encrypted",
+    "rest.oauth.clientSecret",
+    "rest.oauth.oauth1.accessToken",
+    "rest.oauth.oauth1.consumerPrivateKey",
+    "rest.oauth.oauth1.consumerSecret",
+    "rest.oauth.oauth1.tokenSecret",
+    "rest.oauth.password",
+    "rest.oauth.pkceCodeVerifier",
+    "rest.refreshToken",
+    "s3.secretAccessKey",
+    "salesforce.bearerToken",
+    "salesforce.refreshToken",
+    "ssl.ca",
+    "ssl.cert",
+    "ssl.key",
+    "ssl.passphrase",
+    "wrapper.encrypted",
+];
+
+/// Webhook verification secrets (webhook.yml; API §5.3, behaviours §3 shows `webhook.key`
+/// masked) and the bearer token of a real-time listener (`distributed.yml`, behaviours §3).
+const EXPORT_WRITE_ONLY: &[&str] =
+    &["distributed.bearerToken", "webhook.key", "webhook.password", "webhook.token"];
+
+/// Write-only paths of iClients (`/v1/iclients`), which flowform does not manage yet: the
+/// secrets Celigo's iClient schemas describe as returned masked (API §5.3 agrees).
+pub const ICLIENT_WRITE_ONLY_PATHS: &[&str] = &[
+    "amazonmws.secretKey",
+    "azureserviceprincipal.clientSecret",
+    "ebay.certId",
+    "jwt.privateKey",
+    "jwt.secret",
+    "jwt.token",
+    "netsuite.consumerKey",
+    "netsuite.consumerSecret",
+    "oauth2.auth.queryParameters",
+    "oauth2.clientSecret",
+    "oauth2.encrypted",
+    "oauth2.password",
+    "salesforce.clientSecret",
+    "salesforce.privateKey",
+];
 
 /// Whether `path` is (or lies under) a write-only path of `kind`.
 pub fn is_write_only(kind: Kind, path: &FieldPath) -> bool {
@@ -250,6 +317,14 @@ mod tests {
         assert!(is_write_only(Kind::Connection, &path("http.auth.token.token")));
         assert!(is_write_only(Kind::Connection, &path("http.encrypted.apiKey")));
         assert!(!is_write_only(Kind::Connection, &path("http.auth.type")));
+        assert!(is_write_only(Kind::Connection, &path("rest.oauth.clientSecret")));
+        assert!(is_write_only(Kind::Connection, &path("http.auth.oauth.oauth1.tokenSecret")));
+        assert!(is_write_only(Kind::Export, &path("webhook.key")));
+        assert!(!is_write_only(Kind::Export, &path("webhook.keyName")));
+        assert!(!is_write_only(Kind::Flow, &path("settings.password")));
+        for table in [CONNECTION_WRITE_ONLY, EXPORT_WRITE_ONLY, ICLIENT_WRITE_ONLY_PATHS] {
+            assert!(table.windows(2).all(|pair| pair[0] < pair[1]), "sorted, no duplicates");
+        }
     }
 
     #[test]

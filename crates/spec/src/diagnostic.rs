@@ -124,6 +124,10 @@ pub enum Code {
     OutOfRange,
     /// A section of another adaptor or connection type (`netsuite` on an `HTTPExport`).
     AdaptorSection,
+    /// A plain value at a write-only (secret) path; it should be `${secret.NAME}`.
+    PlainSecret,
+    /// `${secret.NAME}` whose environment variable is set but empty.
+    EmptySecret,
 }
 
 impl Code {
@@ -178,6 +182,8 @@ impl Code {
             Code::RewrittenValue => "spec::rewritten-value",
             Code::OutOfRange => "spec::out-of-range",
             Code::AdaptorSection => "spec::adaptor-section",
+            Code::PlainSecret => "spec::plain-secret",
+            Code::EmptySecret => "spec::empty-secret",
         }
     }
 }
@@ -333,6 +339,17 @@ impl Diagnostic {
                 Some(help) => format!("{help} (an error under `--strict`)"),
                 None => "an error under `--strict`".to_owned(),
             });
+        }
+    }
+
+    /// Shows `source` instead of the file's text when this diagnostic (or a related place) is
+    /// in the file at `path`: the loader passes the text with secret values hidden.
+    pub(crate) fn redact(&mut self, path: &std::path::Path, source: &NamedSource<Arc<str>>) {
+        if self.file.as_deref() == Some(path) && self.source.is_some() {
+            self.source = Some(source.clone());
+        }
+        for related in &mut self.related {
+            related.redact(path, source);
         }
     }
 

@@ -282,6 +282,11 @@ impl<'a> Resolver<'a> {
     /// Appends the value of `${secret.NAME}` to `out`; returns whether it has one.
     fn secret_piece(&mut self, file: &SourceFile, at: Span, name: &str, out: &mut String) -> bool {
         match self.environment.get(name) {
+            Ok(Some(value)) if value.is_empty() => {
+                let diagnostic = problems::empty_secret(file, at, name, self.secrets);
+                self.report_repeated(name, diagnostic);
+                false
+            }
             Ok(Some(value)) => {
                 if value == MASK {
                     self.diagnostics.push(problems::secret_is_mask(file, at, name));

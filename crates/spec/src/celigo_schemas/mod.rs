@@ -464,6 +464,7 @@ fn reference_targets_match_the_ref_model_annotations() {
 }
 
 mod extract;
+mod secrets;
 
 /// The committed field table, as `validate` reads it.
 const FIELD_TABLE: &str = include_str!("../validate/celigo.fields");

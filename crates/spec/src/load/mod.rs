@@ -22,6 +22,7 @@ use crate::environment::{self, EnvironmentSettings};
 use crate::moved;
 use crate::options::LoadOptions;
 use crate::resolve::Resolver;
+use crate::source::{SourceFile, Span};
 use crate::validate;
 
 pub use locate::{Located, locate};
@@ -90,6 +91,7 @@ pub fn load(options: &LoadOptions) -> Loaded {
     let mut desired = DesiredState::default();
     let mut uses_by_resource: Vec<Vec<ReferenceUse>> = Vec::new();
     let mut checked_declarations = Vec::new();
+    let mut plain_secrets: Vec<(&SourceFile, Vec<Span>)> = Vec::new();
     for declaration in &declarations.resources {
         if desired.resources.contains_key(&declaration.address) {
             continue;
@@ -101,14 +103,17 @@ pub fn load(options: &LoadOptions) -> Loaded {
             flows::check(declaration.file, &resource.body, declaration.body, &mut diagnostics);
         }
         if declaration.body.as_mapping().is_some() {
-            validate::check(
-                declaration.address.kind,
+            let plain = validate::check(
+                &declaration.address,
                 declaration.file,
                 declaration.key_span,
                 &resource.body,
                 declaration.body,
                 &mut diagnostics,
             );
+            if !plain.is_empty() {
+                plain_secrets.push((declaration.file, plain));
+            }
         }
         desired.resources.insert(declaration.address.clone(), resource);
         uses_by_resource.push(uses);
@@ -135,6 +140,7 @@ pub fn load(options: &LoadOptions) -> Loaded {
         &mut diagnostics,
     );
 
+    hide_plain_secrets(&plain_secrets, &mut diagnostics);
     if options.strict {
         for diagnostic in &mut diagnostics {
             diagnostic.make_strict();
@@ -159,5 +165,32 @@ pub fn load(options: &LoadOptions) -> Loaded {
         environment,
         root,
         files: files.into_iter().map(|file| file.source.path).collect(),
+    }
+}
+
+/// Hides secrets written in plain text from every snippet of their files: the diagnostics of
+/// such a file show its text with those values' bytes turned into `*` (whitespace kept, so
+/// every span and line still points where it did, and a block scalar's indentation stays).
+fn hide_plain_secrets(plain_secrets: &[(&SourceFile, Vec<Span>)], diagnostics: &mut [Diagnostic]) {
+    let mut by_file: HashMap<&std::path::Path, (&SourceFile, Vec<Span>)> = HashMap::new();
+    for (file, spans) in plain_secrets {
+        by_file.entry(file.path.as_path()).or_insert_with(|| (file, Vec::new())).1.extend(spans);
+    }
+    for (path, (file, spans)) in by_file {
+        let mut bytes = file.text.as_bytes().to_vec();
+        for span in spans {
+            for byte in bytes.iter_mut().take(span.end.min(file.text.len())).skip(span.start) {
+                if !byte.is_ascii_whitespace() {
+                    *byte = b'*';
+                }
+            }
+        }
+        // Whole characters were replaced byte by byte with ASCII, so the text is still UTF-8.
+        let text = String::from_utf8(bytes).unwrap_or_else(|_| "*".repeat(file.text.len()));
+        let source =
+            miette::NamedSource::new(path.display().to_string(), std::sync::Arc::from(text));
+        for diagnostic in diagnostics.iter_mut() {
+            diagnostic.redact(path, &source);
+        }
     }
 }

@@ -260,3 +260,18 @@ pub(crate) fn netsuite_basic_auth(file: &SourceFile, span: Span) -> Diagnostic {
          `tokenId` and `tokenSecret` (`netsuite_wsdl_tba_mandatory`)",
     )
 }
+
+/// A plain value at a write-only path. The value is never part of the message.
+pub(crate) fn plain_secret(file: &SourceFile, span: Span, path: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::PlainSecret,
+        file,
+        span,
+        format!("`{path}` is a secret, written here in plain text"),
+    )
+    .with_label("plain-text secret (value hidden)")
+    .with_help(format!(
+        "write `${{secret.{name}}}` and set the environment variable `{name}`; a value written \
+         in the spec would end up in git, in plans and in pull-request comments"
+    ))
+}

@@ -152,6 +152,25 @@ pub(crate) fn missing_secret(
         .with_help(help)
 }
 
+/// A secret whose environment variable is set but empty (as GitHub Actions passes a secret it
+/// does not have): a warning offline, an error when it is needed.
+pub(crate) fn empty_secret(
+    file: &SourceFile,
+    at: Span,
+    name: &str,
+    policy: SecretPolicy,
+) -> Diagnostic {
+    let severity = match policy {
+        SecretPolicy::Offline => Severity::Warning,
+        SecretPolicy::Required => Severity::Error,
+    };
+    Diagnostic::at(severity, Code::EmptySecret, file, at, format!("secret `{name}` is empty"))
+        .with_help(format!(
+            "the environment variable `{name}` is set to an empty value; set it to the secret (in \
+             CI, check that the secret exists and is passed to the job)"
+        ))
+}
+
 /// A secret whose environment variable is not UTF-8.
 pub(crate) fn secret_not_unicode(file: &SourceFile, at: Span, name: &str) -> Diagnostic {
     Diagnostic::error(Code::MissingSecret, file, at, format!("secret `{name}` is not valid UTF-8"))

@@ -9,6 +9,7 @@
 
 mod adaptors;
 mod policy;
+mod secrets;
 pub(crate) mod table;
 
 use std::collections::HashSet;
@@ -29,15 +30,18 @@ pub(crate) fn is_listed_top_level(kind: Kind, field: &str) -> bool {
 }
 
 /// Checks one resource body. `node` is the body's YAML node and `key_span` the resource's key.
+/// Returns the places of secrets written in plain text, for the loader to hide.
 pub(crate) fn check(
-    kind: Kind,
+    address: &flowform_model::Address,
     file: &SourceFile,
     key_span: Span,
     body: &Object,
     node: &Node,
     diagnostics: &mut Vec<Diagnostic>,
-) {
-    let Some(root) = tables().root(kind) else { return };
+) -> Vec<Span> {
+    let kind = address.kind;
+    let plain_secrets = secrets::check(kind, &address.key, file, body, node, diagnostics);
+    let Some(root) = tables().root(kind) else { return plain_secrets };
     // A script's `contentFile` is read into `content`; when it cannot be read, that is the
     // problem to report, not a missing `content`.
     let content_file = kind == Kind::Script && node.get("contentFile").is_some();
@@ -54,6 +58,7 @@ pub(crate) fn check(
     let place = Place { node, exact: true, key_span };
     walker.object(root, body, place, true);
     adaptors::check(kind, body, &adaptors::Site { file, node, key_span }, diagnostics);
+    plain_secrets
 }
 
 /// Where a value is written: its node (or, below a variable that expanded into a structure,
@@ -222,7 +227,7 @@ impl Walker<'_> {
     }
 
     fn value(&mut self, shape: &Shape, value: &Value, place: Place<'_>) {
-        if matches!(value, Value::Null) || shape.is_any() {
+        if matches!(value, Value::Null) || shape.is_any() || shape.secret {
             return;
         }
         let types = shape.types;

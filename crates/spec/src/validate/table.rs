@@ -105,6 +105,9 @@ pub(crate) struct Shape {
     pub fields: BTreeMap<String, Shape>,
     pub items: Option<Box<Shape>>,
     pub rules: Vec<Rule>,
+    /// A write-only (secret) field: its value is never judged or shown here (the plain-secret
+    /// check reports a value written in clear).
+    pub secret: bool,
 }
 
 impl Shape {
@@ -147,9 +150,39 @@ pub(crate) fn tables() -> &'static Tables {
     TABLES.get_or_init(|| {
         // Both tables are part of the program; a test parses them, so this cannot fail on a
         // build that passed its tests.
-        parse(&[("celigo.fields", CELIGO), ("flowform.fields", FLOWFORM)])
-            .unwrap_or_else(|problem| panic!("the built-in field tables do not parse: {problem}"))
+        let mut tables = parse(&[("celigo.fields", CELIGO), ("flowform.fields", FLOWFORM)])
+            .unwrap_or_else(|problem| panic!("the built-in field tables do not parse: {problem}"));
+        tables.mark_secrets();
+        tables
     })
+}
+
+impl Tables {
+    /// Marks the shapes at flowform-model's write-only paths.
+    fn mark_secrets(&mut self) {
+        for (kind, root) in &mut self.roots {
+            for path in flowform_model::fields::write_only_paths(*kind) {
+                let mut shape = &mut *root;
+                let mut found = true;
+                for name in path.split('.') {
+                    // Table paths are index-free: step into list items on the way.
+                    while !shape.fields.contains_key(name) && shape.items.is_some() {
+                        shape = shape.items.as_deref_mut().expect("checked");
+                    }
+                    match shape.fields.get_mut(name) {
+                        Some(child) => shape = child,
+                        None => {
+                            found = false;
+                            break;
+                        }
+                    }
+                }
+                if found {
+                    shape.secret = true;
+                }
+            }
+        }
+    }
 }
 
 /// Splits `a.b[].c` into `["a", "b", "[]", "c"]`; `.` is the root (no segments).
