@@ -34,9 +34,16 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "NAME", global = true)]
     pub env: Option<String>,
 
-    /// Set a variable, overriding `variables:` and the environment file; repeatable.
+    /// Set a declared variable, overriding `variables:`, the environment file and variable
+    /// files; repeatable. The value is a YAML scalar (`true`, `20`); quote it to keep text
+    /// (`--var 'name="true"'`).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_variable, global = true)]
     pub vars: Vec<(String, String)>,
+
+    /// Read variables from a YAML mapping, overriding `variables:` and the environment file;
+    /// repeatable (a later file wins; `--var` wins over all).
+    #[arg(long = "var-file", value_name = "FILE", global = true)]
+    pub var_files: Vec<PathBuf>,
 
     /// Where the state is kept: a file path, or `integrator` for the account's State API.
     #[arg(long, value_name = "LOCATION", global = true)]

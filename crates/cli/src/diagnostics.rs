@@ -1,6 +1,10 @@
 //! Rendering spec diagnostics with miette, the one place the CLI turns them into text.
 
+use std::path::PathBuf;
+
 use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::printer::Printer;
 
 /// The width diagnostics wrap at: `COLUMNS` when set, else 100.
 fn width() -> usize {
@@ -22,4 +26,41 @@ pub fn render(diagnostic: &flowform_spec::Diagnostic, color: bool) -> String {
     }
     out.push('\n');
     out
+}
+
+/// Says which YAML files found in folders were skipped for holding none of the spec's
+/// sections: with `-v` one line per file; otherwise one line naming the first few (nothing
+/// with `-q`), so a `docker-compose.yml` beside the spec is neither an error nor a surprise.
+pub fn report_skipped(printer: &Printer, skipped: &[PathBuf]) {
+    if skipped.is_empty() {
+        return;
+    }
+    if printer.verbose() {
+        for path in skipped {
+            printer.detail(
+                1,
+                &format!(
+                    "note: skipped `{}`: it holds none of the spec's sections",
+                    path.display()
+                ),
+            );
+        }
+        return;
+    }
+    const SHOWN: usize = 3;
+    let mut names: Vec<String> =
+        skipped.iter().take(SHOWN).map(|path| format!("`{}`", path.display())).collect();
+    if skipped.len() > SHOWN {
+        names.push(format!("{} more", skipped.len() - SHOWN));
+    }
+    let names = match names.split_last() {
+        Some((last, init)) if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => names.join(""),
+    };
+    let files = if skipped.len() == 1 { "file" } else { "files" };
+    printer.status(&format!(
+        "note: skipped {} YAML {files} that hold none of the spec's sections: {names} (`-v` \
+         lists them; list them in `.flowformignore` to leave them out quietly)",
+        skipped.len()
+    ));
 }

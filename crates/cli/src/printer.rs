@@ -48,6 +48,11 @@ impl Printer {
         self.verbosity == Verbosity::Quiet
     }
 
+    /// Whether `-v` (or more) was given.
+    pub fn verbose(&self) -> bool {
+        matches!(self.verbosity, Verbosity::Verbose(_))
+    }
+
     fn stdout(text: &str) {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());

@@ -189,6 +189,8 @@ pub struct Settings {
     pub env: Option<String>,
     /// `--var NAME=VALUE`.
     pub vars: Vec<(String, String)>,
+    /// `--var-file`, in order.
+    pub var_files: Vec<PathBuf>,
     /// `--state`, before the environment file is read.
     pub state: Option<String>,
     /// `--endpoint`, `--region` or `CELIGO_BASE_URL`, before the environment file is read.
@@ -260,6 +262,7 @@ impl Settings {
             paths,
             env: global.env,
             vars: global.vars,
+            var_files: global.var_files,
             state: global.state,
             endpoint,
             sandbox: global.sandbox,
@@ -278,6 +281,7 @@ impl Settings {
             paths: self.paths.clone(),
             env: self.env.clone(),
             vars: self.vars.clone(),
+            var_files: self.var_files.clone(),
             secrets,
             environment: ProcessEnvironment::Process,
             strict: self.strict,

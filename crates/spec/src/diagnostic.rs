@@ -26,7 +26,8 @@ pub enum Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Code {
-    /// A path given with `-f` does not exist or cannot be read.
+    /// A path given with `-f` (or `--var-file`) does not exist or cannot be read, or the
+    /// `.flowformignore` file cannot be used.
     Io,
     /// A directory holds no spec files.
     NoSpecFiles,
@@ -84,8 +85,9 @@ pub enum Code {
     InvalidVariable,
     /// The same variable declared in two places.
     DuplicateVariable,
-    /// `--var NAME=VALUE` for a variable that nothing declares or uses.
-    UnusedVariable,
+    /// `--var NAME=VALUE` (an error) or a variable file's entry (a warning) for a variable no
+    /// `variables:` section declares.
+    UndeclaredVariable,
     /// `${env.NAME}` whose environment variable is unset.
     MissingEnvironmentVariable,
     /// `${secret.NAME}` whose environment variable is unset.
@@ -163,7 +165,7 @@ impl Code {
             Code::UnresolvedVariable => "spec::unresolved-variable",
             Code::InvalidVariable => "spec::invalid-variable",
             Code::DuplicateVariable => "spec::duplicate-variable",
-            Code::UnusedVariable => "spec::unused-variable",
+            Code::UndeclaredVariable => "spec::undeclared-variable",
             Code::MissingEnvironmentVariable => "spec::missing-env",
             Code::MissingSecret => "spec::missing-secret",
             Code::StepsAndRouters => "spec::steps-and-routers",

@@ -4,17 +4,30 @@
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
 use crate::diagnostic::Diagnostic;
 use crate::limits::MAX_FILE_BYTES;
 use crate::problems;
 use crate::source::{SourceFile, Span};
 
+/// A file to read, and whether it was named on the command line (`-f FILE`, always read as a
+/// spec file) or found in a folder (skipped when it has none of the spec's sections).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Input {
+    pub path: PathBuf,
+    pub explicit: bool,
+}
+
 /// The files to read, in order, and the spec root.
 pub(crate) struct Discovered {
-    pub files: Vec<PathBuf>,
+    pub files: Vec<Input>,
     /// The common directory of the inputs, absolute.
     pub root: PathBuf,
 }
+
+/// The name of the ignore file at the spec root (gitignore syntax).
+pub(crate) const IGNORE_FILE: &str = ".flowformignore";
 
 /// Whether a directory entry is skipped when walking: dot-folders and `environments/`.
 fn skip_directory(name: &str) -> bool {
@@ -25,42 +38,98 @@ fn is_spec_file(path: &Path) -> bool {
     matches!(path.extension().and_then(|extension| extension.to_str()), Some("yaml" | "yml"))
 }
 
+/// Reads `.flowformignore` at the spec root, if there is one.
+fn ignore_file(root: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<Gitignore> {
+    let path = root.join(IGNORE_FILE);
+    if !path.is_file() {
+        return None;
+    }
+    let text = match fs_err::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) => {
+            diagnostics.push(io_error(&path, &error));
+            return None;
+        }
+    };
+    let source = SourceFile::new(&path, text);
+    let mut builder = GitignoreBuilder::new(root);
+    let mut offset = 0;
+    for line in source.text.split_inclusive('\n') {
+        let pattern = line.trim_end_matches(['\n', '\r']);
+        if let Err(error) = builder.add_line(Some(path.clone()), pattern) {
+            let span = Span::new(offset, offset + pattern.len());
+            diagnostics.push(problems::invalid_ignore_pattern(&source, span, &error.to_string()));
+        }
+        offset += line.len();
+    }
+    match builder.build() {
+        Ok(ignore) => Some(ignore),
+        Err(error) => {
+            diagnostics.push(problems::unreadable_path(&path, Some(&error.to_string())));
+            None
+        }
+    }
+}
+
 /// Walks the inputs. Directories are walked with an explicit stack (no recursion) and without
-/// following directory symlinks, so a symlink loop cannot trap the walk.
+/// following directory symlinks, so a symlink loop cannot trap the walk. Paths that the spec
+/// root's `.flowformignore` matches are left out of folders; a file named explicitly is read
+/// whatever it says.
 pub(crate) fn discover(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Discovered {
-    let mut files = Vec::new();
+    let mut inputs: Vec<(PathBuf, bool)> = Vec::new();
     let mut bases = Vec::new();
     for path in paths {
-        let metadata = match fs_err::metadata(path) {
-            Ok(metadata) => metadata,
-            Err(error) => {
-                diagnostics.push(io_error(path, &error));
-                continue;
+        match fs_err::metadata(path) {
+            Ok(metadata) if metadata.is_dir() => {
+                bases.push(path.clone());
+                inputs.push((path.clone(), true));
             }
-        };
-        if metadata.is_dir() {
-            bases.push(path.clone());
+            Ok(_) => {
+                // `a.yaml` has the parent `` (empty), which means the current directory.
+                let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+                bases.push(parent.map_or_else(|| PathBuf::from("."), Path::to_path_buf));
+                inputs.push((path.clone(), false));
+            }
+            Err(error) => diagnostics.push(io_error(path, &error)),
+        }
+    }
+    let root = common_ancestor(bases.iter().map(|base| absolute(base)))
+        .unwrap_or_else(|| absolute(Path::new(".")));
+    let ignore = inputs
+        .iter()
+        .any(|(_, directory)| *directory)
+        .then(|| ignore_file(&root, diagnostics))
+        .flatten();
+    let mut files = Vec::new();
+    for (path, directory) in inputs {
+        if directory {
             let before = files.len();
-            walk(path, &mut files, diagnostics);
+            walk(&path, ignore.as_ref(), &mut files, diagnostics);
             if files.len() == before {
-                diagnostics.push(problems::no_spec_files(path));
+                diagnostics.push(problems::no_spec_files(&path));
             }
-            files[before..].sort();
+            files[before..].sort_by(|a, b| a.path.cmp(&b.path));
         } else {
-            // `a.yaml` has the parent `` (empty), which means the current directory.
-            let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty());
-            bases.push(parent.map_or_else(|| PathBuf::from("."), Path::to_path_buf));
-            files.push(path.clone());
+            files.push(Input { path, explicit: true });
         }
     }
     let mut seen = std::collections::HashSet::new();
-    files.retain(|file| seen.insert(absolute(file)));
-    let root = common_ancestor(bases.iter().map(|base| absolute(base)))
-        .unwrap_or_else(|| absolute(Path::new(".")));
+    files.retain(|file| seen.insert(absolute(&file.path)));
     Discovered { files, root }
 }
 
-fn walk(directory: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
+fn ignored(ignore: Option<&Gitignore>, path: &Path, is_directory: bool) -> bool {
+    ignore.is_some_and(|ignore| {
+        ignore.matched_path_or_any_parents(absolute(path), is_directory).is_ignore()
+    })
+}
+
+fn walk(
+    directory: &Path,
+    ignore: Option<&Gitignore>,
+    files: &mut Vec<Input>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut pending = vec![directory.to_path_buf()];
     while let Some(current) = pending.pop() {
         let entries = match fs_err::read_dir(&current) {
@@ -87,14 +156,14 @@ fn walk(directory: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagno
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if file_type.is_dir() {
-                if !skip_directory(&name) {
+                if !skip_directory(&name) && !ignored(ignore, &path, true) {
                     pending.push(path);
                 }
             } else if is_spec_file(&path) && !name.starts_with('.') {
                 // A symlink to a file is read like the file; a symlink to a directory is not
                 // followed (its `file_type` is a symlink, not a directory).
-                if file_type.is_file() || path.is_file() {
-                    files.push(path);
+                if (file_type.is_file() || path.is_file()) && !ignored(ignore, &path, false) {
+                    files.push(Input { path, explicit: false });
                 }
             }
         }
@@ -187,7 +256,8 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let file = directory.path().join("a.yaml");
         fs_err::write(&file, "flows: {}").unwrap();
-        let discovered = discover(&[file], &mut Vec::new());
+        let discovered = discover(&[file.clone()], &mut Vec::new());
+        assert_eq!(discovered.files, [Input { path: file, explicit: true }]);
         assert_eq!(discovered.root, absolute(directory.path()));
         assert!(absolute(Path::new("")).is_absolute());
         assert_eq!(absolute(Path::new("")), absolute(Path::new(".")));

@@ -454,7 +454,7 @@ mod tests {
         let environment = ProcessEnvironment::Fixed(Default::default());
         let mut resolver = Resolver::new(&variables, &environment, SecretPolicy::Offline);
         let value = resolver.convert(&file, &root, Mode::Body);
-        let (problems, _) = resolver.finish();
+        let problems = resolver.finish();
         let problems: Vec<_> = problems
             .iter()
             .filter(|diagnostic| diagnostic.code != crate::Code::MissingSecret)

@@ -62,8 +62,12 @@ pub struct LoadOptions {
     pub paths: Vec<PathBuf>,
     /// `--env NAME`: read `environments/NAME.yaml` under the spec root.
     pub env: Option<String>,
-    /// `--var NAME=VALUE`, in command-line order (a later one wins).
+    /// `--var NAME=VALUE`, in command-line order (a later one wins). Values are read as YAML
+    /// scalars (`true`, `20`, `"quoted text"`).
     pub vars: Vec<(String, String)>,
+    /// `--var-file FILE`, in command-line order (a later one wins; `--var` wins over all):
+    /// YAML mappings of variables.
+    pub var_files: Vec<PathBuf>,
     /// How missing secrets are treated.
     pub secrets: SecretPolicy,
     /// Where environment variables and secrets are read from.
@@ -78,6 +82,7 @@ impl Default for LoadOptions {
             paths: vec![PathBuf::from(".")],
             env: None,
             vars: Vec::new(),
+            var_files: Vec::new(),
             secrets: SecretPolicy::Offline,
             environment: ProcessEnvironment::Process,
             strict: false,

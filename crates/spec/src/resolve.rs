@@ -1,6 +1,6 @@
 //! Turning YAML nodes into body values: typing scalars and substituting placeholders.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use flowform_model::{MASK, SecretValue, Value};
 
@@ -38,8 +38,6 @@ pub(crate) struct Resolver<'a> {
     secrets: SecretPolicy,
     pub diagnostics: Vec<Diagnostic>,
     repeated: BTreeMap<(Code, String), Repeated>,
-    /// Variables some placeholder used.
-    pub used_variables: HashSet<String>,
 }
 
 impl<'a> Resolver<'a> {
@@ -54,12 +52,11 @@ impl<'a> Resolver<'a> {
             secrets,
             diagnostics: Vec::new(),
             repeated: BTreeMap::new(),
-            used_variables: HashSet::new(),
         }
     }
 
     /// Every diagnostic, the repeated ones last with their counts.
-    pub(crate) fn finish(mut self) -> (Vec<Diagnostic>, HashSet<String>) {
+    pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
         for (_, repeated) in std::mem::take(&mut self.repeated) {
             let mut diagnostic = repeated.diagnostic;
             if repeated.count > 1 {
@@ -69,7 +66,7 @@ impl<'a> Resolver<'a> {
             }
             self.diagnostics.push(diagnostic);
         }
-        (self.diagnostics, self.used_variables)
+        self.diagnostics
     }
 
     fn report_repeated(&mut self, name: &str, diagnostic: Diagnostic) {
@@ -314,14 +311,8 @@ impl<'a> Resolver<'a> {
 
     fn variable(&mut self, file: &SourceFile, at: Span, name: &str) -> Value {
         match self.variables.get(name) {
-            Some(Some(value)) => {
-                self.used_variables.insert(name.to_owned());
-                value.clone()
-            }
-            Some(None) => {
-                self.used_variables.insert(name.to_owned());
-                Value::Null
-            }
+            Some(Some(value)) => value.clone(),
+            Some(None) => Value::Null,
             None => {
                 let suggestions = closest(name, self.variables.keys().map(String::as_str));
                 let diagnostic = problems::unresolved_variable(file, at, name, &suggestions);

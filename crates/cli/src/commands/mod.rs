@@ -69,6 +69,7 @@ pub fn load_spec(
 /// Prints a loaded spec's diagnostics and fails on its errors.
 fn report_spec(printer: &Printer, loaded: Loaded, show_warnings: bool) -> anyhow::Result<Loaded> {
     printer.detail(1, &format!("spec root: {}", loaded.root.display()));
+    diagnostics::report_skipped(printer, &loaded.skipped);
     for diagnostic in &loaded.diagnostics {
         if show_warnings || diagnostic.is_error() {
             printer.diagnostic(

@@ -24,6 +24,7 @@ pub fn validate(
     for file in &loaded.files {
         printer.detail(1, &format!("read {}", file.display()));
     }
+    diagnostics::report_skipped(printer, &loaded.skipped);
     match args.format {
         ValidateFormat::Human => {
             for diagnostic in &loaded.diagnostics {

@@ -7,3 +7,4 @@ mod example;
 mod schema;
 mod secrets;
 mod validate;
+mod variables;

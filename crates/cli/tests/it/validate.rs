@@ -156,7 +156,7 @@ fn environment_files_and_variables() {
             .current_dir(directory.path()),
         None,
     );
-    assert_eq!(code, 0, "{rendered}");
+    assert_eq!(code, 1, "an undeclared `--var` is an error: {rendered}");
     assert!(rendered.contains("did you mean `--var host=…`?"), "{rendered}");
 
     cli_snapshot!(flowform().args(["validate", "--env", "bad"]).current_dir(directory.path()), Some(directory.path()), @r"

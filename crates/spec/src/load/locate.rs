@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::parse::{ParsedFile, parse_file};
 use crate::diagnostic::Diagnostic;
-use crate::discover;
+use crate::discover::{self, Input};
 use crate::environment::{self, EnvironmentSettings};
 use crate::options::LoadOptions;
 
@@ -23,7 +23,7 @@ pub struct Located {
 /// The first stage of loading: the inputs discovered, the environment file read.
 pub(crate) struct Layout {
     pub root: PathBuf,
-    pub files: Vec<PathBuf>,
+    pub files: Vec<Input>,
     pub environment_file: Option<(String, ParsedFile)>,
 }
 
@@ -32,7 +32,10 @@ pub(crate) fn layout(options: &LoadOptions, diagnostics: &mut Vec<Diagnostic>) -
     let root = discovered.root;
     let environment_file =
         options.env.as_deref().and_then(|name| match environment::locate(&root, name) {
-            Ok(path) => parse_file(&path, diagnostics).map(|file| (name.to_owned(), file)),
+            Ok(path) => parse_file(&path, true, diagnostics).map(|mut file| {
+                diagnostics.append(&mut file.problems);
+                (name.to_owned(), file)
+            }),
             Err(diagnostic) => {
                 diagnostics.push(diagnostic);
                 None

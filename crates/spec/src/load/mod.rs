@@ -42,6 +42,10 @@ pub struct Loaded {
     pub root: PathBuf,
     /// The spec files read, in order.
     pub files: Vec<PathBuf>,
+    /// YAML files found in folders that hold none of the spec's sections (a
+    /// `docker-compose.yml`, CI configuration): not read as part of the spec. Files named with
+    /// `-f FILE` are never skipped.
+    pub skipped: Vec<PathBuf>,
 }
 
 impl Loaded {
@@ -67,7 +71,20 @@ pub fn load(options: &LoadOptions) -> Loaded {
     let mut diagnostics = Vec::new();
     let locate::Layout { root, files, environment_file } =
         locate::layout(options, &mut diagnostics);
-    let files = parse::parse_files(&files, &mut diagnostics);
+    let parsed = parse::parse_files(&files, &mut diagnostics);
+    let (mut files, skipped): (Vec<_>, Vec<_>) =
+        parsed.into_iter().partition(|file| file.is_spec());
+    for file in &mut files {
+        diagnostics.append(&mut file.problems);
+    }
+    let skipped: Vec<PathBuf> = skipped.into_iter().map(|file| file.source.path).collect();
+    let mut variable_files = Vec::new();
+    for path in &options.var_files {
+        if let Some(mut file) = parse::parse_file(path, true, &mut diagnostics) {
+            diagnostics.append(&mut file.problems);
+            variable_files.push(file);
+        }
+    }
     let (environment, environment_variables) = match &environment_file {
         Some((name, file)) => {
             let (settings, variables) =
@@ -78,10 +95,11 @@ pub fn load(options: &LoadOptions) -> Loaded {
     };
 
     let declarations = declarations::collect_declarations(&files, &mut diagnostics);
-    let (variables, declared_variables) = variables::resolve_variables(
+    let variables = variables::resolve_variables(
         options,
         &declarations.variables,
         environment_variables,
+        &variable_files,
         &mut diagnostics,
     );
 
@@ -131,14 +149,7 @@ pub fn load(options: &LoadOptions) -> Loaded {
     cycles::check(&cycle_resources, &mut diagnostics);
     desired.moved = moved::parse(&declarations.moved, &declared, &mut diagnostics);
 
-    let (resolver_diagnostics, used_variables) = resolver.finish();
-    diagnostics.extend(resolver_diagnostics);
-    variables::report_unused_variable_flags(
-        options,
-        &declared_variables,
-        &used_variables,
-        &mut diagnostics,
-    );
+    diagnostics.extend(resolver.finish());
 
     hide_plain_secrets(&plain_secrets, &mut diagnostics);
     if options.strict {
@@ -151,6 +162,7 @@ pub fn load(options: &LoadOptions) -> Loaded {
         .iter()
         .map(|file| &file.source.path)
         .chain(environment_file.as_ref().map(|(_, file)| &file.source.path))
+        .chain(variable_files.iter().map(|file| &file.source.path))
         .enumerate()
         .map(|(index, path)| (path.clone(), index + 1))
         .collect();
@@ -165,6 +177,7 @@ pub fn load(options: &LoadOptions) -> Loaded {
         environment,
         root,
         files: files.into_iter().map(|file| file.source.path).collect(),
+        skipped,
     }
 }
 

@@ -1,25 +1,66 @@
-//! Stage 2: reading and parsing the files, in parallel for larger specs, keeping their order.
+//! Stage 2: reading and parsing the files, in parallel for larger specs, keeping their order;
+//! and telling spec files from the other YAML a folder holds.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use flowform_model::Kind;
 
 use crate::diagnostic::Diagnostic;
-use crate::discover;
+use crate::discover::{self, Input};
+use crate::problems::SECTIONS;
 use crate::source::SourceFile;
-use crate::yaml::{self, Node};
+use crate::suggest::closest;
+use crate::yaml::{self, Node, NodeValue};
 
 /// One file, read and parsed.
 pub(crate) struct ParsedFile {
     pub source: SourceFile,
     pub root: Option<Node>,
+    /// Named with `-f FILE` rather than found in a folder.
+    pub explicit: bool,
+    /// What parsing found wrong, kept with the file until it is known to be a spec file.
+    pub problems: Vec<Diagnostic>,
 }
 
-/// Reads and parses one file; its problems go to `diagnostics`.
-pub(crate) fn parse_file(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<ParsedFile> {
+impl ParsedFile {
+    /// Whether this file is part of the spec. A file named with `-f` always is. A file found in
+    /// a folder is when its top-level keys include a spec section or something that reads like
+    /// a misspelt one (`flow:`, `conections:`), or, when it is not a mapping that can be read,
+    /// when a line of it starts with a section; any other YAML (`docker-compose.yml`, CI
+    /// configuration, an empty file) is skipped.
+    pub(crate) fn is_spec(&self) -> bool {
+        if self.explicit {
+            return true;
+        }
+        let looks_like_a_section = |key: &str| {
+            SECTIONS.contains(&key)
+                || Kind::from_singular(key).is_some()
+                || !closest(key, SECTIONS).is_empty()
+        };
+        match self.root.as_ref().map(|root| &root.value) {
+            Some(NodeValue::Mapping(entries)) if !entries.is_empty() => {
+                entries.iter().any(|entry| looks_like_a_section(&entry.key))
+            }
+            _ => self.source.text.lines().any(|line| {
+                line.split_once(':').is_some_and(|(key, _)| {
+                    !key.starts_with([' ', '\t', '#', '-']) && SECTIONS.contains(&key.trim_end())
+                })
+            }),
+        }
+    }
+}
+
+/// Reads and parses one file. A file that cannot be read is reported in `diagnostics`; the
+/// problems of one that parses stay with it.
+pub(crate) fn parse_file(
+    path: &Path,
+    explicit: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ParsedFile> {
     match discover::read(path) {
         Ok(source) => {
             let (root, problems) = yaml::parse(&source);
-            diagnostics.extend(problems);
-            Some(ParsedFile { source, root })
+            Some(ParsedFile { source, root, explicit, problems })
         }
         Err(diagnostic) => {
             diagnostics.push(diagnostic);
@@ -30,17 +71,19 @@ pub(crate) fn parse_file(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Opti
 
 /// Reads and parses the files, on as many threads as there are cores (at most 8, and only for
 /// specs of more than a few files); the result and the diagnostics keep the files' order.
-pub(crate) fn parse_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<ParsedFile> {
+pub(crate) fn parse_files(paths: &[Input], diagnostics: &mut Vec<Diagnostic>) -> Vec<ParsedFile> {
     const FILES_PER_THREAD: usize = 8;
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(8)
         .min(paths.len() / FILES_PER_THREAD)
         .max(1);
-    let parse_chunk = |chunk: &[PathBuf]| {
+    let parse_chunk = |chunk: &[Input]| {
         let mut problems = Vec::new();
-        let parsed: Vec<ParsedFile> =
-            chunk.iter().filter_map(|path| parse_file(path, &mut problems)).collect();
+        let parsed: Vec<ParsedFile> = chunk
+            .iter()
+            .filter_map(|input| parse_file(&input.path, input.explicit, &mut problems))
+            .collect();
         (parsed, problems)
     };
     let results: Vec<(Vec<ParsedFile>, Vec<Diagnostic>)> = if threads == 1 {

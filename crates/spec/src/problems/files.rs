@@ -24,6 +24,18 @@ pub(crate) fn no_spec_files(directory: &Path) -> Diagnostic {
     )
 }
 
+/// A line of `.flowformignore` that is not a valid pattern.
+pub(crate) fn invalid_ignore_pattern(file: &SourceFile, span: Span, error: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::Io,
+        file,
+        span,
+        format!("invalid pattern in `.flowformignore`: {error}"),
+    )
+    .with_label("invalid pattern")
+    .with_help("`.flowformignore` takes gitignore patterns, such as `docker-compose.yml` or `ci/`")
+}
+
 /// A file over the size limit.
 pub(crate) fn file_too_large(path: &Path) -> Diagnostic {
     Diagnostic::without_location(

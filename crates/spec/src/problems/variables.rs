@@ -98,15 +98,64 @@ pub(crate) fn duplicate_variable(
     .with_related(Diagnostic::note(first_file, first_span, "first declared here"))
 }
 
-/// `--var NAME` for a variable nothing declares or uses.
-pub(crate) fn unused_variable_flag(name: &str, suggestions: &[String]) -> Diagnostic {
-    let help = did_you_mean(suggestions, |s| format!("--var {s}=…")).unwrap_or_else(|| {
-        "no `variables:` entry declares it and no `${var.…}` uses it".to_owned()
-    });
+/// `--var NAME=…` for a variable no `variables:` section declares.
+pub(crate) fn undeclared_variable_flag(name: &str, suggestions: &[String]) -> Diagnostic {
+    let declare = format!("declare `{name}` in a `variables:` section, with its default");
+    let help = match did_you_mean(suggestions, |s| format!("--var {s}=…")) {
+        Some(hint) => format!("{hint} To set `{name}` itself, {declare}"),
+        None => format!("to set it, {declare}"),
+    };
     Diagnostic::without_location(
-        Severity::Warning,
-        Code::UnusedVariable,
-        format!("`--var {name}` sets a variable that nothing declares or uses"),
+        Severity::Error,
+        Code::UndeclaredVariable,
+        format!("`--var {name}=…` sets `{name}`, which no `variables:` section declares"),
     )
     .with_help(help)
+}
+
+/// A variable file's entry for a variable no `variables:` section declares: a warning, as a
+/// variable file may be shared by several specs.
+pub(crate) fn undeclared_variable_in_file(
+    file: &SourceFile,
+    span: Span,
+    name: &str,
+    suggestions: &[String],
+) -> Diagnostic {
+    let declare = "the value is ignored until a `variables:` section declares it";
+    let help = match did_you_mean(suggestions, str::to_owned) {
+        Some(hint) => format!("{hint} {declare}"),
+        None => declare.to_owned(),
+    };
+    Diagnostic::warning(
+        Code::UndeclaredVariable,
+        file,
+        span,
+        format!("`{name}` is not a declared variable"),
+    )
+    .with_label("not declared")
+    .with_help(help)
+}
+
+/// A `--var` value that cannot be read.
+pub(crate) fn invalid_variable_flag_value(name: &str, problem: &str) -> Diagnostic {
+    Diagnostic::without_location(
+        Severity::Error,
+        Code::InvalidVariable,
+        format!("`--var {name}=…`: {problem}"),
+    )
+    .with_help("values are YAML scalars: `true`, `20`, text; quote text that reads as another type: `--var 'name=\"true\"'`")
+}
+
+/// A variable file (`--var-file`) that is not a mapping of variables.
+pub(crate) fn variable_file_not_a_mapping(
+    file: &SourceFile,
+    root: &crate::yaml::Node,
+) -> Diagnostic {
+    Diagnostic::error(
+        Code::InvalidVariable,
+        file,
+        root.span,
+        format!("a variable file must be a mapping of variables, found {}", root.type_name()),
+    )
+    .with_help("for example `region_label: eu` and `paused: true`, one variable per line")
 }

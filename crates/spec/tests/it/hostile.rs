@@ -6,11 +6,12 @@ use flowform_spec::{Code, LoadOptions, Loaded, ProcessEnvironment};
 
 use crate::support::{bundle, redact_root, render_diagnostics};
 
+/// Loads one file named explicitly (`-f FILE`), so it is read as a spec file whatever it holds.
 fn load_bytes(name: &str, bytes: &[u8]) -> (tempfile::TempDir, Loaded) {
     let directory = tempfile::tempdir().expect("a temporary directory can be created");
     fs_err::write(directory.path().join(name), bytes).expect("the file can be written");
     let loaded = flowform_spec::load(&LoadOptions {
-        paths: vec![directory.path().to_path_buf()],
+        paths: vec![directory.path().join(name)],
         environment: ProcessEnvironment::Fixed(Default::default()),
         ..LoadOptions::default()
     });

@@ -1,5 +1,6 @@
 //! flowform-spec's integration tests: one binary, one module per area.
 
+mod discovery;
 mod fixtures;
 mod fuzz;
 mod generated;

@@ -31,7 +31,9 @@ impl Bundle {
 ///
 /// A fixture is a YAML file whose leading `# test:` comments set options:
 /// `# test: env NAME=VALUE` (process environment), `# test: var NAME=VALUE` (`--var`),
-/// `# test: secrets required`, `# test: environment NAME` (`--env NAME`). A line
+/// `# test: secrets required`, `# test: environment NAME` (`--env NAME`), `# test: var-file
+/// PATH` (`--var-file`, relative to the root), `# test: explicit` (load the fixture's own file
+/// with `-f FILE` instead of the root folder), `# test: strict`. A line
 /// `# test: file PATH` starts another file of the bundle at PATH (relative to the root); the
 /// text before the first such line is the fixture's own file.
 pub fn bundle(name: &str, text: &str) -> Bundle {
@@ -40,6 +42,7 @@ pub fn bundle(name: &str, text: &str) -> Bundle {
     let mut options =
         LoadOptions { paths: vec![directory.path().to_path_buf()], ..LoadOptions::default() };
     let mut current = PathBuf::from(name);
+    let mut explicit = false;
     let mut files: Vec<(PathBuf, String)> = vec![(current.clone(), String::new())];
     for line in text.split_inclusive('\n') {
         if let Some(directive) = line.trim_end().strip_prefix("# test: ") {
@@ -58,6 +61,9 @@ pub fn bundle(name: &str, text: &str) -> Bundle {
                     options.secrets = SecretPolicy::Required;
                 }
                 "environment" => options.env = Some(rest.to_owned()),
+                "var-file" => options.var_files.push(directory.path().join(rest)),
+                "explicit" => explicit = true,
+                "strict" => options.strict = true,
                 "file" => {
                     current = PathBuf::from(rest);
                     files.push((current.clone(), String::new()));
@@ -75,6 +81,9 @@ pub fn bundle(name: &str, text: &str) -> Bundle {
         fs_err::write(&path, content).expect("fixture files can be written");
     }
     options.environment = ProcessEnvironment::Fixed(environment);
+    if explicit {
+        options.paths = vec![directory.path().join(name)];
+    }
     Bundle { directory, options }
 }
 
