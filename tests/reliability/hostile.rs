@@ -240,10 +240,12 @@ fn spec_cases() -> Vec<Case> {
         case("not UTF-8", &["validate"], 1, "UTF-8").prepare(|context| {
             fs_err::write(context.root().join("spec.yaml"), b"integrations:\n  main:\n    name: \xff\xfe\n").unwrap();
         }),
-        case("NUL bytes", &["validate"], 1, "spec.yaml").prepare(|context| {
+        // Named with `-f`: in a folder, a file with no spec section is skipped, not read.
+        case("NUL bytes", &["validate", "-f", "spec.yaml"], 1, "spec.yaml").prepare(|context| {
             fs_err::write(context.root().join("spec.yaml"), b"\0\0\0integrations\0").unwrap();
         }),
-        case("a list at the top", &["validate"], 1, "mapping").spec("- integrations\n- flows\n"),
+        case("a list at the top", &["validate", "-f", "spec.yaml"], 1, "mapping")
+            .spec("- integrations\n- flows\n"),
         case("unquoted reference in flow style", &["validate"], 1, "quote")
             .spec("flows:\n  f:\n    name: F\n    pageGenerators: [{_exportId: ${export.a}}]\n"),
         case("missing environment file", &["validate", "--env", "nowhere"], 1, "environments/nowhere.yaml"),

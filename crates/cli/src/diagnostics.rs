@@ -57,9 +57,9 @@ pub fn report_skipped(printer: &Printer, skipped: &[PathBuf]) {
         Some((last, init)) if !init.is_empty() => format!("{} and {last}", init.join(", ")),
         _ => names.join(""),
     };
-    let files = if skipped.len() == 1 { "file" } else { "files" };
+    let (files, hold) = if skipped.len() == 1 { ("file", "holds") } else { ("files", "hold") };
     printer.status(&format!(
-        "note: skipped {} YAML {files} that hold none of the spec's sections: {names} (`-v` \
+        "note: skipped {} YAML {files} that {hold} none of the spec's sections: {names} (`-v` \
          lists them; list them in `.flowformignore` to leave them out quietly)",
         skipped.len()
     ));

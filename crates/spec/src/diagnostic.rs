@@ -133,6 +133,60 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in the order they are declared.
+    pub const ALL: &[Code] = &[
+        Code::Io,
+        Code::NoSpecFiles,
+        Code::FileTooLarge,
+        Code::NotUtf8,
+        Code::Yaml,
+        Code::EmptyFile,
+        Code::MultipleDocuments,
+        Code::DuplicateMappingKey,
+        Code::TooDeep,
+        Code::AliasLimit,
+        Code::TooManyNodes,
+        Code::UnsupportedYaml,
+        Code::InvalidNumber,
+        Code::NotAMapping,
+        Code::UnknownSection,
+        Code::InvalidKey,
+        Code::DuplicateKey,
+        Code::InvalidPlaceholder,
+        Code::ReferenceInString,
+        Code::UnknownReference,
+        Code::WrongReferenceKind,
+        Code::UnmanagedReference,
+        Code::NotAReference,
+        Code::Cycle,
+        Code::ServerOwnedField,
+        Code::MaskedValue,
+        Code::UnresolvedVariable,
+        Code::InvalidVariable,
+        Code::DuplicateVariable,
+        Code::UndeclaredVariable,
+        Code::MissingEnvironmentVariable,
+        Code::MissingSecret,
+        Code::StepsAndRouters,
+        Code::DuplicateRouterId,
+        Code::UnknownNextRouter,
+        Code::StepType,
+        Code::Schedule,
+        Code::UnknownField,
+        Code::ContentFile,
+        Code::Lifecycle,
+        Code::Moved,
+        Code::Environment,
+        Code::MissingField,
+        Code::InvalidType,
+        Code::InvalidValue,
+        Code::RewrittenValue,
+        Code::OutOfRange,
+        Code::AdaptorSection,
+        Code::PlainSecret,
+        Code::EmptySecret,
+    ];
+
     /// The stable text code.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -186,6 +240,24 @@ impl Code {
             Code::AdaptorSection => "spec::adaptor-section",
             Code::PlainSecret => "spec::plain-secret",
             Code::EmptySecret => "spec::empty-secret",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_unique_and_documented_in_the_readme() {
+        let source = include_str!("diagnostic.rs");
+        let arms = source.matches(" => \"spec::").count();
+        assert_eq!(Code::ALL.len(), arms, "Code::ALL misses a code");
+        let readme = include_str!("../../../README.md");
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "`{code}` twice");
+            assert!(readme.contains(&format!("`{code}`")), "README.md does not document `{code}`");
         }
     }
 }
