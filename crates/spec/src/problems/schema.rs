@@ -37,7 +37,9 @@ pub(crate) fn invalid_type(
     ))
 }
 
-/// A scalar whose type is close enough that the service may take it, but not the one it holds.
+/// A value whose type is not the one the schemas describe, but which the service may take (a
+/// fraction for a whole number; a sequence where the schemas describe a mapping, which real
+/// documents show they sometimes get wrong).
 pub(crate) fn unexpected_scalar(
     file: &SourceFile,
     span: Span,
@@ -92,7 +94,9 @@ pub(crate) fn wrapped_in_list(file: &SourceFile, span: Span, path: &str) -> Diag
     )
 }
 
-/// A string outside the field's enumeration; `values` are the allowed ones.
+/// A string outside the field's enumeration; `values` are the listed ones. `enforced`: the API
+/// refuses any other value (an error); otherwise the schemas' list may not be complete (a
+/// warning).
 pub(crate) fn not_one_of(
     file: &SourceFile,
     span: Span,
@@ -100,6 +104,7 @@ pub(crate) fn not_one_of(
     value: &str,
     values: &[String],
     suggestions: &[String],
+    enforced: bool,
 ) -> Diagnostic {
     let listed = if values.len() <= 16 {
         format!(
@@ -113,9 +118,25 @@ pub(crate) fn not_one_of(
         Some(hint) => format!("{hint} {listed} (case matters)"),
         None => format!("{listed} (case matters)"),
     };
-    Diagnostic::error(Code::InvalidValue, file, span, format!("`{value}` is not a valid `{path}`"))
+    if enforced {
+        Diagnostic::error(
+            Code::InvalidValue,
+            file,
+            span,
+            format!("`{value}` is not a valid `{path}`"),
+        )
         .with_label("not a valid value")
         .with_help(format!("{help}; integrator.io refuses any other value"))
+    } else {
+        Diagnostic::warning(
+            Code::InvalidValue,
+            file,
+            span,
+            format!("`{value}` is not one of the values Celigo's schemas list for `{path}`"),
+        )
+        .with_label("not a listed value")
+        .with_help(format!("{help}; integrator.io may refuse it"))
+    }
 }
 
 /// A number or a string outside the field's bounds.

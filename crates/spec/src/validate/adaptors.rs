@@ -65,6 +65,9 @@ const IMPORTS: &[Adaptor] = &[
     Adaptor { section_required: false, ..adaptor("AS2Import", "as2") },
     Adaptor { section_required: false, ..adaptor("FileSystemImport", "filesystem") },
     Adaptor { section_required: false, ..adaptor("WrapperImport", "wrapper") },
+    // A legacy REST import, in a real document (tests/corpus/singh-gurkawalbir-demo/imports/
+    // 60e6f88e3499084a68917986.json).
+    Adaptor { section_required: false, ..adaptor("RESTImport", "rest") },
     Adaptor { connection: false, section_required: false, ..adaptor("AiAgentImport", "aiAgent") },
     Adaptor {
         connection: false,
@@ -104,10 +107,13 @@ pub(super) fn foreign_sections(kind: Kind, body: &Object) -> Vec<String> {
             else {
                 return Vec::new();
             };
-            (
-                adaptors.iter().filter_map(|a| a.section).collect(),
-                adaptor.section.into_iter().collect(),
-            )
+            let mut own: Vec<&str> = adaptor.section.into_iter().collect();
+            // Like a legacy `rest` connection, a legacy REST import comes back with a derived
+            // `http` section (tests/corpus/singh-gurkawalbir-demo/imports/60e6f88e3499084a68917986.json).
+            if adaptor.name == "RESTImport" {
+                own.push("http");
+            }
+            (adaptors.iter().filter_map(|a| a.section).collect(), own)
         }
         Kind::Connection => {
             let types = connection_types();

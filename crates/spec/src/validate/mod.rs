@@ -352,6 +352,18 @@ impl Walker<'_> {
                 }
                 _ => self.refuse(shape, value, span),
             },
+            // A sequence where the schemas describe a mapping: real documents show the schemas
+            // get this wrong (`responseMapping.fields`, a NetSuite export's `qualifier`), so
+            // the service is not known to refuse it.
+            Value::Array(_) if types.contains(Types::OBJECT) => {
+                self.diagnostics.push(problems::unexpected_scalar(
+                    self.file,
+                    span,
+                    &path,
+                    &expected(types),
+                    found(value),
+                ));
+            }
             // A secret or a reference where no string belongs cannot be judged by its text.
             Value::Secret(_) | Value::Ref(_)
                 if !types.contains(Types::OBJECT) && !types.contains(Types::ARRAY) => {}
@@ -393,6 +405,7 @@ impl Walker<'_> {
             let path = self.here();
             let value =
                 shown(&Value::String(text.to_owned())).unwrap_or_else(|| "this value".into());
+            let enforced = policy::enforced_enumeration(self.kind, &self.table_path());
             self.diagnostics.push(problems::not_one_of(
                 self.file,
                 span,
@@ -400,6 +413,7 @@ impl Walker<'_> {
                 &value,
                 &shape.enumeration,
                 &suggestions,
+                enforced,
             ));
             return;
         }

@@ -47,6 +47,22 @@ pub(crate) fn missing_field(
     }
 }
 
+/// Whether a value outside the enumeration of the field at `path` (a table path) is an error:
+/// for the discriminators the API reference documents as closed sets (a connection's `type`,
+/// API §5.3), HTTP methods and authentication types. Other enumerations in the schemas are
+/// not always enforced: real documents hold `netsuite.wsdlVersion: "2020.2"` and
+/// `rest.authScheme: " "` (tests/corpus/singh-gurkawalbir-demo/connections), outside the lists
+/// the schemas give; a value outside those is a warning.
+pub(crate) fn enforced_enumeration(kind: Kind, path: &str) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    match kind {
+        Kind::Connection => path == "type" || last == "authType" || path.ends_with("auth.type"),
+        Kind::Export => path == "http.method",
+        Kind::Import => path == "http.method[]",
+        _ => false,
+    }
+}
+
 /// Whether the value at `path` (a table path) is checked by another check, with hints of its
 /// own: a flow step's `type` by checks/flows.rs.
 pub(crate) fn checked_elsewhere(kind: Kind, path: &str) -> bool {
@@ -59,6 +75,19 @@ pub(crate) fn checked_elsewhere(kind: Kind, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enforced_enumerations() {
+        assert!(enforced_enumeration(Kind::Connection, "type"));
+        assert!(enforced_enumeration(Kind::Connection, "http.auth.type"));
+        assert!(enforced_enumeration(Kind::Connection, "netsuite.authType"));
+        assert!(enforced_enumeration(Kind::Connection, "as2.partnerStationInfo.auth.type"));
+        assert!(!enforced_enumeration(Kind::Connection, "netsuite.wsdlVersion"));
+        assert!(!enforced_enumeration(Kind::Connection, "ftp.type"));
+        assert!(enforced_enumeration(Kind::Export, "http.method"));
+        assert!(!enforced_enumeration(Kind::Export, "http.paging.method"));
+        assert!(enforced_enumeration(Kind::Import, "http.method[]"));
+    }
 
     #[test]
     fn documented_refusals_are_errors_and_the_rest_warnings() {

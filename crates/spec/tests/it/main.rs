@@ -1,5 +1,6 @@
 //! flowform-spec's integration tests: one binary, one module per area.
 
+mod corpus;
 mod discovery;
 mod fixtures;
 mod fuzz;
