@@ -170,7 +170,7 @@ fn graph_errors_name_the_fix() {
     .expect("written");
     fs_err::write(
         root.join("broken.yaml"),
-        "flows:\n  x:\n    _integrationId: ${integration.nope}\n",
+        "flows:\n  x:\n    name: X\n    _integrationId: ${integration.nope}\n",
     )
     .expect("written");
     let render = |arguments: &[&str]| run(&mut graph(root, arguments), &[(root, "[ROOT]")], "");

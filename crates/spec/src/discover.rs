@@ -256,7 +256,7 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let file = directory.path().join("a.yaml");
         fs_err::write(&file, "flows: {}").unwrap();
-        let discovered = discover(&[file.clone()], &mut Vec::new());
+        let discovered = discover(std::slice::from_ref(&file), &mut Vec::new());
         assert_eq!(discovered.files, [Input { path: file, explicit: true }]);
         assert_eq!(discovered.root, absolute(directory.path()));
         assert!(absolute(Path::new("")).is_absolute());
