@@ -98,11 +98,19 @@ impl<'n> Place<'n> {
     }
 }
 
+/// One step of the path to the value being checked, borrowed from the body: owned
+/// [`Segment`]s are built only for a message.
+#[derive(Clone, Copy)]
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
 struct Walker<'a> {
     kind: Kind,
     file: &'a SourceFile,
     diagnostics: &'a mut Vec<Diagnostic>,
-    path: Vec<Segment>,
+    path: Vec<Step<'a>>,
     content_file: bool,
     /// Sections of another adaptor or type: reported once by adaptors.rs, not checked inside.
     foreign: &'a [String],
@@ -194,10 +202,14 @@ fn dotted(parts: &[String]) -> String {
     parts.join(".")
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
     /// The body path of the current value, as users read it (`http.headers[0].name`).
     fn here(&self) -> String {
-        FieldPath(self.path.clone()).to_string()
+        let segments = self.path.iter().map(|step| match step {
+            Step::Key(key) => Segment::Key((*key).to_owned()),
+            Step::Index(index) => Segment::Index(*index),
+        });
+        FieldPath(segments.collect()).to_string()
     }
 
     /// The table path of the current value (`http.headers[].name`; `.` for the body).
@@ -205,13 +217,13 @@ impl Walker<'_> {
         let mut out = String::new();
         for segment in &self.path {
             match segment {
-                Segment::Key(key) => {
+                Step::Key(key) => {
                     if !out.is_empty() {
                         out.push('.');
                     }
                     out.push_str(key);
                 }
-                Segment::Index(_) | Segment::Keyed(_) => out.push_str("[]"),
+                Step::Index(_) => out.push_str("[]"),
             }
         }
         if out.is_empty() { ".".to_owned() } else { out }
@@ -226,7 +238,7 @@ impl Walker<'_> {
         }
     }
 
-    fn value(&mut self, shape: &Shape, value: &Value, place: Place<'_>) {
+    fn value(&mut self, shape: &Shape, value: &'a Value, place: Place<'_>) {
         if matches!(value, Value::Null) || shape.is_any() || shape.secret {
             return;
         }
@@ -251,7 +263,7 @@ impl Walker<'_> {
             Value::Array(items) => {
                 if let Some(item_shape) = &shape.items {
                     for (index, item) in items.iter().enumerate() {
-                        self.path.push(Segment::Index(index));
+                        self.path.push(Step::Index(index));
                         self.value(item_shape, item, place.item(index));
                         self.path.pop();
                     }
@@ -265,7 +277,7 @@ impl Walker<'_> {
 
     /// A value whose type is not one the shape allows: a cast the service makes (a warning
     /// with the stored form) or a refusal (an error).
-    fn mismatch(&mut self, shape: &Shape, value: &Value, place: Place<'_>) {
+    fn mismatch(&mut self, shape: &Shape, value: &'a Value, place: Place<'_>) {
         let types = shape.types;
         let path = self.here();
         let span = place.node.span;
@@ -288,7 +300,7 @@ impl Walker<'_> {
         if types.contains(Types::ARRAY) && !matches!(value, Value::Array(_)) {
             let before = self.diagnostics.len();
             if let Some(item_shape) = &shape.items {
-                self.path.push(Segment::Index(0));
+                self.path.push(Step::Index(0));
                 self.value(item_shape, value, place);
                 self.path.pop();
             }
@@ -390,7 +402,12 @@ impl Walker<'_> {
             None => text.to_owned(),
         };
         let handlebars = text.contains("{{");
-        if policy::checked_elsewhere(self.kind, &self.table_path()) {
+        // A flow step's `type` is checked by checks/flows.rs (tested on the last step first, so
+        // the path is built only for the few values it could be).
+        if self.kind == Kind::Flow
+            && matches!(self.path.last(), Some(Step::Key("type")))
+            && policy::checked_elsewhere(self.kind, &self.table_path())
+        {
             return;
         }
         if !shape.enumeration.is_empty() && !shape.enumeration.iter().any(|value| value == text) {
@@ -461,7 +478,7 @@ impl Walker<'_> {
         self.diagnostics.push(problems::out_of_range(self.file, place.node.span, &path, bound));
     }
 
-    fn object(&mut self, shape: &Shape, object: &Object, place: Place<'_>, root: bool) {
+    fn object(&mut self, shape: &Shape, object: &'a Object, place: Place<'_>, root: bool) {
         let closed = !root && !shape.open && !shape.fields.is_empty();
         for (key, child) in object {
             if root && self.foreign.iter().any(|section| section == key) {
@@ -469,7 +486,7 @@ impl Walker<'_> {
             }
             match shape.fields.get(key.as_str()) {
                 Some(child_shape) => {
-                    self.path.push(Segment::Key(key.clone()));
+                    self.path.push(Step::Key(key));
                     self.value(child_shape, child, place.field(key));
                     self.path.pop();
                 }

@@ -3,7 +3,6 @@
 //! error that suggests `${secret.NAME}` and never shows the value; its place is returned so
 //! the loader can hide the value from every snippet of the file.
 
-use flowform_model::fields::is_write_only;
 use flowform_model::{FieldPath, Kind, Object, Segment, Value};
 
 use crate::diagnostic::Diagnostic;
@@ -11,7 +10,36 @@ use crate::problems;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Node, NodeValue};
 
-/// Reports every plain value at a write-only path of the body; returns their spans.
+/// The write-only paths of one kind as a tree of names; a leaf covers everything under it.
+#[derive(Default)]
+struct Tree {
+    children: std::collections::HashMap<&'static str, Tree>,
+    secret: bool,
+}
+
+/// The trees of every kind, built once.
+fn tree(kind: Kind) -> &'static Tree {
+    static TREES: std::sync::OnceLock<Vec<(Kind, Tree)>> = std::sync::OnceLock::new();
+    let trees = TREES.get_or_init(|| {
+        Kind::ALL
+            .iter()
+            .map(|kind| {
+                let mut root = Tree::default();
+                for path in flowform_model::fields::write_only_paths(*kind) {
+                    let leaf = path
+                        .split('.')
+                        .fold(&mut root, |tree, name| tree.children.entry(name).or_default());
+                    leaf.secret = true;
+                }
+                (*kind, root)
+            })
+            .collect()
+    });
+    &trees.iter().find(|(k, _)| *k == kind).expect("every kind has a tree").1
+}
+
+/// Reports every plain value at a write-only path of the body; returns their spans. Only the
+/// subtrees that lead to a write-only path are walked.
 pub(super) fn check(
     kind: Kind,
     address_key: &str,
@@ -22,12 +50,7 @@ pub(super) fn check(
 ) -> Vec<Span> {
     let mut found = Vec::new();
     let mut path = Vec::new();
-    for (key, value) in body {
-        path.push(Segment::Key(key.clone()));
-        let child = node.get(key).map(|entry| &entry.value);
-        walk(kind, value, child, &mut path, &mut found);
-        path.pop();
-    }
+    walk_object(tree(kind), body, Some(node), &mut path, &mut found);
     let mut spans = Vec::new();
     for (path, span) in found {
         let name = suggested_name(address_key, &path);
@@ -37,25 +60,41 @@ pub(super) fn check(
     spans
 }
 
-/// Collects (path, span) of plain values at or under write-only paths. `node` follows the
-/// value while the YAML has the same structure (a variable that expanded into a structure has
-/// one node for all of it).
+fn walk_object(
+    tree: &Tree,
+    object: &Object,
+    node: Option<&Node>,
+    path: &mut Vec<Segment>,
+    found: &mut Vec<(FieldPath, Span)>,
+) {
+    for (name, subtree) in &tree.children {
+        let Some(value) = object.get(*name) else { continue };
+        path.push(Segment::Key((*name).to_owned()));
+        let child = node.and_then(|node| node.get(name)).map(|entry| &entry.value);
+        walk(subtree, value, child.or(node), path, found);
+        path.pop();
+    }
+}
+
+/// Follows `tree` down `value` (lists are crossed, as write-only paths are index-free); at a
+/// write-only path, every plain value underneath is collected.
 fn walk(
-    kind: Kind,
+    tree: &Tree,
     value: &Value,
     node: Option<&Node>,
     path: &mut Vec<Segment>,
     found: &mut Vec<(FieldPath, Span)>,
 ) {
     match value {
-        Value::Object(object) => {
+        Value::Object(object) if tree.secret => {
             for (key, child) in object {
                 path.push(Segment::Key(key.clone()));
                 let child_node = node.and_then(|node| node.get(key)).map(|entry| &entry.value);
-                walk(kind, child, child_node.or(node), path, found);
+                walk(tree, child, child_node.or(node), path, found);
                 path.pop();
             }
         }
+        Value::Object(object) => walk_object(tree, object, node, path, found),
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
                 path.push(Segment::Index(index));
@@ -63,20 +102,17 @@ fn walk(
                     NodeValue::Sequence(nodes) => nodes.get(index),
                     _ => None,
                 });
-                walk(kind, item, item_node.or(node), path, found);
+                walk(tree, item, item_node.or(node), path, found);
                 path.pop();
             }
         }
         Value::String(text) if text.is_empty() || text == flowform_model::MASK => {}
-        Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-            let field_path = FieldPath(path.clone());
-            if is_write_only(kind, &field_path)
-                && let Some(node) = node
-            {
-                found.push((field_path, node.span));
+        Value::String(_) | Value::Number(_) | Value::Bool(_) if tree.secret => {
+            if let Some(node) = node {
+                found.push((FieldPath(path.clone()), node.span));
             }
         }
-        Value::Null | Value::Ref(_) | Value::Secret(_) => {}
+        _ => {}
     }
 }
 
