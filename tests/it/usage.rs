@@ -48,12 +48,15 @@ fn help_lists_global_options_under_their_own_heading() {
 
     Global options:
       -f, --file <PATH>             A spec file or directory; repeatable. Directories are read
-                                    recursively for *.yaml and *.yml, skipping environments/ and
-                                    dot-folders [default: .]
+                                    recursively for *.yaml and *.yml, skipping environments/,
+                                    dot-folders, .flowformignore matches and YAML that holds no spec
+                                    section [default: .]
           --env <NAME>              Read environments/NAME.yaml under the spec root (variables,
                                     endpoint, region, state)
-          --var <NAME=VALUE>        Set a variable, overriding `variables:` and the environment file;
-                                    repeatable
+          --var <NAME=VALUE>        Set a declared variable, overriding every other source; repeatable.
+                                    The value is a YAML scalar (`true`, `20`); quote it to keep text
+          --var-file <FILE>         Read variables from a YAML mapping, overriding `variables:` and the
+                                    environment file; repeatable, a later file wins
           --state <LOCATION>        Where the state is kept: a file path, or `integrator` for the
                                     account's State API
           --endpoint <URL>          The integrator.io API base URL [env: CELIGO_BASE_URL]

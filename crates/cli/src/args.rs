@@ -26,7 +26,8 @@ pub const GLOBAL_HEADING: &str = "Global options";
 #[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// A spec file or directory; repeatable. Directories are read recursively for *.yaml and
-    /// *.yml, skipping environments/ and dot-folders [default: .]
+    /// *.yml, skipping environments/, dot-folders, .flowformignore matches and YAML that holds
+    /// no spec section [default: .]
     #[arg(short = 'f', long = "file", value_name = "PATH", global = true)]
     pub files: Vec<PathBuf>,
 
@@ -34,14 +35,13 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "NAME", global = true)]
     pub env: Option<String>,
 
-    /// Set a declared variable, overriding `variables:`, the environment file and variable
-    /// files; repeatable. The value is a YAML scalar (`true`, `20`); quote it to keep text
-    /// (`--var 'name="true"'`).
+    /// Set a declared variable, overriding every other source; repeatable. The value is a YAML
+    /// scalar (`true`, `20`); quote it to keep text.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_variable, global = true)]
     pub vars: Vec<(String, String)>,
 
     /// Read variables from a YAML mapping, overriding `variables:` and the environment file;
-    /// repeatable (a later file wins; `--var` wins over all).
+    /// repeatable, a later file wins.
     #[arg(long = "var-file", value_name = "FILE", global = true)]
     pub var_files: Vec<PathBuf>,
 
