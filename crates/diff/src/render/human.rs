@@ -6,7 +6,8 @@ use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 use owo_colors::{OwoColorize, Style};
 
 use super::{
-    GROUPS, Line, ShownValue, activation, plan_line, shown_sides, unified_lines, whole_lines,
+    GROUPS, Line, PlanTarget, ShownValue, activation, plan_line, shown_sides, unified_lines,
+    whole_lines,
 };
 
 /// Options of the human rendering.
@@ -53,8 +54,22 @@ fn action_symbol(action: ActionKind) -> &'static str {
 /// deletes set apart, warnings, and the closing
 /// `Plan: N to create, N to clone, N to update, N to delete.` line.
 pub fn human(plan: &Plan, options: &HumanOptions) -> String {
+    render(plan, options, None)
+}
+
+/// [`human`], with a first line naming the account the plan applies to (and the environment):
+/// what `plan`, `apply`, `destroy` and `show` print.
+pub fn human_for(plan: &Plan, options: &HumanOptions, target: &PlanTarget) -> String {
+    render(plan, options, Some(target))
+}
+
+fn render(plan: &Plan, options: &HumanOptions, target: Option<&PlanTarget>) -> String {
     let painter = Painter { color: options.color };
     let mut out = String::new();
+
+    if let Some(target) = target {
+        let _ = writeln!(out, "{}\n", painter.paint(&target.line(""), Style::new().bold()));
+    }
 
     for problem in &plan.problems {
         let _ = writeln!(

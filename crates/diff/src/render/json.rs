@@ -1,7 +1,9 @@
 //! The JSON plan: a documented, versioned format (`docs/plan-format.md`), with its own serde
 //! types converted by hand from the [`Plan`], so the domain types never derive `Serialize`.
 
-use flowform_model::{ActionKind, Change, FieldChange, Plan, RefOrId};
+use flowform_model::{
+    Action, ActionKind, Change, Dependency, FieldChange, FieldOp, Plan, RefOrId, Value,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{ShownValue, activation, display_json, shown_sides};
@@ -198,4 +200,183 @@ pub fn json(plan: &Plan, context: &JsonContext) -> String {
         serde_json::to_string_pretty(&document).expect("plan documents always serialise");
     text.push('\n');
     text
+}
+
+/// Why a JSON plan document cannot be read back into a [`Plan`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanDocumentError {
+    /// An address that does not parse.
+    #[error("`{address}` is not an address: {reason}")]
+    Address {
+        /// As written.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// A field path that does not parse.
+    #[error("`{path}` of `{address}` is not a field path: {reason}")]
+    Path {
+        /// The change.
+        address: String,
+        /// As written.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A change whose action this build does not know, or that lacks what its action needs.
+    #[error("the change of `{address}` is not readable: {reason}")]
+    Change {
+        /// The change.
+        address: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Reads a JSON plan document back into a [`Plan`], so a saved plan can be rendered again
+/// (`flowform show`) by the same renderers that rendered it first: the inverse of
+/// [`to_json_plan`] for everything the renderings show.
+///
+/// The document holds no unchanged resources (only their count), no `lastModified` and not
+/// whether a dependency is breakable; the caller adds the first two when it has them
+/// (`live_last_modified` is `None` here), and the renderings do not use the third. A string
+/// that is exactly `${KIND.KEY}` becomes a reference again, since that is how the document
+/// writes references (a literal string of that form in a spec, written `$${…}`, reads back as a
+/// reference too). A sensitive field reads back without values, as the plan held it.
+pub fn plan_from_document(document: &JsonPlan) -> Result<Plan, PlanDocumentError> {
+    // Every field is named, so a field added to the document fails to compile here until it is
+    // read back too.
+    let JsonPlan { format_version: _, target: _, summary: _, changes, warnings, problems } =
+        document;
+    let changes = changes.iter().map(change_from_document).collect::<Result<Vec<_>, _>>()?;
+    let problems = problems
+        .iter()
+        .map(|problem| {
+            let JsonProblem { address, message, hint } = problem;
+            Ok(flowform_model::PlanProblem {
+                address: parse_address(address)?,
+                message: message.clone(),
+                hint: hint.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, PlanDocumentError>>()?;
+    Ok(Plan { changes, warnings: warnings.clone(), problems })
+}
+
+fn parse_address(text: &str) -> Result<flowform_model::Address, PlanDocumentError> {
+    text.parse().map_err(|error: flowform_model::AddressError| PlanDocumentError::Address {
+        address: text.to_owned(),
+        reason: error.to_string(),
+    })
+}
+
+fn change_from_document(change: &JsonChange) -> Result<Change, PlanDocumentError> {
+    let JsonChange {
+        address,
+        kind: _,
+        key: _,
+        action,
+        id,
+        name,
+        depends_on,
+        moved_from,
+        clone_from,
+        used_by,
+        activation: _,
+        fields,
+    } = change;
+    let parsed = parse_address(address)?;
+    let invalid = |reason: &str| PlanDocumentError::Change {
+        address: address.clone(),
+        reason: reason.to_owned(),
+    };
+    let fields = fields
+        .iter()
+        .map(|field| field_from_document(address, field))
+        .collect::<Result<Vec<_>, _>>()?;
+    let id = || id.clone().ok_or_else(|| invalid(&format!("a `{action}` needs an `id`")));
+    let action = match action.as_str() {
+        "create" => Action::Create { fields },
+        "clone" => {
+            let source =
+                clone_from.as_deref().ok_or_else(|| invalid("a clone needs `clone_from`"))?;
+            let from = match reference(source) {
+                Some(address) => RefOrId::Ref(address),
+                None => RefOrId::Id(source.to_owned()),
+            };
+            Action::Clone { from, fields }
+        }
+        "update" => Action::Update { id: id()?, fields, live_last_modified: None },
+        "adopt" => Action::Adopt { id: id()?, fields, live_last_modified: None },
+        "move" => {
+            let from = moved_from.as_deref().ok_or_else(|| invalid("a move needs `moved_from`"))?;
+            Action::Move { from: parse_address(from)?, id: id()?, fields, live_last_modified: None }
+        }
+        "delete" => Action::Delete { id: id()?, live_last_modified: None },
+        other => return Err(invalid(&format!("this build does not know the action `{other}`"))),
+    };
+    Ok(Change {
+        address: parsed,
+        name: name.clone(),
+        depends_on: depends_on
+            .iter()
+            .map(|dependency| parse_address(dependency).map(Dependency::hard))
+            .collect::<Result<Vec<_>, _>>()?,
+        used_by: used_by.iter().map(|flow| parse_address(flow)).collect::<Result<Vec<_>, _>>()?,
+        action,
+    })
+}
+
+fn field_from_document(address: &str, field: &JsonField) -> Result<FieldChange, PlanDocumentError> {
+    let JsonField { path, op, before, after, drift, sensitive } = field;
+    let op = match op.as_str() {
+        "add" => FieldOp::Add,
+        "replace" => FieldOp::Replace,
+        "remove" => FieldOp::Remove,
+        other => {
+            return Err(PlanDocumentError::Change {
+                address: address.to_owned(),
+                reason: format!("`{path}` has the unknown op `{other}`"),
+            });
+        }
+    };
+    let side = |value: &serde_json::Value| match value {
+        serde_json::Value::Null => None,
+        _ if *sensitive => None,
+        other => Some(value_from_document(other.clone())),
+    };
+    Ok(FieldChange {
+        path: path.parse().map_err(|error: flowform_model::PathError| PlanDocumentError::Path {
+            address: address.to_owned(),
+            path: path.clone(),
+            reason: error.to_string(),
+        })?,
+        op,
+        before: side(before),
+        after: side(after),
+        drift: *drift,
+        sensitive: *sensitive,
+    })
+}
+
+/// The address of a string that is exactly `${KIND.KEY}`.
+fn reference(text: &str) -> Option<flowform_model::Address> {
+    text.strip_prefix("${")?.strip_suffix('}')?.parse().ok()
+}
+
+/// A shown value as a model value, with `${KIND.KEY}` strings as references.
+fn value_from_document(value: serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::String(text) => match reference(&text) {
+            Some(address) => Value::Ref(address),
+            None => Value::String(text),
+        },
+        serde_json::Value::Array(items) => {
+            Value::Array(items.into_iter().map(value_from_document).collect())
+        }
+        serde_json::Value::Object(object) => Value::Object(
+            object.into_iter().map(|(key, item)| (key, value_from_document(item))).collect(),
+        ),
+        other => Value::from(other),
+    }
 }

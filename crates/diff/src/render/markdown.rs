@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 
 use super::{
-    GROUPS, Line, ShownValue, activation, plan_line, shown_sides, unified_lines, whole_lines,
+    GROUPS, Line, PlanTarget, ShownValue, activation, plan_line, shown_sides, unified_lines,
+    whole_lines,
 };
 
 /// Options of the markdown rendering.
@@ -68,10 +69,23 @@ fn fence_for(content: &str) -> String {
 /// `<details>` block per resource (deletes first). When the blocks do not all fit, the last ones
 /// are left out (or the last one is cut) and a note says how many and where to see everything.
 pub fn markdown(plan: &Plan, options: &MarkdownOptions) -> String {
+    render(plan, options, None)
+}
+
+/// [`markdown`], with a line under the title naming the account the plan applies to (and the
+/// environment): what `plan --format markdown` and `show --format markdown` print.
+pub fn markdown_for(plan: &Plan, options: &MarkdownOptions, target: &PlanTarget) -> String {
+    render(plan, options, Some(target))
+}
+
+fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -> String {
     let max_chars = options.max_chars;
     let summary = plan.summary();
     let mut head = String::new();
     head.push_str("### flowform plan\n\n");
+    if let Some(target) = target {
+        let _ = writeln!(head, "{}\n", cut(&target.line("`").replace('\n', " "), HEAD_LINE_LIMIT));
+    }
     head.push_str("| action | count |\n| --- | ---: |\n");
     for (label, count) in [
         ("create", summary.create),

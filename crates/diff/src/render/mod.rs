@@ -11,12 +11,42 @@ pub mod json;
 mod markdown;
 pub mod mermaid;
 
-pub use human::{HumanOptions, human};
+pub use human::{HumanOptions, human, human_for};
 pub use json::{JsonContext, json};
-pub use markdown::{MarkdownOptions, markdown};
+pub use markdown::{MarkdownOptions, markdown, markdown_for};
 
 use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, Value};
 use similar::{ChangeTag, TextDiff};
+
+/// Where a plan applies: the human plan names it on its first line and the markdown plan on
+/// the line under its title ([`human_for`], [`markdown_for`]), so nobody reviews or approves a
+/// plan without seeing which account it changes. (The JSON plan has it in `target`.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanTarget {
+    /// The account: the endpoint and the token's user (`https://api.integrator.io (user 5f…)`),
+    /// or the local sandbox.
+    pub account: String,
+    /// The environment (`--env NAME`), when one was chosen.
+    pub environment: Option<String>,
+    /// A remark after the target (a saved plan shown later says it was not verified against the
+    /// account).
+    pub note: Option<String>,
+}
+
+impl PlanTarget {
+    /// `Target: ACCOUNT, environment NAME (NOTE)` with `quote` around the values (backticks in
+    /// markdown, nothing on a terminal).
+    pub(crate) fn line(&self, quote: &str) -> String {
+        let mut line = format!("Target: {quote}{}{quote}", self.account);
+        if let Some(environment) = &self.environment {
+            line.push_str(&format!(", environment {quote}{environment}{quote}"));
+        }
+        if let Some(note) = &self.note {
+            line.push_str(&format!(" ({note})"));
+        }
+        line
+    }
+}
 
 /// What renderers print in place of a sensitive value.
 pub const SENSITIVE: &str = "(sensitive)";

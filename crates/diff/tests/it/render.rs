@@ -117,3 +117,37 @@ fn empty_plan() {
     let plan = check("empty_plan", &world, DiffOptions::default());
     assert!(!plan.has_changes());
 }
+
+#[test]
+fn the_target_heads_the_human_plan_and_follows_the_markdown_title() {
+    let plan = Plan::default();
+    let target = render::PlanTarget {
+        account: "https://api.integrator.io (user 5f00c0ffee)".into(),
+        environment: Some("production".into()),
+        note: None,
+    };
+    let human = render::human_for(&plan, &HumanOptions { color: false }, &target);
+    assert!(
+        human.starts_with(
+            "Target: https://api.integrator.io (user 5f00c0ffee), environment production\n\nNo changes."
+        ),
+        "{human}"
+    );
+    assert_eq!(
+        human.split_once("\n\n").unwrap().1,
+        render::human(&plan, &HumanOptions { color: false }),
+        "the rest is the plan as before"
+    );
+    let saved = render::PlanTarget {
+        environment: None,
+        note: Some("saved plan; not verified against the account".into()),
+        ..target
+    };
+    let markdown = render::markdown_for(&plan, &MarkdownOptions::default(), &saved);
+    assert!(
+        markdown.starts_with(
+            "### flowform plan\n\nTarget: `https://api.integrator.io (user 5f00c0ffee)` (saved plan; not verified against the account)\n\n| action | count |"
+        ),
+        "{markdown}"
+    );
+}

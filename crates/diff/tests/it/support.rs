@@ -563,6 +563,7 @@ pub fn check(name: &str, world: &World, options: DiffOptions) -> Plan {
     let parsed: flowform_diff::render::json::JsonPlan =
         serde_json::from_str(&renderings.json).expect("the JSON plan parses with its own types");
     assert_eq!(parsed.format_version, 1);
+    assert_reads_back(&plan, &parsed);
     let text = format!(
         "== plan ==\n{}\n== human ==\n{}\n== json ==\n{}\n== markdown ==\n{}",
         plan_dump(&plan),
@@ -574,6 +575,28 @@ pub fn check(name: &str, world: &World, options: DiffOptions) -> Plan {
         insta::assert_snapshot!(name, text);
     });
     plan
+}
+
+/// Asserts that the JSON document reads back (`render::json::plan_from_document`, what
+/// `flowform show` renders a saved plan from) into a plan whose three renderings are those of
+/// the plan without its no-ops (the document lists none).
+#[track_caller]
+pub fn assert_reads_back(plan: &Plan, document: &flowform_diff::render::json::JsonPlan) {
+    let read_back =
+        render::json::plan_from_document(document).expect("the JSON plan reads back into a plan");
+    let listed = Plan {
+        changes: plan
+            .changes
+            .iter()
+            .filter(|change| change.action_kind() != flowform_model::ActionKind::NoOp)
+            .cloned()
+            .collect(),
+        ..plan.clone()
+    };
+    let (again, expected) = (render_all(&read_back), render_all(&listed));
+    assert_eq!(again.human, expected.human, "the human plan read back differs");
+    assert_eq!(again.json, expected.json, "the JSON plan read back differs");
+    assert_eq!(again.markdown, expected.markdown, "the markdown plan read back differs");
 }
 
 /// A path.
