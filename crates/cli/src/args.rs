@@ -114,12 +114,17 @@ pub enum Command {
     /// Print the spec's dependency graph (Mermaid or Graphviz DOT), offline; with --plan, each
     /// resource carries its planned action.
     Graph(GraphArgs),
-    /// Read the account and show what apply would change.
+    /// Read the account and show what apply would change (with --destroy, what destroy would
+    /// delete).
     Plan(PlanArgs),
     /// Make the account match the spec (or apply a saved plan exactly).
     Apply(ApplyArgs),
-    /// Delete every resource the state manages, dependents first.
+    /// Delete every resource the state manages (or those --target names and what depends on
+    /// them), dependents first.
     Destroy(DestroyArgs),
+    /// Print a plan saved with `plan --out` (human, JSON or markdown), without the account: the
+    /// file is read, not verified.
+    Show(ShowArgs),
     /// Write spec files, and the state that binds them, from a live account.
     Pull(PullArgs),
     /// Start managing an existing live resource: bind ADDR (which must be in the spec) to ID.
@@ -191,18 +196,46 @@ pub enum PlanFormat {
 pub struct PlanArgs {
     #[command(flatten)]
     pub shape: PlanShape,
+    /// Plan what `destroy` would do: delete every managed resource, dependents first (with
+    /// --target, those resources and everything that depends on them). Save it with --out and
+    /// apply it with `apply FILE`.
+    #[arg(long, conflicts_with_all = ["no_delete", "adopt"])]
+    pub destroy: bool,
     /// Save the plan to FILE for `flowform apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
     /// How to print the plan on stdout.
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
-    /// Exit 0 when there are no changes and 2 when there are (errors stay 1).
+    /// Exit 0 when there are no changes and 2 when there are (errors, and a plan with
+    /// problems, stay 1).
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Treat every spec warning as an error.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// `flowform show PLANFILE`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `plan --out`.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: PathBuf,
+    /// How to print the plan on stdout (`json` is the plan document exactly as `plan --format
+    /// json` printed it).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+}
+
+/// `--format` of `apply` and `destroy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    /// The plan on stdout, progress and the summary on stderr.
+    Human,
+    /// One JSON event per line on stdout (docs/apply-events.md): the plan, each step started
+    /// and finished, errors, the summary. stderr is unchanged.
+    Json,
 }
 
 /// `--format` of `graph`.
@@ -248,11 +281,18 @@ pub struct ApplyArgs {
     /// Treat every spec warning as an error (without a plan file).
     #[arg(long, conflicts_with = "plan_file")]
     pub strict: bool,
+    /// What stdout gets.
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
+    pub format: ApplyFormat,
 }
 
 /// `flowform destroy`.
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
+    /// Destroy only ADDR and everything that depends on it, directly or not (what references
+    /// it must go first); repeatable. ADDR must be managed by the state.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
     /// Destroy without asking (required when stdin or stderr is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
@@ -260,6 +300,9 @@ pub struct DestroyArgs {
     /// spare]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: Option<u16>,
+    /// What stdout gets.
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Human)]
+    pub format: ApplyFormat,
 }
 
 /// `flowform pull`.

@@ -68,6 +68,14 @@ impl Printer {
         Self::stdout(text);
     }
 
+    /// Text meant for stdout moved to stderr (the plan, when stdout has JSON events), unless
+    /// `-q`.
+    pub fn text(&self, text: &str) {
+        if !self.quiet() {
+            Self::stderr(text);
+        }
+    }
+
     /// A status line on stderr, unless `-q`.
     pub fn status(&self, line: &str) {
         if !self.quiet() {
@@ -191,9 +199,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Adds steps to the total (the executor announces each phase).
-    pub fn add_steps(&self, count: u64) {
-        self.bar.inc_length(count);
+    /// Sets the total number of steps (the executor announces it once, and again only when
+    /// the enable-last phase needs another number).
+    pub fn set_total(&self, count: u64) {
+        self.bar.set_length(count);
     }
 
     /// Says what is running now (shown in the bar only).

@@ -14,6 +14,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
 use crate::saved::PlanOptions;
+use crate::state::lock::LockHolder;
 
 /// How many scripts are fetched at once when their content must be read.
 const SCRIPT_FETCH_CONCURRENCY: usize = 16;
@@ -27,6 +28,9 @@ pub enum PlanError {
     /// A `--target` names nothing.
     #[error("`--target {0}` names no resource in the spec or the state")]
     UnknownTarget(String),
+    /// A `--target` of a destroy names a resource the state does not manage.
+    #[error("`--target {0}` names no resource the state manages")]
+    NotManaged(String),
     /// A `--target` is not an address.
     #[error("`--target {target}` is not an address: {reason}")]
     BadTarget {
@@ -162,8 +166,77 @@ async fn fill_script_content(
 }
 
 /// Makes the plan: the diff, limited to the targets and what they depend on, failing on
-/// problems that concern what remains.
+/// problems that concern what remains. What `apply` executes.
+///
+/// With `options.destroy`, `desired` must be empty (the caller passes an empty spec): every
+/// managed resource is deleted, and `targets` select those resources and everything that
+/// depends on them (see [`plan_for_review`]).
 pub fn make_plan(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let plan = scoped_plan(desired, state, live, options)?;
+    if !plan.problems.is_empty() {
+        return Err(PlanError::Problems(plan.problems));
+    }
+    Ok(plan)
+}
+
+/// Makes the plan to show: as [`make_plan`], but the problems stay in the plan (a JSON or
+/// markdown plan carries them to CI), and with `in_progress` (the live holder of the state's
+/// lock: another apply is running) the plan says so and leaves out what that apply is creating.
+///
+/// An apply records each create it is about to send as a write-ahead `pending` record, and
+/// drops it once the create is recorded. Without a running apply such a record is a create
+/// that got no answer, and the diff adopts the resource it may have made instead of creating a
+/// second one. While the apply runs, its records are creates in flight: adopting their
+/// resources, or creating them again, would race it. So the records of a running apply are
+/// not used for recovery, and the resources they name are neither created nor adopted by this
+/// plan: a warning names them and the lock holder.
+pub fn plan_for_review(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    options: &PlanOptions,
+    in_progress: Option<&LockHolder>,
+) -> Result<Plan, PlanError> {
+    let Some(holder) = in_progress else {
+        return scoped_plan(desired, state, live, options);
+    };
+    let in_flight: BTreeSet<&Address> =
+        state.pending.iter().map(|pending| &pending.address).collect();
+    let mut plan = if in_flight.is_empty() {
+        scoped_plan(desired, state, live, options)?
+    } else {
+        let mut without_records = state.clone();
+        without_records.pending.clear();
+        let mut plan = scoped_plan(desired, &without_records, live, options)?;
+        plan.changes.retain(|change| {
+            let makes = change.action.creates() || matches!(change.action, Action::Adopt { .. });
+            !(makes && in_flight.contains(&change.address))
+        });
+        plan.problems.retain(|problem| !in_flight.contains(&problem.address));
+        plan
+    };
+    let mut notes = vec![format!(
+        "an apply is in progress: the state is locked by {holder}; this plan compares the spec with the account and the state as that apply has left them so far: plan again once it ends"
+    )];
+    if !in_flight.is_empty() {
+        notes.push(format!(
+            "{} {} being created by the apply in progress (write-ahead records in the state): this plan neither creates nor adopts {}",
+            in_flight.iter().map(|address| format!("`{address}`")).collect::<Vec<_>>().join(", "),
+            if in_flight.len() == 1 { "is" } else { "are" },
+            if in_flight.len() == 1 { "it" } else { "them" },
+        ));
+    }
+    plan.warnings.splice(0..0, notes);
+    Ok(plan)
+}
+
+/// The diff limited to the targets; problems stay in the plan.
+fn scoped_plan(
     desired: &DesiredState,
     state: &State,
     live: &LiveState,
@@ -175,28 +248,79 @@ pub fn make_plan(
         live,
         &DiffOptions { adopt: options.adopt, no_delete: options.no_delete },
     );
-    if !options.targets.is_empty() {
-        let scope = target_scope(desired, state, &options.targets)?;
-        plan.changes.retain(|change| match change.action {
-            Action::Delete { .. } => scope.explicit.contains(&change.address),
-            _ => scope.with_dependencies.contains(&change.address),
-        });
-        plan.problems.retain(|problem| scope.with_dependencies.contains(&problem.address));
+    if options.targets.is_empty() {
+        return Ok(plan);
+    }
+    if options.destroy {
+        let scope = destroy_scope(&plan, state, &options.targets)?;
+        plan.changes.retain(|change| scope.contains(&change.address));
+        plan.problems.retain(|problem| scope.contains(&problem.address));
+        let named: BTreeSet<&Address> = options
+            .targets
+            .iter()
+            .filter_map(|target| scope.iter().find(|address| address.to_string() == *target))
+            .collect();
         plan.warnings.push(format!(
-            "the plan is limited to {} and what {} depends on; other changes may be pending",
-            scope
-                .explicit
-                .iter()
-                .map(|address| format!("`{address}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if scope.explicit.len() == 1 { "it" } else { "they" }
+            "the destroy is limited to {} and what depends on {} ({} in all); the other managed resources stay",
+            named.iter().map(|address| format!("`{address}`")).collect::<Vec<_>>().join(", "),
+            if named.len() == 1 { "it" } else { "them" },
+            counted(scope.len(), "resource")
         ));
+        return Ok(plan);
     }
-    if !plan.problems.is_empty() {
-        return Err(PlanError::Problems(plan.problems));
-    }
+    let scope = target_scope(desired, state, &options.targets)?;
+    plan.changes.retain(|change| match change.action {
+        Action::Delete { .. } => scope.explicit.contains(&change.address),
+        _ => scope.with_dependencies.contains(&change.address),
+    });
+    plan.problems.retain(|problem| scope.with_dependencies.contains(&problem.address));
+    plan.warnings.push(format!(
+        "the plan is limited to {} and what {} depends on; other changes may be pending",
+        scope.explicit.iter().map(|address| format!("`{address}`")).collect::<Vec<_>>().join(", "),
+        if scope.explicit.len() == 1 { "it" } else { "they" }
+    ));
     Ok(plan)
+}
+
+fn counted(count: usize, word: &str) -> String {
+    if count == 1 { format!("1 {word}") } else { format!("{count} {word}s") }
+}
+
+/// What `destroy --target` selects: the named managed resources and, transitively, every
+/// managed resource that references one of them (a delete's `depends_on` lists the managed
+/// resources whose live documents still name it). Those must go first: a resource still in use
+/// cannot be deleted (the API refuses), and a flow left pointing at a deleted export would
+/// break.
+pub fn destroy_scope(
+    plan: &Plan,
+    state: &State,
+    targets: &[String],
+) -> Result<BTreeSet<Address>, PlanError> {
+    let referrers: HashMap<&Address, Vec<&Address>> =
+        plan.changes.iter().map(|change| (&change.address, change.waits_for().collect())).collect();
+    let mut scope = BTreeSet::new();
+    let mut stack = Vec::new();
+    for target in targets {
+        let address = Address::from_str(target).map_err(|error| PlanError::BadTarget {
+            target: target.clone(),
+            reason: error.to_string(),
+        })?;
+        if state.get(&address).is_none() {
+            return Err(PlanError::NotManaged(target.clone()));
+        }
+        stack.push(address);
+    }
+    while let Some(address) = stack.pop() {
+        // Flows that chain to each other reference each other: visit each address once.
+        if scope.contains(&address) {
+            continue;
+        }
+        if let Some(next) = referrers.get(&address) {
+            stack.extend(next.iter().map(|referrer| (*referrer).clone()));
+        }
+        scope.insert(address);
+    }
+    Ok(scope)
 }
 
 /// What `--target` selects.

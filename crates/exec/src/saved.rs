@@ -7,17 +7,31 @@
 //! to read. An HMAC keyed by the state's salt covers the whole document, so a truncated or edited
 //! file is refused. `apply FILE` re-plans and refuses unless every recorded fact still holds,
 //! then executes exactly the recorded changes.
+//!
+//! `flowform show FILE` renders a saved plan again without the account: [`SavedPlan::to_plan`]
+//! reads the embedded JSON plan back into a [`Plan`] (with the unchanged resources the file
+//! lists), for the same renderers `plan` uses. Nothing is verified then.
+//!
+//! Versions: a reader accepts every version up to [`SAVED_PLAN_VERSION`]. Fields added since
+//! version 1 (`environment`, `unchanged`) are optional and left out when empty, so a version 1
+//! file still parses and its signature still checks. A destroy plan (`options.destroy`) is
+//! written as version 2: a build that reads only version 1 would apply it as an ordinary plan,
+//! so it must refuse it as too new; every other plan is still written as version 1, which older
+//! builds read.
 
 use std::collections::BTreeMap;
 
 use flowform_model::fingerprint::{body_digest, secret_fingerprint};
 use flowform_model::{
-    Address, Change, DesiredState, FieldChange, Lifecycle, Plan, RefOrId, State, Value,
+    Action, Address, Change, DesiredState, FieldChange, Lifecycle, Plan, RefOrId, State, Value,
 };
 use serde::{Deserialize, Serialize};
 
-/// The saved plan format version this build writes and reads.
-pub const SAVED_PLAN_VERSION: u32 = 1;
+/// The newest saved plan format version this build reads (and writes, for destroy plans).
+pub const SAVED_PLAN_VERSION: u32 = 2;
+
+/// The version of a plan that needs nothing newer than the first format.
+const FIRST_VERSION: u32 = 1;
 
 const DOCUMENT_KIND: &str = "flowform-plan";
 
@@ -33,6 +47,23 @@ pub struct PlanOptions {
     /// `--adopt`.
     #[serde(default)]
     pub adopt: bool,
+    /// `plan --destroy`: the plan deletes every managed resource (with `targets`, those and
+    /// everything that depends on them), as `flowform destroy` does. Since format version 2.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub destroy: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// One resource the plan leaves unchanged (listed so a rendering can count them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedUnchanged {
+    /// The address.
+    pub address: String,
+    /// The live id.
+    pub id: String,
 }
 
 /// One recorded change.
@@ -78,6 +109,10 @@ pub struct SavedPlan {
     pub created_at: String,
     /// The target account (endpoint and user).
     pub target: String,
+    /// The environment (`--env NAME`) the plan was made with; shown, not verified (the target,
+    /// the state lineage and the spec are). Since format version 1, optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     /// The state lineage the plan was made against.
     pub state_lineage: String,
     /// The state serial the plan was made against.
@@ -92,6 +127,10 @@ pub struct SavedPlan {
     pub secrets: Vec<SavedSecret>,
     /// The JSON plan (see `docs/plan-format.md`), for reading.
     pub plan: serde_json::Value,
+    /// The resources the plan leaves unchanged (the JSON plan only counts them). Optional: a
+    /// file without it is rendered with the count alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unchanged: Vec<SavedUnchanged>,
     /// HMAC over the rest of the document, keyed by the state salt.
     #[serde(default)]
     pub signature: String,
@@ -294,6 +333,8 @@ fn signature(salt: &str, document: &SavedPlan) -> String {
 pub struct PlanRecord<'a> {
     /// The target description.
     pub target: &'a str,
+    /// The environment (`--env NAME`), when one was chosen.
+    pub environment: Option<&'a str>,
     /// The state the plan was made against.
     pub state: &'a State,
     /// The options.
@@ -311,10 +352,11 @@ pub fn build(record: PlanRecord<'_>) -> SavedPlan {
     let salt = &record.state.salt;
     let mut document = SavedPlan {
         kind: DOCUMENT_KIND.to_owned(),
-        format_version: SAVED_PLAN_VERSION,
+        format_version: if record.options.destroy { SAVED_PLAN_VERSION } else { FIRST_VERSION },
         flowform_version: env!("CARGO_PKG_VERSION").to_owned(),
         created_at: crate::state::lock::now_rfc3339(),
         target: record.target.to_owned(),
+        environment: record.environment.map(str::to_owned),
         state_lineage: record.state.lineage.clone(),
         state_serial: record.state.serial,
         options: record.options,
@@ -332,6 +374,17 @@ pub fn build(record: PlanRecord<'_>) -> SavedPlan {
             .collect(),
         secrets: secret_fingerprints(salt, record.desired),
         plan: record.json_plan,
+        unchanged: record
+            .plan
+            .changes
+            .iter()
+            .filter_map(|change| match &change.action {
+                Action::NoOp { id, .. } => {
+                    Some(SavedUnchanged { address: change.address.to_string(), id: id.clone() })
+                }
+                _ => None,
+            })
+            .collect(),
         signature: String::new(),
     };
     document.signature = signature(salt, &document);
@@ -366,6 +419,80 @@ pub fn parse(path: &str, text: &str) -> Result<SavedPlan, SavedPlanError> {
         });
     }
     serde_json::from_value(value).map_err(|error| unreadable(error.to_string()))
+}
+
+/// A saved plan read back for rendering ([`SavedPlan::to_plan`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadBack {
+    /// The plan, with the unchanged resources the file lists as no-ops.
+    pub plan: Plan,
+    /// Unchanged resources the file counts but does not list (a file written before they were
+    /// listed): a rendering cannot count them.
+    pub unlisted_unchanged: usize,
+}
+
+impl SavedPlan {
+    /// The embedded JSON plan (docs/plan-format.md), parsed with the format's own types.
+    pub fn json_plan(
+        &self,
+        path: &str,
+    ) -> Result<flowform_diff::render::json::JsonPlan, SavedPlanError> {
+        let version = self.plan.get("format_version").and_then(serde_json::Value::as_u64);
+        let supported = flowform_diff::render::json::FORMAT_VERSION;
+        if let Some(found) = version.filter(|found| *found > u64::from(supported)) {
+            return Err(SavedPlanError::TooNew { path: path.to_owned(), found, supported });
+        }
+        serde_json::from_value(self.plan.clone()).map_err(|error| SavedPlanError::Unreadable {
+            path: path.to_owned(),
+            reason: format!("its `plan` is not a JSON plan: {error}"),
+        })
+    }
+
+    /// Reads the embedded JSON plan back into a [`Plan`] for the renderers (`flowform show`):
+    /// the recorded changes with the live `lastModified` each was planned against, then the
+    /// unchanged resources as no-ops. Parses only; nothing is verified.
+    pub fn to_plan(&self, path: &str) -> Result<ReadBack, SavedPlanError> {
+        let unreadable = |reason: String| SavedPlanError::Unreadable {
+            path: path.to_owned(),
+            reason: format!("its `plan` {reason}"),
+        };
+        let document = self.json_plan(path)?;
+        let mut plan = flowform_diff::render::json::plan_from_document(&document)
+            .map_err(|error| unreadable(error.to_string()))?;
+        let planned: BTreeMap<&str, Option<&str>> = self
+            .changes
+            .iter()
+            .map(|change| (change.address.as_str(), change.live_last_modified.as_deref()))
+            .collect();
+        for change in &mut plan.changes {
+            let seen = planned.get(change.address.to_string().as_str()).copied().flatten();
+            match &mut change.action {
+                Action::Update { live_last_modified, .. }
+                | Action::Adopt { live_last_modified, .. }
+                | Action::Move { live_last_modified, .. }
+                | Action::Delete { live_last_modified, .. }
+                | Action::NoOp { live_last_modified, .. } => {
+                    *live_last_modified = seen.map(str::to_owned)
+                }
+                Action::Create { .. } | Action::Clone { .. } => {}
+            }
+        }
+        for unchanged in &self.unchanged {
+            let address = unchanged
+                .address
+                .parse()
+                .map_err(|error| unreadable(format!("lists `{}`: {error}", unchanged.address)))?;
+            plan.changes.push(Change {
+                address,
+                name: None,
+                depends_on: Vec::new(),
+                used_by: Vec::new(),
+                action: Action::NoOp { id: unchanged.id.clone(), live_last_modified: None },
+            });
+        }
+        let unlisted_unchanged = document.summary.no_op.saturating_sub(self.unchanged.len());
+        Ok(ReadBack { plan, unlisted_unchanged })
+    }
 }
 
 /// Checks that a saved plan belongs to this target and state, is unmodified, and still
@@ -516,6 +643,7 @@ mod tests {
     fn saved(state: &State) -> SavedPlan {
         build(PlanRecord {
             target: "t",
+            environment: None,
             state,
             options: PlanOptions::default(),
             desired: &desired("xoxb-1"),
@@ -533,6 +661,81 @@ mod tests {
         let parsed = parse("plan.json", &text).unwrap();
         verify("plan.json", &parsed, "t", &state, &desired("xoxb-1")).unwrap();
         verify_changes(&parsed, &state.salt, &plan()).unwrap();
+    }
+
+    /// A file as the first format wrote it (no `environment`, `unchanged` or `options.destroy`)
+    /// is still written that way for an ordinary plan, so older builds read it, and reads,
+    /// verifies and renders here.
+    #[test]
+    fn an_ordinary_plan_stays_version_1_and_a_destroy_plan_is_version_2() {
+        let state = State::new("lineage".into(), "t".into(), "salt".into());
+        let json_plan = serde_json::from_str(&flowform_diff::render::json(
+            &plan(),
+            &flowform_diff::render::JsonContext { target: "t".into() },
+        ))
+        .unwrap();
+        let document = build(PlanRecord {
+            target: "t",
+            environment: None,
+            state: &state,
+            options: PlanOptions::default(),
+            desired: &desired("xoxb-1"),
+            plan: &plan(),
+            json_plan,
+        });
+        let text = render(&document);
+        assert_eq!(document.format_version, 1);
+        for added in ["environment", "unchanged", "destroy"] {
+            assert!(!text.contains(&format!("\"{added}\"")), "`{added}` in a version 1 file");
+        }
+        let parsed = parse("plan.json", &text).unwrap();
+        verify("plan.json", &parsed, "t", &state, &desired("xoxb-1")).unwrap();
+        let read_back = parsed.to_plan("plan.json").unwrap();
+        assert_eq!(read_back.unlisted_unchanged, 0);
+        assert_eq!(read_back.plan.changes.len(), 1);
+        assert_eq!(
+            read_back.plan.changes[0].action.live_last_modified(),
+            Some("2026-01-01T00:00:00.000Z"),
+            "the lastModified the change was planned against comes from the recorded change"
+        );
+
+        let mut with_unchanged = plan();
+        with_unchanged.changes.push(Change {
+            address: Address::new(Kind::Integration, "main"),
+            name: Some("Main".into()),
+            depends_on: vec![],
+            used_by: vec![],
+            action: Action::NoOp { id: "a".repeat(24), live_last_modified: None },
+        });
+        let destroy = build(PlanRecord {
+            target: "t",
+            environment: Some("prod"),
+            state: &state,
+            options: PlanOptions { destroy: true, ..PlanOptions::default() },
+            desired: &DesiredState::default(),
+            plan: &with_unchanged,
+            json_plan: serde_json::from_str(&flowform_diff::render::json(
+                &with_unchanged,
+                &flowform_diff::render::JsonContext { target: "t".into() },
+            ))
+            .unwrap(),
+        });
+        assert_eq!(destroy.format_version, 2);
+        let parsed = parse("destroy.json", &render(&destroy)).unwrap();
+        assert!(parsed.options.destroy);
+        assert_eq!(parsed.environment.as_deref(), Some("prod"));
+        verify("destroy.json", &parsed, "t", &state, &DesiredState::default()).unwrap();
+        let read_back = parsed.to_plan("destroy.json").unwrap();
+        assert_eq!(read_back.plan.summary().no_op, 1);
+        assert_eq!(read_back.unlisted_unchanged, 0);
+        // A file without the list of unchanged resources (as version 1 wrote them) counts them.
+        let mut older = parsed.clone();
+        older.unchanged.clear();
+        assert_eq!(older.to_plan("old.json").unwrap().unlisted_unchanged, 1);
+        assert!(matches!(
+            parse("p", "{\"kind\": \"flowform-plan\", \"format_version\": 3}"),
+            Err(SavedPlanError::TooNew { found: 3, supported: 2, .. })
+        ));
     }
 
     #[test]

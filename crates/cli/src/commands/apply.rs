@@ -1,19 +1,21 @@
 //! `flowform apply [PLANFILE]`: without a file, plan under the state lock, show the plan, ask
 //! (`--auto-approve` skips the question and is required off a terminal), then apply. With a
 //! file, verify that nothing it was made against moved (target, state serial, spec, secrets,
-//! every touched resource's `lastModified`) and apply exactly it, without asking.
-
-use std::path::Path;
+//! every touched resource's `lastModified`) and apply exactly it, without asking. A file saved
+//! by `plan --destroy` is applied like `destroy`: against an empty spec, so the spec's secrets
+//! are not needed. `--format json` prints one JSON event per line on stdout
+//! (docs/apply-events.md).
 
 use flowform_exec::planner::make_plan;
 use flowform_exec::remote::ClientStateApi;
-use flowform_exec::saved::{self, SavedPlanError};
+use flowform_exec::saved;
+use flowform_model::DesiredState;
 use flowform_spec::SecretPolicy;
 
-use super::execute::{self, Work, human_plan, plan_error, plan_options};
-use super::load_spec_with_session;
+use super::execute::{self, Events, Work, human_plan, plan_error, plan_options, plan_target};
+use super::shared::{read_saved_plan, saved_plan_error};
+use super::{load_spec_with_session, locate_spec, open_session};
 use crate::args::ApplyArgs;
-use crate::error::UserError;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::session::Session;
@@ -24,41 +26,54 @@ pub async fn apply(
     printer: &Printer,
     args: &ApplyArgs,
 ) -> anyhow::Result<ExitStatus> {
+    let events = Events::new(printer, args.format, "apply");
+    let result = apply_with(settings, printer, args, &events).await;
+    if let Err(error) = &result {
+        events.error(error);
+    }
+    result
+}
+
+async fn apply_with(
+    settings: &Settings,
+    printer: &Printer,
+    args: &ApplyArgs,
+    events: &Events,
+) -> anyhow::Result<ExitStatus> {
     // A saved plan is read first: a missing or broken file needs no account.
     let saved_plan = match &args.plan_file {
         Some(path) => Some(read_saved_plan(path)?),
         None => None,
     };
+    if saved_plan.as_ref().is_some_and(|(_, document)| document.options.destroy) {
+        let located = locate_spec(settings, printer)?;
+        let session = open_session(settings, printer, &located, "apply").await?;
+        let nothing = DesiredState::default();
+        let result =
+            apply_in(settings, printer, &session, &nothing, args, saved_plan.as_ref(), events)
+                .await;
+        session.close().await;
+        return result;
+    }
     let (loaded, session) =
         load_spec_with_session(settings, printer, SecretPolicy::Required, true, "apply").await?;
     let result =
-        apply_in(settings, printer, &session, &loaded.desired, args, saved_plan.as_ref()).await;
+        apply_in(settings, printer, &session, &loaded.desired, args, saved_plan.as_ref(), events)
+            .await;
     session.close().await;
     result
-}
-
-fn read_saved_plan(path: &Path) -> anyhow::Result<(String, saved::SavedPlan)> {
-    let shown = path.display().to_string();
-    let text = fs_err::read_to_string(path).map_err(|error| {
-        UserError::new(format!("cannot read the plan file `{shown}`")).with_source(error)
-    })?;
-    let document = saved::parse(&shown, &text).map_err(saved_plan_error)?;
-    Ok((shown, document))
-}
-
-fn saved_plan_error(error: SavedPlanError) -> anyhow::Error {
-    let hint = error.hint();
-    UserError::new(error.to_string()).with_hint(hint).into()
 }
 
 async fn apply_in(
     settings: &Settings,
     printer: &Printer,
     session: &Session,
-    desired: &flowform_model::DesiredState,
+    desired: &DesiredState,
     args: &ApplyArgs,
     saved_plan: Option<&(String, saved::SavedPlan)>,
+    events: &Events,
 ) -> anyhow::Result<ExitStatus> {
+    events.set_target(&session.target, settings.env.as_deref());
     let api = ClientStateApi(&session.client);
     let started = std::time::Instant::now();
     let mut writer = execute::open_writer(settings, printer, session, &api, "apply").await?;
@@ -94,21 +109,46 @@ async fn apply_in(
             return Err(error);
         }
     };
+    let target = plan_target(settings, session);
+    events.plan(&flowform_diff::render::json(
+        &plan,
+        &flowform_diff::render::JsonContext { target: session.target.clone() },
+    ));
     if saved_plan.is_none() {
         let started = std::time::Instant::now();
-        printer.data(&human_plan(settings, &plan));
+        let shown = human_plan(settings, &plan, &target);
+        // With `--format json`, stdout is for the events: the plan goes to stderr.
+        if events.enabled() {
+            printer.text(&shown)
+        } else {
+            printer.data(&shown)
+        }
         printer.timing("plan shown", started);
         // Nothing to ask about when nothing changes; the executor still runs, since it records
         // the baseline fingerprints of secrets flowform never wrote (after `import`).
         if plan.has_changes()
-            && !execute::confirm(printer, &mut writer, args.auto_approve, "").await?
+            && !execute::confirm(
+                printer,
+                &mut writer,
+                args.auto_approve,
+                "The changes above will be made in",
+                &target,
+            )
+            .await?
         {
             let _ = writer.release().await;
             printer.error_line("apply cancelled: the answer was not `yes`; nothing was changed");
+            events.finish("cancelled", &execute::Tally::default(), ExitStatus::Failure);
             return Ok(ExitStatus::Failure);
         }
     }
-    let work =
-        Work { desired, plan: &plan, live: &live, parallelism: args.parallelism, verb: "apply" };
+    let work = Work {
+        desired,
+        plan: &plan,
+        live: &live,
+        parallelism: args.parallelism,
+        verb: "apply",
+        events,
+    };
     execute::execute(printer, session, writer, work).await
 }

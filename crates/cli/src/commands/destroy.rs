@@ -1,14 +1,15 @@
 //! `flowform destroy`: delete every resource the state manages, dependents first, after showing
 //! the plan and asking (`--auto-approve` skips the question and is required off a terminal).
-//! It plans against an empty spec, so `preventDestroy` (as recorded at the last apply) still
-//! refuses, and resources flowform does not manage are never touched.
+//! With `--target ADDR`, only ADDR and everything that depends on it (what references it must
+//! go first). It plans against an empty spec, so `preventDestroy` (as recorded at the last
+//! apply) still refuses, and resources flowform does not manage are never touched.
 
 use flowform_exec::planner::{make_plan, read_live};
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::PlanOptions;
 use flowform_model::DesiredState;
 
-use super::execute::{self, Work, human_plan, plan_error};
+use super::execute::{self, Events, Tally, Work, human_plan, plan_error, plan_target};
 use super::{locate_spec, open_session};
 use crate::args::DestroyArgs;
 use crate::exit::ExitStatus;
@@ -21,10 +22,18 @@ pub async fn destroy(
     printer: &Printer,
     args: &DestroyArgs,
 ) -> anyhow::Result<ExitStatus> {
-    let located = locate_spec(settings, printer)?;
-    let session = open_session(settings, printer, &located, "destroy").await?;
-    let result = destroy_in(settings, printer, &session, args).await;
-    session.close().await;
+    let events = Events::new(printer, args.format, "destroy");
+    let result = async {
+        let located = locate_spec(settings, printer)?;
+        let session = open_session(settings, printer, &located, "destroy").await?;
+        let result = destroy_in(settings, printer, &session, args, &events).await;
+        session.close().await;
+        result
+    }
+    .await;
+    if let Err(error) = &result {
+        events.error(error);
+    }
     result
 }
 
@@ -33,15 +42,19 @@ async fn destroy_in(
     printer: &Printer,
     session: &Session,
     args: &DestroyArgs,
+    events: &Events,
 ) -> anyhow::Result<ExitStatus> {
+    events.set_target(&session.target, settings.env.as_deref());
     let api = ClientStateApi(&session.client);
     let mut writer = execute::open_writer(settings, printer, session, &api, "destroy").await?;
     let nothing = DesiredState::default();
+    let options =
+        PlanOptions { destroy: true, targets: args.targets.clone(), ..PlanOptions::default() };
     let prepared = async {
         let live = read_live(&session.client, &nothing, writer.state())
             .await
             .map_err(|error| plan_error(printer, error))?;
-        let plan = make_plan(&nothing, writer.state(), &live, &PlanOptions::default())
+        let plan = make_plan(&nothing, writer.state(), &live, &options)
             .map_err(|error| plan_error(printer, error))?;
         anyhow::Ok((plan, live))
     }
@@ -56,13 +69,26 @@ async fn destroy_in(
     if !plan.has_changes() {
         let _ = writer.release().await;
         printer.status("nothing to destroy: the state manages no live resources");
+        events.finish("nothing_to_do", &Tally::default(), ExitStatus::Success);
         return Ok(ExitStatus::Success);
     }
-    printer.data(&human_plan(settings, &plan));
-    let preamble = "Every resource listed above will be deleted from the account.";
-    if !execute::confirm(printer, &mut writer, args.auto_approve, preamble).await? {
+    let target = plan_target(settings, session);
+    events.plan(&flowform_diff::render::json(
+        &plan,
+        &flowform_diff::render::JsonContext { target: session.target.clone() },
+    ));
+    let shown = human_plan(settings, &plan, &target);
+    // With `--format json`, stdout is for the events: the plan goes to stderr.
+    if events.enabled() {
+        printer.text(&shown)
+    } else {
+        printer.data(&shown)
+    }
+    let what = "Every resource listed above will be deleted from";
+    if !execute::confirm(printer, &mut writer, args.auto_approve, what, &target).await? {
         let _ = writer.release().await;
         printer.error_line("destroy cancelled: the answer was not `yes`; nothing was changed");
+        events.finish("cancelled", &Tally::default(), ExitStatus::Failure);
         return Ok(ExitStatus::Failure);
     }
     let work = Work {
@@ -71,6 +97,7 @@ async fn destroy_in(
         live: &live,
         parallelism: args.parallelism,
         verb: "destroy",
+        events,
     };
     execute::execute(printer, session, writer, work).await
 }

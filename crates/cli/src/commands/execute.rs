@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use flowform_diff::render::PlanTarget;
 use flowform_exec::apply::{ApplyOptions, ApplyReport, Progress, StepOutcome};
 use flowform_exec::planner::PlanError;
 use flowform_exec::remote::ClientStateApi;
@@ -12,12 +13,12 @@ use flowform_exec::state::StateWriter;
 use flowform_model::{DesiredState, LiveState, Plan};
 
 use super::shared::open_error;
-use crate::args::PlanShape;
+use crate::args::{ApplyFormat, PlanShape};
 use crate::error::UserError;
 use crate::exit::ExitStatus;
 use crate::interrupt::Interrupt;
 use crate::printer::Printer;
-use crate::session::Session;
+use crate::session::{SANDBOX_TARGET, Session};
 use crate::settings::Settings;
 
 /// Steps in flight while the rate budget has no requests to spare, unless `--parallelism`
@@ -48,7 +49,31 @@ pub async fn read_account(
 
 /// The planner's options from the command line.
 pub fn plan_options(shape: &PlanShape) -> PlanOptions {
-    PlanOptions { targets: shape.targets.clone(), no_delete: shape.no_delete, adopt: shape.adopt }
+    PlanOptions {
+        targets: shape.targets.clone(),
+        no_delete: shape.no_delete,
+        adopt: shape.adopt,
+        destroy: false,
+    }
+}
+
+/// The account a session works on, as the plans and prompts name it: the endpoint and the
+/// token's user (the state's target), or the local sandbox; with the environment.
+pub fn plan_target(settings: &Settings, session: &Session) -> PlanTarget {
+    target_of(&session.target, settings.env.as_deref())
+}
+
+/// [`plan_target`] for a target string as the state (or a saved plan) records it.
+pub fn target_of(target: &str, environment: Option<&str>) -> PlanTarget {
+    PlanTarget {
+        account: if target == SANDBOX_TARGET {
+            "the local sandbox".to_owned()
+        } else {
+            target.to_owned()
+        },
+        environment: environment.map(str::to_owned),
+        note: None,
+    }
 }
 
 /// Locks and opens the state for writing, warning about a stale lock that was broken.
@@ -93,6 +118,9 @@ pub fn plan_error(printer: &Printer, error: PlanError) -> anyhow::Error {
             ))
             .into()
         }
+        PlanError::NotManaged(_) => UserError::new(error.to_string())
+            .with_hint("`flowform state list` lists the managed addresses")
+            .into(),
         PlanError::UnknownTarget(_) | PlanError::BadTarget { .. } => UserError::new(
             error.to_string(),
         )
@@ -104,27 +132,36 @@ pub fn plan_error(printer: &Printer, error: PlanError) -> anyhow::Error {
     }
 }
 
-/// The plan for a terminal.
-pub fn human_plan(settings: &Settings, plan: &Plan) -> String {
-    flowform_diff::render::human(
+/// The plan for a terminal, headed by the account it applies to.
+pub fn human_plan(settings: &Settings, plan: &Plan, target: &PlanTarget) -> String {
+    flowform_diff::render::human_for(
         plan,
         &flowform_diff::render::HumanOptions { color: settings.data_color },
+        target,
     )
 }
 
-/// Asks `question` (the plan was printed above) unless `auto_approve`; renews a remote state
-/// lock while the question waits. `Ok(false)` when the answer is not `yes`.
+/// Asks whether to go on (the plan was printed above) unless `auto_approve`; renews a remote
+/// state lock while the question waits. `Ok(false)` when the answer is not `yes`. The question
+/// is preceded by `what` followed by the account (and environment) it changes, so nobody says
+/// `yes` without seeing where: "The changes above will be made in" gives "The changes above
+/// will be made in https://api.integrator.io (user 5f…), environment production."
 pub async fn confirm(
     printer: &Printer,
     writer: &mut StateWriter<'_, ClientStateApi<'_>>,
     auto_approve: bool,
-    preamble: &str,
+    what: &str,
+    target: &PlanTarget,
 ) -> anyhow::Result<bool> {
     if auto_approve {
         return Ok(true);
     }
     let asking = printer.clone();
-    let preamble = preamble.to_owned();
+    let mut preamble = format!("{what} {}", target.account);
+    if let Some(environment) = &target.environment {
+        preamble.push_str(&format!(", environment {environment}"));
+    }
+    preamble.push('.');
     let mut answer = tokio::task::spawn_blocking(move || asking.confirm(&preamble));
     let mut renew = tokio::time::interval(Duration::from_secs(20));
     loop {
@@ -151,6 +188,8 @@ pub struct Work<'a> {
     pub parallelism: Option<u16>,
     /// `apply` or `destroy`, for messages.
     pub verb: &'a str,
+    /// The JSON events (`--format json`), or none.
+    pub events: &'a Events,
 }
 
 /// Runs the executor with a progress display and a Ctrl-C watcher, then saves the state and
@@ -162,25 +201,25 @@ pub async fn execute(
     mut writer: StateWriter<'_, ClientStateApi<'_>>,
     work: Work<'_>,
 ) -> anyhow::Result<ExitStatus> {
-    let Work { desired, plan, live, parallelism, verb } = work;
+    let Work { desired, plan, live, parallelism, verb, events } = work;
     let interrupt = Interrupt::watch(printer);
     let progress = printer.progress(0);
-    let report_progress = |event: &Progress<'_>| match event {
-        Progress::Started { total } => progress.add_steps(*total as u64),
-        Progress::StepStarted { label } => progress.running(label),
-        Progress::StepFinished { label, outcome } => match outcome {
-            StepOutcome::Done(text) => progress.finished(&format!("{}: {text}", subject(label))),
-            // The failure's message is printed once, in the report at the end.
-            StepOutcome::Failed(_) => {
-                progress.failed(&format!("{}: {} failed", subject(label), verb_of(label)))
-            }
-            StepOutcome::Skipped(reason) => progress.failed(&format!(
-                "{}: {} skipped: {reason}",
-                subject(label),
-                verb_of(label)
-            )),
-            StepOutcome::NotRun => {}
-        },
+    let report_progress = |event: &Progress<'_>| {
+        events.progress(event);
+        match event {
+            Progress::Started { total } => progress.set_total(*total as u64),
+            Progress::Total { total } => progress.set_total(*total as u64),
+            Progress::StepStarted { label, .. } => progress.running(label),
+            Progress::StepFinished { address, action, outcome, .. } => match outcome {
+                StepOutcome::Done(text) => progress.finished(&format!("{address}: {text}")),
+                // The failure's message is printed once, in the report at the end.
+                StepOutcome::Failed(_) => progress.failed(&format!("{address}: {action} failed")),
+                StepOutcome::Skipped(reason) => {
+                    progress.failed(&format!("{address}: {action} skipped: {reason}"))
+                }
+                StepOutcome::NotRun => {}
+            },
+        }
     };
     let started = std::time::Instant::now();
     let applied = flowform_exec::apply::apply(
@@ -209,22 +248,91 @@ pub async fn execute(
     saved.map_err(|error| {
         anyhow::Error::new(error).context("the changes were made but the state could not be saved; run the same command again once the state is writable, it converges")
     })?;
-    Ok(print_report(printer, report, verb, interrupt.interrupted()))
+    let tally = Tally::of(&report);
+    let status = print_report(printer, report, &tally, verb, interrupt.interrupted());
+    events.summary(&tally, status);
+    Ok(status)
 }
 
-/// `create flow.x` → `flow.x`.
-fn subject(label: &str) -> &str {
-    label.split_once(' ').map_or(label, |(_, address)| address)
+/// What an apply did, by resource and by step: the closing line and the JSON summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub created: usize,
+    pub cloned: usize,
+    pub updated: usize,
+    pub adopted: usize,
+    pub moved: usize,
+    pub deleted: usize,
+    pub steps: usize,
+    pub done: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub not_run: usize,
 }
 
-/// `create flow.x` → `create`.
-fn verb_of(label: &str) -> &str {
-    label.split_once(' ').map_or(label, |(verb, _)| verb)
+impl Tally {
+    /// Counts a report: each resource once, by the action of its step when that step was done
+    /// (links and enables complete a resource already counted); every step by outcome.
+    pub fn of(report: &ApplyReport) -> Tally {
+        let mut tally = Tally { steps: report.steps.len(), ..Tally::default() };
+        for step in &report.steps {
+            match &step.outcome {
+                StepOutcome::Done(_) => {
+                    tally.done += 1;
+                    match step.action {
+                        "create" => tally.created += 1,
+                        "clone" => tally.cloned += 1,
+                        "update" => tally.updated += 1,
+                        "adopt" => tally.adopted += 1,
+                        "move" => tally.moved += 1,
+                        "delete" => tally.deleted += 1,
+                        _ => {}
+                    }
+                }
+                StepOutcome::Failed(_) => tally.failed += 1,
+                StepOutcome::Skipped(_) => tally.skipped += 1,
+                StepOutcome::NotRun => tally.not_run += 1,
+            }
+        }
+        tally
+    }
+
+    /// `2 created, 0 cloned, 1 updated, 0 adopted, 0 moved, 1 deleted` (`3 deleted` for a
+    /// destroy, which does nothing else).
+    fn resources(&self, verb: &str) -> String {
+        if verb == "destroy" {
+            return format!("{} deleted", self.deleted);
+        }
+        format!(
+            "{} created, {} cloned, {} updated, {} adopted, {} moved, {} deleted",
+            self.created, self.cloned, self.updated, self.adopted, self.moved, self.deleted
+        )
+    }
+
+    /// `1 step failed, 2 skipped, 3 not run`, leaving out the zeros.
+    fn failures(&self) -> String {
+        let mut parts = Vec::new();
+        if self.failed > 0 {
+            parts.push(format!("{} failed", self.failed));
+        }
+        if self.skipped > 0 {
+            parts.push(format!("{} skipped", self.skipped));
+        }
+        if self.not_run > 0 {
+            parts.push(format!("{} not run", self.not_run));
+        }
+        let steps = self.failed + self.skipped + self.not_run;
+        format!("{} {}", if steps == 1 { "step" } else { "steps" }, parts.join(", "))
+    }
 }
 
+/// Prints the report: the failed steps as errors, then what to do, then the closing line that
+/// counts what changed (`Apply complete! Resources: 2 created, 0 cloned, 1 updated, 0 adopted,
+/// 0 moved, 1 deleted.`), always last.
 fn print_report(
     printer: &Printer,
     report: ApplyReport,
+    tally: &Tally,
     verb: &str,
     interrupted: bool,
 ) -> ExitStatus {
@@ -237,28 +345,14 @@ fn print_report(
         }
         printer.warning(&message);
     }
-    let done = report.done().count();
-    let failed = report.failed().count();
-    let skipped = report.skipped().count();
-    let not_run = report.not_run().count();
     if report.is_success() {
         printer.status(&format!(
-            "{} complete: {done} step{} done.",
+            "{} complete! Resources: {}.",
             capitalised(verb),
-            plural_s(done)
+            tally.resources(verb)
         ));
         return ExitStatus::Success;
     }
-    let mut summary = format!(
-        "{verb} {}: {done} done, {} failed, {} skipped",
-        if interrupted { "interrupted" } else { "finished with failures" },
-        failed,
-        skipped
-    );
-    if not_run > 0 {
-        summary.push_str(&format!(", {not_run} not run"));
-    }
-    printer.error_line(&summary);
     for step in report.steps {
         if let StepOutcome::Failed(error) = step.outcome {
             // Like every other error: the step, then its causes, then a hint when there is one.
@@ -270,14 +364,26 @@ fn print_report(
             printer.error(&anyhow::Error::new(failure));
         }
     }
-    if interrupted {
-        printer
-            .status("every completed step is in the state; run the same command again to finish");
-        ExitStatus::Interrupted
+    let (how, status, next) = if interrupted {
+        (
+            "interrupted",
+            ExitStatus::Interrupted,
+            "every completed step is in the state; run the same command again to finish",
+        )
     } else {
-        printer.status("every completed step is in the state; fix the failures and run the same command again: it converges");
-        ExitStatus::Failure
-    }
+        (
+            "finished with failures",
+            ExitStatus::Failure,
+            "every completed step is in the state; fix the failures and run the same command again: it converges",
+        )
+    };
+    printer.status(next);
+    printer.error_line(&format!(
+        "{verb} {how}. Resources: {}; {}",
+        tally.resources(verb),
+        tally.failures()
+    ));
+    status
 }
 
 fn capitalised(word: &str) -> String {
@@ -288,6 +394,193 @@ fn capitalised(word: &str) -> String {
     }
 }
 
-fn plural_s(count: usize) -> &'static str {
-    if count == 1 { "" } else { "s" }
+/// The version of the JSON events of `apply --format json` (docs/apply-events.md).
+pub const EVENTS_FORMAT_VERSION: u32 = 1;
+
+/// The JSON events of `apply --format json` and `destroy --format json`: one JSON object per
+/// line on stdout, in the format of docs/apply-events.md. Off, every method does nothing.
+pub struct Events {
+    printer: Option<Printer>,
+    command: &'static str,
+    target: std::sync::Mutex<Option<(String, Option<String>)>>,
+}
+
+impl Events {
+    /// Events for `command` when `format` asks for them.
+    pub fn new(printer: &Printer, format: ApplyFormat, command: &'static str) -> Events {
+        Events {
+            printer: (format == ApplyFormat::Json).then(|| printer.clone()),
+            command,
+            target: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether events are printed (then the plan goes to stderr, not stdout).
+    pub fn enabled(&self) -> bool {
+        self.printer.is_some()
+    }
+
+    /// The account the events concern, named in `started`: the state's target and the
+    /// environment.
+    pub fn set_target(&self, target: &str, environment: Option<&str>) {
+        *self.target.lock().expect("events lock") =
+            Some((target.to_owned(), environment.map(str::to_owned)));
+    }
+
+    fn emit(&self, event: &str, fields: serde_json::Value) {
+        let Some(printer) = &self.printer else { return };
+        let mut object = serde_json::Map::new();
+        object.insert("format_version".into(), EVENTS_FORMAT_VERSION.into());
+        object.insert("event".into(), event.into());
+        if let serde_json::Value::Object(fields) = fields {
+            object.extend(fields);
+        }
+        let mut line = serde_json::Value::Object(object).to_string();
+        line.push('\n');
+        printer.data(&line);
+    }
+
+    /// The plan about to be applied: the JSON plan document (docs/plan-format.md).
+    pub fn plan(&self, json_plan: &str) {
+        if self.enabled() {
+            let plan: serde_json::Value =
+                serde_json::from_str(json_plan).unwrap_or(serde_json::Value::Null);
+            self.emit("plan", serde_json::json!({ "plan": plan }));
+        }
+    }
+
+    /// An executor progress event.
+    pub fn progress(&self, progress: &Progress<'_>) {
+        if !self.enabled() {
+            return;
+        }
+        match progress {
+            Progress::Started { total } => {
+                let (target, environment) =
+                    self.target.lock().expect("events lock").clone().unwrap_or_default();
+                self.emit(
+                    "started",
+                    serde_json::json!({
+                        "command": self.command,
+                        "target": target,
+                        "environment": environment,
+                        "total": total,
+                    }),
+                );
+            }
+            Progress::Total { total } => self.emit("total", serde_json::json!({ "total": total })),
+            Progress::StepStarted { label, address, action } => self.emit(
+                "step_started",
+                serde_json::json!({
+                    "address": address.to_string(),
+                    "action": action,
+                    "label": label,
+                }),
+            ),
+            Progress::StepFinished { label, address, action, outcome } => {
+                let (name, message, error) = match outcome {
+                    StepOutcome::Done(text) => ("done", Some(text.clone()), None),
+                    StepOutcome::Failed(error) => (
+                        "failed",
+                        None,
+                        Some(error_object(&format!("{label} failed"), error, error.hint())),
+                    ),
+                    StepOutcome::Skipped(reason) => ("skipped", Some(reason.clone()), None),
+                    StepOutcome::NotRun => ("not_run", None, None),
+                };
+                self.emit(
+                    "step_finished",
+                    serde_json::json!({
+                        "address": address.to_string(),
+                        "action": action,
+                        "label": label,
+                        "outcome": name,
+                        "message": message,
+                        "error": error,
+                    }),
+                );
+            }
+        }
+    }
+
+    /// An error that ends the command (printed on stderr as well, as always).
+    pub fn error(&self, error: &anyhow::Error) {
+        if !self.enabled() {
+            return;
+        }
+        let mut causes: Vec<String> = Vec::new();
+        let mut previous = error.to_string();
+        for cause in error.chain().skip(1) {
+            let text = cause.to_string();
+            if text != previous {
+                causes.push(text.clone());
+            }
+            previous = text;
+        }
+        let hint = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<UserError>().and_then(|user| user.hint.clone()));
+        self.emit(
+            "error",
+            serde_json::json!({ "message": error.to_string(), "causes": causes, "hint": hint }),
+        );
+    }
+
+    /// The last event: the outcome, the exit code and the counts.
+    pub fn summary(&self, tally: &Tally, status: ExitStatus) {
+        self.finish(
+            match status {
+                ExitStatus::Success => "succeeded",
+                ExitStatus::Interrupted => "interrupted",
+                _ => "failed",
+            },
+            tally,
+            status,
+        );
+    }
+
+    /// The last event of a run that changed nothing on purpose: `cancelled` (the answer was
+    /// not `yes`) or `nothing_to_do`.
+    pub fn finish(&self, outcome: &str, tally: &Tally, status: ExitStatus) {
+        self.emit(
+            "summary",
+            serde_json::json!({
+                "outcome": outcome,
+                "exit_code": status.code(),
+                "resources": {
+                    "created": tally.created,
+                    "cloned": tally.cloned,
+                    "updated": tally.updated,
+                    "adopted": tally.adopted,
+                    "moved": tally.moved,
+                    "deleted": tally.deleted,
+                },
+                "steps": {
+                    "total": tally.steps,
+                    "done": tally.done,
+                    "failed": tally.failed,
+                    "skipped": tally.skipped,
+                    "not_run": tally.not_run,
+                },
+            }),
+        );
+    }
+}
+
+/// `{message, causes, hint}` of an error with its `#[source]` chain.
+fn error_object(
+    message: &str,
+    error: &dyn std::error::Error,
+    hint: Option<String>,
+) -> serde_json::Value {
+    let mut causes = Vec::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(error);
+    while let Some(next) = cause {
+        let text = next.to_string();
+        if causes.last() != Some(&text) {
+            causes.push(text);
+        }
+        cause = next.source();
+    }
+    serde_json::json!({ "message": message, "causes": causes, "hint": hint })
 }

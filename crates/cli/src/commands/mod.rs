@@ -12,6 +12,7 @@ mod pull;
 mod run_flow;
 mod schema;
 mod shared;
+mod show;
 mod state;
 mod validate;
 
@@ -40,6 +41,7 @@ pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitS
         Command::Plan(args) => plan::plan(settings, printer, args).await,
         Command::Apply(args) => apply::apply(settings, printer, args).await,
         Command::Destroy(args) => destroy::destroy(settings, printer, args).await,
+        Command::Show(args) => show::show(settings, printer, args),
         Command::Pull(args) => pull::pull(settings, printer, args).await,
         Command::Import(args) => import::import(settings, printer, args).await,
         Command::State(command) => state::state(settings, printer, command).await,

@@ -51,6 +51,25 @@ pub async fn read_state(session: &Session) -> anyhow::Result<flowform_model::Sta
     Ok(state.unwrap_or_else(|| flowform_exec::state::new_state(session.target.clone())))
 }
 
+/// Reads and parses a plan file saved by `plan --out` (not verified: that needs the state and
+/// the account). Returns the path as shown in messages, and the document.
+pub fn read_saved_plan(
+    path: &std::path::Path,
+) -> anyhow::Result<(String, flowform_exec::saved::SavedPlan)> {
+    let shown = path.display().to_string();
+    let text = fs_err::read_to_string(path).map_err(|error| {
+        UserError::new(format!("cannot read the plan file `{shown}`")).with_source(error)
+    })?;
+    let document = flowform_exec::saved::parse(&shown, &text).map_err(saved_plan_error)?;
+    Ok((shown, document))
+}
+
+/// A saved plan that cannot be read or applied, with its remedy.
+pub fn saved_plan_error(error: flowform_exec::saved::SavedPlanError) -> anyhow::Error {
+    let hint = error.hint();
+    UserError::new(error.to_string()).with_hint(hint).into()
+}
+
 /// `1 file`, `3 files`.
 pub fn plural(count: usize, word: &str) -> String {
     if count == 1 { format!("1 {word}") } else { format!("{count} {word}s") }

@@ -194,10 +194,13 @@ fn field(field: &FieldChange) -> JsonField {
 /// Renders the plan as pretty-printed JSON in the format of `docs/plan-format.md`
 /// (`format_version: 1`), ending with a newline.
 pub fn json(plan: &Plan, context: &JsonContext) -> String {
-    let document = to_json_plan(plan, context);
+    to_text(&to_json_plan(plan, context))
+}
+
+/// A JSON plan document as [`json`] prints it: pretty-printed, ending with a newline.
+pub fn to_text(document: &JsonPlan) -> String {
     // Serialising plain structs of strings, numbers and JSON values cannot fail.
-    let mut text =
-        serde_json::to_string_pretty(&document).expect("plan documents always serialise");
+    let mut text = serde_json::to_string_pretty(document).expect("plan documents always serialise");
     text.push('\n');
     text
 }

@@ -60,20 +60,37 @@ pub enum StepOutcome {
 /// Progress, for the CLI to render.
 #[derive(Debug)]
 pub enum Progress<'a> {
-    /// The apply is about to run this many steps.
+    /// The apply is about to run this many steps: the plan's steps and the enables of the
+    /// enable-last phase, counted from the plan and the live documents it was made from, so the
+    /// total stays put when that phase starts.
     Started {
+        /// The number of steps.
+        total: usize,
+    },
+    /// The enable-last phase needs another number of steps than counted at the start (a flow
+    /// was enabled or disabled in the account since the plan was made): the new total.
+    Total {
         /// The number of steps.
         total: usize,
     },
     /// A step began.
     StepStarted {
-        /// Its label.
+        /// Its label (`create flow.nightly`).
         label: &'a str,
+        /// The resource.
+        address: &'a Address,
+        /// What the step does: `create`, `clone`, `adopt`, `move`, `update`, `link`, `enable` or
+        /// `delete`.
+        action: &'static str,
     },
-    /// A step ended.
+    /// A step ended (or was skipped without starting).
     StepFinished {
         /// Its label.
         label: &'a str,
+        /// The resource.
+        address: &'a Address,
+        /// What the step does, as in [`Progress::StepStarted`].
+        action: &'static str,
         /// How.
         outcome: &'a StepOutcome,
     },
@@ -102,6 +119,8 @@ pub struct StepReport {
     pub label: String,
     /// The resource.
     pub address: Address,
+    /// What the step does, as in [`Progress::StepStarted`].
+    pub action: &'static str,
     /// The outcome.
     pub outcome: StepOutcome,
 }

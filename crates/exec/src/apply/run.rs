@@ -8,10 +8,11 @@ use std::sync::atomic::Ordering;
 use flowform_api::Client;
 use flowform_model::fingerprint::secret_fingerprint;
 use flowform_model::{
-    Address, Change, DesiredState, Kind, LiveState, PendingCreate, Plan, UNKNOWN_FINGERPRINT, Value,
+    Action, Address, Change, DesiredState, Kind, LiveState, PendingCreate, Plan,
+    UNKNOWN_FINGERPRINT, Value,
 };
 
-use super::context::Context;
+use super::context::{Context, live_disabled, wants_enabled};
 use super::ops::run_step;
 use super::steps::{Operation, Step, build_steps};
 use super::{ApplyError, ApplyOptions, ApplyReport, Progress, StepOutcome, StepReport};
@@ -69,13 +70,26 @@ pub async fn apply<A: StateApi>(
         to_enable: Mutex::new(BTreeSet::new()),
     };
 
-    (options.progress)(&Progress::Started { total: graph.len() });
+    let enables = expected_enables(plan, desired, live);
+    (options.progress)(&Progress::Started { total: graph.len() + enables.len() });
     let stop = || options.stop.load(Ordering::SeqCst);
     let mut report = ApplyReport::default();
     let mut failed_addresses: BTreeSet<Address> = BTreeSet::new();
     run_phase(&context, &graph, options, &stop, &mut report, &mut failed_addresses).await;
-    if !report.interrupted {
-        enable_phase(&context, plan, options, &stop, &mut report, &mut failed_addresses).await;
+    if report.interrupted {
+        // The enable-last phase never starts: its steps did not run.
+        for address in enables {
+            let step = Step::new(&address, Operation::Enable);
+            report.steps.push(StepReport {
+                label: step.label(),
+                address: address.clone(),
+                action: step.operation.verb(),
+                outcome: StepOutcome::NotRun,
+            });
+        }
+    } else {
+        let phase = EnablePhase { plan, expected: &enables, steps_before: graph.len() };
+        enable_phase(&context, phase, options, &stop, &mut report, &mut failed_addresses).await;
     }
 
     // Secrets flowform never wrote (after pull or import) get their baseline fingerprint now,
@@ -140,36 +154,92 @@ async fn record_pending<A: StateApi>(
     writer.add_pending(pending).await.map_err(ApplyError::State)
 }
 
+/// The flows the enable-last phase will enable, as the plan and the live documents it was made
+/// from tell: a created or cloned flow the spec wants enabled, and a flow the spec wants
+/// enabled that is disabled in the account and gets a write (an update, or an adoption or move
+/// that changes fields). The steps record the same decision as they write
+/// (`Context::force_disabled`), from the document they fetch; counting it first keeps the
+/// progress total steady.
+fn expected_enables(plan: &Plan, desired: &DesiredState, live: &LiveState) -> BTreeSet<Address> {
+    plan.changes
+        .iter()
+        .filter(|change| change.kind() == Kind::Flow)
+        .filter(|change| desired.get(&change.address).is_some_and(wants_enabled))
+        .filter(|change| match &change.action {
+            Action::Create { .. } | Action::Clone { .. } => true,
+            Action::Update { id, .. } => live_flow_disabled(live, id),
+            Action::Adopt { id, fields, .. } | Action::Move { id, fields, .. } => {
+                !fields.is_empty() && live_flow_disabled(live, id)
+            }
+            Action::Delete { .. } | Action::NoOp { .. } => false,
+        })
+        .map(|change| change.address.clone())
+        .collect()
+}
+
+fn live_flow_disabled(live: &LiveState, id: &str) -> bool {
+    live.get(Kind::Flow, id).is_some_and(|flow| live_disabled(&flow.document))
+}
+
+/// What the enable-last phase knows of the run before it.
+struct EnablePhase<'p> {
+    plan: &'p Plan,
+    /// The enables counted at the start ([`expected_enables`]).
+    expected: &'p BTreeSet<Address>,
+    /// The number of steps of the first phase.
+    steps_before: usize,
+}
+
 /// The last phase: enable the flows whose writes, and the writes of everything they depend on,
-/// all succeeded.
+/// all succeeded. A flow counted at the start whose write did not complete gets a skipped
+/// enable, so every counted step ends; when the writes found another set of flows to enable
+/// than counted, the new total is announced first.
 async fn enable_phase<A: StateApi>(
     context: &Context<'_, '_, A>,
-    plan: &Plan,
+    phase: EnablePhase<'_>,
     options: &ApplyOptions<'_>,
     stop: &dyn Fn() -> bool,
     report: &mut ApplyReport,
     failed_addresses: &mut BTreeSet<Address>,
 ) {
-    let to_enable: Vec<Address> =
+    let EnablePhase { plan, expected, steps_before } = phase;
+    let written: BTreeSet<Address> =
         context.to_enable.lock().expect("enable lock").iter().cloned().collect();
-    let mut enable_graph = StepGraph::new();
-    for address in &to_enable {
+    let not_written: Vec<&Address> = expected
+        .iter()
+        .filter(|address| !written.contains(*address) && failed_addresses.contains(*address))
+        .collect();
+    let total = steps_before + written.len() + not_written.len();
+    if total != steps_before + expected.len() {
+        (options.progress)(&Progress::Total { total });
+    }
+    let mut skipped = |address: &Address, reason: &str| {
         let step = Step::new(address, Operation::Enable);
+        let (label, action) = (step.label(), step.operation.verb());
+        let outcome = StepOutcome::Skipped(reason.to_owned());
+        (options.progress)(&Progress::StepFinished {
+            label: &label,
+            address,
+            action,
+            outcome: &outcome,
+        });
+        report.steps.push(StepReport { label, address: address.clone(), action, outcome });
+    };
+    for address in not_written {
+        skipped(address, "its write did not complete");
+    }
+    let mut enable_graph = StepGraph::new();
+    for address in &written {
         let blocked = dependency_closure(plan, address)
             .iter()
             .any(|dependency| failed_addresses.contains(*dependency));
         if blocked {
-            let outcome =
-                StepOutcome::Skipped("a resource it depends on was not written".to_owned());
-            let label = step.label();
-            (options.progress)(&Progress::StepFinished { label: &label, outcome: &outcome });
-            report.steps.push(StepReport { label, address: address.clone(), outcome });
+            skipped(address, "a resource it depends on was not written");
         } else {
-            enable_graph.add(step);
+            enable_graph.add(Step::new(address, Operation::Enable));
         }
     }
     if !enable_graph.is_empty() {
-        (options.progress)(&Progress::Started { total: enable_graph.len() });
         run_phase(context, &enable_graph, options, stop, report, failed_addresses).await;
     }
 }
@@ -191,13 +261,18 @@ async fn run_phase<A: StateApi>(
     let outcomes = crate::graph::run(graph, &parallelism, stop, |index, step| {
         let finished = &finished;
         async move {
-            let label = step.label();
-            (options.progress)(&Progress::StepStarted { label: &label });
+            let (label, address, action) = (step.label(), step.address, step.operation.verb());
+            (options.progress)(&Progress::StepStarted { label: &label, address, action });
             let outcome = match run_step(context, step).await {
                 Ok(text) => StepOutcome::Done(text),
                 Err(error) => StepOutcome::Failed(error),
             };
-            (options.progress)(&Progress::StepFinished { label: &label, outcome: &outcome });
+            (options.progress)(&Progress::StepFinished {
+                label: &label,
+                address,
+                action,
+                outcome: &outcome,
+            });
             finished.lock().expect("finished lock").push(index);
             match outcome {
                 StepOutcome::Failed(error) => Err(error),
@@ -213,14 +288,19 @@ async fn run_phase<A: StateApi>(
         outcomes.into_iter().map(Some).collect();
     for index in order {
         let step = graph.step(index);
-        let label = step.label();
+        let (label, address, action) = (step.label(), step.address, step.operation.verb());
         let outcome = match outcomes[index].take().unwrap_or(Outcome::NotRun) {
             Outcome::Done(outcome) => outcome,
             Outcome::Failed(error) => StepOutcome::Failed(error),
             Outcome::Skipped { because_of } => {
                 let outcome =
                     StepOutcome::Skipped(format!("`{}` failed", graph.step(because_of).label()));
-                (options.progress)(&Progress::StepFinished { label: &label, outcome: &outcome });
+                (options.progress)(&Progress::StepFinished {
+                    label: &label,
+                    address,
+                    action,
+                    outcome: &outcome,
+                });
                 outcome
             }
             Outcome::NotRun => StepOutcome::NotRun,
@@ -228,7 +308,7 @@ async fn run_phase<A: StateApi>(
         if !matches!(outcome, StepOutcome::Done(_)) {
             failed_addresses.insert(step.address.clone());
         }
-        report.steps.push(StepReport { label, address: step.address.clone(), outcome });
+        report.steps.push(StepReport { label, address: address.clone(), action, outcome });
     }
     report.interrupted = stop();
 }

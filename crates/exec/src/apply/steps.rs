@@ -58,7 +58,9 @@ pub enum Operation<'p> {
 }
 
 impl Operation<'_> {
-    fn verb(&self) -> &'static str {
+    /// What the step does, in one word: `create`, `clone`, `adopt`, `move`, `update`, `link`
+    /// (a fixup), `enable` or `delete`.
+    pub fn verb(&self) -> &'static str {
         match self {
             Operation::Create => "create",
             Operation::Clone { .. } => "clone",

@@ -232,6 +232,24 @@ pub async fn open_writer<'a, A: StateApi>(
     Ok((locked.into_writer(target), broken))
 }
 
+/// Who holds the state's lock now, without taking it: `None` when nobody does, or when the
+/// holder provably died or (remote) let its lock expire, since the next writer breaks such a
+/// lock. `plan` asks, to say that an apply is running. `api` is needed only for a state in the
+/// account.
+pub async fn lock_holder<A: StateApi>(
+    location: &StateLocation,
+    api: Option<&A>,
+) -> Result<Option<LockHolder>, OpenError> {
+    match location {
+        StateLocation::File(path) => Ok(super::lock::read_holder(&LocalPaths::new(path).lock)
+            .filter(|holder| !holder.is_provably_dead())),
+        StateLocation::Integrator { name } => {
+            let api = api.ok_or_else(|| no_account(location))?;
+            Ok(remote::live_holder(api, &RemoteKeys::new(name)).await.map_err(StoreError::from)?)
+        }
+    }
+}
+
 /// Breaks the lock of the state, whoever holds it (`flowform state unlock`); returns the holder
 /// that was removed. `api` is needed only for a state in the account.
 pub async fn break_lock<A: StateApi>(
@@ -306,9 +324,15 @@ mod tests {
                 .err()
                 .unwrap();
             assert!(error.hint().unwrap().contains("flowform state unlock"), "{error}");
+            assert_eq!(
+                lock_holder(&location, Some(&api)).await.unwrap().unwrap().command,
+                "state list",
+                "the holder is seen without taking the lock"
+            );
             let holder = break_lock(&location, Some(&api)).await.unwrap().unwrap();
             assert_eq!(holder.command, "state list");
             assert!(break_lock(&location, Some(&api)).await.unwrap().is_none());
+            assert!(lock_holder(&location, Some(&api)).await.unwrap().is_none());
             locked.release().await;
             assert!(read_checked(&location, Some(&api), Some("account-b")).await.is_err());
         }

@@ -252,6 +252,18 @@ impl<'a, A: StateApi> RemoteStore<'a, A> {
     }
 }
 
+/// Who holds the remote lock now, if anyone does: a holder that provably died or whose lock
+/// expired holds nothing (the next writer breaks it).
+pub async fn live_holder<A: StateApi>(
+    api: &A,
+    keys: &RemoteKeys,
+) -> Result<Option<LockHolder>, RemoteError> {
+    Ok(get_lock(api, keys)
+        .await?
+        .map(|lock| lock.holder)
+        .filter(|holder| !holder.is_provably_dead() && !expired(holder)))
+}
+
 /// Removes the remote lock whoever holds it (`flowform state unlock`).
 pub async fn force_unlock<A: StateApi>(
     api: &A,
