@@ -55,6 +55,8 @@ fn create_from_nothing_then_the_plan_is_empty() {
     cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve", "--parallelism", "1"]), @r#"
     exit_code: 0
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Create (6):
       + integration.main "Main"
           + name: "Main"
@@ -107,7 +109,7 @@ fn create_from_nothing_then_the_plan_is_empty() {
     import.post: created ([ID])
     flow.sync: created ([ID])
     flow.sync: enabled ([ID])
-    Apply complete: 7 steps done.
+    Apply complete! Resources: 6 created, 0 cloned, 0 updated, 0 adopted, 0 moved, 0 deleted.
     "#);
     assert_eq!(context.admin().count(ResourceKind::Flows), 1);
     let flow = context.live(ResourceKind::Flows, "flow.sync");
@@ -134,6 +136,8 @@ fn an_edit_is_exactly_one_update_and_exit_2() {
     cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @r#"
     exit_code: 2
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Update (1):
       ~ export.orders "Orders" ([ID])
           ~ http.relativeURI: "/orders" → "/orders?open=1"
@@ -179,6 +183,8 @@ fn removing_a_resource_deletes_it_after_its_dependents_are_updated() {
     cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve", "--parallelism", "1"]), @r#"
     exit_code: 0
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Update (1):
       ~ import.post "Post" ([ID])
           - hooks.preMap._scriptId: ${script.shape} → (absent)
@@ -195,7 +201,7 @@ fn removing_a_resource_deletes_it_after_its_dependents_are_updated() {
     ----- stderr -----
     import.post: updated ([ID])
     script.shape: deleted ([ID])
-    Apply complete: 2 steps done.
+    Apply complete! Resources: 0 created, 0 cloned, 1 updated, 0 adopted, 0 moved, 1 deleted.
     "#);
     assert!(context.admin().document(ResourceKind::Scripts, &script_id).is_none());
     assert!(context.live(ResourceKind::Imports, "import.post").get("hooks").is_none());
@@ -237,6 +243,8 @@ fn a_rename_with_moved_keeps_the_id() {
     cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @r#"
     exit_code: 2
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Move (1):
       -> flow.nightly "Sync" ([ID]), moved from flow.sync
 
@@ -288,6 +296,8 @@ fn a_ui_edit_shows_as_drift() {
     cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @r#"
     exit_code: 2
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Update (1):
       ~ export.orders "Orders" ([ID])
           ~ http.relativeURI: "/edited-in-the-ui" → "/orders"  (drift: changed outside flowform)
@@ -384,6 +394,8 @@ fn target_limits_the_plan_to_a_resource_and_its_dependencies() {
     cli_snapshot!(context, context.with_secret().args(["plan", "--target", "export.orders"]), @r#"
     exit_code: 0
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Create (2):
       + connection.api "API"
           + name: "API"
@@ -423,6 +435,8 @@ fn a_saved_plan_applies_once_and_then_is_stale() {
     cli_snapshot!(context, context.with_secret().args(["plan", "--out", "plan.json", "-q"]), @r#"
     exit_code: 0
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Create (6):
       + integration.main "Main"
           + name: "Main"
@@ -540,6 +554,8 @@ fn a_rotated_secret_is_one_sensitive_update() {
         insta::assert_snapshot!(rendered, @r#"
         exit_code: 2
         ----- stdout -----
+        Target: [URL] (user [ID])
+
         Update (1):
           ~ connection.api "API" ([ID])
               ~ http.auth.token.token: (sensitive) → (sensitive)
@@ -615,6 +631,8 @@ fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve", "--parallelism", "1"]), @r#"
     exit_code: 1
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Create (6):
       + integration.main "Main"
           + name: "Main"
@@ -666,10 +684,11 @@ fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     export.orders: create failed
     import.post: created ([ID])
     flow.sync: create skipped: `create export.orders` failed
-    error: apply finished with failures: 4 done, 1 failed, 1 skipped
+    flow.sync: enable skipped: its write did not complete
     error: create export.orders failed
     caused by: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: connection `[ID]` at `_connectionId` does not exist (field `_connectionId`)
     every completed step is in the state; fix the failures and run the same command again: it converges
+    error: apply finished with failures: 4 created, 0 cloned, 0 updated, 0 adopted, 0 moved, 0 deleted; 1 step failed, 2 skipped
     "#);
     assert_eq!(context.admin().count(ResourceKind::Flows), 0);
     assert!(
@@ -724,7 +743,7 @@ fn destroy_deletes_everything_managed_and_nothing_else() {
         rendered.contains("Plan: 0 to create, 0 to clone, 0 to update, 6 to delete."),
         "{rendered}"
     );
-    assert!(rendered.contains("Destroy complete: 6 steps done."), "{rendered}");
+    assert!(rendered.contains("Destroy complete! Resources: 6 deleted."), "{rendered}");
     assert_eq!(context.admin().count(ResourceKind::Flows), 0);
     assert_eq!(context.admin().count(ResourceKind::Connections), 0);
     assert_eq!(context.admin().count(ResourceKind::Integrations), 1, "the unmanaged one stays");
@@ -835,6 +854,8 @@ flows:
     cli_snapshot!(context, context.flowform().arg("plan"), @r#"
     exit_code: 0
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     Create (4):
       + integration.main "Main"
           + name: "Main"
@@ -881,4 +902,328 @@ flows:
 
     ----- stderr -----
     ");
+}
+
+/// The lines of `apply --format json`, parsed.
+fn parse_events(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect()
+}
+
+/// Every step counted in `started` (and `total`) ends in exactly one `step_finished`.
+#[track_caller]
+fn assert_steady_total(events: &[serde_json::Value]) {
+    let started: Vec<&serde_json::Value> =
+        events.iter().filter(|event| event["event"] == "started").collect();
+    assert_eq!(started.len(), 1, "one `started`: {events:#?}");
+    assert!(
+        events.iter().all(|event| event["event"] != "total"),
+        "the total was right from the start: {events:#?}"
+    );
+    let finished = events.iter().filter(|event| event["event"] == "step_finished").count();
+    assert_eq!(started[0]["total"], finished, "{events:#?}");
+    assert!(events.iter().all(|event| event["format_version"] == 1));
+}
+
+#[test]
+fn apply_format_json_streams_one_event_per_line() {
+    let context = app();
+    let output = context
+        .with_secret()
+        .args(["apply", "--auto-approve", "--format", "json", "--parallelism", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Create (6):"), "the plan goes to stderr: {stderr}");
+    let events = parse_events(&output.stdout);
+    let kinds: Vec<&str> = events.iter().map(|event| event["event"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"plan"));
+    assert_eq!(kinds.get(1), Some(&"started"));
+    assert_eq!(kinds.last(), Some(&"summary"));
+    assert_eq!(events[0]["plan"]["summary"]["create"], 6, "the JSON plan document");
+    assert!(events[1]["target"].as_str().unwrap().starts_with(&context.emulator.url()));
+    // The enable of the new flow is counted from the start: 6 creates and 1 enable.
+    assert_eq!(events[1]["total"], 7);
+    assert_steady_total(&events);
+    let enable = events
+        .iter()
+        .find(|event| event["event"] == "step_finished" && event["action"] == "enable")
+        .expect("the enable step");
+    assert_eq!(enable["address"], "flow.sync");
+    assert_eq!(enable["outcome"], "done");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["outcome"], "succeeded");
+    assert_eq!(summary["exit_code"], 0);
+    assert_eq!(summary["resources"]["created"], 6);
+    assert_eq!(summary["steps"]["done"], 7);
+
+    // The documented stream is this run's, with ids, times and the address shown as
+    // placeholders (docs/apply-events.md).
+    let documented = documented_events();
+    let ours: Vec<serde_json::Value> =
+        events.iter().map(|event| placeholders(event, &context)).collect();
+    assert_eq!(
+        documented.len(),
+        ours.len(),
+        "docs/apply-events.md has another number of events than this run:\n{}",
+        ours.iter().map(|event| event.to_string()).collect::<Vec<_>>().join("\n")
+    );
+    for (documented, ours) in documented.iter().zip(&ours) {
+        assert_eq!(
+            documented,
+            ours,
+            "docs/apply-events.md is out of date; this run's events:\n{}",
+            ours.to_string()
+        );
+    }
+}
+
+/// The event lines of the ```jsonl block of docs/apply-events.md.
+fn documented_events() -> Vec<serde_json::Value> {
+    let text =
+        fs_err::read_to_string(crate::support::repository_root().join("docs/apply-events.md"))
+            .unwrap();
+    let start = text.find("```jsonl\n").expect("docs/apply-events.md has a ```jsonl block") + 9;
+    let end = start + text[start..].find("```").unwrap();
+    text[start..end]
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect()
+}
+
+/// An event with what changes between runs replaced: ids, the emulator's URL, and the plan
+/// document (checked on its own, and documented in docs/plan-format.md).
+fn placeholders(event: &serde_json::Value, context: &TestContext) -> serde_json::Value {
+    let mut text = event.to_string().replace(&context.emulator.url(), "https://api.integrator.io");
+    let mut masked = String::new();
+    let mut rest = text.as_str();
+    while let Some(position) = rest.find(|character: char| character.is_ascii_hexdigit()) {
+        let run = rest[position..]
+            .find(|character: char| !character.is_ascii_hexdigit())
+            .unwrap_or(rest.len() - position);
+        masked.push_str(&rest[..position]);
+        let hex = &rest[position..position + run];
+        masked.push_str(if run == 24 { "5f0000000000000000000000" } else { hex });
+        rest = &rest[position + run..];
+    }
+    masked.push_str(rest);
+    text = masked;
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    if value["event"] == "plan" {
+        value["plan"] = serde_json::json!("(the JSON plan)");
+    }
+    value
+}
+
+#[test]
+fn apply_format_json_reports_failures_with_their_chain_and_every_counted_step() {
+    let context = app();
+    context.write(
+        "spec.yaml",
+        &APP.replace(
+            "    _connectionId: ${connection.api}\n    http:\n      method: GET",
+            "    _connectionId: \"0123456789abcdef01234567\"\n    http:\n      method: GET",
+        ),
+    );
+    let output = context
+        .with_secret()
+        .args(["apply", "--auto-approve", "--format", "json", "--parallelism", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let events = parse_events(&output.stdout);
+    assert_steady_total(&events);
+    let failed = events
+        .iter()
+        .find(|event| event["event"] == "step_finished" && event["outcome"] == "failed")
+        .unwrap();
+    assert_eq!(failed["address"], "export.orders");
+    assert_eq!(failed["error"]["message"], "create export.orders failed");
+    let causes = failed["error"]["causes"].as_array().unwrap();
+    assert!(causes.iter().any(|cause| cause.as_str().unwrap().contains("status 422")), "{failed}");
+    let skipped: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|event| event["outcome"] == "skipped")
+        .map(|event| (event["action"].as_str().unwrap(), event["address"].as_str().unwrap()))
+        .collect();
+    assert_eq!(skipped, [("create", "flow.sync"), ("enable", "flow.sync")]);
+    let summary = events.last().unwrap();
+    assert_eq!(summary["outcome"], "failed");
+    assert_eq!(summary["exit_code"], 1);
+    assert_eq!(
+        summary["steps"],
+        serde_json::json!({"total": 7, "done": 4, "failed": 1, "skipped": 2, "not_run": 0})
+    );
+
+    // An error before any step is an `error` event (and the usual message on stderr).
+    context.write("spec.yaml", "flows: [\n");
+    let output = context
+        .with_secret()
+        .args(["apply", "--auto-approve", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let events = parse_events(&output.stdout);
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["event"], "error");
+    assert_eq!(events[0]["message"], "the spec has 1 error");
+    assert!(events[0]["hint"].as_str().unwrap().contains("flowform validate"));
+}
+
+#[test]
+fn json_and_markdown_plans_carry_their_problems_and_fail() {
+    let context = app();
+    context.load(
+        serde_json::json!({"integrations": [{"_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "name": "Main"}]}),
+    );
+    let output = context
+        .with_secret()
+        .args(["plan", "--format", "json", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "problems are exit 1, even with changes");
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(plan["problems"][0]["address"], "integration.main");
+    assert!(plan["problems"][0]["hint"].as_str().unwrap().contains("--adopt"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: the plan cannot be applied: 1 problem"), "{stderr}");
+    let output = context.with_secret().args(["plan", "--format", "markdown"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let markdown = String::from_utf8(output.stdout).unwrap();
+    assert!(markdown.contains("> **Problems: this plan cannot be applied**"), "{markdown}");
+    assert!(markdown.contains("`integration.main` is not in state"), "{markdown}");
+}
+
+#[test]
+fn the_plan_names_the_environment_it_applies_to() {
+    let context = app();
+    context.write("environments/staging.yaml", "variables: {}\n");
+    let output = context.with_secret().args(["plan", "--env", "staging"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    assert_eq!(
+        first.replace(&context.emulator.url(), "[URL]").split(" (user ").next(),
+        Some("Target: [URL]"),
+    );
+    assert!(first.ends_with(", environment staging"), "{first}");
+    let output = context
+        .with_secret()
+        .args(["plan", "--env", "staging", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.lines().nth(2).unwrap().ends_with(", environment `staging`"), "{text}");
+}
+
+/// The confirmation of `apply` and `destroy` names the account (on a terminal: `script` gives
+/// the command one, and answers `no`).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_confirmation_names_the_target() {
+    use std::io::Write;
+    let context = app();
+    let ask = |arguments: &str| {
+        let program = crate::support::binary().display().to_string();
+        let mut script = std::process::Command::new("script");
+        script
+            .env_clear()
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .env("FLOWFORM_TEST_NO_RETRY_DELAY", "1")
+            .env("CELIGO_BASE_URL", context.emulator.url())
+            .env("CELIGO_API_TOKEN", crate::support::TOKEN)
+            .env("API_TOKEN", SECRET)
+            .current_dir(context.root())
+            .args(["-qec", &format!("{program} {arguments}"), "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = script.spawn().expect("`script` (util-linux) runs");
+        child.stdin.take().unwrap().write_all(b"no\n").unwrap();
+        let output = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&output.stdout).replace(&context.emulator.url(), "[URL]")
+    };
+    let asked = ask("apply");
+    assert!(
+        asked.contains("The changes above will be made in [URL] (user "),
+        "the prompt names the account: {asked}"
+    );
+    assert!(asked.contains("apply cancelled"), "{asked}");
+    assert_eq!(context.admin().count(ResourceKind::Integrations), 0);
+    context.apply_ok(&[]);
+    let asked = ask("destroy");
+    assert!(
+        asked.contains("Every resource listed above will be deleted from [URL] (user "),
+        "{asked}"
+    );
+    assert!(asked.contains("destroy cancelled"), "{asked}");
+    assert_eq!(context.admin().count(ResourceKind::Integrations), 1);
+}
+
+/// A plan made while an apply runs says so, and neither adopts nor creates again what that
+/// apply is creating: a real concurrent apply, slowed by the emulator's latency.
+#[test]
+fn a_plan_during_an_apply_names_it_and_plans_no_adoption_of_its_creates() {
+    use std::io::{BufRead, BufReader};
+    let context = app();
+    context.admin().set_latency(flowform_emulator::Latency {
+        fixed: std::time::Duration::from_millis(300),
+        jitter: std::time::Duration::ZERO,
+    });
+    let mut apply = context
+        .with_secret()
+        .args(["apply", "--auto-approve", "--parallelism", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(apply.stderr.take().unwrap());
+    let mut seen = String::new();
+    // Once a step is done, the apply holds the lock and the state holds its write-ahead
+    // records for the creates still to come.
+    while !seen.contains(": created") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the apply ended early: {seen}");
+        seen.push_str(&line);
+    }
+    let output = context
+        .with_secret()
+        .args(["plan", "--format", "json", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(apply.wait().unwrap().success(), "{seen}{rest}");
+    context.admin().set_latency(flowform_emulator::Latency::default());
+
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    let warnings: Vec<&str> =
+        plan["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(
+        warnings[0]
+            .starts_with("an apply is in progress: the state is locked by `flowform apply` (pid "),
+        "{warnings:#?}"
+    );
+    assert!(warnings[1].contains("being created by the apply in progress"), "{warnings:#?}");
+    assert!(warnings[1].contains("`flow.sync`"), "the last create is still to come: {warnings:#?}");
+    let actions: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| change["action"].as_str().unwrap())
+        .collect();
+    assert!(!actions.contains(&"adopt"), "{plan:#}");
+    assert!(plan["problems"].as_array().unwrap().is_empty(), "{plan:#}");
+    assert!(
+        plan["changes"].as_array().unwrap().iter().all(|change| change["address"] != "flow.sync"),
+        "{plan:#}"
+    );
+    // Its creates are the other apply's: nothing is left for this plan to do.
+    assert_eq!(output.status.code(), Some(0), "{plan:#}");
+    assert_eq!(context.admin().count(ResourceKind::Flows), 1, "no duplicate");
+    assert_eq!(context.plan(&[]).0, 0);
 }

@@ -9,6 +9,7 @@ mod support;
 mod specs;
 
 mod apply;
+mod destroy;
 mod diagrams;
 mod emulator_serve;
 mod graph;
@@ -18,6 +19,7 @@ mod pull;
 mod readme;
 mod run;
 mod sandbox;
+mod show;
 mod state;
 mod usage;
 

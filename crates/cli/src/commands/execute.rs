@@ -311,18 +311,17 @@ impl Tally {
 
     /// `1 step failed, 2 skipped, 3 not run`, leaving out the zeros.
     fn failures(&self) -> String {
+        let counts =
+            [(self.failed, "failed"), (self.skipped, "skipped"), (self.not_run, "not run")];
         let mut parts = Vec::new();
-        if self.failed > 0 {
-            parts.push(format!("{} failed", self.failed));
+        for (count, what) in counts.into_iter().filter(|(count, _)| *count > 0) {
+            if parts.is_empty() {
+                parts.push(format!("{count} {} {what}", if count == 1 { "step" } else { "steps" }));
+            } else {
+                parts.push(format!("{count} {what}"));
+            }
         }
-        if self.skipped > 0 {
-            parts.push(format!("{} skipped", self.skipped));
-        }
-        if self.not_run > 0 {
-            parts.push(format!("{} not run", self.not_run));
-        }
-        let steps = self.failed + self.skipped + self.not_run;
-        format!("{} {}", if steps == 1 { "step" } else { "steps" }, parts.join(", "))
+        parts.join(", ")
     }
 }
 
@@ -378,11 +377,7 @@ fn print_report(
         )
     };
     printer.status(next);
-    printer.error_line(&format!(
-        "{verb} {how}. Resources: {}; {}",
-        tally.resources(verb),
-        tally.failures()
-    ));
+    printer.error_line(&format!("{verb} {how}: {}; {}", tally.resources(verb), tally.failures()));
     status
 }
 
