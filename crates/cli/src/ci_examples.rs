@@ -183,7 +183,12 @@ fn every_flowform_command_line_in_every_ci_file_parses() {
         match file.as_str() {
             "action.yml" => assert_eq!(
                 commands,
-                BTreeSet::from(["".to_owned(), "apply".to_owned(), "plan".to_owned()]),
+                BTreeSet::from([
+                    "".to_owned(),
+                    "apply".to_owned(),
+                    "plan".to_owned(),
+                    "show".to_owned()
+                ]),
                 "{lines:#?}"
             ),
             ".github/workflows/release.yml" => assert_eq!(
@@ -224,7 +229,15 @@ fn the_action_installs_plans_applies_and_keeps_one_comment() {
         assert!(inputs.contains(input), "input `{input}` missing: {inputs:?}");
     }
     let outputs = action["outputs"].as_object().expect("outputs");
-    for output in ["exitcode", "changes", "plan-file", "plan-markdown", "comment-url"] {
+    for output in [
+        "exitcode",
+        "changes",
+        "plan-file",
+        "plan-markdown",
+        "plan-json",
+        "apply-events",
+        "comment-url",
+    ] {
         assert!(outputs.contains_key(output), "output `{output}` missing");
     }
     // Every `inputs.X` and `steps.ID` the action refers to exists.
@@ -439,7 +452,13 @@ fn gitlab_ci_file() {
     let (lines, commands) = commands_used("gitlab-ci.yml", &pipeline, &SCRIPT_KEYS);
     assert_eq!(
         commands,
-        BTreeSet::from(["".to_owned(), "apply".to_owned(), "plan".to_owned()]),
+        BTreeSet::from(["".to_owned(), "apply".to_owned(), "plan".to_owned(), "show".to_owned()]),
+        "{lines:#?}"
+    );
+    // The saved plan is shown in the log, and the apply's events kept as an artifact.
+    assert!(lines.iter().any(|line| line == "show plan.json"), "{lines:#?}");
+    assert!(
+        lines.iter().any(|line| line.starts_with("apply") && line.contains("--format json")),
         "{lines:#?}"
     );
     assert!(
