@@ -12,7 +12,8 @@
 //!
 //! The journeys `start`, `add-flow`, `review`, `drift`, `rename` and `stop-managing` are one
 //! story on one account (the fixtures below): each test runs the journeys before its own first.
-//! `promote` runs on a copy of `examples/promotion` with a sandbox and a production emulator.
+//! `promote` runs on a copy of `examples/promotion` with a sandbox and a production emulator;
+//! `teardown` runs on the story's account right after `start`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -438,6 +439,11 @@ fn journey_review_a_change() {
     assert_eq!(erp["http"]["baseURI"], "https://erp.example.com/rest/v2");
     let markdown = fs_err::read_to_string(context.root().join("spec/plan.md")).unwrap();
     assert!(markdown.contains("connection.erp") && markdown.contains("<details>"), "{markdown}");
+    assert!(
+        shell.transcript.contains("(saved plan `plan.json` made "),
+        "`show` named the file and its date: {}",
+        shell.transcript
+    );
     // A saved plan is refused when the account moved after it: here a UI edit of what it touches.
     let spec = context.root().join("spec");
     let connections = spec.join("orders/connections.yaml");
@@ -499,6 +505,36 @@ fn journey_stop_managing_a_resource() {
 }
 
 #[test]
+fn journey_tear_down() {
+    let (context, mut shell) = story();
+    story_until(&context, &mut shell, "start");
+    shell.run("teardown", &mut |_| {});
+    let transcript = &shell.transcript;
+    assert!(
+        transcript.contains("Plan: 0 to create, 0 to clone, 0 to update, 4 to delete."),
+        "{transcript}"
+    );
+    assert!(transcript.contains("Destroy complete! Resources: 4 deleted."), "{transcript}");
+    assert!(
+        transcript.contains(
+            "Apply complete! Resources: 0 created, 0 cloned, 0 updated, 0 adopted, 0 moved, 3 deleted."
+        ),
+        "{transcript}"
+    );
+    let admin = context.admin();
+    for kind in [
+        ResourceKind::Integrations,
+        ResourceKind::Connections,
+        ResourceKind::Exports,
+        ResourceKind::Imports,
+        ResourceKind::Flows,
+    ] {
+        assert_eq!(admin.count(kind), 0, "{kind:?} left in the account");
+    }
+    assert_eq!(spec_state(&context)["resources"], serde_json::json!({}));
+}
+
+#[test]
 fn journey_promote_to_production_with_examples_promotion() {
     let emulator = |name: &str, token: &str| {
         BackgroundEmulator::start(EmulatorConfig {
@@ -552,7 +588,7 @@ fn journey_promote_to_production_with_examples_promotion() {
 fn every_journey_of_the_readme_is_run() {
     let names: Vec<String> = readme_journeys().into_keys().collect();
     let mut expected: Vec<&str> = STORY.to_vec();
-    expected.push("promote");
+    expected.extend(["promote", "teardown"]);
     expected.sort_unstable();
     assert_eq!(names, expected, "a journey in README.md without a test here, or the reverse");
 }
