@@ -365,3 +365,171 @@ pub fn target_scope(
     }
     Ok(TargetScope { explicit, with_dependencies })
 }
+
+#[cfg(test)]
+mod tests {
+    use flowform_model::{
+        ActionKind, Change, DesiredResource, Lifecycle, LiveResource, Object, PendingCreate,
+        ResourceState,
+    };
+
+    use super::*;
+
+    fn address(text: &str) -> Address {
+        text.parse().unwrap()
+    }
+
+    fn desired(addresses: &[(&str, &str)]) -> DesiredState {
+        let mut desired = DesiredState::default();
+        for (text, name) in addresses {
+            let mut body = Object::new();
+            body.insert("name".into(), Value::String((*name).into()));
+            desired.resources.insert(
+                address(text),
+                DesiredResource {
+                    address: address(text),
+                    body,
+                    lifecycle: Lifecycle::default(),
+                    origin: None,
+                },
+            );
+        }
+        desired
+    }
+
+    fn holder() -> LockHolder {
+        LockHolder {
+            pid: 4242,
+            host: "ci-runner".into(),
+            process_start: None,
+            command: "apply".into(),
+            acquired_at: "2026-06-01T10:00:00.000Z".into(),
+            expires_at: None,
+        }
+    }
+
+    /// An apply recorded two creates and sent the first: its resource is live, not yet bound.
+    fn during_an_apply() -> (DesiredState, State, LiveState) {
+        let desired = desired(&[("integration.main", "Main"), ("connection.api", "API")]);
+        let mut state = State::new("lineage".into(), "t".into(), "salt".into());
+        for (text, kind, name) in [
+            ("integration.main", Kind::Integration, "Main"),
+            ("connection.api", Kind::Connection, "API"),
+        ] {
+            state.pending.push(PendingCreate {
+                address: address(text),
+                kind,
+                name: name.into(),
+                integration_id: None,
+                started_at: "2026-06-01T10:00:01.000Z".into(),
+            });
+        }
+        let mut live = LiveState::default();
+        live.insert(
+            LiveResource::from_document(
+                Kind::Integration,
+                serde_json::json!({"_id": "a".repeat(24), "name": "Main", "createdAt": "2026-06-01T10:00:02.000Z"}),
+            )
+            .unwrap(),
+        );
+        (desired, state, live)
+    }
+
+    #[test]
+    fn write_ahead_records_of_a_running_apply_are_not_recovered() {
+        let (desired, state, live) = during_an_apply();
+        // Nobody holds the lock: the records are creates that got no answer, and the resource
+        // the first one made is adopted instead of created twice.
+        let plan = plan_for_review(&desired, &state, &live, &PlanOptions::default(), None).unwrap();
+        let actions: Vec<(String, ActionKind)> = plan
+            .actionable()
+            .map(|change| (change.address.to_string(), change.action_kind()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("integration.main".to_owned(), ActionKind::Adopt),
+                ("connection.api".to_owned(), ActionKind::Create)
+            ]
+        );
+        // A running apply holds the lock: its creates are in flight, neither adopted nor
+        // created again, and the warnings say so.
+        let plan =
+            plan_for_review(&desired, &state, &live, &PlanOptions::default(), Some(&holder()))
+                .unwrap();
+        assert!(!plan.has_changes(), "{:?}", plan.changes);
+        assert!(plan.problems.is_empty(), "no duplicate guard either: {:?}", plan.problems);
+        assert_eq!(
+            plan.warnings[0],
+            "an apply is in progress: the state is locked by `flowform apply` (pid 4242 on host `ci-runner`, since 2026-06-01T10:00:00.000Z); this plan compares the spec with the account and the state as that apply has left them so far: plan again once it ends"
+        );
+        assert_eq!(
+            plan.warnings[1],
+            "`integration.main`, `connection.api` are being created by the apply in progress (write-ahead records in the state): this plan neither creates nor adopts them"
+        );
+        // `make_plan` (what `apply` runs, under the lock) is not affected.
+        let plan = make_plan(&desired, &state, &live, &PlanOptions::default()).unwrap();
+        assert_eq!(plan.summary().adopt, 1);
+    }
+
+    #[test]
+    fn a_bound_resource_keeps_its_change_while_an_apply_runs() {
+        let (desired, mut state, live) = during_an_apply();
+        // A record left behind for an address the state binds (a crash between the two
+        // writes) is not a create in flight.
+        state.resources.insert(
+            address("integration.main"),
+            ResourceState { id: "a".repeat(24), ..ResourceState::default() },
+        );
+        let plan =
+            plan_for_review(&desired, &state, &live, &PlanOptions::default(), Some(&holder()))
+                .unwrap();
+        assert!(
+            plan.changes.iter().any(|change| change.address == address("integration.main")),
+            "{:?}",
+            plan.changes
+        );
+    }
+
+    #[test]
+    fn a_destroy_target_takes_everything_that_references_it() {
+        let delete = |text: &str, referrers: &[&str]| Change {
+            address: address(text),
+            name: None,
+            depends_on: referrers
+                .iter()
+                .map(|referrer| flowform_model::Dependency::hard(address(referrer)))
+                .collect(),
+            used_by: Vec::new(),
+            action: Action::Delete { id: "e".repeat(24), live_last_modified: None },
+        };
+        // Two flows that chain to each other, one using the export; the connection is used by
+        // the export only.
+        let plan = Plan {
+            changes: vec![
+                delete("integration.main", &["flow.a", "flow.b"]),
+                delete("connection.api", &["export.orders"]),
+                delete("export.orders", &["flow.a"]),
+                delete("flow.a", &["flow.b"]),
+                delete("flow.b", &["flow.a"]),
+            ],
+            ..Plan::default()
+        };
+        let mut state = State::new("l".into(), "t".into(), "s".into());
+        for change in &plan.changes {
+            state.resources.insert(
+                change.address.clone(),
+                ResourceState { id: "e".repeat(24), ..ResourceState::default() },
+            );
+        }
+        let scope = destroy_scope(&plan, &state, &["connection.api".to_owned()]).unwrap();
+        let scope: Vec<String> = scope.iter().map(ToString::to_string).collect();
+        assert_eq!(scope, ["connection.api", "export.orders", "flow.a", "flow.b"]);
+        let scope = destroy_scope(&plan, &state, &["flow.b".to_owned()]).unwrap();
+        assert_eq!(scope.len(), 2, "{scope:?}");
+        assert!(matches!(
+            destroy_scope(&plan, &state, &["script.gone".to_owned()]),
+            Err(PlanError::NotManaged(_))
+        ));
+    }
+}
