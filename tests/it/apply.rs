@@ -973,10 +973,8 @@ fn apply_format_json_streams_one_event_per_line() {
     );
     for (documented, ours) in documented.iter().zip(&ours) {
         assert_eq!(
-            documented,
-            ours,
-            "docs/apply-events.md is out of date; this run's events:\n{}",
-            ours.to_string()
+            documented, ours,
+            "docs/apply-events.md is out of date; this run's event:\n{ours}"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Fuzzing the readers of files that come back from disk (issue 9), with proptest: saved plan
-//! files (`saved::parse` then `saved::verify`), state documents (`state::parse`) and the local
+//! files (`saved::parse` then `saved::verify`, and `SavedPlan::to_plan` and the renderers, as
+//! `flowform show` reads them), state documents (`state::parse`) and the local
 //! journal replayed over a state (`state::local::read`). Inputs are arbitrary bytes and real
 //! files mutated (bytes flipped, JSON-significant tokens inserted, ranges deleted, duplicated
 //! or cut off). No input may panic; a mutated plan file is either refused or means exactly what
@@ -105,6 +106,7 @@ fn plan_fixture() -> PlanFixture {
     let json = flowform_diff::render::json(&plan, &JsonContext { target: TARGET.to_owned() });
     let document = saved::build(PlanRecord {
         target: TARGET,
+        environment: None,
         state: &state,
         options: PlanOptions::default(),
         desired: &loaded.desired,
@@ -155,6 +157,14 @@ fn check_plan(
             return Ok(());
         }
     };
+    // `flowform show` reads a file back and renders it without verifying it: whatever parses
+    // is rendered or refused, never a panic.
+    if let Ok(read_back) = parsed.to_plan("plan.json") {
+        let plan = &read_back.plan;
+        let _ = flowform_diff::render::human(plan, &flowform_diff::render::HumanOptions::default());
+        let _ = flowform_diff::render::markdown(plan, &Default::default());
+    }
+    let _ = parsed.json_plan("plan.json");
     match saved::verify("plan.json", &parsed, TARGET, &fixture.state, &fixture.desired) {
         Ok(()) => {
             prop_assert_eq!(&parsed, &fixture.document, "an accepted plan is the signed plan");
