@@ -126,6 +126,9 @@ fn every_command(verbosity: Option<&'static str>) -> Hunt {
     }
     hunt.expect("plan --out", command(&hunt, &["plan", "--out", "plan.json"]), 0);
     hunt.expect("graph --plan", command(&hunt, &["graph", "--plan", "plan.json"]), 0);
+    for format in ["human", "json", "markdown"] {
+        hunt.expect("show", command(&hunt, &["show", "plan.json", "--format", format]), 0);
+    }
     hunt.expect("graph dot", command(&hunt, &["graph", "--format", "dot"]), 0);
     hunt.expect("apply PLANFILE", command(&hunt, &["apply", "plan.json"]), 0);
     hunt.expect("plan (no changes)", command(&hunt, &["plan", "--detailed-exitcode"]), 0);
@@ -181,11 +184,30 @@ fn every_command(verbosity: Option<&'static str>) -> Hunt {
         "exports:\n  refused:\n    name: Refused\n    _connectionId: ${connection.api}\n    http:\n      method: GET\n      relativeURI: /x\n",
     );
     hunt.expect("apply refused by the API", rotated(&hunt, &["apply", "--auto-approve"]), 1);
+    hunt.expect(
+        "apply refused by the API, as JSON events",
+        rotated(&hunt, &["apply", "--auto-approve", "--format", "json"]),
+        1,
+    );
     fs_err::remove_file(hunt.context.root().join("broken.yaml")).unwrap();
     hunt.context.write(".flowform/state.json.lock", r#"{"pid":4242,"host":"elsewhere","command":"apply","acquired_at":"2026-01-01T00:00:00.000Z"}"#);
     hunt.expect("held lock", rotated(&hunt, &["apply", "--auto-approve"]), 1);
+    hunt.expect("plan during a held lock", rotated(&hunt, &["plan", "--format", "json"]), 0);
     hunt.expect("state unlock", command(&hunt, &["state", "unlock"]), 0);
     hunt.expect("usage error", command(&hunt, &["plan", "--frobnicate"]), 64);
+    hunt.expect(
+        "plan --destroy",
+        rotated(&hunt, &["plan", "--destroy", "--format", "markdown"]),
+        0,
+    );
+    hunt.expect(
+        "destroy --target",
+        rotated(
+            &hunt,
+            &["destroy", "--target", "connection.api", "--auto-approve", "--format", "json"],
+        ),
+        0,
+    );
     hunt.expect("destroy", rotated(&hunt, &["destroy", "--auto-approve"]), 0);
 
     // The local sandbox.

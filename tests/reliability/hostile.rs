@@ -382,6 +382,7 @@ fn rewrite_plan(context: &TestContext, edit: impl Fn(String) -> String) {
 fn plan_cases() -> Vec<Case> {
     let apply_plan = ["apply", "plan.json"];
     let graph_plan = ["graph", "--plan", "plan.json"];
+    let show_plan = ["show", "plan.json"];
     vec![
         case("truncated plan file", &apply_plan, 1, "not a readable flowform plan")
             .prepare(|context| rewrite_plan(context, |text| text[..text.len() / 2].to_owned())),
@@ -437,7 +438,35 @@ fn plan_cases() -> Vec<Case> {
                 rewrite_plan(context, |text| {
                     text.replacen("\"format_version\": 1", "\"format_version\": 42", 1)
                 })
+            }), // `show` reads them without the account, and renders the embedded plan.
+        case("show of a truncated plan file", &show_plan, 1, "not a readable flowform plan")
+            .prepare(|context| rewrite_plan(context, |text| text[..text.len() / 2].to_owned())),
+        case(
+            "show of a plan with an unknown action",
+            &show_plan,
+            1,
+            "does not know the action `explode`",
+        )
+        .prepare(|context| {
+            rewrite_plan(context, |text| {
+                text.replace("\"action\": \"update\"", "\"action\": \"explode\"")
+            })
+        }),
+        case("show of a plan whose plan is not a plan", &show_plan, 1, "is not a JSON plan")
+            .prepare(|context| {
+                rewrite_plan(context, |text| {
+                    let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    plan["plan"] = serde_json::json!({"format_version": 1, "changes": "none"});
+                    plan.to_string()
+                })
             }),
+        case("show of a plan file from a newer flowform", &show_plan, 1, "newer flowform").prepare(
+            |context| {
+                rewrite_plan(context, |text| {
+                    text.replacen("\"format_version\": 1", "\"format_version\": 42", 1)
+                })
+            },
+        ),
     ]
 }
 

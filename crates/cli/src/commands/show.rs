@@ -24,7 +24,7 @@ pub fn show(settings: &Settings, printer: &Printer, args: &ShowArgs) -> anyhow::
         // stderr, so stdout stays that document.
         let plan = document.json_plan(&shown).map_err(saved_plan_error)?;
         printer.data(&flowform_diff::render::json::to_text(&plan));
-        printer.status(&format!("{unverified}; target {}", document.target));
+        printer.status(&format!("{unverified}; target `{}`", document.target));
         return Ok(ExitStatus::Success);
     }
     let read_back = document.to_plan(&shown).map_err(saved_plan_error)?;
