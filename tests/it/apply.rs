@@ -117,6 +117,8 @@ fn create_from_nothing_then_the_plan_is_empty() {
     cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @"
     exit_code: 0
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     No changes. The account matches the spec.
 
     Also: 6 unchanged.
