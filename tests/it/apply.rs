@@ -1171,7 +1171,9 @@ fn a_plan_during_an_apply_names_it_and_plans_no_adoption_of_its_creates() {
     use std::io::{BufRead, BufReader};
     let context = app();
     context.admin().set_latency(flowform_emulator::Latency {
-        fixed: std::time::Duration::from_millis(300),
+        // Slow enough that the creates after the first are still to come while the plan runs
+        // (the plan's own requests, a few, are slowed too).
+        fixed: std::time::Duration::from_millis(500),
         jitter: std::time::Duration::ZERO,
     });
     let mut apply = context
