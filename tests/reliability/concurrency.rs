@@ -85,7 +85,10 @@ fn text(bytes: &[u8]) -> String {
 fn a_second_apply_fails_at_once_naming_the_holder_on_both_backends() {
     let spec = spec();
     for integrator in BACKENDS {
-        let context = slow_context(3, Duration::from_millis(5), Duration::ZERO);
+        // Slow enough that the first apply still holds the lock when the second reaches it, even
+        // on a loaded machine (at 5 ms, the 30 resources could be done before the second apply
+        // had loaded its spec, and it then found nothing to do).
+        let context = slow_context(3, Duration::from_millis(100), Duration::ZERO);
         write_spec(&context, &spec);
         let first = start_holder(&context, &spec, integrator);
         let second =
