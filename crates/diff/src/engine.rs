@@ -1,14 +1,16 @@
 //! `diff`: desired, applied and live state in, plan out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use flowform_model::references::for_each_live_string;
 use flowform_model::{
-    Action, Address, Change, Dependency, DesiredState, LiveResource, LiveState, Plan, PlanProblem,
-    ResourceState, State,
+    Action, Address, Change, Dependency, DesiredResource, DesiredState, FieldPath, LifecycleFlags,
+    LiveResource, LiveState, Plan, PlanProblem, ResourceState, State, StateChange, StateFlag,
+    Value,
 };
 
 use crate::blast::fill_used_by;
+use crate::clones::{PostPlan, complete_clones, kept_copies};
 use crate::field_diff::{FieldContext, creation_fields, diff_fields};
 use crate::identity::{Binding, resolve};
 use crate::normalize::ManagedIds;
@@ -21,6 +23,9 @@ pub struct DiffOptions {
     pub adopt: bool,
     /// `--no-delete`: plan no deletes; the resources they would remove are listed in warnings.
     pub no_delete: bool,
+    /// The plan of `flowform destroy` (an empty spec): problems speak of destroying, not of
+    /// resources leaving the spec.
+    pub destroy: bool,
 }
 
 /// Plans the changes that make the account match the spec.
@@ -74,10 +79,13 @@ pub fn diff(
                 let fields = compare(Some(entry), live_resource);
                 let id = live_resource.id.clone();
                 let live_last_modified = live_resource.last_modified.clone();
-                let action = if fields.is_empty() {
-                    Action::NoOp { id, live_last_modified }
-                } else {
+                let action = if !fields.is_empty() {
                     Action::Update { id, fields, live_last_modified }
+                } else {
+                    match state_changes(entry, resource) {
+                        changes if changes.is_empty() => Action::NoOp { id, live_last_modified },
+                        changes => Action::StateOnly { id, changes, live_last_modified },
+                    }
                 };
                 (action, Some(*live_resource))
             }
@@ -101,7 +109,7 @@ pub fn diff(
             Binding::New => {
                 let fields = creation_fields(resource);
                 let action = match &resource.lifecycle.clone_from {
-                    Some(from) => Action::Clone { from: from.clone(), fields },
+                    Some(from) => Action::Clone { from: from.clone(), fields, copies: Vec::new() },
                     None => Action::Create { fields },
                 };
                 (action, None)
@@ -119,12 +127,17 @@ pub fn diff(
         });
     }
 
+    // What clones make, and which copies the state manages stay.
+    let mut post = PostPlan::new(desired, state, live, &ids, &changes);
+    complete_clones(&mut changes, &mut post, &mut warnings);
+    let kept = kept_copies(&mut post, &identities.moved_from);
+
     plan_deletes(
         desired,
         state,
         live,
         &ids,
-        &identities.moved_from,
+        &Leaving { moved_from: &identities.moved_from, kept: &kept },
         options,
         &mut changes,
         &mut warnings,
@@ -137,15 +150,60 @@ pub fn diff(
     Plan { changes, warnings, problems }
 }
 
+/// What stays in the state although the spec does not declare it.
+struct Leaving<'l, 'a> {
+    /// State addresses whose entry moves to a new address.
+    moved_from: &'l HashSet<&'a Address>,
+    /// Clone copies still used by their owner.
+    kept: &'l HashSet<Address>,
+}
+
+/// What the state records of the spec's lifecycle that differs from what the spec says now:
+/// the flags a state-only change records (nothing is sent).
+fn state_changes(entry: &ResourceState, resource: &DesiredResource) -> Vec<StateChange> {
+    let recorded = entry.lifecycle_flags();
+    let wanted = LifecycleFlags::of(&resource.lifecycle);
+    let mut changes = Vec::new();
+    let mut flag = |flag: StateFlag, before: Value, after: Value| {
+        changes.push(StateChange { flag, before, after });
+    };
+    if recorded.prevent_destroy != wanted.prevent_destroy {
+        flag(
+            StateFlag::PreventDestroy,
+            Value::Bool(recorded.prevent_destroy),
+            Value::Bool(wanted.prevent_destroy),
+        );
+    }
+    let paths = |paths: &[FieldPath]| {
+        let mut texts: Vec<String> = paths.iter().map(ToString::to_string).collect();
+        texts.sort();
+        texts.dedup();
+        texts
+    };
+    let (before, after) = (paths(&recorded.ignore_changes), paths(&wanted.ignore_changes));
+    if before != after {
+        let list =
+            |texts: Vec<String>| Value::Array(texts.into_iter().map(Value::String).collect());
+        flag(StateFlag::IgnoreChanges, list(before), list(after));
+    }
+    if recorded.adopt != wanted.adopt {
+        flag(StateFlag::Adopt, Value::Bool(recorded.adopt), Value::Bool(wanted.adopt));
+    }
+    if let Some(owner) = &recorded.owner {
+        flag(StateFlag::Owner, Value::String(owner.to_string()), Value::Null);
+    }
+    changes
+}
+
 /// Plans a delete for every state entry whose address left the spec (and is not the source of
-/// a move).
+/// a move, nor a clone copy its owner still uses).
 #[allow(clippy::too_many_arguments)]
 fn plan_deletes(
     desired: &DesiredState,
     state: &State,
     live: &LiveState,
     ids: &ManagedIds,
-    moved_from: &std::collections::HashSet<&Address>,
+    stays: &Leaving<'_, '_>,
     options: &DiffOptions,
     changes: &mut Vec<Change>,
     warnings: &mut Vec<String>,
@@ -155,7 +213,9 @@ fn plan_deletes(
         .resources
         .iter()
         .filter(|(address, _)| {
-            !desired.resources.contains_key(*address) && !moved_from.contains(address)
+            !desired.resources.contains_key(*address)
+                && !stays.moved_from.contains(address)
+                && !stays.kept.contains(*address)
         })
         .collect();
     if leaving.is_empty() {
@@ -163,8 +223,12 @@ fn plan_deletes(
     }
     if options.no_delete {
         for (address, resource_state) in leaving {
+            let why = match &resource_state.owner {
+                Some(owner) => format!(", a copy made by cloning `{owner}`, is no longer used"),
+                None => " left the spec".to_owned(),
+            };
             warnings.push(format!(
-                "`{address}` (`{}`) left the spec but is not deleted because of `--no-delete`; it stays in the account and in state",
+                "`{address}` (`{}`){why} but is not deleted because of `--no-delete`; it stays in the account and in state",
                 resource_state.id
             ));
         }
@@ -201,16 +265,7 @@ fn plan_deletes(
             ));
         }
         if resource_state.prevent_destroy {
-            problems.push(PlanProblem {
-                address: address.clone(),
-                message: format!(
-                    "`{address}` (`{}`) left the spec, but it has `preventDestroy` and cannot be deleted",
-                    resource_state.id
-                ),
-                hint: Some(format!(
-                    "put `{address}` back in the spec, or stop managing it without deleting it with `flowform state rm {address}`"
-                )),
-            });
+            problems.push(prevent_destroy_problem(address, &resource_state.id, options.destroy));
         }
         let mut referrers = referrers.remove(address).unwrap_or_default();
         referrers.sort();
@@ -227,5 +282,31 @@ fn plan_deletes(
                     .and_then(|resource| resource.last_modified.clone()),
             },
         });
+    }
+}
+
+/// The problem of deleting a resource the state records with `preventDestroy`, in the terms of
+/// the command: `destroy` deletes everything, `plan`/`apply` delete what left the spec.
+fn prevent_destroy_problem(address: &Address, id: &str, destroy: bool) -> PlanProblem {
+    if destroy {
+        PlanProblem {
+            address: address.clone(),
+            message: format!(
+                "`{address}` (`{id}`) has `preventDestroy`; `destroy` would delete it, so nothing was destroyed"
+            ),
+            hint: Some(format!(
+                "set `preventDestroy: false` on `{address}` (or remove the line) and run `flowform apply`, which records it, then destroy; or keep it in the account and stop managing it with `flowform state rm {address}`"
+            )),
+        }
+    } else {
+        PlanProblem {
+            address: address.clone(),
+            message: format!(
+                "`{address}` (`{id}`) left the spec, but it has `preventDestroy` and cannot be deleted"
+            ),
+            hint: Some(format!(
+                "put `{address}` back in the spec, or stop managing it without deleting it with `flowform state rm {address}`"
+            )),
+        }
     }
 }

@@ -152,7 +152,13 @@ impl<'body> Walk<'_, '_> {
                 let child_masked =
                     masked || live_child.is_some_and(|node| node.as_str() == Some(MASK));
                 match desired {
-                    Value::Null => {}
+                    // A flow's `disabled: null` is the implied `disabled: false` (compared
+                    // after the walk).
+                    Value::Null
+                        if self.context.kind == Kind::Flow
+                            && stack.len() == 1
+                            && key == "disabled" => {}
+                    Value::Null => self.absent(stack, live_child, child_masked),
                     Value::Object(child) => self.object(child, live_child, child_masked, stack),
                     _ => self.leaf(stack, desired, live_child, child_masked),
                 }
@@ -160,6 +166,34 @@ impl<'body> Walk<'_, '_> {
             self.pattern.truncate(length);
             stack.pop();
         }
+    }
+
+    /// A field the spec sets to `null`: it must be absent live, so a live value (one that does
+    /// not normalise away, like a server default) is planned for removal.
+    fn absent(&mut self, stack: &[&str], live: Option<&Value>, masked: bool) {
+        let Some(node) = live else {
+            // Absent live (or under a masked ancestor, whose parts are not known).
+            return;
+        };
+        let before = if masked {
+            None
+        } else {
+            match normalize_live_node(self.context.kind, node, self.context.ids, &mut self.pattern)
+            {
+                Some(before) => Some(before),
+                None => return,
+            }
+        };
+        let path = path_of(stack);
+        let sensitive = masked
+            || before.as_ref().is_some_and(contains_mask)
+            || self
+                .context
+                .state
+                .is_some_and(|state| state.secret_fingerprints.contains_key(&path));
+        let mut change = removal(&path, if sensitive { None } else { before }, sensitive);
+        change.drift = spec_unchanged_since_apply(self.context, &path, &Value::Null);
+        self.changes.push(change);
     }
 
     /// Compares one leaf; `self.pattern` is its dotted path.

@@ -26,6 +26,34 @@ pub(crate) fn desired_leaves(resource: &DesiredResource) -> Vec<(FieldPath, &Val
     leaves
 }
 
+/// The paths the spec sets to `null`: fields that must be absent live (removed when the live
+/// resource has them). Key-only paths, ignored ones left out; a flow's `disabled: null` is the
+/// implied `disabled: false` instead ([`implies_enabled`]), so it is not among them.
+pub(crate) fn null_leaves(resource: &DesiredResource, with_ignored: bool) -> Vec<FieldPath> {
+    let mut paths = Vec::new();
+    collect_nulls(&resource.body, &mut Vec::new(), &mut paths);
+    if resource.kind() == Kind::Flow {
+        paths.retain(|path| !matches!(path.segments(), [Segment::Key(key)] if key == "disabled"));
+    }
+    if !with_ignored {
+        let ignore = &resource.lifecycle.ignore_changes;
+        paths.retain(|path| !is_ignored(path, ignore));
+    }
+    paths
+}
+
+fn collect_nulls(object: &Object, prefix: &mut Vec<Segment>, paths: &mut Vec<FieldPath>) {
+    for (key, value) in object {
+        prefix.push(Segment::Key(key.clone()));
+        match value {
+            Value::Null => paths.push(FieldPath(prefix.clone())),
+            Value::Object(child) => collect_nulls(child, prefix, paths),
+            _ => {}
+        }
+        prefix.pop();
+    }
+}
+
 /// The leaves of a body as written, without implied values and without skipping ignored paths
 /// (what a create sends).
 pub(crate) fn body_leaves(body: &Object) -> Vec<(FieldPath, &Value)> {
@@ -57,8 +85,9 @@ pub(crate) fn is_ignored(path: &FieldPath, ignore: &[FieldPath]) -> bool {
 
 /// Whether the desired resource still owns `path` (a path flowform applied before): the path is
 /// a leaf of the body, lies above one (an object with something in it), or lies inside one (a
-/// list or value the spec sets as a whole). Ignored leaves count: what lies under an ignored
-/// path is never removed.
+/// list or value the spec sets as a whole, or a `null` the spec writes to say "absent", which
+/// its own removal covers). Ignored leaves count: what lies under an ignored path is never
+/// removed.
 pub(crate) fn owns(resource: &DesiredResource, path: &FieldPath) -> bool {
     let segments = path.segments();
     if implies_enabled(resource) && matches!(segments, [Segment::Key(key)] if key == "disabled") {
@@ -70,7 +99,8 @@ pub(crate) fn owns(resource: &DesiredResource, path: &FieldPath) -> bool {
             return false;
         };
         match current.get(key) {
-            None | Some(Value::Null) => return false,
+            None => return false,
+            Some(Value::Null) => return true,
             Some(Value::Object(child)) => {
                 if position + 1 == segments.len() {
                     return !child.values().all(Value::is_absent);

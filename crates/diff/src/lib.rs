@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod blast;
+mod clones;
 mod compare;
 pub mod defaults;
 mod engine;

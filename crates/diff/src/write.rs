@@ -6,13 +6,13 @@ use flowform_model::fields::{SERVER_OWNED_ALL, is_breakable_reference, server_ow
 use flowform_model::fingerprint::{body_digest, value_digest};
 use flowform_model::references::contains_reference;
 use flowform_model::{
-    Address, DesiredResource, FieldPath, Kind, MASK, Object, ResourceState, Segment, ToJsonError,
-    Value,
+    Address, DesiredResource, FieldPath, Kind, LifecycleFlags, MASK, Object, ResourceState,
+    Segment, ToJsonError, Value,
 };
 
 use crate::compare::leaf_fingerprint;
 use crate::field_diff::lookup;
-use crate::leaves::{desired_leaves, is_ignored, owns};
+use crate::leaves::{desired_leaves, is_ignored, null_leaves, owns};
 
 /// How to shape a request body.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,22 +55,26 @@ pub enum WriteError {
     },
 }
 
-/// The body of `POST /{kind}` (or of the update that follows a clone): the spec's body with
-/// references resolved and secrets exposed. Ignored paths are sent too: `ignoreChanges` stops
-/// updates, not the first write.
+/// The body of `POST /{kind}`: the spec's body with references resolved and secrets exposed,
+/// without the fields the spec sets to `null` (absent). Ignored paths are sent too:
+/// `ignoreChanges` stops updates, not the first write.
 pub fn create_document(
     desired: &DesiredResource,
     resolve: &dyn Fn(&Address) -> Option<String>,
     options: &WriteOptions,
 ) -> Result<serde_json::Value, WriteError> {
     let mut body = Value::Object(desired.body.clone());
+    strip_nulls(&mut body);
     shape(desired.kind(), &mut body, options);
     finish(&desired.address, &body, resolve)
 }
 
 /// The body of `PUT /{kind}/{id}`, which replaces the whole resource: the live document without
-/// server-owned fields, with every desired leaf set (resolved), the paths flowform applied before
-/// and the spec no longer holds removed, and ignored paths left as they are live.
+/// server-owned fields, with every desired leaf set (resolved), the fields the spec sets to
+/// `null` and the paths flowform applied before and the spec no longer holds removed, and
+/// ignored paths left as they are live. (The update that follows a clone writes ignored paths
+/// too: the executor passes the resource with its `ignoreChanges` emptied, since `ignoreChanges`
+/// stops later writes, not the first one.)
 ///
 /// Fails rather than send the mask `******` anywhere: a masked live value the spec does not
 /// supply would otherwise be written back as the credential.
@@ -99,6 +103,9 @@ pub fn update_document(
     }
     for (path, value) in &leaves {
         set_forced(&mut document, path, (*value).clone());
+    }
+    for path in null_leaves(desired, false) {
+        remove_applied(&mut document, &path);
     }
     // Ignored paths inside a list the spec sets keep their live value.
     for ignored in ignore {
@@ -142,9 +149,9 @@ pub fn record_applied(
         id: id.to_owned(),
         digest: desired_digest(desired, salt),
         last_modified: response.field("lastModified").and_then(Value::as_str).map(str::to_owned),
-        prevent_destroy: desired.lifecycle.prevent_destroy,
         ..ResourceState::default()
     };
+    recorded.set_lifecycle_flags(LifecycleFlags::of(&desired.lifecycle));
     let mut left_out: Vec<FieldPath> = Vec::new();
     for (path, value) in desired_leaves(desired) {
         let found = lookup(response, &path);
@@ -168,6 +175,11 @@ pub fn record_applied(
         {
             recorded.secret_fingerprints.insert(path, fingerprint);
         }
+    }
+    // A field the spec sets to `null` was written as a removal: recorded, so a value put back
+    // outside flowform shows as drift.
+    for path in null_leaves(desired, false) {
+        recorded.applied_paths.insert(path, value_digest(salt, &Value::Null));
     }
     if let Some(previous) = previous {
         let kept = |path: &FieldPath| is_ignored(path, ignore) || left_out.contains(path);
@@ -252,6 +264,15 @@ fn omit_breakable(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(omit_breakable),
         _ => {}
+    }
+}
+
+/// Drops the members set to `null` (fields the spec wants absent), at any depth of objects;
+/// a `null` inside a list is a value and stays.
+fn strip_nulls(value: &mut Value) {
+    if let Value::Object(object) = value {
+        object.retain(|_, child| !matches!(child, Value::Null));
+        object.values_mut().for_each(strip_nulls);
     }
 }
 

@@ -246,7 +246,11 @@ fn scoped_plan(
         desired,
         state,
         live,
-        &DiffOptions { adopt: options.adopt, no_delete: options.no_delete },
+        &DiffOptions {
+            adopt: options.adopt,
+            no_delete: options.no_delete,
+            destroy: options.destroy,
+        },
     );
     if options.targets.is_empty() {
         return Ok(plan);
@@ -270,7 +274,14 @@ fn scoped_plan(
     }
     let scope = target_scope(desired, state, &options.targets)?;
     plan.changes.retain(|change| match change.action {
-        Action::Delete { .. } => scope.explicit.contains(&change.address),
+        // A clone's unused copy goes with its owner.
+        Action::Delete { .. } => {
+            scope.explicit.contains(&change.address)
+                || state
+                    .get(&change.address)
+                    .and_then(|entry| entry.owner.as_ref())
+                    .is_some_and(|owner| scope.explicit.contains(owner))
+        }
         _ => scope.with_dependencies.contains(&change.address),
     });
     plan.problems.retain(|problem| scope.with_dependencies.contains(&problem.address));
@@ -318,6 +329,8 @@ pub fn destroy_scope(
         if let Some(next) = referrers.get(&address) {
             stack.extend(next.iter().map(|referrer| (*referrer).clone()));
         }
+        // What a clone made goes with it (the copies are deleted after it).
+        stack.extend(state.copies_of(&address).map(|(copy, _)| copy.clone()));
         scope.insert(address);
     }
     Ok(scope)

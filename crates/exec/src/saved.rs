@@ -221,6 +221,28 @@ pub fn change_digest(salt: &str, change: &Change) -> String {
             .map(|from| Value::String(from.to_string()))
             .unwrap_or(Value::Null),
         Value::Array(change.fields().iter().map(field_value).collect()),
+        // What a clone makes and which copies it deletes, and what a state-only change records.
+        Value::Array(
+            change
+                .action
+                .copies()
+                .iter()
+                .map(|copy| {
+                    Value::Array(vec![
+                        Value::String(copy.address.to_string()),
+                        ref_or_id(&copy.source),
+                        Value::Bool(copy.kept),
+                    ])
+                })
+                .chain(change.action.state_changes().iter().map(|state_change| {
+                    Value::Array(vec![
+                        Value::String(state_change.flag.as_str().to_owned()),
+                        state_change.before.clone(),
+                        state_change.after.clone(),
+                    ])
+                }))
+                .collect(),
+        ),
     ]);
     body_digest(salt, &value)
 }
@@ -471,6 +493,7 @@ impl SavedPlan {
                 | Action::Adopt { live_last_modified, .. }
                 | Action::Move { live_last_modified, .. }
                 | Action::Delete { live_last_modified, .. }
+                | Action::StateOnly { live_last_modified, .. }
                 | Action::NoOp { live_last_modified, .. } => {
                     *live_last_modified = seen.map(str::to_owned)
                 }

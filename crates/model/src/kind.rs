@@ -100,6 +100,56 @@ pub fn validate_key(key: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
+/// Longest key the spec accepts.
+pub const MAX_KEY_LENGTH: usize = 63;
+
+/// The slug of a name: lowercase ASCII letters and digits, `_` kept, every other run of
+/// characters turned into one `-`, no leading or trailing separator, at most 63 characters.
+/// Common accented Latin letters lose their accents. Empty when nothing usable is left.
+pub fn slug(name: &str) -> String {
+    let mut spaced = String::with_capacity(name.len());
+    for character in name.chars().flat_map(char::to_lowercase) {
+        if character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_' {
+            spaced.push(character);
+        } else if let Some(folded) = fold_accent(character) {
+            spaced.push_str(folded);
+        } else {
+            spaced.push(' ');
+        }
+    }
+    let joined = spaced.split(' ').filter(|word| !word.is_empty()).collect::<Vec<_>>().join("-");
+    let mut slug = joined.trim_matches(['-', '_']).to_owned();
+    if slug.len() > MAX_KEY_LENGTH {
+        slug.truncate(MAX_KEY_LENGTH);
+        slug = slug.trim_end_matches(['-', '_']).to_owned();
+    }
+    slug
+}
+
+/// The plain letters for the accented Latin letters names commonly hold.
+fn fold_accent(character: char) -> Option<&'static str> {
+    Some(match character {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'č' => "c",
+        'ď' | 'đ' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => "i",
+        'ł' => "l",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'œ' => "oe",
+        'ř' => "r",
+        'ś' | 'š' | 'ş' => "s",
+        'ß' => "ss",
+        'ť' | 'ţ' => "t",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
+        'ý' | 'ÿ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => return None,
+    })
+}
+
 /// A resource's address: `KIND.KEY` with the singular kind, such as `flow.github-to-slack`.
 ///
 /// Addresses order by kind (section order), then by key in natural order ([`natural_cmp`]):
@@ -220,6 +270,23 @@ impl FromStr for Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Orders to ERP"), "orders-to-erp");
+        assert_eq!(slug("  GitHub → Slack!! (v2) "), "github-slack-v2");
+        assert_eq!(slug("Café Crème Ñandú Straße"), "cafe-creme-nandu-strasse");
+        assert_eq!(slug("snake_case_Name"), "snake_case_name");
+        assert_eq!(slug("__private__"), "private");
+        assert_eq!(slug("日本語"), "");
+        assert_eq!(slug("2024 Q1 — export"), "2024-q1-export");
+        let long = slug(&"word ".repeat(40));
+        assert!(long.len() <= 63 && !long.ends_with('-'), "{long}");
+        for name in ["a", "A-B", "x__y", "9", &"long name ".repeat(20)] {
+            let key = slug(name);
+            assert!(validate_key(&key).is_ok(), "{name:?} → {key:?}");
+        }
+    }
 
     #[test]
     fn keys() {

@@ -7,6 +7,7 @@
 //! API documents are made of.
 #![warn(missing_docs)]
 
+pub mod copies;
 pub mod desired;
 pub mod fields;
 pub mod fingerprint;
@@ -20,12 +21,15 @@ pub mod state;
 pub mod value;
 
 pub use desired::{DesiredResource, DesiredState, Lifecycle, Moved, Origin, RefOrId};
-pub use kind::{Address, AddressError, KeyError, Kind, natural_cmp, validate_key};
+pub use kind::{Address, AddressError, KeyError, Kind, natural_cmp, slug, validate_key};
 pub use live::{LiveResource, LiveState};
 pub use path::{FieldPath, KeyedElement, PathError, Segment};
 pub use plan::{
-    Action, ActionKind, Change, Dependency, FieldChange, FieldOp, Plan, PlanProblem, Summary,
+    Action, ActionKind, Change, CloneCopy, Dependency, FieldChange, FieldOp, Plan, PlanProblem,
+    StateChange, StateFlag, Summary,
 };
 pub use region::{Region, RegionError};
-pub use state::{PendingCreate, ResourceState, STATE_FORMAT_VERSION, State, UNKNOWN_FINGERPRINT};
+pub use state::{
+    LifecycleFlags, PendingCreate, ResourceState, STATE_FORMAT_VERSION, State, UNKNOWN_FINGERPRINT,
+};
 pub use value::{MASK, Object, SecretValue, ToJsonError, Value};

@@ -27,6 +27,9 @@ pub enum ActionKind {
     Move,
     /// `DELETE /{kind}/{id}`.
     Delete,
+    /// Only the state changes: a lifecycle flag edited with no change to the body (no request
+    /// is sent).
+    StateOnly,
     /// Nothing to do (counted, not listed).
     NoOp,
 }
@@ -41,6 +44,7 @@ impl ActionKind {
             ActionKind::Adopt => "adopt",
             ActionKind::Move => "move",
             ActionKind::Delete => "delete",
+            ActionKind::StateOnly => "state-only",
             ActionKind::NoOp => "no-op",
         }
     }
@@ -62,8 +66,11 @@ pub enum Action {
     Clone {
         /// The source (`lifecycle.cloneFrom`).
         from: RefOrId,
-        /// Every field the spec sets.
+        /// Every field the spec sets, and the removals (`null`) of fields the clone brings.
         fields: Vec<FieldChange>,
+        /// What the service makes besides the clone (a flow clone copies the flow's exports
+        /// and imports), predicted from the source; managed from this apply on.
+        copies: Vec<CloneCopy>,
     },
     /// `GET`, apply the field changes, `PUT`. `fields` is never empty (that is a
     /// [`Action::NoOp`]).
@@ -105,6 +112,17 @@ pub enum Action {
         /// (the delete then only removes it from state).
         live_last_modified: Option<String>,
     },
+    /// In state and live, the body matches, and only what the state records changes: a
+    /// lifecycle flag (`preventDestroy`, `ignoreChanges`, `adopt`) edited in the spec, or a
+    /// clone's copy the spec now declares (its owner is dropped). No request is sent.
+    StateOnly {
+        /// The live `_id`.
+        id: String,
+        /// What changes in the state, never empty.
+        changes: Vec<StateChange>,
+        /// The live `lastModified` seen when planning.
+        live_last_modified: Option<String>,
+    },
     /// In state and live, and nothing differs.
     NoOp {
         /// The live `_id`.
@@ -124,6 +142,7 @@ impl Action {
             Action::Adopt { .. } => ActionKind::Adopt,
             Action::Move { .. } => ActionKind::Move,
             Action::Delete { .. } => ActionKind::Delete,
+            Action::StateOnly { .. } => ActionKind::StateOnly,
             Action::NoOp { .. } => ActionKind::NoOp,
         }
     }
@@ -141,7 +160,7 @@ impl Action {
             | Action::Update { fields, .. }
             | Action::Adopt { fields, .. }
             | Action::Move { fields, .. } => fields,
-            Action::Delete { .. } | Action::NoOp { .. } => &[],
+            Action::Delete { .. } | Action::StateOnly { .. } | Action::NoOp { .. } => &[],
         }
     }
 
@@ -153,6 +172,7 @@ impl Action {
             | Action::Adopt { id, .. }
             | Action::Move { id, .. }
             | Action::Delete { id, .. }
+            | Action::StateOnly { id, .. }
             | Action::NoOp { id, .. } => Some(id),
         }
     }
@@ -165,6 +185,7 @@ impl Action {
             | Action::Adopt { live_last_modified, .. }
             | Action::Move { live_last_modified, .. }
             | Action::Delete { live_last_modified, .. }
+            | Action::StateOnly { live_last_modified, .. }
             | Action::NoOp { live_last_modified, .. } => live_last_modified.as_deref(),
         }
     }
@@ -185,10 +206,81 @@ impl Action {
         }
     }
 
+    /// For a clone, what the service makes besides it.
+    pub fn copies(&self) -> &[CloneCopy] {
+        match self {
+            Action::Clone { copies, .. } => copies,
+            _ => &[],
+        }
+    }
+
+    /// For a state-only change, what changes in the state.
+    pub fn state_changes(&self) -> &[StateChange] {
+        match self {
+            Action::StateOnly { changes, .. } => changes,
+            _ => &[],
+        }
+    }
+
     /// Whether the action creates the resource (a create or a clone).
     pub fn creates(&self) -> bool {
         matches!(self, Action::Create { .. } | Action::Clone { .. })
     }
+}
+
+/// A resource the service makes while cloning another (the exports and imports a flow clone
+/// copies). The plan names it, the apply records it in the state under `address` with the clone
+/// as its owner, and it is managed from then on without being in the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloneCopy {
+    /// Where the state records it: `KIND.<clone key>--<source key>` (see
+    /// [`crate::copies::copy_address`]).
+    pub address: Address,
+    /// The name it will have (the source's: the service keeps names when it copies).
+    pub name: Option<String>,
+    /// What it is a copy of: a managed resource, or a live id the state does not manage.
+    pub source: RefOrId,
+    /// Whether the clone still uses it once the spec's fields are written. A copy the spec
+    /// replaces (the flow's step now points at another resource) is deleted by the same apply,
+    /// right after the clone.
+    pub kept: bool,
+}
+
+/// A lifecycle flag the state records (and, for clone copies, the owner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StateFlag {
+    /// `lifecycle.preventDestroy`.
+    PreventDestroy,
+    /// `lifecycle.ignoreChanges`.
+    IgnoreChanges,
+    /// `lifecycle.adopt`.
+    Adopt,
+    /// The clone that made the resource; dropped when the spec declares the copy.
+    Owner,
+}
+
+impl StateFlag {
+    /// The name used in plans: the spec's name of the directive, or `owner`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateFlag::PreventDestroy => "preventDestroy",
+            StateFlag::IgnoreChanges => "ignoreChanges",
+            StateFlag::Adopt => "adopt",
+            StateFlag::Owner => "owner",
+        }
+    }
+}
+
+/// One flag that changes in the state: `before` as last applied, `after` as the spec says
+/// (`Value::Null` for "none"). Never a secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateChange {
+    /// The flag.
+    pub flag: StateFlag,
+    /// As the state records it.
+    pub before: Value,
+    /// As the next apply records it.
+    pub after: Value,
 }
 
 /// How one field changes.
@@ -312,7 +404,7 @@ impl Change {
             return false;
         }
         let fields = match &self.action {
-            Action::Delete { .. } | Action::NoOp { .. } => return false,
+            Action::Delete { .. } | Action::StateOnly { .. } | Action::NoOp { .. } => return false,
             Action::Create { fields } | Action::Clone { fields, .. } => {
                 let disabled = fields.iter().find(|field| field.path.to_string() == "disabled");
                 let stays_disabled =
@@ -358,6 +450,8 @@ pub struct Summary {
     pub moved: usize,
     /// Deletes.
     pub delete: usize,
+    /// State-only changes (a lifecycle flag recorded, nothing sent).
+    pub state_only: usize,
     /// Unchanged resources.
     pub no_op: usize,
 }
@@ -405,6 +499,7 @@ impl Plan {
                     }
                 }
                 Action::Delete { .. } => summary.delete += 1,
+                Action::StateOnly { .. } => summary.state_only += 1,
                 Action::NoOp { .. } => summary.no_op += 1,
             }
         }

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::desired::Lifecycle;
 use crate::kind::{Address, Kind};
 use crate::path::FieldPath;
 
@@ -35,6 +36,61 @@ pub struct ResourceState {
     /// `lifecycle.preventDestroy` as of the last apply, kept so that removing the resource
     /// from the spec cannot silently delete a protected resource.
     pub prevent_destroy: bool,
+    /// `lifecycle.ignoreChanges` as of the last apply (so an edit of it alone is recorded).
+    pub ignore_changes: Vec<FieldPath>,
+    /// `lifecycle.adopt` as of the last apply (so an edit of it alone is recorded).
+    pub adopt: bool,
+    /// For a resource the service made while cloning another one (an export or import copied
+    /// by a flow clone): the clone's address. Such a copy is managed without being in the spec:
+    /// kept while its owner is in the spec and uses it, deleted otherwise (and with its
+    /// owner). `None` for everything the spec declares, adopts or imports.
+    pub owner: Option<Address>,
+}
+
+impl ResourceState {
+    /// The lifecycle flags this entry records, as the state keeps them.
+    pub fn lifecycle_flags(&self) -> LifecycleFlags {
+        LifecycleFlags {
+            prevent_destroy: self.prevent_destroy,
+            ignore_changes: self.ignore_changes.clone(),
+            adopt: self.adopt,
+            owner: self.owner.clone(),
+        }
+    }
+
+    /// Sets the lifecycle flags (after the resource was written, bound or re-recorded).
+    pub fn set_lifecycle_flags(&mut self, flags: LifecycleFlags) {
+        self.prevent_destroy = flags.prevent_destroy;
+        self.ignore_changes = flags.ignore_changes;
+        self.adopt = flags.adopt;
+        self.owner = flags.owner;
+    }
+}
+
+/// What the state records of a resource's `lifecycle` (and of who owns it), compared with the
+/// spec's to find lifecycle-only edits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LifecycleFlags {
+    /// `preventDestroy`.
+    pub prevent_destroy: bool,
+    /// `ignoreChanges`, in the spec's order.
+    pub ignore_changes: Vec<FieldPath>,
+    /// `adopt`.
+    pub adopt: bool,
+    /// The clone that made the resource (see [`ResourceState::owner`]).
+    pub owner: Option<Address>,
+}
+
+impl LifecycleFlags {
+    /// The flags a spec resource's lifecycle gives (no owner: the spec declares it).
+    pub fn of(lifecycle: &Lifecycle) -> LifecycleFlags {
+        LifecycleFlags {
+            prevent_destroy: lifecycle.prevent_destroy,
+            ignore_changes: lifecycle.ignore_changes.clone(),
+            adopt: lifecycle.adopt,
+            owner: None,
+        }
+    }
 }
 
 /// A create that was sent but whose outcome was not yet recorded (write-ahead record).
@@ -91,6 +147,14 @@ impl State {
     /// The state of the resource at `address`.
     pub fn get(&self, address: &Address) -> Option<&ResourceState> {
         self.resources.get(address)
+    }
+
+    /// The copies `owner`'s clone made that the state manages (see [`ResourceState::owner`]).
+    pub fn copies_of<'a>(
+        &'a self,
+        owner: &'a Address,
+    ) -> impl Iterator<Item = (&'a Address, &'a ResourceState)> + 'a {
+        self.resources.iter().filter(move |(_, resource)| resource.owner.as_ref() == Some(owner))
     }
 
     /// The address bound to a live id, if any.

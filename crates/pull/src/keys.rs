@@ -3,62 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use flowform_model::kind::MAX_KEY_LENGTH;
+pub use flowform_model::slug;
 use flowform_model::{Address, Kind, State, validate_key};
-
-/// Longest key the spec accepts.
-const MAX_KEY_LENGTH: usize = 63;
 
 /// Integration keys that would collide with the layout's own top-level entries: `environments/`
 /// is skipped when a spec directory is read, `scripts/` holds the script files and `flows/` the
 /// flows outside any integration. An integration with such a name gets `-integration` appended.
 const RESERVED_INTEGRATION_KEYS: &[&str] = &["environments", "scripts", "flows"];
-
-/// The slug of a name: lowercase ASCII letters and digits, `_` kept, every other run of
-/// characters turned into one `-`, no leading or trailing separator, at most 63 characters.
-/// Common accented Latin letters lose their accents. Empty when nothing usable is left.
-pub fn slug(name: &str) -> String {
-    let mut spaced = String::with_capacity(name.len());
-    for character in name.chars().flat_map(char::to_lowercase) {
-        if character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_' {
-            spaced.push(character);
-        } else if let Some(folded) = fold_accent(character) {
-            spaced.push_str(folded);
-        } else {
-            spaced.push(' ');
-        }
-    }
-    let joined = spaced.split(' ').filter(|word| !word.is_empty()).collect::<Vec<_>>().join("-");
-    let mut slug = joined.trim_matches(['-', '_']).to_owned();
-    if slug.len() > MAX_KEY_LENGTH {
-        slug.truncate(MAX_KEY_LENGTH);
-        slug = slug.trim_end_matches(['-', '_']).to_owned();
-    }
-    slug
-}
-
-/// The plain letters for the accented Latin letters names commonly hold.
-fn fold_accent(character: char) -> Option<&'static str> {
-    Some(match character {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ą' => "a",
-        'æ' => "ae",
-        'ç' | 'ć' | 'č' => "c",
-        'ď' | 'đ' => "d",
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => "e",
-        'ì' | 'í' | 'î' | 'ï' | 'ī' => "i",
-        'ł' => "l",
-        'ñ' | 'ń' | 'ň' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
-        'œ' => "oe",
-        'ř' => "r",
-        'ś' | 'š' | 'ş' => "s",
-        'ß' => "ss",
-        'ť' | 'ţ' => "t",
-        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
-        'ý' | 'ÿ' => "y",
-        'ź' | 'ż' | 'ž' => "z",
-        _ => return None,
-    })
-}
 
 /// One resource to name: its kind, live id and name, and what orders it among resources whose
 /// names give the same slug.
@@ -168,23 +120,6 @@ pub(crate) fn assign(
 mod tests {
     use super::*;
     use flowform_model::ResourceState;
-
-    #[test]
-    fn slugs() {
-        assert_eq!(slug("Orders to ERP"), "orders-to-erp");
-        assert_eq!(slug("  GitHub → Slack!! (v2) "), "github-slack-v2");
-        assert_eq!(slug("Café Crème Ñandú Straße"), "cafe-creme-nandu-strasse");
-        assert_eq!(slug("snake_case_Name"), "snake_case_name");
-        assert_eq!(slug("__private__"), "private");
-        assert_eq!(slug("日本語"), "");
-        assert_eq!(slug("2024 Q1 — export"), "2024-q1-export");
-        let long = slug(&"word ".repeat(40));
-        assert!(long.len() <= 63 && !long.ends_with('-'), "{long}");
-        for name in ["a", "A-B", "x__y", "9", &"long name ".repeat(20)] {
-            let key = slug(name);
-            assert!(validate_key(&key).is_ok(), "{name:?} → {key:?}");
-        }
-    }
 
     fn candidate<'a>(kind: Kind, id: &'a str, name: Option<&'a str>, order: &str) -> Candidate<'a> {
         Candidate { kind, id, name, order: order.to_owned() }

@@ -6,8 +6,8 @@ use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 use owo_colors::{OwoColorize, Style};
 
 use super::{
-    GROUPS, Line, PlanTarget, ShownValue, activation, plan_line, shown_sides, unified_lines,
-    whole_lines,
+    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, plan_line, shown_sides,
+    state_value, unified_lines, whole_lines,
 };
 
 /// Options of the human rendering.
@@ -32,7 +32,7 @@ fn action_style(action: ActionKind) -> Style {
     match action {
         ActionKind::Create | ActionKind::Clone => Style::new().green(),
         ActionKind::Update => Style::new().yellow(),
-        ActionKind::Adopt | ActionKind::Move => Style::new().cyan(),
+        ActionKind::Adopt | ActionKind::Move | ActionKind::StateOnly => Style::new().cyan(),
         ActionKind::Delete => Style::new().red(),
         ActionKind::NoOp => Style::new(),
     }
@@ -41,7 +41,7 @@ fn action_style(action: ActionKind) -> Style {
 fn action_symbol(action: ActionKind) -> &'static str {
     match action {
         ActionKind::Create | ActionKind::Clone => "+",
-        ActionKind::Update => "~",
+        ActionKind::Update | ActionKind::StateOnly => "~",
         ActionKind::Adopt => "<=",
         ActionKind::Move => "->",
         ActionKind::Delete => "-",
@@ -158,6 +158,13 @@ fn render(plan: &Plan, options: &HumanOptions, target: Option<&PlanTarget>) -> S
     if summary.moved > 0 {
         extra.push(format!("{} to move", summary.moved));
     }
+    if summary.state_only > 0 {
+        extra.push(format!(
+            "{} state-only change{} (recorded in the state, nothing sent)",
+            summary.state_only,
+            if summary.state_only == 1 { "" } else { "s" }
+        ));
+    }
     if summary.no_op > 0 {
         extra.push(format!("{} unchanged", summary.no_op));
     }
@@ -220,9 +227,47 @@ fn render_change(out: &mut String, painter: &Painter, change: &Change) {
         };
         let _ = write!(header, ", cloned from {source}");
     }
+    if change.action_kind() == ActionKind::StateOnly {
+        let _ = write!(header, " (state only)");
+    }
     let _ = writeln!(out, "{header}");
     for field in change.fields() {
         render_field(out, painter, change.action_kind(), field);
+    }
+    for state_change in change.action.state_changes() {
+        let _ = writeln!(
+            out,
+            "      {} {}: {} → {}",
+            painter.paint("~", Style::new().cyan()),
+            state_change.flag.as_str(),
+            state_value(&state_change.before),
+            state_value(&state_change.after)
+        );
+    }
+    if !change.action.copies().is_empty() {
+        let _ = writeln!(out, "      the clone makes:");
+        for copy in change.action.copies() {
+            let mut line = format!(
+                "        {} {}",
+                painter.paint("+", Style::new().green()),
+                painter.paint(&copy.address.to_string(), Style::new().bold())
+            );
+            if let Some(name) = &copy.name {
+                let _ = write!(line, " {}", serde_json::Value::String(name.clone()));
+            }
+            let _ = write!(line, " (copy of {})", copy_source(&copy.source));
+            if !copy.kept {
+                let _ = write!(
+                    line,
+                    ", {}",
+                    painter.paint(
+                        "unused once the spec is written: deleted after the clone",
+                        Style::new().red()
+                    )
+                );
+            }
+            let _ = writeln!(out, "{line}");
+        }
     }
     if !change.used_by.is_empty() {
         let flows: Vec<String> = change.used_by.iter().map(ToString::to_string).collect();

@@ -2,7 +2,8 @@
 //! types converted by hand from the [`Plan`], so the domain types never derive `Serialize`.
 
 use flowform_model::{
-    Action, ActionKind, Change, Dependency, FieldChange, FieldOp, Plan, RefOrId, Value,
+    Action, ActionKind, Change, CloneCopy, Dependency, FieldChange, FieldOp, Plan, RefOrId,
+    StateChange, StateFlag, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -53,8 +54,15 @@ pub struct JsonSummary {
     pub moved: usize,
     /// Deletes.
     pub delete: usize,
+    /// State-only changes (lifecycle flags recorded, nothing sent); left out when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub state_only: usize,
     /// Unchanged resources.
     pub no_op: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// One change.
@@ -85,6 +93,40 @@ pub struct JsonChange {
     pub activation: bool,
     /// Field changes.
     pub fields: Vec<JsonField>,
+    /// For clones: what the service makes besides the clone (left out when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<JsonCopy>,
+    /// For state-only changes: the flags recorded (left out otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state: Vec<JsonStateChange>,
+}
+
+/// A resource a clone makes (a flow clone's copies of the flow's exports and imports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonCopy {
+    /// The address the state records it under.
+    pub address: String,
+    /// The singular kind.
+    pub kind: String,
+    /// The name it will have.
+    pub name: Option<String>,
+    /// What it copies: `${KIND.KEY}` or a live id.
+    pub copy_of: String,
+    /// Whether the clone still uses it; an unused copy is deleted right after the clone.
+    pub kept: bool,
+}
+
+/// One flag a state-only change records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonStateChange {
+    /// `preventDestroy`, `ignoreChanges`, `adopt` or `owner`.
+    pub flag: String,
+    /// As the state records it (`null` for none).
+    pub before: serde_json::Value,
+    /// As the apply records it (`null` for none).
+    pub after: serde_json::Value,
 }
 
 /// One field change.
@@ -130,6 +172,7 @@ pub fn to_json_plan(plan: &Plan, context: &JsonContext) -> JsonPlan {
             adopt: summary.adopt,
             moved: summary.moved,
             delete: summary.delete,
+            state_only: summary.state_only,
             no_op: summary.no_op,
         },
         changes: plan
@@ -168,6 +211,28 @@ fn change(change: &Change) -> JsonChange {
         used_by: change.used_by.iter().map(ToString::to_string).collect(),
         activation: activation(change).is_some(),
         fields: change.fields().iter().map(field).collect(),
+        copies: change
+            .action
+            .copies()
+            .iter()
+            .map(|copy| JsonCopy {
+                address: copy.address.to_string(),
+                kind: copy.address.kind.singular().to_owned(),
+                name: copy.name.clone(),
+                copy_of: super::copy_source(&copy.source),
+                kept: copy.kept,
+            })
+            .collect(),
+        state: change
+            .action
+            .state_changes()
+            .iter()
+            .map(|state_change| JsonStateChange {
+                flag: state_change.flag.as_str().to_owned(),
+                before: display_json(&state_change.before),
+                after: display_json(&state_change.after),
+            })
+            .collect(),
     }
 }
 
@@ -287,6 +352,8 @@ fn change_from_document(change: &JsonChange) -> Result<Change, PlanDocumentError
         used_by,
         activation: _,
         fields,
+        copies,
+        state,
     } = change;
     let parsed = parse_address(address)?;
     let invalid = |reason: &str| PlanDocumentError::Change {
@@ -307,7 +374,45 @@ fn change_from_document(change: &JsonChange) -> Result<Change, PlanDocumentError
                 Some(address) => RefOrId::Ref(address),
                 None => RefOrId::Id(source.to_owned()),
             };
-            Action::Clone { from, fields }
+            let copies = copies
+                .iter()
+                .map(|copy| {
+                    let JsonCopy { address, kind: _, name, copy_of, kept } = copy;
+                    Ok(CloneCopy {
+                        address: parse_address(address)?,
+                        name: name.clone(),
+                        source: match reference(copy_of) {
+                            Some(address) => RefOrId::Ref(address),
+                            None => RefOrId::Id(copy_of.clone()),
+                        },
+                        kept: *kept,
+                    })
+                })
+                .collect::<Result<Vec<_>, PlanDocumentError>>()?;
+            Action::Clone { from, fields, copies }
+        }
+        "state-only" => {
+            let changes = state
+                .iter()
+                .map(|state_change| {
+                    let JsonStateChange { flag, before, after } = state_change;
+                    let flag = [
+                        StateFlag::PreventDestroy,
+                        StateFlag::IgnoreChanges,
+                        StateFlag::Adopt,
+                        StateFlag::Owner,
+                    ]
+                    .into_iter()
+                    .find(|known| known.as_str() == flag)
+                    .ok_or_else(|| invalid(&format!("the state flag `{flag}` is unknown")))?;
+                    Ok(StateChange {
+                        flag,
+                        before: value_from_document(before.clone()),
+                        after: value_from_document(after.clone()),
+                    })
+                })
+                .collect::<Result<Vec<_>, PlanDocumentError>>()?;
+            Action::StateOnly { id: id()?, changes, live_last_modified: None }
         }
         "update" => Action::Update { id: id()?, fields, live_last_modified: None },
         "adopt" => Action::Adopt { id: id()?, fields, live_last_modified: None },

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 
 use super::{
-    GROUPS, Line, PlanTarget, ShownValue, activation, plan_line, shown_sides, unified_lines,
-    whole_lines,
+    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, plan_line, shown_sides,
+    state_value, unified_lines, whole_lines,
 };
 
 /// Options of the markdown rendering.
@@ -97,6 +97,9 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
         ("unchanged", summary.no_op),
     ] {
         let _ = writeln!(head, "| {label} | {count} |");
+    }
+    if summary.state_only > 0 {
+        let _ = writeln!(head, "| state only (nothing sent) | {} |", summary.state_only);
     }
     let _ = writeln!(head, "\n**{}**\n", plan_line(plan));
     if !plan.has_changes() && plan.problems.is_empty() {
@@ -304,7 +307,30 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
         about.push(format!("after {}", waits.join(", ")));
     }
 
-    let lines: Vec<String> = change.fields().iter().flat_map(field_lines).collect();
+    let mut lines: Vec<String> = change.fields().iter().flat_map(field_lines).collect();
+    for state_change in change.action.state_changes() {
+        lines.push(format!(
+            "! {}: {} → {}  # state only",
+            state_change.flag.as_str(),
+            state_value(&state_change.before),
+            state_value(&state_change.after)
+        ));
+    }
+    for copy in change.action.copies() {
+        let name =
+            copy.name.as_ref().map(|name| format!(" {}", serde_json::Value::String(name.clone())));
+        lines.push(format!(
+            "+ {}{} (copy of {} made by the clone){}",
+            copy.address,
+            name.unwrap_or_default(),
+            copy_source(&copy.source),
+            if copy.kept {
+                ""
+            } else {
+                "  # unused once the spec is written: deleted after the clone"
+            }
+        ));
+    }
     let opening = format!("<details><summary>{summary}</summary>\n\n");
     let about_text =
         if about.is_empty() { String::new() } else { format!("{}\n\n", about.join(" · ")) };

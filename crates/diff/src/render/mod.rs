@@ -201,7 +201,10 @@ impl ShownValue<'_> {
 /// miss these: an enabled scheduled flow starts running at once.
 pub(crate) fn activation(change: &Change) -> Option<String> {
     if change.kind() != Kind::Flow
-        || matches!(change.action_kind(), ActionKind::Delete | ActionKind::NoOp)
+        || matches!(
+            change.action_kind(),
+            ActionKind::Delete | ActionKind::NoOp | ActionKind::StateOnly
+        )
     {
         return None;
     }
@@ -231,6 +234,23 @@ pub(crate) fn activation(change: &Change) -> Option<String> {
     (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
+/// A state flag's value as plans show it: `true`, `["disabled"]`, `flow.x`, or `(none)`.
+pub(crate) fn state_value(value: &Value) -> String {
+    match value {
+        Value::Null => "(none)".to_owned(),
+        Value::String(text) => text.clone(),
+        other => short_value(other),
+    }
+}
+
+/// What a clone's copy copies: `${KIND.KEY}` or the live id.
+pub(crate) fn copy_source(source: &flowform_model::RefOrId) -> String {
+    match source {
+        flowform_model::RefOrId::Ref(address) => format!("${{{address}}}"),
+        flowform_model::RefOrId::Id(id) => id.clone(),
+    }
+}
+
 /// The closing line every rendering carries.
 pub(crate) fn plan_line(plan: &flowform_model::Plan) -> String {
     let summary = plan.summary();
@@ -242,11 +262,12 @@ pub(crate) fn plan_line(plan: &flowform_model::Plan) -> String {
 
 /// The groups renderers list changes in, in order. Deletes come last in the human plan (where
 /// the eye lands before approving) and first in the markdown plan (so truncation spares them).
-pub(crate) const GROUPS: [(ActionKind, &str); 6] = [
+pub(crate) const GROUPS: [(ActionKind, &str); 7] = [
     (ActionKind::Create, "Create"),
     (ActionKind::Clone, "Clone"),
     (ActionKind::Adopt, "Adopt"),
     (ActionKind::Move, "Move"),
     (ActionKind::Update, "Update"),
+    (ActionKind::StateOnly, "State only"),
     (ActionKind::Delete, "Delete"),
 ];

@@ -264,7 +264,11 @@ fn adopt_option_and_references_to_the_adopted_resource() {
         json!({"name": "Orders flow", "_integrationId": "${integration.usage}", "disabled": true,
                "pageGenerators": [{"_exportId": "${export.orders}"}]}),
     );
-    let plan = check("adopt_option", &world, DiffOptions { adopt: true, no_delete: false });
+    let plan = check(
+        "adopt_option",
+        &world,
+        DiffOptions { adopt: true, no_delete: false, ..DiffOptions::default() },
+    );
     assert!(plan.problems.is_empty(), "{:?}", plan.problems);
     assert_eq!(plan.summary().adopt, 2);
     // The export matches; the flow's only difference is a key the server added inside a list
@@ -285,7 +289,11 @@ fn several_matches_are_a_problem_even_with_adopt() {
     world.unmanaged(Kind::Script, json!({"name": "transform", "content": "a"}));
     world.unmanaged(Kind::Script, json!({"name": "transform", "content": "b"}));
     world.desire("script.transform", json!({"name": "transform", "content": "c"}));
-    let plan = check("several_matches", &world, DiffOptions { adopt: true, no_delete: false });
+    let plan = check(
+        "several_matches",
+        &world,
+        DiffOptions { adopt: true, no_delete: false, ..DiffOptions::default() },
+    );
     assert_eq!(plan.problems.len(), 1);
     assert!(plan.problems[0].message.contains("never guesses"));
 }
@@ -297,7 +305,7 @@ fn two_addresses_never_adopt_one_resource() {
     world.unmanaged(Kind::Script, json!({"name": "transform", "content": "a"}));
     world.desire("script.one", json!({"name": "transform", "content": "a"}));
     world.desire("script.two", json!({"name": "transform", "content": "a"}));
-    let plan = world.plan(DiffOptions { adopt: true, no_delete: false });
+    let plan = world.plan(DiffOptions { adopt: true, no_delete: false, ..DiffOptions::default() });
     assert_eq!(plan.problems.len(), 2, "{:?}", plan.problems);
     assert!(plan.changes.iter().all(|change| change.kind() != Kind::Script));
 }
@@ -365,7 +373,12 @@ fn prevent_destroy_in_state_fails_the_plan() {
     assert_eq!(plan.problems.len(), 1);
     assert!(plan.problems[0].message.contains("preventDestroy"));
     // --no-delete plans no delete, so nothing is refused.
-    assert!(world.plan(DiffOptions { adopt: false, no_delete: true }).problems.is_empty());
+    assert!(
+        world
+            .plan(DiffOptions { adopt: false, no_delete: true, ..DiffOptions::default() })
+            .problems
+            .is_empty()
+    );
 }
 
 #[test]
@@ -373,7 +386,11 @@ fn no_delete_lists_the_skipped_deletes() {
     let mut world = World::new();
     base(&mut world);
     world.undesire("connection.slack");
-    let plan = check("no_delete", &world, DiffOptions { adopt: false, no_delete: true });
+    let plan = check(
+        "no_delete",
+        &world,
+        DiffOptions { adopt: false, no_delete: true, ..DiffOptions::default() },
+    );
     assert!(!plan.has_changes());
     assert_eq!(plan.warnings.len(), 1);
 }

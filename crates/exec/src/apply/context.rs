@@ -84,6 +84,10 @@ impl<A: StateApi> Context<'_, '_, A> {
         if resource.kind() != Kind::Flow {
             return None;
         }
+        // After the first write, `ignoreChanges: [disabled]` leaves the live flag as it is.
+        if !creating && ignores_disabled(resource) {
+            return None;
+        }
         if creating || (live_disabled && wants_enabled(resource)) {
             if wants_enabled(resource) {
                 self.to_enable.lock().expect("enable lock").insert(resource.address.clone());
@@ -120,6 +124,32 @@ impl<A: StateApi> Context<'_, '_, A> {
 pub(crate) fn wants_enabled(resource: &DesiredResource) -> bool {
     resource.kind() == Kind::Flow
         && !matches!(resource.body.get("disabled"), Some(Value::Bool(true)))
+}
+
+/// Whether the resource's `ignoreChanges` covers a flow's `disabled`.
+pub(crate) fn ignores_disabled(resource: &DesiredResource) -> bool {
+    let disabled = flowform_model::FieldPath::from_keys(["disabled"]);
+    resource.lifecycle.ignore_changes.iter().any(|ignored| disabled.starts_with(ignored))
+}
+
+/// Checks that a write of a flow's `disabled` took: the response (the document as the account
+/// now has it) must hold the value sent. A step never reports a flow enabled (or disabled)
+/// that is not.
+pub(crate) fn check_disabled(
+    address: &flowform_model::Address,
+    sent: &serde_json::Value,
+    response: &Value,
+) -> Result<(), StepError> {
+    if address.kind != Kind::Flow {
+        return Ok(());
+    }
+    let Some(wanted) = sent.get("disabled").and_then(serde_json::Value::as_bool) else {
+        return Ok(());
+    };
+    if live_disabled(response) == wanted {
+        return Ok(());
+    }
+    Err(StepError::DisabledNotApplied { address: address.clone(), disabled: wanted })
 }
 
 /// The `disabled` flag of a live document (false when absent, as the API reads it).

@@ -48,6 +48,17 @@ pub enum StepError {
         /// The resource without an id.
         address: Address,
     },
+    /// A flow was written with `disabled`, but the account answered with the other value.
+    #[error(
+        "`{address}` was written with `disabled: {disabled}`, but integrator.io answered that it is still {}",
+        if *disabled { "enabled" } else { "disabled" }
+    )]
+    DisabledNotApplied {
+        /// The flow.
+        address: Address,
+        /// The value sent.
+        disabled: bool,
+    },
     /// The plan names a resource the spec does not declare (a plan and spec that do not belong
     /// together).
     #[error("`{address}` is not in the spec")]
@@ -77,6 +88,9 @@ impl StepError {
             StepError::ModifiedSincePlan { .. } => {
                 Some("plan again, and review what changed in the account".to_owned())
             }
+            StepError::DisabledNotApplied { address, .. } => Some(format!(
+                "open `{address}` in integrator.io to see why it keeps that state (a flow whose steps are incomplete cannot be enabled), fix it, and run `flowform apply` again"
+            )),
             _ => None,
         }
     }

@@ -12,7 +12,7 @@ use flowform_model::{
     UNKNOWN_FINGERPRINT, Value,
 };
 
-use super::context::{Context, live_disabled, wants_enabled};
+use super::context::{Context, ignores_disabled, live_disabled, wants_enabled};
 use super::ops::run_step;
 use super::steps::{Operation, Step, build_steps};
 use super::{ApplyError, ApplyOptions, ApplyReport, Progress, StepOutcome, StepReport};
@@ -164,16 +164,24 @@ fn expected_enables(plan: &Plan, desired: &DesiredState, live: &LiveState) -> BT
     plan.changes
         .iter()
         .filter(|change| change.kind() == Kind::Flow)
-        .filter(|change| desired.get(&change.address).is_some_and(wants_enabled))
-        .filter(|change| match &change.action {
-            Action::Create { .. } | Action::Clone { .. } => true,
-            Action::Update { id, .. } => live_flow_disabled(live, id),
-            Action::Adopt { id, fields, .. } | Action::Move { id, fields, .. } => {
-                !fields.is_empty() && live_flow_disabled(live, id)
-            }
-            Action::Delete { .. } | Action::NoOp { .. } => false,
+        .filter_map(|change| {
+            desired
+                .get(&change.address)
+                .filter(|resource| wants_enabled(resource))
+                .map(|resource| (change, resource))
         })
-        .map(|change| change.address.clone())
+        .filter(|(change, resource)| match &change.action {
+            Action::Create { .. } | Action::Clone { .. } => true,
+            // After the first write, `ignoreChanges: [disabled]` leaves the flag alone.
+            Action::Update { id, .. } => {
+                !ignores_disabled(resource) && live_flow_disabled(live, id)
+            }
+            Action::Adopt { id, fields, .. } | Action::Move { id, fields, .. } => {
+                !fields.is_empty() && !ignores_disabled(resource) && live_flow_disabled(live, id)
+            }
+            Action::Delete { .. } | Action::StateOnly { .. } | Action::NoOp { .. } => false,
+        })
+        .map(|(change, _)| change.address.clone())
         .collect()
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use flowform_model::{Action, Address, Plan, RefOrId};
+use flowform_model::{Action, Address, CloneCopy, Plan, RefOrId};
 
 use super::ApplyError;
 use crate::graph::StepGraph;
@@ -14,10 +14,24 @@ use crate::graph::StepGraph;
 pub enum Operation<'p> {
     /// `POST /{kind}`.
     Create,
-    /// `POST /{kind}/{id}/clone` of `from`, then an update that enforces the spec.
+    /// `POST /{kind}/{id}/clone` of `from`, then an update that enforces the spec; the copies
+    /// the service made are recorded in the state with the clone as their owner.
     Clone {
         /// The source.
         from: &'p RefOrId,
+        /// The copies the plan expects the clone to make.
+        copies: &'p [CloneCopy],
+    },
+    /// `DELETE` of a copy a clone of this run made that the clone does not use (the spec
+    /// replaced the step it copies); the step's address is the copy's.
+    DeleteCopy {
+        /// The clone that made it.
+        owner: &'p Address,
+    },
+    /// Record lifecycle flags in the state; nothing is sent.
+    Record {
+        /// The live resource.
+        id: &'p str,
     },
     /// Bind an unmanaged live resource, then update it when the plan changes fields.
     Adopt {
@@ -64,6 +78,8 @@ impl Operation<'_> {
         match self {
             Operation::Create => "create",
             Operation::Clone { .. } => "clone",
+            Operation::DeleteCopy { .. } => "delete",
+            Operation::Record { .. } => "record",
             Operation::Adopt { .. } => "adopt",
             Operation::Move { .. } => "move",
             Operation::Update { .. } => "update",
@@ -105,7 +121,8 @@ impl<'p> Step<'p> {
 fn operation(action: &Action) -> Option<Operation<'_>> {
     Some(match action {
         Action::Create { .. } => Operation::Create,
-        Action::Clone { from, .. } => Operation::Clone { from },
+        Action::Clone { from, copies, .. } => Operation::Clone { from, copies },
+        Action::StateOnly { id, .. } => Operation::Record { id },
         Action::Adopt { id, fields, live_last_modified } => Operation::Adopt {
             id,
             update: !fields.is_empty(),
@@ -143,6 +160,12 @@ pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
             if operation.creates() {
                 create_of.insert(&change.address, step);
             }
+        }
+        // A copy the clone will not use is deleted once the clone (and its update) is done.
+        for copy in change.action.copies().iter().filter(|copy| !copy.kept) {
+            let delete = graph
+                .add(Step::new(&copy.address, Operation::DeleteCopy { owner: &change.address }));
+            graph.order(step, delete);
         }
     }
 

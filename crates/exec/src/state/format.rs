@@ -65,6 +65,12 @@ pub struct ResourceDocument {
     last_modified: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     prevent_destroy: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ignore_changes: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    adopt: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
 }
 
 /// One write-ahead record in the state document.
@@ -134,6 +140,9 @@ impl ResourceDocument {
             secret_fingerprints: render_paths(&resource.secret_fingerprints),
             last_modified: resource.last_modified.clone(),
             prevent_destroy: resource.prevent_destroy,
+            ignore_changes: resource.ignore_changes.iter().map(ToString::to_string).collect(),
+            adopt: resource.adopt,
+            owner: resource.owner.as_ref().map(ToString::to_string),
         }
     }
 
@@ -149,6 +158,16 @@ impl ResourceDocument {
             secret_fingerprints: parse_paths(&self.secret_fingerprints)?,
             last_modified: self.last_modified.clone(),
             prevent_destroy: self.prevent_destroy,
+            ignore_changes: self
+                .ignore_changes
+                .iter()
+                .map(|path| {
+                    FieldPath::from_str(path)
+                        .map_err(|error| FormatError::invalid(error.to_string()))
+                })
+                .collect::<Result<_, _>>()?,
+            adopt: self.adopt,
+            owner: self.owner.as_deref().map(parse_address).transpose()?,
         })
     }
 }
@@ -280,7 +299,17 @@ mod tests {
             .secret_fingerprints
             .insert("http.auth.token.token".parse().unwrap(), "hmac-sha256:00".into());
         resource.prevent_destroy = true;
+        resource.ignore_changes = vec!["disabled".parse().unwrap(), "settings.a".parse().unwrap()];
+        resource.adopt = true;
         state.resources.insert(Address::new(Kind::Flow, "nightly"), resource);
+        state.resources.insert(
+            Address::new(Kind::Export, "nightly--orders"),
+            ResourceState {
+                id: "c".repeat(24),
+                owner: Some(Address::new(Kind::Flow, "nightly")),
+                ..ResourceState::default()
+            },
+        );
         state.pending.push(PendingCreate {
             address: Address::new(Kind::Export, "orders"),
             kind: Kind::Export,
@@ -333,7 +362,7 @@ mod tests {
             parsed.apply(&mut state).unwrap();
         }
         assert!(state.pending.is_empty());
-        assert_eq!(state.resources.len(), 1);
+        assert_eq!(state.resources.len(), 2);
         assert_eq!(state.resources[&Address::new(Kind::Export, "orders")].id, "b".repeat(24));
     }
 }

@@ -1,7 +1,8 @@
 //! The state bookkeeping of adopts and moves: the live resource exists already, only the state
 //! learns about it (an update may follow, see `update`).
 
-use flowform_model::{Address, ResourceState};
+use flowform_diff::record_applied;
+use flowform_model::{Address, LifecycleFlags, ResourceState};
 
 use crate::apply::StepError;
 use crate::apply::context::Context;
@@ -14,11 +15,8 @@ pub(super) async fn adopt<A: StateApi>(
     id: &str,
 ) -> Result<(), StepError> {
     let desired = context.desired(address)?;
-    let entry = ResourceState {
-        id: id.to_owned(),
-        prevent_destroy: desired.lifecycle.prevent_destroy,
-        ..ResourceState::default()
-    };
+    let mut entry = ResourceState { id: id.to_owned(), ..ResourceState::default() };
+    entry.set_lifecycle_flags(LifecycleFlags::of(&desired.lifecycle));
     context.bind(address, id);
     context.put(address, entry).await
 }
@@ -30,7 +28,61 @@ pub(super) async fn rename<A: StateApi>(
     to: &Address,
     id: &str,
 ) -> Result<(), StepError> {
-    context.writer.lock().await.rename(from, to).await.map_err(StepError::State)?;
+    let desired = context.desired(to)?;
+    let mut writer = context.writer.lock().await;
+    writer.rename(from, to).await.map_err(StepError::State)?;
+    // The entry takes the spec's lifecycle flags, and the copies its clone made follow it.
+    if let Some(entry) = writer.state().get(to).cloned() {
+        let mut entry = entry;
+        entry.set_lifecycle_flags(LifecycleFlags::of(&desired.lifecycle));
+        writer.put(to, entry).await.map_err(StepError::State)?;
+    }
+    let copies: Vec<(Address, ResourceState)> = writer
+        .state()
+        .copies_of(from)
+        .map(|(address, entry)| (address.clone(), entry.clone()))
+        .collect();
+    for (address, mut entry) in copies {
+        entry.owner = Some(to.clone());
+        writer.put(&address, entry).await.map_err(StepError::State)?;
+    }
+    drop(writer);
     context.bind(to, id);
     Ok(())
+}
+
+/// A state-only change: the spec's lifecycle flags (and, for a clone's copy the spec now
+/// declares, no owner) recorded with what the spec says now, from the live document read for
+/// the plan, which matched the spec (that is what made the change state-only). No request is
+/// sent.
+pub(super) async fn record<A: StateApi>(
+    context: &Context<'_, '_, A>,
+    address: &Address,
+    id: &str,
+) -> Result<String, StepError> {
+    let desired = context.desired(address)?;
+    let previous = context.state_entry(address).await;
+    let mut entry = match context.live.get(address.kind, id) {
+        Some(live) => {
+            let mut entry =
+                record_applied(desired, &context.salt, id, &live.document, previous.as_ref());
+            // A secret the live document hides keeps the fingerprint recorded before.
+            if let Some(previous) = &previous {
+                for (path, fingerprint) in &previous.secret_fingerprints {
+                    if entry.applied_paths.contains_key(path) {
+                        entry
+                            .secret_fingerprints
+                            .entry(path.clone())
+                            .or_insert_with(|| fingerprint.clone());
+                    }
+                }
+            }
+            entry
+        }
+        None => previous.unwrap_or(ResourceState { id: id.to_owned(), ..ResourceState::default() }),
+    };
+    entry.set_lifecycle_flags(LifecycleFlags::of(&desired.lifecycle));
+    context.bind(address, id);
+    context.put(address, entry).await?;
+    Ok(format!("recorded in the state, nothing sent ({id})"))
 }

@@ -1,13 +1,16 @@
-//! `POST /{kind}/{id}/clone`, then an update that enforces the spec on the copy.
+//! `POST /{kind}/{id}/clone`, then an update that enforces the spec on the copy. What the
+//! service made besides the clone (a flow clone's copies of the flow's exports and imports) is
+//! recorded in the state first, owned by the clone (see `copies`).
 
 use std::collections::BTreeSet;
 
 use flowform_diff::{WriteOptions, record_applied, update_document};
 use flowform_model::references::for_each_live_string;
-use flowform_model::{Kind, RefOrId, ResourceState, Value};
+use flowform_model::{CloneCopy, Kind, LifecycleFlags, RefOrId, ResourceState, Value};
 
+use super::copies::record_copies;
 use crate::apply::StepError;
-use crate::apply::context::{Context, live_disabled};
+use crate::apply::context::{Context, check_disabled, live_disabled};
 use crate::apply::steps::Step;
 use crate::state::remote::StateApi;
 
@@ -15,6 +18,7 @@ pub(super) async fn clone<A: StateApi>(
     context: &Context<'_, '_, A>,
     step: &Step<'_>,
     from: &RefOrId,
+    planned: &[CloneCopy],
 ) -> Result<String, StepError> {
     let desired = context.desired(step.address)?;
     let kind = step.address.kind;
@@ -70,26 +74,48 @@ pub(super) async fn clone<A: StateApi>(
     })?;
     let clone_id = cloned.id.clone();
     // From here on the clone exists: record it at once, so a failure below leaves it managed.
-    let entry = ResourceState {
-        id: clone_id.clone(),
-        prevent_destroy: desired.lifecycle.prevent_destroy,
-        ..ResourceState::default()
-    };
+    let mut entry = ResourceState { id: clone_id.clone(), ..ResourceState::default() };
+    entry.set_lifecycle_flags(LifecycleFlags::of(&desired.lifecycle));
     context.put(step.address, entry).await?;
     context.bind(step.address, &clone_id);
     let document = match cloned.resource {
         Some(resource) => resource.document,
         None => context.client.get(kind, &clone_id).await?.document,
     };
+    // The copies exist from here on, whatever happens next: recorded before the update, so a
+    // failure below leaves them managed (the next plan deletes the ones the clone does not use).
+    let copies = record_copies(
+        context,
+        step.address,
+        planned,
+        &source_id,
+        &clone_id,
+        &document,
+        &cloned.manifest,
+    )
+    .await?;
     let options = WriteOptions {
         force_disabled: context.force_disabled(desired, true, live_disabled(&document)),
         omit_breakable: step.omit_breakable,
     };
-    let body = update_document(&document, desired, None, &resolve, &options)?;
+    // `ignoreChanges` stops later writes, not the first one: the spec's values of ignored
+    // paths are written now, as a create writes them.
+    let mut first_write = desired.clone();
+    first_write.lifecycle.ignore_changes.clear();
+    let body = update_document(&document, &first_write, None, &resolve, &options)?;
     let updated = context.client.update(kind, &clone_id, &body).await?;
+    // Recorded whatever the check says: the write happened.
+    let verified = check_disabled(step.address, &body, &updated.document);
     let recorded = record_applied(desired, &context.salt, &clone_id, &updated.document, None);
     context.record(step.address, recorded, updated.document).await?;
-    Ok(format!("cloned from {source_id} ({clone_id})"))
+    verified?;
+    let mut text = format!("cloned from {source_id} ({clone_id})");
+    if !copies.is_empty() {
+        let listed: Vec<String> =
+            copies.iter().map(|copy| format!("{} ({})", copy.address, copy.id)).collect();
+        text.push_str(&format!("; copies recorded: {}", listed.join(", ")));
+    }
+    Ok(text)
 }
 
 /// For a clone without `connectionMap`: every connection the source uses, mapped to itself.

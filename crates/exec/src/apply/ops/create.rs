@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use flowform_diff::{WriteOptions, create_document, record_applied};
 
 use crate::apply::StepError;
-use crate::apply::context::Context;
+use crate::apply::context::{Context, check_disabled};
 use crate::apply::steps::Step;
 use crate::state::remote::StateApi;
 
@@ -36,6 +36,8 @@ pub(super) async fn create<A: StateApi>(
         }
     };
     let resource = created.resource;
+    // Recorded whatever the check says: the resource exists.
+    let verified = check_disabled(step.address, &body, &resource.document);
     context
         .known_ids
         .lock()
@@ -46,6 +48,7 @@ pub(super) async fn create<A: StateApi>(
     let recorded = record_applied(desired, &context.salt, &resource.id, &resource.document, None);
     let id = resource.id.clone();
     context.record(step.address, recorded, resource.document).await?;
+    verified?;
     Ok(if created.recovered {
         format!("created ({id}; recovered after a lost response)")
     } else {

@@ -2,6 +2,7 @@
 
 mod bind;
 mod clone;
+mod copies;
 mod create;
 mod delete;
 mod rewrite;
@@ -20,7 +21,9 @@ pub(crate) async fn run_step<A: StateApi>(
     let address = step.address;
     match step.operation {
         Operation::Create => create::create(context, step).await,
-        Operation::Clone { from } => clone::clone(context, step, from).await,
+        Operation::Clone { from, copies } => clone::clone(context, step, from, copies).await,
+        Operation::DeleteCopy { owner } => delete::delete_copy(context, address, owner).await,
+        Operation::Record { id } => bind::record(context, address, id).await,
         Operation::Adopt { id, update, live_last_modified } => {
             bind::adopt(context, address, id).await?;
             if !update {

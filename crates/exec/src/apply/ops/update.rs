@@ -4,7 +4,7 @@
 use flowform_diff::{WriteOptions, record_applied, update_document};
 
 use crate::apply::StepError;
-use crate::apply::context::{Context, live_disabled};
+use crate::apply::context::{Context, check_disabled, live_disabled};
 use crate::apply::steps::Step;
 use crate::state::remote::StateApi;
 
@@ -34,7 +34,10 @@ pub(super) async fn update<A: StateApi>(
     let resolve = context.resolve();
     let body = update_document(&fresh.document, desired, previous.as_ref(), &resolve, &options)?;
     let updated = context.client.update(kind, id, &body).await?;
+    // Recorded whatever the check says: the write happened.
+    let verified = check_disabled(step.address, &body, &updated.document);
     let recorded = record_applied(desired, &context.salt, id, &updated.document, previous.as_ref());
     context.record(step.address, recorded, updated.document).await?;
+    verified?;
     Ok(format!("updated ({id})"))
 }
