@@ -689,7 +689,7 @@ fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     flow.sync: enable skipped: its write did not complete
     error: create export.orders failed
     caused by: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: connection `[ID]` at `_connectionId` does not exist (field `_connectionId`)
-    every completed step is in the state; fix the failures and run the same command again: it converges
+    every completed step is in the state; fix what the errors above say (see their hints), then run the same command again
     error: apply finished with failures: 4 created, 0 cloned, 0 updated, 0 adopted, 0 moved, 0 deleted; 1 step failed, 2 skipped
     "#);
     assert_eq!(context.admin().count(ResourceKind::Flows), 0);

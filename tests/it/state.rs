@@ -71,6 +71,9 @@ fn list_and_show_never_print_values() {
       "id": "[ID]",
       "last_modified": "[TIME]",
       "prevent_destroy": true,
+      "ignore_changes": [],
+      "adopt": false,
+      "owner": null,
       "digest": "",
       "applied_paths": [],
       "secret_paths": []

@@ -1,15 +1,20 @@
 //! `flowform destroy`: delete every resource the state manages, dependents first, after showing
 //! the plan and asking (`--auto-approve` skips the question and is required off a terminal).
 //! With `--target ADDR`, only ADDR and everything that depends on it (what references it must
-//! go first). It plans against an empty spec, so `preventDestroy` (as recorded at the last
-//! apply) still refuses, and resources flowform does not manage are never touched.
+//! go first), and what its clone made. It plans against an empty spec, so `preventDestroy` (as
+//! recorded at the last apply) still refuses, in destroy's terms, and resources flowform does
+//! not manage are never touched. What clones made (the copies the state records with their
+//! owner) is deleted too, after the resources that use it, so a destroy that runs leaves
+//! nothing flowform made.
 
 use flowform_exec::planner::{make_plan, read_live};
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::PlanOptions;
 use flowform_model::DesiredState;
 
-use super::execute::{self, Events, Tally, Work, human_plan, plan_error, plan_target};
+use super::execute::{
+    self, Events, Tally, Work, human_plan, plan_error, plan_error_of, plan_target,
+};
 use super::{locate_spec, open_session};
 use crate::args::DestroyArgs;
 use crate::exit::ExitStatus;
@@ -54,8 +59,9 @@ async fn destroy_in(
         let live = read_live(&session.client, &nothing, writer.state())
             .await
             .map_err(|error| plan_error(printer, error))?;
-        let plan = make_plan(&nothing, writer.state(), &live, &options)
-            .map_err(|error| plan_error(printer, error))?;
+        let plan = make_plan(&nothing, writer.state(), &live, &options).map_err(|error| {
+            plan_error_of(printer, error, "destroy refused, nothing was deleted")
+        })?;
         anyhow::Ok((plan, live))
     }
     .await;

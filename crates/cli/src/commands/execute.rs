@@ -102,6 +102,11 @@ pub async fn open_writer<'a>(
 /// A planner failure as a message; problems (duplicate guard, `preventDestroy`, …) are printed
 /// one by one with their hints first.
 pub fn plan_error(printer: &Printer, error: PlanError) -> anyhow::Error {
+    plan_error_of(printer, error, "the plan cannot be applied")
+}
+
+/// [`plan_error`] with the closing line in the command's terms (`destroy refused`, …).
+pub fn plan_error_of(printer: &Printer, error: PlanError, refused: &str) -> anyhow::Error {
     match error {
         PlanError::Problems(problems) => {
             for problem in &problems {
@@ -113,7 +118,7 @@ pub fn plan_error(printer: &Printer, error: PlanError) -> anyhow::Error {
             }
             let count = problems.len();
             UserError::new(format!(
-                "the plan cannot be applied: {count} problem{} (above)",
+                "{refused}: {count} problem{} (above)",
                 if count == 1 { "" } else { "s" }
             ))
             .into()
@@ -344,6 +349,10 @@ fn print_report(
         }
         printer.warning(&message);
     }
+    let transient = report.failed().all(|step| match &step.outcome {
+        StepOutcome::Failed(error) => error.is_transient(),
+        _ => true,
+    });
     if report.is_success() {
         printer.status(&format!(
             "{} complete! Resources: {}.",
@@ -369,11 +378,18 @@ fn print_report(
             ExitStatus::Interrupted,
             "every completed step is in the state; run the same command again to finish",
         )
-    } else {
+    } else if transient {
         (
             "finished with failures",
             ExitStatus::Failure,
-            "every completed step is in the state; fix the failures and run the same command again: it converges",
+            "every completed step is in the state; the failures were transient (the service or the network): run the same command again, it converges",
+        )
+    } else {
+        // A re-run alone would fail the same way: never claim it converges.
+        (
+            "finished with failures",
+            ExitStatus::Failure,
+            "every completed step is in the state; fix what the errors above say (see their hints), then run the same command again",
         )
     };
     printer.status(next);

@@ -220,6 +220,9 @@ impl Context<'_> {
                     "id": resource.id,
                     "last_modified": resource.last_modified,
                     "prevent_destroy": resource.prevent_destroy,
+                    "ignore_changes": resource.ignore_changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "adopt": resource.adopt,
+                    "owner": resource.owner.as_ref().map(ToString::to_string),
                     "digest": resource.digest,
                     "applied_paths": resource.applied_paths.keys().map(ToString::to_string).collect::<Vec<_>>(),
                     "secret_paths": resource.secret_fingerprints.iter().map(|(path, fingerprint)| json!({
@@ -238,6 +241,17 @@ impl Context<'_> {
                 row("id", &resource.id);
                 row("last modified", resource.last_modified.as_deref().unwrap_or("(unknown)"));
                 row("prevent destroy", if resource.prevent_destroy { "yes" } else { "no" });
+                if !resource.ignore_changes.is_empty() {
+                    let paths: Vec<String> =
+                        resource.ignore_changes.iter().map(ToString::to_string).collect();
+                    row("ignore changes", &paths.join(", "));
+                }
+                if resource.adopt {
+                    row("adopt", "yes");
+                }
+                if let Some(owner) = &resource.owner {
+                    row("owner", &format!("{owner} (a copy its clone made)"));
+                }
                 row("digest", if resource.digest.is_empty() { "(none)" } else { &resource.digest });
                 text.push_str(&format!("applied paths    {}\n", resource.applied_paths.len()));
                 for path in resource.applied_paths.keys() {
@@ -252,7 +266,13 @@ impl Context<'_> {
                         text.push_str(&format!("  {path} (fingerprint {})\n", secret(fingerprint)));
                     }
                 }
-                if !self.loaded.desired.resources.contains_key(address) {
+                if let Some(owner) = resource.owner.as_ref()
+                    && !self.loaded.desired.resources.contains_key(address)
+                {
+                    text.push_str(&format!(
+                        "note             not in the spec: kept while `{owner}` is in the spec and uses it, deleted otherwise\n"
+                    ));
+                } else if !self.loaded.desired.resources.contains_key(address) {
                     text.push_str("note             not in the spec: a plan would delete it\n");
                 }
                 self.printer.data(&text);
@@ -270,21 +290,36 @@ impl Context<'_> {
             opened.release().await;
             return Err(not_managed(missing, self.location).into());
         }
+        // What a removed clone made goes with it: the copies stay in the account, unmanaged,
+        // as the clone does (a copy left managed would be deleted from under it).
+        let mut listed: Vec<(Address, Option<Address>)> =
+            addresses.iter().map(|address| (address.clone(), None)).collect();
+        for address in addresses {
+            for (copy, _) in state.copies_of(address) {
+                if !listed.iter().any(|(known, _)| known == copy) {
+                    listed.push((copy.clone(), Some(address.clone())));
+                }
+            }
+        }
         let mut writer = opened.into_writer(&state.target);
         let mut removed = Vec::new();
-        for address in addresses {
+        for (address, owner) in &listed {
             if let Some(resource) = state.get(address) {
                 if let Err(error) = writer.remove(address).await {
                     let _ = writer.finish().await;
                     return Err(store_error(error));
                 }
-                removed.push((address, resource.id.clone()));
+                removed.push((address, owner, resource.id.clone()));
             }
         }
         writer.finish().await.map_err(store_error)?;
-        for (address, id) in removed {
+        for (address, owner, id) in removed {
+            let with = owner
+                .as_ref()
+                .map(|owner| format!(" with `{owner}`, whose clone made it"))
+                .unwrap_or_default();
             self.printer.status(&format!(
-                "removed `{address}` ({id}) from the state; the live resource was left as it is"
+                "removed `{address}` ({id}) from the state{with}; the live resource was left as it is"
             ));
             if self.loaded.desired.resources.contains_key(address) {
                 self.printer.warning(&format!(
@@ -319,7 +354,15 @@ impl Context<'_> {
         }
         let id = state.get(from).map(|resource| resource.id.clone()).unwrap_or_default();
         let mut writer = opened.into_writer(&state.target);
-        let renamed = writer.rename(from, to).await;
+        let mut renamed = writer.rename(from, to).await;
+        // The copies its clone made follow it.
+        for (copy, entry) in state.copies_of(from) {
+            if renamed.is_ok() {
+                let mut entry = entry.clone();
+                entry.owner = Some(to.clone());
+                renamed = writer.put(copy, entry).await;
+            }
+        }
         let finished = writer.finish().await;
         renamed.and(finished.map(drop)).map_err(store_error)?;
         self.printer.status(&format!("moved `{from}` to `{to}` ({id})"));

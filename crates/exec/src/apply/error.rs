@@ -59,6 +59,19 @@ pub enum StepError {
         /// The value sent.
         disabled: bool,
     },
+    /// The account refused a delete because something still uses the resource.
+    #[error("`{address}` (`{id}`) is still used by {}", users.join(", "))]
+    InUse {
+        /// The resource.
+        address: Address,
+        /// Its id.
+        id: String,
+        /// What uses it, as `/dependencies` lists it.
+        users: Vec<String>,
+        /// The refusal.
+        #[source]
+        source: Box<flowform_api::Error>,
+    },
     /// The plan names a resource the spec does not declare (a plan and spec that do not belong
     /// together).
     #[error("`{address}` is not in the spec")]
@@ -75,6 +88,16 @@ impl From<flowform_api::Error> for StepError {
 }
 
 impl StepError {
+    /// Whether running the same command again can succeed without anyone fixing anything: a
+    /// transient failure of the service or the network, or a state that could not be written.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StepError::Api(error) => error.is_retryable(),
+            StepError::State(_) => true,
+            _ => false,
+        }
+    }
+
     /// How to go on, when there is something to say beyond re-running.
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -88,6 +111,9 @@ impl StepError {
             StepError::ModifiedSincePlan { .. } => {
                 Some("plan again, and review what changed in the account".to_owned())
             }
+            StepError::InUse { address, .. } => Some(format!(
+                "flowform deletes only what its state manages: delete or change what uses `{address}` in integrator.io (or bring it under management with `flowform import`), then run the same command again; `flowform state rm {address}` keeps `{address}` in the account and stops managing it"
+            )),
             StepError::DisabledNotApplied { address, .. } => Some(format!(
                 "open `{address}` in integrator.io to see why it keeps that state (a flow whose steps are incomplete cannot be enabled), fix it, and run `flowform apply` again"
             )),
