@@ -13,7 +13,8 @@
 //! The journeys `start`, `add-flow`, `review`, `drift`, `rename` and `stop-managing` are one
 //! story on one account (the fixtures below): each test runs the journeys before its own first.
 //! `promote` runs on a copy of `examples/promotion` with a sandbox and a production emulator;
-//! `teardown` runs on the story's account right after `start`.
+//! `teardown` runs on the story's account right after `start`; `quickstart` and
+//! `quickstart-destroy` on a copy of `flows.example.yaml`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -584,11 +585,83 @@ fn journey_promote_to_production_with_examples_promotion() {
     assert!(!example.join(".flowform/state.json").exists());
 }
 
+/// The README's quickstart, run as written on an emulator account (with a token, as the
+/// quickstart says the same commands work on integrator.io) in a copy of the repository's
+/// example: `apply`, `run --wait` of both flows, the lifecycle-only edit, `destroy`. Issue 14's
+/// flagship bugs, each of which failed this before:
+/// - the clone's copies were unmanaged, so `destroy` ended `7 done, 3 failed` (a connection
+///   still used by a copy) and left the account full (checked: every collection is empty);
+/// - the cloned realtime flow (`ignoreChanges: [disabled]`) was reported enabled but stayed
+///   disabled, so `run flow.issues-to-triage --wait` failed with `inactive_flow`;
+/// - `preventDestroy: false` alone applied as "No changes" and `destroy` still refused;
+/// - the realtime clone kept the polling schedule.
+#[test]
+fn journey_quickstart_from_apply_to_an_empty_account() {
+    let context = TestContext::new();
+    fs_err::copy(
+        repository_root().join("flows.example.yaml"),
+        context.root().join("flows.example.yaml"),
+    )
+    .unwrap();
+    crate::readme::copy_tree(
+        &repository_root().join("examples/scripts"),
+        &context.root().join("examples/scripts"),
+    );
+    let mut shell = Shell::new(
+        context.root(),
+        &[("CELIGO_BASE_URL", &context.emulator.url()), ("CELIGO_API_TOKEN", TOKEN)],
+    );
+    shell.run("quickstart", &mut |_| {});
+    let admin = context.admin();
+    let flows = admin.documents(ResourceKind::Flows);
+    let triage = flows
+        .iter()
+        .find(|flow| flow["name"] == "GitHub issues to triage (realtime)")
+        .expect("the clone");
+    assert_eq!(triage["disabled"], false, "enabled, as apply reported: {triage}");
+    assert!(triage.get("schedule").is_none() && triage.get("timezone").is_none(), "{triage}");
+    assert!(flows.iter().all(|flow| flow["disabled"] == false), "{flows:?}");
+    // The clone's copies of the lookup and the import are managed, owned by the clone; the copy
+    // of the polling export, which the realtime flow does not use, is gone.
+    let state = context.state();
+    for copy in
+        ["export.issues-to-triage--github-user-lookup", "import.issues-to-triage--slack-post-message"]
+    {
+        assert_eq!(state["resources"][copy]["owner"], "flow.issues-to-triage", "{state:#}");
+    }
+    assert!(state["resources"].get("export.issues-to-triage--github-new-issues").is_none());
+    assert_eq!(admin.count(ResourceKind::Exports), 4, "3 from the spec and the lookup's copy");
+    assert_eq!(admin.count(ResourceKind::Imports), 2);
+    let managed: Vec<String> = state["resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|resource| resource["id"].as_str().unwrap().to_owned())
+        .collect();
+    for kind in ResourceKind::ALL {
+        for document in admin.documents(kind) {
+            let id = document["_id"].as_str().unwrap();
+            assert!(managed.iter().any(|known| known == id), "unmanaged {kind:?}: {document}");
+        }
+    }
+
+    shell.run("quickstart-destroy", &mut |_| {});
+    assert!(
+        shell.transcript.contains("~ preventDestroy: true → false"),
+        "the state-only change: {}",
+        shell.transcript
+    );
+    assert!(shell.transcript.contains("Destroy complete: 12 steps done."), "{}", shell.transcript);
+    for (kind, count) in admin.counts() {
+        assert_eq!(count, 0, "{kind:?} left in the account after destroy");
+    }
+}
+
 #[test]
 fn every_journey_of_the_readme_is_run() {
     let names: Vec<String> = readme_journeys().into_keys().collect();
     let mut expected: Vec<&str> = STORY.to_vec();
-    expected.extend(["promote", "teardown"]);
+    expected.extend(["promote", "teardown", "quickstart", "quickstart-destroy"]);
     expected.sort_unstable();
     assert_eq!(names, expected, "a journey in README.md without a test here, or the reverse");
 }

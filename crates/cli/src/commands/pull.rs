@@ -41,8 +41,12 @@ pub async fn pull(
         Account::Sandbox { data_file, .. } => Some(data_file.clone()),
         Account::Remote(_) => None,
     };
+    // The state of the spec root the pull runs from (when it is another one): its keys name
+    // the resources it manages, clone copies included, so the pulled spec keeps them.
+    let here = settings.state_location(&located.root, environment);
+    let hints = (here != location).then_some(here);
     let session = Session::open(settings, printer, target, "pull").await?;
-    let result = pull_into(settings, printer, &session, args, &location).await;
+    let result = pull_into(settings, printer, &session, args, &location, hints.as_ref()).await;
     session.close().await;
     let status = result?;
     if let Some(data_file) = sandbox_data {
@@ -57,6 +61,7 @@ async fn pull_into(
     session: &Session,
     args: &PullArgs,
     location: &StateLocation,
+    hints: Option<&StateLocation>,
 ) -> anyhow::Result<ExitStatus> {
     let api = ClientStateApi(&session.client);
     // Checked before anything is written: a state of another account, or one that manages
@@ -82,8 +87,18 @@ async fn pull_into(
         Selection::Integrations(args.integrations.clone())
     };
     printer.status("reading the account…");
+    // Keys come from the state being replaced, else from the current spec root's state when it
+    // belongs to this account (only read, never written).
+    let managed = existing.as_ref().filter(|state| !state.resources.is_empty());
+    let hinted = match (managed, hints) {
+        (None, Some(hints)) => {
+            read_checked(hints, Some(&api), Some(&session.target)).await.ok().flatten()
+        }
+        _ => None,
+    };
+    let key_state = managed.or(hinted.as_ref()).or(existing.as_ref());
     let pulled =
-        flowform_pull::pull(&session.client, &selection, &PullOptions { state: existing.as_ref() })
+        flowform_pull::pull(&session.client, &selection, &PullOptions { state: key_state })
             .await
             .map_err(|error| match error {
                 flowform_pull::PullError::UnknownIntegration { .. }
