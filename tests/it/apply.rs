@@ -282,6 +282,79 @@ fn prevent_destroy_refuses_the_delete() {
     assert_eq!(context.admin().count(ResourceKind::Integrations), 2);
 }
 
+/// Issue 14, fourth bug: `destroy` refused a protected resource saying it "left the spec" and
+/// hinting "put it back in the spec", which is wrong for destroy; and the README's advice
+/// (remove `preventDestroy`, then destroy) did not work, since an edit of the flag alone was
+/// not recorded. Destroy now refuses in its own terms, and the lifecycle-only edit is a
+/// state-only change (exit 2) that the apply records.
+#[test]
+fn destroy_refuses_in_its_own_terms_and_a_lifecycle_only_edit_lets_it_run() {
+    let context = app();
+    let protected = APP.replace(
+        "  main:\n    name: Main\n",
+        "  main:\n    name: Main\n    lifecycle:\n      preventDestroy: true\n",
+    );
+    context.write("spec.yaml", &protected);
+    context.apply_ok(&[]);
+    cli_snapshot!(context, context.flowform().args(["destroy", "--auto-approve"]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `integration.main` (`[ID]`) has `preventDestroy`; `destroy` would delete it, so nothing was destroyed
+    hint: set `preventDestroy: false` on `integration.main` (or remove the line) and run `flowform apply`, which records it, then destroy; or keep it in the account and stop managing it with `flowform state rm integration.main`
+    error: destroy refused, nothing was deleted: 1 problem (above)
+    ");
+    context.write("spec.yaml", APP);
+    cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @"
+    exit_code: 2
+    ----- stdout -----
+    State only (1):
+      ~ integration.main \"Main\" ([ID]) (state only)
+          ~ preventDestroy: true → false
+
+    Also: 1 state-only change (recorded in the state, nothing sent), 5 unchanged.
+    Plan: 0 to create, 0 to clone, 0 to update, 0 to delete.
+
+    ----- stderr -----
+    ");
+    context.apply_ok(&[]);
+    assert_eq!(context.plan(&[]).0, 0);
+    let (code, rendered) = context.run(context.flowform().args(["destroy", "--auto-approve"]));
+    assert_eq!(code, 0, "{rendered}");
+    for (kind, count) in context.admin().counts() {
+        assert_eq!(count, 0, "{kind:?} left after destroy");
+    }
+}
+
+/// A delete the account refuses because a resource flowform does not manage still uses it:
+/// the error names that resource (from `/dependencies`), and the report does not claim that
+/// running the command again converges (it would fail the same way).
+#[test]
+fn destroy_names_what_still_uses_a_resource_and_claims_no_convergence() {
+    let context = app();
+    context.apply_ok(&[]);
+    let connection =
+        context.state()["resources"]["connection.api"]["id"].as_str().unwrap().to_owned();
+    context.load(serde_json::json!({"exports": [{
+        "_id": "eeeeeeeeeeeeeeeeeeeeeeee", "name": "Made in the UI", "adaptorType": "HTTPExport",
+        "_connectionId": connection, "http": {"method": "GET", "relativeURI": "/ui"}}]}));
+    let (code, rendered) = context.run(context.flowform().args(["destroy", "--auto-approve"]));
+    assert_eq!(code, 1, "{rendered}");
+    let tail: Vec<&str> =
+        rendered.lines().skip_while(|line| !line.starts_with("error: destroy")).collect();
+    insta::with_settings!({filters => crate::support::filters()}, {
+        insta::assert_snapshot!(tail.join("\n"), @"
+        error: destroy finished with failures: 5 done, 1 failed, 0 skipped
+        error: delete connection.api failed
+        caused by: `connection.api` (`[ID]`) is still used by export `Made in the UI` ([ID]), which flowform does not manage
+        caused by: `DELETE /v1/connections/[ID]` failed with status 422: `resource_in_use`: Cannot delete connection `API` ([ID]): it is used by export `Made in the UI` ([ID])
+        hint: flowform deletes only what its state manages: delete or change what uses `connection.api` in integrator.io (or bring it under management with `flowform import`), then run the same command again; `flowform state rm connection.api` keeps `connection.api` in the account and stops managing it
+        every completed step is in the state; fix what the errors above say (see their hints), then run the same command again
+        ");
+    });
+}
+
 #[test]
 fn a_ui_edit_shows_as_drift() {
     let context = app();

@@ -624,9 +624,10 @@ fn journey_quickstart_from_apply_to_an_empty_account() {
     // The clone's copies of the lookup and the import are managed, owned by the clone; the copy
     // of the polling export, which the realtime flow does not use, is gone.
     let state = context.state();
-    for copy in
-        ["export.issues-to-triage--github-user-lookup", "import.issues-to-triage--slack-post-message"]
-    {
+    for copy in [
+        "export.issues-to-triage--github-user-lookup",
+        "import.issues-to-triage--slack-post-message",
+    ] {
         assert_eq!(state["resources"][copy]["owner"], "flow.issues-to-triage", "{state:#}");
     }
     assert!(state["resources"].get("export.issues-to-triage--github-new-issues").is_none());

@@ -112,3 +112,27 @@ flows:
     _integrationId: ${integration.main}
     pageGenerators: [{_exportId: "${export.b}"}]
 "#;
+
+/// A second file for [`APP`]: a realtime flow cloned from `flow.sync` that takes a webhook as
+/// its source and drops the clone's schedule (`null`), enabled although it ignores `disabled`,
+/// and protected. The clone copies `export.orders` (unused: the webhook replaces it) and
+/// `import.post` (kept).
+pub const CLONE_OF_SYNC: &str = r#"
+exports:
+  hook:
+    name: Hook
+    adaptorType: WebhookExport
+    webhook: {provider: custom}
+flows:
+  realtime:
+    name: Realtime
+    _integrationId: ${integration.main}
+    pageGenerators:
+      - _exportId: ${export.hook}
+    schedule: null
+    timezone: null
+    lifecycle:
+      cloneFrom: ${flow.sync}
+      preventDestroy: true
+      ignoreChanges: [disabled]
+"#;

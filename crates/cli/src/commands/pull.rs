@@ -101,12 +101,12 @@ async fn pull_into(
         flowform_pull::pull(&session.client, &selection, &PullOptions { state: key_state })
             .await
             .map_err(|error| match error {
-                flowform_pull::PullError::UnknownIntegration { .. }
-                | flowform_pull::PullError::AmbiguousIntegration { .. } => {
-                    anyhow::Error::new(UserError::new(error.to_string()))
-                }
-                other => anyhow::Error::new(other),
-            })?;
+            flowform_pull::PullError::UnknownIntegration { .. }
+            | flowform_pull::PullError::AmbiguousIntegration { .. } => {
+                anyhow::Error::new(UserError::new(error.to_string()))
+            }
+            other => anyhow::Error::new(other),
+        })?;
     let written = flowform_pull::write(&pulled, &args.out, args.force).map_err(write_error)?;
     for removed in &written.removed {
         printer.status(&format!(
