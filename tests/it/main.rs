@@ -12,6 +12,7 @@ mod apply;
 mod destroy;
 mod diagrams;
 mod emulator_serve;
+mod examples;
 mod graph;
 mod import;
 mod journeys;
