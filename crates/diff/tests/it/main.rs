@@ -3,6 +3,7 @@
 
 mod arrays;
 mod canary;
+mod clones;
 mod fields;
 mod identity;
 mod pictures;

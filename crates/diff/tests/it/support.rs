@@ -490,6 +490,26 @@ pub fn plan_dump(plan: &Plan) -> String {
             let list: Vec<String> = change.used_by.iter().map(ToString::to_string).collect();
             let _ = writeln!(out, "  used_by: {}", list.join(", "));
         }
+        for copy in change.action.copies() {
+            let source = match &copy.source {
+                RefOrId::Ref(address) => address.to_string(),
+                RefOrId::Id(id) => id.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "  copy {} name={:?} of={source} kept={}",
+                copy.address, copy.name, copy.kept
+            );
+        }
+        for state_change in change.action.state_changes() {
+            let _ = writeln!(
+                out,
+                "  state {} {:?} -> {:?}",
+                state_change.flag.as_str(),
+                state_change.before,
+                state_change.after
+            );
+        }
         for field in change.fields() {
             let _ = write!(out, "  {} {}", field.op.as_str(), field.path);
             if let Some(before) = &field.before {

@@ -225,6 +225,25 @@ async fn a_clone_s_copies_are_managed_deleted_when_unused_and_destroyed_with_it(
     assert_success(&workspace.apply().await);
 }
 
+/// Issue 14: the service may answer a clone with a manifest of everything it created instead
+/// of the document (integrator-api.md §6.5); the copies are found in it, matched to the plan's
+/// by `_sourceId`, and managed the same way.
+#[tokio::test]
+async fn a_clone_answered_with_a_manifest_records_the_same_copies() {
+    let workspace = cloned_app(&CLONE_OF_SYNC.replace("      preventDestroy: true\n", "")).await;
+    workspace.emulator.admin().set_clone_response(flowform_emulator::CloneResponse::Manifest);
+    assert_success(&workspace.apply().await);
+    let state = workspace.state().await;
+    let kept = &state.resources[&Address::new(Kind::Import, "realtime--post")];
+    assert_eq!(kept.owner, Some(Address::new(Kind::Flow, "realtime")));
+    nothing_unmanaged(&workspace).await;
+    assert!(!workspace.plan().await.has_changes());
+    assert!(destroy(&workspace).await.unwrap().success);
+    for (kind, count) in workspace.emulator.admin().counts() {
+        assert_eq!(count, 0, "{kind:?} left after destroy");
+    }
+}
+
 /// Issue 14: when the spec later points the cloned flow's step at another resource, the copy
 /// it no longer uses is deleted in the same apply, after the flow's update; when the clone
 /// leaves the spec, its copies go after it.
