@@ -74,7 +74,8 @@ fn the_realistic_example_applies_pulls_back_and_destroys_to_an_empty_account() {
         &fs_err::read_to_string(context.root().join("pulled/.flowform/state.json")).unwrap(),
     )
     .unwrap();
-    for address in ["flow.orders-to-netsuite", "connection.partner-sftp", "import.warehouse-shipment"]
+    for address in
+        ["flow.orders-to-netsuite", "connection.partner-sftp", "import.warehouse-shipment"]
     {
         assert!(state["resources"].get(address).is_some(), "`{address}` kept its key: {state:#}");
     }
