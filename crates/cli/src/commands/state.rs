@@ -156,12 +156,19 @@ impl Context<'_> {
                     "format_version": STATE_JSON_VERSION,
                     "target": state.map(|state| state.target.as_str()),
                     "serial": state.map(|state| state.serial),
-                    "resources": resources.iter().map(|(address, resource)| json!({
-                        "address": address.to_string(),
-                        "kind": address.kind.singular(),
-                        "key": address.key,
-                        "id": resource.id,
-                    })).collect::<Vec<_>>(),
+                    "resources": resources.iter().map(|(address, resource)| {
+                        let mut entry = json!({
+                            "address": address.to_string(),
+                            "kind": address.kind.singular(),
+                            "key": address.key,
+                            "id": resource.id,
+                        });
+                        // A clone's copy names its owner (left out for everything else).
+                        if let Some(owner) = &resource.owner {
+                            entry["owner"] = json!(owner.to_string());
+                        }
+                        entry
+                    }).collect::<Vec<_>>(),
                     "pending": state.map(|state| state.pending.iter().map(|pending| json!({
                         "address": pending.address.to_string(),
                         "name": pending.name,
@@ -190,8 +197,13 @@ impl Context<'_> {
                         .max("ADDRESS".len());
                     let mut table = format!("{:width$}  ID\n", "ADDRESS");
                     for (address, resource) in &resources {
+                        let owner = resource
+                            .owner
+                            .as_ref()
+                            .map(|owner| format!("  (copy made by cloning {owner})"))
+                            .unwrap_or_default();
                         table.push_str(&format!(
-                            "{:width$}  {}\n",
+                            "{:width$}  {}{owner}\n",
                             address.to_string(),
                             resource.id
                         ));

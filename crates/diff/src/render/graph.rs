@@ -38,7 +38,8 @@ pub enum PlannedAction {
 
 impl PlannedAction {
     /// Parses the action names of plans (`create`, `clone`, `update`, `adopt`, `move`,
-    /// `delete`, `no-op`).
+    /// `delete`, `no-op`; a `state-only` change leaves the account as it is, so it draws as no
+    /// change).
     pub fn from_name(name: &str) -> Option<PlannedAction> {
         Some(match name {
             "create" => PlannedAction::Create,
@@ -47,7 +48,7 @@ impl PlannedAction {
             "adopt" => PlannedAction::Adopt,
             "move" => PlannedAction::Move,
             "delete" => PlannedAction::Delete,
-            "no-op" => PlannedAction::NoChange,
+            "no-op" | "state-only" => PlannedAction::NoChange,
             _ => return None,
         })
     }
