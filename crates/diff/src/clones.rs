@@ -55,8 +55,9 @@ pub(crate) struct PostPlan<'a> {
     ids: &'a ManagedIds,
     planned: HashMap<Address, Planned>,
     predictions: HashMap<Address, Option<Prediction>>,
-    /// Addresses taken by the spec, the state and the copies named so far.
-    taken: HashSet<Address>,
+    /// Addresses taken by the spec, the state and the copies named so far (built when the first
+    /// copy is named: most plans have no clone).
+    taken: Option<HashSet<Address>>,
 }
 
 impl<'a> PostPlan<'a> {
@@ -79,9 +80,7 @@ impl<'a> PostPlan<'a> {
                 Some((change.address.clone(), planned))
             })
             .collect();
-        let taken =
-            desired.resources.keys().chain(state.resources.keys()).cloned().collect::<HashSet<_>>();
-        PostPlan { desired, state, live, ids, planned, predictions: HashMap::new(), taken }
+        PostPlan { desired, state, live, ids, planned, predictions: HashMap::new(), taken: None }
     }
 
     /// The document `address` will have after the plan; `None` when nothing can tell (neither
@@ -231,9 +230,12 @@ impl<'a> PostPlan<'a> {
                 (name.clone().unwrap_or_default(), name)
             }
         };
-        let taken = &self.taken;
+        let (desired, state) = (self.desired, self.state);
+        let taken = self.taken.get_or_insert_with(|| {
+            desired.resources.keys().chain(state.resources.keys()).cloned().collect()
+        });
         let address = copy_address(owner, kind, &basis, &|address| taken.contains(address));
-        self.taken.insert(address.clone());
+        taken.insert(address.clone());
         CloneCopy { address, name, source, kept }
     }
 

@@ -127,10 +127,16 @@ pub fn diff(
         });
     }
 
-    // What clones make, and which copies the state manages stay.
-    let mut post = PostPlan::new(desired, state, live, &ids, &changes);
-    complete_clones(&mut changes, &mut post, &mut warnings);
-    let kept = kept_copies(&mut post, &identities.moved_from);
+    // What clones make, and which copies the state manages stay (most plans have neither).
+    let clones = changes.iter().any(|change| matches!(change.action, Action::Clone { .. }));
+    let copies = state.resources.values().any(|resource| resource.owner.is_some());
+    let kept = if clones || copies {
+        let mut post = PostPlan::new(desired, state, live, &ids, &changes);
+        complete_clones(&mut changes, &mut post, &mut warnings);
+        kept_copies(&mut post, &identities.moved_from)
+    } else {
+        HashSet::new()
+    };
 
     plan_deletes(
         desired,
