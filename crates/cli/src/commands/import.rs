@@ -110,16 +110,17 @@ async fn import_into(
             address.kind.singular()
         ));
     }
-    let record = ResourceState {
+    let mut record = ResourceState {
         id: id.to_owned(),
         last_modified: live.last_modified.clone(),
-        prevent_destroy: desired.lifecycle.prevent_destroy,
         secret_fingerprints: secret_paths(desired)
             .into_iter()
             .map(|path| (path, UNKNOWN_FINGERPRINT.to_owned()))
             .collect(),
         ..ResourceState::default()
     };
+    // The spec's lifecycle flags as they are now, so the next plan has no state-only change.
+    record.set_lifecycle_flags(flowform_model::LifecycleFlags::of(&desired.lifecycle));
     let mut writer = opened.into_writer(&session.target);
     let recorded = writer.put(address, record).await;
     let finished = writer.finish().await;
