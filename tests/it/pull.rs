@@ -207,3 +207,57 @@ fn pull_with_an_environment_names_the_state_after_it() {
     assert!(rendered.contains("environment `staging` has no file"), "{rendered}");
     assert!(!context.root().join("other").exists());
 }
+
+/// Issue 14: the copies a clone made are managed under `<clone key>--<source key>`; a pull run
+/// from the folder whose state records them writes them as ordinary spec resources under those
+/// keys (not as `-2` slugs of the names they share with their sources), and the pulled folder
+/// plans empty.
+#[test]
+fn pull_keeps_the_keys_of_a_clone_s_copies() {
+    let context = TestContext::new();
+    fs_err::copy(
+        crate::support::repository_root().join("flows.example.yaml"),
+        context.root().join("flows.example.yaml"),
+    )
+    .unwrap();
+    crate::readme::copy_tree(
+        &crate::support::repository_root().join("examples/scripts"),
+        &context.root().join("examples/scripts"),
+    );
+    let secrets = [("GITHUB_TOKEN", "a"), ("SLACK_BOT_TOKEN", "b"), ("GITHUB_WEBHOOK_SECRET", "c")];
+    let (code, rendered) = context.run(context.flowform().envs(secrets).args([
+        "apply",
+        "-f",
+        "flows.example.yaml",
+        "--auto-approve",
+    ]));
+    assert_eq!(code, 0, "{rendered}");
+    let (code, rendered) =
+        context.run(context.flowform().args(["pull", "-f", "flows.example.yaml", "--out", "spec"]));
+    assert_eq!(code, 0, "{rendered}");
+    let state: serde_json::Value = serde_json::from_str(
+        &fs_err::read_to_string(context.root().join("spec/.flowform/state.json")).unwrap(),
+    )
+    .unwrap();
+    for copy in [
+        "export.issues-to-triage--github-user-lookup",
+        "import.issues-to-triage--slack-post-message",
+    ] {
+        let entry = &state["resources"][copy];
+        assert!(entry.is_object() && entry.get("owner").is_none(), "{copy}: {state:#}");
+    }
+    let spec = crate::support::files_under(&context.root().join("spec"))
+        .into_iter()
+        .map(|file| fs_err::read_to_string(context.root().join("spec").join(file)).unwrap())
+        .collect::<String>();
+    assert!(spec.contains("  issues-to-triage--slack-post-message:\n"), "{spec}");
+    let pulled_secrets = [
+        ("CONNECTION_GITHUB_TOKEN", "a"),
+        ("CONNECTION_SLACK_TOKEN", "b"),
+        ("EXPORT_GITHUB_ISSUES_WEBHOOK_KEY", "c"),
+    ];
+    let (code, rendered) = context.run(
+        context.flowform_in("spec").envs(pulled_secrets).args(["plan", "--detailed-exitcode"]),
+    );
+    assert_eq!(code, 0, "{rendered}");
+}
