@@ -156,3 +156,37 @@ pub(crate) fn check_disabled(
 pub(crate) fn live_disabled(document: &Value) -> bool {
     document.field("disabled").and_then(Value::as_bool).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowform_model::Address;
+
+    #[test]
+    fn a_write_of_disabled_is_checked_against_the_answer() {
+        let flow = Address::new(Kind::Flow, "nightly");
+        let sent = serde_json::json!({"name": "Nightly", "disabled": false});
+        let answer = |json: serde_json::Value| Value::from(json);
+        assert!(
+            check_disabled(&flow, &sent, &answer(serde_json::json!({"disabled": false}))).is_ok()
+        );
+        // Absent reads as enabled, as the API does.
+        assert!(check_disabled(&flow, &sent, &answer(serde_json::json!({}))).is_ok());
+        let refused = check_disabled(&flow, &sent, &answer(serde_json::json!({"disabled": true})));
+        let error = refused.expect_err("still disabled");
+        assert_eq!(
+            error.to_string(),
+            "`flow.nightly` was written with `disabled: false`, but integrator.io answered that it is still disabled"
+        );
+        assert!(error.hint().is_some_and(|hint| hint.contains("flowform apply")));
+        // Nothing to check when `disabled` was not written, or for other kinds.
+        let other = serde_json::json!({"name": "Nightly"});
+        assert!(
+            check_disabled(&flow, &other, &answer(serde_json::json!({"disabled": true}))).is_ok()
+        );
+        let export = Address::new(Kind::Export, "orders");
+        assert!(
+            check_disabled(&export, &sent, &answer(serde_json::json!({"disabled": true}))).is_ok()
+        );
+    }
+}
