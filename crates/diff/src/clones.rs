@@ -299,6 +299,7 @@ fn substitute(value: &mut Value, replaced: &HashMap<String, Address>) {
 pub(crate) fn complete_clones(
     changes: &mut [Change],
     post: &mut PostPlan<'_>,
+    no_delete: bool,
     warnings: &mut Vec<String>,
 ) {
     for change in changes.iter_mut() {
@@ -334,6 +335,17 @@ pub(crate) fn complete_clones(
             });
         }
         *copies = prediction.copies;
+        if no_delete {
+            // `--no-delete` plans no deletes, a clone's unused copies included: they stay,
+            // managed, and the next plan without it deletes them.
+            for copy in copies.iter_mut().filter(|copy| !copy.kept) {
+                copy.kept = true;
+                warnings.push(format!(
+                    "`{}`, the copy `{}`'s clone makes and does not use, is not deleted because of `--no-delete`; it stays in the account and in state",
+                    copy.address, change.address
+                ));
+            }
+        }
     }
 }
 

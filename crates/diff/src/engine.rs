@@ -132,7 +132,7 @@ pub fn diff(
     let copies = state.resources.values().any(|resource| resource.owner.is_some());
     let kept = if clones || copies {
         let mut post = PostPlan::new(desired, state, live, &ids, &changes);
-        complete_clones(&mut changes, &mut post, &mut warnings);
+        complete_clones(&mut changes, &mut post, options.no_delete, &mut warnings);
         kept_copies(&mut post, &identities.moved_from)
     } else {
         HashSet::new()

@@ -58,6 +58,15 @@ fn a_clone_names_its_copies_and_the_ones_its_spec_replaces() {
     );
     clone.lifecycle.clone_from = Some(flowform_model::RefOrId::Ref(address("flow.source")));
     check("clone_copies", &world, DiffOptions::default());
+    // `--no-delete` keeps the unused copy, and says so.
+    let plan = world.plan(DiffOptions { no_delete: true, ..DiffOptions::default() });
+    let clone = plan.changes.iter().find(|change| change.address.key == "realtime").unwrap();
+    assert!(clone.action.copies().iter().all(|copy| copy.kept), "{clone:?}");
+    assert!(
+        plan.warnings.iter().any(|warning| warning.contains("`export.realtime--poll`")),
+        "{:?}",
+        plan.warnings
+    );
 }
 
 #[test]
