@@ -309,6 +309,8 @@ fn destroy_refuses_in_its_own_terms_and_a_lifecycle_only_edit_lets_it_run() {
     cli_snapshot!(context, context.with_secret().args(["plan", "--detailed-exitcode"]), @"
     exit_code: 2
     ----- stdout -----
+    Target: [URL] (user [ID])
+
     State only (1):
       ~ integration.main \"Main\" ([ID]) (state only)
           ~ preventDestroy: true → false
@@ -341,16 +343,17 @@ fn destroy_names_what_still_uses_a_resource_and_claims_no_convergence() {
         "_connectionId": connection, "http": {"method": "GET", "relativeURI": "/ui"}}]}));
     let (code, rendered) = context.run(context.flowform().args(["destroy", "--auto-approve"]));
     assert_eq!(code, 1, "{rendered}");
+    let stderr = rendered.split("----- stderr -----").nth(1).unwrap_or_default();
     let tail: Vec<&str> =
-        rendered.lines().skip_while(|line| !line.starts_with("error: destroy")).collect();
+        stderr.lines().skip_while(|line| !line.starts_with("error: delete")).collect();
     insta::with_settings!({filters => crate::support::filters()}, {
         insta::assert_snapshot!(tail.join("\n"), @"
-        error: destroy finished with failures: 5 done, 1 failed, 0 skipped
         error: delete connection.api failed
         caused by: `connection.api` (`[ID]`) is still used by export `Made in the UI` ([ID]), which flowform does not manage
         caused by: `DELETE /v1/connections/[ID]` failed with status 422: `resource_in_use`: Cannot delete connection `API` ([ID]): it is used by export `Made in the UI` ([ID])
         hint: flowform deletes only what its state manages: delete or change what uses `connection.api` in integrator.io (or bring it under management with `flowform import`), then run the same command again; `flowform state rm connection.api` keeps `connection.api` in the account and stops managing it
         every completed step is in the state; fix what the errors above say (see their hints), then run the same command again
+        error: destroy finished with failures: 5 deleted; 1 step failed
         ");
     });
 }

@@ -82,7 +82,7 @@ fn the_realistic_example_applies_pulls_back_and_destroys_to_an_empty_account() {
 
     let (code, rendered) = flowform("realistic", &["destroy", "--auto-approve"], &[]);
     assert_eq!(code, 0, "{rendered}");
-    assert!(rendered.contains("Destroy complete: 20 steps done."), "{rendered}");
+    assert!(rendered.contains("Destroy complete! Resources: 20 deleted."), "{rendered}");
     for (kind, count) in admin.counts() {
         assert_eq!(count, 0, "{kind:?} left in the account after destroy");
     }

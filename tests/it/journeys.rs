@@ -652,7 +652,11 @@ fn journey_quickstart_from_apply_to_an_empty_account() {
         "the state-only change: {}",
         shell.transcript
     );
-    assert!(shell.transcript.contains("Destroy complete: 12 steps done."), "{}", shell.transcript);
+    assert!(
+        shell.transcript.contains("Destroy complete! Resources: 12 deleted."),
+        "{}",
+        shell.transcript
+    );
     for (kind, count) in admin.counts() {
         assert_eq!(count, 0, "{kind:?} left in the account after destroy");
     }

@@ -268,6 +268,8 @@ pub struct Tally {
     pub adopted: usize,
     pub moved: usize,
     pub deleted: usize,
+    /// State-only changes recorded (nothing sent).
+    pub recorded: usize,
     pub steps: usize,
     pub done: usize,
     pub failed: usize,
@@ -291,6 +293,7 @@ impl Tally {
                         "adopt" => tally.adopted += 1,
                         "move" => tally.moved += 1,
                         "delete" => tally.deleted += 1,
+                        "record" => tally.recorded += 1,
                         _ => {}
                     }
                 }
@@ -308,10 +311,15 @@ impl Tally {
         if verb == "destroy" {
             return format!("{} deleted", self.deleted);
         }
-        format!(
+        let mut line = format!(
             "{} created, {} cloned, {} updated, {} adopted, {} moved, {} deleted",
             self.created, self.cloned, self.updated, self.adopted, self.moved, self.deleted
-        )
+        );
+        // State-only changes are no resource change; named only when there are some.
+        if self.recorded > 0 {
+            line.push_str(&format!(", {} recorded in the state only", self.recorded));
+        }
+        line
     }
 
     /// `1 step failed, 2 skipped, 3 not run`, leaving out the zeros.
@@ -553,19 +561,24 @@ impl Events {
     /// The last event of a run that changed nothing on purpose: `cancelled` (the answer was
     /// not `yes`) or `nothing_to_do`.
     pub fn finish(&self, outcome: &str, tally: &Tally, status: ExitStatus) {
+        let mut resources = serde_json::json!({
+            "created": tally.created,
+            "cloned": tally.cloned,
+            "updated": tally.updated,
+            "adopted": tally.adopted,
+            "moved": tally.moved,
+            "deleted": tally.deleted,
+        });
+        // State-only changes, left out when there are none.
+        if tally.recorded > 0 {
+            resources["recorded"] = serde_json::json!(tally.recorded);
+        }
         self.emit(
             "summary",
             serde_json::json!({
                 "outcome": outcome,
                 "exit_code": status.code(),
-                "resources": {
-                    "created": tally.created,
-                    "cloned": tally.cloned,
-                    "updated": tally.updated,
-                    "adopted": tally.adopted,
-                    "moved": tally.moved,
-                    "deleted": tally.deleted,
-                },
+                "resources": resources,
                 "steps": {
                     "total": tally.steps,
                     "done": tally.done,
