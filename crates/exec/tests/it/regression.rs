@@ -133,7 +133,8 @@ async fn an_unresolved_create_whose_address_left_the_spec_is_named_in_a_warning(
 
 // Issue 14: clones, lifecycle-only edits and destroy.
 
-use flowform_exec::planner::{PlanError, make_destroy_plan, make_plan, read_live};
+use flowform_exec::planner::{PlanError, make_plan, read_live};
+use flowform_exec::saved::PlanOptions;
 use flowform_model::{Action, DesiredState, StateFlag, Value};
 
 /// `flowform destroy` at the library level: the destroy plan of the state, executed.
@@ -143,7 +144,8 @@ async fn destroy(workspace: &Workspace) -> Result<ApplyReportSummary, String> {
         open_writer(&workspace.location, &api, TARGET, "destroy", Duration::ZERO).await.unwrap();
     let nothing = DesiredState::default();
     let live = read_live(&workspace.client, &nothing, writer.state()).await.unwrap();
-    let plan = match make_destroy_plan(writer.state(), &live) {
+    let options = PlanOptions { destroy: true, ..PlanOptions::default() };
+    let plan = match make_plan(&nothing, writer.state(), &live, &options) {
         Ok(plan) => plan,
         Err(error) => {
             writer.release().await.unwrap();
