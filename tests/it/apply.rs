@@ -301,7 +301,7 @@ fn destroy_refuses_in_its_own_terms_and_a_lifecycle_only_edit_lets_it_run() {
     ----- stdout -----
 
     ----- stderr -----
-    error: `integration.main` (`[ID]`) has `preventDestroy`; `destroy` would delete it, so nothing was destroyed
+    error: `integration.main` (`[ID]`) has `preventDestroy`; `destroy` would delete it
     hint: set `preventDestroy: false` on `integration.main` (or remove the line) and run `flowform apply`, which records it, then destroy; or keep it in the account and stop managing it with `flowform state rm integration.main`
     error: destroy refused, nothing was deleted: 1 problem (above)
     ");

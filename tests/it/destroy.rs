@@ -115,7 +115,7 @@ fn plan_destroy_shows_prevent_destroy_in_every_format_and_fails() {
     > [!CAUTION]
     > **Problems: this plan cannot be applied**
     >
-    > - `flow.sync` (`[ID]`) left the spec, but it has `preventDestroy` and cannot be deleted (hint: put `flow.sync` back in the spec, or stop managing it without deleting it with `flowform state rm flow.sync`)
+    > - `flow.sync` (`[ID]`) has `preventDestroy`; `destroy` would delete it (hint: set `preventDestroy: false` on `flow.sync` (or remove the line) and run `flowform apply`, which records it, then destroy; or keep it in the account and stop managing it with `flowform state rm flow.sync`)
 
     > [!WARNING]
     > **1 to delete**
@@ -135,8 +135,8 @@ fn plan_destroy_shows_prevent_destroy_in_every_format_and_fails() {
 
     ----- stderr -----
     nothing was saved to `d.json`
-    error: `flow.sync` (`[ID]`) left the spec, but it has `preventDestroy` and cannot be deleted
-    hint: put `flow.sync` back in the spec, or stop managing it without deleting it with `flowform state rm flow.sync`
+    error: `flow.sync` (`[ID]`) has `preventDestroy`; `destroy` would delete it
+    hint: set `preventDestroy: false` on `flow.sync` (or remove the line) and run `flowform apply`, which records it, then destroy; or keep it in the account and stop managing it with `flowform state rm flow.sync`
     error: the plan cannot be applied: 1 problem (above)
     ");
     assert!(!context.root().join("d.json").exists());

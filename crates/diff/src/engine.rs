@@ -298,7 +298,7 @@ fn prevent_destroy_problem(address: &Address, id: &str, destroy: bool) -> PlanPr
         PlanProblem {
             address: address.clone(),
             message: format!(
-                "`{address}` (`{id}`) has `preventDestroy`; `destroy` would delete it, so nothing was destroyed"
+                "`{address}` (`{id}`) has `preventDestroy`; `destroy` would delete it"
             ),
             hint: Some(format!(
                 "set `preventDestroy: false` on `{address}` (or remove the line) and run `flowform apply`, which records it, then destroy; or keep it in the account and stop managing it with `flowform state rm {address}`"
