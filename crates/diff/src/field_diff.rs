@@ -10,6 +10,7 @@ use flowform_model::{
     Segment, UNKNOWN_FINGERPRINT, Value,
 };
 
+use crate::align::{Aligned, align, pair_replacements};
 use crate::compare::{contains_mask, has_unresolved_secret, leaf_fingerprint, same, superset};
 use crate::defaults::default_at;
 use crate::leaves::{IMPLIED_ENABLED, body_leaves, implies_enabled, is_ignored, owns, pattern_of};
@@ -407,7 +408,7 @@ fn compare_array(
         _ => {}
     }
     let drift = spec_unchanged_since_apply(context, path, desired);
-    element_changes(changes, path, &pattern, live, &canonical, drift);
+    element_changes(changes, context.kind, path, &pattern, live, &canonical, drift);
 }
 
 /// Compares a leaf that holds a secret, or whose live value is masked: by fingerprint only.
@@ -576,10 +577,21 @@ fn push(
 /// Breaks the change of a value into element-level changes with readable paths: ordered lists
 /// element by element (`pageProcessors[1]._importId`), mapping lists row by row keyed by
 /// `generate` (`mapping.fields[generate="email"]`), objects key by key. The result, applied to
-/// `live`, gives `desired` exactly: keys that live holds inside elements and the spec does not
-/// are shown as removed, because the whole list is written.
+/// `live` in order, gives `desired` exactly: keys that live holds inside elements and the spec
+/// does not are shown as removed, because the whole list is written.
+///
+/// List elements are added and removed as JSON Patch does (RFC 6902): an `add` at `[N]` inserts
+/// before the element at N, a `remove` takes the element out and closes the gap. A list's removals
+/// come first, from the highest index down, so each names its element's position in the live
+/// list; its additions and the changes inside kept elements follow in list order, at their
+/// positions in the desired list. The step lists of a flow are aligned by what each step is
+/// ([`step_list`]), lists of plain values by the values, so a step inserted anywhere is one `add`
+/// and the steps after it are unchanged; where as many elements are removed as added in one
+/// place, they are paired and compared element by element (a step that runs another import).
+/// Other lists are compared position by position.
 pub(crate) fn element_changes(
     changes: &mut Vec<FieldChange>,
+    kind: Kind,
     path: &FieldPath,
     pattern: &str,
     live: Option<&Value>,
@@ -598,6 +610,7 @@ pub(crate) fn element_changes(
             match keyed {
                 Some((live_rows, _)) => keyed_changes(
                     changes,
+                    kind,
                     path,
                     pattern,
                     live_items,
@@ -606,26 +619,27 @@ pub(crate) fn element_changes(
                     drift,
                 ),
                 None => {
-                    for index in 0..live_items.len().max(desired_items.len()) {
-                        let element = path.index(index);
-                        match (live_items.get(index), desired_items.get(index)) {
-                            (Some(live), Some(desired)) => element_changes(
-                                changes,
-                                &element,
-                                pattern,
-                                Some(live),
-                                desired,
-                                drift,
-                            ),
-                            (None, Some(desired)) => {
-                                push(changes, element, FieldOp::Add, None, Some(desired), drift)
-                            }
-                            (Some(live), None) => {
-                                push(changes, element, FieldOp::Remove, Some(live), None, drift)
-                            }
-                            (None, None) => {}
+                    let aligned = match step_list(kind, pattern) {
+                        Some(list) => {
+                            let live_keys: Vec<_> =
+                                live_items.iter().map(|item| list.identity(item)).collect();
+                            let desired_keys: Vec<_> =
+                                desired_items.iter().map(|item| list.identity(item)).collect();
+                            // A step takes another's place only when it runs the same kind of
+                            // resource (an import for an import).
+                            let same_field = |old: usize, new: usize| {
+                                live_keys[old].map(|(field, _)| field)
+                                    == desired_keys[new].map(|(field, _)| field)
+                            };
+                            pair_replacements(align(&live_keys, &desired_keys), same_field)
                         }
-                    }
+                        None if live_items.iter().chain(desired_items).all(is_scalar) => {
+                            pair_replacements(align(live_items, desired_items), |_, _| true)
+                        }
+                        None => positions(live_items.len(), desired_items.len()),
+                    };
+                    let list = List { path, pattern, live: live_items, desired: desired_items };
+                    list_changes(changes, kind, &list, &aligned, drift);
                 }
             }
         }
@@ -635,6 +649,7 @@ pub(crate) fn element_changes(
                 let child_pattern = child_pattern(pattern, key);
                 element_changes(
                     changes,
+                    kind,
                     &child_path,
                     &child_pattern,
                     live_object.get(key),
@@ -654,8 +669,121 @@ pub(crate) fn element_changes(
     }
 }
 
+/// The lists of a flow whose elements have an identity: the steps (what each runs), routers
+/// (their `id`) and branches (their `name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StepList {
+    /// `pageGenerators`: by `_exportId`.
+    Sources,
+    /// `pageProcessors`, and a branch's: by `_importId` or `_exportId`.
+    Processors,
+    /// `routers`: by `id`.
+    Routers,
+    /// A router's `branches`: by `name`.
+    Branches,
+}
+
+impl StepList {
+    /// What identifies an element of the list: the field that names it and its value, or `None`
+    /// for an element without one (an unfinished step), which matches another such element.
+    pub(crate) fn identity(self, item: &Value) -> Option<(&'static str, &Value)> {
+        let fields: &[&'static str] = match self {
+            StepList::Sources => &["_exportId"],
+            StepList::Processors => &["_importId", "_exportId"],
+            StepList::Routers => &["id"],
+            StepList::Branches => &["name"],
+        };
+        let object = item.as_object()?;
+        fields.iter().find_map(|field| {
+            object.get(*field).filter(|value| !value.is_absent()).map(|value| (*field, value))
+        })
+    }
+}
+
+/// The step list a flow's list at the index-free `pattern` is, if it is one.
+pub(crate) fn step_list(kind: Kind, pattern: &str) -> Option<StepList> {
+    if kind != Kind::Flow {
+        return None;
+    }
+    match pattern {
+        "pageGenerators" => Some(StepList::Sources),
+        "pageProcessors" | "routers.branches.pageProcessors" => Some(StepList::Processors),
+        "routers" => Some(StepList::Routers),
+        "routers.branches" => Some(StepList::Branches),
+        _ => None,
+    }
+}
+
+/// Whether a list element is one value (not a list or an object): lists of such values, like a
+/// flow's `_runNextFlowIds`, are aligned by the values themselves.
+fn is_scalar(value: &Value) -> bool {
+    !matches!(value, Value::Array(_) | Value::Object(_))
+}
+
+/// The positional alignment of two lists: element N with element N, the rest added or removed.
+fn positions(live: usize, desired: usize) -> Vec<Aligned> {
+    let common = live.min(desired);
+    (0..common)
+        .map(|index| Aligned::Both(index, index))
+        .chain((common..live).map(Aligned::Old))
+        .chain((common..desired).map(Aligned::New))
+        .collect()
+}
+
+/// Both versions of one list.
+struct List<'a> {
+    path: &'a FieldPath,
+    pattern: &'a str,
+    live: &'a [Value],
+    desired: &'a [Value],
+}
+
+/// The changes of an aligned list, in the order that applies them (see [`element_changes`]):
+/// removals from the highest live index down, then additions and changes inside kept elements
+/// in desired order.
+fn list_changes(
+    changes: &mut Vec<FieldChange>,
+    kind: Kind,
+    list: &List<'_>,
+    aligned: &[Aligned],
+    drift: bool,
+) {
+    for entry in aligned.iter().rev() {
+        if let Aligned::Old(index) = *entry {
+            let element = list.path.index(index);
+            push(changes, element, FieldOp::Remove, list.live.get(index), None, drift);
+        }
+    }
+    for entry in aligned {
+        match *entry {
+            Aligned::Old(_) => {}
+            Aligned::New(index) => {
+                let element = list.path.index(index);
+                push(changes, element, FieldOp::Add, None, list.desired.get(index), drift);
+            }
+            Aligned::Both(live_index, desired_index) => {
+                if let (Some(live), Some(desired)) =
+                    (list.live.get(live_index), list.desired.get(desired_index))
+                {
+                    element_changes(
+                        changes,
+                        kind,
+                        &list.path.index(desired_index),
+                        list.pattern,
+                        Some(live),
+                        desired,
+                        drift,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn keyed_changes(
     changes: &mut Vec<FieldChange>,
+    kind: Kind,
     path: &FieldPath,
     pattern: &str,
     live_items: &[Value],
@@ -675,7 +803,7 @@ fn keyed_changes(
         let row_path = path.keyed("generate", generate);
         match live_rows.get(generate) {
             Some(live_row) => {
-                element_changes(changes, &row_path, pattern, Some(live_row), row, drift)
+                element_changes(changes, kind, &row_path, pattern, Some(live_row), row, drift)
             }
             None => push(changes, row_path, FieldOp::Add, None, Some(row), drift),
         }

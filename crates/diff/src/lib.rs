@@ -15,6 +15,7 @@
 //! salted fingerprint only and show as `(sensitive)`.
 #![warn(missing_docs)]
 
+mod align;
 mod blast;
 mod clones;
 mod compare;

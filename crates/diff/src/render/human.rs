@@ -6,8 +6,8 @@ use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 use owo_colors::{OwoColorize, Style};
 
 use super::{
-    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, plan_line, shown_sides,
-    state_value, unified_lines, whole_lines,
+    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, plan_line,
+    shown_sides, state_value, unified_lines, whole_lines,
 };
 
 /// Options of the human rendering.
@@ -293,7 +293,25 @@ fn render_field(out: &mut String, painter: &Painter, action: ActionKind, field: 
     };
     let marker = painter.paint(symbol, style);
     let long = before.is_some_and(ShownValue::is_long) || after.is_some_and(ShownValue::is_long);
-    if !long {
+    let lines = if let Some(word) = element_word(action, field) {
+        // An element inserted into or removed from a list: its value, once.
+        let value = if field.op == FieldOp::Add { after } else { before };
+        match value {
+            Some(value) if value.is_long() => {
+                let _ = writeln!(out, "      {marker} {} ({word}):{drift}", field.path);
+                whole_lines(&value.long_text(), field.op == FieldOp::Add)
+            }
+            Some(value) => {
+                let text = value.short();
+                let _ = writeln!(out, "      {marker} {} ({word}): {text}{drift}", field.path);
+                return;
+            }
+            None => {
+                let _ = writeln!(out, "      {marker} {} ({word}){drift}", field.path);
+                return;
+            }
+        }
+    } else if !long {
         let text = match (before, after) {
             (Some(before), Some(after)) => format!("{} → {}", before.short(), after.short()),
             (None, Some(after)) if matches!(action, ActionKind::Create | ActionKind::Clone) => {
@@ -305,13 +323,14 @@ fn render_field(out: &mut String, painter: &Painter, action: ActionKind, field: 
         };
         let _ = writeln!(out, "      {marker} {}: {text}{drift}", field.path);
         return;
-    }
-    let _ = writeln!(out, "      {marker} {}:{drift}", field.path);
-    let lines = match (before, after) {
-        (Some(before), Some(after)) => unified_lines(&before.long_text(), &after.long_text()),
-        (None, Some(after)) => whole_lines(&after.long_text(), true),
-        (Some(before), None) => whole_lines(&before.long_text(), false),
-        (None, None) => Vec::new(),
+    } else {
+        let _ = writeln!(out, "      {marker} {}:{drift}", field.path);
+        match (before, after) {
+            (Some(before), Some(after)) => unified_lines(&before.long_text(), &after.long_text()),
+            (None, Some(after)) => whole_lines(&after.long_text(), true),
+            (Some(before), None) => whole_lines(&before.long_text(), false),
+            (None, None) => Vec::new(),
+        }
     };
     for line in lines {
         let text = match &line {

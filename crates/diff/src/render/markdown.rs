@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 
 use super::{
-    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, plan_line, shown_sides,
-    state_value, unified_lines, whole_lines,
+    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, plan_line,
+    shown_sides, state_value, unified_lines, whole_lines,
 };
 
 /// Options of the markdown rendering.
@@ -307,7 +307,8 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
         about.push(format!("after {}", waits.join(", ")));
     }
 
-    let mut lines: Vec<String> = change.fields().iter().flat_map(field_lines).collect();
+    let mut lines: Vec<String> =
+        change.fields().iter().flat_map(|field| field_lines(change.action_kind(), field)).collect();
     for state_change in change.action.state_changes() {
         lines.push(format!(
             "! {}: {} → {}  # state only",
@@ -369,10 +370,14 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
 
 /// The lines of one field change in `diff` syntax: `+` added, `-` removed, long values as
 /// unified hunks under an `@@ path @@` line.
-fn field_lines(field: &FieldChange) -> Vec<String> {
+fn field_lines(action: ActionKind, field: &FieldChange) -> Vec<String> {
     let (before, after) = shown_sides(field);
     let drift = if field.drift { "  # drift: changed outside flowform" } else { "" };
-    let path = field.path.to_string();
+    let word = element_word(action, field);
+    let path = match word {
+        Some(word) => format!("{} ({word})", field.path),
+        None => field.path.to_string(),
+    };
     let long = before.is_some_and(ShownValue::is_long) || after.is_some_and(ShownValue::is_long);
     if !long {
         return match (field.op, before, after) {
@@ -389,7 +394,10 @@ fn field_lines(field: &FieldChange) -> Vec<String> {
             (_, None, None) => vec![format!("~ {path}{drift}")],
         };
     }
-    let mut lines = vec![format!("@@ {path} ({}) @@{drift}", field.op.as_str())];
+    let mut lines = match word {
+        Some(_) => vec![format!("@@ {path} @@{drift}")],
+        None => vec![format!("@@ {path} ({}) @@{drift}", field.op.as_str())],
+    };
     let body = match (before, after) {
         (Some(before), Some(after)) => unified_lines(&before.long_text(), &after.long_text()),
         (None, Some(after)) => whole_lines(&after.long_text(), true),

@@ -19,6 +19,8 @@ use std::fmt::Write as _;
 use flowform_model::references::{Step as PathStep, for_each_reference};
 use flowform_model::{Address, Kind, Object, Value};
 
+use crate::align::{Aligned, align};
+
 /// How an element of a picture fares in the change the picture shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mark {
@@ -382,50 +384,6 @@ fn finish(flow: ReadFlow<'_>) -> FlowPicture {
         processors: flow.processors.into_iter().map(|step| step.item).collect(),
         routers: flow.routers.into_iter().map(finish_router).collect(),
     }
-}
-
-/// One entry of an alignment of two sequences.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Aligned {
-    /// Only in the old sequence.
-    Old(usize),
-    /// Only in the new sequence.
-    New(usize),
-    /// The same element in both.
-    Both(usize, usize),
-}
-
-/// Aligns two sequences on a longest common subsequence of equal keys; at each difference the
-/// old elements come before the new ones, so a replaced step is drawn as removed, then added.
-fn align<K: PartialEq>(old: &[K], new: &[K]) -> Vec<Aligned> {
-    let (rows, columns) = (old.len(), new.len());
-    // lengths[i][j]: the longest common subsequence of old[i..] and new[j..].
-    let mut lengths = vec![vec![0_usize; columns + 1]; rows + 1];
-    for i in (0..rows).rev() {
-        for j in (0..columns).rev() {
-            lengths[i][j] = if old[i] == new[j] {
-                lengths[i + 1][j + 1] + 1
-            } else {
-                lengths[i + 1][j].max(lengths[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut aligned = Vec::with_capacity(rows.max(columns));
-    while i < rows || j < columns {
-        if i < rows && j < columns && old[i] == new[j] {
-            aligned.push(Aligned::Both(i, j));
-            i += 1;
-            j += 1;
-        } else if i < rows && (j == columns || lengths[i + 1][j] >= lengths[i][j + 1]) {
-            aligned.push(Aligned::Old(i));
-            i += 1;
-        } else {
-            aligned.push(Aligned::New(j));
-            j += 1;
-        }
-    }
-    aligned
 }
 
 /// Whether `after` sets something `before` does not have (fields named in `skip` aside): the
@@ -1153,23 +1111,6 @@ pub(crate) fn push_class_definitions<'a>(text: &mut String, used: impl Iterator<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn alignment_keeps_common_elements_and_puts_removals_first() {
-        let aligned = align(&["a", "b", "c"], &["a", "x", "c", "d"]);
-        assert_eq!(
-            aligned,
-            [
-                Aligned::Both(0, 0),
-                Aligned::Old(1),
-                Aligned::New(1),
-                Aligned::Both(2, 2),
-                Aligned::New(3)
-            ]
-        );
-        assert_eq!(align::<&str>(&[], &["a"]), [Aligned::New(0)]);
-        assert_eq!(align(&["a"], &[]), [Aligned::Old(0)]);
-    }
 
     #[test]
     fn labels_cannot_escape_their_quotes() {

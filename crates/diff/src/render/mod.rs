@@ -15,7 +15,7 @@ pub use human::{HumanOptions, human, human_for};
 pub use json::{JsonContext, json};
 pub use markdown::{MarkdownOptions, markdown, markdown_for};
 
-use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, Value};
+use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, Segment, Value};
 use similar::{ChangeTag, TextDiff};
 
 /// Where a plan applies: the human plan names it on its first line and the markdown plan on
@@ -165,6 +165,22 @@ pub(crate) fn shown_sides(field: &FieldChange) -> (Option<ShownValue<'_>>, Optio
         return (before, after);
     }
     (field.before.as_ref().map(ShownValue::Plain), field.after.as_ref().map(ShownValue::Plain))
+}
+
+/// The word a list element's change reads with in an existing resource: `inserted` for an
+/// element added to a list (`pageProcessors[0]`: before the element that was at 0), `removed` for
+/// one taken out. `None` for other changes, and for creates and clones, where everything is new.
+pub(crate) fn element_word(action: ActionKind, field: &FieldChange) -> Option<&'static str> {
+    if matches!(action, ActionKind::Create | ActionKind::Clone)
+        || !matches!(field.path.segments().last(), Some(Segment::Index(_)))
+    {
+        return None;
+    }
+    match field.op {
+        FieldOp::Add => Some("inserted"),
+        FieldOp::Remove => Some("removed"),
+        FieldOp::Replace => None,
+    }
 }
 
 /// A side of a field change as shown.

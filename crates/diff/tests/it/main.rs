@@ -11,5 +11,6 @@ mod plan_format;
 mod properties;
 mod render;
 mod secrets;
+mod step_lists;
 mod support;
 mod write;
