@@ -14,6 +14,7 @@ use crate::clones::{PostPlan, complete_clones, kept_copies};
 use crate::field_diff::{FieldContext, creation_fields, diff_fields};
 use crate::identity::{Binding, resolve};
 use crate::normalize::ManagedIds;
+use crate::pictures::flow_pictures;
 
 /// Options of a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -153,7 +154,8 @@ pub fn diff(
 
     changes.sort_by(|left, right| left.address.cmp(&right.address));
     problems.sort_by(|left, right| left.address.cmp(&right.address));
-    Plan { changes, warnings, problems }
+    let flow_pictures = flow_pictures(desired, state, live, &ids, &changes);
+    Plan { changes, warnings, problems, flow_pictures }
 }
 
 /// What stays in the state although the spec does not declare it.

@@ -25,6 +25,7 @@ mod field_diff;
 mod identity;
 mod leaves;
 pub mod normalize;
+mod pictures;
 pub mod render;
 mod write;
 

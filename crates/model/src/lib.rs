@@ -14,6 +14,7 @@ pub mod fingerprint;
 pub mod kind;
 pub mod live;
 pub mod path;
+pub mod pictures;
 pub mod plan;
 pub mod references;
 pub mod region;
@@ -24,6 +25,7 @@ pub use desired::{DesiredResource, DesiredState, Lifecycle, Moved, Origin, RefOr
 pub use kind::{Address, AddressError, KeyError, Kind, natural_cmp, slug, validate_key};
 pub use live::{LiveResource, LiveState};
 pub use path::{FieldPath, KeyedElement, PathError, Segment};
+pub use pictures::{FlowBodies, FlowPictures};
 pub use plan::{
     Action, ActionKind, Change, CloneCopy, Dependency, FieldChange, FieldOp, Plan, PlanProblem,
     StateChange, StateFlag, Summary,

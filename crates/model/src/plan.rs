@@ -10,6 +10,7 @@
 use crate::desired::RefOrId;
 use crate::kind::{Address, Kind};
 use crate::path::FieldPath;
+use crate::pictures::FlowPictures;
 use crate::value::Value;
 
 /// The name of an [`Action`], without its data.
@@ -465,6 +466,8 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Problems that make the plan fail.
     pub problems: Vec<PlanProblem>,
+    /// What the pictures of the flows the plan touches are drawn from.
+    pub flow_pictures: FlowPictures,
 }
 
 impl Plan {

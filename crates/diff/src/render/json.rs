@@ -1,12 +1,16 @@
 //! The JSON plan: a documented, versioned format (`docs/plan-format.md`), with its own serde
 //! types converted by hand from the [`Plan`], so the domain types never derive `Serialize`.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use flowform_model::references::for_each_reference;
 use flowform_model::{
-    Action, ActionKind, Change, CloneCopy, Dependency, FieldChange, FieldOp, Plan, RefOrId,
-    StateChange, StateFlag, Value,
+    Action, ActionKind, Address, Change, CloneCopy, Dependency, FieldChange, FieldOp, FlowBodies,
+    FlowPictures, Object, Plan, RefOrId, StateChange, StateFlag, Value,
 };
 use serde::{Deserialize, Serialize};
 
+use super::plan_pictures::drawn;
 use super::{ShownValue, activation, display_json, shown_sides};
 
 /// The version of the JSON plan format this build writes.
@@ -35,6 +39,125 @@ pub struct JsonPlan {
     pub warnings: Vec<String>,
     /// Problems that make the plan fail; empty for a plan that can be applied.
     pub problems: Vec<JsonProblem>,
+    /// What the pictures of the flows the plan touches are drawn from; absent when the plan
+    /// draws no flow (and from documents written before it existed).
+    #[serde(default, skip_serializing_if = "JsonFlowPictures::is_empty")]
+    pub flow_pictures: JsonFlowPictures,
+}
+
+/// The data of the flow pictures: see `docs/plan-format.md`, "Flow pictures".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonFlowPictures {
+    /// One entry per flow the plan draws, in address order.
+    pub flows: Vec<JsonFlowBodies>,
+    /// The `name` of each resource the bodies reference, by address.
+    pub names: BTreeMap<String, String>,
+    /// For each connection, export, import and script the bodies reach: the connections,
+    /// exports, imports and scripts it references.
+    pub uses: BTreeMap<String, Vec<String>>,
+}
+
+/// One flow's sources, steps and routers on each side of the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonFlowBodies {
+    /// `flow.KEY`.
+    pub address: String,
+    /// The live flow's picture fields (normalised), or `null`.
+    pub before: Option<serde_json::Value>,
+    /// The spec's flow's picture fields, or `null` for a deleted flow.
+    pub after: Option<serde_json::Value>,
+    /// For a clone, the source flow's picture fields, or `null`.
+    pub clone_source: Option<serde_json::Value>,
+}
+
+impl JsonFlowPictures {
+    /// Whether there is nothing to draw.
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty() && self.names.is_empty() && self.uses.is_empty()
+    }
+
+    /// The picture data back as the plan holds it (for rendering a saved plan): `${KIND.KEY}`
+    /// strings become references again.
+    pub fn to_model(&self) -> Result<FlowPictures, PlanDocumentError> {
+        let body = |address: &str, value: &Option<serde_json::Value>| match value {
+            None => Ok(None),
+            Some(json) => match value_from_document(json.clone()) {
+                Value::Object(object) => Ok(Some(object)),
+                _ => Err(PlanDocumentError::Change {
+                    address: address.to_owned(),
+                    reason: "a body in `flow_pictures` is not an object".to_owned(),
+                }),
+            },
+        };
+        let mut pictures = FlowPictures::default();
+        for flow in &self.flows {
+            let JsonFlowBodies { address, before, after, clone_source } = flow;
+            pictures.flows.insert(
+                parse_address(address)?,
+                FlowBodies {
+                    before: body(address, before)?,
+                    after: body(address, after)?,
+                    clone_source: body(address, clone_source)?,
+                },
+            );
+        }
+        for (address, name) in &self.names {
+            pictures.names.insert(parse_address(address)?, name.clone());
+        }
+        for (address, used) in &self.uses {
+            let used = used.iter().map(|target| parse_address(target)).collect::<Result<_, _>>()?;
+            pictures.uses.insert(parse_address(address)?, used);
+        }
+        Ok(pictures)
+    }
+}
+
+/// The picture data of the flows `plan` draws, with the names and uses their bodies reach.
+fn flow_pictures(plan: &Plan) -> JsonFlowPictures {
+    let body_json = |body: &Option<Object>| {
+        body.as_ref().map(|object| display_json(&Value::Object(object.clone())))
+    };
+    let mut document = JsonFlowPictures::default();
+    let mut referenced: BTreeSet<&Address> = BTreeSet::new();
+    let mut document_flows: Vec<&Address> = Vec::new();
+    for (address, _, bodies) in drawn(plan) {
+        document_flows.push(address);
+        for body in [&bodies.before, &bodies.after, &bodies.clone_source].into_iter().flatten() {
+            for value in body.values() {
+                for_each_reference(value, &mut |_, target| {
+                    referenced.insert(target);
+                });
+            }
+        }
+        document.flows.push(JsonFlowBodies {
+            address: address.to_string(),
+            before: body_json(&bodies.before),
+            after: body_json(&bodies.after),
+            clone_source: body_json(&bodies.clone_source),
+        });
+    }
+    let mut queue: Vec<&Address> = referenced.iter().copied().collect();
+    let mut reached: BTreeSet<&Address> = BTreeSet::new();
+    while let Some(address) = queue.pop() {
+        if reached.insert(address) {
+            queue.extend(plan.flow_pictures.uses.get(address).into_iter().flatten());
+        }
+    }
+    for address in referenced.iter().chain(&document_flows) {
+        if let Some(name) = plan.flow_pictures.names.get(address) {
+            document.names.insert(address.to_string(), name.clone());
+        }
+    }
+    for address in reached {
+        if let Some(used) = plan.flow_pictures.uses.get(address) {
+            document
+                .uses
+                .insert(address.to_string(), used.iter().map(ToString::to_string).collect());
+        }
+    }
+    document
 }
 
 /// Counts by action.
@@ -191,6 +314,7 @@ pub fn to_json_plan(plan: &Plan, context: &JsonContext) -> JsonPlan {
                 hint: problem.hint.clone(),
             })
             .collect(),
+        flow_pictures: flow_pictures(plan),
     }
 }
 
@@ -314,8 +438,15 @@ pub enum PlanDocumentError {
 pub fn plan_from_document(document: &JsonPlan) -> Result<Plan, PlanDocumentError> {
     // Every field is named, so a field added to the document fails to compile here until it is
     // read back too.
-    let JsonPlan { format_version: _, target: _, summary: _, changes, warnings, problems } =
-        document;
+    let JsonPlan {
+        format_version: _,
+        target: _,
+        summary: _,
+        changes,
+        warnings,
+        problems,
+        flow_pictures,
+    } = document;
     let changes = changes.iter().map(change_from_document).collect::<Result<Vec<_>, _>>()?;
     let problems = problems
         .iter()
@@ -328,7 +459,12 @@ pub fn plan_from_document(document: &JsonPlan) -> Result<Plan, PlanDocumentError
             })
         })
         .collect::<Result<Vec<_>, PlanDocumentError>>()?;
-    Ok(Plan { changes, warnings: warnings.clone(), problems })
+    Ok(Plan {
+        changes,
+        warnings: warnings.clone(),
+        problems,
+        flow_pictures: flow_pictures.to_model()?,
+    })
 }
 
 fn parse_address(text: &str) -> Result<flowform_model::Address, PlanDocumentError> {

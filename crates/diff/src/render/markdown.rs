@@ -4,6 +4,8 @@ use std::fmt::Write as _;
 
 use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 
+use super::plan_pictures::{PlanPicture, plan_pictures};
+
 use super::{
     GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, plan_line,
     shown_sides, state_value, unified_lines, whole_lines,
@@ -65,9 +67,11 @@ fn fence_for(content: &str) -> String {
 }
 
 /// Renders the plan for a pull-request comment of at most `max_chars` characters: the summary
-/// table first, then problems, deletes, flow activations, drift and warnings, then one
-/// `<details>` block per resource (deletes first). When the blocks do not all fit, the last ones
-/// are left out (or the last one is cut) and a note says how many and where to see everything.
+/// table first, then problems, deletes, flow activations, drift and warnings, then a picture of
+/// each flow the plan touches (a Mermaid flowchart, see [`plan_pictures`]), then one `<details>`
+/// block per resource (deletes first). When it does not all fit, pictures are left out first
+/// (whole, from the last), then the last resource blocks (or the last one is cut), and a note
+/// says how many and where to see everything.
 pub fn markdown(plan: &Plan, options: &MarkdownOptions) -> String {
     render(plan, options, None)
 }
@@ -192,6 +196,10 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
             omitted_sections += 1;
         }
     }
+
+    // The resource blocks come before the pictures in the budget (pictures go first when the
+    // comment must be cut), but after them in the comment.
+    let mut resources = String::new();
     let mut shown_blocks = 0;
     let mut cut_block = false;
     for change in &ordered {
@@ -199,7 +207,7 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
         let block = details_block(change, None);
         let length = chars(&block);
         if length <= room {
-            out.push_str(&block);
+            resources.push_str(&block);
             used += length;
             shown_blocks += 1;
             continue;
@@ -208,19 +216,50 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
             let block = details_block(change, Some(room));
             if chars(&block) <= room {
                 used += chars(&block);
-                out.push_str(&block);
+                resources.push_str(&block);
                 shown_blocks += 1;
                 cut_block = true;
             }
         }
         break;
     }
+
+    // Whole pictures only, in order, while they fit.
+    let pictures = plan_pictures(plan);
+    let mut shown_pictures = 0;
+    let mut picture_text = String::new();
+    let heading = "#### Flows\n\n";
+    let mut room = max_chars.saturating_sub(used + NOTE_RESERVE + chars(heading));
+    for picture in &pictures {
+        let block = picture_block(plan, picture);
+        let length = chars(&block);
+        if length > room {
+            break;
+        }
+        picture_text.push_str(&block);
+        room -= length;
+        shown_pictures += 1;
+    }
+    if shown_pictures > 0 {
+        out.push_str(heading);
+        out.push_str(&picture_text);
+        used += chars(heading) + chars(&picture_text);
+    }
+    out.push_str(&resources);
+
     let omitted_blocks = ordered.len() - shown_blocks;
-    if omitted_blocks > 0 || omitted_sections > 0 || cut_block {
+    let omitted_pictures = pictures.len() - shown_pictures;
+    if omitted_blocks > 0 || omitted_sections > 0 || cut_block || omitted_pictures > 0 {
         let mut note =
             String::from("\n> [!NOTE]\n> **This plan is truncated** to fit one comment (");
         let _ = write!(note, "{max_chars} characters): ");
         let mut parts = Vec::new();
+        if omitted_pictures > 0 {
+            parts.push(format!(
+                "{omitted_pictures} of {} flow pictures are left out",
+                pictures.len()
+            ));
+        }
         if omitted_blocks > 0 {
             parts.push(format!("{omitted_blocks} of {} resources are not shown", ordered.len()));
         }
@@ -242,6 +281,27 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
         }
     }
     out
+}
+
+/// One flow's picture as an open `<details>` block holding a ```` ```mermaid ```` block (labels
+/// are escaped with Mermaid's entity codes and hold no backtick, so the fence cannot close early).
+fn picture_block(plan: &Plan, picture: &PlanPicture<'_>) -> String {
+    let action = match picture.change {
+        Some(change) if !picture.unchanged() => change.action.as_str(),
+        _ => "unchanged",
+    };
+    let mut summary =
+        format!("<code>{action}</code> <b>{}</b>", escape_html(&picture.address.to_string()));
+    if let Some(name) = picture.name(plan) {
+        let _ = write!(summary, " “{}”", escape_html(name));
+    }
+    if picture.unchanged() {
+        summary.push_str(" · uses a changed resource");
+    }
+    format!(
+        "<details open><summary>{summary}</summary>\n\n```mermaid\n{}```\n\n</details>\n\n",
+        picture.mermaid(plan)
+    )
 }
 
 fn push_list(text: &mut String, prefix: &str, items: &[String]) {

@@ -17,9 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use flowform_model::references::{Step as PathStep, for_each_reference};
-use flowform_model::{Address, Kind, Object, Value};
+use flowform_model::{Address, FieldPath, Kind, Object, Segment, Value};
 
-use crate::align::{Aligned, align};
+use crate::align::{Aligned, align, pair_replacements};
 
 /// How an element of a picture fares in the change the picture shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -113,6 +113,9 @@ pub struct Step {
     /// The other resources the step object references itself (a `postResponseMap` hook's
     /// script), besides its target.
     pub uses: Vec<Address>,
+    /// Where the step sits in the flow body after the change (`pageProcessors[2]`,
+    /// `routers[0].branches[1].pageProcessors[0]`); `None` for a removed or copied step.
+    pub at: Option<FieldPath>,
 }
 
 /// A branch of a router.
@@ -182,12 +185,16 @@ struct ReadFlow<'a> {
 struct ReadRouter<'a> {
     router: Router,
     raw: &'a Value,
+    /// Where it sits in its body (`routers[1]`).
+    at: FieldPath,
     branches: Vec<ReadBranch<'a>>,
 }
 
 struct ReadBranch<'a> {
     branch: Branch,
     raw: &'a Value,
+    /// Where it sits in its body (`routers[1].branches[0]`).
+    at: FieldPath,
     steps: Vec<Read<'a, Step>>,
 }
 
@@ -217,7 +224,16 @@ fn references_besides(value: &Value, skip: &str) -> Vec<Address> {
 }
 
 fn new_step(role: StepRole, target: StepTarget, mark: Mark) -> Step {
-    Step { role, target, mark, notes: Vec::new(), legacy: false, copy: false, uses: Vec::new() }
+    Step {
+        role,
+        target,
+        mark,
+        notes: Vec::new(),
+        legacy: false,
+        copy: false,
+        uses: Vec::new(),
+        at: None,
+    }
 }
 
 fn read_source(raw: &Value, mark: Mark) -> Step {
@@ -253,11 +269,17 @@ fn routing_words(object: &Object) -> Option<String> {
     }
 }
 
-fn read_steps(raw: Option<&Value>, mark: Mark) -> Vec<Read<'_, Step>> {
+/// The steps of a `pageProcessors` list found at `list`.
+fn read_steps<'a>(raw: Option<&'a Value>, mark: Mark, list: &FieldPath) -> Vec<Read<'a, Step>> {
     match raw {
         Some(Value::Array(items)) => items
             .iter()
-            .map(|item| Read { item: read_processor(item, mark), raw: Some(item) })
+            .enumerate()
+            .map(|(index, item)| {
+                let mut step = read_processor(item, mark);
+                step.at = Some(list.index(index));
+                Read { item: step, raw: Some(item) }
+            })
             .collect(),
         _ => Vec::new(),
     }
@@ -283,8 +305,13 @@ fn read_router(raw: &Value, position: usize, mark: Mark) -> ReadRouter<'_> {
                 .and_then(|branch| string_of(branch, "name"))
                 .filter(|name| !name.is_empty())
                 .map_or_else(|| format!("branch {}", index + 1), str::to_owned);
-            let steps =
-                read_steps(branch_object.and_then(|branch| branch.get("pageProcessors")), mark);
+            let at = FieldPath::from_keys(["routers"]).index(position).key("branches").index(index);
+            let list = at.key("pageProcessors");
+            let steps = read_steps(
+                branch_object.and_then(|branch| branch.get("pageProcessors")),
+                mark,
+                &list,
+            );
             branches.push(ReadBranch {
                 branch: Branch {
                     name,
@@ -296,6 +323,7 @@ fn read_router(raw: &Value, position: usize, mark: Mark) -> ReadRouter<'_> {
                     notes: Vec::new(),
                 },
                 raw: item,
+                at,
                 steps,
             });
         }
@@ -313,6 +341,7 @@ fn read_router(raw: &Value, position: usize, mark: Mark) -> ReadRouter<'_> {
             copy: false,
         },
         raw,
+        at: FieldPath::from_keys(["routers"]).index(position),
         branches,
     }
 }
@@ -338,11 +367,14 @@ fn read_flow(body: &Object, mark: Mark, parts: Parts) -> ReadFlow<'_> {
         if let Some(legacy) = body.get("_exportId").filter(|value| !value.is_absent()) {
             let mut step = new_step(StepRole::Source, target_of(Some(legacy), Kind::Export), mark);
             step.legacy = true;
+            step.at = Some(FieldPath::from_keys(["_exportId"]));
             flow.sources.push(Read { item: step, raw: None });
         }
         if let Some(Value::Array(items)) = body.get("pageGenerators") {
-            for item in items {
-                flow.sources.push(Read { item: read_source(item, mark), raw: Some(item) });
+            for (index, item) in items.iter().enumerate() {
+                let mut step = read_source(item, mark);
+                step.at = Some(FieldPath::from_keys(["pageGenerators"]).index(index));
+                flow.sources.push(Read { item: step, raw: Some(item) });
             }
         }
     }
@@ -350,9 +382,11 @@ fn read_flow(body: &Object, mark: Mark, parts: Parts) -> ReadFlow<'_> {
         if let Some(legacy) = body.get("_importId").filter(|value| !value.is_absent()) {
             let mut step = new_step(StepRole::Import, target_of(Some(legacy), Kind::Import), mark);
             step.legacy = true;
+            step.at = Some(FieldPath::from_keys(["_importId"]));
             flow.processors.push(Read { item: step, raw: None });
         }
-        flow.processors.extend(read_steps(body.get("pageProcessors"), mark));
+        let list = FieldPath::from_keys(["pageProcessors"]);
+        flow.processors.extend(read_steps(body.get("pageProcessors"), mark, &list));
         if let Some(Value::Array(items)) = body.get("routers") {
             flow.routers = items
                 .iter()
@@ -413,7 +447,45 @@ fn step_key(step: &Step) -> (StepRole, &StepTarget, bool) {
 
 /// Merges two versions of a step list: kept steps are unchanged or changed (their object sets
 /// something new), the others are added or removed.
-fn merge_steps(old: Vec<Read<'_, Step>>, new: Vec<Read<'_, Step>>) -> Vec<Step> {
+/// How a kept element is judged changed.
+#[derive(Clone, Copy)]
+enum Verdict<'p> {
+    /// By comparing its two objects: changed when the new one sets something the old one does
+    /// not have (or sets it differently).
+    Compare,
+    /// By the diff's field changes: changed when one falls inside it (list indexes are
+    /// positions after the change, as the element's own path is).
+    Paths(&'p [FieldPath]),
+}
+
+impl Verdict<'_> {
+    /// Whether the element at `at` (after the change), read from `before` and `after`, changes
+    /// in its own fields: those other than `skip` (its nested lists, judged element by element).
+    fn changed(
+        self,
+        before: Option<&Value>,
+        after: Option<&Value>,
+        at: Option<&FieldPath>,
+        skip: &[&str],
+    ) -> bool {
+        match self {
+            Verdict::Compare => sets_differently(before, after, skip),
+            Verdict::Paths(paths) => at.is_some_and(|at| {
+                paths.iter().any(|path| {
+                    path.0.len() > at.0.len()
+                        && path.starts_with(at)
+                        && !matches!(&path.0[at.0.len()], Segment::Key(key) if skip.contains(&key.as_str()))
+                })
+            }),
+        }
+    }
+}
+
+fn merge_steps(
+    old: Vec<Read<'_, Step>>,
+    new: Vec<Read<'_, Step>>,
+    verdict: Verdict<'_>,
+) -> Vec<Step> {
     let old_keys: Vec<_> = old.iter().map(|step| step_key(&step.item)).collect();
     let new_keys: Vec<_> = new.iter().map(|step| step_key(&step.item)).collect();
     let alignment = align(&old_keys, &new_keys);
@@ -425,6 +497,7 @@ fn merge_steps(old: Vec<Read<'_, Step>>, new: Vec<Read<'_, Step>>) -> Vec<Step> 
             Aligned::Old(index) => {
                 if let Some(mut step) = old[index].take() {
                     step.item.mark = Mark::Removed;
+                    step.item.at = None;
                     merged.push(step.item);
                 }
             }
@@ -440,7 +513,7 @@ fn merge_steps(old: Vec<Read<'_, Step>>, new: Vec<Read<'_, Step>>) -> Vec<Step> 
                 else {
                     continue;
                 };
-                if sets_differently(before.raw, after.raw, &[]) {
+                if verdict.changed(before.raw, after.raw, after.item.at.as_ref(), &[]) {
                     after.item.mark = Mark::Changed;
                     after.item.notes.push("step settings changed".to_owned());
                 } else {
@@ -459,15 +532,24 @@ fn with_mark(mut router: ReadRouter<'_>, mark: Mark) -> Router {
         branch.branch.mark = mark;
         for step in &mut branch.steps {
             step.item.mark = mark;
+            if mark == Mark::Removed {
+                step.item.at = None;
+            }
         }
     }
     finish_router(router)
 }
 
-fn merge_branches(old: Vec<ReadBranch<'_>>, new: Vec<ReadBranch<'_>>) -> Vec<Branch> {
+fn merge_branches(
+    old: Vec<ReadBranch<'_>>,
+    new: Vec<ReadBranch<'_>>,
+    verdict: Verdict<'_>,
+) -> Vec<Branch> {
     let old_keys: Vec<&str> = old.iter().map(|branch| branch.branch.name.as_str()).collect();
     let new_keys: Vec<&str> = new.iter().map(|branch| branch.branch.name.as_str()).collect();
-    let alignment = align(&old_keys, &new_keys);
+    // A branch renamed in place (as many branches gone as come, at one place) is the same
+    // branch under a new name.
+    let alignment = pair_replacements(align(&old_keys, &new_keys), |_, _| true);
     let mut old: Vec<Option<ReadBranch<'_>>> = old.into_iter().map(Some).collect();
     let mut new: Vec<Option<ReadBranch<'_>>> = new.into_iter().map(Some).collect();
     let mut merged = Vec::new();
@@ -479,6 +561,9 @@ fn merge_branches(old: Vec<ReadBranch<'_>>, new: Vec<ReadBranch<'_>>) -> Vec<Bra
             .into_iter()
             .map(|mut step| {
                 step.item.mark = mark;
+                if mark == Mark::Removed {
+                    step.item.at = None;
+                }
                 step.item
             })
             .collect();
@@ -496,13 +581,17 @@ fn merge_branches(old: Vec<ReadBranch<'_>>, new: Vec<ReadBranch<'_>>) -> Vec<Bra
                     continue;
                 };
                 let mut branch = after.branch;
-                if sets_differently(Some(before.raw), Some(after.raw), &["pageProcessors"]) {
+                branch.mark = Mark::Unchanged;
+                if before.branch.name != branch.name {
+                    branch.mark = Mark::Changed;
+                    branch.notes.push(format!("renamed from {}", cut_label(&before.branch.name)));
+                }
+                let skip = ["pageProcessors", "name"];
+                if verdict.changed(Some(before.raw), Some(after.raw), Some(&after.at), &skip) {
                     branch.mark = Mark::Changed;
                     branch.notes.push("branch settings changed".to_owned());
-                } else {
-                    branch.mark = Mark::Unchanged;
                 }
-                branch.steps = merge_steps(before.steps, after.steps);
+                branch.steps = merge_steps(before.steps, after.steps, verdict);
                 merged.push(branch);
             }
         }
@@ -510,7 +599,11 @@ fn merge_branches(old: Vec<ReadBranch<'_>>, new: Vec<ReadBranch<'_>>) -> Vec<Bra
     merged
 }
 
-fn merge_routers(old: Vec<ReadRouter<'_>>, new: Vec<ReadRouter<'_>>) -> Vec<Router> {
+fn merge_routers(
+    old: Vec<ReadRouter<'_>>,
+    new: Vec<ReadRouter<'_>>,
+    verdict: Verdict<'_>,
+) -> Vec<Router> {
     let old_keys: Vec<String> = old.iter().map(|router| router.router.id.clone()).collect();
     let new_keys: Vec<String> = new.iter().map(|router| router.router.id.clone()).collect();
     let alignment = align(&old_keys, &new_keys);
@@ -531,13 +624,18 @@ fn merge_routers(old: Vec<ReadRouter<'_>>, new: Vec<ReadRouter<'_>>) -> Vec<Rout
                     continue;
                 };
                 let mut router = after.router;
-                if sets_differently(Some(before.raw), Some(after.raw), &["branches"]) {
+                if verdict.changed(
+                    Some(before.raw),
+                    Some(after.raw),
+                    Some(&after.at),
+                    &["branches"],
+                ) {
                     router.mark = Mark::Changed;
                     router.notes.push("router settings changed".to_owned());
                 } else {
                     router.mark = Mark::Unchanged;
                 }
-                router.branches = merge_branches(before.branches, after.branches);
+                router.branches = merge_branches(before.branches, after.branches, verdict);
                 merged.push(router);
             }
         }
@@ -565,11 +663,13 @@ impl FlowPicture {
         let mut copied = finish(read_flow(source_body, mark, inherited));
         for step in copied.sources.iter_mut().chain(copied.processors.iter_mut()) {
             step.copy = true;
+            step.at = None;
         }
         for router in &mut copied.routers {
             router.copy = true;
             for step in router.branches.iter_mut().flat_map(|branch| branch.steps.iter_mut()) {
                 step.copy = true;
+                step.at = None;
             }
         }
         if inherited.sources {
@@ -591,12 +691,25 @@ impl FlowPicture {
     /// `before` should be the live flow normalised as the diff compares it (managed ids written
     /// as references), `after` the spec's body.
     pub fn between(before: &Object, after: &Object) -> FlowPicture {
+        FlowPicture::merged(before, after, Verdict::Compare)
+    }
+
+    /// [`FlowPicture::between`], with the diff's verdict on which kept steps, branches and
+    /// routers change: `paths` are the flow's field changes (list indexes are positions after
+    /// the change, as the diff gives them). A field change inside an element marks it changed,
+    /// also one the two objects cannot show: a field the spec no longer sets, or one the live
+    /// side only lacks because it holds the server's default.
+    pub fn between_fields(before: &Object, after: &Object, paths: &[FieldPath]) -> FlowPicture {
+        FlowPicture::merged(before, after, Verdict::Paths(paths))
+    }
+
+    fn merged(before: &Object, after: &Object, verdict: Verdict<'_>) -> FlowPicture {
         let old = read_flow(before, Mark::Removed, ALL_PARTS);
         let new = read_flow(after, Mark::Added, ALL_PARTS);
         FlowPicture {
-            sources: merge_steps(old.sources, new.sources),
-            processors: merge_steps(old.processors, new.processors),
-            routers: merge_routers(old.routers, new.routers),
+            sources: merge_steps(old.sources, new.sources, verdict),
+            processors: merge_steps(old.processors, new.processors, verdict),
+            routers: merge_routers(old.routers, new.routers, verdict),
         }
     }
 

@@ -10,10 +10,12 @@ mod human;
 pub mod json;
 mod markdown;
 pub mod mermaid;
+mod plan_pictures;
 
 pub use human::{HumanOptions, human, human_for};
 pub use json::{JsonContext, json};
 pub use markdown::{MarkdownOptions, markdown, markdown_for};
+pub use plan_pictures::{PlanPicture, plan_pictures};
 
 use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, Segment, Value};
 use similar::{ChangeTag, TextDiff};

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use flowform_diff::render::graph::{DependencyGraph, PlannedAction};
+use flowform_diff::render::json::{JsonPlan, plan_from_document};
 use flowform_diff::render::mermaid::{FlowPicture, Mark, StepTarget, flow_mermaid};
+use flowform_diff::render::{self, JsonContext, MarkdownOptions};
 use flowform_model::{Address, Object, RefOrId, Value};
 use serde_json::json;
 
@@ -411,4 +413,205 @@ fn a_flow_without_steps_still_draws() {
     let empty = body(&world, json!({"name": "Empty", "_integrationId": "${integration.orders}"}));
     let text = draw(&world, &FlowPicture::of_body(&empty, Mark::Added));
     insta::assert_snapshot!("flow_empty", text);
+}
+
+// Pictures in the markdown plan: made by the diff from the spec, the state and the live
+// documents, and drawn by the markdown renderer from the plan alone.
+
+/// The shop's resources, applied (in address order: what a flow references exists first).
+fn applied_shop() -> World {
+    let mut world = shop_world();
+    let mut addresses: Vec<Address> = world.desired.resources.keys().cloned().collect();
+    addresses.sort();
+    for address in addresses {
+        world.apply(&address.to_string());
+    }
+    world
+}
+
+/// The markdown plan of `world`, checked for what every rendering of pictures must hold.
+fn plan_markdown(world: &World) -> String {
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let markdown = render::markdown(&plan, &MarkdownOptions::default());
+    assert_eq!(
+        markdown.matches("```mermaid\n").count(),
+        render::plan_pictures(&plan).len(),
+        "one block per picture"
+    );
+    // A saved plan's JSON document carries what the pictures need: read back as `flowform show`
+    // reads it (no unchanged resource listed), the pictures are the same.
+    let json = render::json(&plan, &JsonContext { target: "test".into() });
+    let parsed: JsonPlan = serde_json::from_str(&json).expect("the JSON plan parses");
+    let again = plan_from_document(&parsed).expect("the plan reads back");
+    let pictures = |text: &str| {
+        text.find("#### Flows").map(|start| {
+            let end =
+                text[start..].find("<details><summary>").map_or(text.len(), |end| start + end);
+            text[start..end].to_owned()
+        })
+    };
+    assert_eq!(
+        pictures(&render::markdown(&again, &MarkdownOptions::default())),
+        pictures(&markdown)
+    );
+    markdown
+}
+
+#[test]
+fn plan_draws_a_created_linear_flow() {
+    let mut world = applied_shop();
+    world.desire("flow.orders-to-erp", linear());
+    let markdown = plan_markdown(&world);
+    assert!(markdown.contains("<code>create</code> <b>flow.orders-to-erp</b>"));
+    insta::assert_snapshot!("plan_markdown_linear_created", markdown);
+}
+
+#[test]
+fn plan_draws_a_lookup_inserted_at_the_front_as_one_addition() {
+    let mut world = applied_shop();
+    world.applied("flow.orders-to-erp", linear());
+    world.desire("flow.orders-to-erp", with_lookup());
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let pictures = render::plan_pictures(&plan);
+    let marks: Vec<Mark> = pictures[0].picture.processors.iter().map(|step| step.mark).collect();
+    assert_eq!(marks, [Mark::Added, Mark::Unchanged]);
+    let markdown = plan_markdown(&world);
+    assert!(markdown.contains("@@ pageProcessors[0] (inserted) @@"), "{markdown}");
+    assert!(!markdown.contains("pageProcessors[1]"), "the import after it is unchanged");
+    insta::assert_snapshot!("plan_markdown_lookup_inserted_front", markdown);
+}
+
+#[test]
+fn plan_draws_routers_with_a_renamed_branch_a_new_step_and_a_changed_script() {
+    let mut world = applied_shop();
+    world.applied("flow.orders-by-country", with_routers());
+    let mut after = with_routers();
+    after["routers"][0]["branches"][1]["name"] = json!("Rest of world");
+    after["routers"][0]["branches"][0]["pageProcessors"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "import", "_importId": "${import.slack-alert}"}));
+    world.desire("flow.orders-by-country", after);
+    world.desire(
+        "script.route-orders",
+        json!({"name": "Route orders", "content": "function branch(options) { return [0]; }"}),
+    );
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let pictures = render::plan_pictures(&plan);
+    assert_eq!(pictures.len(), 1, "the flow changes and uses the script: one picture");
+    let router = &pictures[0].picture.routers[0];
+    assert_eq!(router.branches[1].notes, ["renamed from Other"]);
+    assert_eq!(router.branches[0].steps[2].mark, Mark::Added);
+    assert_eq!(pictures[0].picture.routers[1].notes, ["uses changed script.route-orders"]);
+    insta::assert_snapshot!("plan_markdown_router_changed", plan_markdown(&world));
+}
+
+#[test]
+fn plan_draws_a_cloned_flow_with_the_copies_it_makes() {
+    let mut world = applied_shop();
+    world.applied("flow.orders-to-erp", with_lookup());
+    let clone = world.desire(
+        "flow.eu-orders-to-erp",
+        json!({"name": "EU orders to ERP", "_integrationId": "${integration.orders}",
+               "pageGenerators": [{"_exportId": "${export.eu-orders}"}]}),
+    );
+    clone.lifecycle.clone_from = Some(RefOrId::Ref(address("flow.orders-to-erp")));
+    let markdown = plan_markdown(&world);
+    assert!(markdown.contains("copy of Look up the ERP customer"), "{markdown}");
+    insta::assert_snapshot!("plan_markdown_cloned", markdown);
+}
+
+#[test]
+fn plan_draws_an_unchanged_flow_that_uses_a_changed_connection() {
+    let mut world = applied_shop();
+    world.applied("flow.orders-to-erp", with_lookup());
+    world.applied("flow.orders-by-country", with_routers());
+    world.desire(
+        "connection.erp",
+        json!({"name": "ERP", "type": "http", "http": {"baseURI": "https://erp.example.com/v2"}}),
+    );
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let drawn: Vec<String> =
+        render::plan_pictures(&plan).iter().map(|picture| picture.address.to_string()).collect();
+    // Both flows use the ERP connection through their lookup and imports.
+    assert_eq!(drawn, ["flow.orders-by-country", "flow.orders-to-erp"]);
+    let markdown = plan_markdown(&world);
+    assert!(markdown.contains("<code>unchanged</code> <b>flow.orders-to-erp</b>"));
+    assert!(markdown.contains("uses changed connection.erp"));
+    insta::assert_snapshot!("plan_markdown_uses_changed_connection", markdown);
+}
+
+#[test]
+fn plan_draws_a_deleted_flow_from_the_account() {
+    let mut world = applied_shop();
+    world.applied("flow.orders-by-country", with_routers());
+    world.undesire("flow.orders-by-country");
+    let markdown = plan_markdown(&world);
+    assert!(markdown.contains("<code>delete</code> <b>flow.orders-by-country</b>"));
+    assert!(markdown.contains(":::removed"));
+    insta::assert_snapshot!("plan_markdown_deleted", markdown);
+}
+
+#[test]
+fn flows_that_neither_change_nor_use_a_change_are_not_drawn() {
+    let mut world = applied_shop();
+    world.applied("flow.orders-to-erp", linear());
+    world.desire("import.slack-alert", json!({"name": "Alert #ops on Slack, loudly"}));
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    assert!(plan.has_changes());
+    assert!(render::plan_pictures(&plan).is_empty());
+    let markdown = render::markdown(&plan, &MarkdownOptions::default());
+    assert!(!markdown.contains("```mermaid") && !markdown.contains("#### Flows"));
+}
+
+#[test]
+fn a_field_removed_from_a_kept_step_marks_it_changed() {
+    let mut world = applied_shop();
+    let mut before = with_lookup();
+    before["pageProcessors"][1]["proceedOnFailure"] = json!(true);
+    world.applied("flow.orders-to-erp", before);
+    world.desire("flow.orders-to-erp", with_lookup());
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let picture = &render::plan_pictures(&plan)[0].picture;
+    assert_eq!(picture.processors[0].mark, Mark::Unchanged);
+    assert_eq!(picture.processors[1].mark, Mark::Changed);
+    assert_eq!(picture.processors[1].notes, ["step settings changed"]);
+}
+
+#[test]
+fn pictures_go_first_when_the_comment_must_be_cut() {
+    let mut world = applied_shop();
+    for number in 0..12 {
+        world.desire(&format!("flow.orders-{number:02}"), with_routers());
+    }
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let full = render::markdown(&plan, &MarkdownOptions::default());
+    assert_eq!(full.matches("```mermaid").count(), 12);
+    let length = full.chars().count();
+    let start = full.find("#### Flows").expect("a pictures section");
+    let end = start + full[start..].find("<details><summary>").expect("resource blocks follow");
+    let pictures = full[start..end].chars().count();
+
+    // Room for every resource block and half of the pictures: whole pictures only.
+    let max_chars = length - pictures / 2;
+    let cut = render::markdown(&plan, &MarkdownOptions { max_chars });
+    assert!(cut.chars().count() <= max_chars);
+    let shown = cut.matches("```mermaid").count();
+    assert!(0 < shown && shown < 12, "{shown} pictures shown");
+    let section = &cut[cut.find("#### Flows").unwrap()..cut.find("<details><summary>").unwrap()];
+    let closed = section.matches("```\n\n</details>").count();
+    assert_eq!(closed, shown, "every picture shown is whole");
+    assert_eq!(cut.matches("<details><summary>").count(), 12, "every resource block stays");
+    assert!(cut.contains(&format!("{} of 12 flow pictures are left out", 12 - shown)));
+    assert!(!cut.contains("resources are not shown"));
+
+    // Room for the resources alone: no picture, every resource.
+    let tight = render::markdown(&plan, &MarkdownOptions { max_chars: length - pictures + 500 });
+    assert!(!tight.contains("```mermaid") && !tight.contains("#### Flows"));
+    assert_eq!(tight.matches("<details><summary>").count(), 12);
+    assert!(tight.contains("12 of 12 flow pictures are left out"));
+    insta::assert_snapshot!(
+        "plan_markdown_pictures_cut_note",
+        &cut[cut.rfind("> [!NOTE]").unwrap()..]
+    );
 }

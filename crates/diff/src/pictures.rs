@@ -1,0 +1,161 @@
+//! The data of the flow pictures a plan can draw ([`FlowPictures`]): filled by the diff with
+//! the plan, from the spec, the state and the live documents, so the renderers (and a saved
+//! plan's JSON document) need nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use flowform_model::pictures::picture_fields;
+use flowform_model::references::for_each_reference;
+use flowform_model::{
+    Action, Address, Change, DesiredState, FlowBodies, FlowPictures, Kind, LiveState, Object,
+    RefOrId, State, Value,
+};
+
+use crate::normalize::{ManagedIds, normalize_live};
+
+/// The flows a plan draws: every flow it changes in any way, and every unchanged flow that uses
+/// a connection, export, import or script it changes (`used_by`), in address order.
+pub(crate) fn drawn_flows<'a>(
+    changes: impl Iterator<Item = &'a Change> + Clone,
+) -> BTreeSet<&'a Address> {
+    let mut flows = BTreeSet::new();
+    for change in changes {
+        if matches!(change.action, Action::NoOp { .. } | Action::StateOnly { .. }) {
+            continue;
+        }
+        if change.kind() == Kind::Flow {
+            flows.insert(&change.address);
+        }
+        flows.extend(change.used_by.iter().filter(|flow| flow.kind == Kind::Flow));
+    }
+    flows
+}
+
+/// What the inputs of the diff say about resources, for the pictures.
+struct Sources<'a> {
+    desired: &'a DesiredState,
+    state: &'a State,
+    live: &'a LiveState,
+    ids: &'a ManagedIds,
+}
+
+impl Sources<'_> {
+    /// A live flow's picture fields, normalised as the diff compares them.
+    fn live_flow(&self, id: &str) -> Option<Object> {
+        let live = self.live.get(Kind::Flow, id)?;
+        let fields = match &live.document {
+            Value::Object(document) => Value::Object(picture_fields(document)),
+            _ => return None,
+        };
+        match normalize_live(Kind::Flow, &fields, self.ids) {
+            Value::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+
+    /// The flow a clone copies: live when the source exists, else as the spec declares it.
+    fn clone_source(&self, from: &RefOrId) -> Option<Object> {
+        match from {
+            RefOrId::Ref(address) => {
+                let live = self.state.get(address).and_then(|entry| self.live_flow(&entry.id));
+                live.or_else(|| {
+                    self.desired.get(address).map(|source| picture_fields(&source.body))
+                })
+            }
+            RefOrId::Id(id) => self.live_flow(id),
+        }
+    }
+
+    /// A resource's plain `name`: from the spec, else from its live document.
+    fn name(&self, address: &Address) -> Option<String> {
+        if let Some(resource) = self.desired.get(address) {
+            return resource.name().map(str::to_owned);
+        }
+        let entry = self.state.get(address)?;
+        self.live.get(address.kind, &entry.id)?.name.clone()
+    }
+}
+
+/// Fills the picture data of every flow [`drawn_flows`] selects from `changes`.
+pub(crate) fn flow_pictures(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    ids: &ManagedIds,
+    changes: &[Change],
+) -> FlowPictures {
+    let sources = Sources { desired, state, live, ids };
+    let by_address: BTreeMap<&Address, &Change> =
+        changes.iter().map(|change| (&change.address, change)).collect();
+    let mut pictures = FlowPictures::default();
+    for address in drawn_flows(changes.iter()) {
+        let Some(change) = by_address.get(address) else {
+            continue;
+        };
+        let after = || desired.get(address).map(|flow| picture_fields(&flow.body));
+        let bodies = match &change.action {
+            Action::Create { .. } => FlowBodies { after: after(), ..FlowBodies::default() },
+            Action::Clone { from, .. } => FlowBodies {
+                after: after(),
+                clone_source: sources.clone_source(from),
+                ..FlowBodies::default()
+            },
+            Action::Update { id, .. } | Action::Adopt { id, .. } | Action::Move { id, .. } => {
+                FlowBodies { before: sources.live_flow(id), after: after(), clone_source: None }
+            }
+            Action::Delete { id, .. } => {
+                FlowBodies { before: sources.live_flow(id), ..FlowBodies::default() }
+            }
+            Action::NoOp { .. } | Action::StateOnly { .. } => {
+                FlowBodies { after: after(), ..FlowBodies::default() }
+            }
+        };
+        pictures.flows.insert(address.clone(), bodies);
+    }
+
+    // The names of what the bodies reference, and what those use, through connections,
+    // exports, imports and scripts.
+    let mut referenced: BTreeSet<Address> = BTreeSet::new();
+    for bodies in pictures.flows.values() {
+        for body in [&bodies.before, &bodies.after, &bodies.clone_source].into_iter().flatten() {
+            for value in body.values() {
+                for_each_reference(value, &mut |_, address| {
+                    referenced.insert(address.clone());
+                });
+            }
+        }
+    }
+    let mut queue: Vec<Address> = referenced.iter().cloned().collect();
+    let mut seen: BTreeSet<Address> = BTreeSet::new();
+    while let Some(address) = queue.pop() {
+        if !seen.insert(address.clone()) || !uses_through(address.kind) {
+            continue;
+        }
+        let Some(resource) = desired.get(&address) else {
+            continue;
+        };
+        let used: Vec<Address> = resource
+            .dependencies()
+            .into_iter()
+            .map(|dependency| dependency.address)
+            .filter(|target| uses_through(target.kind) && *target != address)
+            .collect();
+        queue.extend(used.iter().cloned());
+        if !used.is_empty() {
+            pictures.uses.insert(address, used);
+        }
+    }
+    // The flows' own names too: a plan read back from its document lists no unchanged flow.
+    referenced.extend(pictures.flows.keys().cloned());
+    for address in referenced {
+        if let Some(name) = sources.name(&address) {
+            pictures.names.insert(address, name);
+        }
+    }
+    pictures
+}
+
+/// Kinds through which a flow uses a resource (as the blast radius counts use).
+fn uses_through(kind: Kind) -> bool {
+    matches!(kind, Kind::Connection | Kind::Export | Kind::Import | Kind::Script)
+}
