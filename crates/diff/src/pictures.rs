@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use flowform_model::pictures::picture_fields;
 use flowform_model::references::for_each_reference;
 use flowform_model::{
-    Action, Address, Change, DesiredState, FlowBodies, FlowPictures, Kind, LiveState, Object,
-    RefOrId, State, Value,
+    Action, Address, Change, DesiredState, FieldChange, FieldOp, FlowBodies, FlowPictures, Kind,
+    LiveState, Object, RefOrId, Segment, State, Value,
 };
 
 use crate::normalize::{ManagedIds, normalize_live};
@@ -92,7 +92,8 @@ pub(crate) fn flow_pictures(
         let Some(change) = by_address.get(address) else {
             continue;
         };
-        let after = || desired.get(address).map(|flow| picture_fields(&flow.body));
+        let desired_body = desired.get(address).map(|flow| &flow.body);
+        let after = || desired_body.map(picture_fields);
         let bodies = match &change.action {
             Action::Create { .. } => FlowBodies { after: after(), ..FlowBodies::default() },
             Action::Clone { from, .. } => FlowBodies {
@@ -100,14 +101,21 @@ pub(crate) fn flow_pictures(
                 clone_source: sources.clone_source(from),
                 ..FlowBodies::default()
             },
-            Action::Update { id, .. } | Action::Adopt { id, .. } | Action::Move { id, .. } => {
-                FlowBodies { before: sources.live_flow(id), after: after(), clone_source: None }
+            Action::Update { id, fields, .. }
+            | Action::Adopt { id, fields, .. }
+            | Action::Move { id, fields, .. } => {
+                let before = sources.live_flow(id);
+                let after =
+                    desired_body.map(|body| after_the_change(body, before.as_ref(), fields));
+                FlowBodies { before, after, clone_source: None }
             }
             Action::Delete { id, .. } => {
                 FlowBodies { before: sources.live_flow(id), ..FlowBodies::default() }
             }
-            Action::NoOp { .. } | Action::StateOnly { .. } => {
-                FlowBodies { after: after(), ..FlowBodies::default() }
+            Action::NoOp { id, .. } | Action::StateOnly { id, .. } => {
+                let live = sources.live_flow(id);
+                let after = desired_body.map(|body| after_the_change(body, live.as_ref(), &[]));
+                FlowBodies { after, ..FlowBodies::default() }
             }
         };
         pictures.flows.insert(address.clone(), bodies);
@@ -153,6 +161,36 @@ pub(crate) fn flow_pictures(
         }
     }
     pictures
+}
+
+/// The groups of [`PICTURE_FIELDS`](flowform_model::pictures::PICTURE_FIELDS) a spec sets
+/// together: the sources, and the steps.
+const PARTS: [&[&str]; 2] =
+    [&["pageGenerators", "_exportId"], &["pageProcessors", "routers", "_importId"]];
+
+/// An existing flow's picture fields after the change: the spec's, and where the spec sets
+/// neither sources nor steps (a cloned flow, whose clone brought them), the live flow's, which an
+/// update keeps, unless the plan removes them (flowform wrote them before).
+fn after_the_change(body: &Object, live: Option<&Object>, fields: &[FieldChange]) -> Object {
+    let mut after = picture_fields(body);
+    let Some(live) = live else {
+        return after;
+    };
+    for part in PARTS {
+        if part.iter().any(|key| after.contains_key(*key)) {
+            continue;
+        }
+        for key in part {
+            let removed = fields.iter().any(|field| {
+                field.op == FieldOp::Remove
+                    && matches!(field.path.0.as_slice(), [Segment::Key(removed)] if removed == key)
+            });
+            if let (Some(value), false) = (live.get(*key), removed) {
+                after.insert((*key).to_owned(), value.clone());
+            }
+        }
+    }
+    after
 }
 
 /// Kinds through which a flow uses a resource (as the blast radius counts use).

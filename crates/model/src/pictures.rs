@@ -35,7 +35,9 @@ pub struct FlowBodies {
     /// The live flow; `None` for a flow that is created, and for an unchanged flow (whose
     /// live flow equals `after` in every field the spec sets).
     pub before: Option<Object>,
-    /// The spec's flow; `None` for a flow that is deleted.
+    /// The flow after the change: the spec's, and for an existing flow whose spec sets neither
+    /// its sources or its steps (a clone brought them), the live flow's, which an update keeps;
+    /// `None` for a flow that is deleted.
     pub after: Option<Object>,
     /// For a clone: the source flow, live when it exists, else as the spec declares it. The
     /// clone copies the parts `after` does not set from it.

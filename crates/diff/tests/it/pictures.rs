@@ -542,6 +542,32 @@ fn plan_draws_an_unchanged_flow_that_uses_a_changed_connection() {
 }
 
 #[test]
+fn an_existing_clone_is_drawn_with_the_steps_its_clone_brought() {
+    let mut world = applied_shop();
+    let clone = json!({"name": "EU orders to ERP", "_integrationId": "${integration.orders}",
+                       "pageGenerators": [{"_exportId": "${export.eu-orders}"}]});
+    let flow_id = world.applied("flow.eu-orders-to-erp", clone);
+    // The clone brought its steps (here the managed import, as a connection-mapped copy would
+    // name a copy); the spec does not set them, so no plan touches them.
+    let import = world.state.get(&address("import.erp-order")).unwrap().id.clone();
+    world.edit_live(&flow_id, |document| {
+        document["pageProcessors"] = json!([{"type": "import", "_importId": import}]);
+    });
+    assert!(!world.plan(flowform_diff::DiffOptions::default()).has_changes());
+    world.desire(
+        "connection.erp",
+        json!({"name": "ERP", "type": "http", "http": {"baseURI": "https://erp.example.com/v2"}}),
+    );
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let pictures = render::plan_pictures(&plan);
+    assert_eq!(pictures.len(), 1);
+    let steps = &pictures[0].picture.processors;
+    assert_eq!(steps.len(), 1, "the live step is drawn");
+    assert_eq!(steps[0].notes, ["uses changed connection.erp"]);
+    plan_markdown(&world);
+}
+
+#[test]
 fn plan_draws_a_deleted_flow_from_the_account() {
     let mut world = applied_shop();
     world.applied("flow.orders-by-country", with_routers());
