@@ -66,6 +66,29 @@ impl Sources<'_> {
         }
     }
 
+    /// What a resource references: in the spec, else (a managed resource the spec does not
+    /// declare, such as one being deleted) in its live document, read as the diff reads it.
+    fn references(&self, address: &Address) -> Vec<Address> {
+        if let Some(resource) = self.desired.get(address) {
+            return resource
+                .dependencies()
+                .into_iter()
+                .map(|dependency| dependency.address)
+                .collect();
+        }
+        let Some(live) =
+            self.state.get(address).and_then(|entry| self.live.get(address.kind, &entry.id))
+        else {
+            return Vec::new();
+        };
+        let document = normalize_live(address.kind, &live.document, self.ids);
+        let mut found: BTreeSet<Address> = BTreeSet::new();
+        for_each_reference(&document, &mut |_, target| {
+            found.insert(target.clone());
+        });
+        found.into_iter().collect()
+    }
+
     /// A resource's plain `name`: from the spec, else from its live document.
     fn name(&self, address: &Address) -> Option<String> {
         if let Some(resource) = self.desired.get(address) {
@@ -139,13 +162,9 @@ pub(crate) fn flow_pictures(
         if !seen.insert(address.clone()) || !uses_through(address.kind) {
             continue;
         }
-        let Some(resource) = desired.get(&address) else {
-            continue;
-        };
-        let used: Vec<Address> = resource
-            .dependencies()
+        let used: Vec<Address> = sources
+            .references(&address)
             .into_iter()
-            .map(|dependency| dependency.address)
             .filter(|target| uses_through(target.kind) && *target != address)
             .collect();
         queue.extend(used.iter().cloned());

@@ -565,6 +565,19 @@ fn an_existing_clone_is_drawn_with_the_steps_its_clone_brought() {
     assert_eq!(steps.len(), 1, "the live step is drawn");
     assert_eq!(steps[0].notes, ["uses changed connection.erp"]);
     plan_markdown(&world);
+
+    // A managed resource the spec no longer declares (a copy the clone made, once flowform
+    // tracks them): what it uses is read from its live document.
+    world.undesire("import.erp-order");
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let pictures = render::plan_pictures(&plan);
+    let steps = &pictures[0].picture.processors;
+    assert_eq!(steps[0].notes, ["resource changes", "uses changed connection.erp"]);
+    assert_eq!(
+        plan.flow_pictures.names.get(&address("import.erp-order")).map(String::as_str),
+        Some("Create the ERP sales order"),
+        "its name comes from the account"
+    );
 }
 
 #[test]
