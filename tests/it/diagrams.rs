@@ -1,7 +1,8 @@
 //! Every diagram the test suite produces is checked by the tools that draw it: each Mermaid
-//! block by Mermaid's own parser, each DOT graph by Graphviz, and a markdown document holding
-//! all the Mermaid blocks is rendered in headless Chromium, where each must draw an SVG without
-//! a syntax error. The diagrams are the file snapshots of the tests (a snapshot that is a
+//! block by Mermaid's own parser, each DOT graph by Graphviz, and a markdown document is
+//! rendered in headless Chromium, where each diagram must draw an SVG without a syntax error: a
+//! real plan comment (the binary's `plan --format markdown` for a change of the README's example
+//! spec, applied to the emulator first), then all the Mermaid blocks. The diagrams are the file snapshots of the tests (a snapshot that is a
 //! `flowchart` or a `digraph`, and every ```` ```mermaid ```` block inside any snapshot), so a
 //! diagram that changes is checked as soon as its snapshot is accepted. The ```` ```mermaid ````
 //! blocks of the README and `docs/` are checked too.
@@ -13,13 +14,75 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
-use crate::support::repository_root;
+use crate::support::{TestContext, repository_root};
 
 /// The name `crates/diff/tests/it/pictures.rs` gives its hostile resource; the browser must show
 /// it exactly, character for character.
 const HOSTILE_NAME: &str =
     "Q3 \"big\" <b>orders</b> & #1; [x] {y} (z) a|b c:d `e` *f* _g_ %% end\\";
+
+/// The change the plan comment below shows, made to the README's example spec after it was
+/// applied: the GitHub connection moves to GitHub Enterprise, and a lookup of the repository is
+/// inserted at the front of `flow.issues-to-slack`. (Until the realistic examples of issue 14
+/// land in `examples/realistic/`, the README's example is the realistic spec the suite has.)
+const EXAMPLE_CHANGE: [(&str, &str); 3] = [
+    (
+        "      baseURI: https://api.github.com\n",
+        "      baseURI: https://github.example.com/api/v3\n",
+    ),
+    (
+        "exports:\n",
+        "exports:\n  github-repo-lookup:\n    name: Look up the repository\n    adaptorType: HTTPExport\n    \
+         _connectionId: ${connection.github}\n    isLookup: true\n    http:\n      method: GET\n      \
+         relativeURI: /repos/${var.repository}\n",
+    ),
+    (
+        "    pageProcessors:\n      - type: export\n        _exportId: ${export.github-user-lookup}\n",
+        "    pageProcessors:\n      - type: export\n        _exportId: ${export.github-repo-lookup}\n      \
+         - type: export\n        _exportId: ${export.github-user-lookup}\n",
+    ),
+];
+
+/// The plan comment the binary prints (`plan --format markdown`) for [`EXAMPLE_CHANGE`], after
+/// the example spec was applied to the emulator; made once for every test that reads it.
+fn example_plan_comment() -> &'static str {
+    static COMMENT: OnceLock<String> = OnceLock::new();
+    COMMENT.get_or_init(make_example_plan_comment)
+}
+
+fn make_example_plan_comment() -> String {
+    let context = TestContext::new();
+    for file in ["flows.example.yaml", "examples/scripts/format-issue.js"] {
+        let text = fs_err::read_to_string(repository_root().join(file)).expect("read");
+        context.write(file, &text);
+    }
+    let flowform = || {
+        let mut command = context.flowform();
+        command
+            .env("GITHUB_TOKEN", "demo")
+            .env("SLACK_BOT_TOKEN", "demo")
+            .env("GITHUB_WEBHOOK_SECRET", "demo");
+        command
+    };
+    let (code, rendered) =
+        context.run(flowform().args(["apply", "-f", "flows.example.yaml", "--auto-approve"]));
+    assert_eq!(code, 0, "{rendered}");
+    let mut spec = fs_err::read_to_string(context.root().join("flows.example.yaml")).expect("read");
+    for (from, to) in EXAMPLE_CHANGE {
+        assert_eq!(spec.matches(from).count(), 1, "flows.example.yaml changed: `{from}`");
+        spec = spec.replace(from, to);
+    }
+    context.write("flows.example.yaml", &spec);
+    let output = flowform()
+        .args(["plan", "-f", "flows.example.yaml", "--format", "markdown"])
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
 
 /// A diagram found in a snapshot.
 struct Diagram {
@@ -168,6 +231,12 @@ fn every_diagram_parses_with_mermaid_and_graphviz() {
         "flow_lookup_created",
         "flow_router.",
         "flow_cloned",
+        "plan_markdown_linear_created",
+        "plan_markdown_lookup_inserted_front",
+        "plan_markdown_router_changed",
+        "plan_markdown_cloned",
+        "plan_markdown_uses_changed_connection",
+        "step_lists_front_middle_end",
         "graph_dot",
         "graph_example_mermaid",
     ] {
@@ -195,17 +264,60 @@ fn every_diagram_parses_with_mermaid_and_graphviz() {
     );
 }
 
+/// The part of the example plan comment the README shows: the `#### Flows` heading and the
+/// picture of `flow.issues-to-slack`.
+fn comment_excerpt(comment: &str) -> &str {
+    let start = comment.find("#### Flows\n").expect("the comment draws flows");
+    let end = start
+        + comment[start..].find("</details>\n").expect("a picture block")
+        + "</details>\n".len();
+    &comment[start..end]
+}
+
 #[test]
-fn a_markdown_document_of_the_diagrams_draws_in_chromium() {
+fn the_example_plan_comment_draws_every_changed_flow() {
+    let comment = example_plan_comment();
+    // The flow the change inserts a step into, and the clone that uses the changed connection
+    // through the copies its clone made.
+    for flow in ["flow.issues-to-slack", "flow.issues-to-triage"] {
+        let heading = format!("<b>{flow}</b>");
+        let at =
+            comment.find(&heading).unwrap_or_else(|| panic!("{flow} is not drawn:\n{comment}"));
+        assert!(comment[at..].contains("```mermaid\n"), "{flow}");
+    }
+    assert!(comment.contains("+ Look up the repository<br/>export.github-repo-lookup"));
+    assert!(comment.contains("+ pageProcessors[0] (inserted)"), "one insertion:\n{comment}");
+    assert!(!comment.contains("pageProcessors[1]"), "no shifted steps:\n{comment}");
+    // The README shows this very excerpt (and a PNG of it drawn by Chromium).
+    let readme = fs_err::read_to_string(repository_root().join("README.md")).expect("README.md");
+    let excerpt = comment_excerpt(comment);
+    assert!(
+        readme.contains(excerpt),
+        "README.md's plan comment excerpt is out of date; the binary prints:\n{excerpt}"
+    );
+}
+
+#[test]
+fn a_plan_comment_and_every_diagram_draw_in_chromium() {
     let diagrams: Vec<Diagram> =
         diagrams().into_iter().filter(|diagram| diagram.language == "mmd").collect();
     if !tools_ready(true) {
         return;
     }
-    let mut document =
-        String::from("# flowform diagrams\n\nEvery Mermaid diagram of the test snapshots.\n");
+    // A real plan comment, as the binary prints it and GitHub would show it, then every Mermaid
+    // diagram of the test snapshots.
+    let comment = example_plan_comment();
+    let mut drawn_texts: Vec<(String, String)> = Vec::new();
+    let mut in_comment = Vec::new();
+    mermaid_blocks("plan comment", comment, &mut in_comment);
+    assert!(in_comment.len() >= 2, "the comment draws its flows:\n{comment}");
+    let mut document = comment.to_owned();
+    document.push_str("\n# Every Mermaid diagram of the test snapshots\n");
     for diagram in &diagrams {
         document.push_str(&format!("\n## {}\n\n```mermaid\n{}```\n", diagram.name, diagram.text));
+    }
+    for diagram in in_comment.iter().chain(&diagrams) {
+        drawn_texts.push((diagram.name.clone(), diagram.text.clone()));
     }
     let directory = tempfile::tempdir().expect("a temporary directory");
     let path = directory.path().join("diagrams.md");
@@ -216,14 +328,13 @@ fn a_markdown_document_of_the_diagrams_draws_in_chromium() {
     assert!(output.status.success(), "a diagram did not draw:\n{stderr}\n{stdout}");
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("the report is JSON");
     let drawn = report["diagrams"].as_array().expect("a list of diagrams");
-    assert_eq!(drawn.len(), diagrams.len(), "every block was found and drawn");
-    for (diagram, result) in diagrams.iter().zip(drawn) {
-        assert_eq!(result["ok"], true, "{}: {result}", diagram.name);
-        assert_eq!(result["syntax_error"], false, "{}: {result}", diagram.name);
+    assert_eq!(drawn.len(), drawn_texts.len(), "every block was found and drawn");
+    for ((name, text), result) in drawn_texts.iter().zip(drawn) {
+        assert_eq!(result["ok"], true, "{name}: {result}");
+        assert_eq!(result["syntax_error"], false, "{name}: {result}");
         let nodes = result["nodes"].as_u64().unwrap_or(0);
         // Every node written is a node drawn (`n3[…]`, `p0[(…)]`, …: an id, then a shape).
-        let written = diagram
-            .text
+        let written = text
             .lines()
             .map(str::trim_start)
             .filter(|line| {
@@ -231,8 +342,19 @@ fn a_markdown_document_of_the_diagrams_draws_in_chromium() {
                 id_end > 0 && line[id_end..].starts_with(['[', '(', '{'])
             })
             .count() as u64;
-        assert_eq!(nodes, written, "{}: {result}", diagram.name);
+        assert_eq!(nodes, written, "{name}: {result}");
     }
+    // The comment's pictures show the names and addresses of its steps as the browser draws them.
+    let comment_labels: Vec<&str> = drawn[..in_comment.len()]
+        .iter()
+        .flat_map(|result| result["labels"].as_array().into_iter().flatten())
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert!(
+        comment_labels.iter().any(|label| label.contains("+ Look up the repository")
+            && label.contains("export.github-repo-lookup")),
+        "{comment_labels:#?}"
+    );
     // Hostile names come out exactly as written: escaped, not interpreted.
     let labels: Vec<&str> = drawn
         .iter()
