@@ -174,6 +174,14 @@ pub(crate) fn flow_pictures(
     }
     // The flows' own names too: a plan read back from its document lists no unchanged flow.
     referenced.extend(pictures.flows.keys().cloned());
+    // The copies a clone makes are drawn under their own addresses, with the source's name.
+    for change in changes.iter().filter(|change| pictures.flows.contains_key(&change.address)) {
+        for copy in change.action.copies() {
+            if let Some(name) = &copy.name {
+                pictures.names.insert(copy.address.clone(), name.clone());
+            }
+        }
+    }
     for address in referenced {
         if let Some(name) = sources.name(&address) {
             pictures.names.insert(address, name);

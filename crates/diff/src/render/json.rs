@@ -121,9 +121,13 @@ fn flow_pictures(plan: &Plan) -> JsonFlowPictures {
     };
     let mut document = JsonFlowPictures::default();
     let mut referenced: BTreeSet<&Address> = BTreeSet::new();
-    let mut document_flows: Vec<&Address> = Vec::new();
-    for (address, _, bodies) in drawn(plan) {
-        document_flows.push(address);
+    let mut named: Vec<&Address> = Vec::new();
+    for (address, change, bodies) in drawn(plan) {
+        named.push(address);
+        // The copies a clone makes are drawn under their own addresses.
+        named.extend(
+            change.into_iter().flat_map(|change| change.action.copies()).map(|copy| &copy.address),
+        );
         for body in [&bodies.before, &bodies.after, &bodies.clone_source].into_iter().flatten() {
             for value in body.values() {
                 for_each_reference(value, &mut |_, target| {
@@ -145,7 +149,7 @@ fn flow_pictures(plan: &Plan) -> JsonFlowPictures {
             queue.extend(plan.flow_pictures.uses.get(address).into_iter().flatten());
         }
     }
-    for address in referenced.iter().chain(&document_flows) {
+    for address in referenced.iter().chain(&named) {
         if let Some(name) = plan.flow_pictures.names.get(address) {
             document.names.insert(address.to_string(), name.clone());
         }

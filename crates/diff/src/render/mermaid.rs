@@ -713,6 +713,21 @@ impl FlowPicture {
         }
     }
 
+    /// Draws the steps a clone copies under the copies' own addresses: `copies` maps a source
+    /// resource to the address of the copy the clone makes of it.
+    pub fn rename_copies(&mut self, copies: &BTreeMap<Address, Address>) {
+        let routers = self.routers.iter_mut().flat_map(|router| {
+            router.branches.iter_mut().flat_map(|branch| branch.steps.iter_mut())
+        });
+        for step in self.sources.iter_mut().chain(self.processors.iter_mut()).chain(routers) {
+            if let (true, StepTarget::Resource(source)) = (step.copy, &step.target)
+                && let Some(copy) = copies.get(source)
+            {
+                step.target = StepTarget::Resource(copy.clone());
+            }
+        }
+    }
+
     /// Marks the steps and routers that use a resource that changes: `changed` holds the
     /// addresses the plan changes, `references` gives what a resource references (for a spec,
     /// its `${KIND.KEY}`s). A step is affected when its resource, or a connection, export,

@@ -2,9 +2,9 @@
 //! or deletes, and each unchanged flow that uses a connection, export, import or script it
 //! changes, drawn from the plan's own [`FlowPictures`](flowform_model::FlowPictures) data.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use flowform_model::{Action, Address, Change, FlowBodies, Plan};
+use flowform_model::{Action, Address, Change, FlowBodies, Plan, RefOrId};
 
 use super::mermaid::{FlowPicture, Mark, flow_mermaid};
 use crate::pictures::drawn_flows;
@@ -82,8 +82,20 @@ fn picture_of(change: Option<&Change>, bodies: &FlowBodies) -> Option<FlowPictur
     };
     Some(match &change.action {
         Action::Create { .. } => FlowPicture::of_body(after.as_ref()?, Mark::Added),
-        Action::Clone { .. } => match clone_source {
-            Some(source) => FlowPicture::of_clone(after.as_ref()?, source, Mark::Added),
+        Action::Clone { copies, .. } => match clone_source {
+            Some(source) => {
+                let mut picture = FlowPicture::of_clone(after.as_ref()?, source, Mark::Added);
+                // The copies the clone makes, under the addresses the state will give them.
+                let renamed: BTreeMap<Address, Address> = copies
+                    .iter()
+                    .filter_map(|copy| match &copy.source {
+                        RefOrId::Ref(source) => Some((source.clone(), copy.address.clone())),
+                        RefOrId::Id(_) => None,
+                    })
+                    .collect();
+                picture.rename_copies(&renamed);
+                picture
+            }
             None => FlowPicture::of_body(after.as_ref()?, Mark::Added),
         },
         Action::Update { fields, .. }
