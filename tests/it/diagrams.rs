@@ -286,6 +286,13 @@ fn the_example_plan_comment_draws_every_changed_flow() {
         assert!(comment[at..].contains("```mermaid\n"), "{flow}");
     }
     assert!(comment.contains("+ Look up the repository<br/>export.github-repo-lookup"));
+    // The clone's copy of the author lookup uses the changed connection too.
+    assert!(
+        comment.contains(
+            "export.issues-to-triage--github-user-lookup<br/>uses changed connection.github"
+        ),
+        "{comment}"
+    );
     assert!(comment.contains("+ pageProcessors[0] (inserted)"), "one insertion:\n{comment}");
     assert!(!comment.contains("pageProcessors[1]"), "no shifted steps:\n{comment}");
     // The README shows this very excerpt (and a PNG of it drawn by Chromium).
