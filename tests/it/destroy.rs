@@ -93,7 +93,7 @@ fn plan_destroy_shows_prevent_destroy_in_every_format_and_fails() {
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
     assert_eq!(plan["problems"][0]["address"], "flow.sync");
     assert!(plan["problems"][0]["message"].as_str().unwrap().contains("preventDestroy"), "{plan}");
-    cli_snapshot!(context, context.flowform().args(["plan", "--destroy", "--target", "flow.sync", "--format", "markdown", "--out", "d.json"]), @"
+    cli_snapshot!(context, context.flowform().args(["plan", "--destroy", "--target", "flow.sync", "--format", "markdown", "--out", "d.json"]), @r#"
     exit_code: 1
     ----- stdout -----
     ### flowform plan
@@ -126,6 +126,31 @@ fn plan_destroy_shows_prevent_destroy_in_every_format_and_fails() {
 
     - the destroy is limited to `flow.sync` and what depends on it (1 resource in all); the other managed resources stay
 
+    #### Flows
+
+    <details open><summary><code>delete</code> <b>flow.sync</b> “Sync”</summary>
+
+    ```mermaid
+    flowchart TB
+      subgraph picture [" "]
+        direction LR
+        g0[/"- Orders<br/>export.orders"/]:::removed
+        p0["- Post<br/>import.post"]:::removed
+        g0 -.-> p0
+      end
+      subgraph legend ["Legend"]
+        direction TB
+        l0[/"source (page generator)"/]
+        l1["import step"]
+        l2["- removed"]:::removed
+      end
+      picture ~~~ legend
+      style picture fill:none,stroke:none
+      classDef removed fill:#ffebe9,stroke:#cf222e,color:#82071e,stroke-dasharray:5 5
+    ```
+
+    </details>
+
     <details><summary><code>delete</code> <b>flow.sync</b> “Sync”</summary>
 
     id `[ID]`
@@ -138,7 +163,7 @@ fn plan_destroy_shows_prevent_destroy_in_every_format_and_fails() {
     error: `flow.sync` (`[ID]`) has `preventDestroy`; `destroy` would delete it
     hint: set `preventDestroy: false` on `flow.sync` (or remove the line) and run `flowform apply`, which records it, then destroy; or keep it in the account and stop managing it with `flowform state rm flow.sync`
     error: the plan cannot be applied: 1 problem (above)
-    ");
+    "#);
     assert!(!context.root().join("d.json").exists());
     let (code, rendered) = context.run(context.flowform().args(["destroy", "--auto-approve"]));
     assert_eq!(code, 1, "{rendered}");
