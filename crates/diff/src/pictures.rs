@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use flowform_model::pictures::picture_fields;
+use flowform_model::pictures::{PICTURE_FIELDS, picture_fields};
 use flowform_model::references::for_each_reference;
 use flowform_model::{
     Action, Address, Change, DesiredState, FieldChange, FieldOp, FlowBodies, FlowPictures, Kind,
@@ -43,12 +43,20 @@ impl Sources<'_> {
     /// A live flow's picture fields, normalised as the diff compares them.
     fn live_flow(&self, id: &str) -> Option<Object> {
         let live = self.live.get(Kind::Flow, id)?;
+        // Normalised first (managed ids become references), then reduced to what a picture
+        // reads, which keeps the references a step holds.
         let fields = match &live.document {
-            Value::Object(document) => Value::Object(picture_fields(document)),
+            Value::Object(document) => Value::Object(
+                document
+                    .iter()
+                    .filter(|(key, _)| PICTURE_FIELDS.contains(&key.as_str()))
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect(),
+            ),
             _ => return None,
         };
         match normalize_live(Kind::Flow, &fields, self.ids) {
-            Value::Object(object) => Some(object),
+            Value::Object(object) => Some(picture_fields(&object)),
             _ => None,
         }
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::kind::Address;
-use crate::value::Object;
+use crate::value::{Object, Value};
 
 /// The fields of a flow body that its picture reads: its sources, steps and routers.
 pub const PICTURE_FIELDS: [&str; 5] =
@@ -44,10 +44,114 @@ pub struct FlowBodies {
     pub clone_source: Option<Object>,
 }
 
-/// The [`PICTURE_FIELDS`] of a flow body.
+/// The [`PICTURE_FIELDS`] of a flow body, reduced to what a picture reads: each step's `type`,
+/// the resource it runs and the references it holds (a hook's script), each router's `id`,
+/// `name`, how it routes, its script and next router, each branch's `name`, next router and
+/// steps. Everything else a step holds (mappings, filters, settings) is left out: a plan's
+/// field changes say whether a step changes, and the picture needs no more.
 pub fn picture_fields(body: &Object) -> Object {
-    body.iter()
-        .filter(|(key, value)| PICTURE_FIELDS.contains(&key.as_str()) && !value.is_absent())
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect()
+    let mut fields = Object::new();
+    for (key, value) in body {
+        if value.is_absent() {
+            continue;
+        }
+        let kept = match key.as_str() {
+            "_exportId" | "_importId" => value.clone(),
+            "pageGenerators" | "pageProcessors" => steps(value),
+            "routers" => each(value, router),
+            _ => continue,
+        };
+        fields.insert(key.clone(), kept);
+    }
+    fields
+}
+
+/// `shape` applied to every element of a list (anything else is kept as it is).
+fn each(value: &Value, shape: fn(&Object) -> Object) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::Object(object) => Value::Object(shape(object)),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn steps(value: &Value) -> Value {
+    each(value, step)
+}
+
+/// A step: its type, its resource, and the parts of the rest that hold a reference.
+fn step(object: &Object) -> Object {
+    let mut kept = Object::new();
+    for (key, value) in object {
+        if matches!(key.as_str(), "type" | "_exportId" | "_importId") {
+            kept.insert(key.clone(), value.clone());
+        } else if let Some(references) = references_only(value) {
+            kept.insert(key.clone(), references);
+        }
+    }
+    kept
+}
+
+fn router(object: &Object) -> Object {
+    let mut kept = Object::new();
+    for (key, value) in object {
+        let value = match key.as_str() {
+            "id" | "name" | "routeRecordsTo" | "routeRecordsUsing" | "nextRouterId" => {
+                value.clone()
+            }
+            "script" => match value {
+                Value::Object(script) => Value::Object(
+                    script
+                        .iter()
+                        .filter(|(key, _)| key.as_str() == "_scriptId")
+                        .map(|(key, value)| (key.clone(), value.clone()))
+                        .collect(),
+                ),
+                other => other.clone(),
+            },
+            "branches" => each(value, branch),
+            _ => continue,
+        };
+        kept.insert(key.clone(), value);
+    }
+    kept
+}
+
+fn branch(object: &Object) -> Object {
+    let mut kept = Object::new();
+    for (key, value) in object {
+        let value = match key.as_str() {
+            "name" | "nextRouterId" => value.clone(),
+            "pageProcessors" => steps(value),
+            _ => continue,
+        };
+        kept.insert(key.clone(), value);
+    }
+    kept
+}
+
+/// The parts of `value` that hold a reference, or `None` when none does.
+fn references_only(value: &Value) -> Option<Value> {
+    match value {
+        Value::Ref(_) => Some(value.clone()),
+        Value::Object(object) => {
+            let kept: Object = object
+                .iter()
+                .filter_map(|(key, child)| references_only(child).map(|child| (key.clone(), child)))
+                .collect();
+            (!kept.is_empty()).then_some(Value::Object(kept))
+        }
+        Value::Array(items) => {
+            let kept: Vec<Value> = items.iter().filter_map(references_only).collect();
+            (!kept.is_empty()).then_some(Value::Array(kept))
+        }
+        _ => None,
+    }
 }
