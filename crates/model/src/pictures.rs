@@ -155,3 +155,57 @@ fn references_only(value: &Value) -> Option<Value> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::Address;
+
+    fn reference(text: &str) -> Value {
+        Value::Ref(text.parse::<Address>().expect("an address"))
+    }
+
+    #[test]
+    fn picture_fields_keep_what_a_picture_reads() {
+        let step = |id: &str| {
+            let mut step = Object::new();
+            step.insert("type".into(), Value::String("import".into()));
+            step.insert("_importId".into(), reference(id));
+            step.insert("proceedOnFailure".into(), Value::Bool(true));
+            let mut hook = Object::new();
+            hook.insert("_scriptId".into(), reference("script.shape"));
+            hook.insert("function".into(), Value::String("preMap".into()));
+            let mut hooks = Object::new();
+            hooks.insert("postResponseMap".into(), Value::Object(hook));
+            step.insert("hooks".into(), Value::Object(hooks));
+            step.insert("responseMapping".into(), Value::String("a mapping".into()));
+            Value::Object(step)
+        };
+        let mut branch = Object::new();
+        branch.insert("name".into(), Value::String("US".into()));
+        branch.insert("inputFilter".into(), Value::String("a filter".into()));
+        branch.insert("pageProcessors".into(), Value::Array(vec![step("import.b")]));
+        let mut router = Object::new();
+        router.insert("id".into(), Value::String("split".into()));
+        router.insert("branches".into(), Value::Array(vec![Value::Object(branch)]));
+        let mut body = Object::new();
+        body.insert("name".into(), Value::String("Flow".into()));
+        body.insert("settings".into(), Value::String("settings".into()));
+        body.insert("pageProcessors".into(), Value::Array(vec![step("import.a")]));
+        body.insert("routers".into(), Value::Array(vec![Value::Object(router)]));
+
+        let kept = Value::Object(picture_fields(&body));
+        let text = format!("{kept:?}");
+        for gone in ["Flow", "settings", "proceedOnFailure", "mapping", "filter", "preMap"] {
+            assert!(!text.contains(gone), "`{gone}` is kept: {text}");
+        }
+        for path in [
+            "pageProcessors[0]._importId",
+            "pageProcessors[0].hooks.postResponseMap._scriptId",
+            "routers[0].branches[0].name",
+            "routers[0].branches[0].pageProcessors[0].type",
+        ] {
+            assert!(kept.get(&path.parse().expect("a path")).is_some(), "{path}: {text}");
+        }
+    }
+}
