@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
 
+use super::mermaid::{MERMAID_MAX_EDGES, MERMAID_MAX_TEXT, mermaid_edges};
 use super::plan_pictures::{PlanPicture, plan_pictures};
 
 use super::{
@@ -298,10 +299,20 @@ fn picture_block(plan: &Plan, picture: &PlanPicture<'_>) -> String {
     if picture.unchanged() {
         summary.push_str(" · uses a changed resource");
     }
-    format!(
-        "<details open><summary>{summary}</summary>\n\n```mermaid\n{}```\n\n</details>\n\n",
-        picture.mermaid(plan)
-    )
+    let text = picture.mermaid(plan);
+    let edges = mermaid_edges(&text);
+    let length = chars(&text);
+    let body = if edges > MERMAID_MAX_EDGES || length > MERMAID_MAX_TEXT {
+        // GitHub would show a Mermaid error instead; say why the picture is missing.
+        format!(
+            "Not drawn: its picture has {edges} links and {length} characters, more than Mermaid \
+             draws ({MERMAID_MAX_EDGES} links, {MERMAID_MAX_TEXT} characters). `flowform plan` \
+             lists every change.\n"
+        )
+    } else {
+        format!("```mermaid\n{text}```\n")
+    };
+    format!("<details open><summary>{summary}</summary>\n\n{body}\n</details>\n\n")
 }
 
 fn push_list(text: &mut String, prefix: &str, items: &[String]) {

@@ -852,6 +852,24 @@ fn note_affected(
     }
 }
 
+/// The most edges Mermaid draws in one diagram by default (`maxEdges`), GitHub's too.
+pub const MERMAID_MAX_EDGES: usize = 500;
+/// The longest diagram text Mermaid draws by default (`maxTextSize`), GitHub's too.
+pub const MERMAID_MAX_TEXT: usize = 50_000;
+
+/// The number of links (arrows and invisible links) in a flowchart's text.
+pub fn mermaid_edges(text: &str) -> usize {
+    text.lines()
+        .filter(|line| {
+            line.contains(" --> ")
+                || line.contains(" -.-> ")
+                || line.contains(" ~~~ ")
+                || line.contains(" -->|")
+                || line.contains(" -.->|")
+        })
+        .count()
+}
+
 /// Escapes text for a quoted Mermaid label or edge text: characters Mermaid, markdown or HTML
 /// give a meaning to become Mermaid entity codes (`#quot;`, `#35;`, …, which Mermaid shows as
 /// the character itself), line breaks and other control characters become spaces.

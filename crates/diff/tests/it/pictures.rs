@@ -618,6 +618,26 @@ fn a_field_removed_from_a_kept_step_marks_it_changed() {
 }
 
 #[test]
+fn a_picture_over_mermaids_limits_is_not_drawn_and_says_why() {
+    let mut world = applied_shop();
+    let steps: Vec<serde_json::Value> =
+        (0..520).map(|_| json!({"type": "import", "_importId": "${import.erp-order}"})).collect();
+    world.desire(
+        "flow.huge",
+        json!({"name": "Huge", "_integrationId": "${integration.orders}",
+               "pageGenerators": [{"_exportId": "${export.new-orders}"}], "pageProcessors": steps}),
+    );
+    let plan = world.plan(flowform_diff::DiffOptions::default());
+    let markdown = render::markdown(&plan, &MarkdownOptions::default());
+    assert!(!markdown.contains("```mermaid"), "no block GitHub would refuse");
+    assert!(
+        markdown.contains("Not drawn: its picture has 521 links and"),
+        "{}",
+        &markdown[..2000.min(markdown.len())]
+    );
+}
+
+#[test]
 fn pictures_go_first_when_the_comment_must_be_cut() {
     let mut world = applied_shop();
     for number in 0..12 {
