@@ -46,13 +46,23 @@ const EXAMPLE_CHANGE: [(&str, &str); 3] = [
 ];
 
 /// The plan comment the binary prints (`plan --format markdown`) for [`EXAMPLE_CHANGE`], after
-/// the example spec was applied to the emulator; made once for every test that reads it.
-fn example_plan_comment() -> &'static str {
-    static COMMENT: OnceLock<String> = OnceLock::new();
+/// the example spec was applied to the emulator, and the same plan saved and shown again
+/// (`show PLANFILE --format markdown`); made once for every test that reads them.
+struct ExampleComment {
+    planned: String,
+    shown: String,
+}
+
+fn example() -> &'static ExampleComment {
+    static COMMENT: OnceLock<ExampleComment> = OnceLock::new();
     COMMENT.get_or_init(make_example_plan_comment)
 }
 
-fn make_example_plan_comment() -> String {
+fn example_plan_comment() -> &'static str {
+    &example().planned
+}
+
+fn make_example_plan_comment() -> ExampleComment {
     let context = TestContext::new();
     for file in ["flows.example.yaml", "examples/scripts/format-issue.js"] {
         let text = fs_err::read_to_string(repository_root().join(file)).expect("read");
@@ -75,13 +85,23 @@ fn make_example_plan_comment() -> String {
         spec = spec.replace(from, to);
     }
     context.write("flows.example.yaml", &spec);
-    let output = flowform()
-        .args(["plan", "-f", "flows.example.yaml", "--format", "markdown"])
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout
+    let stdout_of = |command: &mut Command| {
+        let output = command.output().expect("the binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        stdout
+    };
+    let planned = stdout_of(flowform().args([
+        "plan",
+        "-f",
+        "flows.example.yaml",
+        "--format",
+        "markdown",
+        "--out",
+        "plan.json",
+    ]));
+    let shown = stdout_of(context.flowform().args(["show", "plan.json", "--format", "markdown"]));
+    ExampleComment { planned, shown }
 }
 
 /// A diagram found in a snapshot.
@@ -295,6 +315,13 @@ fn the_example_plan_comment_draws_every_changed_flow() {
     );
     assert!(comment.contains("+ pageProcessors[0] (inserted)"), "one insertion:\n{comment}");
     assert!(!comment.contains("pageProcessors[1]"), "no shifted steps:\n{comment}");
+    // The saved plan draws the same pictures, from the plan file alone.
+    let pictures = |text: &str| {
+        let start = text.find("#### Flows\n").expect("a pictures section");
+        let end = start + text[start..].find("<details><summary>").expect("resource blocks");
+        text[start..end].to_owned()
+    };
+    assert_eq!(pictures(&example().shown), pictures(comment), "show draws what plan drew");
     // The README shows this very excerpt (and a PNG of it drawn by Chromium).
     let readme = fs_err::read_to_string(repository_root().join("README.md")).expect("README.md");
     let excerpt = comment_excerpt(comment);
