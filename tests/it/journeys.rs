@@ -387,6 +387,16 @@ fn story_until(context: &TestContext, shell: &mut Shell, last: &str) -> usize {
                         &serde_json::json!({"schedule": "? 0 */6 * * *"}),
                     )
                     .expect("the out-of-band edit");
+                // A field the spec does not name: a filter on the flow's export.
+                context
+                    .admin()
+                    .edit(
+                        ResourceKind::Exports,
+                        ORDERS_EXPORT_ID,
+                        &serde_json::json!({"filter": {"type": "expression", "expression": {
+                            "version": "1", "rules": ["equals", ["string", ["extract", "country"]], "DE"]}}}),
+                    )
+                    .expect("the out-of-band edit");
                 edits += 1;
             }
         });
@@ -397,6 +407,8 @@ fn story_until(context: &TestContext, shell: &mut Shell, last: &str) -> usize {
     panic!("`{last}` is not a journey of the story");
 }
 
+/// The id of the export `New shop orders` in [`existing_account`].
+const ORDERS_EXPORT_ID: &str = "5f0000000000000000000020";
 /// The id of the flow `Orders to ERP` in [`existing_account`].
 const ORDERS_FLOW_ID: &str = "5f0000000000000000000040";
 /// The id of the flow `Legacy sync` in [`existing_account`].
@@ -478,8 +490,12 @@ fn journey_detect_drift() {
     let edits = story_until(&context, &mut shell, "drift");
     assert_eq!(edits, 1, "the drift journey has one comment for the UI edit");
     assert!(shell.transcript.contains("(drift: changed outside flowform)"), "{}", shell.transcript);
+    assert!(shell.transcript.contains("+ filter.type: \"expression\""), "{}", shell.transcript);
+    assert!(shell.transcript.contains("Refresh complete"), "{}", shell.transcript);
     let flow = context.admin().document(ResourceKind::Flows, ORDERS_FLOW_ID).unwrap();
     assert_eq!(flow["schedule"], "? 0 * * * *", "apply put the spec's schedule back");
+    let export = context.admin().document(ResourceKind::Exports, ORDERS_EXPORT_ID).unwrap();
+    assert_eq!(export["filter"]["type"], "expression", "the accepted filter stays");
 }
 
 #[test]

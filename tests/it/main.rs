@@ -11,6 +11,7 @@ mod specs;
 mod apply;
 mod destroy;
 mod diagrams;
+mod drift;
 mod emulator_serve;
 mod examples;
 mod graph;

@@ -146,7 +146,7 @@ fn show_refuses_what_is_not_a_readable_plan() {
     ----- stdout -----
 
     ----- stderr -----
-    error: `newer.json` was written by a newer flowform (plan format 9, this build reads 2)
+    error: `newer.json` was written by a newer flowform (plan format 9, this build reads 3)
     hint: run `flowform plan --out FILE` again
     ");
 }

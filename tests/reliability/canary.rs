@@ -1,6 +1,8 @@
 //! The secret canary (issue 9): every secret and the API token are set to unique strings, and
 //! every command runs (validate, schema, graph, plan, apply, destroy, import, state list/show/rm/mv/
-//! unlock, run, emulator serve, the sandbox), including failing paths (a 422 from the API, a
+//! unlock, run, emulator serve, the sandbox; refresh-only plans and applies, saved and not, and
+//! the ordinary plan's note of changes made outside flowform, with a password changed in the UI
+//! and one written in plain text in a spec), including failing paths (a 422 from the API, a
 //! rejected token, a missing secret, a secret rotated after a saved plan, a held lock, the
 //! duplicate guard), at every verbosity (`-q`, none,
 //! `-v`, `-vv`). No canary may appear in stdout, stderr, plan files, state files or any other
@@ -20,6 +22,10 @@ use crate::support::{TestContext, bare_command};
 
 const TOKEN_CANARY: &str = "tok-canary-9d41c7e2b8";
 const WRONG_TOKEN_CANARY: &str = "tok-canary-wrong-51aa0f";
+/// A password changed in the UI (outside flowform), which refresh-only plans look at.
+const UI_EDIT_CANARY: &str = "canary-ui-edit-4c2e9a7f10";
+/// A password written in plain text at a write-only path of a spec.
+const PLAIN_CANARY: &str = "canary-plain-b81d3e6a57";
 const SECRET_CANARIES: [(&str, &str); 4] = [
     ("CANARY_API_TOKEN", "canary-api-3b7e91d05c"),
     ("CANARY_PASSWORD", "canary-password-e64f2a8b1d"),
@@ -66,7 +72,7 @@ exports:
 
 /// Every canary: the token, the wrong token, and the secret values.
 fn canaries() -> Vec<&'static str> {
-    let mut all = vec![TOKEN_CANARY, WRONG_TOKEN_CANARY];
+    let mut all = vec![TOKEN_CANARY, WRONG_TOKEN_CANARY, UI_EDIT_CANARY, PLAIN_CANARY];
     all.extend(SECRET_CANARIES.iter().map(|(_, value)| *value));
     all
 }
@@ -152,6 +158,77 @@ fn every_command(verbosity: Option<&'static str>) -> Hunt {
     hunt.expect("import", command(&hunt, &["import", "connection.api", &id]), 0);
     hunt.expect("import again", command(&hunt, &["import", "connection.api", &id]), 1);
     hunt.expect("apply after import", command(&hunt, &["apply", "--auto-approve"]), 0);
+    // Changes made outside flowform (issue 15): a password and a filter edited in the UI, seen
+    // by refresh-only plans in every format, saved, applied from the file and directly, and
+    // noted by the ordinary plan in every format.
+    let legacy = state["resources"]["connection.legacy"]["id"].as_str().unwrap().to_owned();
+    let hook = state["resources"]["export.hook"]["id"].as_str().unwrap().to_owned();
+    let admin = hunt.context.admin();
+    admin
+        .edit(
+            ResourceKind::Connections,
+            &legacy,
+            &serde_json::json!({"http": {"auth": {"basic": {"password": UI_EDIT_CANARY}}}}),
+        )
+        .unwrap();
+    admin
+        .edit(
+            ResourceKind::Exports,
+            &hook,
+            &serde_json::json!({"filter": {"type": "expression", "expression": {"version": "1", "rules": ["equals", ["string", ["extract", "x"]], "y"]}}}),
+        )
+        .unwrap();
+    for format in ["human", "json", "markdown"] {
+        hunt.expect(
+            "plan --refresh-only",
+            command(&hunt, &["plan", "--refresh-only", "--detailed-exitcode", "--format", format]),
+            2,
+        );
+        hunt.expect("plan with a note", command(&hunt, &["plan", "--format", format]), 0);
+    }
+    hunt.expect(
+        "plan --refresh-only --out",
+        command(&hunt, &["plan", "--refresh-only", "--out", "refresh.json"]),
+        0,
+    );
+    hunt.expect("graph --plan refresh", command(&hunt, &["graph", "--plan", "refresh.json"]), 0);
+    for format in ["human", "json", "markdown"] {
+        hunt.expect(
+            "show a refresh-only plan",
+            command(&hunt, &["show", "refresh.json", "--format", format]),
+            0,
+        );
+    }
+    hunt.expect("apply a refresh-only PLANFILE", command(&hunt, &["apply", "refresh.json"]), 0);
+    hunt.expect(
+        "apply --refresh-only",
+        command(&hunt, &["apply", "--refresh-only", "--auto-approve"]),
+        0,
+    );
+    hunt.expect(
+        "apply --refresh-only --format json",
+        command(&hunt, &["apply", "--refresh-only", "--auto-approve", "--format", "json"]),
+        0,
+    );
+    hunt.expect(
+        "plan --refresh-only (nothing changed)",
+        command(&hunt, &["plan", "--refresh-only", "--detailed-exitcode"]),
+        0,
+    );
+    // A secret in plain text at a write-only path: refused by validation or not, never shown.
+    hunt.context.write(
+        "plain.yaml",
+        &format!(
+            "connections:\n  plain:\n    name: Plain\n    type: http\n    http:\n      baseURI: https://plain.example.com\n      mediaType: json\n      auth:\n        type: basic\n        basic:\n          username: svc\n          password: {PLAIN_CANARY}\n"
+        ),
+    );
+    hunt.run("validate a plain secret", command(&hunt, &["validate"]));
+    for format in ["human", "json", "markdown"] {
+        hunt.run("plan a plain secret", command(&hunt, &["plan", "--format", format]));
+    }
+    fs_err::remove_file(hunt.context.root().join("plain.yaml")).unwrap();
+    hunt.expect("apply the UI edits back", command(&hunt, &["apply", "--auto-approve"]), 0);
+
     // `state mv` to an address the spec does not declare (refused or not, it must not leak).
     hunt.run("state mv", command(&hunt, &["state", "mv", "connection.legacy", "connection.old"]));
 
@@ -281,7 +358,7 @@ fn no_canary_in_any_output_or_file_at_any_verbosity() {
             files += 1;
         }
         // The hunt looked where secrets would land: the state and both saved plans exist.
-        for written in [".flowform/state.json", "plan.json", "old.json"] {
+        for written in [".flowform/state.json", "plan.json", "old.json", "refresh.json"] {
             assert!(root.join(written).exists(), "{written}");
         }
     }
@@ -291,6 +368,7 @@ fn no_canary_in_any_output_or_file_at_any_verbosity() {
 #[expect(clippy::print_stderr, reason = "the test reports its figures for docs/reliability.md")]
 fn report(runs: usize, files: usize) {
     eprintln!(
-        "canary hunt: {runs} command runs and {files} files searched for 6 canaries, none found"
+        "canary hunt: {runs} command runs and {files} files searched for {} canaries, none found",
+        canaries().len()
     );
 }

@@ -178,6 +178,11 @@ pub struct PlanShape {
     /// `lifecycle.adopt` does for one.
     #[arg(long)]
     pub adopt: bool,
+    /// Plan no change to the account: show every field changed outside flowform since the last
+    /// apply (the spec plays no part); applying such a plan records the account as it is in
+    /// the state.
+    #[arg(long, conflicts_with_all = ["targets", "no_delete", "adopt"])]
+    pub refresh_only: bool,
 }
 
 /// `--format` of `plan`.
@@ -199,7 +204,7 @@ pub struct PlanArgs {
     /// Plan what `destroy` would do: delete every managed resource, dependents first (with
     /// --target, those resources and everything that depends on them). Save it with --out and
     /// apply it with `apply FILE`.
-    #[arg(long, conflicts_with_all = ["no_delete", "adopt"])]
+    #[arg(long, conflicts_with_all = ["no_delete", "adopt", "refresh_only"])]
     pub destroy: bool,
     /// Save the plan to FILE for `flowform apply FILE`.
     #[arg(long, value_name = "FILE")]
@@ -208,7 +213,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
     /// Exit 0 when there are no changes and 2 when there are (errors, and a plan with
-    /// problems, stay 1).
+    /// problems, stay 1); with `--refresh-only`, 2 when anything changed outside flowform.
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Treat every spec warning as an error.
@@ -267,7 +272,10 @@ pub struct GraphArgs {
 pub struct ApplyArgs {
     /// A plan saved with `plan --out`: apply exactly it, refusing if the account, the state,
     /// the spec or a secret changed since.
-    #[arg(value_name = "PLANFILE", conflicts_with_all = ["targets", "no_delete", "adopt"])]
+    #[arg(
+        value_name = "PLANFILE",
+        conflicts_with_all = ["targets", "no_delete", "adopt", "refresh_only"]
+    )]
     pub plan_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub shape: PlanShape,

@@ -430,6 +430,11 @@ fn github_actions_workflow() {
         assert!(step["env"]["CELIGO_API_TOKEN"].is_string(), "{job}: the token comes from env");
     }
     assert_eq!(action_step("drift")["with"]["comment"], "false");
+    assert_eq!(
+        action_step("drift")["with"]["plan-args"],
+        "--refresh-only",
+        "the nightly job looks for changes made outside flowform in every field"
+    );
     assert!(text.contains("\"$CODE\" -eq 2"), "the drift check names exit code 2");
     assert!(text.contains("install: source"), "says what to do before there is a release");
 }
@@ -482,6 +487,12 @@ fn gitlab_ci_file() {
     assert!(text.contains("<!-- flowform-plan:$FLOWFORM_ENV -->"), "the hidden marker");
     assert!(text.contains("--request PUT"), "an existing note is updated");
     assert!(text.contains("$CI_PIPELINE_SOURCE == \"schedule\""), "a scheduled drift check");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("--refresh-only") && line.contains("--detailed-exitcode")),
+        "the drift check is a refresh-only plan: {lines:#?}"
+    );
 }
 
 #[test]

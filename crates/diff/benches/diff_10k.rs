@@ -1,5 +1,6 @@
 //! Benchmark: `diff` of 10,000 managed resources of all six kinds, 5% of them changed (half in
-//! the spec, half in the account), with realistic bodies (secrets masked live, server-owned
+//! the spec, half in the account) and another 2.5% changed in the account at a field the spec
+//! does not name (the note of changes made outside flowform), with realistic bodies (secrets masked live, server-owned
 //! fields, defaults inside lists, mappings, scripts). Reports the wall time of `diff` (best and
 //! median of several runs), of the three renderings, and the peak resident memory of the whole
 //! process (`VmHWM`), which includes building the inputs.
@@ -10,7 +11,9 @@
 use std::time::{Duration, Instant};
 
 use flowform_diff::render::{self, HumanOptions, JsonContext, MarkdownOptions};
-use flowform_diff::{DiffOptions, WriteOptions, diff, record_applied, update_document};
+use flowform_diff::{
+    DiffOptions, WriteOptions, baseline_after_write, diff, record_applied, refresh, update_document,
+};
 use flowform_model::{
     Address, DesiredResource, DesiredState, Kind, Lifecycle, LiveResource, LiveState, SecretValue,
     State, Value,
@@ -202,17 +205,22 @@ fn main() {
             origin: None,
         };
         let mut document = live_document(index, &resource.body_value());
-        state.resources.insert(
-            address.clone(),
-            record_applied(&resource, SALT, &id(index), &Value::from_json(&document), None),
-        );
-        // 5% changed: every 40th resource in the spec, every 40th (offset) in the account.
+        let written = Value::from_json(&document);
+        let mut entry = record_applied(&resource, SALT, &id(index), &written, None);
+        entry.live = Some(baseline_after_write(&resource, SALT, None, &written, None, &entry));
+        state.resources.insert(address.clone(), entry);
+        // 5% changed: every 40th resource in the spec, every 40th (offset) in the account;
+        // another 2.5% changed in the account at a field the spec does not name (the plan's
+        // note of changes made outside flowform).
         let mut resource = resource;
         if index % 40 == 0 {
             resource.body.insert("name".into(), Value::String(format!("Renamed {index}")));
         }
         if index % 40 == 20 {
             document["name"] = json!(format!("Edited in the UI {index}"));
+        }
+        if index % 40 == 30 {
+            document["uiNote"] = json!(format!("Added in the UI {index}"));
         }
         desired.resources.insert(address, resource);
         let started = Instant::now();
@@ -244,8 +252,19 @@ fn main() {
     }
     let plan = plan.expect("ran at least once");
     times.sort();
+    // The refresh-only plan: the account against the state's live baselines, which the plan's
+    // note of changes made outside flowform also computes.
+    let mut refresh_times: Vec<Duration> = Vec::new();
+    for _ in 0..7 {
+        let started = Instant::now();
+        let refreshed = refresh(&state, &live);
+        refresh_times.push(started.elapsed());
+        assert_eq!(refreshed.changed_outside.len(), RESOURCES / 20, "5% changed in the account");
+    }
+    refresh_times.sort();
     let summary = plan.summary();
     assert_eq!(summary.update, RESOURCES / 20, "5% of the resources change");
+    assert_eq!(plan.changed_outside.len(), RESOURCES / 40, "2.5% noted");
     assert!(plan.problems.is_empty());
 
     // What apply does for each update: the body of the `PUT` from the live document, then the
@@ -303,6 +322,12 @@ fn main() {
         times[times.len() / 2].as_secs_f64() * 1e3,
         times[times.len() - 1].as_secs_f64() * 1e3,
         times.len()
+    );
+    println!(
+        "refresh-only plan (the note's share of the diff): best {:.1} ms, median {:.1} ms over {} runs",
+        refresh_times[0].as_secs_f64() * 1e3,
+        refresh_times[refresh_times.len() / 2].as_secs_f64() * 1e3,
+        refresh_times.len()
     );
     println!(
         "write: {} update bodies built and recorded ({written} applied paths): {:.1} ms",

@@ -2,11 +2,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use flowform_model::fields::{is_write_only, withhold_write_only};
 use flowform_model::references::for_each_live_string;
 use flowform_model::{
     Action, Address, Change, Dependency, DesiredResource, DesiredState, FieldPath, LifecycleFlags,
-    LiveResource, LiveState, Plan, PlanProblem, ResourceState, State, StateChange, StateFlag,
-    Value,
+    LiveResource, LiveState, OutsideChange, Plan, PlanProblem, ResourceState, State, StateChange,
+    StateFlag, Value,
 };
 
 use crate::blast::fill_used_by;
@@ -14,6 +15,7 @@ use crate::clones::{PostPlan, complete_clones, kept_copies};
 use crate::field_diff::{FieldContext, creation_fields, diff_fields};
 use crate::identity::{Binding, resolve};
 use crate::normalize::ManagedIds;
+use crate::outside::changed_outside;
 use crate::pictures::flow_pictures;
 
 /// Options of a plan.
@@ -151,11 +153,110 @@ pub fn diff(
         &mut problems,
     );
     fill_used_by(&mut changes, live, &ids, &mut warnings);
+    for change in &mut changes {
+        withhold_write_only_values(change);
+    }
 
     changes.sort_by(|left, right| left.address.cmp(&right.address));
     problems.sort_by(|left, right| left.address.cmp(&right.address));
     let flow_pictures = flow_pictures(desired, state, live, &ids, &changes);
-    Plan { changes, warnings, problems, flow_pictures }
+    let (changed_outside, without_baseline) = outside_note(desired, state, live, &ids, &changes);
+    Plan {
+        changes,
+        warnings,
+        problems,
+        flow_pictures,
+        changed_outside,
+        without_baseline,
+        refresh_only: false,
+    }
+}
+
+/// A value at a write-only path is never shown, whether the spec holds a `${secret.…}`
+/// placeholder, a plain value (a spec that bypassed validation) or the account returned it in
+/// the clear: the field becomes sensitive, and values that contain such a path are withheld
+/// there.
+fn withhold_write_only_values(change: &mut Change) {
+    let kind = change.kind();
+    let fields = match &mut change.action {
+        Action::Create { fields }
+        | Action::Clone { fields, .. }
+        | Action::Update { fields, .. }
+        | Action::Adopt { fields, .. }
+        | Action::Move { fields, .. } => fields,
+        Action::Delete { .. } | Action::StateOnly { .. } | Action::NoOp { .. } => return,
+    };
+    for field in fields {
+        if is_write_only(kind, &field.path) {
+            field.sensitive = true;
+        }
+        if field.sensitive {
+            field.before = None;
+            field.after = None;
+            continue;
+        }
+        for side in [&mut field.before, &mut field.after].into_iter().flatten() {
+            withhold_write_only(kind, &field.path, side);
+        }
+    }
+}
+
+/// The ordinary plan's note of changes made outside flowform: what the plan does not act on.
+/// Fields the plan writes (shown as drift in the change), fields under
+/// `lifecycle.ignoreChanges` and resources planned for deletion are left out; the state's
+/// addresses of moved resources become their new ones.
+fn outside_note(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    ids: &ManagedIds,
+    changes: &[Change],
+) -> (Vec<OutsideChange>, Vec<Address>) {
+    let (mut notes, mut without_baseline) = changed_outside(state, live, ids);
+    let new_address: HashMap<&Address, &Address> =
+        desired.moved.iter().map(|entry| (&entry.from, &entry.to)).collect();
+    let by_address: HashMap<&Address, &Change> =
+        changes.iter().map(|change| (&change.address, change)).collect();
+    let rename = |address: &mut Address| {
+        if let Some(to) = new_address.get(address)
+            && by_address.get(to).and_then(|change| change.action.moved_from()) == Some(address)
+        {
+            *address = (*to).clone();
+        }
+    };
+    let deleted = |address: &Address| {
+        by_address.get(address).is_some_and(|change| matches!(change.action, Action::Delete { .. }))
+    };
+    for note in &mut notes {
+        rename(&mut note.address);
+    }
+    notes.retain_mut(|note| {
+        if deleted(&note.address) {
+            return false;
+        }
+        let written: Vec<&FieldPath> = by_address
+            .get(&note.address)
+            .map(|change| change.fields().iter().map(|field| &field.path).collect())
+            .unwrap_or_default();
+        let ignored: &[FieldPath] = desired
+            .get(&note.address)
+            .map(|resource| resource.lifecycle.ignore_changes.as_slice())
+            .unwrap_or_default();
+        note.fields.retain(|field| {
+            !written
+                .iter()
+                .any(|path| path.starts_with(&field.path) || field.path.starts_with(path))
+                && !ignored.iter().any(|path| field.path.starts_with(path))
+        });
+        note.deleted || !note.fields.is_empty()
+    });
+    for address in &mut without_baseline {
+        rename(address);
+    }
+    without_baseline.retain(|address| !deleted(address));
+    without_baseline.sort();
+    notes.sort_by(|left, right| left.address.cmp(&right.address));
+    (notes, without_baseline)
 }
 
 /// What stays in the state although the spec does not declare it.

@@ -6,7 +6,8 @@
 //! It owns the rules that decide what a plan says: resource identity (update, create, clone,
 //! adopt, move, delete), the normalisation of live documents (server-owned fields, nulls, server
 //! defaults, ids mapped back to `${KIND.KEY}`), the three-way field comparison of PRODUCT.md
-//! §2.2, and the pure helpers the executor uses to build request bodies and to record state after
+//! §2.2, changes made outside flowform in any field (the live baselines and the refresh-only
+//! plan, [`refresh`]), and the pure helpers the executor uses to build request bodies and to record state after
 //! a write, so that planning and applying can never disagree about a field.
 //!
 //! It must never do IO: no network, no filesystem, no clock, no environment, no async. Every
@@ -25,12 +26,14 @@ mod field_diff;
 mod identity;
 mod leaves;
 pub mod normalize;
+mod outside;
 mod pictures;
 pub mod render;
 mod write;
 
 pub use engine::{DiffOptions, diff};
 pub use normalize::{ManagedIds, normalize_live};
+pub use outside::{baseline_after_write, live_baseline, refresh};
 pub use write::{
     WriteError, WriteOptions, create_document, desired_digest, record_applied, update_document,
 };

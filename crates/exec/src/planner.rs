@@ -123,7 +123,14 @@ async fn fill_script_content(
                     .and_then(|entry| desired.get(&entry.to))
             })
             .and_then(|resource| resource.body.get("content"));
-        let unchanged_since_apply = resource_state.last_modified.is_some()
+        // Changes made outside flowform are found against the live baseline: once the script
+        // changed since it, its source is read to compare.
+        let moved_past_baseline = resource_state
+            .live
+            .as_ref()
+            .is_some_and(|baseline| baseline.last_modified != script.last_modified);
+        let unchanged_since_apply = !moved_past_baseline
+            && resource_state.last_modified.is_some()
             && resource_state.last_modified == script.last_modified
             && desired_content.is_some_and(|content| {
                 resource_state.applied_paths.get(&content_path)
@@ -133,9 +140,10 @@ async fn fill_script_content(
             Some(Value::String(content)) if unchanged_since_apply => {
                 known.push((script.id.clone(), content.clone()))
             }
-            // Not desired any more (a delete needs no content), or content to compare.
-            None => {}
-            Some(_) => to_fetch.push(script.id.clone()),
+            // Not desired any more (a delete needs no content, but a change outside flowform
+            // is still found), or content to compare.
+            None if !moved_past_baseline => {}
+            _ => to_fetch.push(script.id.clone()),
         }
     }
     for (id, content) in known {
@@ -166,7 +174,8 @@ async fn fill_script_content(
 }
 
 /// Makes the plan: the diff, limited to the targets and what they depend on, failing on
-/// problems that concern what remains. What `apply` executes.
+/// problems that concern what remains (or, with `refresh_only`, the changes made outside
+/// flowform since the state's baselines, [`flowform_diff::refresh`]). What `apply` executes.
 ///
 /// With `options.destroy`, `desired` must be empty (the caller passes an empty spec): every
 /// managed resource is deleted, and `targets` select those resources and everything that
@@ -242,6 +251,11 @@ fn scoped_plan(
     live: &LiveState,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
+    if options.refresh_only {
+        // The account against the state's baselines; nothing else is planned, so there is
+        // nothing to limit and no problem to refuse on.
+        return Ok(flowform_diff::refresh(state, live));
+    }
     let mut plan = flowform_diff::diff(
         desired,
         state,

@@ -6,7 +6,9 @@
 //! fingerprints of every secret (never a value). It also embeds the JSON plan for people and CI
 //! to read. An HMAC keyed by the state's salt covers the whole document, so a truncated or edited
 //! file is refused. `apply FILE` re-plans and refuses unless every recorded fact still holds,
-//! then executes exactly the recorded changes.
+//! then executes exactly the recorded changes. A refresh-only plan records instead every
+//! resource changed outside flowform that it accepts, with the live `lastModified` seen and a
+//! digest of its changes, and is verified against a refresh-only re-plan the same way.
 //!
 //! `flowform show FILE` renders a saved plan again without the account: [`SavedPlan::to_plan`]
 //! reads the embedded JSON plan back into a [`Plan`] (with the unchanged resources the file
@@ -16,22 +18,32 @@
 //! version 1 (`environment`, `unchanged`) are optional and left out when empty, so a version 1
 //! file still parses and its signature still checks. A destroy plan (`options.destroy`) is
 //! written as version 2: a build that reads only version 1 would apply it as an ordinary plan,
-//! so it must refuse it as too new; every other plan is still written as version 1, which older
-//! builds read.
+//! so it must refuse it as too new; a refresh-only plan (`options.refresh_only`, with the
+//! resources it accepts in `outside`) is written as version 3 for the same reason; every other
+//! plan is still written as version 1, which older builds read.
 
 use std::collections::BTreeMap;
 
 use flowform_model::fingerprint::{body_digest, secret_fingerprint};
 use flowform_model::{
-    Action, Address, Change, DesiredState, FieldChange, Lifecycle, Plan, RefOrId, State, Value,
+    Action, Address, Change, DesiredState, FieldChange, Lifecycle, OutsideChange, Plan, RefOrId,
+    State, Value,
 };
 use serde::{Deserialize, Serialize};
 
-/// The newest saved plan format version this build reads (and writes, for destroy plans).
-pub const SAVED_PLAN_VERSION: u32 = 2;
+/// The newest saved plan format version this build reads (and writes, for refresh-only plans).
+pub const SAVED_PLAN_VERSION: u32 = 3;
 
 /// The version of a plan that needs nothing newer than the first format.
 const FIRST_VERSION: u32 = 1;
+
+/// The version of a destroy plan (`options.destroy`).
+const DESTROY_VERSION: u32 = 2;
+
+/// The version of a refresh-only plan (`options.refresh_only`, the resources it accepts in
+/// `outside`): a build that reads only versions 1 and 2 would apply it as an ordinary plan that
+/// accepts nothing, so it must refuse it as too new.
+const REFRESH_ONLY_VERSION: u32 = 3;
 
 const DOCUMENT_KIND: &str = "flowform-plan";
 
@@ -51,6 +63,10 @@ pub struct PlanOptions {
     /// everything that depends on them), as `flowform destroy` does. Since format version 2.
     #[serde(default, skip_serializing_if = "is_false")]
     pub destroy: bool,
+    /// `--refresh-only`: the plan accepts the account as it is into the state. Since format
+    /// version 3.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub refresh_only: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -125,6 +141,11 @@ pub struct SavedPlan {
     pub changes: Vec<SavedChange>,
     /// Fingerprints of every secret in the desired state.
     pub secrets: Vec<SavedSecret>,
+    /// Every resource changed outside flowform that a refresh-only plan accepts (action
+    /// `changed-outside` or `deleted-outside`), with the live `lastModified` seen and a digest
+    /// of its changes; absent for other plans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outside: Vec<SavedChange>,
     /// The JSON plan (see `docs/plan-format.md`), for reading.
     pub plan: serde_json::Value,
     /// The resources the plan leaves unchanged (the JSON plan only counts them). Optional: a
@@ -243,6 +264,35 @@ pub fn change_digest(salt: &str, change: &Change) -> String {
                 }))
                 .collect(),
         ),
+    ]);
+    body_digest(salt, &value)
+}
+
+/// What a refresh-only plan does to a resource changed outside flowform.
+fn outside_action(change: &OutsideChange) -> &'static str {
+    if change.deleted { "deleted-outside" } else { "changed-outside" }
+}
+
+/// The salted digest of a change made outside flowform (values shown by the plan; sensitive
+/// ones are withheld there too).
+pub fn outside_digest(salt: &str, change: &OutsideChange) -> String {
+    let fields = change
+        .fields
+        .iter()
+        .map(|field| {
+            Value::Array(vec![
+                Value::String(field.path.to_string()),
+                Value::String(field.op.as_str().to_owned()),
+                field.value.clone().unwrap_or(Value::Null),
+                Value::Bool(field.sensitive),
+            ])
+        })
+        .collect();
+    let value = Value::Array(vec![
+        Value::String(change.address.to_string()),
+        Value::String(outside_action(change).to_owned()),
+        Value::String(change.id.clone()),
+        Value::Array(fields),
     ]);
     body_digest(salt, &value)
 }
@@ -374,7 +424,13 @@ pub fn build(record: PlanRecord<'_>) -> SavedPlan {
     let salt = &record.state.salt;
     let mut document = SavedPlan {
         kind: DOCUMENT_KIND.to_owned(),
-        format_version: if record.options.destroy { SAVED_PLAN_VERSION } else { FIRST_VERSION },
+        format_version: if record.options.refresh_only {
+            REFRESH_ONLY_VERSION
+        } else if record.options.destroy {
+            DESTROY_VERSION
+        } else {
+            FIRST_VERSION
+        },
         flowform_version: env!("CARGO_PKG_VERSION").to_owned(),
         created_at: crate::state::lock::now_rfc3339(),
         target: record.target.to_owned(),
@@ -395,6 +451,22 @@ pub fn build(record: PlanRecord<'_>) -> SavedPlan {
             })
             .collect(),
         secrets: secret_fingerprints(salt, record.desired),
+        outside: if record.plan.refresh_only {
+            record
+                .plan
+                .changed_outside
+                .iter()
+                .map(|change| SavedChange {
+                    address: change.address.to_string(),
+                    action: outside_action(change).to_owned(),
+                    id: Some(change.id.clone()),
+                    live_last_modified: change.live_last_modified.clone(),
+                    digest: outside_digest(salt, change),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         plan: record.json_plan,
         unchanged: record
             .plan
@@ -615,6 +687,61 @@ pub fn verify_changes(
             reason: format!("`{extra}` now needs a change the saved plan does not contain"),
         });
     }
+    if document.options.refresh_only {
+        verify_outside(document, salt, replanned)?;
+    }
+    Ok(())
+}
+
+/// The refresh-only half of [`verify_changes`]: every resource the plan accepts is still
+/// changed outside flowform in the same way, with the same `lastModified`, and nothing else is.
+fn verify_outside(
+    document: &SavedPlan,
+    salt: &str,
+    replanned: &Plan,
+) -> Result<(), SavedPlanError> {
+    let now: BTreeMap<String, &OutsideChange> = replanned
+        .changed_outside
+        .iter()
+        .map(|change| (change.address.to_string(), change))
+        .collect();
+    for saved in &document.outside {
+        let Some(change) = now.get(&saved.address) else {
+            return Err(SavedPlanError::Stale {
+                reason: format!(
+                    "`{}` is no longer changed outside flowform as the plan says",
+                    saved.address
+                ),
+            });
+        };
+        if change.live_last_modified != saved.live_last_modified {
+            return Err(SavedPlanError::Stale {
+                reason: format!(
+                    "`{}` was modified in the account since the plan was made (lastModified {} then, {} now)",
+                    saved.address,
+                    saved.live_last_modified.as_deref().unwrap_or("none"),
+                    change.live_last_modified.as_deref().unwrap_or("none")
+                ),
+            });
+        }
+        if outside_digest(salt, change) != saved.digest {
+            return Err(SavedPlanError::Stale {
+                reason: format!(
+                    "the changes made outside flowform to `{}` are no longer the same",
+                    saved.address
+                ),
+            });
+        }
+    }
+    if let Some(extra) =
+        now.keys().find(|address| !document.outside.iter().any(|saved| &saved.address == *address))
+    {
+        return Err(SavedPlanError::Stale {
+            reason: format!(
+                "`{extra}` was changed outside flowform since the plan was made; the saved plan does not accept it"
+            ),
+        });
+    }
     Ok(())
 }
 
@@ -756,8 +883,8 @@ mod tests {
         older.unchanged.clear();
         assert_eq!(older.to_plan("old.json").unwrap().unlisted_unchanged, 1);
         assert!(matches!(
-            parse("p", "{\"kind\": \"flowform-plan\", \"format_version\": 3}"),
-            Err(SavedPlanError::TooNew { found: 3, supported: 2, .. })
+            parse("p", "{\"kind\": \"flowform-plan\", \"format_version\": 4}"),
+            Err(SavedPlanError::TooNew { found: 4, supported: 3, .. })
         ));
     }
 

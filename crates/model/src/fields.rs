@@ -7,6 +7,7 @@
 
 use crate::kind::Kind;
 use crate::path::{FieldPath, Segment};
+use crate::value::{SecretValue, Value};
 
 /// Top-level fields the server owns on every kind: never written in a spec, never sent, never
 /// diffed.
@@ -192,10 +193,96 @@ pub const ICLIENT_WRITE_ONLY_PATHS: &[&str] = &[
 
 /// Whether `path` is (or lies under) a write-only path of `kind`.
 pub fn is_write_only(kind: Kind, path: &FieldPath) -> bool {
+    let secrets = write_only_paths(kind);
+    if secrets.is_empty() {
+        return false;
+    }
     let dotted = path.without_indexes();
-    write_only_paths(kind)
-        .iter()
-        .any(|secret| dotted == *secret || dotted.starts_with(&format!("{secret}.")))
+    secrets.iter().any(|secret| {
+        dotted.strip_prefix(secret).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    })
+}
+
+/// Whether `pull` writes the live value at `path` of a `kind` document as a `${secret.NAME}`
+/// placeholder instead of the value: every write-only path ([`is_write_only`]), whatever the
+/// API returns there (the mask in any form, or a value in the clear).
+///
+/// The one rule `pull` follows for secrets; exceptions (such as tokens the service manages
+/// itself) belong here, so pull and the diff never disagree about a path.
+pub fn pulled_as_secret(kind: Kind, path: &FieldPath) -> bool {
+    is_write_only(kind, path)
+}
+
+/// Withholds every value at a write-only path of `kind` inside `value`, which sits at `at` in
+/// its document: each becomes an unresolved, nameless [`SecretValue`], which renderers show as
+/// `(sensitive)` and which cannot be sent. Returns whether anything was withheld.
+///
+/// The plan's rule for values it shows: a value at a write-only path is never shown, whether
+/// the spec wrote a placeholder or a plain value, or the account returned it in the clear.
+pub fn withhold_write_only(kind: Kind, at: &FieldPath, value: &mut Value) -> bool {
+    if value.is_absent() || !has_write_only_at(kind, at) {
+        return false;
+    }
+    if is_write_only(kind, at) {
+        if matches!(value, Value::Secret(secret) if !secret.is_resolved()) {
+            return false;
+        }
+        *value = Value::Secret(SecretValue::unresolved(Vec::new()));
+        return true;
+    }
+    let mut withheld = false;
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                withheld |= withhold_write_only(kind, &at.key(key), child);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                withheld |= withhold_write_only(kind, &at.index(index), item);
+            }
+        }
+        _ => {}
+    }
+    withheld
+}
+
+/// Whether `value`, found at `at` in a `kind` document, shows a value at a write-only path: a
+/// plain value (not a secret, which renders as `(sensitive)`) at or under such a path.
+pub fn shows_write_only(kind: Kind, at: &FieldPath, value: &Value) -> bool {
+    if value.is_absent() || matches!(value, Value::Secret(_)) || !has_write_only_at(kind, at) {
+        return false;
+    }
+    if is_write_only(kind, at) {
+        return true;
+    }
+    match value {
+        Value::Object(object) => {
+            object.iter().any(|(key, child)| shows_write_only(kind, &at.key(key), child))
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .any(|(index, item)| shows_write_only(kind, &at.index(index), item)),
+        _ => false,
+    }
+}
+
+/// Whether a write-only path of `kind` is `at` or lies under or above it.
+fn has_write_only_at(kind: Kind, at: &FieldPath) -> bool {
+    let secrets = write_only_paths(kind);
+    if secrets.is_empty() {
+        return false;
+    }
+    let dotted = at.without_indexes();
+    dotted.is_empty()
+        || secrets.iter().any(|secret| {
+            let related = |long: &str, short: &str| {
+                long.strip_prefix(short)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            };
+            related(secret, &dotted) || related(&dotted, secret)
+        })
 }
 
 /// What an id field points at.
@@ -325,6 +412,33 @@ mod tests {
         for table in [CONNECTION_WRITE_ONLY, EXPORT_WRITE_ONLY, ICLIENT_WRITE_ONLY_PATHS] {
             assert!(table.windows(2).all(|pair| pair[0] < pair[1]), "sorted, no duplicates");
         }
+    }
+
+    #[test]
+    fn write_only_values_are_withheld_at_any_depth() {
+        let plain = |text: &str| Value::String(text.to_owned());
+        let mut leaf = plain("hunter2");
+        assert!(withhold_write_only(
+            Kind::Connection,
+            &path("http.auth.basic.password"),
+            &mut leaf
+        ));
+        assert!(matches!(leaf, Value::Secret(ref secret) if !secret.is_resolved()));
+        let mut object = Value::from(serde_json::json!({
+            "auth": {"type": "basic", "basic": {"username": "svc", "password": "hunter2"}},
+            "encrypted": {"apiKey": "k"},
+            "headers": [{"name": "a", "value": "b"}]
+        }));
+        assert!(withhold_write_only(Kind::Connection, &path("http"), &mut object));
+        let shown = format!("{object:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("\"k\""), "{shown}");
+        assert!(shown.contains("svc"), "{shown}");
+        assert!(!withhold_write_only(Kind::Connection, &path("http"), &mut object), "idempotent");
+        let mut name = plain("hunter2");
+        assert!(!withhold_write_only(Kind::Connection, &path("name"), &mut name));
+        assert!(!withhold_write_only(Kind::Flow, &path("http.auth.basic.password"), &mut name));
+        assert!(shows_write_only(Kind::Export, &path("webhook.token"), &plain("t")));
+        assert!(pulled_as_secret(Kind::Connection, &path("http.encrypted.apiKey")));
     }
 
     #[test]

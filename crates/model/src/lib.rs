@@ -27,11 +27,12 @@ pub use live::{LiveResource, LiveState};
 pub use path::{FieldPath, KeyedElement, PathError, Segment};
 pub use pictures::{FlowBodies, FlowPictures};
 pub use plan::{
-    Action, ActionKind, Change, CloneCopy, Dependency, FieldChange, FieldOp, Plan, PlanProblem,
-    StateChange, StateFlag, Summary,
+    Action, ActionKind, Change, CloneCopy, Dependency, FieldChange, FieldOp, OutsideChange,
+    OutsideField, Plan, PlanProblem, StateChange, StateFlag, Summary,
 };
 pub use region::{Region, RegionError};
 pub use state::{
-    LifecycleFlags, PendingCreate, ResourceState, STATE_FORMAT_VERSION, State, UNKNOWN_FINGERPRINT,
+    LifecycleFlags, LiveBaseline, PendingCreate, ResourceState, STATE_FORMAT_VERSION, State,
+    UNKNOWN_FINGERPRINT,
 };
 pub use value::{MASK, Object, SecretValue, ToJsonError, Value};

@@ -457,10 +457,46 @@ pub struct Summary {
     pub no_op: usize,
 }
 
+/// A managed resource whose live document changed outside flowform since the state's
+/// [`LiveBaseline`](crate::LiveBaseline) (a UI edit, another tool, the service itself).
+///
+/// Only digests of the earlier values are kept, so only the live value now can be shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutsideChange {
+    /// The resource's address.
+    pub address: Address,
+    /// The live `_id` the state binds.
+    pub id: String,
+    /// The live `name` (the last one known when the resource is gone), for display.
+    pub name: Option<String>,
+    /// The live `lastModified` seen when planning (`None` when the resource is gone); a saved
+    /// refresh-only plan is stale when it moved.
+    pub live_last_modified: Option<String>,
+    /// The fields that changed; empty when the resource is gone.
+    pub fields: Vec<OutsideField>,
+    /// The resource is gone from the account.
+    pub deleted: bool,
+}
+
+/// One field changed outside flowform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutsideField {
+    /// The field (a leaf: objects are walked, arrays are whole).
+    pub path: FieldPath,
+    /// `add` (new since the baseline), `replace` or `remove` (gone since the baseline).
+    pub op: FieldOp,
+    /// The live value now, normalised, with managed ids read as references; `None` when
+    /// removed or sensitive.
+    pub value: Option<Value>,
+    /// The path is write-only or the value masked: the value is never shown.
+    pub sensitive: bool,
+}
+
 /// The result of the diff.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
-    /// Changes in a stable order (kind, then address); no-ops included.
+    /// Changes in a stable order (kind, then address); no-ops included. Always empty in a
+    /// refresh-only plan.
     pub changes: Vec<Change>,
     /// Warnings to show with the plan (never secrets).
     pub warnings: Vec<String>,
@@ -468,6 +504,18 @@ pub struct Plan {
     pub problems: Vec<PlanProblem>,
     /// What the pictures of the flows the plan touches are drawn from.
     pub flow_pictures: FlowPictures,
+    /// Managed resources changed outside flowform since the state's baselines, by address. In
+    /// an ordinary plan, a note (no action): fields the plan writes anyway, fields under
+    /// `lifecycle.ignoreChanges` and resources planned for deletion are left out. In a
+    /// refresh-only plan, everything, and what applying it accepts into the state.
+    pub changed_outside: Vec<OutsideChange>,
+    /// Managed resources whose state entry has no baseline yet (a state written before
+    /// baselines existed): changes outside flowform cannot be told for them until an apply
+    /// records one.
+    pub without_baseline: Vec<Address>,
+    /// A refresh-only plan (`plan --refresh-only`): it writes nothing to the account; applying
+    /// it records the account as it is in the state.
+    pub refresh_only: bool,
 }
 
 impl Plan {
@@ -476,9 +524,16 @@ impl Plan {
         self.changes.iter().filter(|change| change.action_kind() != ActionKind::NoOp)
     }
 
-    /// Whether applying the plan would change anything.
+    /// Whether applying the plan would change anything: the account for an ordinary plan (the
+    /// note of changes made outside flowform is no action), the state's baselines for a
+    /// refresh-only plan (resources changed or deleted outside flowform). This is what
+    /// `--detailed-exitcode` reports.
     pub fn has_changes(&self) -> bool {
-        self.actionable().next().is_some()
+        if self.refresh_only {
+            !self.changed_outside.is_empty()
+        } else {
+            self.actionable().next().is_some()
+        }
     }
 
     /// Counts by action. A move or adopt with field changes also counts as an update.

@@ -3,7 +3,10 @@
 //! The state never holds field values. It keeps, per resource, the paths flowform wrote with a
 //! salted digest of each value (so the diff can tell whether the spec changed at a path since
 //! the last apply, which is how drift is told apart from an edit), a digest of the whole
-//! desired body, and HMAC fingerprints of secret values. Serialisation lives in `flowform-exec`.
+//! desired body, HMAC fingerprints of secret values, and a [`LiveBaseline`]: a salted digest of
+//! every leaf of the live document as flowform last accepted it, so a change made outside
+//! flowform is found in any field, named by the spec or not. Serialisation lives in
+//! `flowform-exec`.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +48,10 @@ pub struct ResourceState {
     /// kept while its owner is in the spec and uses it, deleted otherwise (and with its
     /// owner). `None` for everything the spec declares, adopts or imports.
     pub owner: Option<Address>,
+    /// The live document as flowform last accepted it (after its own write, `pull`, `import`,
+    /// an adoption or `apply --refresh-only`); `None` in states written before baselines
+    /// existed, until the next apply records one.
+    pub live: Option<LiveBaseline>,
 }
 
 impl ResourceState {
@@ -90,6 +97,112 @@ impl LifecycleFlags {
             adopt: lifecycle.adopt,
             owner: None,
         }
+    }
+}
+
+/// Digests of a live document as flowform last accepted it: what `plan --refresh-only`
+/// compares the account with to find changes made outside flowform. Digests only, never values.
+///
+/// The document is normalised first (server-owned and volatile fields, `null`s, empty objects
+/// and server defaults dropped; ids kept as they are, so renaming an address changes nothing),
+/// then every leaf (objects are walked, arrays are leaves, as [`crate::Value::leaves`]) gets a
+/// salted digest ([`crate::fingerprint::value_digest`]), the digest `applied_paths` uses too.
+///
+/// The leaves are kept relative to the entry's `applied_paths`: most leaves of a document are
+/// values flowform wrote and the account kept, whose digest is the applied one, so only the
+/// others are stored. [`LiveBaseline::leaves`] gives them all back. A baseline therefore belongs
+/// to the `applied_paths` it was made with, and is made anew whenever they change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveBaseline {
+    /// The leaves whose digest is not the applied one at the same path (or that flowform never
+    /// applied), with their digest; an applied path the live document does not have, with
+    /// `None`. Every other applied path is a leaf whose digest is the applied one. Sorted by
+    /// path, each path once (a vector at its exact size: a state holds one per resource, and a
+    /// map's first node alone would take more than the few entries it holds).
+    pub paths: Vec<(FieldPath, Option<String>)>,
+    /// A salted digest of the whole document as the API returned it, without its server-owned
+    /// fields ([`crate::fingerprint::document_digest`]), when the leaves are exactly its leaves:
+    /// a document with this digest has not changed, and its leaves need no digests. `None` when
+    /// some leaves were kept from an earlier baseline (changes made outside flowform that a
+    /// write carried along but nobody accepted yet).
+    pub digest: Option<String>,
+    /// The live `lastModified` of that document. A script's `content` (which lists leave out)
+    /// is only compared once the live `lastModified` moved past it.
+    pub last_modified: Option<String>,
+}
+
+impl LiveBaseline {
+    /// A baseline of these leaves (every leaf with its digest), kept relative to `applied`.
+    pub fn new(
+        leaves: BTreeMap<FieldPath, String>,
+        applied: &BTreeMap<FieldPath, String>,
+        digest: Option<String>,
+        last_modified: Option<String>,
+    ) -> LiveBaseline {
+        let mut paths: Vec<(FieldPath, Option<String>)> = applied
+            .keys()
+            .filter(|path| !leaves.contains_key(*path))
+            .map(|path| (path.clone(), None))
+            .collect();
+        for (path, leaf) in leaves {
+            if applied.get(&path) != Some(&leaf) {
+                paths.push((path, Some(leaf)));
+            }
+        }
+        LiveBaseline::from_parts(paths, digest, last_modified)
+    }
+
+    /// A baseline from its stored parts (`paths` in any order; for a path given twice, the last
+    /// one counts).
+    pub fn from_parts(
+        mut paths: Vec<(FieldPath, Option<String>)>,
+        digest: Option<String>,
+        last_modified: Option<String>,
+    ) -> LiveBaseline {
+        paths.reverse();
+        paths.sort_by(|left, right| left.0.cmp(&right.0));
+        paths.dedup_by(|later, earlier| later.0 == earlier.0);
+        paths.shrink_to_fit();
+        LiveBaseline { paths, digest, last_modified }
+    }
+
+    /// The same baseline, kept relative to `to` instead of `from` (the entry's `applied_paths`
+    /// changed, and the live document did not: a state-only record).
+    pub fn rebased(
+        &self,
+        from: &BTreeMap<FieldPath, String>,
+        to: &BTreeMap<FieldPath, String>,
+    ) -> LiveBaseline {
+        let leaves = self
+            .leaves(from)
+            .into_iter()
+            .map(|(path, digest)| (path.clone(), digest.to_owned()))
+            .collect();
+        LiveBaseline::new(leaves, to, self.digest.clone(), self.last_modified.clone())
+    }
+
+    /// Whether `path` is one of the stored paths.
+    fn stores(&self, path: &FieldPath) -> bool {
+        self.paths.binary_search_by(|(stored, _)| stored.cmp(path)).is_ok()
+    }
+
+    /// Every leaf with its digest, in path order, given the `applied_paths` the baseline was
+    /// made with.
+    pub fn leaves<'a>(
+        &'a self,
+        applied: &'a BTreeMap<FieldPath, String>,
+    ) -> BTreeMap<&'a FieldPath, &'a str> {
+        let mut leaves: BTreeMap<&FieldPath, &str> = applied
+            .iter()
+            .filter(|(path, _)| !self.stores(path))
+            .map(|(path, digest)| (path, digest.as_str()))
+            .collect();
+        for (path, digest) in &self.paths {
+            if let Some(digest) = digest {
+                leaves.insert(path, digest);
+            }
+        }
+        leaves
     }
 }
 
@@ -160,5 +273,40 @@ impl State {
     /// The address bound to a live id, if any.
     pub fn address_of(&self, id: &str) -> Option<&Address> {
         self.resources.iter().find(|(_, resource)| resource.id == id).map(|(address, _)| address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(entries: &[(&str, &str)]) -> BTreeMap<FieldPath, String> {
+        entries.iter().map(|(path, digest)| (path.parse().unwrap(), (*digest).to_owned())).collect()
+    }
+
+    #[test]
+    fn baselines_keep_only_what_differs_from_the_applied_paths() {
+        let applied = paths(&[("name", "a"), ("_connectionId", "r"), ("settings.gone", "g")]);
+        let leaves = paths(&[("name", "a"), ("_connectionId", "i"), ("filter.type", "f")]);
+        let baseline = LiveBaseline::new(leaves.clone(), &applied, None, None);
+        let kept: Vec<(String, Option<&str>)> = baseline
+            .paths
+            .iter()
+            .map(|(path, digest)| (path.to_string(), digest.as_deref()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("_connectionId".to_owned(), Some("i")),
+                ("filter.type".to_owned(), Some("f")),
+                ("settings.gone".to_owned(), None),
+            ]
+        );
+        let back: BTreeMap<FieldPath, String> = baseline
+            .leaves(&applied)
+            .into_iter()
+            .map(|(path, digest)| (path.clone(), digest.to_owned()))
+            .collect();
+        assert_eq!(back, leaves);
     }
 }

@@ -115,6 +115,17 @@ pub enum ToJsonError {
         /// The secret's name.
         name: String,
     },
+    /// A secret's value is empty: sending it would erase the credential (an unset variable in
+    /// CI often arrives as an empty one).
+    #[error(
+        "`{path}` would be sent as an empty value: secret `{name}` is set but empty; set the environment variable `{name}` to the credential"
+    )]
+    EmptySecret {
+        /// Where the secret sits.
+        path: String,
+        /// The secret's name.
+        name: String,
+    },
 }
 
 /// Takes an API document over without copying its strings. Every array and object is rebuilt at
@@ -202,6 +213,13 @@ impl Value {
                 }
             },
             Value::Secret(secret) => match secret.expose() {
+                // Never sent: the spec refuses empty secrets, and this is the last line.
+                Some("") => {
+                    return Err(ToJsonError::EmptySecret {
+                        path: path.to_string(),
+                        name: secret.names.join("`, `"),
+                    });
+                }
                 Some(value) => serde_json::Value::String(value.to_owned()),
                 None => {
                     return Err(ToJsonError::UnresolvedSecret {
@@ -445,6 +463,23 @@ mod tests {
         );
         let json = body.to_json(&|_| Some("b".repeat(24))).unwrap();
         assert_eq!(json["steps"][0]["_importId"], "b".repeat(24));
+    }
+
+    /// Issue 15: `GITHUB_TOKEN=` (empty, as GitHub Actions passes a missing secret) was sent as
+    /// an empty credential. Failed before the `EmptySecret` check: the body held `""`.
+    #[test]
+    fn an_empty_secret_is_never_sent() {
+        let body = object(&[(
+            "http",
+            object(&[(
+                "token",
+                Value::Secret(SecretValue::new(vec!["GITHUB_TOKEN".into()], String::new())),
+            )]),
+        )]);
+        assert_eq!(
+            body.to_json(&|_| None).unwrap_err(),
+            ToJsonError::EmptySecret { path: "http.token".into(), name: "GITHUB_TOKEN".into() }
+        );
     }
 
     #[test]

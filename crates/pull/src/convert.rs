@@ -1,11 +1,14 @@
 //! A live document turned into the body a spec holds: normalised like the diff reads it, with
-//! references only where the spec accepts them, masks replaced by secret placeholders, and the
-//! ids of resources outside the pull noted.
+//! references only where the spec accepts them, masks and every value at a write-only path
+//! (`flowform_model::fields::pulled_as_secret`) replaced by secret placeholders, and the ids of
+//! resources outside the pull noted.
 
 use std::collections::HashMap;
 
 use flowform_diff::{ManagedIds, normalize_live};
-use flowform_model::fields::{RefTarget, SAMPLE_DATA_FIELDS, reference_target};
+use flowform_model::fields::{
+    RefTarget, SAMPLE_DATA_FIELDS, pulled_as_secret, reference_target, write_only_paths,
+};
 use flowform_model::{
     Address, FieldPath, Kind, LiveResource, LiveState, MASK, Object, Segment, Value,
 };
@@ -46,7 +49,8 @@ pub(crate) struct Converted {
     /// The body as the spec says it (a script keeps its `content`); masked values hold
     /// placeholder secrets named later.
     pub body: Object,
-    /// Paths whose live value is the mask, in document order.
+    /// Paths whose live value is the mask, or that are write-only whatever their value, in
+    /// document order.
     pub masked: Vec<FieldPath>,
     /// Ids of managed kinds that are not pulled.
     pub outside: Vec<OutsideReference>,
@@ -116,6 +120,15 @@ fn walk(
     path: &mut Vec<Segment>,
     converted: &mut Converted,
 ) {
+    // A write-only path becomes a placeholder whatever the account returned there: the mask in
+    // any form, or a value in the clear (objects are walked, so each of their values does).
+    if !matches!(value, Value::Object(_))
+        && !write_only_paths(address.kind).is_empty()
+        && pulled_as_secret(address.kind, &FieldPath(path.clone()))
+    {
+        converted.masked.push(FieldPath(path.clone()));
+        return;
+    }
     match value {
         Value::Object(object) => {
             for (key, child) in object.iter_mut() {

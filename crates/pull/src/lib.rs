@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use flowform_api::Client;
-use flowform_diff::{ManagedIds, record_applied};
+use flowform_diff::{ManagedIds, live_baseline, record_applied};
 use flowform_model::{
     Address, DesiredResource, Kind, Lifecycle, LiveResource, LiveState, Object, ResourceState,
     SecretValue, State, UNKNOWN_FINGERPRINT, Value,
@@ -86,7 +86,8 @@ impl Pulled {
     /// The state entries of the pulled resources, digested with `salt` (the salt of the state
     /// they go into): every pulled leaf is recorded as applied with its digest (through
     /// [`flowform_diff::record_applied`], the live document standing for the response), every
-    /// secret with the fingerprint [`UNKNOWN_FINGERPRINT`], and the live `lastModified`.
+    /// secret with the fingerprint [`UNKNOWN_FINGERPRINT`], the live `lastModified`, and the
+    /// live baseline of the document (changes made outside flowform are found from then on).
     pub fn resource_states(&self, salt: &str) -> BTreeMap<Address, ResourceState> {
         self.resources
             .iter()
@@ -103,6 +104,9 @@ impl Pulled {
                         state.secret_fingerprints.insert(path, UNKNOWN_FINGERPRINT.to_owned());
                     }
                 }
+                // The document as pulled is the baseline for changes made outside flowform.
+                state.live =
+                    Some(live_baseline(address.kind, salt, &resource.live.document, &state));
                 (address.clone(), state)
             })
             .collect()

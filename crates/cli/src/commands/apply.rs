@@ -3,17 +3,20 @@
 //! file, verify that nothing it was made against moved (target, state serial, spec, secrets,
 //! every touched resource's `lastModified`) and apply exactly it, without asking. A file saved
 //! by `plan --destroy` is applied like `destroy`: against an empty spec, so the spec's secrets
-//! are not needed. `--format json` prints one JSON event per line on stdout
-//! (docs/apply-events.md).
+//! are not needed. A refresh-only plan (`--refresh-only`, or a saved one) writes nothing to the
+//! account: it records the account as it is in the state. `--format json` prints one JSON
+//! event per line on stdout (docs/apply-events.md).
 
+use flowform_diff::render::PlanTarget;
 use flowform_exec::planner::make_plan;
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved;
-use flowform_model::DesiredState;
+use flowform_exec::state::StateWriter;
+use flowform_model::{DesiredState, LiveState, Plan};
 use flowform_spec::SecretPolicy;
 
 use super::execute::{self, Events, Work, human_plan, plan_error, plan_options, plan_target};
-use super::shared::{read_saved_plan, saved_plan_error};
+use super::shared::{read_saved_plan, saved_plan_error, store_error};
 use super::{load_spec_with_session, locate_spec, open_session};
 use crate::args::ApplyArgs;
 use crate::exit::ExitStatus;
@@ -114,6 +117,11 @@ async fn apply_in(
         &plan,
         &flowform_diff::render::JsonContext { target: session.target.clone() },
     ));
+    if plan.refresh_only {
+        let refresh =
+            Refresh { plan: &plan, live: &live, target: &target, from_file: saved_plan.is_some() };
+        return accept_refresh(settings, printer, writer, args, refresh, events).await;
+    }
     if saved_plan.is_none() {
         let started = std::time::Instant::now();
         let shown = human_plan(settings, &plan, &target);
@@ -151,4 +159,64 @@ async fn apply_in(
         events,
     };
     execute::execute(printer, session, writer, work).await
+}
+
+/// A refresh-only plan to accept.
+struct Refresh<'a> {
+    plan: &'a Plan,
+    live: &'a LiveState,
+    target: &'a PlanTarget,
+    /// A saved plan: shown and confirmed when it was made.
+    from_file: bool,
+}
+
+/// `apply --refresh-only` (or a saved refresh-only plan): the plan is shown and confirmed like
+/// any other, then the account as it is becomes the state's baselines. Nothing is written to
+/// the account.
+async fn accept_refresh(
+    settings: &Settings,
+    printer: &Printer,
+    mut writer: StateWriter<'_, ClientStateApi<'_>>,
+    args: &ApplyArgs,
+    refresh: Refresh<'_>,
+    events: &Events,
+) -> anyhow::Result<ExitStatus> {
+    let Refresh { plan, live, target, from_file } = refresh;
+    if !from_file {
+        let shown = human_plan(settings, plan, target);
+        if events.enabled() {
+            printer.text(&shown)
+        } else {
+            printer.data(&shown)
+        }
+        if plan.has_changes()
+            && !execute::confirm(
+                printer,
+                &mut writer,
+                args.auto_approve,
+                "Nothing will be written to the account; the state will accept the changes above, made outside flowform in",
+                target,
+            )
+            .await?
+        {
+            let _ = writer.release().await;
+            printer.error_line("apply cancelled: the answer was not `yes`; nothing was changed");
+            events.finish("cancelled", &execute::Tally::default(), ExitStatus::Failure);
+            return Ok(ExitStatus::Failure);
+        }
+    }
+    let accepted = flowform_exec::apply::accept(&mut writer, plan, live).await;
+    // The state is saved whatever happened: every accepted resource must stay recorded.
+    let saved = writer.finish().await;
+    let report = accepted.map_err(store_error)?;
+    saved.map_err(store_error)?;
+    printer.status(&format!(
+        "Refresh complete: the state records the account as it is ({} changed outside flowform, {} deleted outside flowform, {} new baseline{}); nothing was written to the account.",
+        report.accepted,
+        report.forgotten,
+        report.baselines,
+        if report.baselines == 1 { "" } else { "s" }
+    ));
+    events.summary(&execute::Tally::default(), ExitStatus::Success);
+    Ok(ExitStatus::Success)
 }

@@ -54,6 +54,7 @@ pub fn plan_options(shape: &PlanShape) -> PlanOptions {
         no_delete: shape.no_delete,
         adopt: shape.adopt,
         destroy: false,
+        refresh_only: shape.refresh_only,
     }
 }
 

@@ -2,6 +2,7 @@
 //! the spec; the resource must exist; neither may be bound already. Nothing live is changed:
 //! the next `plan` shows how the resource differs from the spec.
 
+use flowform_diff::live_baseline;
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::state::open_locked;
 use flowform_model::{DesiredResource, FieldPath, ResourceState, UNKNOWN_FINGERPRINT};
@@ -122,6 +123,8 @@ async fn import_into(
     // The spec's lifecycle flags as they are now, so the next plan has no state-only change.
     record.set_lifecycle_flags(flowform_model::LifecycleFlags::of(&desired.lifecycle));
     let mut writer = opened.into_writer(&session.target);
+    // The document as imported is the baseline for changes made outside flowform.
+    record.live = Some(live_baseline(address.kind, &writer.state().salt, &live.document, &record));
     let recorded = writer.put(address, record).await;
     let finished = writer.finish().await;
     recorded.and(finished.map(drop)).map_err(store_error)?;

@@ -2,12 +2,12 @@
 
 use std::fmt::Write as _;
 
-use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
+use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, OutsideChange, Plan};
 use owo_colors::{OwoColorize, Style};
 
 use super::{
     GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, plan_line,
-    shown_sides, state_value, unified_lines, whole_lines,
+    shown_outside, shown_sides, state_value, unified_lines, whole_lines, without_baseline_note,
 };
 
 /// Options of the human rendering.
@@ -86,9 +86,22 @@ fn render(plan: &Plan, options: &HumanOptions, target: Option<&PlanTarget>) -> S
         out.push('\n');
     }
 
-    if !plan.has_changes() && plan.problems.is_empty() {
+    if plan.refresh_only {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            painter.paint(
+                "Refresh-only plan: nothing is written to the account; applying it records the account as it is in the state.",
+                Style::new().bold()
+            )
+        );
+        if plan.changed_outside.is_empty() && plan.problems.is_empty() {
+            out.push_str("No changes outside flowform. The state matches the account.\n\n");
+        }
+    } else if !plan.has_changes() && plan.problems.is_empty() {
         out.push_str("No changes. The account matches the spec.\n\n");
     }
+    render_outside(&mut out, &painter, plan);
 
     for (action, title) in GROUPS.iter().filter(|(action, _)| *action != ActionKind::Delete) {
         render_group(&mut out, &painter, plan, *action, title);
@@ -150,6 +163,10 @@ fn render(plan: &Plan, options: &HumanOptions, target: Option<&PlanTarget>) -> S
         out.push('\n');
     }
 
+    if let Some(note) = without_baseline_note(plan) {
+        let _ = writeln!(out, "{} {note}\n", painter.paint("note:", Style::new().bold()));
+    }
+
     let summary = plan.summary();
     let mut extra = Vec::new();
     if summary.adopt > 0 {
@@ -165,7 +182,7 @@ fn render(plan: &Plan, options: &HumanOptions, target: Option<&PlanTarget>) -> S
             if summary.state_only == 1 { "" } else { "s" }
         ));
     }
-    if summary.no_op > 0 {
+    if summary.no_op > 0 && !plan.refresh_only {
         extra.push(format!("{} unchanged", summary.no_op));
     }
     if !extra.is_empty() {
@@ -232,7 +249,7 @@ fn render_change(out: &mut String, painter: &Painter, change: &Change) {
     }
     let _ = writeln!(out, "{header}");
     for field in change.fields() {
-        render_field(out, painter, change.action_kind(), field);
+        render_field(out, painter, change.kind(), change.action_kind(), field);
     }
     for state_change in change.action.state_changes() {
         let _ = writeln!(
@@ -279,8 +296,14 @@ fn render_change(out: &mut String, painter: &Painter, change: &Change) {
     }
 }
 
-fn render_field(out: &mut String, painter: &Painter, action: ActionKind, field: &FieldChange) {
-    let (before, after) = shown_sides(field);
+fn render_field(
+    out: &mut String,
+    painter: &Painter,
+    kind: Kind,
+    action: ActionKind,
+    field: &FieldChange,
+) {
+    let (before, after) = shown_sides(kind, field);
     let (symbol, style) = match field.op {
         FieldOp::Add => ("+", Style::new().green()),
         FieldOp::Remove => ("-", Style::new().red()),
@@ -340,5 +363,73 @@ fn render_field(out: &mut String, painter: &Painter, action: ActionKind, field: 
             Line::Hunk(text) => painter.paint(text, Style::new().cyan()),
         };
         let _ = writeln!(out, "          {text}");
+    }
+}
+
+/// The resources changed outside flowform: a note in an ordinary plan (no action), the whole
+/// content of a refresh-only plan. Only the live value now is known.
+fn render_outside(out: &mut String, painter: &Painter, plan: &Plan) {
+    if plan.changed_outside.is_empty() {
+        return;
+    }
+    let title = if plan.refresh_only {
+        format!("Changed outside flowform since the last apply ({}):", plan.changed_outside.len())
+    } else {
+        "Changed outside flowform since the last apply (no action; `flowform apply --refresh-only` accepts these changes into the state):".to_owned()
+    };
+    let _ = writeln!(out, "{}", painter.paint(&title, Style::new().magenta().bold()));
+    for change in &plan.changed_outside {
+        render_outside_change(out, painter, plan.refresh_only, change);
+    }
+    out.push('\n');
+}
+
+fn render_outside_change(
+    out: &mut String,
+    painter: &Painter,
+    refresh_only: bool,
+    change: &OutsideChange,
+) {
+    let (symbol, style) =
+        if change.deleted { ("-", Style::new().red()) } else { ("~", Style::new().magenta()) };
+    let mut header = format!(
+        "  {} {}",
+        painter.paint(symbol, style),
+        painter.paint(&change.address.to_string(), Style::new().bold())
+    );
+    if let Some(name) = &change.name {
+        let _ = write!(header, " {}", serde_json::Value::String(name.clone()));
+    }
+    let _ = write!(header, " ({})", change.id);
+    if change.deleted {
+        header.push_str(if refresh_only {
+            ": deleted outside flowform (applying removes it from the state)"
+        } else {
+            ": deleted outside flowform"
+        });
+    }
+    let _ = writeln!(out, "{header}");
+    let kind = change.address.kind;
+    for field in &change.fields {
+        let (symbol, style) = match field.op {
+            FieldOp::Add => ("+", Style::new().green()),
+            FieldOp::Remove => ("-", Style::new().red()),
+            FieldOp::Replace => ("~", Style::new().yellow()),
+        };
+        let marker = painter.paint(symbol, style);
+        match shown_outside(kind, field) {
+            None => {
+                let _ = writeln!(out, "      {marker} {}: (removed)", field.path);
+            }
+            Some(value) if value.is_long() => {
+                let _ = writeln!(out, "      {marker} {}:", field.path);
+                for line in value.long_text().lines() {
+                    let _ = writeln!(out, "          {}", painter.paint(line, style));
+                }
+            }
+            Some(value) => {
+                let _ = writeln!(out, "      {marker} {}: {}", field.path, value.short());
+            }
+        }
     }
 }

@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use flowform_model::references::for_each_reference;
 use flowform_model::{
     Action, ActionKind, Address, Change, CloneCopy, Dependency, FieldChange, FieldOp, FlowBodies,
-    FlowPictures, Object, Plan, RefOrId, StateChange, StateFlag, Value,
+    FlowPictures, Kind, Object, OutsideChange, OutsideField, Plan, RefOrId, StateChange, StateFlag,
+    Value,
 };
 use serde::{Deserialize, Serialize};
 
 use super::plan_pictures::drawn;
-use super::{ShownValue, activation, display_json, shown_sides};
+use super::{ShownValue, activation, display_json, shown_outside, shown_sides};
 
 /// The version of the JSON plan format this build writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -43,6 +44,53 @@ pub struct JsonPlan {
     /// draws no flow (and from documents written before it existed).
     #[serde(default, skip_serializing_if = "JsonFlowPictures::is_empty")]
     pub flow_pictures: JsonFlowPictures,
+    /// `true` for a refresh-only plan (`plan --refresh-only`); absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_only: bool,
+    /// Managed resources changed outside flowform since the state's baselines; absent when
+    /// none. In an ordinary plan a note (no action): fields the plan writes, ignored fields
+    /// and resources planned for deletion are left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_outside: Vec<JsonOutside>,
+    /// Managed resources without a baseline yet (changes outside flowform cannot be told for
+    /// them until an apply records one); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without_baseline: Vec<String>,
+}
+
+/// A resource changed outside flowform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonOutside {
+    /// `KIND.KEY`.
+    pub address: String,
+    /// The singular kind.
+    pub kind: String,
+    /// The key.
+    pub key: String,
+    /// The live `_id` the state binds.
+    pub id: String,
+    /// The resource's live `name`, when known.
+    pub name: Option<String>,
+    /// The resource is gone from the account.
+    pub deleted: bool,
+    /// The fields that changed (empty when deleted).
+    pub fields: Vec<JsonOutsideField>,
+}
+
+/// A field changed outside flowform. Only digests of earlier values are kept, so only the
+/// value now is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonOutsideField {
+    /// The field path (a leaf: objects are walked, lists are whole).
+    pub path: String,
+    /// `add` (new since the last apply), `replace` or `remove` (gone since).
+    pub op: String,
+    /// The live value now; `null` when removed; `"(sensitive)"` when withheld.
+    pub value: serde_json::Value,
+    /// The value is a secret (a write-only path or a masked value) and is withheld.
+    pub sensitive: bool,
 }
 
 /// The data of the flow pictures: see `docs/plan-format.md`, "Flow pictures".
@@ -319,6 +367,34 @@ pub fn to_json_plan(plan: &Plan, context: &JsonContext) -> JsonPlan {
             })
             .collect(),
         flow_pictures: flow_pictures(plan),
+        refresh_only: plan.refresh_only,
+        changed_outside: plan.changed_outside.iter().map(outside).collect(),
+        without_baseline: plan.without_baseline.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn outside(change: &OutsideChange) -> JsonOutside {
+    let kind = change.address.kind;
+    JsonOutside {
+        address: change.address.to_string(),
+        kind: kind.singular().to_owned(),
+        key: change.address.key.clone(),
+        id: change.id.clone(),
+        name: change.name.clone(),
+        deleted: change.deleted,
+        fields: change
+            .fields
+            .iter()
+            .map(|field| {
+                let shown = shown_outside(kind, field);
+                JsonOutsideField {
+                    path: field.path.to_string(),
+                    op: field.op.as_str().to_owned(),
+                    value: side(shown),
+                    sensitive: field.sensitive || matches!(shown, Some(ShownValue::Sensitive)),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -338,7 +414,7 @@ fn change(change: &Change) -> JsonChange {
         }),
         used_by: change.used_by.iter().map(ToString::to_string).collect(),
         activation: activation(change).is_some(),
-        fields: change.fields().iter().map(field).collect(),
+        fields: change.fields().iter().map(|one| field(change.kind(), one)).collect(),
         copies: change
             .action
             .copies()
@@ -372,15 +448,16 @@ fn side(value: Option<ShownValue<'_>>) -> serde_json::Value {
     }
 }
 
-fn field(field: &FieldChange) -> JsonField {
-    let (before, after) = shown_sides(field);
+fn field(kind: Kind, field: &FieldChange) -> JsonField {
+    let (before, after) = shown_sides(kind, field);
     JsonField {
         path: field.path.to_string(),
         op: field.op.as_str().to_owned(),
+        drift: field.drift,
+        sensitive: field.sensitive
+            || [before, after].iter().any(|side| matches!(side, Some(ShownValue::Sensitive))),
         before: side(before),
         after: side(after),
-        drift: field.drift,
-        sensitive: field.sensitive,
     }
 }
 
@@ -450,6 +527,9 @@ pub fn plan_from_document(document: &JsonPlan) -> Result<Plan, PlanDocumentError
         warnings,
         problems,
         flow_pictures,
+        refresh_only,
+        changed_outside,
+        without_baseline,
     } = document;
     let changes = changes.iter().map(change_from_document).collect::<Result<Vec<_>, _>>()?;
     let problems = problems
@@ -468,6 +548,63 @@ pub fn plan_from_document(document: &JsonPlan) -> Result<Plan, PlanDocumentError
         warnings: warnings.clone(),
         problems,
         flow_pictures: flow_pictures.to_model()?,
+        changed_outside: changed_outside
+            .iter()
+            .map(outside_from_document)
+            .collect::<Result<Vec<_>, _>>()?,
+        without_baseline: without_baseline
+            .iter()
+            .map(|address| parse_address(address))
+            .collect::<Result<Vec<_>, _>>()?,
+        refresh_only: *refresh_only,
+    })
+}
+
+fn outside_from_document(change: &JsonOutside) -> Result<OutsideChange, PlanDocumentError> {
+    let JsonOutside { address, kind: _, key: _, id, name, deleted, fields } = change;
+    let fields = fields
+        .iter()
+        .map(|field| {
+            let JsonOutsideField { path, op, value, sensitive } = field;
+            Ok(OutsideField {
+                path: parse_path(address, path)?,
+                op: parse_op(address, path, op)?,
+                value: match value {
+                    serde_json::Value::Null => None,
+                    _ if *sensitive => None,
+                    other => Some(value_from_document(other.clone())),
+                },
+                sensitive: *sensitive,
+            })
+        })
+        .collect::<Result<Vec<_>, PlanDocumentError>>()?;
+    Ok(OutsideChange {
+        address: parse_address(address)?,
+        id: id.clone(),
+        name: name.clone(),
+        live_last_modified: None,
+        fields,
+        deleted: *deleted,
+    })
+}
+
+fn parse_op(address: &str, path: &str, op: &str) -> Result<FieldOp, PlanDocumentError> {
+    match op {
+        "add" => Ok(FieldOp::Add),
+        "replace" => Ok(FieldOp::Replace),
+        "remove" => Ok(FieldOp::Remove),
+        other => Err(PlanDocumentError::Change {
+            address: address.to_owned(),
+            reason: format!("`{path}` has the unknown op `{other}`"),
+        }),
+    }
+}
+
+fn parse_path(address: &str, path: &str) -> Result<flowform_model::FieldPath, PlanDocumentError> {
+    path.parse().map_err(|error: flowform_model::PathError| PlanDocumentError::Path {
+        address: address.to_owned(),
+        path: path.to_owned(),
+        reason: error.to_string(),
     })
 }
 
@@ -577,28 +714,14 @@ fn change_from_document(change: &JsonChange) -> Result<Change, PlanDocumentError
 
 fn field_from_document(address: &str, field: &JsonField) -> Result<FieldChange, PlanDocumentError> {
     let JsonField { path, op, before, after, drift, sensitive } = field;
-    let op = match op.as_str() {
-        "add" => FieldOp::Add,
-        "replace" => FieldOp::Replace,
-        "remove" => FieldOp::Remove,
-        other => {
-            return Err(PlanDocumentError::Change {
-                address: address.to_owned(),
-                reason: format!("`{path}` has the unknown op `{other}`"),
-            });
-        }
-    };
+    let op = parse_op(address, path, op)?;
     let side = |value: &serde_json::Value| match value {
         serde_json::Value::Null => None,
         _ if *sensitive => None,
         other => Some(value_from_document(other.clone())),
     };
     Ok(FieldChange {
-        path: path.parse().map_err(|error: flowform_model::PathError| PlanDocumentError::Path {
-            address: address.to_owned(),
-            path: path.clone(),
-            reason: error.to_string(),
-        })?,
+        path: parse_path(address, path)?,
         op,
         before: side(before),
         after: side(after),

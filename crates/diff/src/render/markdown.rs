@@ -2,14 +2,14 @@
 
 use std::fmt::Write as _;
 
-use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Plan};
+use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, OutsideChange, Plan};
 
 use super::mermaid::{MERMAID_MAX_EDGES, MERMAID_MAX_TEXT, mermaid_edges};
 use super::plan_pictures::{PlanPicture, plan_pictures};
 
 use super::{
     GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, plan_line,
-    shown_sides, state_value, unified_lines, whole_lines,
+    shown_outside, shown_sides, state_value, unified_lines, whole_lines, without_baseline_note,
 };
 
 /// Options of the markdown rendering.
@@ -87,28 +87,46 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
     let max_chars = options.max_chars;
     let summary = plan.summary();
     let mut head = String::new();
-    head.push_str("### flowform plan\n\n");
-    if let Some(target) = target {
-        let _ = writeln!(head, "{}\n", cut(&target.line("`").replace('\n', " "), HEAD_LINE_LIMIT));
-    }
-    head.push_str("| action | count |\n| --- | ---: |\n");
-    for (label, count) in [
-        ("create", summary.create),
-        ("clone", summary.clone),
-        ("update", summary.update),
-        ("adopt", summary.adopt),
-        ("move", summary.moved),
-        ("delete", summary.delete),
-        ("unchanged", summary.no_op),
-    ] {
-        let _ = writeln!(head, "| {label} | {count} |");
-    }
-    if summary.state_only > 0 {
-        let _ = writeln!(head, "| state only (nothing sent) | {} |", summary.state_only);
-    }
-    let _ = writeln!(head, "\n**{}**\n", plan_line(plan));
-    if !plan.has_changes() && plan.problems.is_empty() {
-        head.push_str("No changes. The account matches the spec.\n\n");
+    if plan.refresh_only {
+        head.push_str("### flowform refresh-only plan\n\n");
+        if let Some(target) = target {
+            let _ =
+                writeln!(head, "{}\n", cut(&target.line("`").replace('\n', " "), HEAD_LINE_LIMIT));
+        }
+        head.push_str("Nothing is written to the account; applying this plan records the account as it is in the state.\n\n");
+        let deleted = plan.changed_outside.iter().filter(|change| change.deleted).count();
+        head.push_str("| outside flowform | count |\n| --- | ---: |\n");
+        let _ = writeln!(head, "| changed | {} |", plan.changed_outside.len() - deleted);
+        let _ = writeln!(head, "| deleted | {deleted} |");
+        let _ = writeln!(head, "\n**{}**\n", plan_line(plan));
+        if plan.changed_outside.is_empty() && plan.problems.is_empty() {
+            head.push_str("No changes outside flowform. The state matches the account.\n\n");
+        }
+    } else {
+        head.push_str("### flowform plan\n\n");
+        if let Some(target) = target {
+            let _ =
+                writeln!(head, "{}\n", cut(&target.line("`").replace('\n', " "), HEAD_LINE_LIMIT));
+        }
+        head.push_str("| action | count |\n| --- | ---: |\n");
+        for (label, count) in [
+            ("create", summary.create),
+            ("clone", summary.clone),
+            ("update", summary.update),
+            ("adopt", summary.adopt),
+            ("move", summary.moved),
+            ("delete", summary.delete),
+            ("unchanged", summary.no_op),
+        ] {
+            let _ = writeln!(head, "| {label} | {count} |");
+        }
+        if summary.state_only > 0 {
+            let _ = writeln!(head, "| state only (nothing sent) | {} |", summary.state_only);
+        }
+        let _ = writeln!(head, "\n**{}**\n", plan_line(plan));
+        if !plan.has_changes() && plan.problems.is_empty() {
+            head.push_str("No changes. The account matches the spec.\n\n");
+        }
     }
 
     let mut sections: Vec<String> = vec![head];
@@ -171,6 +189,28 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
             &drift,
         ));
     }
+    if !plan.changed_outside.is_empty() && !plan.refresh_only {
+        let items: Vec<String> = plan
+            .changed_outside
+            .iter()
+            .map(|change| {
+                if change.deleted {
+                    return format!("`{}`: deleted outside flowform", change.address);
+                }
+                let paths: Vec<String> =
+                    change.fields.iter().map(|field| format!("`{}`", field.path)).collect();
+                format!("`{}`: {}", change.address, paths.join(", "))
+            })
+            .collect();
+        sections.push(callout(
+            "NOTE",
+            "Changed outside flowform since the last apply (no action; `flowform apply --refresh-only` accepts these changes into the state)",
+            &items,
+        ));
+    }
+    if let Some(note) = without_baseline_note(plan) {
+        sections.push(format!("_Note: {note}._\n\n"));
+    }
     if !plan.warnings.is_empty() {
         let mut text = String::from("**Warnings**\n\n");
         push_list(&mut text, "", &plan.warnings);
@@ -178,12 +218,15 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
         sections.push(text);
     }
 
-    let mut ordered: Vec<&Change> = Vec::new();
+    let mut ordered: Vec<Block<'_>> = Vec::new();
     for action in std::iter::once(ActionKind::Delete).chain(
         GROUPS.iter().map(|(action, _)| *action).filter(|action| *action != ActionKind::Delete),
     ) {
-        ordered.extend(plan.changes.iter().filter(|change| change.action_kind() == action));
+        ordered.extend(
+            plan.changes.iter().filter(|change| change.action_kind() == action).map(Block::Change),
+        );
     }
+    ordered.extend(plan.changed_outside.iter().map(Block::Outside));
 
     let mut out = String::new();
     let mut used = 0;
@@ -203,9 +246,9 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
     let mut resources = String::new();
     let mut shown_blocks = 0;
     let mut cut_block = false;
-    for change in &ordered {
+    for entry in &ordered {
         let room = max_chars.saturating_sub(used + NOTE_RESERVE);
-        let block = details_block(change, None);
+        let block = entry.text(None);
         let length = chars(&block);
         if length <= room {
             resources.push_str(&block);
@@ -214,7 +257,7 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
             continue;
         }
         if room >= MIN_CUT_BLOCK {
-            let block = details_block(change, Some(room));
+            let block = entry.text(Some(room));
             if chars(&block) <= room {
                 used += chars(&block);
                 resources.push_str(&block);
@@ -331,6 +374,63 @@ fn callout(kind: &str, title: &str, items: &[String]) -> String {
     text
 }
 
+/// One `<details>` block of the comment.
+enum Block<'a> {
+    /// A planned change.
+    Change(&'a Change),
+    /// A resource changed outside flowform.
+    Outside(&'a OutsideChange),
+}
+
+impl Block<'_> {
+    /// The block; with `limit`, its field lines are cut so it holds at most that many
+    /// characters.
+    fn text(&self, limit: Option<usize>) -> String {
+        match self {
+            Block::Change(change) => details_block(change, limit),
+            Block::Outside(change) => outside_block(change, limit),
+        }
+    }
+}
+
+/// A resource changed outside flowform as a `<details>` block: the live value now of each
+/// field (only digests of the earlier values are kept).
+fn outside_block(change: &OutsideChange, limit: Option<usize>) -> String {
+    let mut summary = format!(
+        "<code>changed outside flowform</code> <b>{}</b>",
+        escape_html(&change.address.to_string())
+    );
+    if let Some(name) = &change.name {
+        let _ = write!(summary, " “{}”", escape_html(name));
+    }
+    let field_count = change.fields.len();
+    if change.deleted {
+        summary.push_str(" · deleted");
+    } else {
+        let _ =
+            write!(summary, " · {field_count} field{}", if field_count == 1 { "" } else { "s" });
+    }
+    let about = format!("id `{}`\n\n", change.id);
+    let kind = change.address.kind;
+    let mut lines = Vec::new();
+    for field in &change.fields {
+        let symbol = match field.op {
+            FieldOp::Add => "+",
+            FieldOp::Remove => "-",
+            FieldOp::Replace => "!",
+        };
+        match shown_outside(kind, field) {
+            None => lines.push(format!("- {}: (removed)", field.path)),
+            Some(value) if value.is_long() => {
+                lines.push(format!("@@ {} ({}) @@", field.path, field.op.as_str()));
+                lines.extend(value.long_text().lines().map(|line| format!("{symbol}{line}")));
+            }
+            Some(value) => lines.push(format!("{symbol} {}: {}", field.path, value.short())),
+        }
+    }
+    wrap_block(format!("<details><summary>{summary}</summary>\n\n"), about, &lines, limit)
+}
+
 /// One resource as a `<details>` block. With `limit`, the field lines are cut so the block
 /// holds at most that many characters.
 fn details_block(change: &Change, limit: Option<usize>) -> String {
@@ -378,8 +478,11 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
         about.push(format!("after {}", waits.join(", ")));
     }
 
-    let mut lines: Vec<String> =
-        change.fields().iter().flat_map(|field| field_lines(change.action_kind(), field)).collect();
+    let mut lines: Vec<String> = change
+        .fields()
+        .iter()
+        .flat_map(|field| field_lines(change.kind(), change.action_kind(), field))
+        .collect();
     for state_change in change.action.state_changes() {
         lines.push(format!(
             "! {}: {} → {}  # state only",
@@ -406,6 +509,17 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
     let opening = format!("<details><summary>{summary}</summary>\n\n");
     let about_text =
         if about.is_empty() { String::new() } else { format!("{}\n\n", about.join(" · ")) };
+    wrap_block(opening, about_text, &lines, limit)
+}
+
+/// A `<details>` block from its opening, its text and its field lines (in a `diff` fence), cut
+/// to `limit` characters when given.
+fn wrap_block(
+    opening: String,
+    about_text: String,
+    lines: &[String],
+    limit: Option<usize>,
+) -> String {
     let closing = "</details>\n\n";
 
     let mut body = lines.join("\n");
@@ -417,7 +531,7 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
         if chars(&body) > room {
             let mut kept = String::new();
             let mut kept_lines = 0;
-            for line in &lines {
+            for line in lines {
                 if chars(&kept) + chars(line) + 1 > room {
                     break;
                 }
@@ -441,8 +555,8 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
 
 /// The lines of one field change in `diff` syntax: `+` added, `-` removed, long values as
 /// unified hunks under an `@@ path @@` line.
-fn field_lines(action: ActionKind, field: &FieldChange) -> Vec<String> {
-    let (before, after) = shown_sides(field);
+fn field_lines(kind: Kind, action: ActionKind, field: &FieldChange) -> Vec<String> {
+    let (before, after) = shown_sides(kind, field);
     let drift = if field.drift { "  # drift: changed outside flowform" } else { "" };
     let word = element_word(action, field);
     let path = match word {

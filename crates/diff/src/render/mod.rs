@@ -1,4 +1,4 @@
-//! Renderings of a [`Plan`](flowform_model::Plan): [`human`] for a terminal, [`json()`] for
+//! Renderings of a [`Plan`]: [`human`] for a terminal, [`json()`] for
 //! machines (a documented, versioned format), [`markdown`] for a pull-request comment; and
 //! pictures: [`mermaid`] draws a flow's steps, [`graph`] a spec's dependency graph.
 //!
@@ -17,7 +17,10 @@ pub use json::{JsonContext, json};
 pub use markdown::{MarkdownOptions, markdown, markdown_for};
 pub use plan_pictures::{PlanPicture, plan_pictures};
 
-use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, Segment, Value};
+use flowform_model::fields::{is_write_only, shows_write_only};
+use flowform_model::{
+    ActionKind, Change, FieldChange, FieldOp, Kind, OutsideField, Plan, Segment, Value,
+};
 use similar::{ChangeTag, TextDiff};
 
 /// Where a plan applies: the human plan names it on its first line and the markdown plan on
@@ -157,16 +160,31 @@ pub(crate) fn whole_lines(text: &str, added: bool) -> Vec<Line> {
         .collect()
 }
 
-/// The shown `before` and `after` of a field: `(sensitive)` for a sensitive side that exists.
-pub(crate) fn shown_sides(field: &FieldChange) -> (Option<ShownValue<'_>>, Option<ShownValue<'_>>) {
-    if field.sensitive {
+/// The shown `before` and `after` of a field of a `kind` resource: `(sensitive)` for a sensitive
+/// side that exists, and for a side at a write-only path or whose value shows one. The diff
+/// never builds such a side; this is the renderers' own check, so no rendering prints a secret
+/// written in plain text.
+pub(crate) fn shown_sides<'a>(
+    kind: Kind,
+    field: &'a FieldChange,
+) -> (Option<ShownValue<'a>>, Option<ShownValue<'a>>) {
+    if field.sensitive || is_write_only(kind, &field.path) {
         let before =
             matches!(field.op, FieldOp::Replace | FieldOp::Remove).then_some(ShownValue::Sensitive);
         let after =
             matches!(field.op, FieldOp::Replace | FieldOp::Add).then_some(ShownValue::Sensitive);
         return (before, after);
     }
-    (field.before.as_ref().map(ShownValue::Plain), field.after.as_ref().map(ShownValue::Plain))
+    let side = |value: Option<&'a Value>| {
+        value.map(|value| {
+            if shows_write_only(kind, &field.path, value) {
+                ShownValue::Sensitive
+            } else {
+                ShownValue::Plain(value)
+            }
+        })
+    };
+    (side(field.before.as_ref()), side(field.after.as_ref()))
 }
 
 /// The word a list element's change reads with in an existing resource: `inserted` for an
@@ -235,7 +253,7 @@ pub(crate) fn activation(change: &Change) -> Option<String> {
     for field in change.fields() {
         let dotted = field.path.without_indexes();
         let shown = || {
-            let (before, after) = shown_sides(field);
+            let (before, after) = shown_sides(change.kind(), field);
             format!(
                 "{}: {} → {}",
                 field.path,
@@ -269,8 +287,52 @@ pub(crate) fn copy_source(source: &flowform_model::RefOrId) -> String {
     }
 }
 
+/// The shown value of a field changed outside flowform: `(sensitive)` when withheld, and
+/// `(sensitive)` as well for a value that shows a write-only path (the diff never builds one;
+/// this is the renderers' own check).
+pub(crate) fn shown_outside(kind: Kind, field: &OutsideField) -> Option<ShownValue<'_>> {
+    if field.sensitive || is_write_only(kind, &field.path) {
+        return (field.op != FieldOp::Remove).then_some(ShownValue::Sensitive);
+    }
+    field.value.as_ref().map(|value| {
+        if shows_write_only(kind, &field.path, value) {
+            ShownValue::Sensitive
+        } else {
+            ShownValue::Plain(value)
+        }
+    })
+}
+
+/// The counts of resources changed outside flowform: `2 changed and 1 deleted outside
+/// flowform`.
+pub(crate) fn outside_counts(plan: &Plan) -> String {
+    let deleted = plan.changed_outside.iter().filter(|change| change.deleted).count();
+    let changed = plan.changed_outside.len() - deleted;
+    format!("{changed} changed and {deleted} deleted outside flowform")
+}
+
+/// What the plans say, once, about resources without a baseline.
+pub(crate) fn without_baseline_note(plan: &Plan) -> Option<String> {
+    let count = plan.without_baseline.len();
+    if count == 0 {
+        return None;
+    }
+    let (resources, them) = if count == 1 {
+        ("1 resource".to_owned(), "it")
+    } else {
+        (format!("{count} resources"), "them")
+    };
+    let when = if plan.refresh_only { "applying this plan" } else { "the next apply" };
+    Some(format!(
+        "no baseline yet for {resources}: {when} records one (until then, changes made outside flowform cannot be told for {them})"
+    ))
+}
+
 /// The closing line every rendering carries.
 pub(crate) fn plan_line(plan: &flowform_model::Plan) -> String {
+    if plan.refresh_only {
+        return format!("Refresh: {}.", outside_counts(plan));
+    }
     let summary = plan.summary();
     format!(
         "Plan: {} to create, {} to clone, {} to update, {} to delete.",

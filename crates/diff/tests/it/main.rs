@@ -6,6 +6,7 @@ mod canary;
 mod clones;
 mod fields;
 mod identity;
+mod outside;
 mod pictures;
 mod plan_format;
 mod properties;

@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::support::World;
 
 /// The scenario of the documented example: a rotated token and a moved base URI on a connection
-/// a flow uses, a new flow, and a script that left the spec.
+/// a flow uses, a new flow, a script that left the spec, and a filter added in the UI to an
+/// import (a field the spec does not set: the note of changes made outside flowform).
 pub fn documented_scenario() -> World {
     let mut world = World::new();
     world.applied("integration.usage", json!({"name": "Usage"}));
@@ -29,6 +30,11 @@ pub fn documented_scenario() -> World {
     let connection = world.state.get(&"connection.slack".parse().unwrap()).unwrap().id.clone();
     world.edit_live(&connection, |document| {
         document["http"]["baseURI"] = json!("https://slack.example.com/api")
+    });
+    let import = world.state.get(&"import.slack-post".parse().unwrap()).unwrap().id.clone();
+    world.edit_live(&import, |document| {
+        document["filter"] = json!({"type": "expression",
+            "expression": {"version": "1", "rules": ["notempty", ["string", ["extract", "text"]]]}})
     });
     world.secret("SLACK_TOKEN", "rotated-token-value");
     world.desire(

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use flowform_diff::render::{self, HumanOptions, JsonContext, MarkdownOptions};
 use flowform_diff::{
-    DiffOptions, WriteOptions, create_document, diff, record_applied, update_document,
+    DiffOptions, WriteOptions, baseline_after_write, create_document, diff, record_applied,
+    update_document,
 };
 use flowform_model::fields::write_only_paths;
 use flowform_model::{
@@ -165,9 +166,11 @@ impl World {
         let address = address(address_text);
         let resource = self.desired.get(&address).expect("declared before apply").clone();
         let previous = self.state.get(&address).cloned();
+        let mut before = None;
         let id = match &previous {
             Some(previous) if self.server.contains(&previous.id) => {
                 let live = self.server.get(&previous.id).expect("present");
+                before = Some(Value::from(live.clone()));
                 let body = update_document(
                     &Value::from(live),
                     &resource,
@@ -211,9 +214,16 @@ impl World {
                 id
             }
         };
-        let response = self.server.get(&id).expect("written");
-        let recorded =
-            record_applied(&resource, SALT, &id, &Value::from(response), previous.as_ref());
+        let response = Value::from(self.server.get(&id).expect("written"));
+        let mut recorded = record_applied(&resource, SALT, &id, &response, previous.as_ref());
+        recorded.live = Some(baseline_after_write(
+            &resource,
+            SALT,
+            before.as_ref(),
+            &response,
+            previous.as_ref(),
+            &recorded,
+        ));
         self.state.resources.insert(address, recorded);
         id
     }

@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
 use flowform_api::Client;
+use flowform_diff::baseline_after_write;
 use flowform_model::{
     Address, DesiredResource, DesiredState, Kind, LiveState, ResourceState, Value,
 };
@@ -54,14 +55,47 @@ impl<A: StateApi> Context<'_, '_, A> {
         self.ids.lock().expect("ids lock").insert(address.clone(), id.to_owned());
     }
 
-    /// Records a completed write: the state entry (and the end of its write-ahead record), and
-    /// the document written, for later steps of this run.
+    /// Records a completed write: the state entry with the live baseline of what was written
+    /// (and the end of its write-ahead record), and the document written, for later steps of
+    /// this run.
+    ///
+    /// The baseline is taken from `document` (the write's response); a script whose response
+    /// left `content` out is read again for it. Fields that had changed outside flowform before
+    /// the write and that the write did not set keep their earlier digests
+    /// ([`flowform_diff::baseline_after_write`]): a write carries them along, it does not
+    /// accept them.
     pub async fn record(
         &self,
         address: &Address,
-        resource: ResourceState,
-        document: Value,
+        mut resource: ResourceState,
+        mut document: Value,
     ) -> Result<(), StepError> {
+        let kind = address.kind;
+        if kind == Kind::Script && document.field("content").is_none() {
+            // A partial response: the source flowform wrote is read back. Should the read fail,
+            // the baseline keeps its earlier `content` digest (a script's source is unknown,
+            // not gone), and the write stays recorded.
+            if let Ok(read) = self.client.get(kind, &resource.id).await {
+                document = read.document;
+            }
+        }
+        let desired = self.desired(address)?;
+        let before = self
+            .documents
+            .lock()
+            .expect("documents lock")
+            .get(address)
+            .cloned()
+            .or_else(|| self.live.get(kind, &resource.id).map(|live| live.document.clone()));
+        let previous = self.state_entry(address).await;
+        resource.live = Some(baseline_after_write(
+            desired,
+            &self.salt,
+            before.as_ref(),
+            &document,
+            previous.as_ref(),
+            &resource,
+        ));
         self.bind(address, &resource.id);
         self.documents.lock().expect("documents lock").insert(address.clone(), document);
         self.put(address, resource).await

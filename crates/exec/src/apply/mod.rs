@@ -9,7 +9,9 @@
 //! - `context`: what every step shares (ids, documents written in this run, the state writer);
 //! - `ops`: one module per operation: `create`, `clone`, `update`, `rewrite` (fixups and
 //!   enables), `delete`, and `bind` (the state bookkeeping of adopts and moves);
-//! - [`StepError`]: why a step failed, with its causes as a `#[source]` chain.
+//! - [`StepError`]: why a step failed, with its causes as a `#[source]` chain;
+//! - `refresh`: [`accept`], which carries out a refresh-only plan (`apply --refresh-only`): the
+//!   account as it is becomes the state's baselines, and nothing is sent to the account.
 //!
 //! Steps and their order:
 //! - a *write* per create, clone, adopt, move and update. A write waits for the creates of the
@@ -33,6 +35,7 @@
 mod context;
 mod error;
 mod ops;
+mod refresh;
 mod run;
 pub mod steps;
 
@@ -41,6 +44,7 @@ use std::sync::atomic::AtomicBool;
 use flowform_model::Address;
 
 pub use error::StepError;
+pub use refresh::{RefreshReport, accept};
 pub use run::apply;
 pub use steps::{Operation, Step, build_steps};
 
@@ -132,8 +136,9 @@ pub struct ApplyReport {
     pub steps: Vec<StepReport>,
     /// Whether a stop was requested.
     pub interrupted: bool,
-    /// The secret baselines (fingerprints of secrets flowform never wrote, recorded after the
-    /// steps) could not be written to the state; every step's own record is not affected.
+    /// The baselines recorded after the steps (fingerprints of secrets flowform never wrote,
+    /// live baselines of resources whose state entry had none) could not be written to the
+    /// state; every step's own record is not affected.
     pub baselines_not_recorded: Option<crate::state::StoreError>,
 }
 

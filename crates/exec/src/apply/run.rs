@@ -6,9 +6,10 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use flowform_api::Client;
+use flowform_diff::live_baseline;
 use flowform_model::fingerprint::secret_fingerprint;
 use flowform_model::{
-    Action, Address, Change, DesiredState, Kind, LiveState, PendingCreate, Plan,
+    Action, Address, Change, DesiredState, Kind, LiveState, PendingCreate, Plan, ResourceState,
     UNKNOWN_FINGERPRINT, Value,
 };
 
@@ -93,11 +94,42 @@ pub async fn apply<A: StateApi>(
     }
 
     // Secrets flowform never wrote (after pull or import) get their baseline fingerprint now,
-    // so a later rotation shows as a change.
+    // so a later rotation shows as a change; resources whose state entry has no live baseline
+    // (a state written before baselines existed) get one, so later changes made outside
+    // flowform show.
     let writer = context.writer.into_inner();
-    report.baselines_not_recorded =
-        record_secret_baselines(writer, desired, &failed_addresses).await.err();
+    let secrets = record_secret_baselines(writer, desired, &failed_addresses).await;
+    let live_baselines = record_live_baselines(writer, live, &failed_addresses).await;
+    report.baselines_not_recorded = secrets.and(live_baselines).err();
     Ok(report)
+}
+
+/// Records a live baseline for every managed resource whose state entry has none, from the
+/// document read for the plan: a state written before baselines existed starts finding
+/// changes made outside flowform from this apply on. Resources whose step did not succeed are
+/// left for the next apply.
+async fn record_live_baselines<A: StateApi>(
+    writer: &mut StateWriter<'_, A>,
+    live: &LiveState,
+    skip: &BTreeSet<Address>,
+) -> Result<(), crate::state::StoreError> {
+    let salt = writer.state().salt.clone();
+    let updates: Vec<(Address, ResourceState)> = writer
+        .state()
+        .resources
+        .iter()
+        .filter(|(address, entry)| entry.live.is_none() && !skip.contains(*address))
+        .filter_map(|(address, entry)| {
+            let document = &live.get(address.kind, &entry.id)?.document;
+            let mut updated = entry.clone();
+            updated.live = Some(live_baseline(address.kind, &salt, document, entry));
+            Some((address.clone(), updated))
+        })
+        .collect();
+    for (address, updated) in updates {
+        writer.put(&address, updated).await?;
+    }
+    Ok(())
 }
 
 /// Drops the write-ahead records that are settled. A record whose address is bound in the state

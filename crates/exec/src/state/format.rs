@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use flowform_model::{
-    Address, FieldPath, PendingCreate, ResourceState, STATE_FORMAT_VERSION, State,
+    Address, FieldPath, LiveBaseline, PendingCreate, ResourceState, STATE_FORMAT_VERSION, State,
 };
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +71,26 @@ pub struct ResourceDocument {
     adopt: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    live: Option<LiveDocument>,
+}
+
+/// The live baseline of one resource: salted digests of the leaves of its live document as
+/// flowform last accepted it.
+///
+/// Relative to the resource's `applied_paths`, whose digests are made the same way, as the
+/// model keeps it: a leaf whose digest equals the applied digest at the same path (a value
+/// flowform wrote and the account kept as it is, most leaves) is left out, and an applied path
+/// the live document does not have is written with the digest `""`. `last_modified` is left
+/// out when it is the resource's.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct LiveDocument {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_modified: Option<String>,
+    #[serde(default)]
+    paths: BTreeMap<String, String>,
 }
 
 /// One write-ahead record in the state document.
@@ -143,6 +163,7 @@ impl ResourceDocument {
             ignore_changes: resource.ignore_changes.iter().map(ToString::to_string).collect(),
             adopt: resource.adopt,
             owner: resource.owner.as_ref().map(ToString::to_string),
+            live: resource.live.as_ref().map(|live| live_document(resource, live)),
         }
     }
 
@@ -168,7 +189,42 @@ impl ResourceDocument {
                 .collect::<Result<_, _>>()?,
             adopt: self.adopt,
             owner: self.owner.as_deref().map(parse_address).transpose()?,
+            live: match &self.live {
+                Some(live) => Some(self.live_baseline(live)?),
+                None => None,
+            },
         })
+    }
+}
+
+/// The baseline as written (see [`LiveDocument`]).
+fn live_document(resource: &ResourceState, live: &LiveBaseline) -> LiveDocument {
+    LiveDocument {
+        digest: live.digest.clone(),
+        last_modified: live
+            .last_modified
+            .clone()
+            .filter(|last_modified| resource.last_modified.as_ref() != Some(last_modified)),
+        paths: live
+            .paths
+            .iter()
+            .map(|(path, digest)| (path.to_string(), digest.clone().unwrap_or_default()))
+            .collect(),
+    }
+}
+
+impl ResourceDocument {
+    /// The baseline back from its written form (see [`LiveDocument`]).
+    fn live_baseline(&self, live: &LiveDocument) -> Result<LiveBaseline, FormatError> {
+        let paths = parse_paths(&live.paths)?
+            .into_iter()
+            .map(|(path, digest)| (path, (!digest.is_empty()).then_some(digest)))
+            .collect();
+        Ok(LiveBaseline::from_parts(
+            paths,
+            live.digest.clone(),
+            live.last_modified.clone().or_else(|| self.last_modified.clone()),
+        ))
     }
 }
 
@@ -301,6 +357,19 @@ mod tests {
         resource.prevent_destroy = true;
         resource.ignore_changes = vec!["disabled".parse().unwrap(), "settings.a".parse().unwrap()];
         resource.adopt = true;
+        resource.last_modified = Some("2026-01-01T00:00:00.000Z".into());
+        // Relative to the applied paths: `pageProcessors` as applied, `settings["a.b"]` gone
+        // from the live document, `filter.type` not applied.
+        let mut leaves = BTreeMap::new();
+        leaves.insert("pageProcessors".parse().unwrap(), "d1".to_owned());
+        leaves.insert("filter.type".parse().unwrap(), "d3".to_owned());
+        let live = LiveBaseline::new(
+            leaves,
+            &resource.applied_paths,
+            Some("00".into()),
+            Some("2026-01-01T00:00:00.000Z".into()),
+        );
+        resource.live = Some(live);
         state.resources.insert(Address::new(Kind::Flow, "nightly"), resource);
         state.resources.insert(
             Address::new(Kind::Export, "nightly--orders"),
@@ -323,7 +392,14 @@ mod tests {
     #[test]
     fn round_trip() {
         let state = sample();
-        assert_eq!(parse(&render(&state)).unwrap(), state);
+        let text = render(&state);
+        assert_eq!(parse(&text).unwrap(), state);
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            document["resources"]["flow.nightly"]["live"],
+            serde_json::json!({"digest": "00", "paths": {"filter.type": "d3", "settings[\"a.b\"]": ""}}),
+            "the baseline is written relative to the applied paths"
+        );
     }
 
     #[test]

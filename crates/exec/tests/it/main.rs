@@ -7,5 +7,6 @@ mod specs;
 mod apply;
 mod faults;
 mod fuzz;
+mod refresh;
 mod regression;
 mod support;

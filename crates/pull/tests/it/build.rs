@@ -108,6 +108,36 @@ fn masks_anywhere_become_secrets_recorded_as_unknown() {
     check_round_trip(&pulled, &live);
 }
 
+/// Issue 15: only the exact mask `******` became a placeholder, so a write-only value the
+/// account returned in another mask form (`****`) or in the clear was written into the spec
+/// as it was. Failed before pull followed the write-only table: `connections.yaml` held
+/// `password: '****'` and the clear `apiKey`.
+#[test]
+fn every_write_only_path_becomes_a_secret_whatever_the_account_returns() {
+    let live = account(&[(
+        Kind::Connection,
+        json!({"_id": id(1), "name": "Vault", "type": "http", "http": {
+            "baseURI": "https://vault.example.com",
+            "encrypted": {"apiKey": "clear-canary-key"},
+            "auth": {"type": "basic", "basic": {"username": "svc", "password": "****"}}
+        }}),
+    )]);
+    let pulled = flowform_pull::build(&live, &Selection::All, &PullOptions::default()).unwrap();
+    let names: Vec<String> =
+        pulled.secrets.iter().map(|secret| format!("{} {}", secret.name, secret.path)).collect();
+    assert_eq!(
+        names,
+        [
+            "CONNECTION_VAULT_API_KEY http.encrypted.apiKey",
+            "CONNECTION_VAULT_PASSWORD http.auth.basic.password",
+        ]
+    );
+    let text = &pulled.files[std::path::Path::new("connections.yaml")];
+    assert!(!text.contains("clear-canary-key") && !text.contains("****"), "{text}");
+    assert!(text.contains("username: svc"), "{text}");
+    check_round_trip(&pulled, &live);
+}
+
 #[test]
 fn ids_stay_references_only_where_the_spec_takes_them() {
     let live = account(&[

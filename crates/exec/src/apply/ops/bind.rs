@@ -1,7 +1,7 @@
 //! The state bookkeeping of adopts and moves: the live resource exists already, only the state
 //! learns about it (an update may follow, see `update`).
 
-use flowform_diff::record_applied;
+use flowform_diff::{live_baseline, record_applied};
 use flowform_model::{Address, LifecycleFlags, ResourceState};
 
 use crate::apply::StepError;
@@ -17,6 +17,12 @@ pub(super) async fn adopt<A: StateApi>(
     let desired = context.desired(address)?;
     let mut entry = ResourceState { id: id.to_owned(), ..ResourceState::default() };
     entry.set_lifecycle_flags(LifecycleFlags::of(&desired.lifecycle));
+    // The document as it was adopted is the baseline: what changed outside flowform before
+    // is not known, and later changes are.
+    entry.live = context
+        .live
+        .get(address.kind, id)
+        .map(|resource| live_baseline(address.kind, &context.salt, &resource.document, &entry));
     context.bind(address, id);
     context.put(address, entry).await
 }
@@ -76,6 +82,11 @@ pub(super) async fn record<A: StateApi>(
                             .or_insert_with(|| fingerprint.clone());
                     }
                 }
+                // Nothing was written: the live baseline stays what it was, kept relative to
+                // the paths recorded now.
+                entry.live = previous.live.as_ref().map(|baseline| {
+                    baseline.rebased(&previous.applied_paths, &entry.applied_paths)
+                });
             }
             entry
         }

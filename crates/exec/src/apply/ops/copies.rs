@@ -110,7 +110,7 @@ pub(super) async fn record_copies<A: StateApi>(
                 address
             }
         };
-        let entry = ResourceState {
+        let mut entry = ResourceState {
             id: made.id.clone(),
             last_modified: made
                 .document
@@ -120,6 +120,9 @@ pub(super) async fn record_copies<A: StateApi>(
             owner: Some(owner.clone()),
             ..ResourceState::default()
         };
+        // The copy as the service made it is the baseline for changes made outside flowform.
+        entry.live =
+            Some(flowform_diff::live_baseline(made.kind, &context.salt, &made.document, &entry));
         context.put(&address, entry).await?;
         context.bind(&address, &made.id);
         context

@@ -1,0 +1,258 @@
+//! Changes made outside flowform (issue 15) through the real planner and executor: baselines
+//! recorded by every write, the refresh-only plan, accepting it, and the empty secret that is
+//! never sent.
+
+use flowform_emulator::ResourceKind;
+use flowform_exec::apply::{StepOutcome, accept};
+use flowform_exec::saved::PlanOptions;
+use flowform_exec::state::open_writer;
+use flowform_model::{Address, FieldOp, Kind, SecretValue, Value};
+use serde_json::json;
+
+use crate::specs::APP as SPEC;
+use crate::support::{TARGET, Workspace, assert_success, execute, summary};
+
+async fn applied() -> Workspace {
+    let mut workspace = Workspace::new().await;
+    workspace.secrets.insert("API_TOKEN".into(), "token-one".into());
+    workspace.write("spec.yaml", SPEC);
+    assert_success(&workspace.apply().await);
+    workspace
+}
+
+fn refresh_only() -> PlanOptions {
+    PlanOptions { refresh_only: true, ..PlanOptions::default() }
+}
+
+async fn id_of(workspace: &Workspace, address: &str) -> String {
+    let address: Address = address.parse().unwrap();
+    workspace.state().await.resources[&address].id.clone()
+}
+
+/// Accepts the refresh-only plan as `apply --refresh-only` does.
+async fn accept_refresh(workspace: &Workspace) -> flowform_exec::apply::RefreshReport {
+    let api = flowform_exec::remote::ClientStateApi(&workspace.client);
+    let (mut writer, _) =
+        open_writer(&workspace.location, &api, TARGET, "apply", std::time::Duration::ZERO)
+            .await
+            .unwrap();
+    let (_, plan, live) = workspace.plan_with(&refresh_only()).await;
+    let report = accept(&mut writer, &plan, &live).await.unwrap();
+    writer.finish().await.unwrap();
+    report
+}
+
+/// Every write records the document it wrote as the baseline, with the emulator's fidelity
+/// (fields the service adds, casts, masks): right after an apply, nothing changed outside
+/// flowform, and the state holds digests, never values.
+#[tokio::test]
+async fn an_apply_leaves_no_change_outside_flowform() {
+    let workspace = applied().await;
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    assert!(plan.refresh_only);
+    assert!(plan.changed_outside.is_empty(), "{:#?}", plan.changed_outside);
+    assert!(plan.without_baseline.is_empty(), "{:?}", plan.without_baseline);
+    let state = workspace.state().await;
+    assert!(state.resources.values().all(|entry| entry.live.is_some()));
+    let text = fs_err::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    for value in ["token-one", "/orders", "preMap(options)"] {
+        assert!(!text.contains(value), "no value in the state: `{value}`");
+    }
+}
+
+/// Issue 15: a filter added in the UI to an export (a field the spec does not name) was
+/// invisible to the plan. Failed before the live baselines: there was no refresh-only plan,
+/// and the ordinary plan had nothing to say. Then `apply --refresh-only` accepts it, and the
+/// next refresh-only plan is empty.
+#[tokio::test]
+async fn a_filter_added_in_the_ui_is_found_then_accepted() {
+    let workspace = applied().await;
+    let id = id_of(&workspace, "export.orders").await;
+    workspace
+        .emulator
+        .admin()
+        .edit(
+            ResourceKind::Exports,
+            &id,
+            &json!({"filter": {"type": "expression", "expression": {"version": "1",
+                "rules": ["equals", ["string", ["extract", "status"]], "open"]}}}),
+        )
+        .unwrap();
+
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    assert!(plan.has_changes());
+    let [change] = plan.changed_outside.as_slice() else { panic!("{:#?}", plan.changed_outside) };
+    assert_eq!(change.address.to_string(), "export.orders");
+    let fields: Vec<(String, FieldOp)> =
+        change.fields.iter().map(|field| (field.path.to_string(), field.op)).collect();
+    assert_eq!(
+        fields,
+        [
+            ("filter.expression.rules".to_owned(), FieldOp::Add),
+            ("filter.expression.version".to_owned(), FieldOp::Add),
+            ("filter.type".to_owned(), FieldOp::Add),
+        ]
+    );
+    let ordinary = workspace.plan().await;
+    assert!(!ordinary.has_changes(), "{:?}", summary(&ordinary));
+    assert_eq!(ordinary.changed_outside, plan.changed_outside, "the ordinary plan's note");
+
+    let report = accept_refresh(&workspace).await;
+    assert_eq!((report.accepted, report.forgotten, report.baselines), (1, 0, 0));
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    assert!(!plan.has_changes(), "{:#?}", plan.changed_outside);
+    assert!(workspace.plan().await.changed_outside.is_empty());
+    // Nothing was written to the account: the filter is still there.
+    let export = workspace.emulator.admin().document(ResourceKind::Exports, &id).unwrap();
+    assert_eq!(export["filter"]["type"], "expression");
+}
+
+/// An apply of another change to the same export sends the whole document, filter included;
+/// the filter stays "changed outside flowform" until it is accepted.
+#[tokio::test]
+async fn an_apply_carries_a_ui_change_along_without_accepting_it() {
+    let workspace = applied().await;
+    let id = id_of(&workspace, "export.orders").await;
+    let admin = workspace.emulator.admin();
+    admin.edit(ResourceKind::Exports, &id, &json!({"pageSize": 50})).unwrap();
+    workspace.write("spec.yaml", &SPEC.replace("relativeURI: /orders", "relativeURI: /orders/v2"));
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["update export.orders"]);
+    assert_success(&workspace.apply().await);
+    assert_eq!(admin.document(ResourceKind::Exports, &id).unwrap()["pageSize"], 50);
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    let paths: Vec<String> = plan.changed_outside[0]
+        .fields
+        .iter()
+        .map(|field| format!("{} {}", field.op.as_str(), field.path))
+        .collect();
+    assert_eq!(paths, ["add pageSize"]);
+}
+
+/// A script's source changed in the UI: lists leave `content` out, so the planner reads the
+/// script once its `lastModified` moved past the baseline's, and the change is found.
+#[tokio::test]
+async fn a_script_edited_in_the_ui_is_found() {
+    let workspace = applied().await;
+    let id = id_of(&workspace, "script.shape").await;
+    workspace
+        .emulator
+        .admin()
+        .edit(ResourceKind::Scripts, &id, &json!({"content": "function preMap() { return []; }"}))
+        .unwrap();
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    let [change] = plan.changed_outside.as_slice() else { panic!("{:#?}", plan.changed_outside) };
+    assert_eq!(change.address.to_string(), "script.shape");
+    assert_eq!(change.fields[0].path.to_string(), "content");
+    assert_eq!(
+        change.fields[0].value,
+        Some(Value::String("function preMap() { return []; }".into()))
+    );
+    accept_refresh(&workspace).await;
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    assert!(plan.changed_outside.is_empty(), "{:#?}", plan.changed_outside);
+}
+
+/// A resource deleted outside flowform is named; accepting forgets it, and the ordinary plan
+/// creates it again.
+#[tokio::test]
+async fn a_resource_deleted_outside_flowform_is_forgotten_when_accepted() {
+    let workspace = applied().await;
+    let id = id_of(&workspace, "script.shape").await;
+    // The import uses the script: remove the hook first, as someone in the UI would.
+    let import = id_of(&workspace, "import.post").await;
+    let admin = workspace.emulator.admin();
+    admin.edit(ResourceKind::Imports, &import, &json!({"hooks": null})).unwrap();
+    let client = &workspace.client;
+    client.delete(Kind::Script, &id).await.unwrap();
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    let deleted: Vec<String> = plan
+        .changed_outside
+        .iter()
+        .filter(|change| change.deleted)
+        .map(|change| change.address.to_string())
+        .collect();
+    assert_eq!(deleted, ["script.shape"]);
+    let report = accept_refresh(&workspace).await;
+    assert_eq!((report.accepted, report.forgotten), (1, 1));
+    assert!(!workspace.state().await.resources.contains_key(&"script.shape".parse().unwrap()));
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["create script.shape", "update import.post"]);
+}
+
+/// A state written before baselines existed: the plans say so once, and the next apply, even
+/// one with nothing to change, records them.
+#[tokio::test]
+async fn an_old_state_gets_its_baselines_from_the_next_apply() {
+    let workspace = applied().await;
+    let path = workspace.path().join(".flowform/state.json");
+    let mut document: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(&path).unwrap()).unwrap();
+    for resource in document["resources"].as_object_mut().unwrap().values_mut() {
+        resource.as_object_mut().unwrap().remove("live");
+    }
+    fs_err::write(&path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    let plan = workspace.plan().await;
+    assert!(!plan.has_changes());
+    assert_eq!(plan.without_baseline.len(), 6);
+    let (_, refresh, _) = workspace.plan_with(&refresh_only()).await;
+    assert!(!refresh.has_changes(), "no baseline is no change");
+    assert_eq!(refresh.without_baseline.len(), 6);
+    assert_success(&workspace.apply().await);
+    let plan = workspace.plan().await;
+    assert!(plan.without_baseline.is_empty(), "{:?}", plan.without_baseline);
+    assert!(plan.changed_outside.is_empty());
+}
+
+/// Issue 15: an empty value for a secret (`API_TOKEN=`, as CI passes a missing secret) was
+/// sent as the credential. The spec refuses it; this is the executor's own line: the body is
+/// never built, the step fails naming the variable, and the account keeps its token. Failed
+/// before `ToJsonError::EmptySecret`: the connection's token became `""`.
+#[tokio::test]
+async fn an_empty_secret_is_never_sent() {
+    let workspace = applied().await;
+    workspace.write("spec.yaml", &SPEC.replace("name: API", "name: API v2"));
+    let (mut desired, _, _) = workspace.plan_with(&PlanOptions::default()).await;
+    let connection: Address = "connection.api".parse().unwrap();
+    let path = "http.auth.token.token".parse().unwrap();
+    let body = &mut desired.resources.get_mut(&connection).unwrap().body;
+    let mut value = Value::Object(body.clone());
+    value.set(&path, Value::Secret(SecretValue::new(vec!["API_TOKEN".into()], String::new())));
+    *body = value.as_object().unwrap().clone();
+
+    let api = flowform_exec::remote::ClientStateApi(&workspace.client);
+    let (mut writer, _) =
+        open_writer(&workspace.location, &api, TARGET, "apply", std::time::Duration::ZERO)
+            .await
+            .unwrap();
+    let live = flowform_exec::planner::read_live(&workspace.client, &desired, writer.state())
+        .await
+        .unwrap();
+    let plan =
+        flowform_exec::planner::make_plan(&desired, writer.state(), &live, &PlanOptions::default())
+            .unwrap();
+    let report = execute(&workspace.client, &mut writer, &desired, &plan, &live).await.unwrap();
+    writer.finish().await.unwrap();
+    let failure = report
+        .steps
+        .iter()
+        .find_map(|step| match &step.outcome {
+            StepOutcome::Failed(error) => Some(format!("{error}: {}", chain(error))),
+            _ => None,
+        })
+        .expect("the connection's write fails");
+    assert!(failure.contains("secret `API_TOKEN` is set but empty"), "{failure}");
+    let stored = workspace.emulator.admin().documents(ResourceKind::Connections);
+    assert_eq!(stored[0]["http"]["auth"]["token"]["token"], "token-one");
+    assert_eq!(stored[0]["name"], "API");
+}
+
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = String::new();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(&format!("{next}; "));
+        cause = next.source();
+    }
+    text
+}
