@@ -9,7 +9,7 @@ use flowform_exec::state::open_writer;
 use flowform_model::{Address, FieldOp, Kind, SecretValue, Value};
 use serde_json::json;
 
-use crate::specs::APP as SPEC;
+use crate::specs::{APP as SPEC, CLONE_OF_SYNC};
 use crate::support::{TARGET, Workspace, assert_success, execute, summary};
 
 async fn applied() -> Workspace {
@@ -58,6 +58,22 @@ async fn an_apply_leaves_no_change_outside_flowform() {
     for value in ["token-one", "/orders", "preMap(options)"] {
         assert!(!text.contains(value), "no value in the state: `{value}`");
     }
+}
+
+/// A clone and the copies the service made with it (issue 14) get their baselines from the
+/// apply that made them: nothing changed outside flowform, none without a baseline.
+#[tokio::test]
+async fn a_clone_and_its_copies_get_baselines() {
+    let mut workspace = Workspace::new().await;
+    workspace.secrets.insert("API_TOKEN".into(), "token-one".into());
+    workspace.write("spec.yaml", SPEC);
+    workspace.write("clone.yaml", &CLONE_OF_SYNC.replace("      preventDestroy: true\n", ""));
+    assert_success(&workspace.apply().await);
+    let state = workspace.state().await;
+    assert!(state.resources.values().any(|entry| entry.owner.is_some()), "a copy is managed");
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    assert!(plan.changed_outside.is_empty(), "{:#?}", plan.changed_outside);
+    assert!(plan.without_baseline.is_empty(), "{:?}", plan.without_baseline);
 }
 
 /// Issue 15: a filter added in the UI to an export (a field the spec does not name) was
@@ -127,6 +143,33 @@ async fn an_apply_carries_a_ui_change_along_without_accepting_it() {
         .map(|field| format!("{} {}", field.op.as_str(), field.path))
         .collect();
     assert_eq!(paths, ["add pageSize"]);
+}
+
+/// A state-only change (a lifecycle flag edited in the spec, issue 14) writes nothing, so it
+/// accepts nothing either: the UI change stays noted.
+#[tokio::test]
+async fn a_state_only_change_keeps_the_baseline() {
+    let workspace = applied().await;
+    let id = id_of(&workspace, "export.orders").await;
+    workspace.emulator.admin().edit(ResourceKind::Exports, &id, &json!({"pageSize": 50})).unwrap();
+    workspace.write(
+        "spec.yaml",
+        &SPEC.replace(
+            "    adaptorType: HTTPExport\n",
+            "    adaptorType: HTTPExport\n    lifecycle:\n      preventDestroy: true\n",
+        ),
+    );
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["state-only export.orders"]);
+    assert_success(&workspace.apply().await);
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    let fields: Vec<String> = plan
+        .changed_outside
+        .iter()
+        .flat_map(|change| &change.fields)
+        .map(|field| field.path.to_string())
+        .collect();
+    assert_eq!(fields, ["pageSize"]);
 }
 
 /// A script's source changed in the UI: lists leave `content` out, so the planner reads the
