@@ -9,7 +9,7 @@ use crate::readme::copy_tree;
 use crate::support::{TestContext, repository_root};
 
 /// The secrets of `examples/realistic`; any values do for the emulator.
-const REALISTIC_SECRETS: [(&str, &str); 6] = [
+pub const REALISTIC_SECRETS: [(&str, &str); 6] = [
     ("SHOP_API_TOKEN", "shop-token"),
     ("WAREHOUSE_PASSWORD", "warehouse-password"),
     ("NETSUITE_TOKEN_ID", "netsuite-token-id"),
