@@ -77,6 +77,38 @@ fn object_body(body: Option<Value>) -> Result<serde_json::Map<String, Value>, Ap
     }
 }
 
+/// The field `field` of a request body, or 422 `missing_required_field` saying what it must be.
+fn required<'a>(
+    body: &'a serde_json::Map<String, Value>,
+    field: &str,
+    what: &str,
+) -> Result<&'a Value, ApiError> {
+    body.get(field).ok_or_else(|| {
+        ApiError::with_field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_required_field",
+            format!("`{field}` is required: {what}"),
+            field,
+        )
+    })
+}
+
+/// A data call's two limits: how many entries its `field` carries (`what` reads on from the
+/// count: "entries; one call may carry") and how many bytes its body has.
+fn check_call_limits(
+    limits: &LookupCacheLimits,
+    field: &str,
+    count: usize,
+    what: &str,
+    body_bytes: usize,
+) -> Result<(), ApiError> {
+    if count > limits.entries_per_call {
+        let most = limits.entries_per_call;
+        return Err(limit_exceeded(format!("`{field}` has {count} {what} at most {most}"), field));
+    }
+    check_call_size(limits, body_bytes)
+}
+
 fn check_call_size(limits: &LookupCacheLimits, body_bytes: usize) -> Result<(), ApiError> {
     if body_bytes > limits.bytes_per_call {
         return Err(limit_exceeded(
@@ -101,14 +133,7 @@ pub(crate) fn upsert(
     data.get(KIND, id).ok_or_else(|| not_found(KIND))?;
     let limits = ctx.settings.lookup_cache_limits;
     let body = object_body(body)?;
-    let Some(entries) = body.get("data") else {
-        return Err(ApiError::with_field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "missing_required_field",
-            "`data` is required: an array of `{\"key\", \"value\"}` entries",
-            "data",
-        ));
-    };
+    let entries = required(&body, "data", "an array of `{\"key\", \"value\"}` entries")?;
     let Some(entries) = entries.as_array() else {
         return Err(ApiError::with_field(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -117,17 +142,7 @@ pub(crate) fn upsert(
             "data",
         ));
     };
-    if entries.len() > limits.entries_per_call {
-        return Err(limit_exceeded(
-            format!(
-                "`data` has {} entries; one call may carry at most {}",
-                entries.len(),
-                limits.entries_per_call
-            ),
-            "data",
-        ));
-    }
-    check_call_size(&limits, body_bytes)?;
+    check_call_limits(&limits, "data", entries.len(), "entries; one call may carry", body_bytes)?;
     let mut problems = Problems::default();
     let mut batch: BTreeMap<String, Value> = BTreeMap::new();
     for (index, entry) in entries.iter().enumerate() {
@@ -236,26 +251,8 @@ pub(crate) fn delete_keys(
     data.get(KIND, id).ok_or_else(|| not_found(KIND))?;
     let limits = ctx.settings.lookup_cache_limits;
     let body = object_body(body)?;
-    let Some(keys) = body.get("keys") else {
-        return Err(ApiError::with_field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "missing_required_field",
-            "`keys` is required: an array of the keys to delete",
-            "keys",
-        ));
-    };
-    let keys = string_list(keys, "keys")?;
-    if keys.len() > limits.entries_per_call {
-        return Err(limit_exceeded(
-            format!(
-                "`keys` has {} keys; one call may delete at most {}",
-                keys.len(),
-                limits.entries_per_call
-            ),
-            "keys",
-        ));
-    }
-    check_call_size(&limits, body_bytes)?;
+    let keys = string_list(required(&body, "keys", "an array of the keys to delete")?, "keys")?;
+    check_call_limits(&limits, "keys", keys.len(), "keys; one call may delete", body_bytes)?;
     if let Some(cache) = data.lookup_data.get_mut(id) {
         for key in &keys {
             if let Some(value) = cache.entries.remove(key) {

@@ -608,20 +608,18 @@ pub(crate) fn integration_members(
     };
     let flow_sources: Vec<(ResourceKind, String)> =
         flows.iter().map(|id| (ResourceKind::Flows, id.clone())).collect();
+    // The exports and imports the flows use, as sources for the next hop.
+    let steps_of = || -> Vec<(ResourceKind, String)> {
+        [ResourceKind::Exports, ResourceKind::Imports]
+            .into_iter()
+            .flat_map(|kind| targets_of(&flow_sources, kind).into_iter().map(move |id| (kind, id)))
+            .collect()
+    };
     let mut ids = match kind {
         ResourceKind::Flows => flows,
         ResourceKind::Exports | ResourceKind::Imports => targets_of(&flow_sources, kind),
         ResourceKind::Connections => {
-            let mut steps: Vec<(ResourceKind, String)> =
-                targets_of(&flow_sources, ResourceKind::Exports)
-                    .into_iter()
-                    .map(|id| (ResourceKind::Exports, id))
-                    .collect();
-            steps.extend(
-                targets_of(&flow_sources, ResourceKind::Imports)
-                    .into_iter()
-                    .map(|id| (ResourceKind::Imports, id)),
-            );
+            let mut steps = steps_of();
             steps.push((ResourceKind::Integrations, integration_id.to_owned()));
             let mut connections = targets_of(&steps, ResourceKind::Connections);
             connections.extend(data.referrers_of_kind(
@@ -631,19 +629,7 @@ pub(crate) fn integration_members(
             ));
             connections
         }
-        ResourceKind::AsyncHelpers => {
-            let mut steps: Vec<(ResourceKind, String)> =
-                targets_of(&flow_sources, ResourceKind::Exports)
-                    .into_iter()
-                    .map(|id| (ResourceKind::Exports, id))
-                    .collect();
-            steps.extend(
-                targets_of(&flow_sources, ResourceKind::Imports)
-                    .into_iter()
-                    .map(|id| (ResourceKind::Imports, id)),
-            );
-            targets_of(&steps, ResourceKind::AsyncHelpers)
-        }
+        ResourceKind::AsyncHelpers => targets_of(&steps_of(), ResourceKind::AsyncHelpers),
         _ => Vec::new(),
     };
     let mut unique = std::collections::HashSet::new();
