@@ -274,6 +274,12 @@ pub enum Error {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// A collection flowform does not list.
+    #[error("`{collection}` is not a collection flowform can look resources up in")]
+    UnknownCollection {
+        /// The collection as asked for.
+        collection: String,
+    },
     /// The API has no such operation for this kind.
     #[error("{operation} is not available for {kind}s")]
     Unsupported {

@@ -26,6 +26,7 @@ mod config;
 mod endpoint;
 mod error;
 mod jobs;
+mod kinds;
 mod pagination;
 mod resources;
 mod state;
@@ -41,6 +42,7 @@ pub use endpoint::{BASE_URL_ENV, Endpoint, Region};
 pub use error::{ApiErrorItem, Error};
 pub use flowform_model::{Kind, LiveResource, LiveState};
 pub use jobs::{JOB_ERRORS_LIMIT, JobError, JobFamily};
+pub use kinds::{DataPage, LOOKUP_ONLY_COLLECTIONS};
 pub use secrecy::SecretString;
 pub use types::{
     Cloned, ClonedEntry, Created, Dependencies, Dependent, Job, JobStatus, PatchOp, StateScope,

@@ -40,6 +40,11 @@ fn document_path(kind: Kind, id: &str) -> Result<String, Error> {
 fn model_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Integration => "Integration",
+        Kind::IClient => "iClient",
+        Kind::FileDefinition => "FileDefinition",
+        Kind::EdiProfile => "EDIProfile",
+        Kind::LookupCache => "LookupCache",
+        Kind::AsyncHelper => "AsyncHelper",
         Kind::Connection => "Connection",
         Kind::Script => "Script",
         Kind::Export => "Export",

@@ -101,6 +101,7 @@ fn body(index: usize) -> Value {
             "pageProcessors": [{"type": "import"}, {"type": "import", "proceedOnFailure": true}],
             "settings": {"batch": 100, "notify": ["ops@example.com"]}}),
         ),
+        other => unreachable!("kind_of never gives {other}"),
     };
     match kind_of(index) {
         Kind::Connection => {
@@ -170,7 +171,7 @@ fn live_document(index: usize, body: &Value) -> serde_json::Value {
         Kind::Script => {
             object.insert("postResponseHookToProcessOnChildRecord".into(), json!(false));
         }
-        Kind::Integration => {}
+        _ => {}
     }
     document
 }

@@ -199,10 +199,21 @@ const IMPORT_DEFAULTS: &[ServerDefault] = &[
     entry("file.pgp.symmetricKeyAlgorithm", Text("aes256")),
 ];
 
-/// The known server defaults of `kind` (integrations have none documented).
+/// iClients. Source: `iclient-schemas/response.yml:4-9` requires `published` on every
+/// response; an iClient created without it is not published (the emulator's
+/// `iclient-published`).
+const ICLIENT_DEFAULTS: &[ServerDefault] = &[entry("published", Bool(false))];
+
+/// The known server defaults of `kind` (integrations, lookup caches, file definitions, EDI
+/// profiles and async helpers have none documented).
 pub fn server_defaults(kind: Kind) -> &'static [ServerDefault] {
     match kind {
-        Kind::Integration => &[],
+        Kind::Integration
+        | Kind::LookupCache
+        | Kind::FileDefinition
+        | Kind::EdiProfile
+        | Kind::AsyncHelper => &[],
+        Kind::IClient => ICLIENT_DEFAULTS,
         Kind::Connection => CONNECTION_DEFAULTS,
         Kind::Script => SCRIPT_DEFAULTS,
         Kind::Export => EXPORT_DEFAULTS,

@@ -47,6 +47,14 @@ pub fn server_owned(kind: Kind) -> &'static [&'static str] {
             &["apiIdentifier", "asynchronous", "__linkedLookupCacheIds", "sandbox", "debugUntil"]
         }
         Kind::Import => &["apiIdentifier", "sandbox", "debugUntil"],
+        // iclient-schemas/base.yml:228-239 (`oauth2.useNewAuthFailSchema`, `oauth2.failures`:
+        // readOnly, server-computed) and :584-589 (`jwt.token`: readOnly, the signed JWT the
+        // service computes when `enableJWT` is set).
+        Kind::IClient => &["oauth2.useNewAuthFailSchema", "oauth2.failures", "jwt.token"],
+        // API §5.1, §5.8; configuring-lookup-caches/schemas/response.yml (readOnly).
+        Kind::LookupCache => &["_userId", "size", "sizeInMB", "sandbox"],
+        // No field of these is documented as the server's (API §5.9; celigo/ai's B2B skill).
+        Kind::FileDefinition | Kind::EdiProfile | Kind::AsyncHelper => &[],
         Kind::Flow => &[
             "lastExecutedAt",
             "resolvedAt",
@@ -84,7 +92,15 @@ pub fn write_only_paths(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Connection => CONNECTION_WRITE_ONLY,
         Kind::Export => EXPORT_WRITE_ONLY,
-        Kind::Integration | Kind::Import | Kind::Flow | Kind::Script => &[],
+        Kind::IClient => ICLIENT_WRITE_ONLY_PATHS,
+        Kind::Integration
+        | Kind::Import
+        | Kind::Flow
+        | Kind::Script
+        | Kind::FileDefinition
+        | Kind::EdiProfile
+        | Kind::LookupCache
+        | Kind::AsyncHelper => &[],
     }
 }
 
@@ -172,8 +188,9 @@ const CONNECTION_WRITE_ONLY: &[&str] = &[
 const EXPORT_WRITE_ONLY: &[&str] =
     &["distributed.bearerToken", "webhook.key", "webhook.password", "webhook.token"];
 
-/// Write-only paths of iClients (`/v1/iclients`), which flowform does not manage yet: the
-/// secrets Celigo's iClient schemas describe as returned masked (API §5.3 agrees).
+/// Write-only paths of iClients (`/v1/iclients`): the secrets Celigo's iClient schemas describe
+/// as returned masked (API §5.3 agrees), and `salesforce.apiToken` ("stored encrypted; API
+/// responses return `******`", iclient-schemas/salesforce.yml:16-20).
 pub const ICLIENT_WRITE_ONLY_PATHS: &[&str] = &[
     "amazonmws.secretKey",
     "azureserviceprincipal.clientSecret",
@@ -187,6 +204,7 @@ pub const ICLIENT_WRITE_ONLY_PATHS: &[&str] = &[
     "oauth2.clientSecret",
     "oauth2.encrypted",
     "oauth2.password",
+    "salesforce.apiToken",
     "salesforce.clientSecret",
     "salesforce.privateKey",
 ];
@@ -290,8 +308,8 @@ fn has_write_only_at(kind: Kind, at: &FieldPath) -> bool {
 pub enum RefTarget {
     /// A kind flowform manages: `${KIND.KEY}` of that kind belongs here.
     Managed(Kind),
-    /// A kind flowform does not manage (iClients, stacks, agents, lookup caches, …): only a
-    /// literal id belongs here. The string is the API collection name.
+    /// A kind flowform does not manage (stacks, agents, users, …): a literal id, or a `data:`
+    /// lookup of that collection, belongs here. The string is the API collection name.
     Unmanaged(&'static str),
 }
 
@@ -335,6 +353,18 @@ pub(crate) fn reference_target_of(
         "_exportId" | "_keepDeltaBehindExportId" => Some(Kind::Export),
         "_importId" => Some(Kind::Import),
         "_scriptId" => Some(Kind::Script),
+        // Connections' `<transport>._iClientId` (API §5.3).
+        "_iClientId" => Some(Kind::IClient),
+        // Import and export `lookups[]._lookupCacheId`, Transformation 2.0 lookups, aliases
+        // (API §5.2, §5.8).
+        "_lookupCacheId" => Some(Kind::LookupCache),
+        // `file.fileDefinition._fileDefinitionId` on exports and imports (API §5.4).
+        "_fileDefinitionId" => Some(Kind::FileDefinition),
+        "_ediProfileId" => Some(Kind::EdiProfile),
+        // `http._asyncHelperId` on exports and imports (API §5.4, §5.5).
+        "_asyncHelperId" => Some(Kind::AsyncHelper),
+        // An export that listens to the parsed records of another (API §5.4).
+        "_postParseListenerId" => Some(Kind::Export),
         "_flowId" | "_keepDeltaBehindFlowId" | "_abstractFlowId" | "_runNextFlowIds" => {
             Some(Kind::Flow)
         }
@@ -344,7 +374,6 @@ pub(crate) fn reference_target_of(
         return Some(RefTarget::Managed(kind));
     }
     let unmanaged = match last_key {
-        "_iClientId" => "iclients",
         "_agentId" => "agents",
         "_stackId" => "stacks",
         "_httpConnectorId" => "httpconnectors",
@@ -353,23 +382,21 @@ pub(crate) fn reference_target_of(
             "httpconnectorendpoints"
         }
         "_tpConnectorId" => "tradingpartnerconnectors",
-        "_lookupCacheId" => "lookupCaches",
-        "_asyncHelperId" => "asynchelpers",
-        "_fileDefinitionId" => "filedefinitions",
-        "_ediProfileId" => "ediprofiles",
         "_toolId" => "tools",
         "_templateId" => "templates",
         "_userId" | "_byUserId" => "users",
         "_flowGroupingId" => "flowGroupings",
-        "_postParseListenerId" => "exports",
         _ => return None,
     };
     Some(RefTarget::Unmanaged(unmanaged))
 }
 
 /// Whether a reference at `path` is a back-reference that apply may break to resolve a cycle:
-/// `_runNextFlowIds`, `_runNextExportIds` and integration `aliases` (PRODUCT.md §5). Such a
-/// reference is left out of the create and added by a second update.
+/// `_runNextFlowIds`, `_runNextExportIds` and integration `aliases` (PRODUCT.md §5), and an
+/// export's or import's `http._asyncHelperId` (the async helper names the export that polls
+/// for the status and result: a cycle the official CLI repairs with a second write,
+/// integrator-api.md §5.10). Such a reference is left out of the create and added by a second
+/// update.
 pub fn is_breakable_reference(path: &FieldPath) -> bool {
     path.segments()
         .iter()
@@ -378,7 +405,7 @@ pub fn is_breakable_reference(path: &FieldPath) -> bool {
 
 /// Whether a reference under this key is breakable (see [`is_breakable_reference`]).
 pub(crate) fn is_breakable_key(key: &str) -> bool {
-    matches!(key, "_runNextFlowIds" | "_runNextExportIds" | "aliases")
+    matches!(key, "_runNextFlowIds" | "_runNextExportIds" | "aliases" | "_asyncHelperId")
 }
 
 /// Subtrees that hold sample data rather than configuration; references are not looked for
@@ -453,8 +480,21 @@ mod tests {
         );
         assert_eq!(
             reference_target(&path("http._iClientId")),
-            Some(RefTarget::Unmanaged("iclients"))
+            Some(RefTarget::Managed(Kind::IClient))
         );
+        assert_eq!(
+            reference_target(&path("lookups[0]._lookupCacheId")),
+            Some(RefTarget::Managed(Kind::LookupCache))
+        );
+        assert_eq!(
+            reference_target(&path("http.status._exportId")),
+            Some(RefTarget::Managed(Kind::Export))
+        );
+        assert_eq!(reference_target(&path("_agentId")), Some(RefTarget::Unmanaged("agents")));
+        assert!(is_breakable_reference(&path("http._asyncHelperId")));
+        assert!(!is_breakable_reference(&path("http.status._exportId")));
+        assert!(is_write_only(Kind::IClient, &path("oauth2.clientSecret")));
+        assert!(is_server_owned(Kind::LookupCache, &path("sizeInMB")));
         assert_eq!(reference_target(&path("name")), None);
         assert_eq!(
             reference_target(&path("overrides.connections[0]._id")),

@@ -4,39 +4,70 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-/// The six integrator.io resource kinds flowform manages.
+/// The integrator.io resource kinds flowform manages.
 ///
 /// The order of the variants is the order in which a spec file lists its sections and a plan
-/// groups its changes; it is also a valid creation order when no reference says otherwise.
+/// groups its changes; it is also a valid creation order when no reference says otherwise: the
+/// official CLI's creation tiers (integrator-api.md §5.10: iClient → script → connection → file
+/// definition → EDI profile → lookup cache → export → import → async helper → flow), with
+/// integrations first because connections, lookup caches and flows may name one. The
+/// back-edges the CLI repairs with a second write (export or import → async helper) are
+/// breakable references ([`crate::fields::is_breakable_reference`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     /// `/v1/integrations`.
     Integration,
+    /// `/v1/iclients`: OAuth and token apps a connection borrows its credentials from.
+    IClient,
     /// `/v1/connections`.
     Connection,
     /// `/v1/scripts`.
     Script,
+    /// `/v1/filedefinitions`: parsing and generation rules of structured files (EDI).
+    FileDefinition,
+    /// `/v1/ediprofiles`: a trading partner's interchange envelopes.
+    EdiProfile,
+    /// `/v1/lookupcaches`: key-value stores; their data lives beside the document.
+    LookupCache,
     /// `/v1/exports`.
     Export,
     /// `/v1/imports`.
     Import,
+    /// `/v1/asynchelpers`: how an asynchronous HTTP export or import polls for its result.
+    AsyncHelper,
     /// `/v1/flows`.
     Flow,
 }
 
 impl Kind {
     /// Every kind, in section order.
-    pub const ALL: [Kind; 6] =
-        [Kind::Integration, Kind::Connection, Kind::Script, Kind::Export, Kind::Import, Kind::Flow];
+    pub const ALL: [Kind; 11] = [
+        Kind::Integration,
+        Kind::IClient,
+        Kind::Connection,
+        Kind::Script,
+        Kind::FileDefinition,
+        Kind::EdiProfile,
+        Kind::LookupCache,
+        Kind::Export,
+        Kind::Import,
+        Kind::AsyncHelper,
+        Kind::Flow,
+    ];
 
     /// The singular name used in addresses and references: `flow` in `flow.nightly`.
     pub fn singular(self) -> &'static str {
         match self {
             Kind::Integration => "integration",
+            Kind::IClient => "iclient",
             Kind::Connection => "connection",
             Kind::Script => "script",
+            Kind::FileDefinition => "filedefinition",
+            Kind::EdiProfile => "ediprofile",
+            Kind::LookupCache => "lookupcache",
             Kind::Export => "export",
             Kind::Import => "import",
+            Kind::AsyncHelper => "asynchelper",
             Kind::Flow => "flow",
         }
     }
@@ -45,12 +76,39 @@ impl Kind {
     pub fn plural(self) -> &'static str {
         match self {
             Kind::Integration => "integrations",
+            Kind::IClient => "iclients",
             Kind::Connection => "connections",
             Kind::Script => "scripts",
+            Kind::FileDefinition => "filedefinitions",
+            Kind::EdiProfile => "ediprofiles",
+            Kind::LookupCache => "lookupcaches",
             Kind::Export => "exports",
             Kind::Import => "imports",
+            Kind::AsyncHelper => "asynchelpers",
             Kind::Flow => "flows",
         }
+    }
+
+    /// The name used in prose: `iClient`, `lookup cache`, `flow`.
+    pub fn described(self) -> &'static str {
+        match self {
+            Kind::IClient => "iClient",
+            Kind::FileDefinition => "file definition",
+            Kind::EdiProfile => "EDI profile",
+            Kind::LookupCache => "lookup cache",
+            Kind::AsyncHelper => "async helper",
+            other => other.singular(),
+        }
+    }
+
+    /// [`Kind::described`] with its article: `an iClient`, `a lookup cache`.
+    pub fn with_article(self) -> String {
+        let described = self.described();
+        let article = match described.as_bytes().first() {
+            Some(b'a' | b'e' | b'i' | b'o' | b'u' | b'E') => "an",
+            _ => "a",
+        };
+        format!("{article} {described}")
     }
 
     /// Parses a singular name (`flow`).
@@ -237,9 +295,9 @@ pub enum AddressError {
     /// No `.` separates kind and key.
     #[error("address `{0}` must have the form `KIND.KEY`, such as `flow.nightly-sync`")]
     Shape(String),
-    /// The kind is not one of the six.
+    /// The kind is not one flowform manages.
     #[error(
-        "unknown kind `{kind}` in address `{address}`; expected one of integration, connection, script, export, import, flow"
+        "unknown kind `{kind}` in address `{address}`; expected one of integration, iclient, connection, script, filedefinition, ediprofile, lookupcache, export, import, asynchelper, flow"
     )]
     UnknownKind {
         /// The kind as written.

@@ -4,10 +4,14 @@
 //!
 //! Facts from Celigo's field schemas (the `request.yml`/`response.yml` properties, the adaptor
 //! blocks, and the export and import fields an abstract flow's `overrides` may replace) and from
-//! the API reference (`integrator-api.md` §5.2–§5.7) for the parts the
-//! schemas do not cover (integrations, and the base fields of exports, imports and flows). A
-//! test checks this list against the schemas when they are present. Server-owned fields are not
-//! listed here; they are rejected by their own check.
+//! the API reference (`integrator-api.md` §5.2–§5.8) for the parts the
+//! schemas do not cover (integrations, lookup caches, and the base fields of exports, imports and
+//! flows). A test checks this list against the schemas when they are present. Server-owned
+//! fields are not listed here; they are rejected by their own check.
+//!
+//! File definitions, EDI profiles and async helpers have no stored schema; their bodies are
+//! open ([`is_open`]): only the fields the API reference and the emulator's documented
+//! requirements name are listed, and no other field is warned about.
 
 use flowform_model::Kind;
 
@@ -15,6 +19,11 @@ use flowform_model::Kind;
 pub fn known_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Integration => INTEGRATION,
+        Kind::IClient => ICLIENT,
+        Kind::FileDefinition => FILE_DEFINITION,
+        Kind::EdiProfile => EDI_PROFILE,
+        Kind::LookupCache => LOOKUP_CACHE,
+        Kind::AsyncHelper => ASYNC_HELPER,
         Kind::Connection => CONNECTION,
         Kind::Script => SCRIPT,
         Kind::Export => EXPORT,
@@ -23,10 +32,69 @@ pub fn known_fields(kind: Kind) -> &'static [&'static str] {
     }
 }
 
-/// Whether `field` is a known top-level field of `kind`.
+/// Whether `field` is a known top-level field of `kind` (every field is, for an open kind).
 pub fn is_known_field(kind: Kind, field: &str) -> bool {
-    known_fields(kind).binary_search(&field).is_ok()
+    is_open(kind) || known_fields(kind).binary_search(&field).is_ok()
 }
+
+/// Whether the bodies of `kind` take fields nobody lists without a warning: file definitions,
+/// EDI profiles and async helpers, whose shapes no stored schema describes (their parsing
+/// rules, interchange envelopes and polling settings are as wide as the formats they serve).
+pub fn is_open(kind: Kind) -> bool {
+    matches!(kind, Kind::FileDefinition | Kind::EdiProfile | Kind::AsyncHelper)
+}
+
+/// iClients: `IClientBase` of `configuring-connections/iclient-schemas/base.yml`.
+const ICLIENT: &[&str] = &[
+    "_httpConnectorApiId",
+    "_httpConnectorId",
+    "amazonmws",
+    "awsIam",
+    "azureserviceprincipal",
+    "ebay",
+    "enableIClientReferences",
+    "enableJWT",
+    "formType",
+    "jwt",
+    "name",
+    "netsuite",
+    "oauth2",
+    "provider",
+    "published",
+    "salesforce",
+    "settings",
+    "settingsForm",
+];
+
+/// Lookup caches: the writable fields of API §5.8 (the stored request schema names a base file
+/// that is not stored).
+const LOOKUP_CACHE: &[&str] =
+    &["_integrationId", "description", "externalId", "includeDataInTemplatesAndCloning", "name"];
+
+/// File definitions: the fields the emulator documents from celigo/ai's B2B skill
+/// (`file-definition-request.yml`: `name`, `version`, `format`, `rules` required; `globalId`
+/// fixed at creation) and the delimiter blocks of the UI's definitions.
+const FILE_DEFINITION: &[&str] = &[
+    "delimited",
+    "description",
+    "fixed",
+    "format",
+    "globalId",
+    "name",
+    "rules",
+    "sampleData",
+    "version",
+];
+
+/// EDI profiles: `name` and `fileType` (celigo/ai's B2B skill, `edi-profile-request.yml`); the
+/// interchange fields (`isa…`, `unb…`, `tpInterchangeId`, `myInterchangeId`, …) are open.
+const EDI_PROFILE: &[&str] =
+    &["description", "fileType", "myInterchangeId", "name", "tpInterchangeId"];
+
+/// Async helpers: the UI's async helper form (singh-gurkawalbir/demo
+/// `src/forms/definitions/asyncHelpers/index.js`, as the emulator cites it) and the containment
+/// `_integrationId` of API §5.10.
+const ASYNC_HELPER: &[&str] = &["_integrationId", "description", "http", "name"];
 
 const INTEGRATION: &[&str] = &[
     "aliases",

@@ -20,8 +20,7 @@ use crate::known_fields::known_fields;
 pub const KEY_PATTERN: &str = "^[a-z0-9][a-z0-9_-]{0,62}$";
 
 /// The pattern of an address, `KIND.KEY`.
-const ADDRESS_PATTERN: &str =
-    "^(integration|connection|script|export|import|flow)\\.[a-z0-9][a-z0-9_-]{0,62}$";
+const ADDRESS_PATTERN: &str = "^(integration|iclient|connection|script|filedefinition|ediprofile|lookupcache|export|import|asynchelper|flow)\\.[a-z0-9][a-z0-9_-]{0,62}$";
 
 /// A flowform spec file: sections of resources keyed by a stable key, plus variables and
 /// renames. Resource bodies are integrator.io documents with the API's own field names;
@@ -35,8 +34,18 @@ struct SpecFile {
     variables: Option<BTreeMap<String, serde_json::Value>>,
     /// Integrations (`/v1/integrations`), referred to as `${integration.KEY}`.
     integrations: Option<Section<IntegrationBody>>,
+    /// iClients (`/v1/iclients`), referred to as `${iclient.KEY}`.
+    iclients: Option<Section<IClientBody>>,
     /// Connections (`/v1/connections`), referred to as `${connection.KEY}`.
     connections: Option<Section<ConnectionBody>>,
+    /// File definitions (`/v1/filedefinitions`), referred to as `${filedefinition.KEY}`.
+    filedefinitions: Option<Section<FileDefinitionBody>>,
+    /// EDI profiles (`/v1/ediprofiles`), referred to as `${ediprofile.KEY}`.
+    ediprofiles: Option<Section<EdiProfileBody>>,
+    /// Lookup caches (`/v1/lookupcaches`), referred to as `${lookupcache.KEY}`.
+    lookupcaches: Option<Section<LookupCacheBody>>,
+    /// Async helpers (`/v1/asynchelpers`), referred to as `${asynchelper.KEY}`.
+    asynchelpers: Option<Section<AsyncHelperBody>>,
     /// Exports (`/v1/exports`), referred to as `${export.KEY}`.
     exports: Option<Section<ExportBody>>,
     /// Imports (`/v1/imports`), referred to as `${import.KEY}`.
@@ -136,7 +145,7 @@ fn body_schema(kind: Kind, generator: &mut SchemaGenerator) -> Schema {
     }
     json_schema!({
         "type": ["object", "null"],
-        "description": format!("An integrator.io {kind} in the API's own field names; any field the API accepts may be written."),
+        "description": format!("An integrator.io {} in the API's own field names; any field the API accepts may be written.", kind.described()),
         "properties": properties,
         "additionalProperties": true,
     })
@@ -161,6 +170,11 @@ macro_rules! body_types {
 
 body_types! {
     IntegrationBody => Kind::Integration,
+    IClientBody => Kind::IClient,
+    FileDefinitionBody => Kind::FileDefinition,
+    EdiProfileBody => Kind::EdiProfile,
+    LookupCacheBody => Kind::LookupCache,
+    AsyncHelperBody => Kind::AsyncHelper,
     ConnectionBody => Kind::Connection,
     ExportBody => Kind::Export,
     ImportBody => Kind::Import,

@@ -29,6 +29,11 @@ pub use flowform_model::Kind;
 fn key_prefix(kind: Kind) -> &'static str {
     match kind {
         Kind::Integration => "int",
+        Kind::IClient => "app",
+        Kind::FileDefinition => "fdef",
+        Kind::EdiProfile => "edi",
+        Kind::LookupCache => "cache",
+        Kind::AsyncHelper => "poll",
         Kind::Connection => "conn",
         Kind::Script => "script",
         Kind::Export => "exp",
@@ -156,7 +161,7 @@ impl std::error::Error for NoneOfKind {}
 /// Generates a spec of `options.resources` resources, split as [`counts`] says.
 pub fn generate(options: Options) -> Result<GeneratedSpec, TooFewResources> {
     let counts = counts(options.resources)?;
-    Ok(generate_counts(counts, options.seed))
+    Ok(generate_counts(&counts, options.seed))
 }
 
 /// Generates a spec with exactly `counts` resources of each kind (a kind left out counts zero),
@@ -167,14 +172,18 @@ pub fn generate_exact(counts: &[(Kind, usize)], seed: u64) -> Result<GeneratedSp
     let exact = Kind::ALL.map(|kind| {
         (kind, counts.iter().filter(|(k, _)| *k == kind).map(|(_, count)| count).sum::<usize>())
     });
-    if let Some((kind, _)) = exact.iter().find(|(kind, count)| *count == 0 && *kind != Kind::Script)
-    {
+    if let Some((kind, _)) = exact.iter().find(|(kind, count)| *count == 0 && !optional(*kind)) {
         return Err(NoneOfKind(*kind));
     }
-    Ok(generate_counts(exact, seed))
+    Ok(generate_counts(&exact, seed))
 }
 
-fn generate_counts(counts: [(Kind, usize); 6], seed: u64) -> GeneratedSpec {
+/// Kinds [`generate_exact`] may leave out.
+fn optional(kind: Kind) -> bool {
+    !matches!(kind, Kind::Integration | Kind::Connection | Kind::Export | Kind::Import | Kind::Flow)
+}
+
+fn generate_counts(counts: &[(Kind, usize)], seed: u64) -> GeneratedSpec {
     let options = Options { resources: counts.iter().map(|(_, count)| count).sum(), seed };
     let count = |kind: Kind| counts.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
     let width = options.resources.to_string().len().max(4);

@@ -42,6 +42,11 @@ fn fast_client(handle: &EmulatorHandle) -> (Client, RecordingSleeper) {
 fn resource_kind(kind: Kind) -> ResourceKind {
     match kind {
         Kind::Integration => ResourceKind::Integrations,
+        Kind::IClient => ResourceKind::IClients,
+        Kind::FileDefinition => ResourceKind::FileDefinitions,
+        Kind::EdiProfile => ResourceKind::EdiProfiles,
+        Kind::LookupCache => ResourceKind::LookupCaches,
+        Kind::AsyncHelper => ResourceKind::AsyncHelpers,
         Kind::Connection => ResourceKind::Connections,
         Kind::Script => ResourceKind::Scripts,
         Kind::Export => ResourceKind::Exports,
@@ -85,6 +90,11 @@ async fn raw_request(handle: &EmulatorHandle, method: &str, path: &str) -> (u16,
 /// import, the import calls the script, both steps use the connection.
 struct Wired {
     integration: String,
+    iclient: String,
+    file_definition: String,
+    edi_profile: String,
+    lookup_cache: String,
+    async_helper: String,
     connection: String,
     script: String,
     export: String,
@@ -95,7 +105,24 @@ struct Wired {
 fn body_of(kind: Kind, wired: &Wired) -> Value {
     match kind {
         Kind::Integration => json!({"name": "Orders", "description": "version 1"}),
-        Kind::Connection => http_connection("Shop API", "s3cret-password"),
+        Kind::IClient => json!({
+            "name": "Shop app", "provider": "custom_oauth2",
+            "oauth2": {"clientId": "shop", "clientSecret": "app-s3cret"}
+        }),
+        Kind::FileDefinition => json!({
+            "name": "850", "version": "2", "format": "delimited/x12",
+            "delimited": {"rowSuffix": "~", "colDelimiter": "*"}, "rules": []
+        }),
+        Kind::EdiProfile => json!({"name": "Partner", "fileType": "edifact"}),
+        Kind::LookupCache => json!({"name": "SKUs", "_integrationId": wired.integration}),
+        Kind::AsyncHelper => json!({
+            "name": "Poll orders", "http": {"status": {"_exportId": wired.export, "statusPath": "state"}}
+        }),
+        Kind::Connection => {
+            let mut connection = http_connection("Shop API", "s3cret-password");
+            connection["http"]["_iClientId"] = json!(wired.iclient);
+            connection
+        }
         Kind::Script => json!({
             "name": "Order hooks",
             "content": "function preMap(options) { return options.data; }"
@@ -122,20 +149,28 @@ async fn wire(client: &Client) -> Wired {
     let none = HashSet::new();
     let mut wired = Wired {
         integration: String::new(),
+        iclient: String::new(),
+        file_definition: String::new(),
+        edi_profile: String::new(),
+        lookup_cache: String::new(),
+        async_helper: String::new(),
         connection: String::new(),
         script: String::new(),
         export: String::new(),
         import: String::new(),
         flow: String::new(),
     };
-    for kind in
-        [Kind::Integration, Kind::Connection, Kind::Script, Kind::Export, Kind::Import, Kind::Flow]
-    {
+    for kind in Kind::ALL {
         let created = client.create(kind, &body_of(kind, &wired), &none).await.unwrap();
         assert!(!created.recovered);
         let id = created.resource.id;
         match kind {
             Kind::Integration => wired.integration = id,
+            Kind::IClient => wired.iclient = id,
+            Kind::FileDefinition => wired.file_definition = id,
+            Kind::EdiProfile => wired.edi_profile = id,
+            Kind::LookupCache => wired.lookup_cache = id,
+            Kind::AsyncHelper => wired.async_helper = id,
             Kind::Connection => wired.connection = id,
             Kind::Script => wired.script = id,
             Kind::Export => wired.export = id,
@@ -149,6 +184,11 @@ async fn wire(client: &Client) -> Wired {
 fn id_of(wired: &Wired, kind: Kind) -> &str {
     match kind {
         Kind::Integration => &wired.integration,
+        Kind::IClient => &wired.iclient,
+        Kind::FileDefinition => &wired.file_definition,
+        Kind::EdiProfile => &wired.edi_profile,
+        Kind::LookupCache => &wired.lookup_cache,
+        Kind::AsyncHelper => &wired.async_helper,
         Kind::Connection => &wired.connection,
         Kind::Script => &wired.script,
         Kind::Export => &wired.export,
@@ -176,8 +216,8 @@ async fn every_kind_goes_through_create_read_update_patch_and_delete() {
 
         // A full replace. A connection is read back masked, so its body comes from the caller's
         // own values (as flowform's diff does), never from the GET.
-        let mut body =
-            if kind == Kind::Connection { body_of(kind, &wired) } else { json_of(&read.document) };
+        let masked = matches!(kind, Kind::Connection | Kind::IClient);
+        let mut body = if masked { body_of(kind, &wired) } else { json_of(&read.document) };
         body["description"] = json!(format!("changed {kind}"));
         let updated = client.update(kind, id, &body).await.unwrap();
         assert_eq!(json_of(&updated.document)["description"], format!("changed {kind}"));
@@ -219,9 +259,19 @@ async fn every_kind_goes_through_create_read_update_patch_and_delete() {
     let stored = admin.document(ResourceKind::Connections, &wired.connection).unwrap();
     assert_eq!(stored["http"]["auth"]["basic"]["password"], "s3cret-password");
 
-    // Delete in reverse dependency order; each is gone afterwards (404, `is_not_found`).
-    for kind in [Kind::Flow, Kind::Import, Kind::Export, Kind::Script, Kind::Connection] {
+    // Delete in reverse dependency order; each is gone afterwards (404, `is_not_found`). An
+    // iClient waits until the connection naming it is purged from the recycle bin too.
+    let mut bin = 0;
+    for kind in Kind::ALL.into_iter().rev().filter(|kind| *kind != Kind::Integration) {
         let id = id_of(&wired, kind);
+        if kind == Kind::IClient {
+            let refused = client.delete(kind, id).await.unwrap_err();
+            assert_eq!(refused.status(), Some(422), "{refused}");
+            client.purge(Kind::Connection, &wired.connection).await.unwrap();
+            client.purge(Kind::Connection, &wired.connection).await.unwrap();
+            bin -= 1;
+        }
+        bin += 1;
         client.delete(kind, id).await.unwrap();
         let gone = client.get(kind, id).await.unwrap_err();
         assert!(gone.is_not_found(), "{kind}: {gone}");
@@ -232,7 +282,7 @@ async fn every_kind_goes_through_create_read_update_patch_and_delete() {
     }
     client.delete(Kind::Integration, &wired.integration).await.unwrap();
     assert!(client.list(Kind::Integration).await.unwrap().is_empty(), "204 → empty list");
-    assert_eq!(admin.recycle_bin().len(), 6, "deletes are soft: everything is in the bin");
+    assert_eq!(admin.recycle_bin().len(), bin + 1, "deletes are soft: the bin holds the rest");
 }
 
 // Pagination.

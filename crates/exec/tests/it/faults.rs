@@ -286,8 +286,15 @@ fn mixed_change(spec: &GeneratedSpec, seed: u64) -> GeneratedSpec {
             GeneratedKind::Import => {
                 body["http"]["relativeURI"] = json!([format!("/edited/{seed}/{index}")]);
             }
-            GeneratedKind::Flow => {
+            GeneratedKind::Flow
+            | GeneratedKind::LookupCache
+            | GeneratedKind::FileDefinition
+            | GeneratedKind::EdiProfile
+            | GeneratedKind::AsyncHelper => {
                 body["description"] = json!(format!("edited by seed {seed}"));
+            }
+            GeneratedKind::IClient => {
+                body["oauth2"]["scope"] = json!([format!("edited-{seed}")]);
             }
         }
     }

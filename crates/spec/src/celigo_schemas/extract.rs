@@ -369,7 +369,23 @@ pub(super) fn field_table(root: &Path) -> (String, Vec<String>) {
     let mut problems = Vec::new();
     /// The schema documents read whole for a kind: (file, root name, depth).
     type Documents = &'static [(&'static str, &'static str, Depth)];
-    let roots: [(Kind, &str, Documents); 5] = [
+    let roots: [(Kind, &str, Documents); 7] = [
+        (
+            Kind::IClient,
+            "configuring-connections/iclient-schemas",
+            &[
+                ("request.yml", "Request", Depth::Full),
+                ("response.yml", "iClient", Depth::FieldsOnly),
+            ],
+        ),
+        (
+            Kind::LookupCache,
+            "configuring-lookup-caches/schemas",
+            &[
+                ("request.yml", "Request", Depth::Full),
+                ("response.yml", "LookupCache", Depth::FieldsOnly),
+            ],
+        ),
         (
             Kind::Connection,
             "configuring-connections/schemas",

@@ -17,6 +17,9 @@ const DOCUMENTED_ELSEWHERE: &[(&str, &str)] = &[
     ("connection", "mcp.encrypted"), // API §5.3 ("mcp: `encrypted`").
     ("connection", "rest.cookieAuth.body"), // Behaviours §3: masked as a whole.
     ("connection", "rest.encrypted"), // Behaviours §2: returned as the mask.
+    // iclient-schemas/salesforce.yml:16-20: "stored encrypted; API responses return `******`"
+    // (a provider file the request schema does not reference).
+    ("iclient", "salesforce.apiToken"),
 ];
 
 struct Walk {

@@ -41,10 +41,7 @@ impl Declared {
 
 /// "an export", "a flow".
 pub(crate) fn with_article(kind: Kind) -> String {
-    match kind {
-        Kind::Integration | Kind::Export | Kind::Import => format!("an {kind}"),
-        Kind::Connection | Kind::Script | Kind::Flow => format!("a {kind}"),
-    }
+    kind.with_article()
 }
 
 /// Subtrees holding free-form settings or sample data, where a key that looks like an id field

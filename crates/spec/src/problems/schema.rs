@@ -10,10 +10,7 @@ use crate::suggest::did_you_mean;
 
 /// "an export", "a flow".
 pub(crate) fn with_article(kind: Kind) -> String {
-    match kind {
-        Kind::Integration | Kind::Export | Kind::Import => format!("an {kind}"),
-        Kind::Connection | Kind::Script | Kind::Flow => format!("a {kind}"),
-    }
+    kind.with_article()
 }
 
 /// A value of a type the service cannot store at that place.

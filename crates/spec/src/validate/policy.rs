@@ -20,10 +20,28 @@ pub(crate) fn missing_field(
         // Every kind needs a name: the request schemas require it and the API answers
         // `missing_required_field` (API §4.3, §5.3–§5.7).
         (
-            Kind::Connection | Kind::Export | Kind::Import | Kind::Flow | Kind::Script,
+            Kind::Connection
+            | Kind::Export
+            | Kind::Import
+            | Kind::Flow
+            | Kind::Script
+            | Kind::IClient
+            | Kind::LookupCache
+            | Kind::FileDefinition
+            | Kind::EdiProfile
+            | Kind::AsyncHelper,
             ".",
             "name",
         ) => error,
+        // iclient-schemas/request.yml requires `provider`, and the emulator's refusals follow
+        // it and base.yml's conditional requirements (awsIam, azureserviceprincipal).
+        (Kind::IClient, ".", "provider") => error,
+        (Kind::IClient, "awsIam" | "azureserviceprincipal", _) => error,
+        // The emulator refuses a file definition without these and an EDI profile without its
+        // `fileType` (celigo/ai's B2B skill, `file-definition-request.yml`,
+        // `edi-profile-request.yml`).
+        (Kind::FileDefinition, ".", "version" | "format" | "rules") => error,
+        (Kind::EdiProfile, ".", "fileType") => error,
         // API §5.3: `type` is required, and so is the object named after it; a filesystem
         // connection refused without an agent ("The file system connection requires Agent"),
         // a JDBC agent or Active Directory one too (`agent_mode_only`) (API §4.3).
@@ -59,6 +77,11 @@ pub(crate) fn enforced_enumeration(kind: Kind, path: &str) -> bool {
         Kind::Connection => path == "type" || last == "authType" || path.ends_with("auth.type"),
         Kind::Export => path == "http.method",
         Kind::Import => path == "http.method[]",
+        // iclient-schemas/base.yml: `provider` picks the credential block; the emulator refuses
+        // other values (as the service refuses an unknown provider).
+        Kind::IClient => path == "provider",
+        // celigo/ai's B2B skill: `fileType` is `edix12` or `edifact`.
+        Kind::EdiProfile => path == "fileType",
         _ => false,
     }
 }
