@@ -408,6 +408,19 @@ pub(crate) fn is_breakable_key(key: &str) -> bool {
     matches!(key, "_runNextFlowIds" | "_runNextExportIds" | "aliases" | "_asyncHelperId")
 }
 
+/// Deleted resources that still hold what they reference while they sit in the recycle bin:
+/// `(deleted kind, referenced kind)`. A resource of the second kind cannot be deleted until
+/// every resource of the first kind that named it is deleted and purged from the bin. "For a
+/// connection with an iClient, the connection must be deleted and purged before the iClient
+/// can be deleted" (integrator-api.md §6.4, docs.celigo.com 35115236573211).
+pub const HELD_BY_THE_RECYCLE_BIN: &[(Kind, Kind)] = &[(Kind::Connection, Kind::IClient)];
+
+/// Whether a deleted `deleted` must be purged from the recycle bin before `referenced` (a
+/// resource it named) can be deleted ([`HELD_BY_THE_RECYCLE_BIN`]).
+pub fn must_purge_before(deleted: Kind, referenced: Kind) -> bool {
+    HELD_BY_THE_RECYCLE_BIN.contains(&(deleted, referenced))
+}
+
 /// Subtrees that hold sample data rather than configuration; references are not looked for
 /// inside them (API reference §5.10).
 pub const SAMPLE_DATA_FIELDS: &[&str] =

@@ -206,16 +206,9 @@ fn describe(live: &LiveState, kind: Kind, id: &str) -> String {
                 "the {} `{}`, not {}",
                 other.kind,
                 other.name.as_deref().unwrap_or("(no name)"),
-                with_article(kind)
+                kind.with_article()
             ),
             None => format!("no {kind} in the account has this id"),
         },
-    }
-}
-
-fn with_article(kind: Kind) -> String {
-    match kind {
-        Kind::Integration | Kind::Export | Kind::Import => format!("an {kind}"),
-        _ => format!("a {kind}"),
     }
 }

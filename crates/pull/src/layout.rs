@@ -12,6 +12,13 @@
 //! INTEGRATION/connections.yaml     connections used only inside this integration
 //! INTEGRATION/shared.yaml          exports and imports used by several of its flows
 //! INTEGRATION/flows/FLOW.yaml      a flow with the exports and imports only it uses
+//! INTEGRATION/lookupcaches.yaml    lookup caches of the integration (`_integrationId`)
+//! lookupcaches.yaml                lookup caches of no pulled integration
+//! iclients.yaml                    iClients
+//! filedefinitions.yaml             file definitions
+//! ediprofiles.yaml                 EDI profiles
+//! asynchelpers.yaml                async helpers used by several exports and imports, or none;
+//!                                  one used by one export or import sits in that one's file
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -187,6 +194,55 @@ pub(crate) fn files(
             address,
         );
     }
+    for address in resources.keys().filter(|address| address.kind == Kind::LookupCache) {
+        let integration = match resources[address].body.get("_integrationId") {
+            Some(Value::Ref(integration)) if resources.contains_key(integration) => {
+                Some(integration.key.clone())
+            }
+            _ => None,
+        };
+        let (path, header) = match &integration {
+            Some(key) => (
+                PathBuf::from(key).join("lookupcaches.yaml"),
+                format!("Lookup caches of `integration.{key}`."),
+            ),
+            None => (PathBuf::from("lookupcaches.yaml"), "Lookup caches.".to_owned()),
+        };
+        add(&mut plans, path, header, address);
+    }
+    for (kind, file, header) in [
+        (
+            Kind::IClient,
+            "iclients.yaml",
+            "iClients: the OAuth and token apps connections borrow their credentials from.",
+        ),
+        (Kind::FileDefinition, "filedefinitions.yaml", "File definitions."),
+        (Kind::EdiProfile, "ediprofiles.yaml", "EDI profiles."),
+    ] {
+        for address in resources.keys().filter(|address| address.kind == kind) {
+            add(&mut plans, PathBuf::from(file), header.to_owned(), address);
+        }
+    }
+    for address in resources.keys().filter(|address| address.kind == Kind::AsyncHelper) {
+        // A helper used by one export or import sits beside it, in that one's file.
+        let users = users_of(address, &[Kind::Export, Kind::Import]);
+        let beside = match users.as_slice() {
+            [user] => plans
+                .iter()
+                .find(|(_, plan)| plan.addresses.contains(*user))
+                .map(|(path, _)| path.clone()),
+            _ => None,
+        };
+        match beside {
+            Some(path) => add(&mut plans, path, String::new(), address),
+            None => add(
+                &mut plans,
+                PathBuf::from("asynchelpers.yaml"),
+                "Async helpers used by several exports and imports, or by none.".to_owned(),
+                address,
+            ),
+        }
+    }
 
     let mut files = BTreeMap::new();
     for (path, plan) in plans {
@@ -279,7 +335,8 @@ pub(crate) fn readme(facts: &ReadmeFacts<'_>) -> String {
          - `INTEGRATION/integration.yaml`: an integration; `INTEGRATION/flows/FLOW.yaml`: one of its flows, with the exports and imports only that flow uses.\n\
          - `INTEGRATION/shared.yaml`: exports and imports used by several flows of the integration; `INTEGRATION/connections.yaml`: connections used only inside it.\n\
          - `shared.yaml`, `connections.yaml`: what several integrations (or nothing) use; `flows/FLOW.yaml`: flows in no integration.\n\
-         - `scripts.yaml` with the code of each script in `scripts/KEY.js`.\n\n\
+         - `scripts.yaml` with the code of each script in `scripts/KEY.js`.\n\
+         - `INTEGRATION/lookupcaches.yaml` (or `lookupcaches.yaml`): lookup caches, their entries in `data/KEY.json`; `iclients.yaml`, `filedefinitions.yaml`, `ediprofiles.yaml`, `asynchelpers.yaml` (an async helper used by one export or import sits in its file).\n\n\
          Keys are slugs of the names; ids of pulled resources are written as `${KIND.KEY}` references. \
          Move resources between files freely: flowform reads every `*.yaml` file below the folder.\n\n",
     );

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use flowform_model::fields::must_purge_before;
 use flowform_model::{Action, Address, CloneCopy, Plan, RefOrId};
 
 use super::ApplyError;
@@ -68,6 +69,9 @@ pub enum Operation<'p> {
     Delete {
         /// The resource the state binds.
         id: &'p str,
+        /// Purge it from the recycle bin once deleted: a resource this plan also deletes can
+        /// only go once this one is purged ([`flowform_model::fields::HELD_BY_THE_RECYCLE_BIN`]).
+        purge: bool,
     },
 }
 
@@ -137,7 +141,7 @@ fn operation(action: &Action) -> Option<Operation<'_>> {
         Action::Update { id, live_last_modified, .. } => {
             Operation::Update { id, live_last_modified: live_last_modified.as_deref() }
         }
-        Action::Delete { id, .. } => Operation::Delete { id },
+        Action::Delete { id, .. } => Operation::Delete { id, purge: false },
         Action::NoOp { .. } => return None,
     })
 }
@@ -209,7 +213,9 @@ pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
     }
 
     // Deletes: after the updates that drop references to them, and after the deletes of the
-    // resources that reference them (a delete's `depends_on` lists its referrers).
+    // resources that reference them (a delete's `depends_on` lists its referrers). A referrer
+    // the recycle bin keeps holding on to this resource (a connection naming an iClient) is
+    // purged from the bin as part of its delete.
     for &delete in delete_of.values() {
         let change = &plan.changes[change_of[&delete]];
         for dependent in change.waits_for() {
@@ -218,6 +224,11 @@ pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
             }
             if let Some(&other) = delete_of.get(dependent) {
                 graph.order(other, delete);
+                if must_purge_before(dependent.kind, change.address.kind)
+                    && let Operation::Delete { purge, .. } = &mut graph.step_mut(other).operation
+                {
+                    *purge = true;
+                }
             }
         }
     }

@@ -147,12 +147,12 @@ fn ids_stay_references_only_where_the_spec_takes_them() {
         ),
         (
             Kind::Connection,
-            json!({"_id": id(2), "name": "API", "type": "http", "http": {"baseURI": "https://x", "_iClientId": id(99)}}),
+            json!({"_id": id(2), "name": "API", "type": "http", "_agentId": id(98), "http": {"baseURI": "https://x", "_iClientId": id(99)}}),
         ),
         (
             Kind::Export,
             json!({"_id": id(3), "name": "Orders", "adaptorType": "HTTPExport", "_connectionId": id(2),
-                "_postParseListenerId": id(3), "http": {"relativeURI": "/orders?x=${y}"}}),
+                "_integrationId": id(4), "http": {"relativeURI": "/orders?x=${y}"}}),
         ),
         (
             Kind::Flow,
@@ -171,7 +171,7 @@ fn ids_stay_references_only_where_the_spec_takes_them() {
         name: Orders
         adaptorType: HTTPExport
         _connectionId: ${connection.api}
-        _postParseListenerId: "000000000000000000000003"
+        _integrationId: "000000000000000000000004"
         http:
           relativeURI: /orders?x=$${y}
 
@@ -192,16 +192,19 @@ fn ids_stay_references_only_where_the_spec_takes_them() {
         "{warnings}"
     );
     assert!(
-        warnings.contains("`export.orders` `_postParseListenerId` holds the id of `export.orders`"),
+        warnings.contains("`export.orders` `_integrationId` holds the id of `flow.sync`"),
         "{warnings}"
     );
     assert_eq!(pulled.unmanaged_ids.len(), 1);
-    assert_eq!(pulled.unmanaged_ids[0].collection, "iclients");
+    assert_eq!(pulled.unmanaged_ids[0].collection, "agents");
+    assert_eq!(pulled.outside_references.len(), 1);
+    assert_eq!(pulled.outside_references[0].kind, Kind::IClient);
     let readme = &pulled.files[std::path::Path::new("README.md")];
     assert!(
-        readme.contains("## Ids flowform does not manage") && readme.contains("`http._iClientId`"),
+        readme.contains("## Ids flowform does not manage") && readme.contains("`_agentId`"),
         "{readme}"
     );
+    assert!(readme.contains("## Ids outside the pull") && readme.contains("`http._iClientId`"));
     check_round_trip(&pulled, &live);
 }
 

@@ -1,4 +1,7 @@
-//! `DELETE /{kind}/{id}`; a resource already gone counts as deleted.
+//! `DELETE /{kind}/{id}`; a resource already gone counts as deleted. When the plan also deletes
+//! a resource this one names and the recycle bin would keep holding it (a connection naming an
+//! iClient), the deleted resource is purged from the bin before the state forgets it, so a run
+//! that stops in between purges it on the next try.
 
 use flowform_model::Address;
 
@@ -11,8 +14,9 @@ pub(super) async fn delete<A: StateApi>(
     context: &Context<'_, '_, A>,
     address: &Address,
     id: &str,
+    purge: bool,
 ) -> Result<String, StepError> {
-    let outcome = match context.client.delete(address.kind, id).await {
+    let mut outcome = match context.client.delete(address.kind, id).await {
         Ok(()) => format!("deleted ({id})"),
         Err(error) if error.is_not_found() => format!("already gone ({id})"),
         Err(error) if error.status().is_some_and(|status| (400..500).contains(&status)) => {
@@ -30,6 +34,10 @@ pub(super) async fn delete<A: StateApi>(
         }
         Err(error) => return Err(error.into()),
     };
+    if purge {
+        context.client.purge(address.kind, id).await?;
+        outcome.push_str("; purged from the recycle bin");
+    }
     context.writer.lock().await.remove(address).await.map_err(StepError::State)?;
     Ok(outcome)
 }

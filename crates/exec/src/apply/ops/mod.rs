@@ -44,6 +44,6 @@ pub(crate) async fn run_step<A: StateApi>(
             update::update(context, step, id, live_last_modified).await
         }
         Operation::Fixup | Operation::Enable => rewrite::rewrite(context, step).await,
-        Operation::Delete { id } => delete::delete(context, address, id).await,
+        Operation::Delete { id, purge } => delete::delete(context, address, id, purge).await,
     }
 }
