@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use flowform_model::fields::{is_write_only, withhold_write_only};
-use flowform_model::references::for_each_live_string;
+use flowform_model::references::for_each_live_reference_string;
 use flowform_model::{
     Action, Address, Change, Dependency, DesiredResource, DesiredState, FieldPath, LifecycleFlags,
     LiveResource, LiveState, OutsideChange, Plan, PlanProblem, ResourceState, State, StateChange,
@@ -351,16 +351,24 @@ fn plan_deletes(
     for (address, resource_state) in &leaving {
         leaving_ids.insert(resource_state.id.clone(), (*address).clone());
     }
-    let mut referrers: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
+    // A referrer is breakable when every reference it holds sits in a breakable field: when
+    // both leave together, the referrer is unlinked first (its back-reference removed) instead
+    // of waiting for a delete that waits for it.
+    let mut referrers: BTreeMap<Address, BTreeMap<Address, bool>> = BTreeMap::new();
     for (id, owner) in ids.iter() {
         let Some(live_resource) = live.get(owner.kind, id) else {
             continue;
         };
-        for_each_live_string(&live_resource.document, &mut |_, text| {
+        for_each_live_reference_string(&live_resource.document, &mut |_, text, breakable| {
             if let Some(target) = leaving_ids.address(text)
                 && target != owner
             {
-                referrers.entry(target.clone()).or_default().push(owner.clone());
+                referrers
+                    .entry(target.clone())
+                    .or_default()
+                    .entry(owner.clone())
+                    .and_modify(|all| *all &= breakable)
+                    .or_insert(breakable);
             }
         });
     }
@@ -376,10 +384,12 @@ fn plan_deletes(
         if resource_state.prevent_destroy {
             problems.push(prevent_destroy_problem(address, &resource_state.id, options.destroy));
         }
-        let mut referrers = referrers.remove(address).unwrap_or_default();
-        referrers.sort();
-        referrers.dedup();
-        let depends_on = referrers.into_iter().map(Dependency::hard).collect();
+        let depends_on = referrers
+            .remove(address)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(address, breakable)| Dependency { address, breakable })
+            .collect();
         changes.push(Change {
             address: address.clone(),
             name: live_resource.and_then(|resource| resource.name.clone()),

@@ -35,7 +35,8 @@ pub use engine::{DiffOptions, diff};
 pub use normalize::{ManagedIds, normalize_live};
 pub use outside::{baseline_after_write, live_baseline, refresh};
 pub use write::{
-    WriteError, WriteOptions, create_document, desired_digest, record_applied, update_document,
+    WriteError, WriteOptions, create_document, desired_digest, record_applied, unlink_document,
+    update_document,
 };
 
 #[doc(no_inline)]

@@ -127,6 +127,26 @@ pub fn update_document(
     finish(&desired.address, &document, resolve)
 }
 
+/// The body of the `PUT` that unlinks a resource about to be deleted: its live document without
+/// server-owned fields and without the breakable references whose ids `unlink` selects
+/// ([`flowform_model::references::remove_live_breakable`]). `None` when it holds none. Fails
+/// rather than send a mask back (the resource keeps a secret the spec no longer supplies).
+pub fn unlink_document(
+    address: &Address,
+    live: &Value,
+    unlink: &dyn Fn(&str) -> bool,
+) -> Result<Option<serde_json::Value>, WriteError> {
+    if live.as_object().is_none() {
+        return Err(WriteError::LiveNotObject { address: address.clone() });
+    }
+    let mut document = live.clone();
+    if !flowform_model::references::remove_live_breakable(&mut document, unlink) {
+        return Ok(None);
+    }
+    strip_server_owned(address.kind, &mut document);
+    finish(address, &document, &|_| None).map(Some)
+}
+
 /// The state of a resource after a successful write of `desired`, given the API's `response`
 /// (the created or updated document, or a re-read of it).
 ///

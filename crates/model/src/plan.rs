@@ -336,7 +336,9 @@ pub struct Change {
     /// What this change must wait for, sorted by address: for creates and updates the resources
     /// the spec references (the resource itself too when it refers to itself, necessarily
     /// through a breakable reference: a flow that chains to itself); for deletes the resources
-    /// that still reference this one. The executor orders steps by this alone.
+    /// that still reference this one, breakable when every such reference sits in a breakable
+    /// field (a referrer deleted too is then unlinked first). The executor orders steps by this
+    /// alone.
     pub depends_on: Vec<Dependency>,
     /// For changed connections, exports, imports and scripts: the flows that use them
     /// (blast radius), as addresses when managed.

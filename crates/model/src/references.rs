@@ -229,6 +229,97 @@ pub fn for_each_live_string<'a>(document: &'a Value, visit: &mut dyn FnMut(&'a s
     }
 }
 
+/// [`for_each_live_string`], also saying whether the string sits in a breakable field (under
+/// `_runNextFlowIds`, `_runNextExportIds`, integration `aliases` or `_asyncHelperId`, as
+/// [`Site::is_breakable`] judges a spec's references): a reference there can be removed from a
+/// live resource without breaking it, which is how a cycle of resources being deleted together
+/// is undone.
+pub fn for_each_live_reference_string<'a>(
+    document: &'a Value,
+    visit: &mut dyn FnMut(&'a str, &'a str, bool),
+) {
+    fn walk<'a>(
+        value: &'a Value,
+        key: &'a str,
+        breakable: bool,
+        visit: &mut dyn FnMut(&'a str, &'a str, bool),
+    ) {
+        if SAMPLE_DATA_FIELDS.contains(&key) {
+            return;
+        }
+        let breakable = breakable || is_breakable_key(key);
+        match value {
+            Value::String(text) => visit(key, text, breakable),
+            Value::Array(items) => items.iter().for_each(|item| walk(item, key, breakable, visit)),
+            Value::Object(object) => {
+                for (child_key, child) in object {
+                    walk(child, child_key, breakable, visit);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Value::Object(object) = document {
+        for (key, child) in object {
+            if key != "_id" {
+                walk(child, key, false, visit);
+            }
+        }
+    }
+}
+
+/// Removes, from a live document, every breakable reference (see
+/// [`for_each_live_reference_string`]) whose id `unlink` selects: list elements go from their
+/// list, a single field goes from its object. Returns whether anything was removed.
+pub fn remove_live_breakable(document: &mut Value, unlink: &dyn Fn(&str) -> bool) -> bool {
+    fn holds(value: &Value, unlink: &dyn Fn(&str) -> bool) -> bool {
+        match value {
+            Value::String(text) => unlink(text),
+            Value::Array(items) => items.iter().any(|item| holds(item, unlink)),
+            Value::Object(object) => object.values().any(|child| holds(child, unlink)),
+            _ => false,
+        }
+    }
+    fn walk(value: &mut Value, unlink: &dyn Fn(&str) -> bool) -> bool {
+        let mut removed = false;
+        match value {
+            Value::Object(object) => {
+                let mut gone = Vec::new();
+                for (key, child) in object.iter_mut() {
+                    if SAMPLE_DATA_FIELDS.contains(&key.as_str()) {
+                        continue;
+                    }
+                    if is_breakable_key(key) {
+                        match child {
+                            Value::Array(items) => {
+                                let before = items.len();
+                                items.retain(|item| !holds(item, unlink));
+                                removed |= items.len() != before;
+                            }
+                            other if holds(other, unlink) => gone.push(key.clone()),
+                            _ => {}
+                        }
+                    } else {
+                        removed |= walk(child, unlink);
+                    }
+                }
+                removed |= !gone.is_empty();
+                for key in gone {
+                    object.shift_remove(&key);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    removed |= walk(item, unlink);
+                }
+            }
+            _ => {}
+        }
+        removed
+    }
+    walk(document, unlink)
+}
+
 fn walk_live<'a>(value: &'a Value, key: &'a str, visit: &mut dyn FnMut(&'a str, &'a str)) {
     if SAMPLE_DATA_FIELDS.contains(&key) {
         return;
@@ -354,6 +445,45 @@ mod tests {
                 ("flow.self".into(), true)
             ]
         );
+    }
+
+    #[test]
+    fn live_breakable_references_are_found_and_removed() {
+        let mut document = Value::from(serde_json::json!({
+            "_id": "self",
+            "http": {"_asyncHelperId": "h", "relativeURI": "/x"},
+            "_runNextFlowIds": ["f1", "f2"],
+            "aliases": [{"alias": "a", "_flowId": "f1"}],
+            "pageGenerators": [{"_exportId": "f1"}],
+        }));
+        let mut found = Vec::new();
+        for_each_live_reference_string(&document, &mut |key, text, breakable| {
+            found.push(format!("{key}={text}:{breakable}"))
+        });
+        assert_eq!(
+            found,
+            [
+                "_asyncHelperId=h:true",
+                "relativeURI=/x:false",
+                "_runNextFlowIds=f1:true",
+                "_runNextFlowIds=f2:true",
+                "alias=a:true",
+                "_flowId=f1:true",
+                "_exportId=f1:false"
+            ]
+        );
+        assert!(remove_live_breakable(&mut document, &|id| id == "f1" || id == "h"));
+        assert_eq!(
+            document,
+            Value::from(serde_json::json!({
+                "_id": "self",
+                "http": {"relativeURI": "/x"},
+                "_runNextFlowIds": ["f2"],
+                "aliases": [],
+                "pageGenerators": [{"_exportId": "f1"}],
+            }))
+        );
+        assert!(!remove_live_breakable(&mut document, &|id| id == "f1"));
     }
 
     #[test]

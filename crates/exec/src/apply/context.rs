@@ -27,6 +27,8 @@ pub(crate) struct Context<'c, 'w, A: StateApi> {
     pub known_ids: Mutex<HashMap<Kind, HashSet<String>>>,
     /// Flows written disabled that the enable phase must enable.
     pub to_enable: Mutex<BTreeSet<Address>>,
+    /// The ids of the resources this plan deletes (what an unlink removes references to).
+    pub deleting: HashSet<String>,
 }
 
 impl<A: StateApi> Context<'_, '_, A> {

@@ -69,6 +69,14 @@ pub async fn apply<A: StateApi>(
         documents: Mutex::new(HashMap::new()),
         known_ids: Mutex::new(known_ids),
         to_enable: Mutex::new(BTreeSet::new()),
+        deleting: plan
+            .changes
+            .iter()
+            .filter_map(|change| match &change.action {
+                flowform_model::Action::Delete { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+            .collect(),
     };
 
     let enables = expected_enables(plan, desired, live);

@@ -65,6 +65,13 @@ pub enum Operation<'p> {
     Fixup,
     /// `PUT` with `disabled: false` (flows), the last phase.
     Enable,
+    /// `GET` + `PUT` of a resource about to be deleted, without its breakable references to
+    /// other resources this plan deletes: undoes a cycle (an export and its async helper, flows
+    /// that run each other) so each delete finds nothing using it.
+    Unlink {
+        /// The live resource.
+        id: &'p str,
+    },
     /// `DELETE`.
     Delete {
         /// The resource the state binds.
@@ -89,6 +96,7 @@ impl Operation<'_> {
             Operation::Update { .. } => "update",
             Operation::Fixup => "link",
             Operation::Enable => "enable",
+            Operation::Unlink { .. } => "unlink",
             Operation::Delete { .. } => "delete",
         }
     }
@@ -216,14 +224,34 @@ pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
     // resources that reference them (a delete's `depends_on` lists its referrers). A referrer
     // the recycle bin keeps holding on to this resource (a connection naming an iClient) is
     // purged from the bin as part of its delete.
-    for &delete in delete_of.values() {
+    // A referrer deleted too whose references are all breakable is unlinked before this delete
+    // instead: a cycle of resources leaving together (an export and its async helper) has no
+    // order otherwise.
+    let mut unlink_of: HashMap<&Address, usize> = HashMap::new();
+    let deletes: Vec<usize> = delete_of.values().copied().collect();
+    for delete in deletes {
         let change = &plan.changes[change_of[&delete]];
-        for dependent in change.waits_for() {
+        for dependency in &change.depends_on {
+            let dependent = &dependency.address;
+            if *dependent == change.address {
+                continue;
+            }
             if let Some(&write) = write_of.get(dependent) {
                 graph.order(write, delete);
             }
             if let Some(&other) = delete_of.get(dependent) {
-                graph.order(other, delete);
+                let dependent_change = &plan.changes[change_of[&other]];
+                match (dependency.breakable, dependent_change.action.id()) {
+                    (true, Some(id)) => {
+                        let unlink = *unlink_of.entry(dependent).or_insert_with(|| {
+                            let unlink = graph.add(Step::new(dependent, Operation::Unlink { id }));
+                            graph.order(unlink, other);
+                            unlink
+                        });
+                        graph.order(unlink, delete);
+                    }
+                    _ => graph.order(other, delete),
+                }
                 if must_purge_before(dependent.kind, change.address.kind)
                     && let Operation::Delete { purge, .. } = &mut graph.step_mut(other).operation
                 {

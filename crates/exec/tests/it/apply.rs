@@ -110,6 +110,15 @@ async fn run_next_cycles_are_broken_and_converge() {
     assert_eq!(second["_runNextFlowIds"][0], first["_id"]);
     let plan = workspace.plan().await;
     assert!(!plan.has_changes(), "{:?}", summary(&plan));
+
+    // Both leave the spec: each is unlinked from the other first, then both are deleted.
+    workspace.write("spec.yaml", &CHAIN[..CHAIN.find("flows:").unwrap()]);
+    let report = workspace.apply().await;
+    assert_success(&report);
+    let unlinks = report.steps.iter().filter(|step| step.label.starts_with("unlink flow.")).count();
+    assert!(unlinks >= 1, "{report:#?}");
+    assert_eq!(workspace.emulator.admin().count(ResourceKind::Flows), 0);
+    assert!(!workspace.plan().await.has_changes());
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod specs;
 mod apply;
 mod faults;
 mod fuzz;
+mod kinds;
 mod refresh;
 mod regression;
 mod support;

@@ -6,6 +6,7 @@ mod copies;
 mod create;
 mod delete;
 mod rewrite;
+mod unlink;
 mod update;
 
 use super::StepError;
@@ -45,5 +46,6 @@ pub(crate) async fn run_step<A: StateApi>(
         }
         Operation::Fixup | Operation::Enable => rewrite::rewrite(context, step).await,
         Operation::Delete { id, purge } => delete::delete(context, address, id, purge).await,
+        Operation::Unlink { id } => unlink::unlink(context, address, id).await,
     }
 }
