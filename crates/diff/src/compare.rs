@@ -14,6 +14,7 @@ pub(crate) fn same(left: &Value, right: &Value) -> bool {
         (Value::Number(left), Value::Number(right)) => same_number(left, right),
         (Value::String(left), Value::String(right)) => left == right,
         (Value::Ref(left), Value::Ref(right)) => left == right,
+        (Value::Lookup(left), Value::Lookup(right)) => left == right,
         (Value::Array(left), Value::Array(right)) => {
             left.len() == right.len()
                 && left.iter().zip(right).all(|(left, right)| same(left, right))

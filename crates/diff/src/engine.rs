@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use flowform_model::fields::{is_write_only, withhold_write_only};
 use flowform_model::references::for_each_live_reference_string;
 use flowform_model::{
-    Action, Address, Change, Dependency, DesiredResource, DesiredState, FieldPath, LifecycleFlags,
-    LiveResource, LiveState, OutsideChange, Plan, PlanProblem, ResourceState, State, StateChange,
-    StateFlag, Value,
+    Action, Address, Change, Dependency, DesiredResource, DesiredState, FieldPath, Kind,
+    LifecycleFlags, LiveResource, LiveState, Lookup, OutsideChange, Plan, PlanProblem,
+    ResourceState, State, StateChange, StateFlag, Value,
 };
 
 use crate::blast::fill_used_by;
@@ -63,6 +63,8 @@ pub fn diff(
             _ => {}
         }
     }
+
+    add_lookup_ids(&mut ids, &identities.bindings, live);
 
     let mut changes: Vec<Change> = Vec::with_capacity(identities.bindings.len());
     for (resource, binding) in &identities.bindings {
@@ -161,6 +163,7 @@ pub fn diff(
     problems.sort_by(|left, right| left.address.cmp(&right.address));
     let flow_pictures = flow_pictures(desired, state, live, &ids, &changes);
     let (changed_outside, without_baseline) = outside_note(desired, state, live, &ids, &changes);
+    let lookups = live.lookups.values().cloned().collect();
     Plan {
         changes,
         warnings,
@@ -169,6 +172,7 @@ pub fn diff(
         changed_outside,
         without_baseline,
         refresh_only: false,
+        lookups,
     }
 }
 
@@ -257,6 +261,49 @@ fn outside_note(
     without_baseline.sort();
     notes.sort_by(|left, right| left.address.cmp(&right.address));
     (notes, without_baseline)
+}
+
+/// The ids lookups stand for, so a live id reads as the lookup the spec writes: what each
+/// `data:` lookup found, and every flow group of the live integrations by name (a group the spec
+/// renames with `renamedFrom` under its new name, since the rename keeps its id).
+fn add_lookup_ids(
+    ids: &mut ManagedIds,
+    bindings: &[(&DesiredResource, Binding<'_>)],
+    live: &LiveState,
+) {
+    for found in live.lookups.values() {
+        ids.insert_lookup(found.id.clone(), Lookup::Data(found.address.clone()));
+    }
+    let mut renames: HashMap<&str, &[(String, String)]> = HashMap::new();
+    for (resource, binding) in bindings {
+        let bound = match binding {
+            Binding::Existing { live, .. }
+            | Binding::Moved { live, .. }
+            | Binding::Adopted { live } => live,
+            Binding::New | Binding::Blocked => continue,
+        };
+        if !resource.lifecycle.flow_group_renames.is_empty() {
+            renames.insert(bound.id.as_str(), &resource.lifecycle.flow_group_renames);
+        }
+    }
+    for integration in live.of_kind(Kind::Integration) {
+        let Some(groups) = integration.document.field("flowGroupings").and_then(Value::as_array)
+        else {
+            continue;
+        };
+        let renamed = renames.get(integration.id.as_str()).copied().unwrap_or_default();
+        for group in groups {
+            let (Some(id), Some(name)) = (
+                group.field("_id").and_then(Value::as_str),
+                group.field("name").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let name =
+                renamed.iter().find(|(old, _)| old == name).map_or(name, |(_, new)| new.as_str());
+            ids.insert_lookup(id, Lookup::FlowGroup(name.to_owned()));
+        }
+    }
 }
 
 /// What stays in the state although the spec does not declare it.

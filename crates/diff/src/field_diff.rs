@@ -321,8 +321,8 @@ fn rename_references(value: &mut Value, renamed: &HashMap<Address, Address>) -> 
 /// A literal managed id in the spec reads as the reference it is.
 fn canonical_scalar<'a>(value: &'a Value, ids: &ManagedIds) -> Cow<'a, Value> {
     match value {
-        Value::String(text) => match ids.address(text) {
-            Some(address) => Cow::Owned(Value::Ref(address.clone())),
+        Value::String(text) => match ids.reference(text) {
+            Some(reference) => Cow::Owned(reference),
             None => Cow::Borrowed(value),
         },
         _ => Cow::Borrowed(value),

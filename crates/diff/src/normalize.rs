@@ -5,8 +5,9 @@
 //! - no `null` values and no empty objects (the API drops them from responses anyway);
 //! - no value equal to a known server default ([`crate::defaults`]), inside array elements too;
 //! - every string that is the `_id` of a managed resource replaced by [`Value::Ref`] to that
-//!   resource's address (except inside sample-data subtrees such as `mockOutput`, which hold
-//!   records, not configuration).
+//!   resource's address, and every id a lookup stands for (what a `data:` lookup found, a flow
+//!   group's `_id`) by that [`Value::Lookup`] (except inside sample-data subtrees such as
+//!   `mockOutput`, which hold records, not configuration).
 //!
 //! Masked secrets (`******`) are kept: the diff needs to see them, and `pull` replaces them with
 //! `${secret.NAME}` placeholders itself. `pull` writes specs from [`normalize_live`], so a pulled
@@ -16,7 +17,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use flowform_model::fields::{SAMPLE_DATA_FIELDS, SERVER_OWNED_ALL, server_owned};
-use flowform_model::{Address, Kind, Object, State, Value};
+use flowform_model::{Address, Kind, Lookup, Object, State, Value};
 
 use crate::defaults::default_at;
 
@@ -29,6 +30,9 @@ pub struct ManagedIds {
     by_id: IdMap<Address>,
     /// The shortest and longest id, so most strings are ruled out without hashing them.
     lengths: Option<(usize, usize)>,
+    /// Ids that lookups stand for (found by `data:`, flow groups), with their lengths.
+    lookups: IdMap<Lookup>,
+    lookup_lengths: Option<(usize, usize)>,
 }
 
 /// FNV-1a: live ids are random and come from the account, not from an attacker, and this map is
@@ -82,6 +86,34 @@ impl ManagedIds {
             None => (length, length),
         });
         self.by_id.insert(id, address);
+    }
+
+    /// Maps `id` to a lookup, unless it is the id of a managed resource (a reference wins).
+    pub fn insert_lookup(&mut self, id: impl Into<String>, lookup: Lookup) {
+        let id = id.into();
+        let length = id.len();
+        self.lookup_lengths = Some(match self.lookup_lengths {
+            Some((shortest, longest)) => (shortest.min(length), longest.max(length)),
+            None => (length, length),
+        });
+        self.lookups.insert(id, lookup);
+    }
+
+    /// The lookup `id` stands for, when it is not a managed resource's id.
+    pub fn lookup(&self, id: &str) -> Option<&Lookup> {
+        let (shortest, longest) = self.lookup_lengths?;
+        if id.len() < shortest || id.len() > longest || self.address(id).is_some() {
+            return None;
+        }
+        self.lookups.get(id)
+    }
+
+    /// What a live string means: a reference to a managed resource, a lookup, or nothing.
+    pub fn reference(&self, id: &str) -> Option<Value> {
+        match self.address(id) {
+            Some(address) => Some(Value::Ref(address.clone())),
+            None => self.lookup(id).map(|lookup| Value::Lookup(lookup.clone())),
+        }
     }
 
     /// The address `id` maps to.
@@ -192,7 +224,10 @@ fn equals(
         (Value::Number(_), Value::Number(_)) => crate::compare::same(node, desired),
         (Value::String(text), wanted) => match ids.address(text).filter(|_| outside_sample_data) {
             Some(address) => matches!(wanted, Value::Ref(wanted) if wanted == address),
-            None => matches!(wanted, Value::String(wanted) if wanted == text),
+            None => match ids.lookup(text).filter(|_| outside_sample_data) {
+                Some(lookup) => matches!(wanted, Value::Lookup(wanted) if wanted == lookup),
+                None => matches!(wanted, Value::String(wanted) if wanted == text),
+            },
         },
         (Value::Array(items), Value::Array(wanted)) => {
             items.len() == wanted.len()
@@ -320,8 +355,8 @@ fn normalized(
                 })
                 .collect(),
         )),
-        Value::String(text) => Some(match ids.address(text).filter(|_| map_ids) {
-            Some(address) => Value::Ref(address.clone()),
+        Value::String(text) => Some(match ids.reference(text).filter(|_| map_ids) {
+            Some(reference) => reference,
             None => value.clone(),
         }),
         other => Some(other.clone()),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 
 use crate::kind::{Address, Kind};
+use crate::lookup::{DataAddress, DataLookup};
 use crate::path::FieldPath;
 use crate::value::{Object, Value};
 
@@ -49,6 +50,10 @@ pub struct Lifecycle {
     pub ignore_changes: Vec<FieldPath>,
     /// Adopt a live resource of the same kind and name when not in state.
     pub adopt: bool,
+    /// For integrations: flow groups renamed in the spec, `(old name, new name)` (a group
+    /// written `{name: NEW, renamedFrom: OLD}` under `flowGroups`). The live group of the old
+    /// name keeps its id (and its flows) under the new name.
+    pub flow_group_renames: Vec<(String, String)>,
 }
 
 /// One resource as the spec wants it, fully resolved (variables and environment substituted,
@@ -101,6 +106,8 @@ pub struct DesiredState {
     pub resources: IndexMap<Address, DesiredResource>,
     /// Renames.
     pub moved: Vec<Moved>,
+    /// The `data:` section: resources found in the account, not managed.
+    pub lookups: IndexMap<DataAddress, DataLookup>,
 }
 
 impl DesiredState {

@@ -80,6 +80,7 @@ fn stream<'a>(
             text.push(b'r');
             let _ = write!(text, "{address};");
         }
+        Value::Lookup(lookup) => part(text, b'l', lookup.to_string().as_bytes()),
         Value::Secret(secret) => match secret.expose() {
             Some(exposed) => part(text, b'x', exposed.as_bytes()),
             None => part(text, b'?', secret.names.join(",").as_bytes()),
@@ -145,6 +146,13 @@ fn canonical_text(value: &Value, out: &mut String) {
             out.push('r');
             out.push_str(&address.to_string());
             out.push(';');
+        }
+        Value::Lookup(lookup) => {
+            let text = lookup.to_string();
+            out.push('l');
+            out.push_str(&text.len().to_string());
+            out.push(':');
+            out.push_str(&text);
         }
         Value::Secret(secret) => {
             out.push('x');

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod fingerprint;
 pub mod kind;
 pub mod live;
+pub mod lookup;
 pub mod path;
 pub mod pictures;
 pub mod plan;
@@ -24,6 +25,7 @@ pub mod value;
 pub use desired::{DesiredResource, DesiredState, Lifecycle, Moved, Origin, RefOrId};
 pub use kind::{Address, AddressError, KeyError, Kind, natural_cmp, slug, validate_key};
 pub use live::{LiveResource, LiveState};
+pub use lookup::{DataAddress, DataLookup, FoundLookup, Lookup, LookupKind};
 pub use path::{FieldPath, KeyedElement, PathError, Segment};
 pub use pictures::{FlowBodies, FlowPictures};
 pub use plan::{

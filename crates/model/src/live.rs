@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use crate::kind::Kind;
+use crate::lookup::{DataAddress, FoundLookup};
 use crate::value::Value;
 
 /// One live resource as the API returned it.
@@ -54,6 +55,8 @@ impl LiveResource {
 pub struct LiveState {
     /// Documents by kind, then by id in list order.
     pub resources: BTreeMap<Kind, IndexMap<String, LiveResource>>,
+    /// What the spec's `data:` lookups found (filled by the planner).
+    pub lookups: BTreeMap<DataAddress, FoundLookup>,
 }
 
 impl LiveState {

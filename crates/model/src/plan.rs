@@ -9,6 +9,7 @@
 
 use crate::desired::RefOrId;
 use crate::kind::{Address, Kind};
+use crate::lookup::FoundLookup;
 use crate::path::FieldPath;
 use crate::pictures::FlowPictures;
 use crate::value::Value;
@@ -518,6 +519,8 @@ pub struct Plan {
     /// A refresh-only plan (`plan --refresh-only`): it writes nothing to the account; applying
     /// it records the account as it is in the state.
     pub refresh_only: bool,
+    /// What each `data:` lookup of the spec found, by address.
+    pub lookups: Vec<FoundLookup>,
 }
 
 impl Plan {

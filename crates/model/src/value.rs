@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::kind::Address;
+use crate::lookup::Lookup;
 use crate::path::{FieldPath, Segment};
 
 /// The mask integrator.io returns in place of a write-only (secret) value.
@@ -34,6 +35,8 @@ pub enum Value {
     Object(Object),
     /// `${KIND.KEY}`: the `_id` of another managed resource.
     Ref(Address),
+    /// An id only the account knows: a `data:` lookup's find, or a flow group by name.
+    Lookup(Lookup),
     /// A string that holds a secret (`${secret.NAME}`, possibly inside a longer string).
     Secret(SecretValue),
 }
@@ -48,6 +51,7 @@ impl fmt::Debug for Value {
             Value::Array(items) => f.debug_list().entries(items).finish(),
             Value::Object(object) => f.debug_map().entries(object.iter()).finish(),
             Value::Ref(address) => write!(f, "${{{address}}}"),
+            Value::Lookup(lookup) => write!(f, "{lookup}"),
             Value::Secret(secret) => write!(f, "{secret:?}"),
         }
     }
@@ -106,6 +110,14 @@ pub enum ToJsonError {
         path: String,
         /// What it refers to.
         address: Address,
+    },
+    /// A lookup was not resolved (the executor resolves them before building a body).
+    #[error("`{path}` holds {lookup}, which has no id in the target account")]
+    UnresolvedLookup {
+        /// Where the lookup sits.
+        path: String,
+        /// The lookup.
+        lookup: Lookup,
     },
     /// A secret's value is not known.
     #[error("`{path}` needs secret `{name}`; set the environment variable `{name}`")]
@@ -212,6 +224,12 @@ impl Value {
                     });
                 }
             },
+            Value::Lookup(lookup) => {
+                return Err(ToJsonError::UnresolvedLookup {
+                    path: path.to_string(),
+                    lookup: lookup.clone(),
+                });
+            }
             Value::Secret(secret) => match secret.expose() {
                 // Never sent: the spec refuses empty secrets, and this is the last line.
                 Some("") => {
@@ -281,6 +299,55 @@ impl Value {
             Value::Object(object) => object.values().all(Value::is_absent),
             _ => false,
         }
+    }
+
+    /// Whether this value (or anything inside it) is a [`Value::Lookup`].
+    pub fn contains_lookup(&self) -> bool {
+        match self {
+            Value::Lookup(_) => true,
+            Value::Array(items) => items.iter().any(Value::contains_lookup),
+            Value::Object(object) => object.values().any(Value::contains_lookup),
+            _ => false,
+        }
+    }
+
+    /// Replaces every [`Value::Lookup`] with the id `resolve` gives (a plain string), or fails
+    /// at the first one it cannot resolve.
+    pub fn resolve_lookups(
+        &mut self,
+        resolve: &dyn Fn(&Lookup) -> Option<String>,
+    ) -> Result<(), ToJsonError> {
+        self.resolve_lookups_at(&FieldPath::root(), resolve)
+    }
+
+    fn resolve_lookups_at(
+        &mut self,
+        path: &FieldPath,
+        resolve: &dyn Fn(&Lookup) -> Option<String>,
+    ) -> Result<(), ToJsonError> {
+        match self {
+            Value::Lookup(lookup) => match resolve(lookup) {
+                Some(id) => *self = Value::String(id),
+                None => {
+                    return Err(ToJsonError::UnresolvedLookup {
+                        path: path.to_string(),
+                        lookup: lookup.clone(),
+                    });
+                }
+            },
+            Value::Array(items) => {
+                for (index, item) in items.iter_mut().enumerate() {
+                    item.resolve_lookups_at(&path.index(index), resolve)?;
+                }
+            }
+            Value::Object(object) => {
+                for (key, child) in object.iter_mut() {
+                    child.resolve_lookups_at(&path.key(key), resolve)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Whether this value (or anything inside it) is a secret.

@@ -407,7 +407,7 @@ fn identity_text(live: &LiveState, resource: &LiveResource) -> String {
                 out.push('}');
             }
             // A document normalised without managed ids holds neither.
-            Value::Ref(_) | Value::Secret(_) => {}
+            Value::Ref(_) | Value::Lookup(_) | Value::Secret(_) => {}
         }
     }
     let normalized =

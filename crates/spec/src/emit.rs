@@ -18,7 +18,7 @@
 
 use std::fmt::Write as _;
 
-use flowform_model::{Address, FieldPath, Object, Value, validate_key};
+use flowform_model::{Address, FieldPath, Lookup, Object, Value, validate_key};
 
 use crate::limits::MAX_DEPTH;
 use crate::placeholder::is_environment_name;
@@ -62,6 +62,16 @@ pub enum EmitError {
         /// Why the key is not valid.
         reason: String,
     },
+    /// A lookup whose key is not a valid key.
+    #[error("`{path}` holds `${{{address}}}`, whose key is not valid: {reason}")]
+    InvalidLookup {
+        /// Where the lookup sits.
+        path: String,
+        /// The lookup's address.
+        address: String,
+        /// Why the key is not valid.
+        reason: String,
+    },
     /// Collections nested deeper than the loader reads.
     #[error("`{path}` is nested deeper than the limit of {MAX_DEPTH} levels")]
     TooDeep {
@@ -77,6 +87,7 @@ impl EmitError {
             EmitError::CompositeSecret { path, .. }
             | EmitError::InvalidSecretName { path, .. }
             | EmitError::InvalidReference { path, .. }
+            | EmitError::InvalidLookup { path, .. }
             | EmitError::TooDeep { path } => path,
         }
     }
@@ -275,6 +286,21 @@ impl Emitter {
                     });
                 }
                 format!("${{{address}}}")
+            }
+            Value::Lookup(Lookup::Data(address)) => {
+                if let Err(reason) = validate_key(&address.key) {
+                    return Err(EmitError::InvalidLookup {
+                        path: path.to_string(),
+                        address: address.to_string(),
+                        reason: reason.to_string(),
+                    });
+                }
+                format!("${{{address}}}")
+            }
+            // A flow's group is written by name (`flowGroup: NAME`; pull puts it there).
+            Value::Lookup(Lookup::FlowGroup(name)) => {
+                let escaped = escape_placeholders(name);
+                if is_plain_safe(&escaped, false) { escaped } else { double_quoted(&escaped) }
             }
             Value::Secret(secret) => match secret.names.as_slice() {
                 [name] if is_environment_name(name) => format!("${{secret.{name}}}"),

@@ -6,8 +6,9 @@ use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, OutsideChan
 use owo_colors::{OwoColorize, Style};
 
 use super::{
-    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, plan_line,
-    shown_outside, shown_sides, state_value, unified_lines, whole_lines, without_baseline_note,
+    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, lookup_line,
+    plan_line, shown_outside, shown_sides, state_value, unified_lines, whole_lines,
+    without_baseline_note,
 };
 
 /// Options of the human rendering.
@@ -154,6 +155,21 @@ fn render(plan: &Plan, options: &HumanOptions, target: Option<&PlanTarget>) -> S
     }
 
     render_group(&mut out, &painter, plan, ActionKind::Delete, "Delete");
+
+    if !plan.lookups.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(
+                "Lookups (found in the account by the spec's `data:` section, not managed):",
+                Style::new().bold()
+            )
+        );
+        for found in &plan.lookups {
+            let _ = writeln!(out, "  {}", lookup_line(found, ""));
+        }
+        out.push('\n');
+    }
 
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "{}", painter.paint("Warnings:", Style::new().yellow().bold()));

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use flowform_model::references::for_each_reference;
 use flowform_model::{
-    Action, ActionKind, Address, Change, CloneCopy, Dependency, FieldChange, FieldOp, FlowBodies,
-    FlowPictures, Kind, Object, OutsideChange, OutsideField, Plan, RefOrId, StateChange, StateFlag,
-    Value,
+    Action, ActionKind, Address, Change, CloneCopy, DataAddress, Dependency, FieldChange, FieldOp,
+    FlowBodies, FlowPictures, FoundLookup, Kind, Lookup, LookupKind, Object, OutsideChange,
+    OutsideField, Plan, RefOrId, StateChange, StateFlag, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,9 @@ pub struct JsonPlan {
     /// draws no flow (and from documents written before it existed).
     #[serde(default, skip_serializing_if = "JsonFlowPictures::is_empty")]
     pub flow_pictures: JsonFlowPictures,
+    /// What each `data:` lookup of the spec found; left out when the spec has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookups: Vec<JsonLookup>,
     /// `true` for a refresh-only plan (`plan --refresh-only`); absent otherwise.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refresh_only: bool,
@@ -212,6 +215,22 @@ fn flow_pictures(plan: &Plan) -> JsonFlowPictures {
     document
 }
 
+/// What one `data:` lookup found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonLookup {
+    /// `data.KIND.KEY`.
+    pub address: String,
+    /// The singular kind searched (`agent`, `connection`).
+    pub kind: String,
+    /// The key under `data:`.
+    pub key: String,
+    /// The live `_id` found.
+    pub id: String,
+    /// Its `name`.
+    pub name: Option<String>,
+}
+
 /// Counts by action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -367,6 +386,17 @@ pub fn to_json_plan(plan: &Plan, context: &JsonContext) -> JsonPlan {
             })
             .collect(),
         flow_pictures: flow_pictures(plan),
+        lookups: plan
+            .lookups
+            .iter()
+            .map(|found| JsonLookup {
+                address: found.address.to_string(),
+                kind: found.address.kind.singular().to_owned(),
+                key: found.address.key.clone(),
+                id: found.id.clone(),
+                name: found.name.clone(),
+            })
+            .collect(),
         refresh_only: plan.refresh_only,
         changed_outside: plan.changed_outside.iter().map(outside).collect(),
         without_baseline: plan.without_baseline.iter().map(ToString::to_string).collect(),
@@ -530,6 +560,7 @@ pub fn plan_from_document(document: &JsonPlan) -> Result<Plan, PlanDocumentError
         refresh_only,
         changed_outside,
         without_baseline,
+        lookups,
     } = document;
     let changes = changes.iter().map(change_from_document).collect::<Result<Vec<_>, _>>()?;
     let problems = problems
@@ -543,11 +574,29 @@ pub fn plan_from_document(document: &JsonPlan) -> Result<Plan, PlanDocumentError
             })
         })
         .collect::<Result<Vec<_>, PlanDocumentError>>()?;
+    let lookups = lookups
+        .iter()
+        .map(|found| {
+            let JsonLookup { address, kind, key, id, name } = found;
+            let kind = LookupKind::from_singular(kind.as_str()).ok_or_else(|| {
+                PlanDocumentError::Address {
+                    address: address.clone(),
+                    reason: format!("`{kind}` is not a kind a lookup searches"),
+                }
+            })?;
+            Ok(FoundLookup {
+                address: DataAddress::new(kind, key.clone()),
+                id: id.clone(),
+                name: name.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, PlanDocumentError>>()?;
     Ok(Plan {
         changes,
         warnings: warnings.clone(),
         problems,
         flow_pictures: flow_pictures.to_model()?,
+        lookups,
         changed_outside: changed_outside
             .iter()
             .map(outside_from_document)
@@ -735,12 +784,27 @@ fn reference(text: &str) -> Option<flowform_model::Address> {
     text.strip_prefix("${")?.strip_suffix('}')?.parse().ok()
 }
 
-/// A shown value as a model value, with `${KIND.KEY}` strings as references.
+/// The lookup a shown string stands for: `${data.KIND.KEY}`, or `flow group "NAME"` (as
+/// [`Lookup`]'s display writes them).
+fn lookup(text: &str) -> Option<Lookup> {
+    if let Some(name) = text.strip_prefix("flow group ") {
+        return serde_json::from_str::<String>(name).ok().map(Lookup::FlowGroup);
+    }
+    let inner = text.strip_prefix("${data.")?.strip_suffix('}')?;
+    let (kind, key) = inner.split_once('.')?;
+    Some(Lookup::Data(DataAddress::new(LookupKind::from_singular(kind)?, key)))
+}
+
+/// A shown value as a model value, with `${KIND.KEY}` strings as references and lookups as
+/// lookups.
 fn value_from_document(value: serde_json::Value) -> Value {
     match value {
         serde_json::Value::String(text) => match reference(&text) {
             Some(address) => Value::Ref(address),
-            None => Value::String(text),
+            None => match lookup(&text) {
+                Some(lookup) => Value::Lookup(lookup),
+                None => Value::String(text),
+            },
         },
         serde_json::Value::Array(items) => {
             Value::Array(items.into_iter().map(value_from_document).collect())

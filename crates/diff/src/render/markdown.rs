@@ -8,8 +8,9 @@ use super::mermaid::{MERMAID_MAX_EDGES, MERMAID_MAX_TEXT, mermaid_edges};
 use super::plan_pictures::{PlanPicture, plan_pictures};
 
 use super::{
-    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, plan_line,
-    shown_outside, shown_sides, state_value, unified_lines, whole_lines, without_baseline_note,
+    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, lookup_line,
+    plan_line, shown_outside, shown_sides, state_value, unified_lines, whole_lines,
+    without_baseline_note,
 };
 
 /// Options of the markdown rendering.
@@ -210,6 +211,15 @@ fn render(plan: &Plan, options: &MarkdownOptions, target: Option<&PlanTarget>) -
     }
     if let Some(note) = without_baseline_note(plan) {
         sections.push(format!("_Note: {note}._\n\n"));
+    }
+    if !plan.lookups.is_empty() {
+        let mut text = String::from(
+            "**Lookups** (found in the account by the spec's `data:` section, not managed)\n\n",
+        );
+        let lines: Vec<String> = plan.lookups.iter().map(|found| lookup_line(found, "`")).collect();
+        push_list(&mut text, "", &lines);
+        text.push('\n');
+        sections.push(text);
     }
     if !plan.warnings.is_empty() {
         let mut text = String::from("**Warnings**\n\n");

@@ -72,14 +72,25 @@ pub(crate) fn display_json(value: &Value) -> serde_json::Value {
             object.iter().map(|(key, child)| (key.clone(), display_json(child))).collect(),
         ),
         Value::Ref(address) => serde_json::Value::String(format!("${{{address}}}")),
+        Value::Lookup(lookup) => serde_json::Value::String(lookup.to_string()),
         Value::Secret(_) => serde_json::Value::String(SENSITIVE.to_owned()),
     }
+}
+
+/// One found lookup for the plan: `data.agent.warehouse → agent "Warehouse" (5f…)`.
+pub(crate) fn lookup_line(found: &flowform_model::FoundLookup, quote: &str) -> String {
+    let name = match &found.name {
+        Some(name) => format!("{} {name:?}", found.address.kind.described()),
+        None => format!("{} without a name", found.address.kind.described()),
+    };
+    format!("{quote}{}{quote} → {name} ({quote}{}{quote})", found.address, found.id)
 }
 
 /// A short, one-line form of a value: JSON, with references bare (`${connection.slack}`).
 pub(crate) fn short_value(value: &Value) -> String {
     match value {
         Value::Ref(address) => format!("${{{address}}}"),
+        Value::Lookup(lookup) => lookup.to_string(),
         Value::Secret(_) => SENSITIVE.to_owned(),
         other => display_json(other).to_string(),
     }

@@ -150,7 +150,7 @@ fn found(value: &Value) -> &'static str {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
-        Value::String(_) | Value::Ref(_) | Value::Secret(_) => "a string",
+        Value::String(_) | Value::Ref(_) | Value::Lookup(_) | Value::Secret(_) => "a string",
         Value::Array(_) => "a sequence",
         Value::Object(_) => "a mapping",
     }
@@ -246,7 +246,9 @@ impl<'a> Walker<'a> {
         let matches = match value {
             Value::Object(_) => types.contains(Types::OBJECT),
             Value::Array(_) => types.contains(Types::ARRAY),
-            Value::String(_) | Value::Ref(_) | Value::Secret(_) => types.contains(Types::STRING),
+            Value::String(_) | Value::Ref(_) | Value::Lookup(_) | Value::Secret(_) => {
+                types.contains(Types::STRING)
+            }
             Value::Number(number) => {
                 types.contains(Types::NUMBER)
                     || (types.contains(Types::INTEGER) && (number.is_i64() || number.is_u64()))

@@ -181,6 +181,7 @@ fn render_value(value: &Value, indent: usize, out: &mut String) {
         Value::Number(number) => write!(out, "{number}").unwrap(),
         Value::String(text) => write!(out, "{}", serde_json::to_string(text).unwrap()).unwrap(),
         Value::Ref(address) => write!(out, "${{{address}}}").unwrap(),
+        Value::Lookup(lookup) => write!(out, "{lookup}").unwrap(),
         Value::Secret(secret) => {
             let state = if secret.is_resolved() { "resolved" } else { "unresolved" };
             write!(out, "(sensitive: {}, {state})", secret.names.join(", ")).unwrap();
