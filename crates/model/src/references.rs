@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use crate::desired::{DesiredResource, RefOrId};
 use crate::fields::{RefTarget, SAMPLE_DATA_FIELDS, is_breakable_key, reference_target_of};
 use crate::kind::Address;
+use crate::lookup::Lookup;
 use crate::path::{FieldPath, Segment};
 use crate::plan::Dependency;
 use crate::value::{Object, Value};
@@ -100,6 +101,8 @@ pub enum IdField<'a> {
     Ref(&'a Address),
     /// A plain string in a field that holds an id ([`Site::target`] is this target).
     Text(&'a str, RefTarget),
+    /// A lookup (`${data.KIND.KEY}`, a flow group by name), wherever it is written.
+    Lookup(&'a Lookup),
 }
 
 /// Calls `visit` for every reference inside `value`, with its site, in document order.
@@ -124,8 +127,8 @@ pub fn for_each_body_reference<'a>(
     });
 }
 
-/// Calls `visit` for every reference inside the body `object`, and for every plain string in a
-/// field that holds an id, in document order.
+/// Calls `visit` for every reference inside the body `object`, every lookup, and every plain
+/// string in a field that holds an id, in document order.
 pub fn for_each_id_field<'a>(object: &'a Object, visit: &mut dyn FnMut(Site<'_, 'a>, IdField<'a>)) {
     walk_object(object, &mut Vec::new(), true, visit);
 }
@@ -148,6 +151,7 @@ fn walk<'a>(
 ) {
     match value {
         Value::Ref(address) => visit(Site { steps }, IdField::Ref(address)),
+        Value::Lookup(lookup) if with_text => visit(Site { steps }, IdField::Lookup(lookup)),
         Value::String(text) if with_text => {
             let site = Site { steps };
             if let Some(target) = site.target() {

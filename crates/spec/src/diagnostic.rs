@@ -130,6 +130,12 @@ pub enum Code {
     PlainSecret,
     /// `${secret.NAME}` whose environment variable is set but empty.
     EmptySecret,
+    /// A `data:` lookup that cannot be used, or a `${data.KIND.KEY}` that names none.
+    InvalidLookup,
+    /// A flow group that cannot be used: `flowGroups` of an integration, a flow's `flowGroup`.
+    FlowGroup,
+    /// A lookup cache's `dataFile` that escapes the spec root, is missing or cannot be read.
+    DataFile,
 }
 
 impl Code {
@@ -185,6 +191,9 @@ impl Code {
         Code::AdaptorSection,
         Code::PlainSecret,
         Code::EmptySecret,
+        Code::InvalidLookup,
+        Code::FlowGroup,
+        Code::DataFile,
     ];
 
     /// The stable text code.
@@ -240,6 +249,9 @@ impl Code {
             Code::AdaptorSection => "spec::adaptor-section",
             Code::PlainSecret => "spec::plain-secret",
             Code::EmptySecret => "spec::empty-secret",
+            Code::InvalidLookup => "spec::lookup",
+            Code::FlowGroup => "spec::flow-group",
+            Code::DataFile => "spec::data-file",
         }
     }
 }

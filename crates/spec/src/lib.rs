@@ -4,7 +4,8 @@
 //! This crate owns everything PRODUCT.md §1 says about spec files: discovery, the YAML loader
 //! (a spanned node tree built from saphyr-parser events, with limits on size, depth, aliases and
 //! nodes), sections and keys, `${…}` placeholders (references, variables, environment variables,
-//! secrets), environment files, `lifecycle`, script `contentFile`, `moved`, and every check that
+//! secrets, `${data.KIND.KEY}` lookups), environment files, `lifecycle`, script `contentFile`,
+//! `moved`, `data:` lookups, flow groups by name, lookup cache `dataFile`s, and every check that
 //! can be made without the remote API; and the YAML writer ([`emit`]) that `flowform pull` uses,
 //! whose output this loader reads back as the same values. It is the only crate that knows YAML.
 //!
@@ -25,6 +26,7 @@ pub mod known_fields;
 mod lifecycle;
 pub mod limits;
 mod load;
+mod lookups;
 mod moved;
 pub mod options;
 mod placeholder;

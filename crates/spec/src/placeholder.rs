@@ -1,7 +1,7 @@
 //! The `${…}` placeholders inside strings: references, variables, environment variables and
 //! secrets, and the `$${` escape.
 
-use flowform_model::{Address, Kind, validate_key};
+use flowform_model::{Address, DataAddress, Kind, LookupKind, validate_key};
 
 use crate::suggest::closest;
 
@@ -10,6 +10,8 @@ use crate::suggest::closest;
 pub(crate) enum Placeholder {
     /// `${KIND.KEY}`.
     Reference(Address),
+    /// `${data.KIND.KEY}`: what a `data:` lookup finds.
+    Lookup(DataAddress),
     /// `${var.NAME}`.
     Variable(String),
     /// `${env.NAME}` or `${env.NAME:-default}`.
@@ -36,10 +38,11 @@ pub(crate) struct PlaceholderError {
     pub help: String,
 }
 
-const FORMS_HELP: &str = "placeholders are `${KIND.KEY}` (KIND one of integration, connection, \
-                          script, export, import, flow), `${var.NAME}`, `${env.NAME}`, \
-                          `${env.NAME:-default}` and `${secret.NAME}`; write `$${` for a \
-                          literal `${`";
+const FORMS_HELP: &str = "placeholders are `${KIND.KEY}` (KIND one of integration, iclient, \
+                          connection, script, filedefinition, ediprofile, lookupcache, export, \
+                          import, asynchelper, flow), `${data.KIND.KEY}` (a `data:` lookup), \
+                          `${var.NAME}`, `${env.NAME}`, `${env.NAME:-default}` and \
+                          `${secret.NAME}`; write `$${` for a literal `${`";
 
 /// Whether the text may hold a placeholder or an escape, so that the cheap path can skip it.
 pub(crate) fn may_have_placeholders(text: &str) -> bool {
@@ -114,6 +117,34 @@ fn classify(inner: &str, raw: &str) -> Result<Placeholder, PlaceholderError> {
                 ))
             }
         }
+        "data" => {
+            let lookup_help = || {
+                format!(
+                    "a lookup is `${{data.KIND.KEY}}`, KIND one of {}, KEY as written under \
+                     `data: {{KINDS: {{KEY: …}}}}`",
+                    LookupKind::all().map(LookupKind::singular).collect::<Vec<_>>().join(", ")
+                )
+            };
+            let Some((kind, key)) = rest.split_once('.') else {
+                return Err(error(format!("unknown placeholder `{raw}`"), lookup_help()));
+            };
+            let Some(lookup_kind) = LookupKind::from_singular(kind) else {
+                let help = match LookupKind::from_plural(kind) {
+                    Some(plural) => format!(
+                        "lookups use the singular kind: `${{data.{}.{key}}}`",
+                        plural.singular()
+                    ),
+                    None => lookup_help(),
+                };
+                return Err(error(format!("unknown placeholder `{raw}`"), help));
+            };
+            match validate_key(key) {
+                Ok(()) => Ok(Placeholder::Lookup(DataAddress::new(lookup_kind, key))),
+                Err(key_error) => {
+                    Err(error(format!("invalid lookup `{raw}`: {key_error}"), lookup_help()))
+                }
+            }
+        }
         "secret" => {
             if is_environment_name(rest) {
                 Ok(Placeholder::Secret(rest.to_owned()))
@@ -143,7 +174,7 @@ fn classify(inner: &str, raw: &str) -> Result<Placeholder, PlaceholderError> {
                     format!("references use the singular kind: `${{{}.{rest}}}`", kind.singular()),
                 ));
             }
-            let namespaces = ["var", "env", "secret"]
+            let namespaces = ["var", "env", "secret", "data"]
                 .into_iter()
                 .chain(Kind::ALL.iter().map(|kind| kind.singular()));
             let help = match closest(namespace, namespaces).first() {

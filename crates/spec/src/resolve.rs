@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use flowform_model::{MASK, SecretValue, Value};
+use flowform_model::{Lookup, MASK, SecretValue, Value};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::options::{ProcessEnvironment, SecretPolicy};
@@ -21,6 +21,9 @@ pub(crate) enum Mode {
     /// A variable's value: only `${env.…}` (a variable is a plain value, so it can be
     /// substituted anywhere without carrying references or secrets along).
     Variable,
+    /// A `data:` lookup's criterion: `${var.…}` and `${env.…}` (each environment finds its
+    /// own), nothing the account or a secret holds.
+    Criterion,
 }
 
 /// A problem that may repeat many times (the same unset secret in every connection): reported
@@ -187,7 +190,10 @@ impl<'a> Resolver<'a> {
                 (Placeholder::Reference(address), Mode::Body) => {
                     return Value::Ref(address.clone());
                 }
-                (Placeholder::Variable(name), Mode::Body) => {
+                (Placeholder::Lookup(address), Mode::Body) => {
+                    return Value::Lookup(Lookup::Data(address.clone()));
+                }
+                (Placeholder::Variable(name), Mode::Body | Mode::Criterion) => {
                     return self.variable(file, Self::narrow(file, span, raw), name);
                 }
                 _ => {}
@@ -209,7 +215,16 @@ impl<'a> Resolver<'a> {
                 Placeholder::Reference(address) => {
                     self.diagnostics.push(match mode {
                         Mode::Variable => problems::variable_holds_reference(file, at, raw),
+                        Mode::Criterion => problems::criterion_holds(file, at, raw),
                         Mode::Body => problems::reference_in_string(file, at, raw, address),
+                    });
+                    out.push_str(raw);
+                }
+                Placeholder::Lookup(address) => {
+                    self.diagnostics.push(match mode {
+                        Mode::Variable => problems::variable_holds_reference(file, at, raw),
+                        Mode::Criterion => problems::criterion_holds(file, at, raw),
+                        Mode::Body => problems::lookup_in_string(file, at, raw, address),
                     });
                     out.push_str(raw);
                 }
@@ -234,6 +249,10 @@ impl<'a> Resolver<'a> {
                 Placeholder::Secret(name) => {
                     if mode == Mode::Variable {
                         self.diagnostics.push(problems::variable_holds_secret(file, at, raw));
+                        continue;
+                    }
+                    if mode == Mode::Criterion {
+                        self.diagnostics.push(problems::criterion_holds(file, at, raw));
                         continue;
                     }
                     if !secret_names.contains(name) {

@@ -2,6 +2,7 @@
 
 pub(crate) mod cycles;
 pub(crate) mod flows;
+pub(crate) mod groups;
 pub(crate) mod references;
 
 use flowform_model::{Address, FieldPath, Kind, Segment};

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use flowform_model::fields::{RefTarget, SAMPLE_DATA_FIELDS, reference_target};
 use flowform_model::references::{IdField, Site, for_each_id_field};
-use flowform_model::{Address, FieldPath, Kind, Object, Segment};
+use flowform_model::{Address, DataAddress, FieldPath, Kind, Lookup, LookupKind, Object, Segment};
 
 use super::{ReferenceUse, node_at};
 use crate::diagnostic::{Code, Diagnostic};
@@ -14,20 +14,31 @@ use crate::source::{SourceFile, Span};
 use crate::suggest::{closest, did_you_mean};
 use crate::yaml::Node;
 
-/// Every declared key, by kind.
+/// Every declared key, by kind, and every `data:` lookup.
 pub(crate) struct Declared {
     keys: HashMap<Kind, Vec<String>>,
     addresses: HashSet<Address>,
+    lookups: HashSet<DataAddress>,
 }
 
 impl Declared {
     pub(crate) fn new<'a>(addresses: impl IntoIterator<Item = &'a Address>) -> Declared {
-        let mut declared = Declared { keys: HashMap::new(), addresses: HashSet::new() };
+        let mut declared =
+            Declared { keys: HashMap::new(), addresses: HashSet::new(), lookups: HashSet::new() };
         for address in addresses {
             declared.keys.entry(address.kind).or_default().push(address.key.clone());
             declared.addresses.insert(address.clone());
         }
         declared
+    }
+
+    /// Adds the `data:` lookups.
+    pub(crate) fn with_lookups<'a>(
+        mut self,
+        lookups: impl IntoIterator<Item = &'a DataAddress>,
+    ) -> Declared {
+        self.lookups.extend(lookups.into_iter().cloned());
+        self
     }
 
     pub(crate) fn contains(&self, address: &Address) -> bool {
@@ -51,6 +62,15 @@ fn is_free_form(path: &[Segment]) -> bool {
         if first == "settings" || first == "settingsForm" || SAMPLE_DATA_FIELDS.contains(&first.as_str()))
 }
 
+/// A `${data.KIND.KEY}` in a body.
+pub(crate) struct LookupUse {
+    path: FieldPath,
+    address: DataAddress,
+    target: Option<RefTarget>,
+    span: Span,
+    free_form: bool,
+}
+
 /// A string in an id field that is neither a reference nor a literal id.
 pub(crate) struct Literal {
     path: FieldPath,
@@ -61,10 +81,27 @@ pub(crate) struct Literal {
 
 /// Finds the references and the id-field literals in a body, through the model's reference
 /// walker; each is located at its node (as deep as the node tree goes).
-pub(crate) fn collect(body: &Object, node: &Node) -> (Vec<ReferenceUse>, Vec<Literal>) {
+pub(crate) fn collect(
+    body: &Object,
+    node: &Node,
+) -> (Vec<ReferenceUse>, Vec<Literal>, Vec<LookupUse>) {
     let mut uses = Vec::new();
     let mut literals = Vec::new();
+    let mut lookups = Vec::new();
     for_each_id_field(body, &mut |site, field| match field {
+        IdField::Lookup(Lookup::Data(address)) => {
+            let path = site.to_path();
+            let span = node_at(node, path.segments()).span;
+            lookups.push(LookupUse {
+                path,
+                address: address.clone(),
+                target: site.target(),
+                span,
+                free_form: is_free_form_site(site),
+            });
+        }
+        // A flow's group is checked with its integration's groups (checks/groups.rs).
+        IdField::Lookup(Lookup::FlowGroup(_)) => {}
         IdField::Ref(address) => {
             let path = site.to_path();
             let span = node_at(node, path.segments()).span;
@@ -79,7 +116,7 @@ pub(crate) fn collect(body: &Object, node: &Node) -> (Vec<ReferenceUse>, Vec<Lit
         }
         IdField::Text(..) => {}
     });
-    (uses, literals)
+    (uses, literals, lookups)
 }
 
 /// [`is_free_form`] of a walker's site.
@@ -89,16 +126,22 @@ fn is_free_form_site(site: Site<'_, '_>) -> bool {
     })
 }
 
-/// Checks the references and literals of one resource. Keeps in `uses` only the references
-/// that are fine, so a reference already reported (unknown, or of the wrong kind) does not also
-/// show up as a dependency cycle.
+/// Checks the references, lookups and literals of one resource. Keeps in `uses` only the
+/// references that are fine, so a reference already reported (unknown, or of the wrong kind)
+/// does not also show up as a dependency cycle.
 pub(crate) fn check(
     file: &SourceFile,
     uses: &mut Vec<ReferenceUse>,
     literals: &[Literal],
+    lookups: &[LookupUse],
     declared: &Declared,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    for lookup in lookups {
+        if let Some(diagnostic) = check_lookup(file, lookup, declared) {
+            diagnostics.push(diagnostic);
+        }
+    }
     uses.retain(|reference| match check_reference(file, reference, declared) {
         Some(diagnostic) => {
             diagnostics.push(diagnostic);
@@ -123,10 +166,19 @@ pub(crate) fn check(
                 };
                 (format!("a reference such as `${{{}.KEY}}` or a 24-hex id", kind.singular()), help)
             }
-            RefTarget::Unmanaged(collection) => (
-                "a 24-hex id".to_owned(),
-                format!("`{field}` points at `{collection}`, which flowform does not manage"),
-            ),
+            RefTarget::Unmanaged(collection) => match LookupKind::from_plural(collection) {
+                Some(kind) => (
+                    format!("a lookup such as `${{data.{kind}.KEY}}` or a 24-hex id"),
+                    format!(
+                        "`{field}` points at `{collection}`, which flowform does not manage: \
+                         find one by name under `data: {{{collection}: {{KEY: {{name: …}}}}}}`"
+                    ),
+                ),
+                None => (
+                    "a 24-hex id".to_owned(),
+                    format!("`{field}` points at `{collection}`, which flowform does not manage"),
+                ),
+            },
         };
         diagnostics.push(
             Diagnostic::error(
@@ -169,7 +221,13 @@ fn check_reference(
                         ),
                     )
                     .with_label("not a reference field")
-                    .with_help(format!("write the 24-hex id from `{collection}`")),
+                    .with_help(match LookupKind::from_plural(collection) {
+                        Some(kind) => format!(
+                            "find it with a `data:` lookup (`${{data.{kind}.KEY}}`), or write the \
+                             24-hex id from `{collection}`"
+                        ),
+                        None => format!("write the 24-hex id from `{collection}`"),
+                    }),
                 );
             }
             _ => {}
@@ -214,6 +272,87 @@ fn check_reference(
         .with_label("unknown key")
         .with_help(help),
     )
+}
+
+fn check_lookup(file: &SourceFile, lookup: &LookupUse, declared: &Declared) -> Option<Diagnostic> {
+    let address = &lookup.address;
+    let written = format!("${{{address}}}");
+    let field = lookup.path.to_string();
+    if !lookup.free_form {
+        let expected = match lookup.target {
+            Some(RefTarget::Managed(kind)) => Some(LookupKind::Managed(kind)),
+            // A collection no lookup searches: nothing of `data:` fits.
+            Some(RefTarget::Unmanaged(collection)) => LookupKind::from_plural(collection),
+            None => None,
+        };
+        let fits = match lookup.target {
+            None => true,
+            Some(_) => expected == Some(address.kind),
+        };
+        if !fits {
+            let help = match expected {
+                Some(kind) => format!("write `${{data.{}.KEY}}`", kind.singular()),
+                None => "write the 24-hex id this field takes".to_owned(),
+            };
+            return Some(
+                Diagnostic::error(
+                    Code::WrongReferenceKind,
+                    file,
+                    lookup.span,
+                    format!(
+                        "`{field}` takes {}, but `{written}` finds {}",
+                        expected.map_or_else(
+                            || "an id of a collection no lookup searches".to_owned(),
+                            |kind| format!("the id of {}", article(kind.described()))
+                        ),
+                        article(address.kind.described())
+                    ),
+                )
+                .with_label("wrong kind")
+                .with_help(help),
+            );
+        }
+    }
+    if declared.lookups.contains(address) {
+        return None;
+    }
+    let keys: Vec<&str> = declared
+        .lookups
+        .iter()
+        .filter(|declared| declared.kind == address.kind)
+        .map(|declared| declared.key.as_str())
+        .collect();
+    let suggestions = closest(&address.key, keys);
+    let help = did_you_mean(&suggestions, |key| format!("${{data.{}.{key}}}", address.kind))
+        .unwrap_or_else(|| {
+            format!(
+                "declare it: `data: {{{}: {{{}: {{name: NAME}}}}}}`",
+                address.kind.plural(),
+                address.key
+            )
+        });
+    Some(
+        Diagnostic::error(
+            Code::InvalidLookup,
+            file,
+            lookup.span,
+            format!(
+                "unknown lookup `{written}`: `data.{}` has no key `{}`",
+                address.kind.plural(),
+                address.key
+            ),
+        )
+        .with_label("unknown lookup")
+        .with_help(help),
+    )
+}
+
+/// "an agent", "a lookup cache".
+fn article(described: &str) -> String {
+    match described.as_bytes().first() {
+        Some(b'a' | b'e' | b'i' | b'o' | b'u' | b'E') => format!("an {described}"),
+        _ => format!("a {described}"),
+    }
 }
 
 fn wrong_kind(

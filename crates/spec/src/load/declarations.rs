@@ -7,6 +7,7 @@ use flowform_model::{Address, Kind, validate_key};
 
 use super::parse::ParsedFile;
 use crate::diagnostic::Diagnostic;
+use crate::lookups;
 use crate::moved;
 use crate::problems;
 use crate::resolve::is_null;
@@ -35,6 +36,7 @@ pub(crate) struct Declarations<'a> {
     pub resources: Vec<ResourceDeclaration<'a>>,
     pub variables: Vec<VariableDeclaration<'a>>,
     pub moved: Vec<moved::Section<'a>>,
+    pub data: Vec<lookups::Section<'a>>,
 }
 
 pub(crate) fn collect_declarations<'a>(
@@ -81,6 +83,7 @@ pub(crate) fn collect_declarations<'a>(
                     }
                 }
                 "moved" => declarations.moved.push(moved::Section { file, node }),
+                "data" => declarations.data.push(lookups::Section { file, node }),
                 name => {
                     let Some(kind) = Kind::from_plural(name) else {
                         diagnostics.push(problems::unknown_section(file, section.key_span, name));

@@ -15,10 +15,11 @@ use std::path::PathBuf;
 use flowform_model::{DesiredState, Kind};
 
 use crate::checks::references::{self, Declared};
-use crate::checks::{ReferenceUse, cycles, flows};
+use crate::checks::{ReferenceUse, cycles, flows, groups};
 use crate::content_file;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::environment::{self, EnvironmentSettings};
+use crate::lookups;
 use crate::moved;
 use crate::options::LoadOptions;
 use crate::resolve::Resolver;
@@ -103,10 +104,13 @@ pub fn load(options: &LoadOptions) -> Loaded {
         &mut diagnostics,
     );
 
-    let declared = Declared::new(declarations.resources.iter().map(|d| &d.address));
     let content_root = content_file::Root::new(&root);
     let mut resolver = Resolver::new(&variables, &options.environment, options.secrets);
     let mut desired = DesiredState::default();
+    desired.lookups = lookups::parse(&declarations.data, &mut resolver, &mut diagnostics);
+    let declared = Declared::new(declarations.resources.iter().map(|d| &d.address))
+        .with_lookups(desired.lookups.keys());
+    let mut groups_used: Vec<(&SourceFile, &flowform_model::Address, String, Span)> = Vec::new();
     let mut uses_by_resource: Vec<Vec<ReferenceUse>> = Vec::new();
     let mut checked_declarations = Vec::new();
     let mut plain_secrets: Vec<(&SourceFile, Vec<Span>)> = Vec::new();
@@ -114,9 +118,19 @@ pub fn load(options: &LoadOptions) -> Loaded {
         if desired.resources.contains_key(&declaration.address) {
             continue;
         }
-        let (resource, mut uses, literals) =
+        let convert::Converted { resource, mut uses, literals, lookups: lookup_uses, group } =
             convert::convert_resource(declaration, &mut resolver, &content_root, &mut diagnostics);
-        references::check(declaration.file, &mut uses, &literals, &declared, &mut diagnostics);
+        references::check(
+            declaration.file,
+            &mut uses,
+            &literals,
+            &lookup_uses,
+            &declared,
+            &mut diagnostics,
+        );
+        if let Some((name, span)) = group {
+            groups_used.push((declaration.file, &declaration.address, name, span));
+        }
         if declaration.address.kind == Kind::Flow {
             flows::check(declaration.file, &resource.body, declaration.body, &mut diagnostics);
         }
@@ -147,6 +161,7 @@ pub fn load(options: &LoadOptions) -> Loaded {
         })
         .collect();
     cycles::check(&cycle_resources, &mut diagnostics);
+    groups::check(&desired, &groups_used, &mut diagnostics);
     desired.moved = moved::parse(&declarations.moved, &declared, &mut diagnostics);
 
     diagnostics.extend(resolver.finish());

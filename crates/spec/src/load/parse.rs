@@ -32,18 +32,25 @@ impl ParsedFile {
         if self.explicit {
             return true;
         }
-        let looks_like_a_section = |key: &str| {
+        // `data:` is a section only when it reads as one (a Kubernetes ConfigMap has a `data:`
+        // of its own); the other names count as soon as they are there, or nearly.
+        let looks_like_a_section = |key: &str, value: &Node| {
+            if key == "data" {
+                return crate::lookups::looks_like_the_section(value);
+            }
             SECTIONS.contains(&key)
                 || Kind::from_singular(key).is_some()
-                || !closest(key, SECTIONS).is_empty()
+                || closest(key, SECTIONS).iter().any(|close| *close != "data")
         };
         match self.root.as_ref().map(|root| &root.value) {
             Some(NodeValue::Mapping(entries)) if !entries.is_empty() => {
-                entries.iter().any(|entry| looks_like_a_section(&entry.key))
+                entries.iter().any(|entry| looks_like_a_section(&entry.key, &entry.value))
             }
             _ => self.source.text.lines().any(|line| {
                 line.split_once(':').is_some_and(|(key, _)| {
-                    !key.starts_with([' ', '\t', '#', '-']) && SECTIONS.contains(&key.trim_end())
+                    !key.starts_with([' ', '\t', '#', '-'])
+                        && key.trim_end() != "data"
+                        && SECTIONS.contains(&key.trim_end())
                 })
             }),
         }

@@ -10,8 +10,22 @@ use crate::suggest::{closest, did_you_mean};
 use crate::yaml::Node;
 
 /// The top-level sections of a spec file.
-pub(crate) const SECTIONS: [&str; 8] =
-    ["integrations", "connections", "exports", "imports", "scripts", "flows", "variables", "moved"];
+pub(crate) const SECTIONS: [&str; 14] = [
+    "integrations",
+    "iclients",
+    "connections",
+    "scripts",
+    "filedefinitions",
+    "ediprofiles",
+    "lookupcaches",
+    "exports",
+    "imports",
+    "asynchelpers",
+    "flows",
+    "variables",
+    "moved",
+    "data",
+];
 
 /// A file whose root is not a mapping.
 pub(crate) fn file_not_a_mapping(file: &SourceFile, root: &Node) -> Diagnostic {

@@ -1,7 +1,7 @@
 //! Problems met turning one YAML value into a body value: tags, numbers, placeholders,
 //! environment variables, secrets and masks.
 
-use flowform_model::{Address, MASK};
+use flowform_model::{Address, DataAddress, MASK};
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::options::SecretPolicy;
@@ -88,6 +88,40 @@ pub(crate) fn reference_in_string(
         "a reference resolves to the `_id` of `{address}` and must be the whole value, such as \
          `_flowId: {raw}`; write `$${{` for a literal `${{`"
     ))
+}
+
+/// `${data.KIND.KEY}` inside a longer string.
+pub(crate) fn lookup_in_string(
+    file: &SourceFile,
+    at: Span,
+    raw: &str,
+    address: &DataAddress,
+) -> Diagnostic {
+    Diagnostic::error(
+        Code::ReferenceInString,
+        file,
+        at,
+        format!("the lookup `{raw}` is inside a longer string"),
+    )
+    .with_label("lookup")
+    .with_help(format!(
+        "a lookup resolves to the `_id` of what `{address}` finds and must be the whole value, \
+         such as `_agentId: {raw}`; write `$${{` for a literal `${{`"
+    ))
+}
+
+/// A reference, lookup or secret in a `data:` lookup's criterion.
+pub(crate) fn criterion_holds(file: &SourceFile, at: Span, raw: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::InvalidLookup,
+        file,
+        at,
+        format!("a lookup's criterion cannot hold `{raw}`"),
+    )
+    .with_help(
+        "criteria are plain values, `${var.NAME}` or `${env.NAME}`: a lookup is resolved \
+         against the account before anything else",
+    )
 }
 
 /// `${env.NAME}` whose variable is unset and has no default.

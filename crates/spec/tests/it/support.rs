@@ -143,6 +143,10 @@ pub fn render_model(desired: &DesiredState) -> String {
     for moved in &desired.moved {
         writeln!(out, "moved {} -> {}", moved.from, moved.to).unwrap();
     }
+    for lookup in desired.lookups.values() {
+        let line = lookup.origin.as_ref().map_or(0, |origin| origin.line);
+        writeln!(out, "lookup {} (line {line}): {}", lookup.address, lookup.describe()).unwrap();
+    }
     out
 }
 
@@ -169,6 +173,9 @@ fn render_lifecycle(lifecycle: &Lifecycle) -> String {
     if !lifecycle.ignore_changes.is_empty() {
         let paths: Vec<String> = lifecycle.ignore_changes.iter().map(ToString::to_string).collect();
         parts.push(format!("ignoreChanges=[{}]", paths.join(", ")));
+    }
+    for (old, new) in &lifecycle.flow_group_renames {
+        parts.push(format!("flowGroup {old:?} renamed to {new:?}"));
     }
     parts.join(" ")
 }
