@@ -384,6 +384,8 @@ pub(crate) fn kept_copies(
                 IdField::Ref(address) => {
                     used.insert(address.to_string());
                 }
+                // A lookup names nothing the clone copied.
+                IdField::Lookup(_) => {}
             });
         }
         let live_of = |address: &Address, id: &str| live.get(address.kind, id);

@@ -123,8 +123,57 @@ pub fn update_document(
             }
         }
     }
+    if kind == Kind::Integration {
+        carry_group_ids(&mut document, live, &desired.lifecycle.flow_group_renames);
+    }
     shape(kind, &mut document, options);
     finish(&desired.address, &document, resolve)
+}
+
+/// Gives each flow group of an integration's body the `_id` of the live group of the same name
+/// (or of the name it was renamed from, `renamedFrom`): a group keeps its id, and so its flows,
+/// across writes; a new name gets no id, and the service assigns one. A full `PUT` thus always
+/// carries the live groups the spec keeps, and never wipes them (integrator-api.md §5.1, §5.2).
+fn carry_group_ids(document: &mut Value, live: &Value, renames: &[(String, String)]) {
+    let live_groups: Vec<(&str, &Value)> = live
+        .field("flowGroupings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|group| {
+            let name = group.field("name").and_then(Value::as_str)?;
+            let id = group.field("_id")?;
+            Some((name, id))
+        })
+        .collect();
+    let Value::Object(object) = document else { return };
+    let Some(Value::Array(groups)) = object.get_mut("flowGroupings") else { return };
+    let mut used = vec![false; live_groups.len()];
+    for group in groups.iter_mut() {
+        let Value::Object(group) = group else { continue };
+        if group.contains_key("_id") {
+            continue;
+        }
+        let Some(name) = group.get("name").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        let renamed_from =
+            renames.iter().find(|(_, new)| *new == name).map(|(old, _)| old.as_str());
+        let position = live_groups
+            .iter()
+            .enumerate()
+            .find(|(index, (live_name, _))| !used[*index] && *live_name == name)
+            .or_else(|| {
+                live_groups.iter().enumerate().find(|(index, (live_name, _))| {
+                    !used[*index] && Some(*live_name) == renamed_from
+                })
+            })
+            .map(|(index, _)| index);
+        if let Some(index) = position {
+            used[index] = true;
+            group.insert("_id".to_owned(), live_groups[index].1.clone());
+        }
+    }
 }
 
 /// The body of the `PUT` that unlinks a resource about to be deleted: its live document without

@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod graph;
+pub mod lookups;
 pub mod planner;
 pub mod remote;
 pub mod saved;

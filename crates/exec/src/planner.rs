@@ -42,6 +42,17 @@ pub enum PlanError {
     /// The plan has problems (duplicate guard, `preventDestroy`, …).
     #[error("the plan cannot be applied: {}", problem_list(.0))]
     Problems(Vec<PlanProblem>),
+    /// A `data:` lookup finds no resource or several, or a flow names a group its integration
+    /// does not have: nothing can be planned.
+    #[error("{}", lookup_list(.0))]
+    Lookups(Vec<crate::lookups::LookupProblem>),
+}
+
+fn lookup_list(problems: &[crate::lookups::LookupProblem]) -> String {
+    match problems {
+        [one] => one.to_string(),
+        many => format!("{} lookups cannot be resolved", many.len()),
+    }
 }
 
 fn problem_list(problems: &[PlanProblem]) -> String {
@@ -75,14 +86,16 @@ pub async fn list_live(client: &Client) -> Result<LiveState, PlanError> {
 }
 
 /// The rest of [`read_live`] once the lists are in: the scripts' content, read by id only
-/// where it may differ from what flowform last wrote.
+/// where it may differ from what flowform last wrote, and the spec's `data:` lookups (a
+/// lookup that finds nothing, or more than one resource, fails the plan here).
 pub async fn complete_live(
     client: &Client,
     desired: &DesiredState,
     state: &State,
     live: &mut LiveState,
 ) -> Result<(), PlanError> {
-    fill_script_content(client, desired, state, live).await
+    fill_script_content(client, desired, state, live).await?;
+    crate::lookups::resolve(client, desired, live).await
 }
 
 async fn fill_script_content(

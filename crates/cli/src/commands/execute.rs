@@ -124,6 +124,19 @@ pub fn plan_error_of(printer: &Printer, error: PlanError, refused: &str) -> anyh
             ))
             .into()
         }
+        PlanError::Lookups(problems) => {
+            for problem in &problems {
+                printer.error(&anyhow::Error::new(
+                    UserError::new(problem.to_string()).with_hint(problem.hint.clone()),
+                ));
+            }
+            let count = problems.len();
+            UserError::new(format!(
+                "nothing was planned: {count} lookup{} of the spec cannot be resolved in the account (above)",
+                if count == 1 { "" } else { "s" }
+            ))
+            .into()
+        }
         PlanError::NotManaged(_) => UserError::new(error.to_string())
             .with_hint("`flowform state list` lists the managed addresses")
             .into(),

@@ -1,12 +1,13 @@
 //! What every step of one run shares.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
 use flowform_api::Client;
 use flowform_diff::baseline_after_write;
 use flowform_model::{
-    Address, DesiredResource, DesiredState, Kind, LiveState, ResourceState, Value,
+    Address, DesiredResource, DesiredState, Kind, LiveState, Lookup, ResourceState, Value,
 };
 
 use super::StepError;
@@ -45,6 +46,70 @@ impl<A: StateApi> Context<'_, '_, A> {
     /// The spec's resource at `address`.
     pub fn desired(&self, address: &Address) -> Result<&DesiredResource, StepError> {
         self.desired.get(address).ok_or_else(|| StepError::NotInSpec { address: address.clone() })
+    }
+
+    /// `desired` as a request body is built from it: every lookup replaced by the id it stands
+    /// for now. A `data:` lookup by what the plan found; a flow's group by the `_id` of the group
+    /// of that name in its integration as this run last wrote it (or as it is live), since the
+    /// service assigns group ids when the integration is written. State is recorded from the
+    /// spec's own form (the lookups), not from this one.
+    pub async fn resolved<'d>(
+        &self,
+        desired: &'d DesiredResource,
+    ) -> Result<Cow<'d, DesiredResource>, StepError> {
+        if !desired.body.values().any(Value::contains_lookup) {
+            return Ok(Cow::Borrowed(desired));
+        }
+        let group_id = match desired.body.get("_flowGroupingId") {
+            Some(Value::Lookup(Lookup::FlowGroup(name))) => {
+                Some(self.group_id(desired, name).await?)
+            }
+            _ => None,
+        };
+        let lookups = &self.live.lookups;
+        let mut body = Value::Object(desired.body.clone());
+        body.resolve_lookups(&|lookup| match lookup {
+            Lookup::Data(address) => lookups.get(address).map(|found| found.id.clone()),
+            Lookup::FlowGroup(_) => group_id.clone(),
+        })
+        .map_err(|source| flowform_diff::WriteError::Resolve {
+            address: desired.address.clone(),
+            source,
+        })?;
+        let mut resolved = desired.clone();
+        if let Value::Object(object) = body {
+            resolved.body = object;
+        }
+        Ok(Cow::Owned(resolved))
+    }
+
+    /// The `_id` of the flow group `name` in the integration of the flow `desired`.
+    async fn group_id(&self, desired: &DesiredResource, name: &str) -> Result<String, StepError> {
+        let integration_id = match desired.body.get("_integrationId") {
+            Some(Value::Ref(address)) => self.id_of(address)?,
+            Some(Value::String(id)) => id.clone(),
+            _ => {
+                return Err(StepError::NoFlowGroup {
+                    address: desired.address.clone(),
+                    name: name.to_owned(),
+                    integration: "(none)".to_owned(),
+                });
+            }
+        };
+        let integration = self.document_by_id(Kind::Integration, &integration_id).await?;
+        integration
+            .field("flowGroupings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|group| group.field("name").and_then(Value::as_str) == Some(name))
+            .and_then(|group| group.field("_id").and_then(Value::as_str))
+            .map(str::to_owned)
+            .ok_or_else(|| StepError::NoFlowGroup {
+                address: desired.address.clone(),
+                name: name.to_owned(),
+                integration: integration_id,
+            })
     }
 
     /// The state entry of `address`, as it is now.

@@ -72,6 +72,18 @@ pub enum StepError {
         #[source]
         source: Box<flowform_api::Error>,
     },
+    /// A flow's group is not (or no longer) a group of its integration.
+    #[error(
+        "`{address}` names the flow group `{name}`, which integration `{integration}` does not have"
+    )]
+    NoFlowGroup {
+        /// The flow.
+        address: Address,
+        /// The group's name.
+        name: String,
+        /// The integration's id.
+        integration: String,
+    },
     /// The plan names a resource the spec does not declare (a plan and spec that do not belong
     /// together).
     #[error("`{address}` is not in the spec")]

@@ -180,3 +180,169 @@ async fn a_connection_deleted_with_its_iclient_is_purged_first() {
     );
     assert!(!workspace.plan().await.has_changes());
 }
+
+const GROUPS: &str = r#"
+integrations:
+  orders:
+    name: Orders
+    flowGroups: [Inbound, Accounting, Outbound]
+
+exports:
+  a: {name: A, adaptorType: WebhookExport, webhook: {provider: custom}}
+  b: {name: B, adaptorType: WebhookExport, webhook: {provider: custom}}
+
+flows:
+  first:
+    name: First
+    _integrationId: ${integration.orders}
+    flowGroup: Inbound
+    disabled: true
+    pageGenerators: [{_exportId: "${export.a}"}]
+  second:
+    name: Second
+    _integrationId: ${integration.orders}
+    flowGroup: Accounting
+    disabled: true
+    pageGenerators: [{_exportId: "${export.b}"}]
+"#;
+
+fn group_of(workspace: &Workspace, flow: &str) -> Option<String> {
+    let admin = workspace.emulator.admin();
+    let integration = admin.documents(ResourceKind::Integrations).remove(0);
+    let flow = admin
+        .documents(ResourceKind::Flows)
+        .into_iter()
+        .find(|document| document["name"] == flow)
+        .unwrap();
+    let id = flow["_flowGroupingId"].as_str()?;
+    integration["flowGroupings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|group| group["_id"] == id)
+        .map(|group| group["name"].as_str().unwrap().to_owned())
+}
+
+fn group_ids(workspace: &Workspace) -> Vec<(String, String)> {
+    let integration = workspace.emulator.admin().documents(ResourceKind::Integrations).remove(0);
+    integration["flowGroupings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| {
+            (group["name"].as_str().unwrap().to_owned(), group["_id"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn flow_groups_are_created_renamed_reordered_and_deleted_by_name() {
+    let workspace = Workspace::new().await;
+    workspace.write("spec.yaml", GROUPS);
+    assert_success(&workspace.apply().await);
+    assert_eq!(group_of(&workspace, "First").as_deref(), Some("Inbound"));
+    assert_eq!(group_of(&workspace, "Second").as_deref(), Some("Accounting"));
+    assert!(!workspace.plan().await.has_changes());
+    let before = group_ids(&workspace);
+    let state = std::fs::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    for (_, id) in &before {
+        assert!(!state.contains(id.as_str()), "no group id in the state");
+    }
+
+    // Rename Accounting (its flow stays in it), reorder, drop Outbound: one integration update,
+    // the flows untouched, the renamed group keeps its id.
+    let renamed = GROUPS
+        .replace(
+            "flowGroups: [Inbound, Accounting, Outbound]",
+            "flowGroups: [{name: Finance, renamedFrom: Accounting}, Inbound]",
+        )
+        .replace("flowGroup: Accounting", "flowGroup: Finance");
+    workspace.write("spec.yaml", &renamed);
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["update integration.orders"]);
+    assert_success(&workspace.apply().await);
+    let after = group_ids(&workspace);
+    assert_eq!(
+        after.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
+        ["Finance", "Inbound"]
+    );
+    let id = |groups: &[(String, String)], name: &str| {
+        groups.iter().find(|(found, _)| found == name).map(|(_, id)| id.clone())
+    };
+    assert_eq!(id(&after, "Finance"), id(&before, "Accounting"));
+    assert_eq!(id(&after, "Inbound"), id(&before, "Inbound"));
+    assert_eq!(group_of(&workspace, "Second").as_deref(), Some("Finance"));
+    assert!(!workspace.plan().await.has_changes());
+
+    // Move a flow to another group, and out of any.
+    let moved = renamed.replace("flowGroup: Inbound", "flowGroup: Finance").replace(
+        "    flowGroup: Finance\n    disabled: true\n    pageGenerators: [{_exportId: \"${export.b}\"}]",
+        "    disabled: true\n    pageGenerators: [{_exportId: \"${export.b}\"}]",
+    );
+    workspace.write("spec.yaml", &moved);
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["update flow.first", "update flow.second"]);
+    assert_success(&workspace.apply().await);
+    assert_eq!(group_of(&workspace, "First").as_deref(), Some("Finance"));
+    assert_eq!(group_of(&workspace, "Second"), None);
+    assert!(!workspace.plan().await.has_changes());
+
+    // A change to the integration that does not touch its groups keeps them (and their ids).
+    let described =
+        moved.replace("    name: Orders\n", "    name: Orders\n    description: edited\n");
+    workspace.write("spec.yaml", &described);
+    assert_success(&workspace.apply().await);
+    assert_eq!(group_ids(&workspace), after);
+    assert_eq!(group_of(&workspace, "First").as_deref(), Some("Finance"));
+    assert!(!workspace.plan().await.has_changes());
+}
+
+const LOOKUPS: &str = r#"
+variables:
+  agent: Warehouse agent
+
+data:
+  agents:
+    warehouse:
+      name: ${var.agent}
+
+connections:
+  files:
+    name: Files
+    type: filesystem
+    _agentId: ${data.agent.warehouse}
+    filesystem:
+      directoryPath: /in
+"#;
+
+#[tokio::test]
+async fn data_lookups_find_one_resource_by_name_or_fail_the_plan() {
+    let workspace = Workspace::new().await;
+    workspace.write("spec.yaml", LOOKUPS);
+    // Nothing named so: the plan fails before anything is written, naming the spec line.
+    let desired = workspace.load();
+    let state = workspace.state().await;
+    let error =
+        flowform_exec::planner::read_live(&workspace.client, &desired, &state).await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("spec.yaml:7:5"), "{text}");
+    assert!(text.contains("finds no agent with name: \"Warehouse agent\""), "{text}");
+
+    let admin = workspace.emulator.admin();
+    let agent = admin.create_agent(&serde_json::json!({"name": "Warehouse agent"})).unwrap();
+    admin.create_agent(&serde_json::json!({"name": "Office agent"})).unwrap();
+    let (_, plan, _) = workspace.plan_with(&Default::default()).await;
+    assert_eq!(plan.lookups.len(), 1);
+    assert_eq!(plan.lookups[0].id, agent["_id"].as_str().unwrap());
+    assert_success(&workspace.apply().await);
+    let connection = &admin.documents(ResourceKind::Connections)[0];
+    assert_eq!(connection["_agentId"], agent["_id"]);
+    assert!(!workspace.plan().await.has_changes());
+
+    // A second agent of that name: ambiguous, the plan fails.
+    admin.create_agent(&serde_json::json!({"name": "Warehouse agent"})).unwrap();
+    let error = flowform_exec::planner::read_live(&workspace.client, &workspace.load(), &state)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("finds 2 agents"), "{error}");
+}

@@ -100,7 +100,7 @@ pub(super) async fn clone<A: StateApi>(
     };
     // `ignoreChanges` stops later writes, not the first one: the spec's values of ignored
     // paths are written now, as a create writes them.
-    let mut first_write = desired.clone();
+    let mut first_write = context.resolved(desired).await?.into_owned();
     first_write.lifecycle.ignore_changes.clear();
     let body = update_document(&document, &first_write, None, &resolve, &options)?;
     let updated = context.client.update(kind, &clone_id, &body).await?;

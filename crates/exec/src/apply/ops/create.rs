@@ -20,7 +20,7 @@ pub(super) async fn create<A: StateApi>(
         omit_breakable: step.omit_breakable,
     };
     let resolve = context.resolve();
-    let body = create_document(desired, &resolve, &options)?;
+    let body = create_document(&*context.resolved(desired).await?, &resolve, &options)?;
     let known: HashSet<String> =
         context.known_ids.lock().expect("known ids lock").get(&kind).cloned().unwrap_or_default();
     let created = match context.client.create(kind, &body, &known).await {

@@ -91,6 +91,6 @@ pub(super) async fn delete_copy<A: StateApi>(
     {
         return Ok(format!("kept ({id}): `{owner}` still uses it"));
     }
-    let text = delete(context, address, &id).await?;
+    let text = delete(context, address, &id, false).await?;
     Ok(format!("{text}, unused copy made by cloning `{owner}`"))
 }

@@ -40,7 +40,8 @@ pub(super) async fn rewrite<A: StateApi>(
     };
     let options = WriteOptions { force_disabled, omit_breakable: false };
     let resolve = context.resolve();
-    let body = update_document(&document, desired, previous.as_ref(), &resolve, &options)?;
+    let written = context.resolved(desired).await?;
+    let body = update_document(&document, &written, previous.as_ref(), &resolve, &options)?;
     let updated = context.client.update(kind, &id, &body).await?;
     // Recorded whatever the check says: the write happened.
     let verified = check_disabled(step.address, &body, &updated.document);

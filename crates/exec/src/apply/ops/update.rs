@@ -32,7 +32,8 @@ pub(super) async fn update<A: StateApi>(
         omit_breakable: step.omit_breakable,
     };
     let resolve = context.resolve();
-    let body = update_document(&fresh.document, desired, previous.as_ref(), &resolve, &options)?;
+    let written = context.resolved(desired).await?;
+    let body = update_document(&fresh.document, &written, previous.as_ref(), &resolve, &options)?;
     let updated = context.client.update(kind, id, &body).await?;
     // Recorded whatever the check says: the write happened.
     let verified = check_disabled(step.address, &body, &updated.document);
