@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use flowform_model::fields::{is_write_only, withhold_write_only};
 use flowform_model::references::for_each_live_reference_string;
 use flowform_model::{
-    Action, Address, Change, Dependency, DesiredResource, DesiredState, FieldPath, Kind,
-    LifecycleFlags, LiveResource, LiveState, Lookup, OutsideChange, Plan, PlanProblem,
+    Action, Address, Change, DataChange, Dependency, DesiredResource, DesiredState, FieldPath,
+    Kind, LifecycleFlags, LiveResource, LiveState, Lookup, OutsideChange, Plan, PlanProblem,
     ResourceState, State, StateChange, StateFlag, Value,
 };
 
@@ -121,6 +121,14 @@ pub fn diff(
             }
             Binding::Blocked => continue,
         };
+        let data = data_change(desired, resource, live_resource, live);
+        // A cache whose data alone changes is updated (its data), not left alone.
+        let action = match (action, &data) {
+            (Action::NoOp { id, live_last_modified }, Some(_)) => {
+                Action::Update { id, fields: Vec::new(), live_last_modified }
+            }
+            (action, _) => action,
+        };
         changes.push(Change {
             address: resource.address.clone(),
             name: live_resource
@@ -129,6 +137,7 @@ pub fn diff(
             depends_on: resource.dependencies(),
             used_by: Vec::new(),
             action,
+            data,
         });
     }
 
@@ -261,6 +270,28 @@ fn outside_note(
     without_baseline.sort();
     notes.sort_by(|left, right| left.address.cmp(&right.address));
     (notes, without_baseline)
+}
+
+/// How the data of a lookup cache with a `dataFile` changes: the planner's comparison of the
+/// live cache it binds to, or every entry of the file for a cache that does not exist yet.
+/// `None` when nothing changes (or the spec does not manage the cache's data).
+fn data_change(
+    desired: &DesiredState,
+    resource: &DesiredResource,
+    live_resource: Option<&LiveResource>,
+    live: &LiveState,
+) -> Option<DataChange> {
+    let file = desired.data_files.get(&resource.address)?;
+    let change = match live_resource {
+        Some(live_resource) => live.lookup_data.get(&live_resource.id).cloned()?,
+        None => DataChange {
+            file: file.written.clone(),
+            added: file.entries,
+            first_added: file.first_keys.clone(),
+            ..DataChange::default()
+        },
+    };
+    (!change.is_empty()).then_some(change)
 }
 
 /// The ids lookups stand for, so a live id reads as the lookup the spec writes: what each
@@ -447,6 +478,7 @@ fn plan_deletes(
                 live_last_modified: live_resource
                     .and_then(|resource| resource.last_modified.clone()),
             },
+            data: None,
         });
     }
 }

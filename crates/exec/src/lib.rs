@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod graph;
+pub mod lookup_data;
 pub mod lookups;
 pub mod planner;
 pub mod remote;

@@ -42,6 +42,9 @@ pub enum PlanError {
     /// The plan has problems (duplicate guard, `preventDestroy`, …).
     #[error("the plan cannot be applied: {}", problem_list(.0))]
     Problems(Vec<PlanProblem>),
+    /// A lookup cache's data could not be compared with its `dataFile`.
+    #[error("cannot compare a lookup cache's data with its data file")]
+    Data(#[source] crate::lookup_data::DataError),
     /// A `data:` lookup finds no resource or several, or a flow names a group its integration
     /// does not have: nothing can be planned.
     #[error("{}", lookup_list(.0))]
@@ -95,7 +98,53 @@ pub async fn complete_live(
     live: &mut LiveState,
 ) -> Result<(), PlanError> {
     fill_script_content(client, desired, state, live).await?;
-    crate::lookups::resolve(client, desired, live).await
+    crate::lookups::resolve(client, desired, live).await?;
+    compare_lookup_data(client, desired, state, live).await
+}
+
+/// Compares the data of every live lookup cache a spec's `dataFile` may bind to (the one its
+/// address, or the address it moved from, is bound to in the state; else the live caches of its
+/// name, which an adoption could bind) with that file, page by page; the diff reads the results.
+async fn compare_lookup_data(
+    client: &Client,
+    desired: &DesiredState,
+    state: &State,
+    live: &mut LiveState,
+) -> Result<(), PlanError> {
+    let mut to_compare: Vec<(String, &flowform_model::lookup_data::DataFile)> = Vec::new();
+    for (address, file) in &desired.data_files {
+        let bound = state.get(address).or_else(|| {
+            desired
+                .moved
+                .iter()
+                .find(|entry| &entry.to == address)
+                .and_then(|entry| state.get(&entry.from))
+        });
+        match bound {
+            Some(entry) if live.get(Kind::LookupCache, &entry.id).is_some() => {
+                to_compare.push((entry.id.clone(), file));
+            }
+            Some(_) => {}
+            None => {
+                let name = desired.get(address).and_then(|resource| resource.name());
+                let bound_ids: BTreeSet<&str> =
+                    state.resources.values().map(|entry| entry.id.as_str()).collect();
+                for cache in live.of_kind(Kind::LookupCache) {
+                    if cache.name.as_deref() == name && !bound_ids.contains(cache.id.as_str()) {
+                        to_compare.push((cache.id.clone(), file));
+                    }
+                }
+            }
+        }
+    }
+    let compared =
+        futures::future::try_join_all(to_compare.into_iter().map(|(id, file)| async move {
+            crate::lookup_data::compare(client, &id, file).await.map(|change| (id, change))
+        }))
+        .await
+        .map_err(PlanError::Data)?;
+    live.lookup_data.extend(compared);
+    Ok(())
 }
 
 async fn fill_script_content(
@@ -542,6 +591,7 @@ mod tests {
                 .collect(),
             used_by: Vec::new(),
             action: Action::Delete { id: "e".repeat(24), live_last_modified: None },
+            data: None,
         };
         // Two flows that chain to each other, one using the export; the connection is used by
         // the export only.

@@ -264,6 +264,16 @@ pub fn change_digest(salt: &str, change: &Change) -> String {
                 }))
                 .collect(),
         ),
+        // A lookup cache's data change, with the digest of the live entries it was planned
+        // against: data written since the plan refuses the saved plan.
+        match &change.data {
+            Some(data) => Value::Array(vec![
+                Value::String(data.file.clone()),
+                Value::String(data.counts()),
+                data.live_digest.clone().map_or(Value::Null, Value::String),
+            ]),
+            None => Value::Null,
+        },
     ]);
     body_digest(salt, &value)
 }
@@ -347,7 +357,46 @@ pub fn spec_digest(salt: &str, desired: &DesiredState) -> String {
             ])
         })
         .collect();
-    body_digest(salt, &Value::Array(vec![Value::Array(resources), Value::Array(moved)]))
+    // What the spec finds in the account and the lookup caches' data files: a saved plan made
+    // with other criteria or other data is refused.
+    let lookups = desired
+        .lookups
+        .values()
+        .map(|lookup| {
+            Value::Array(vec![
+                Value::String(lookup.address.to_string()),
+                Value::Array(
+                    lookup
+                        .criteria
+                        .iter()
+                        .map(|(field, value)| {
+                            Value::Array(vec![Value::String(field.clone()), value.clone()])
+                        })
+                        .collect(),
+                ),
+            ])
+        })
+        .collect();
+    let data_files = desired
+        .data_files
+        .iter()
+        .map(|(address, file)| {
+            Value::Array(vec![
+                Value::String(address.to_string()),
+                Value::String(file.written.clone()),
+                Value::String(file.digest.clone()),
+            ])
+        })
+        .collect();
+    body_digest(
+        salt,
+        &Value::Array(vec![
+            Value::Array(resources),
+            Value::Array(moved),
+            Value::Array(lookups),
+            Value::Array(data_files),
+        ]),
+    )
 }
 
 /// Every secret of the desired state with its fingerprint, in a stable order.
@@ -583,6 +632,7 @@ impl SavedPlan {
                 depends_on: Vec::new(),
                 used_by: Vec::new(),
                 action: Action::NoOp { id: unchanged.id.clone(), live_last_modified: None },
+                data: None,
             });
         }
         let unlisted_unchanged = document.summary.no_op.saturating_sub(self.unchanged.len());
@@ -785,6 +835,7 @@ mod tests {
                     }],
                     live_last_modified: Some("2026-01-01T00:00:00.000Z".into()),
                 },
+                data: None,
             }],
             ..Plan::default()
         }
@@ -856,6 +907,7 @@ mod tests {
             depends_on: vec![],
             used_by: vec![],
             action: Action::NoOp { id: "a".repeat(24), live_last_modified: None },
+            data: None,
         });
         let destroy = build(PlanRecord {
             target: "t",

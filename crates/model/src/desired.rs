@@ -108,6 +108,8 @@ pub struct DesiredState {
     pub moved: Vec<Moved>,
     /// The `data:` section: resources found in the account, not managed.
     pub lookups: IndexMap<DataAddress, DataLookup>,
+    /// Lookup caches whose data the spec manages (`dataFile:`), by address.
+    pub data_files: std::collections::BTreeMap<Address, crate::lookup_data::DataFile>,
 }
 
 impl DesiredState {

@@ -106,6 +106,13 @@ fn stream<'a>(
     }
 }
 
+/// [`canonical_text`] as a string, for digests inside the crate.
+pub(crate) fn canonical(value: &Value) -> String {
+    let mut out = String::new();
+    canonical_text(value, &mut out);
+    out
+}
+
 /// A canonical, order-independent text of a value. It contains secret values, so it is only
 /// ever fed to a digest, never shown.
 fn canonical_text(value: &Value, out: &mut String) {

@@ -14,6 +14,7 @@ pub mod fingerprint;
 pub mod kind;
 pub mod live;
 pub mod lookup;
+pub mod lookup_data;
 pub mod path;
 pub mod pictures;
 pub mod plan;
@@ -26,6 +27,7 @@ pub use desired::{DesiredResource, DesiredState, Lifecycle, Moved, Origin, RefOr
 pub use kind::{Address, AddressError, KeyError, Kind, natural_cmp, slug, validate_key};
 pub use live::{LiveResource, LiveState};
 pub use lookup::{DataAddress, DataLookup, FoundLookup, Lookup, LookupKind};
+pub use lookup_data::{DataChange, DataFormat};
 pub use path::{FieldPath, KeyedElement, PathError, Segment};
 pub use pictures::{FlowBodies, FlowPictures};
 pub use plan::{

@@ -57,6 +57,9 @@ pub struct LiveState {
     pub resources: BTreeMap<Kind, IndexMap<String, LiveResource>>,
     /// What the spec's `data:` lookups found (filled by the planner).
     pub lookups: BTreeMap<DataAddress, FoundLookup>,
+    /// For live lookup caches a spec's `dataFile` may bind to: their data compared with that
+    /// file, by the cache's id (filled by the planner, reading the cache page by page).
+    pub lookup_data: BTreeMap<String, crate::lookup_data::DataChange>,
 }
 
 impl LiveState {

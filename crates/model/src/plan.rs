@@ -75,7 +75,8 @@ pub enum Action {
         copies: Vec<CloneCopy>,
     },
     /// `GET`, apply the field changes, `PUT`. `fields` is never empty (that is a
-    /// [`Action::NoOp`]).
+    /// [`Action::NoOp`]), except for a lookup cache whose data alone changes
+    /// ([`Change::data`]; no `PUT` is sent then).
     Update {
         /// The live `_id`.
         id: String,
@@ -346,6 +347,9 @@ pub struct Change {
     pub used_by: Vec<Address>,
     /// What happens, with its data.
     pub action: Action,
+    /// For a lookup cache whose spec has a `dataFile`: how its data changes (an update whose
+    /// `fields` are empty changes only its data).
+    pub data: Option<crate::lookup_data::DataChange>,
 }
 
 /// One resource a change waits for.

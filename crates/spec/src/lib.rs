@@ -18,6 +18,7 @@
 mod celigo_schemas;
 mod checks;
 mod content_file;
+mod data_file;
 pub mod diagnostic;
 mod discover;
 pub mod emit;

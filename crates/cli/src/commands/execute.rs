@@ -148,6 +148,8 @@ pub fn plan_error_of(printer: &Printer, error: PlanError, refused: &str) -> anyh
         )
         .into(),
         PlanError::Read(source) => anyhow::Error::new(source).context("cannot read the account"),
+        PlanError::Data(source) => anyhow::Error::new(source)
+            .context("cannot compare a lookup cache's data with its `dataFile`"),
     }
 }
 

@@ -6,8 +6,8 @@ use flowform_model::{ActionKind, Change, FieldChange, FieldOp, Kind, OutsideChan
 use owo_colors::{OwoColorize, Style};
 
 use super::{
-    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, lookup_line,
-    plan_line, shown_outside, shown_sides, state_value, unified_lines, whole_lines,
+    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, data_lines, element_word,
+    lookup_line, plan_line, shown_outside, shown_sides, state_value, unified_lines, whole_lines,
     without_baseline_note,
 };
 
@@ -266,6 +266,12 @@ fn render_change(out: &mut String, painter: &Painter, change: &Change) {
     let _ = writeln!(out, "{header}");
     for field in change.fields() {
         render_field(out, painter, change.kind(), change.action_kind(), field);
+    }
+    if let Some(data) = &change.data {
+        for (index, line) in data_lines(data, "").into_iter().enumerate() {
+            let symbol = if index == 0 { "~" } else { " " };
+            let _ = writeln!(out, "      {} {line}", painter.paint(symbol, Style::new().yellow()));
+        }
     }
     for state_change in change.action.state_changes() {
         let _ = writeln!(

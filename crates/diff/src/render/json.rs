@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use flowform_model::references::for_each_reference;
 use flowform_model::{
-    Action, ActionKind, Address, Change, CloneCopy, DataAddress, Dependency, FieldChange, FieldOp,
-    FlowBodies, FlowPictures, FoundLookup, Kind, Lookup, LookupKind, Object, OutsideChange,
-    OutsideField, Plan, RefOrId, StateChange, StateFlag, Value,
+    Action, ActionKind, Address, Change, CloneCopy, DataAddress, DataChange, Dependency,
+    FieldChange, FieldOp, FlowBodies, FlowPictures, FoundLookup, Kind, Lookup, LookupKind, Object,
+    OutsideChange, OutsideField, Plan, RefOrId, StateChange, StateFlag, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -293,6 +293,31 @@ pub struct JsonChange {
     /// For state-only changes: the flags recorded (left out otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub state: Vec<JsonStateChange>,
+    /// For a lookup cache with a `dataFile`: how its data changes (left out otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<JsonData>,
+}
+
+/// How a lookup cache's data changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonData {
+    /// The data file, as the spec writes it.
+    pub file: String,
+    /// Keys added.
+    pub added: usize,
+    /// Keys whose value changes.
+    pub changed: usize,
+    /// Keys deleted (gone from the file).
+    pub removed: usize,
+    /// Keys left as they are.
+    pub unchanged: usize,
+    /// The first added keys (at most 5, in key order).
+    pub first_added: Vec<String>,
+    /// The first changed keys.
+    pub first_changed: Vec<String>,
+    /// The first removed keys.
+    pub first_removed: Vec<String>,
 }
 
 /// A resource a clone makes (a flow clone's copies of the flow's exports and imports).
@@ -467,6 +492,16 @@ fn change(change: &Change) -> JsonChange {
                 after: display_json(&state_change.after),
             })
             .collect(),
+        data: change.data.as_ref().map(|data| JsonData {
+            file: data.file.clone(),
+            added: data.added,
+            changed: data.changed,
+            removed: data.removed,
+            unchanged: data.unchanged,
+            first_added: data.first_added.clone(),
+            first_changed: data.first_changed.clone(),
+            first_removed: data.first_removed.clone(),
+        }),
     }
 }
 
@@ -680,6 +715,7 @@ fn change_from_document(change: &JsonChange) -> Result<Change, PlanDocumentError
         fields,
         copies,
         state,
+        data,
     } = change;
     let parsed = parse_address(address)?;
     let invalid = |reason: &str| PlanDocumentError::Change {
@@ -758,6 +794,17 @@ fn change_from_document(change: &JsonChange) -> Result<Change, PlanDocumentError
             .collect::<Result<Vec<_>, _>>()?,
         used_by: used_by.iter().map(|flow| parse_address(flow)).collect::<Result<Vec<_>, _>>()?,
         action,
+        data: data.as_ref().map(|data| DataChange {
+            file: data.file.clone(),
+            added: data.added,
+            changed: data.changed,
+            removed: data.removed,
+            unchanged: data.unchanged,
+            first_added: data.first_added.clone(),
+            first_changed: data.first_changed.clone(),
+            first_removed: data.first_removed.clone(),
+            live_digest: None,
+        }),
     })
 }
 

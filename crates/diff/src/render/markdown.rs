@@ -8,8 +8,8 @@ use super::mermaid::{MERMAID_MAX_EDGES, MERMAID_MAX_TEXT, mermaid_edges};
 use super::plan_pictures::{PlanPicture, plan_pictures};
 
 use super::{
-    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, element_word, lookup_line,
-    plan_line, shown_outside, shown_sides, state_value, unified_lines, whole_lines,
+    GROUPS, Line, PlanTarget, ShownValue, activation, copy_source, data_lines, element_word,
+    lookup_line, plan_line, shown_outside, shown_sides, state_value, unified_lines, whole_lines,
     without_baseline_note,
 };
 
@@ -457,6 +457,9 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
         let _ =
             write!(summary, " · {field_count} field{}", if field_count == 1 { "" } else { "s" });
     }
+    if let Some(data) = &change.data {
+        let _ = write!(summary, " · data: {}", data.counts());
+    }
     let drift = change.fields().iter().filter(|field| field.drift).count();
     if drift > 0 {
         let _ = write!(summary, " · {drift} drift");
@@ -493,6 +496,11 @@ fn details_block(change: &Change, limit: Option<usize>) -> String {
         .iter()
         .flat_map(|field| field_lines(change.kind(), change.action_kind(), field))
         .collect();
+    if let Some(data) = &change.data {
+        for (index, line) in data_lines(data, "").into_iter().enumerate() {
+            lines.push(format!("{} {line}", if index == 0 { "~" } else { " " }));
+        }
+    }
     for state_change in change.action.state_changes() {
         lines.push(format!(
             "! {}: {} → {}  # state only",

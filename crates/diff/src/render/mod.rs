@@ -77,6 +77,35 @@ pub(crate) fn display_json(value: &Value) -> serde_json::Value {
     }
 }
 
+/// The lines a lookup cache's data change shows: the counts, then the first keys of each kind
+/// (`quote` around keys: backticks in markdown).
+pub(crate) fn data_lines(data: &flowform_model::DataChange, quote: &str) -> Vec<String> {
+    let mut lines = vec![format!(
+        "data ({quote}{}{quote}): {}{}",
+        data.file,
+        data.counts(),
+        if data.unchanged > 0 { format!(", {} unchanged", data.unchanged) } else { String::new() }
+    )];
+    for (what, count, keys) in [
+        ("added", data.added, &data.first_added),
+        ("changed", data.changed, &data.first_changed),
+        ("removed", data.removed, &data.first_removed),
+    ] {
+        if keys.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> =
+            keys.iter().map(|key| format!("{quote}{}{quote}", key.escape_debug())).collect();
+        let more = if count > keys.len() {
+            format!(", … ({} more)", count - keys.len())
+        } else {
+            String::new()
+        };
+        lines.push(format!("{what}: {}{more}", shown.join(", ")));
+    }
+    lines
+}
+
 /// One found lookup for the plan: `data.agent.warehouse → agent "Warehouse" (5f…)`.
 pub(crate) fn lookup_line(found: &flowform_model::FoundLookup, quote: &str) -> String {
     let name = match &found.name {

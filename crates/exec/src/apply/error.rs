@@ -72,6 +72,9 @@ pub enum StepError {
         #[source]
         source: Box<flowform_api::Error>,
     },
+    /// A lookup cache's data could not be written.
+    #[error("the lookup cache's data could not be written")]
+    Data(#[source] crate::lookup_data::DataError),
     /// A flow's group is not (or no longer) a group of its integration.
     #[error(
         "`{address}` names the flow group `{name}`, which integration `{integration}` does not have"

@@ -72,6 +72,13 @@ pub enum Operation<'p> {
         /// The live resource.
         id: &'p str,
     },
+    /// Write a lookup cache's data from its `dataFile` (after the cache's own write, if any).
+    Data {
+        /// The live cache, when it existed at plan time (else it was created in this run).
+        id: Option<&'p str>,
+        /// The change is the data alone (its cache is not written): the step is its update.
+        alone: bool,
+    },
     /// `DELETE`.
     Delete {
         /// The resource the state binds.
@@ -98,6 +105,8 @@ impl Operation<'_> {
             Operation::Enable => "enable",
             Operation::Unlink { .. } => "unlink",
             Operation::Delete { .. } => "delete",
+            Operation::Data { alone: true, .. } => "update",
+            Operation::Data { alone: false, .. } => "write data of",
         }
     }
 
@@ -129,9 +138,11 @@ impl<'p> Step<'p> {
     }
 }
 
-/// The operation of a change's step; `None` for a no-op.
+/// The operation of a change's step; `None` for a no-op, and for an update of a lookup cache's
+/// data alone (its data step does it).
 fn operation(action: &Action) -> Option<Operation<'_>> {
     Some(match action {
+        Action::Update { fields, .. } if fields.is_empty() => return None,
         Action::Create { .. } => Operation::Create,
         Action::Clone { from, copies, .. } => Operation::Clone { from, copies },
         Action::StateOnly { id, .. } => Operation::Record { id },
@@ -178,6 +189,20 @@ pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
             let delete = graph
                 .add(Step::new(&copy.address, Operation::DeleteCopy { owner: &change.address }));
             graph.order(step, delete);
+        }
+    }
+
+    // A lookup cache's data: after the cache's own write, if there is one.
+    for (index, change) in plan.changes.iter().enumerate() {
+        if change.data.is_none() || matches!(change.action, Action::Delete { .. }) {
+            continue;
+        }
+        let id = if change.action.creates() { None } else { change.id() };
+        let alone = !write_of.contains_key(&change.address);
+        let step = graph.add(Step::new(&change.address, Operation::Data { id, alone }));
+        change_of.insert(step, index);
+        if let Some(&write) = write_of.get(&change.address) {
+            graph.order(write, step);
         }
     }
 
@@ -280,6 +305,7 @@ mod tests {
             depends_on,
             used_by: Vec::new(),
             action,
+            data: None,
         }
     }
 

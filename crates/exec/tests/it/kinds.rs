@@ -346,3 +346,85 @@ async fn data_lookups_find_one_resource_by_name_or_fail_the_plan() {
         .unwrap_err();
     assert!(error.to_string().contains("finds 2 agents"), "{error}");
 }
+
+const CACHE: &str = r#"
+lookupcaches:
+  skus:
+    name: SKUs
+    dataFile: data/skus.json
+"#;
+
+fn entries(count: usize, value: impl Fn(usize) -> serde_json::Value) -> String {
+    let mut object = serde_json::Map::new();
+    for index in 0..count {
+        object.insert(format!("sku-{index:05}"), value(index));
+    }
+    serde_json::to_string_pretty(&serde_json::Value::Object(object)).unwrap()
+}
+
+#[tokio::test]
+async fn lookup_cache_data_is_diffed_by_key_and_written_in_batches_within_the_limits() {
+    let workspace = Workspace::new().await;
+    let admin = workspace.emulator.admin();
+    // Small pages, so the comparison reads the cache page by page.
+    let mut limits = flowform_emulator::LookupCacheLimits::default();
+    limits.keys_per_page = 97;
+    admin.set_lookup_cache_limits(limits).unwrap();
+    workspace.write("spec.yaml", CACHE);
+    workspace.write("data/skus.json", &entries(2_345, |index| serde_json::json!({"item": index})));
+    let plan = workspace.plan().await;
+    let change = plan.actionable().next().unwrap();
+    let data = change.data.as_ref().unwrap();
+    assert_eq!((data.added, data.changed, data.removed), (2_345, 0, 0));
+    assert_eq!(data.first_added, ["sku-00000", "sku-00001", "sku-00002", "sku-00003", "sku-00004"]);
+    let report = workspace.apply().await;
+    assert_success(&report);
+    let cache = &admin.documents(ResourceKind::LookupCaches)[0];
+    let id = cache["_id"].as_str().unwrap().to_owned();
+    assert_eq!(admin.lookup_cache_data(&id).unwrap().len(), 2_345);
+    let step = report.steps.iter().find(|step| step.label == "write data of lookupcache.skus");
+    let text = format!("{:?}", step.unwrap().outcome);
+    assert!(text.contains("2345 entries upserted, 0 keys deleted, in 3 calls"), "{text}");
+    assert!(!workspace.plan().await.has_changes());
+
+    // One changed, two removed, one added: a data-only update, shown by key.
+    let mut object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&entries(2_345, |index| serde_json::json!({"item": index}))).unwrap();
+    object.insert("sku-00007".into(), serde_json::json!({"item": "seven"}));
+    object.remove("sku-00003");
+    object.remove("sku-02000");
+    object.insert("sku-99999".into(), serde_json::json!(null));
+    workspace.write("data/skus.json", &serde_json::to_string(&object).unwrap());
+    let plan = workspace.plan().await;
+    assert_eq!(summary(&plan), ["update lookupcache.skus"]);
+    let change = plan.actionable().next().unwrap();
+    assert!(change.fields().is_empty());
+    let data = change.data.as_ref().unwrap();
+    assert_eq!((data.added, data.changed, data.removed, data.unchanged), (1, 1, 2, 2_342));
+    assert_eq!(data.first_removed, ["sku-00003", "sku-02000"]);
+    let human = flowform_diff::render::human(&plan, &Default::default());
+    assert!(
+        human.contains("data (data/skus.json): 1 added, 1 changed, 2 removed, 2342 unchanged"),
+        "{human}"
+    );
+    assert!(human.contains("removed: sku-00003, sku-02000"), "{human}");
+    let report = workspace.apply().await;
+    assert_success(&report);
+    assert_eq!(report.steps.len(), 1, "the cache itself is not written: {report:#?}");
+    let stored = admin.lookup_cache_data(&id).unwrap();
+    assert_eq!(stored.len(), 2_344);
+    assert!(
+        stored.iter().any(|entry| entry["key"] == "sku-00007" && entry["value"]["item"] == "seven")
+    );
+    assert!(!workspace.plan().await.has_changes());
+
+    // Large values: batches are cut by bytes too (5 MB a call).
+    let big = "x".repeat(20_000);
+    workspace.write("data/skus.json", &entries(600, |_| serde_json::json!(big)));
+    let plan = workspace.plan().await;
+    let data = plan.actionable().next().unwrap().data.clone().unwrap();
+    assert_eq!((data.added, data.changed, data.removed), (1, 599, 1_745));
+    assert_success(&workspace.apply().await);
+    assert_eq!(admin.lookup_cache_data(&id).unwrap().len(), 600);
+    assert!(!workspace.plan().await.has_changes());
+}

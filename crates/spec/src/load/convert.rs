@@ -26,6 +26,8 @@ pub(crate) struct Converted {
     pub lookups: Vec<LookupUse>,
     /// A flow's `flowGroup`, with where it is written.
     pub group: Option<(String, Span)>,
+    /// A lookup cache's `dataFile`.
+    pub data_file: Option<flowform_model::lookup_data::DataFile>,
 }
 
 /// Converts one resource: body, lifecycle, content file, flow groups; reports field problems.
@@ -44,6 +46,7 @@ pub(crate) fn convert_resource(
     let mut lifecycle_uses = Vec::new();
     let mut group_renames = Vec::new();
     let mut group = None;
+    let mut data_file = None;
     if let Some(entries) = node.as_mapping() {
         let has_content = entries.iter().any(|entry| entry.key == "content");
         for entry in entries {
@@ -69,6 +72,21 @@ pub(crate) fn convert_resource(
                         Err(diagnostic) => diagnostics.push(diagnostic),
                     }
                 }
+                "dataFile" if kind == Kind::LookupCache => {
+                    match crate::data_file::read(content_root, file, &entry.value) {
+                        Ok(read) => data_file = Some(read),
+                        Err(diagnostic) => diagnostics.push(diagnostic),
+                    }
+                }
+                "dataFile" => diagnostics.push(
+                    Diagnostic::error(
+                        Code::DataFile,
+                        file,
+                        entry.key_span,
+                        format!("`dataFile` is not for {}", kind.with_article()),
+                    )
+                    .with_help("only a lookup cache's entries are managed from a data file"),
+                ),
                 "contentFile" => diagnostics.push(problems::content_file_not_for_kind(
                     file,
                     entry.key_span,
@@ -171,7 +189,7 @@ pub(crate) fn convert_resource(
         lifecycle,
         origin: Some(Origin { file: file.path.clone(), line, column }),
     };
-    Converted { resource, uses, literals, lookups, group }
+    Converted { resource, uses, literals, lookups, group, data_file }
 }
 
 fn group_problem(file: &SourceFile, span: Span, message: &str, help: &str) -> Diagnostic {

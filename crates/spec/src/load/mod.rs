@@ -118,8 +118,14 @@ pub fn load(options: &LoadOptions) -> Loaded {
         if desired.resources.contains_key(&declaration.address) {
             continue;
         }
-        let convert::Converted { resource, mut uses, literals, lookups: lookup_uses, group } =
-            convert::convert_resource(declaration, &mut resolver, &content_root, &mut diagnostics);
+        let convert::Converted {
+            resource,
+            mut uses,
+            literals,
+            lookups: lookup_uses,
+            group,
+            data_file,
+        } = convert::convert_resource(declaration, &mut resolver, &content_root, &mut diagnostics);
         references::check(
             declaration.file,
             &mut uses,
@@ -128,6 +134,9 @@ pub fn load(options: &LoadOptions) -> Loaded {
             &declared,
             &mut diagnostics,
         );
+        if let Some(data_file) = data_file {
+            desired.data_files.insert(declaration.address.clone(), data_file);
+        }
         if let Some((name, span)) = group {
             groups_used.push((declaration.file, &declaration.address, name, span));
         }

@@ -4,6 +4,7 @@ mod bind;
 mod clone;
 mod copies;
 mod create;
+mod data;
 mod delete;
 mod rewrite;
 mod unlink;
@@ -47,5 +48,6 @@ pub(crate) async fn run_step<A: StateApi>(
         Operation::Fixup | Operation::Enable => rewrite::rewrite(context, step).await,
         Operation::Delete { id, purge } => delete::delete(context, address, id, purge).await,
         Operation::Unlink { id } => unlink::unlink(context, address, id).await,
+        Operation::Data { id, .. } => data::data(context, address, id).await,
     }
 }
