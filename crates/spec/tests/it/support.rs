@@ -143,6 +143,14 @@ pub fn render_model(desired: &DesiredState) -> String {
     for moved in &desired.moved {
         writeln!(out, "moved {} -> {}", moved.from, moved.to).unwrap();
     }
+    for (address, data) in &desired.data_files {
+        writeln!(
+            out,
+            "data of {address}: {} ({:?}), {} entries, first {:?}",
+            data.written, data.format, data.entries, data.first_keys
+        )
+        .unwrap();
+    }
     for lookup in desired.lookups.values() {
         let line = lookup.origin.as_ref().map_or(0, |origin| origin.line);
         writeln!(out, "lookup {} (line {line}): {}", lookup.address, lookup.describe()).unwrap();
