@@ -24,8 +24,9 @@ const ADDRESS_PATTERN: &str = "^(integration|iclient|connection|script|filedefin
 
 /// A flowform spec file: sections of resources keyed by a stable key, plus variables and
 /// renames. Resource bodies are integrator.io documents with the API's own field names;
-/// `${KIND.KEY}` refers to another resource, `${var.NAME}`, `${env.NAME}`,
-/// `${env.NAME:-default}` and `${secret.NAME}` are substituted, `$${` writes a literal `${`.
+/// `${KIND.KEY}` refers to another resource, `${data.KIND.KEY}` to what a `data:` lookup finds,
+/// `${var.NAME}`, `${env.NAME}`, `${env.NAME:-default}` and `${secret.NAME}` are substituted,
+/// `$${` writes a literal `${`.
 #[derive(JsonSchema)]
 #[schemars(title = "flowform spec file", deny_unknown_fields)]
 struct SpecFile {
@@ -56,6 +57,48 @@ struct SpecFile {
     flows: Option<Section<FlowBody>>,
     /// Renames: the resource once at `from` is now at `to`, and keeps its live resource.
     moved: Option<Vec<MovedEntry>>,
+    /// Resources the spec finds in the account instead of managing: a collection (`agents`,
+    /// `stacks`, or any kind flowform manages) to keys, each the fields a live resource must
+    /// hold (`warehouse: {name: ${var.agent}}`); `${data.agent.warehouse}` is its `_id`.
+    data: Option<DataSection>,
+}
+
+/// The `data:` section.
+struct DataSection;
+
+impl JsonSchema for DataSection {
+    fn schema_name() -> Cow<'static, str> {
+        "DataSection".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut properties = serde_json::Map::new();
+        for kind in flowform_model::LookupKind::all() {
+            properties.insert(
+                kind.plural().to_owned(),
+                serde_json::json!({
+                    "type": ["object", "null"],
+                    "description": format!(
+                        "{} found by their fields; `${{data.{}.KEY}}` is the `_id` of the one found",
+                        kind.plural(),
+                        kind.singular()
+                    ),
+                    "propertyNames": { "pattern": KEY_PATTERN },
+                    "additionalProperties": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "description": "top-level fields and the values the resource holds, such as `name: Warehouse`",
+                        "additionalProperties": { "type": ["string", "number", "boolean"] }
+                    }
+                }),
+            );
+        }
+        json_schema!({
+            "type": ["object", "null"],
+            "properties": properties,
+            "additionalProperties": false,
+        })
+    }
 }
 
 /// A rename.
@@ -133,6 +176,55 @@ fn body_schema(kind: Kind, generator: &mut SchemaGenerator) -> Schema {
     }
     let lifecycle = generator.subschema_for::<Lifecycle>();
     properties.insert("lifecycle".to_owned(), lifecycle.to_value());
+    match kind {
+        Kind::Integration => {
+            properties.insert(
+                "flowGroups".to_owned(),
+                serde_json::json!({
+                    "type": "array",
+                    "description": "the integration's flow groups, by name, in order: a name, or \
+                                    `{name: NEW, renamedFrom: OLD}` to rename one and keep its \
+                                    flows (written as `flowGroupings`; the ids are the service's)",
+                    "items": {
+                        "anyOf": [
+                            { "type": "string" },
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "name": { "type": "string" },
+                                    "renamedFrom": { "type": "string" }
+                                },
+                                "required": ["name"],
+                                "additionalProperties": false
+                            }
+                        ]
+                    }
+                }),
+            );
+        }
+        Kind::Flow => {
+            properties.insert(
+                "flowGroup".to_owned(),
+                serde_json::json!({
+                    "type": ["string", "null"],
+                    "description": "the flow's group: one of its integration's `flowGroups` \
+                                    (written as `_flowGroupingId`)"
+                }),
+            );
+        }
+        Kind::LookupCache => {
+            properties.insert(
+                "dataFile".to_owned(),
+                serde_json::json!({
+                    "type": "string",
+                    "description": "the cache's entries: a `.json` file (one object of keys to \
+                                    values) or `.jsonl` (one `{\"key\", \"value\"}` per line), \
+                                    relative to the YAML file and inside the spec root"
+                }),
+            );
+        }
+        _ => {}
+    }
     if kind == Kind::Script {
         properties.insert(
             "contentFile".to_owned(),
@@ -207,7 +299,7 @@ mod tests {
     fn schema_describes_sections_bodies_and_lifecycle() {
         let schema = json_schema();
         let properties = &schema["properties"];
-        for section in ["variables", "integrations", "flows", "moved"] {
+        for section in ["variables", "integrations", "flows", "moved", "data", "lookupcaches"] {
             assert!(properties.get(section).is_some(), "missing {section}");
         }
         assert_eq!(schema["additionalProperties"], false);
@@ -216,6 +308,9 @@ mod tests {
         assert!(flow["properties"]["lifecycle"].is_object());
         assert!(schema["$defs"]["ScriptBody"]["properties"]["contentFile"].is_object());
         assert!(schema["$defs"]["Lifecycle"]["properties"]["cloneFrom"].is_object());
+        assert!(schema["$defs"]["LookupCacheBody"]["properties"]["dataFile"].is_object());
+        assert!(schema["$defs"]["IntegrationBody"]["properties"]["flowGroups"].is_object());
+        assert!(schema["$defs"]["DataSection"]["properties"]["agents"].is_object());
         assert!(json_schema_text().ends_with("}\n"));
     }
 }
