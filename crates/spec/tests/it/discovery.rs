@@ -45,6 +45,11 @@ fn yaml_without_spec_sections_is_skipped_and_named() {
         ("ci/.gitlab-ci.yml", "stages: [test]\n"),
         ("ci/pipeline.yml", "stages: [test]\njobs:\n  - run: make\n"),
         ("k8s/deployment.yaml", "apiVersion: v1\nkind: Service\n---\napiVersion: v1\nkind: Pod\n"),
+        // A ConfigMap's `data:` maps file names to text: not flowform's `data:` section.
+        (
+            "k8s/config.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  app.properties: |\n    a=1\n",
+        ),
         ("helm/template.yaml", "metadata:\n  name: {{ .Values.name }\n  labels: [\n"),
         ("empty.yaml", ""),
         ("comments.yml", "# nothing here\n"),
@@ -61,6 +66,7 @@ fn yaml_without_spec_sections_is_skipped_and_named() {
             "docker-compose.yml",
             "empty.yaml",
             "helm/template.yaml",
+            "k8s/config.yaml",
             "k8s/deployment.yaml",
             "list.yaml"
         ],
