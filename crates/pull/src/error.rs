@@ -37,6 +37,9 @@ pub enum PullError {
         /// Their ids, quoted and comma-separated.
         ids: String,
     },
+    /// A lookup cache's entries could not be staged in a temporary file.
+    #[error("cannot stage a lookup cache's data: {0}")]
+    Stage(String),
     /// A resource body could not be written as YAML.
     #[error("cannot write `{address}` as YAML")]
     Emit {

@@ -65,10 +65,15 @@ fn references(body: &Object) -> BTreeSet<Address> {
     found
 }
 
-/// Lays the resources out in files and renders them.
+/// The path of a lookup cache's data, relative to its YAML file.
+pub(crate) fn data_file(key: &str) -> String {
+    format!("data/{key}.json")
+}
+
+/// Lays the resources out in files and renders them; also says which file holds each resource.
 pub(crate) fn files(
     resources: &BTreeMap<Address, Placed<'_>>,
-) -> Result<BTreeMap<PathBuf, String>, PullError> {
+) -> Result<(BTreeMap<PathBuf, String>, BTreeMap<Address, PathBuf>), PullError> {
     // Who uses what, indexed once: accounts hold thousands of resources.
     let mut users: BTreeMap<Address, Vec<&Address>> = BTreeMap::new();
     for (user, placed) in resources {
@@ -245,6 +250,12 @@ pub(crate) fn files(
     }
 
     let mut files = BTreeMap::new();
+    let mut placed_in: BTreeMap<Address, PathBuf> = BTreeMap::new();
+    for (path, plan) in &plans {
+        for address in &plan.addresses {
+            placed_in.insert(address.clone(), path.clone());
+        }
+    }
     for (path, plan) in plans {
         let mut sections = Object::new();
         for kind in Kind::ALL {
@@ -268,7 +279,7 @@ pub(crate) fn files(
             files.insert(PathBuf::from(script_file(&address.key)), content.to_owned());
         }
     }
-    Ok(files)
+    Ok((files, placed_in))
 }
 
 /// The resource an emit error is about: the error's path starts with the section and the
@@ -297,6 +308,8 @@ pub(crate) struct ReadmeFacts<'a> {
     pub outside: &'a [OutsideReference],
     pub unmanaged: &'a [UnmanagedId],
     pub literal_pulled: &'a [(Address, String, Address)],
+    /// The `data:` lookups written, with the name each finds.
+    pub lookups: Vec<(String, String)>,
 }
 
 /// The README of the pulled folder.
@@ -336,8 +349,10 @@ pub(crate) fn readme(facts: &ReadmeFacts<'_>) -> String {
          - `INTEGRATION/shared.yaml`: exports and imports used by several flows of the integration; `INTEGRATION/connections.yaml`: connections used only inside it.\n\
          - `shared.yaml`, `connections.yaml`: what several integrations (or nothing) use; `flows/FLOW.yaml`: flows in no integration.\n\
          - `scripts.yaml` with the code of each script in `scripts/KEY.js`.\n\
-         - `INTEGRATION/lookupcaches.yaml` (or `lookupcaches.yaml`): lookup caches, their entries in `data/KEY.json`; `iclients.yaml`, `filedefinitions.yaml`, `ediprofiles.yaml`, `asynchelpers.yaml` (an async helper used by one export or import sits in its file).\n\n\
-         Keys are slugs of the names; ids of pulled resources are written as `${KIND.KEY}` references. \
+         - `INTEGRATION/lookupcaches.yaml` (or `lookupcaches.yaml`): lookup caches, the entries of each in `data/KEY.json` beside it (`dataFile`); `iclients.yaml`, `filedefinitions.yaml`, `ediprofiles.yaml`, `asynchelpers.yaml` (an async helper used by one export or import sits in its file).\n\
+         - `lookups.yaml`: the agents and stacks the resources use, found by name in each account (`data:`, used as `${data.agent.KEY}`).\n\n\
+         Keys are slugs of the names; ids of pulled resources are written as `${KIND.KEY}` references, \
+         agents and stacks as lookups by name, flow groups by name (`flowGroups`, `flowGroup`). \
          Move resources between files freely: flowform reads every `*.yaml` file below the folder.\n\n",
     );
     text.push_str("## Secrets\n\n");
@@ -392,12 +407,28 @@ pub(crate) fn readme(facts: &ReadmeFacts<'_>) -> String {
         }
         text.push('\n');
     }
+    if !facts.lookups.is_empty() {
+        text.push_str(
+            "## Lookups\n\n\
+             The agents and stacks the resources use are not managed by flowform; `lookups.yaml` \
+             finds each by its name in the account the spec is planned against, so the spec works \
+             in another account whose agent or stack has the same name (set the name from a \
+             `${var.NAME}` when it differs).\n\n\
+             | lookup | finds |\n|---|---|\n",
+        );
+        for (address, name) in &facts.lookups {
+            let _ = writeln!(text, "| `${{{address}}}` | `{}` |", name.replace('|', "\\|"));
+        }
+        text.push('\n');
+    }
     if !facts.unmanaged.is_empty() {
         text.push_str(
             "## Ids flowform does not manage\n\n\
-             These fields point at resources flowform does not manage (iClients, stacks, agents, \
-             lookup caches, …). Their ids differ between accounts: before promoting this spec to \
-             another account, replace them with `${var.NAME}` variables set in each environment file.\n\n\
+             These fields point at resources flowform neither manages nor can find by a unique \
+             name (tools, users, HTTP connectors, an agent or stack whose name is not unique, …). \
+             Their ids differ between accounts: before promoting this spec to another account, \
+             replace them with `${var.NAME}` variables set in each environment file, or with a \
+             `data:` lookup.\n\n\
              | resource | field | id | collection |\n|---|---|---|---|\n",
         );
         for id in facts.unmanaged {

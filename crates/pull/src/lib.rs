@@ -30,12 +30,15 @@ mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
 
 use flowform_api::Client;
 use flowform_diff::{ManagedIds, live_baseline, record_applied};
 use flowform_model::{
-    Address, DesiredResource, Kind, Lifecycle, LiveResource, LiveState, Object, ResourceState,
-    SecretValue, State, UNKNOWN_FINGERPRINT, Value,
+    Address, DataAddress, DataLookup, DesiredResource, Kind, Lifecycle, LiveResource, LiveState,
+    Lookup, LookupKind, Object, ResourceState, SecretValue, State, UNKNOWN_FINGERPRINT, Value,
 };
 
 pub use convert::{OutsideReference, UnmanagedId};
@@ -80,6 +83,34 @@ pub struct Pulled {
     pub unmanaged_ids: Vec<UnmanagedId>,
     /// Things the user should know (each also explained in `README.md` where it applies).
     pub warnings: Vec<String>,
+    /// The `data:` lookups written (`lookups.yaml`): agents and stacks found by name.
+    pub lookups: IndexMap<DataAddress, DataLookup>,
+    /// Lookup caches' data files: where each goes, and where [`pull`] staged its entries.
+    pub data_files: Vec<PulledData>,
+    /// Keeps the staged data files until the pull is written.
+    pub staging: Option<Arc<tempfile::TempDir>>,
+}
+
+/// A lookup cache's data file of a pull.
+#[derive(Debug, Clone)]
+pub struct PulledData {
+    /// The cache.
+    pub address: Address,
+    /// The file, relative to the output folder.
+    pub path: PathBuf,
+    /// The entries, staged by [`pull`] (read page by page, written as they came).
+    pub staged: PathBuf,
+}
+
+/// What a pull reads besides the lists of the kinds flowform manages.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Agents and stacks (as their lists return them), read when a pulled resource names one:
+    /// each with a unique name becomes a `data:` lookup by that name.
+    pub lookup_only: BTreeMap<LookupKind, Vec<serde_json::Value>>,
+    /// Each lookup cache's entries, staged in a `.json` file: cache id → file. A cache with
+    /// staged data gets `dataFile`; one without keeps its data unmanaged.
+    pub data: BTreeMap<String, PathBuf>,
 }
 
 impl Pulled {
@@ -153,14 +184,102 @@ pub async fn pull(
     for script in fetched {
         live.insert(script);
     }
-    build(&live, selection, options)
+
+    // Agents and stacks are listed only when a pulled resource names one.
+    let mut extras = Extras::default();
+    let mut named: std::collections::BTreeSet<LookupKind> = std::collections::BTreeSet::new();
+    for kind in Kind::ALL {
+        for resource in scope.of_kind(kind).filter_map(|id| live.get(kind, id)) {
+            flowform_model::references::for_each_live_string(&resource.document, &mut |key, _| {
+                match key {
+                    "_agentId" => {
+                        named.insert(LookupKind::Agent);
+                    }
+                    "_stackId" => {
+                        named.insert(LookupKind::Stack);
+                    }
+                    _ => {}
+                }
+            });
+        }
+    }
+    for kind in named {
+        let documents = client
+            .list_collection(kind.plural())
+            .await
+            .map_err(|error| PullError::Read(Box::new(error)))?;
+        extras.lookup_only.insert(kind, documents);
+    }
+
+    // Each pulled lookup cache's entries, page by page into a staged file.
+    let caches: Vec<String> = scope.of_kind(Kind::LookupCache).cloned().collect();
+    let mut staging = None;
+    if !caches.is_empty() {
+        let directory = tempfile::Builder::new()
+            .prefix("flowform-pull-data-")
+            .tempdir()
+            .map_err(|error| PullError::Stage(error.to_string()))?;
+        for id in caches {
+            let path = directory.path().join(format!("{id}.json"));
+            stage_data(client, &id, &path).await?;
+            extras.data.insert(id, path);
+        }
+        staging = Some(Arc::new(directory));
+    }
+    let mut pulled = build_with(&live, &extras, selection, options)?;
+    pulled.staging = staging;
+    Ok(pulled)
+}
+
+/// Writes a cache's entries into `path` as one JSON object, an entry per line, as the pages
+/// come (never the whole cache in memory).
+async fn stage_data(client: &Client, id: &str, path: &std::path::Path) -> Result<(), PullError> {
+    use std::io::Write as _;
+    let failed = |error: std::io::Error| PullError::Stage(error.to_string());
+    let mut out = std::io::BufWriter::new(fs_err::File::create(path).map_err(failed)?);
+    out.write_all(b"{").map_err(failed)?;
+    let mut first = true;
+    let mut page = None;
+    loop {
+        let current = client
+            .lookup_data_page(id, page.as_deref())
+            .await
+            .map_err(|error| PullError::Read(Box::new(error)))?;
+        for (key, value) in &current.entries {
+            let key =
+                serde_json::to_string(key).map_err(|error| PullError::Stage(error.to_string()))?;
+            let value = serde_json::to_string(value)
+                .map_err(|error| PullError::Stage(error.to_string()))?;
+            write!(out, "{}\n  {key}: {value}", if first { "" } else { "," }).map_err(failed)?;
+            first = false;
+        }
+        match current.next {
+            Some(next) => page = Some(next),
+            None => break,
+        }
+    }
+    out.write_all(if first { b"}\n" } else { b"\n}\n" }).map_err(failed)?;
+    out.flush().map_err(failed)?;
+    Ok(())
 }
 
 /// Builds the pull from what was read of the account. Pure: the same `live` always gives the
 /// same result. Script documents must hold their `content` (lists omit it; [`pull`] reads each
-/// script by id).
+/// script by id). Without [`Extras`]: agents and stacks stay literal ids, and lookup caches'
+/// data is not pulled.
 pub fn build(
     live: &LiveState,
+    selection: &Selection,
+    options: &PullOptions<'_>,
+) -> Result<Pulled, PullError> {
+    build_with(live, &Extras::default(), selection, options)
+}
+
+/// [`build`] with what [`pull`] reads besides the lists: agents and stacks become `data:`
+/// lookups by name, staged lookup cache data becomes `dataFile`s.
+pub fn build_with(
+    live: &LiveState,
+    extras: &Extras,
     selection: &Selection,
     options: &PullOptions<'_>,
 ) -> Result<Pulled, PullError> {
@@ -195,6 +314,27 @@ pub fn build(
 
     if let Selection::Integrations(_) = selection {
         shared_outside(live, &scope, &ids, &mut warnings);
+    }
+    // Flow groups of the pulled integrations read as names; agents and stacks of a unique name
+    // as lookups (only those a pulled resource uses are written).
+    for (address, resource) in &live_of {
+        if address.kind != Kind::Integration {
+            continue;
+        }
+        for group in
+            resource.document.field("flowGroupings").and_then(Value::as_array).into_iter().flatten()
+        {
+            if let (Some(id), Some(name)) = (
+                group.field("_id").and_then(Value::as_str),
+                group.field("name").and_then(Value::as_str),
+            ) {
+                ids.insert_lookup(id, Lookup::FlowGroup(name.to_owned()));
+            }
+        }
+    }
+    let candidate_lookups = lookup_candidates(extras);
+    for (id, lookup) in &candidate_lookups {
+        ids.insert_lookup(id.clone(), Lookup::Data(lookup.address.clone()));
     }
 
     let context = convert::Context { ids: &ids, id_of: &id_of, live };
@@ -279,13 +419,22 @@ pub fn build(
 
     let mut resources = BTreeMap::new();
     let mut emitted: BTreeMap<Address, (Object, Option<String>)> = BTreeMap::new();
-    for (address, entry) in converted {
+    let mut used_lookups: std::collections::BTreeSet<DataAddress> = Default::default();
+    for (address, mut entry) in converted {
         let Some(resource) = live_of.get(&address) else { continue };
-        let (written, content) = if address.kind == Kind::Script {
+        collect_lookups(&entry.body, &mut used_lookups);
+        if address.kind == Kind::Integration {
+            strip_group_ids(&address, &mut entry.body, &mut warnings);
+        }
+        let (mut written, content) = if address.kind == Kind::Script {
             script_body(&address, &entry.body)
         } else {
             (entry.body.clone(), None)
         };
+        written = groups_by_name(written);
+        if address.kind == Kind::LookupCache && extras.data.contains_key(&resource.id) {
+            written.insert("dataFile".to_owned(), Value::String(layout::data_file(&address.key)));
+        }
         emitted.insert(address.clone(), (written, content));
         resources.insert(
             address.clone(),
@@ -308,7 +457,32 @@ pub fn build(
             (address.clone(), layout::Placed { body, script_content: content.as_deref() })
         })
         .collect();
-    let mut files = layout::files(&placed)?;
+    let (mut files, placed_in) = layout::files(&placed)?;
+    let mut data_files = Vec::new();
+    for (address, resource) in &resources {
+        if address.kind != Kind::LookupCache {
+            continue;
+        }
+        let Some(staged) = extras.data.get(&resource.id) else { continue };
+        let directory = placed_in
+            .get(address)
+            .and_then(|file| file.parent())
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        data_files.push(PulledData {
+            address: address.clone(),
+            path: directory.join(layout::data_file(&address.key)),
+            staged: staged.clone(),
+        });
+    }
+    let lookups: IndexMap<DataAddress, DataLookup> = candidate_lookups
+        .into_iter()
+        .filter(|(_, lookup)| used_lookups.contains(&lookup.address))
+        .map(|(_, lookup)| (lookup.address.clone(), lookup))
+        .collect();
+    if !lookups.is_empty() {
+        files.insert(PathBuf::from("lookups.yaml"), lookups_file(&lookups)?);
+    }
     let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
     for address in resources.keys() {
         *counts.entry(address.kind).or_default() += 1;
@@ -326,10 +500,146 @@ pub fn build(
             outside: &outside_references,
             unmanaged: &unmanaged_ids,
             literal_pulled: &literal_pulled,
+            lookups: lookups
+                .values()
+                .map(|lookup| {
+                    let name = lookup
+                        .criteria
+                        .iter()
+                        .find(|(field, _)| field == "name")
+                        .and_then(|(_, value)| value.as_str())
+                        .unwrap_or_default()
+                        .to_owned();
+                    (lookup.address.to_string(), name)
+                })
+                .collect(),
         }),
     );
 
-    Ok(Pulled { files, resources, secrets, outside_references, unmanaged_ids, warnings })
+    Ok(Pulled {
+        files,
+        resources,
+        secrets,
+        outside_references,
+        unmanaged_ids,
+        warnings,
+        lookups,
+        data_files,
+        staging: None,
+    })
+}
+
+/// The agents and stacks that can be found by name (their name is unique in the account), as
+/// `data:` lookups keyed by the slug of the name, by their live id.
+fn lookup_candidates(extras: &Extras) -> Vec<(String, DataLookup)> {
+    let mut found = Vec::new();
+    for (kind, documents) in &extras.lookup_only {
+        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for document in documents {
+            if let (Some(id), Some(name)) = (
+                document.get("_id").and_then(serde_json::Value::as_str),
+                document.get("name").and_then(serde_json::Value::as_str),
+            ) {
+                by_name.entry(name).or_default().push(id);
+            }
+        }
+        let mut taken: std::collections::BTreeSet<String> = Default::default();
+        for (name, ids) in by_name {
+            let [id] = ids.as_slice() else { continue };
+            let mut base = keys::slug(name);
+            if base.is_empty() {
+                base = kind.singular().to_owned();
+            }
+            let mut key = base.clone();
+            let mut number = 2;
+            while !taken.insert(key.clone()) {
+                key = format!("{base}-{number}");
+                number += 1;
+            }
+            found.push((
+                (*id).to_owned(),
+                DataLookup {
+                    address: DataAddress::new(*kind, key),
+                    criteria: vec![("name".to_owned(), Value::String(name.to_owned()))],
+                    origin: None,
+                },
+            ));
+        }
+    }
+    found
+}
+
+/// Every `${data.…}` a body holds.
+fn collect_lookups(body: &Object, found: &mut std::collections::BTreeSet<DataAddress>) {
+    flowform_model::references::for_each_id_field(body, &mut |_, field| {
+        if let flowform_model::references::IdField::Lookup(Lookup::Data(address)) = field {
+            found.insert(address.clone());
+        }
+    });
+}
+
+/// An integration's groups as the spec holds them: names only (`_id`s are the service's).
+fn strip_group_ids(address: &Address, body: &mut Object, warnings: &mut Vec<String>) {
+    let Some(Value::Array(groups)) = body.get_mut("flowGroupings") else { return };
+    for group in groups.iter_mut() {
+        if let Value::Object(group) = group {
+            group.shift_remove("_id");
+            let extra: Vec<String> = group.keys().filter(|key| *key != "name").cloned().collect();
+            for key in extra {
+                group.shift_remove(&key);
+                warnings.push(format!(
+                    "`{address}` has a flow group with a field `{key}`, which a spec cannot write; it is left out"
+                ));
+            }
+        }
+    }
+}
+
+/// A body as written: an integration's `flowGroupings` as `flowGroups: [NAME, …]`, a flow's
+/// `_flowGroupingId` as `flowGroup: NAME`.
+fn groups_by_name(body: Object) -> Object {
+    body.into_iter()
+        .map(|(key, value)| match (key.as_str(), value) {
+            ("flowGroupings", Value::Array(groups)) => (
+                "flowGroups".to_owned(),
+                Value::Array(
+                    groups
+                        .into_iter()
+                        .map(|group| group.field("name").cloned().unwrap_or(Value::Null))
+                        .collect(),
+                ),
+            ),
+            ("_flowGroupingId", Value::Lookup(Lookup::FlowGroup(name))) => {
+                ("flowGroup".to_owned(), Value::String(name))
+            }
+            (_, value) => (key, value),
+        })
+        .collect()
+}
+
+/// `lookups.yaml`: the `data:` section.
+fn lookups_file(lookups: &IndexMap<DataAddress, DataLookup>) -> Result<String, PullError> {
+    let mut kinds: BTreeMap<LookupKind, Object> = BTreeMap::new();
+    for lookup in lookups.values() {
+        let criteria: Object = lookup.criteria.iter().cloned().collect();
+        kinds
+            .entry(lookup.address.kind)
+            .or_default()
+            .insert(lookup.address.key.clone(), Value::Object(criteria));
+    }
+    let mut data = Object::new();
+    for (kind, entries) in kinds {
+        data.insert(kind.plural().to_owned(), Value::Object(entries));
+    }
+    let mut sections = Object::new();
+    sections.insert("data".to_owned(), Value::Object(data));
+    let header = "Agents and stacks the resources use, found by name in the account \
+                  (`${data.agent.KEY}`); flowform does not manage them.\nWritten by \
+                  `flowform pull`; see README.md.";
+    flowform_spec::spec_file(header, &sections).map_err(|source| PullError::Emit {
+        address: Address::new(Kind::Integration, "lookups"),
+        source,
+    })
 }
 
 /// Warns about pulled connections, scripts, exports and imports that resources outside the

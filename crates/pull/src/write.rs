@@ -6,9 +6,10 @@
 //! own directory and renamed over the old one, so no file is ever half-written; then the spec
 //! files of an earlier pull that this pull did not write are removed, so that a resource gone
 //! from the account does not linger in the spec. "Spec files" are the files flowform reads:
-//! `*.yaml` and `*.yml` outside `environments/` and dot-folders, plus `scripts/*.js` and the
-//! top `README.md`; everything else (environment files, `.flowform/`, `.git/`, other files) is
-//! kept.
+//! `*.yaml` and `*.yml` outside `environments/` and dot-folders, plus `scripts/*.js`, lookup
+//! caches' `data/*.json` and the top `README.md`; everything else (environment files,
+//! `.flowform/`, `.git/`, other files) is kept. A lookup cache's data is copied from where
+//! `pull` staged it, as a stream.
 
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -47,7 +48,7 @@ pub fn write(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, WriteE
 }
 
 fn write_files(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, WriteError> {
-    for path in pulled.files.keys() {
+    for path in pulled.files.keys().chain(pulled.data_files.iter().map(|data| &data.path)) {
         let plain = path.components().all(|component| matches!(component, Component::Normal(_)));
         if !plain || path.as_os_str().is_empty() {
             return Err(WriteError::UnsafePath { path: path.clone() });
@@ -69,7 +70,9 @@ fn write_files(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, Writ
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(error) => return Err(WriteError::Io(error)),
     };
-    let files: Vec<PathBuf> = pulled.files.keys().cloned().collect();
+    let mut files: Vec<PathBuf> = pulled.files.keys().cloned().collect();
+    files.extend(pulled.data_files.iter().map(|data| data.path.clone()));
+    files.sort();
     if entries.is_empty() {
         write_fresh(pulled, out)?;
         return Ok(Written { files, ..Written::default() });
@@ -85,11 +88,16 @@ fn write_files(pulled: &Pulled, out: &Path, force: bool) -> Result<Written, Writ
     for (relative, text) in &pulled.files {
         write_file(&out.join(relative), text)?;
     }
+    for data in &pulled.data_files {
+        copy_file(&data.staged, &out.join(&data.path))?;
+    }
     let mut removed = Vec::new();
     for stale in spec_files(out)? {
         let relative =
             stale.strip_prefix(out).map(Path::to_path_buf).unwrap_or_else(|_| stale.clone());
-        if !pulled.files.contains_key(&relative) {
+        if !pulled.files.contains_key(&relative)
+            && !pulled.data_files.iter().any(|data| data.path == relative)
+        {
             fs_err::remove_file(&stale).map_err(WriteError::Io)?;
             remove_empty_parents(out, &stale);
             removed.push(relative);
@@ -117,6 +125,13 @@ fn write_fresh(pulled: &Pulled, out: &Path) -> Result<(), WriteError> {
         }
         fs_err::write(&path, text).map_err(WriteError::Io)?;
     }
+    for data in &pulled.data_files {
+        let path = staging.path().join(&data.path);
+        if let Some(directory) = path.parent() {
+            fs_err::create_dir_all(directory).map_err(WriteError::Io)?;
+        }
+        fs_err::copy(&data.staged, &path).map_err(WriteError::Io)?;
+    }
     if out.exists() {
         // Empty (checked by the caller): make room for the rename.
         fs_err::remove_dir(out).map_err(WriteError::Io)?;
@@ -138,6 +153,21 @@ fn write_file(path: &Path, text: &str) -> Result<(), WriteError> {
         .tempfile_in(directory)
         .map_err(|error| WriteError::Io(annotate(error, directory)))?;
     temporary.write_all(text.as_bytes()).map_err(|error| WriteError::Io(annotate(error, path)))?;
+    temporary.persist(path).map_err(|error| WriteError::Io(annotate(error.error, path)))?;
+    Ok(())
+}
+
+/// Copies a staged file through a temporary file in the target's directory and a rename.
+fn copy_file(source: &Path, path: &Path) -> Result<(), WriteError> {
+    let directory = path.parent().unwrap_or(Path::new("."));
+    fs_err::create_dir_all(directory).map_err(WriteError::Io)?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".flowform-pull-")
+        .tempfile_in(directory)
+        .map_err(|error| WriteError::Io(annotate(error, directory)))?;
+    let mut staged = fs_err::File::open(source).map_err(WriteError::Io)?;
+    std::io::copy(&mut staged, &mut temporary)
+        .map_err(|error| WriteError::Io(annotate(error, path)))?;
     temporary.persist(path).map_err(|error| WriteError::Io(annotate(error.error, path)))?;
     Ok(())
 }
@@ -173,7 +203,9 @@ fn spec_files(out: &Path) -> Result<Vec<PathBuf>, WriteError> {
             let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
             let is_script = name.ends_with(".js")
                 && directory.file_name().is_some_and(|parent| parent == "scripts");
-            if is_yaml || is_script {
+            let is_data = name.ends_with(".json")
+                && directory.file_name().is_some_and(|parent| parent == "data");
+            if is_yaml || is_script || is_data {
                 found.push(path);
             }
         }

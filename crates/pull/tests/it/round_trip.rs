@@ -1,6 +1,8 @@
-//! The pull round trip over generated accounts: random integrations, connections, scripts,
-//! exports, imports and flows (routers, flow groups, `_runNextFlowIds` with cycles, masked
-//! secrets, tricky names and strings) are created through the API; then
+//! The pull round trip over generated accounts: random integrations, iClients, connections,
+//! scripts, file definitions, EDI profiles, lookup caches (with data), exports, imports, async
+//! helpers (with the export ↔ helper cycle) and flows (routers, flow groups, `_runNextFlowIds`
+//! with cycles, masked secrets, tricky names and strings), using agents and stacks both
+//! accounts have under the same names (with other ids), are created through the API; then
 //! - the pulled spec loads into exactly the pulled bodies, and `plan` right after shows nothing;
 //! - the pulled spec applied to an empty account pulls back into the same files.
 //!
@@ -14,7 +16,7 @@ use flowform_pull::Selection;
 
 use crate::support::{
     Accounts, apply_folder, assert_loads_as_pulled, assert_success, changes, create, json_of, plan,
-    pull_into, secret_values, state_location,
+    pull_into, read_tree, secret_values, state_location,
 };
 
 /// SplitMix64: small, seedable, good enough to pick shapes.
@@ -143,8 +145,43 @@ fn value(random: &mut Random, depth: usize) -> Value {
     }
 }
 
+/// Agents and stacks both accounts have, under the same names (each account gives its own ids).
+const AGENTS: &[&str] = &["Warehouse agent", "Office agent"];
+const STACKS: &[&str] = &["Hook server"];
+
+/// Creates the agents and stacks of [`AGENTS`] and [`STACKS`] in the account of `token`.
+fn agents_and_stacks(admin: &flowform_emulator::Admin, token: &str) -> (Vec<String>, Vec<String>) {
+    let account = admin.for_token(token).unwrap();
+    let agents = AGENTS
+        .iter()
+        .map(|name| {
+            account.create_agent(&json!({"name": name})).unwrap()["_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let stacks = STACKS
+        .iter()
+        .map(|name| {
+            account
+                .create_stack(&json!({"name": name, "type": "server", "server": {"hostURI": "https://hooks.example.com"}}))
+                .unwrap()["_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    (agents, stacks)
+}
+
 /// Creates a random account; returns how many resources it holds.
-async fn generate(client: &flowform_api::Client, seed: u64) -> usize {
+async fn generate(
+    client: &flowform_api::Client,
+    seed: u64,
+    agents: &[String],
+    stacks: &[String],
+) -> usize {
     let mut random = Random(seed);
     let mut count = 0;
 
@@ -176,6 +213,18 @@ async fn generate(client: &flowform_api::Client, seed: u64) -> usize {
         count += 1;
     }
 
+    let mut iclients: Vec<String> = Vec::new();
+    for index in 0..random.range(0, 2) {
+        let mut body = json!({"name": name(&mut random, index), "provider": "custom_oauth2",
+            "oauth2": {"clientId": format!("app-{index}"), "clientSecret": "iclient-secret",
+                "scope": [string(&mut random).replace(['\n', ' '], "")]}});
+        if random.chance(50) {
+            body["oauth2"]["encrypted"] = json!({"apiKey": "iclient-key"});
+        }
+        iclients.push(create(client, Kind::IClient, body).await);
+        count += 1;
+    }
+
     let mut connections: Vec<String> = Vec::new();
     for index in 0..random.range(1, 3) {
         let auth = match random.below(3) {
@@ -196,6 +245,12 @@ async fn generate(client: &flowform_api::Client, seed: u64) -> usize {
         if let Some(borrowed) = connections.first().filter(|_| random.chance(30)) {
             body["_borrowConcurrencyFromConnectionId"] = Value::String(borrowed.clone());
         }
+        if !iclients.is_empty() && random.chance(50) {
+            body["http"]["_iClientId"] = Value::String(random.pick(&iclients).clone());
+        }
+        if random.chance(40) {
+            body["_agentId"] = Value::String(random.pick(agents).clone());
+        }
         connections.push(create(client, Kind::Connection, body).await);
         count += 1;
     }
@@ -214,6 +269,48 @@ async fn generate(client: &flowform_api::Client, seed: u64) -> usize {
         scripts.push(create(client, Kind::Script, body).await);
         count += 1;
     }
+
+    let mut definitions: Vec<String> = Vec::new();
+    for index in 0..random.range(0, 1) {
+        let body = json!({"name": name(&mut random, index), "version": "2", "format": "delimited/x12",
+            "delimited": {"rowSuffix": "~", "colDelimiter": "*"}, "rules": [{"elements": [string(&mut random)]}]});
+        definitions.push(create(client, Kind::FileDefinition, body).await);
+        count += 1;
+    }
+    let mut profiles: Vec<String> = Vec::new();
+    for index in 0..random.range(0, 1) {
+        let body = json!({"name": name(&mut random, index), "fileType": "edifact", "unb010_0001": string(&mut random)});
+        profiles.push(create(client, Kind::EdiProfile, body).await);
+        count += 1;
+    }
+    let mut caches: Vec<String> = Vec::new();
+    for index in 0..random.range(0, 2) {
+        let mut body = json!({"name": name(&mut random, index)});
+        if random.chance(50) {
+            body["_integrationId"] = Value::String(random.pick(&integrations).0.clone());
+        }
+        if random.chance(50) {
+            body["description"] = Value::String(string(&mut random));
+        }
+        let cache = create(client, Kind::LookupCache, body).await;
+        let entries: Vec<(String, Value)> = (0..random.range(0, 30))
+            .map(|entry| (format!("{}-{entry}", string(&mut random)), value(&mut random, 1)))
+            .filter(|(key, _)| !key.is_empty())
+            .collect();
+        if !entries.is_empty() {
+            client.upsert_lookup_data(&cache, &entries).await.unwrap();
+        }
+        caches.push(cache);
+        count += 1;
+    }
+    // An async helper (created by name first) and the export that polls with it, which it
+    // names back: the legal cycle.
+    let helper = if random.chance(40) {
+        count += 1;
+        Some(create(client, Kind::AsyncHelper, json!({"name": name(&mut random, 0)})).await)
+    } else {
+        None
+    };
 
     let mut exports: Vec<String> = Vec::new();
     for index in 0..random.range(1, 4) {
@@ -234,8 +331,29 @@ async fn generate(client: &flowform_api::Client, seed: u64) -> usize {
         if random.chance(30) {
             body["settings"] = value(&mut random, 1);
         }
+        if body.get("http").is_some() {
+            if let Some(helper) = helper.as_ref().filter(|_| index == 0) {
+                body["http"]["_asyncHelperId"] = Value::String(helper.clone());
+            }
+            if !profiles.is_empty() && random.chance(50) {
+                body["_ediProfileId"] = Value::String(random.pick(&profiles).clone());
+            }
+            if !definitions.is_empty() && random.chance(50) {
+                body["file"] = json!({"type": "filedefinition", "fileDefinition": {"_fileDefinitionId": random.pick(&definitions)}});
+            }
+            if random.chance(25) {
+                body["hooks"] = json!({"preSavePage": {"_stackId": random.pick(stacks), "function": "preSavePage"}});
+            }
+        }
         exports.push(create(client, Kind::Export, body).await);
         count += 1;
+    }
+    if let Some(helper) = &helper {
+        let export = &exports[0];
+        let body = json!({"name": json_of(&client.get(Kind::AsyncHelper, helper).await.unwrap().document)["name"],
+            "http": {"status": {"_exportId": export, "statusPath": "state", "doneValues": ["DONE"]},
+                "result": {"_exportId": export}}});
+        client.update(Kind::AsyncHelper, helper, &body).await.unwrap();
     }
 
     let mut imports: Vec<String> = Vec::new();
@@ -251,6 +369,10 @@ async fn generate(client: &flowform_api::Client, seed: u64) -> usize {
             (!scripts.is_empty() && random.chance(40)).then(|| random.pick(&scripts).clone())
         {
             body["hooks"] = json!({"preMap": {"_scriptId": script, "function": "preMap"}});
+        }
+        if !caches.is_empty() && random.chance(50) {
+            body["lookups"] =
+                json!([{"name": "sku", "_lookupCacheId": random.pick(&caches), "extract": "sku"}]);
         }
         imports.push(create(client, Kind::Import, body).await);
         count += 1;
@@ -359,11 +481,15 @@ async fn generated_accounts_round_trip() {
         std::env::var("FLOWFORM_PULL_SEED").ok().and_then(|seed| seed.parse().ok()).unwrap_or(1);
     let accounts = Accounts::start().await;
     let admin = accounts.emulator.admin();
+    // What the seeds covered, so a generator that stops making a kind is noticed.
+    let mut covered: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for seed in first..first + cases {
         for token in ["source-token", "target-token"] {
             admin.for_token(token).unwrap().reset();
         }
-        let resources = generate(&accounts.source, seed).await;
+        let (agents, stacks) = agents_and_stacks(&admin, "source-token");
+        agents_and_stacks(&admin, "target-token");
+        let resources = generate(&accounts.source, seed, &agents, &stacks).await;
         let folder = tempfile::tempdir().unwrap();
         let out = folder.path().join("pulled");
         let pulled = pull_into(&accounts.source, &Selection::All, &out).await;
@@ -404,5 +530,41 @@ async fn generated_accounts_round_trip() {
             pulled.files.len(),
             "seed {seed}: extra files after apply and pull"
         );
+        // The lookup caches' data files too, and nothing of the target's own ids: agents and
+        // stacks are found by name in each account.
+        assert_eq!(
+            read_tree(&again),
+            read_tree(&out)
+                .into_iter()
+                .filter(|(path, _)| !path.starts_with(".flowform"))
+                .collect(),
+            "seed {seed}: the files differ"
+        );
+        assert!(pulled.unmanaged_ids.is_empty(), "seed {seed}: {:?}", pulled.unmanaged_ids);
+        covered.extend(pulled.resources.keys().map(|address| address.kind.plural().to_owned()));
+        covered.extend(pulled.lookups.keys().map(|address| format!("data.{}", address.kind)));
+        if pulled.data_files.iter().any(|data| {
+            fs_err::read_to_string(out.join(&data.path)).is_ok_and(|text| text.len() > 3)
+        }) {
+            covered.insert("data files".to_owned());
+        }
+        if pulled.files.values().any(|text| text.contains("flowGroup: ")) {
+            covered.insert("flow groups".to_owned());
+        }
+    }
+    if cases >= 12 {
+        for wanted in [
+            "iclients",
+            "filedefinitions",
+            "ediprofiles",
+            "lookupcaches",
+            "asynchelpers",
+            "data.agent",
+            "data.stack",
+            "data files",
+            "flow groups",
+        ] {
+            assert!(covered.contains(wanted), "no seed generated {wanted}: {covered:?}");
+        }
     }
 }

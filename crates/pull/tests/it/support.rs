@@ -160,6 +160,20 @@ pub fn assert_loads_as_pulled(root: &Path, pulled: &Pulled, secrets: &BTreeMap<S
     for (address, body) in &expected {
         assert_eq!(&loaded[address], body, "`{address}` loads differently from what was pulled");
     }
+    let lookups: Vec<String> = desired
+        .lookups
+        .values()
+        .map(|lookup| format!("{} {}", lookup.address, lookup.describe()))
+        .collect();
+    let pulled_lookups: Vec<String> = pulled
+        .lookups
+        .values()
+        .map(|lookup| format!("{} {}", lookup.address, lookup.describe()))
+        .collect();
+    assert_eq!(lookups, pulled_lookups, "the `data:` lookups load as pulled");
+    let data: Vec<&Address> = desired.data_files.keys().collect();
+    let pulled_data: Vec<&Address> = pulled.data_files.iter().map(|data| &data.address).collect();
+    assert_eq!(data, pulled_data, "every pulled lookup cache has its data file");
 }
 
 /// Every file under a folder (dot-folders skipped) with its text.
