@@ -562,6 +562,17 @@ fn journey_promote_to_production_with_examples_promotion() {
     };
     let sandbox = emulator("sandbox", "sandbox-token-canary");
     let production = emulator("production", "production-token-canary");
+    // Each account has its own ERP agent, which the spec finds by the name its environment
+    // file gives (`data: agents`); production also has one named like the sandbox's.
+    let agent = |emulator: &BackgroundEmulator, name: &str| {
+        emulator.admin().create_agent(&serde_json::json!({"name": name})).unwrap()["_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let sandbox_agent = agent(&sandbox, "ERP agent (test)");
+    agent(&production, "ERP agent (test)");
+    let production_agent = agent(&production, "ERP agent");
     // A copy of examples/promotion whose environment files point at the two emulators.
     let directory = tempfile::tempdir().unwrap();
     let example = directory.path().join("examples/promotion");
@@ -582,12 +593,20 @@ fn journey_promote_to_production_with_examples_promotion() {
     );
     shell.run("promote", &mut |_| {});
     assert!(!shell.transcript.contains("token-canary"), "a token leaked:\n{}", shell.transcript);
-    for (emulator, integration, key) in [
-        (&sandbox, "Orders (sandbox)", "flowform-sandbox"),
-        (&production, "Orders", "flowform-production"),
+    for (emulator, integration, key, agent) in [
+        (&sandbox, "Orders (sandbox)", "flowform-sandbox", &sandbox_agent),
+        (&production, "Orders", "flowform-production", &production_agent),
     ] {
         let admin = emulator.admin();
         assert_eq!(admin.count(ResourceKind::Flows), 2);
+        let erp =
+            admin.documents(ResourceKind::Connections).into_iter().find(|c| c["name"] == "ERP");
+        assert_eq!(erp.expect("the ERP connection")["_agentId"], agent.as_str());
+        for kind in
+            [ResourceKind::IClients, ResourceKind::LookupCaches, ResourceKind::FileDefinitions]
+        {
+            assert_eq!(admin.count(kind), 1, "{kind:?}");
+        }
         assert!(
             admin
                 .documents(ResourceKind::Integrations)

@@ -2,7 +2,10 @@
 //! spread as integrations, connections, scripts, exports, imports and flows, with the bodies a
 //! real account holds (http connections with secret auth, webhook and http exports, imports
 //! with mappings and hooks, scripts in `.js` files, scheduled flows with page generators and
-//! processors, some routers, some `_runNextFlowIds`).
+//! processors, some routers, some `_runNextFlowIds`), and the kinds a real flow references in
+//! the small numbers a real account has them: iClients (OAuth connections use them), file
+//! definitions and EDI profiles (X12 file exports), lookup caches (import lookups), async
+//! helpers (each with its export, the legal cycle), and flow groups by name.
 //!
 //! The same resources render two ways: as spec files ([`GeneratedSpec::spec_files`]) and as
 //! the integrator.io documents an account would hold ([`GeneratedSpec::api_documents`]), so a
@@ -63,29 +66,41 @@ impl std::fmt::Display for TooFewResources {
 
 impl std::error::Error for TooFewResources {}
 
-/// How many resources of each kind `total` resources give: 1% integrations, 4% connections, 5%
-/// scripts, 30% exports, 40% imports and 20% flows (10,000 resources give 2,000 flows), at
-/// least one of each.
-pub fn counts(total: usize) -> Result<[(Kind, usize); 6], TooFewResources> {
+/// How many resources of each kind `total` resources give, kinds in [`Kind::ALL`] order: 1%
+/// integrations, 4% connections, 5% scripts, 30% exports, 20% flows (10,000 resources give
+/// 2,000 flows), at least one of each of these; a few of the referenced kinds, as an account
+/// has them (none in a small spec): one lookup cache per 250 resources, one iClient, file
+/// definition and async helper per 1,000, one EDI profile per 2,000; imports take the rest
+/// (about 40%).
+pub fn counts(total: usize) -> Result<[(Kind, usize); 11], TooFewResources> {
     if total < 6 {
         return Err(TooFewResources(total));
     }
     let share = |percent: usize| (total * percent / 100).max(1);
     let mut counts = [
         (Kind::Integration, share(1)),
+        (Kind::IClient, total / 1000),
         (Kind::Connection, share(4)),
         (Kind::Script, share(5)),
+        (Kind::FileDefinition, total / 1000),
+        (Kind::EdiProfile, total / 2000),
+        (Kind::LookupCache, total / 250),
         (Kind::Export, share(30)),
         (Kind::Import, share(40)),
+        (Kind::AsyncHelper, total / 1000),
         (Kind::Flow, share(20)),
     ];
+    const IMPORTS: usize = 8;
+    // The referenced kinds come out of the imports' share.
+    let referenced: usize = [1, 4, 5, 6, 9].iter().map(|index| counts[*index].1).sum();
+    counts[IMPORTS].1 = counts[IMPORTS].1.saturating_sub(referenced).max(1);
     // Rounding leaves a few over or under: imports (the largest share) take the difference.
     let assigned: usize = counts.iter().map(|(_, count)| count).sum();
     if assigned < total {
-        counts[4].1 += total - assigned;
+        counts[IMPORTS].1 += total - assigned;
     } else {
         let mut excess = assigned - total;
-        for index in [4, 3, 5, 2, 1] {
+        for index in [IMPORTS, 7, 10, 3, 2] {
             let take = excess.min(counts[index].1 - 1);
             counts[index].1 -= take;
             excess -= take;
@@ -135,6 +150,10 @@ pub struct GeneratedSpec {
     /// The secrets the spec reads (environment variable name, fake value).
     pub secrets: Vec<(String, String)>,
 }
+
+/// The flow groups every generated integration declares (`flowGroups`); flows name one of them
+/// (`flowGroup`), or none.
+pub const FLOW_GROUPS: [&str; 2] = ["Scheduled", "Realtime"];
 
 const SECRET_POOL: usize = 8;
 
@@ -210,6 +229,25 @@ fn generate_counts(counts: &[(Kind, usize)], seed: u64) -> GeneratedSpec {
                 "name": format!("Integration {}", index + 1),
                 "description": format!("Generated integration {} of {integrations}", index + 1),
                 "settings": { "region": (["us", "eu", "apac"][index % 3]), "owner": format!("team-{}", index % 7) },
+                "flowGroups": FLOW_GROUPS,
+            }),
+            None,
+        );
+    }
+
+    let iclients = count(Kind::IClient);
+    for index in 0..iclients {
+        push(
+            Kind::IClient,
+            index,
+            json!({
+                "name": format!("OAuth app {}", index + 1),
+                "provider": "custom_oauth2",
+                "oauth2": {
+                    "clientId": format!("specgen-app-{}", index + 1),
+                    "clientSecret": secret(&format!("SPECGEN_ICLIENT_SECRET_{}", index % SECRET_POOL)),
+                    "scope": ["records.read", "records.write"],
+                },
             }),
             None,
         );
@@ -218,27 +256,31 @@ fn generate_counts(counts: &[(Kind, usize)], seed: u64) -> GeneratedSpec {
     let connections = count(Kind::Connection);
     for index in 0..connections {
         let secret_name = format!("SPECGEN_API_TOKEN_{}", index % SECRET_POOL);
-        let auth = if index % 4 == 3 {
+        // Every tenth connection signs in with OAuth through an iClient.
+        let iclient =
+            (iclients > 0 && index % 10 == 1).then(|| key(Kind::IClient, index % iclients));
+        let auth = if iclient.is_some() {
+            json!({ "type": "oauth", "oauth": { "type": "custom", "grantType": "clientcredentials", "tokenURI": format!("https://api{}.example.com/oauth/token", index + 1), "useIClientFields": true } })
+        } else if index % 4 == 3 {
             json!({ "type": "basic", "basic": { "username": format!("svc-{index}"), "password": secret(&secret_name) } })
         } else {
             json!({ "type": "token", "token": { "token": secret(&secret_name), "location": "header", "headerName": "Authorization", "scheme": "Bearer" } })
         };
-        push(
-            Kind::Connection,
-            index,
-            json!({
-                "name": format!("API {} connection", index + 1),
-                "type": "http",
-                "http": {
-                    "baseURI": format!("https://api{}.example.com/v{}", index + 1, 1 + index % 3),
-                    "mediaType": "json",
-                    "concurrencyLevel": 1 + random.below(5),
-                    "ping": { "relativeURI": "/health", "method": "GET" },
-                    "auth": auth,
-                },
-            }),
-            None,
-        );
+        let mut body = json!({
+            "name": format!("API {} connection", index + 1),
+            "type": "http",
+            "http": {
+                "baseURI": format!("https://api{}.example.com/v{}", index + 1, 1 + index % 3),
+                "mediaType": "json",
+                "concurrencyLevel": 1 + random.below(5),
+                "ping": { "relativeURI": "/health", "method": "GET" },
+                "auth": auth,
+            },
+        });
+        if let Some(iclient) = iclient {
+            body["http"]["_iClientId"] = reference(Kind::IClient, &iclient);
+        }
+        push(Kind::Connection, index, body, None);
     }
 
     let scripts = count(Kind::Script);
@@ -266,13 +308,62 @@ fn generate_counts(counts: &[(Kind, usize)], seed: u64) -> GeneratedSpec {
         );
     }
 
+    let definitions = count(Kind::FileDefinition);
+    for index in 0..definitions {
+        push(
+            Kind::FileDefinition,
+            index,
+            json!({
+                "name": format!("X12 850 purchase order {}", index + 1),
+                "version": "2",
+                "format": "delimited/x12",
+                "delimited": { "rowSuffix": "~", "colDelimiter": "*" },
+                "rules": [],
+            }),
+            None,
+        );
+    }
+    let profiles = count(Kind::EdiProfile);
+    for index in 0..profiles {
+        push(
+            Kind::EdiProfile,
+            index,
+            json!({
+                "name": format!("Trading partner {}", index + 1),
+                "fileType": "edix12",
+                "isa06": format!("PARTNER{:03}", index + 1),
+            }),
+            None,
+        );
+    }
+    let caches = count(Kind::LookupCache);
+    for index in 0..caches {
+        push(
+            Kind::LookupCache,
+            index,
+            json!({
+                "name": format!("Item map {}", index + 1),
+                "description": "Source item codes to target item ids",
+                "_integrationId": reference(Kind::Integration, &key(Kind::Integration, index % integrations)),
+            }),
+            None,
+        );
+    }
+
     let exports = count(Kind::Export);
     let flows = count(Kind::Flow);
     // Exports split into page-generator sources (about one per flow) and lookups.
     let sources = flows.min(exports).max(1);
+    let webhook_export = |index: usize| index < sources && index % 5 == 4;
+    // Each async helper polls for the result of one http export, which names it back.
+    let helpers = count(Kind::AsyncHelper);
+    let helper_export = |helper: usize| {
+        let index = (helper * 5) % exports;
+        if webhook_export(index) { index - 1 } else { index }
+    };
     for index in 0..exports {
         let connection = key(Kind::Connection, index % connections);
-        let body = if index < sources && index % 5 == 4 {
+        let mut body = if webhook_export(index) {
             json!({
                 "name": format!("Webhook {}", index + 1),
                 "adaptorType": "WebhookExport",
@@ -310,6 +401,22 @@ fn generate_counts(counts: &[(Kind, usize)], seed: u64) -> GeneratedSpec {
                 },
             })
         };
+        // Every seventh source reads X12 files through a file definition (and an EDI profile).
+        if definitions > 0 && index < sources && index % 7 == 2 && !webhook_export(index) {
+            body["http"]["type"] = json!("file");
+            if let Some(http) = body["http"].as_object_mut() {
+                http.remove("response");
+            }
+            body["file"] = json!({ "type": "filedefinition", "fileDefinition": { "_fileDefinitionId": reference(Kind::FileDefinition, &key(Kind::FileDefinition, index % definitions)) } });
+            if profiles > 0 {
+                body["_ediProfileId"] =
+                    reference(Kind::EdiProfile, &key(Kind::EdiProfile, index % profiles));
+            }
+        }
+        if let Some(helper) = (0..helpers).find(|helper| helper_export(*helper) == index) {
+            body["http"]["_asyncHelperId"] =
+                reference(Kind::AsyncHelper, &key(Kind::AsyncHelper, helper));
+        }
         push(Kind::Export, index, body, None);
     }
 
@@ -333,18 +440,40 @@ fn generate_counts(counts: &[(Kind, usize)], seed: u64) -> GeneratedSpec {
         if index % 3 == 0 && scripts > 0 {
             body["hooks"] = json!({ "preMap": { "_scriptId": reference(Kind::Script, &key(Kind::Script, index % scripts)), "function": "preMap" } });
         }
+        if caches > 0 && index % 6 == 1 {
+            body["lookups"] = json!([{ "name": "item", "_lookupCacheId": reference(Kind::LookupCache, &key(Kind::LookupCache, index % caches)), "extract": "sku" }]);
+        }
         push(Kind::Import, index, body, None);
+    }
+
+    for index in 0..helpers {
+        let export = reference(Kind::Export, &key(Kind::Export, helper_export(index)));
+        push(
+            Kind::AsyncHelper,
+            index,
+            json!({
+                "name": format!("Job status {}", index + 1),
+                "http": {
+                    "status": { "_exportId": export.clone(), "statusPath": "job.state", "doneValues": ["DONE"], "errorValues": ["FAILED"] },
+                    "result": { "_exportId": export },
+                },
+            }),
+            None,
+        );
     }
 
     let lookups = exports - sources;
     for index in 0..flows {
         let integration = key(Kind::Integration, index % integrations);
         let source_index = index % sources;
-        let webhook = source_index % 5 == 4;
+        let webhook = webhook_export(source_index);
         let step_import = |offset: usize| json!({ "type": "import", "_importId": reference(Kind::Import, &key(Kind::Import, (2 * index + offset) % imports)) });
         let mut body = Map::new();
         body.insert("name".into(), json!(format!("Flow {}", index + 1)));
         body.insert("_integrationId".into(), reference(Kind::Integration, &integration));
+        if index % 3 != 2 {
+            body.insert("flowGroup".into(), json!(FLOW_GROUPS[usize::from(webhook)]));
+        }
         body.insert("disabled".into(), json!(index % 9 == 0));
         if !webhook {
             body.insert(
@@ -403,6 +532,12 @@ fn generate_counts(counts: &[(Kind, usize)], seed: u64) -> GeneratedSpec {
         secrets.push((
             format!("SPECGEN_API_TOKEN_{index}"),
             format!("specgen-api-token-{index}-{}", options.seed),
+        ));
+    }
+    for index in 0..SECRET_POOL.min(iclients) {
+        secrets.push((
+            format!("SPECGEN_ICLIENT_SECRET_{index}"),
+            format!("specgen-iclient-secret-{index}-{}", options.seed),
         ));
     }
     for index in 0..SECRET_POOL.min(sources) {
@@ -473,8 +608,20 @@ impl GeneratedSpec {
         format!("{:08x}{:016x}", (kind_number << 24) | (index as u64 & 0xFF_FFFF), random.next())
     }
 
+    /// The `_id` of flow group `group` (an index of [`FLOW_GROUPS`]) of integration
+    /// `integration` in [`GeneratedSpec::api_documents`].
+    pub fn flow_group_id(&self, integration: usize, group: usize) -> String {
+        let mut random = Random::new(self.options.seed ^ 0x6772_6f75_7000 ^ integration as u64);
+        format!(
+            "{:08x}{:016x}",
+            0xf000_0000 | ((integration as u64 & 0xFF_FFFF) << 4) | group as u64,
+            random.next()
+        )
+    }
+
     /// The integrator.io documents an account holding this spec would have: references
-    /// replaced by ids, secrets by their values, script content inline.
+    /// replaced by ids, secrets by their values, script content inline, flow groups by id
+    /// (`flowGroupings` of integrations, `_flowGroupingId` of flows).
     pub fn api_documents(&self) -> Vec<ApiDocument> {
         let id_by_address: std::collections::HashMap<String, String> = self
             .resources
@@ -492,6 +639,18 @@ impl GeneratedSpec {
                     if let Some(content) = &resource.content {
                         object.remove("contentFile");
                         object.insert("content".into(), Value::String(content.clone()));
+                    }
+                    if let Some(Value::Array(names)) = object.remove("flowGroups") {
+                        let groups: Vec<Value> = names
+                            .iter()
+                            .enumerate()
+                            .map(|(group, name)| json!({ "_id": self.flow_group_id(resource.index, group), "name": name }))
+                            .collect();
+                        object.insert("flowGroupings".into(), Value::Array(groups));
+                    }
+                    if let Some(Value::String(name)) = object.remove("flowGroup") {
+                        let group = FLOW_GROUPS.iter().position(|known| *known == name).unwrap_or(0);
+                        object.insert("_flowGroupingId".into(), Value::String(self.flow_group_id(resource.integration, group)));
                     }
                     object.insert("_id".into(), Value::String(id.clone()));
                 }
@@ -535,12 +694,18 @@ mod tests {
     #[test]
     fn counts_add_up() {
         let ten_thousand = counts(10_000).unwrap();
-        assert_eq!(ten_thousand.map(|(_, n)| n), [100, 400, 500, 3000, 4000, 2000]);
-        for total in [6, 7, 10, 33, 99, 101, 1234] {
+        assert_eq!(ten_thousand.map(|(kind, _)| kind), Kind::ALL);
+        assert_eq!(
+            ten_thousand.map(|(_, n)| n),
+            [100, 10, 400, 500, 10, 5, 40, 3000, 3925, 10, 2000]
+        );
+        for total in [6, 7, 10, 33, 99, 101, 1234, 5000] {
             let split = counts(total).unwrap();
             assert_eq!(split.iter().map(|(_, n)| n).sum::<usize>(), total, "{total}");
-            assert!(split.iter().all(|(_, n)| *n >= 1), "{total}: {split:?}");
+            assert!(split.iter().all(|(kind, n)| *n >= 1 || optional(*kind)), "{total}: {split:?}");
         }
+        // The referenced kinds appear from a realistic size on.
+        assert!(counts(2000).unwrap().iter().all(|(_, n)| *n >= 1));
         assert!(counts(5).is_err());
     }
 

@@ -280,9 +280,10 @@ mod tests {
         let spec =
             flowform_specgen::generate(flowform_specgen::Options { resources: 5000, seed: 1 })
                 .unwrap();
-        // 50 integrations, 200 connections, 250 scripts, 1,500 exports, 2,000 imports and
-        // 1,000 flows: 1 + 1 + 1 + 2 + 2 + 1 pages.
-        assert_eq!(list_bound(&spec.resources, 1000), ListBound { requests: 8, round_trips: 2 });
+        // 50 integrations, 5 iClients, 200 connections, 250 scripts, 5 file definitions, 2 EDI
+        // profiles, 20 lookup caches, 1,500 exports, 1,963 imports, 5 async helpers and 1,000
+        // flows: one page each but the exports' and imports' two.
+        assert_eq!(list_bound(&spec.resources, 1000), ListBound { requests: 13, round_trips: 2 });
     }
 
     #[test]
@@ -291,7 +292,8 @@ mod tests {
         // connection → export → flow f (g is in a cycle with f, so one of the two edges is
         // left out): three creates, then f's enable.
         let bound = apply_from_empty(&account, ServerLimit::REAL, Duration::from_millis(10));
-        assert_eq!(bound.needed_requests, 6 + 6 + 1);
+        // An empty list per kind (11), six creates, f's enable.
+        assert_eq!(bound.needed_requests, 11 + 6 + 1);
         assert_eq!(bound.sequential_requests, 1 + 3 + 1);
         assert_eq!(bound.chain, Duration::from_millis(50));
         assert_eq!(bound.bound(), Duration::from_millis(50));
@@ -303,7 +305,7 @@ mod tests {
             ServerLimit::REAL,
             Duration::from_millis(10),
         );
-        assert_eq!(change.needed_requests, 6 + 4);
+        assert_eq!(change.needed_requests, 11 + 4);
         assert_eq!(change.sequential_requests, 1 + 4);
         // A change of resources that do not reference one another has no chain between them.
         let apart = longest_chain(&account, |r| (r.kind == Kind::Import).then_some(2), |_| 0);

@@ -37,7 +37,8 @@ pub enum Scenario {
     /// The same plan done with one GET per resource, 10 in flight (implies `plan`).
     PlanNaive,
     /// `apply` into an empty account: 1,000 flows, 1,000 exports, 1,000 imports, 50
-    /// connections, 20 integrations.
+    /// connections, 20 integrations, and 15 iClients, file definitions, EDI profiles, lookup
+    /// caches and async helpers.
     Apply,
     /// `apply` of a 5% change (every 20th resource of each kind renamed) to that account.
     ApplyChange,
@@ -74,12 +75,18 @@ pub struct BenchArgs {
     no_build: bool,
 }
 
-/// The shape of the apply scenarios' account.
-const APPLY_SHAPE: [(Kind, usize); 5] = [
+/// The shape of the apply scenarios' account: issue 8's 3,070 resources, and a few of the kinds
+/// a real flow references (issue 16), as an account of that size has them.
+const APPLY_SHAPE: [(Kind, usize); 10] = [
     (Kind::Integration, 20),
+    (Kind::IClient, 2),
     (Kind::Connection, 50),
+    (Kind::FileDefinition, 2),
+    (Kind::EdiProfile, 1),
+    (Kind::LookupCache, 8),
     (Kind::Export, 1000),
     (Kind::Import, 1000),
+    (Kind::AsyncHelper, 2),
     (Kind::Flow, 1000),
 ];
 
@@ -469,7 +476,7 @@ fn apply_scenarios(bench: &mut Bench, from_empty: bool, change: bool) -> anyhow:
     if let Some(parallelism) = &parallelism {
         apply_args.extend(["--parallelism", parallelism.as_str()]);
     }
-    let shape = "1,000 flows, 1,000 exports, 1,000 imports, 50 connections, 20 integrations";
+    let shape = "1,000 flows, 1,000 exports, 1,000 imports, 50 connections, 20 integrations, 15 of the referenced kinds";
     let mut rows = Vec::new();
     if from_empty {
         let bound = bounds::apply_from_empty(&spec.spec.resources, bench.limit(), bench.latency());
@@ -736,7 +743,8 @@ mod tests {
     fn the_change_is_five_percent() {
         let spec = flowform_specgen::generate_exact(&APPLY_SHAPE, 1).unwrap();
         let count = spec.resources.iter().filter(|resource| changed(resource)).count();
-        assert_eq!(count, 1 + 3 + 50 + 50 + 50);
+        // Index 0 of each referenced kind too.
+        assert_eq!(count, 1 + 3 + 50 + 50 + 50 + 5);
         let changed_spec = change_spec(&spec);
         let renamed = spec
             .resources
