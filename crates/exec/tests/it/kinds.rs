@@ -428,3 +428,84 @@ async fn lookup_cache_data_is_diffed_by_key_and_written_in_batches_within_the_li
     assert_eq!(admin.lookup_cache_data(&id).unwrap().len(), 600);
     assert!(!workspace.plan().await.has_changes());
 }
+
+/// The duplicate guard and adoption cover the new kinds: an account that already holds an
+/// iClient, a file definition, an EDI profile, a lookup cache and an async helper of the spec's
+/// names stops the plan (a second copy is never created), and `--adopt` binds them instead.
+#[tokio::test]
+async fn the_duplicate_guard_and_adopt_cover_the_new_kinds() {
+    let workspace = workspace().await;
+    let admin = workspace.emulator.admin();
+    let existing = [
+        (
+            ResourceKind::IClients,
+            serde_json::json!({"name": "Shop app", "provider": "custom_oauth2", "oauth2": {"clientId": "shop", "clientSecret": "old"}}),
+        ),
+        (
+            ResourceKind::FileDefinitions,
+            serde_json::json!({"name": "Purchase order 850", "version": "2", "format": "delimited/x12", "rules": []}),
+        ),
+        (ResourceKind::EdiProfiles, serde_json::json!({"name": "Partner", "fileType": "edifact"})),
+        (ResourceKind::LookupCaches, serde_json::json!({"name": "SKUs"})),
+        (ResourceKind::AsyncHelpers, serde_json::json!({"name": "Feed status"})),
+    ];
+    let mut ids = Vec::new();
+    for (kind, body) in &existing {
+        ids.push(admin.create(*kind, body).unwrap()["_id"].as_str().unwrap().to_owned());
+    }
+    let desired = workspace.load();
+    let state = workspace.state().await;
+    let live =
+        flowform_exec::planner::read_live(&workspace.client, &desired, &state).await.unwrap();
+    let problems =
+        match flowform_exec::planner::make_plan(&desired, &state, &live, &Default::default()) {
+            Err(flowform_exec::planner::PlanError::Problems(problems)) => problems,
+            other => panic!("the plan stops on the duplicates: {other:?}"),
+        };
+    let mut guarded: Vec<String> =
+        problems.iter().map(|problem| problem.address.to_string()).collect();
+    guarded.sort();
+    assert_eq!(
+        guarded,
+        [
+            "asynchelper.feed-status",
+            "ediprofile.partner",
+            "filedefinition.po-850",
+            "iclient.shop-app",
+            "lookupcache.skus"
+        ],
+        "{problems:?}"
+    );
+    let adopt = flowform_exec::saved::PlanOptions { adopt: true, ..Default::default() };
+    let (_, plan, _) = workspace.plan_with(&adopt).await;
+    assert!(plan.problems.is_empty(), "{:?}", plan.problems);
+    assert_eq!(plan.summary().adopt, 5, "{:?}", summary(&plan));
+    assert_eq!(plan.summary().create, 6, "{:?}", summary(&plan));
+
+    // Adopted through `lifecycle.adopt` and applied: the same ids, no second copies, converged.
+    let adopted = KINDS
+        .replace("    name: Shop app\n", "    name: Shop app\n    lifecycle: {adopt: true}\n")
+        .replace(
+            "    name: Purchase order 850\n",
+            "    name: Purchase order 850\n    lifecycle: {adopt: true}\n",
+        )
+        .replace("    name: Partner\n", "    name: Partner\n    lifecycle: {adopt: true}\n")
+        .replace("    name: SKUs\n", "    name: SKUs\n    lifecycle: {adopt: true}\n")
+        .replace(
+            "    name: Feed status\n",
+            "    name: Feed status\n    lifecycle: {adopt: true}\n",
+        );
+    assert_eq!(adopted.matches("lifecycle: {adopt: true}").count(), 5, "{adopted}");
+    workspace.write("spec.yaml", &adopted);
+    assert_success(&workspace.apply().await);
+    for ((kind, _), id) in existing.iter().zip(&ids) {
+        let documents = admin.documents(*kind);
+        assert_eq!(documents.len(), 1, "{kind:?}: {documents:?}");
+        assert_eq!(documents[0]["_id"], id.as_str(), "{kind:?}");
+    }
+    assert_eq!(
+        admin.documents(ResourceKind::IClients)[0]["oauth2"]["clientSecret"],
+        "app-secret-one"
+    );
+    assert!(!workspace.plan().await.has_changes());
+}
