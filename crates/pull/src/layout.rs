@@ -70,10 +70,11 @@ pub(crate) fn data_file(key: &str) -> String {
     format!("data/{key}.json")
 }
 
+/// The rendered files by path, and the file that holds each resource.
+pub(crate) type LaidOut = (BTreeMap<PathBuf, String>, BTreeMap<Address, PathBuf>);
+
 /// Lays the resources out in files and renders them; also says which file holds each resource.
-pub(crate) fn files(
-    resources: &BTreeMap<Address, Placed<'_>>,
-) -> Result<(BTreeMap<PathBuf, String>, BTreeMap<Address, PathBuf>), PullError> {
+pub(crate) fn files(resources: &BTreeMap<Address, Placed<'_>>) -> Result<LaidOut, PullError> {
     // Who uses what, indexed once: accounts hold thousands of resources.
     let mut users: BTreeMap<Address, Vec<&Address>> = BTreeMap::new();
     for (user, placed) in resources {

@@ -143,7 +143,7 @@ async fn every_new_kind_is_created_in_order_and_converges() {
     assert_eq!(iclient["oauth2"]["clientSecret"], "app-secret-one");
     let plan = workspace.plan().await;
     assert!(!plan.has_changes(), "{:?}", summary(&plan));
-    let state = std::fs::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    let state = fs_err::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
     assert!(!state.contains("app-secret-one"), "no secret in the state");
 
     // A rotated iClient secret is one sensitive update.
@@ -244,7 +244,7 @@ async fn flow_groups_are_created_renamed_reordered_and_deleted_by_name() {
     assert_eq!(group_of(&workspace, "Second").as_deref(), Some("Accounting"));
     assert!(!workspace.plan().await.has_changes());
     let before = group_ids(&workspace);
-    let state = std::fs::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    let state = fs_err::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
     for (_, id) in &before {
         assert!(!state.contains(id.as_str()), "no group id in the state");
     }
@@ -367,8 +367,7 @@ async fn lookup_cache_data_is_diffed_by_key_and_written_in_batches_within_the_li
     let workspace = Workspace::new().await;
     let admin = workspace.emulator.admin();
     // Small pages, so the comparison reads the cache page by page.
-    let mut limits = flowform_emulator::LookupCacheLimits::default();
-    limits.keys_per_page = 97;
+    let limits = flowform_emulator::LookupCacheLimits { keys_per_page: 97, ..Default::default() };
     admin.set_lookup_cache_limits(limits).unwrap();
     workspace.write("spec.yaml", CACHE);
     workspace.write("data/skus.json", &entries(2_345, |index| serde_json::json!({"item": index})));

@@ -106,8 +106,10 @@ pub fn load(options: &LoadOptions) -> Loaded {
 
     let content_root = content_file::Root::new(&root);
     let mut resolver = Resolver::new(&variables, &options.environment, options.secrets);
-    let mut desired = DesiredState::default();
-    desired.lookups = lookups::parse(&declarations.data, &mut resolver, &mut diagnostics);
+    let mut desired = DesiredState {
+        lookups: lookups::parse(&declarations.data, &mut resolver, &mut diagnostics),
+        ..DesiredState::default()
+    };
     let declared = Declared::new(declarations.resources.iter().map(|d| &d.address))
         .with_lookups(desired.lookups.keys());
     let mut groups_used: Vec<(&SourceFile, &flowform_model::Address, String, Span)> = Vec::new();
