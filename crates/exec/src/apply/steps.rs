@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use flowform_model::fields::must_purge_before;
-use flowform_model::{Action, Address, CloneCopy, Plan, RefOrId};
+use flowform_model::{Action, Address, Change, CloneCopy, Plan, RefOrId};
 
 use super::ApplyError;
 use crate::graph::StepGraph;
@@ -140,9 +140,9 @@ impl<'p> Step<'p> {
 
 /// The operation of a change's step; `None` for a no-op, and for an update of a lookup cache's
 /// data alone (its data step does it).
-fn operation(action: &Action) -> Option<Operation<'_>> {
-    Some(match action {
-        Action::Update { fields, .. } if fields.is_empty() => return None,
+fn operation(change: &Change) -> Option<Operation<'_>> {
+    Some(match &change.action {
+        Action::Update { fields, .. } if fields.is_empty() && change.data.is_some() => return None,
         Action::Create { .. } => Operation::Create,
         Action::Clone { from, copies, .. } => Operation::Clone { from, copies },
         Action::StateOnly { id, .. } => Operation::Record { id },
@@ -173,7 +173,7 @@ pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
     let mut delete_of: HashMap<&Address, usize> = HashMap::new();
     let mut change_of: HashMap<usize, usize> = HashMap::new();
     for (index, change) in plan.changes.iter().enumerate() {
-        let Some(operation) = operation(&change.action) else { continue };
+        let Some(operation) = operation(change) else { continue };
         let step = graph.add(Step::new(&change.address, operation));
         change_of.insert(step, index);
         if let Operation::Delete { .. } = operation {
