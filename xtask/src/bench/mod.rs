@@ -73,6 +73,10 @@ pub struct BenchArgs {
     /// flowform-cli` first.
     #[arg(long)]
     no_build: bool,
+    /// Run the measured applies with `-vv` and print, after the table, the median of each of
+    /// their `timing:` lines (where the time of an apply went).
+    #[arg(long)]
+    timings: bool,
 }
 
 /// The shape of the apply scenarios' account: issue 8's 3,070 resources, and a few of the kinds
@@ -114,6 +118,8 @@ struct Bench {
     admin: AdminClient,
     page_size: usize,
     notes: Vec<String>,
+    /// With `--timings`: the median phase timings of each measured apply scenario.
+    timings: Vec<String>,
 }
 
 /// A spec written to disk.
@@ -306,8 +312,18 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     say(&format!("emulator (pid {}) at {}", emulator.pid(), emulator.url));
     let admin = AdminClient::new(&emulator.url)?;
     let page_size = runtime.block_on(admin.page_size())?;
-    let mut bench =
-        Bench { args, binary, time, work, runtime, emulator, admin, page_size, notes: Vec::new() };
+    let mut bench = Bench {
+        args,
+        binary,
+        time,
+        work,
+        runtime,
+        emulator,
+        admin,
+        page_size,
+        notes: Vec::new(),
+        timings: Vec::new(),
+    };
     let mut rows = Vec::new();
     if scenarios.contains(&Scenario::Plan) {
         rows.extend(plan_5k(&mut bench, scenarios.contains(&Scenario::PlanNaive))?);
@@ -346,6 +362,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     out.push('\n');
     out.push_str(&report::table(&rows, bench.args.runs as usize));
+    for timings in &bench.timings {
+        out.push('\n');
+        out.push_str(timings);
+    }
     print_table(&out);
     Ok(if rows.iter().all(Row::met) { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
@@ -473,6 +493,9 @@ fn apply_scenarios(bench: &mut Bench, from_empty: bool, change: bool) -> anyhow:
     let state = bench.work.join("apply/state.json");
     let parallelism = bench.args.parallelism.map(|n| n.to_string());
     let mut apply_args = vec!["apply", "--auto-approve"];
+    if bench.args.timings {
+        apply_args.push("-vv");
+    }
     if let Some(parallelism) = &parallelism {
         apply_args.extend(["--parallelism", parallelism.as_str()]);
     }
@@ -482,6 +505,7 @@ fn apply_scenarios(bench: &mut Bench, from_empty: bool, change: bool) -> anyhow:
         let bound = bounds::apply_from_empty(&spec.spec.resources, bench.limit(), bench.latency());
         bench.note_load("apply");
         let mut samples = Samples::default();
+        let mut logs = Vec::new();
         for run in 1..=runs {
             bench.block_on(bench.admin.reset())?;
             remove_state(&state)?;
@@ -499,6 +523,10 @@ fn apply_scenarios(bench: &mut Bench, from_empty: bool, change: bool) -> anyhow:
             let sample = sample(&finished, &counters);
             progress("apply", run, runs, &sample);
             samples.0.push(sample);
+            logs.push(finished.stderr);
+        }
+        if bench.args.timings {
+            bench.timings.push(report::timings("apply", &logs)?);
         }
         let wall = samples.wall();
         let over = ratio(wall.as_secs_f64(), bound.bound().as_secs_f64());
@@ -536,6 +564,7 @@ fn apply_scenarios(bench: &mut Bench, from_empty: bool, change: bool) -> anyhow:
         let state_text = fs_err::read_to_string(&state)?;
         bench.note_load("apply-change");
         let mut samples = Samples::default();
+        let mut logs = Vec::new();
         for run in 1..=runs {
             bench.block_on(async {
                 bench.admin.unthrottled().await?;
@@ -561,6 +590,10 @@ fn apply_scenarios(bench: &mut Bench, from_empty: bool, change: bool) -> anyhow:
             let sample = sample(&finished, &counters);
             progress("apply-change", run, runs, &sample);
             samples.0.push(sample);
+            logs.push(finished.stderr);
+        }
+        if bench.args.timings {
+            bench.timings.push(report::timings("apply-change", &logs)?);
         }
         let wall = samples.wall();
         let over = ratio(wall.as_secs_f64(), bound.bound().as_secs_f64());

@@ -247,3 +247,33 @@ mod tests {
         assert_eq!(row(vec![]).verdict(), "—");
     }
 }
+
+/// The `timing: WHAT: N ms` lines of `flowform -vv` in the stderr logs of a scenario's runs, as
+/// a table of each phase's median over the runs (in the order the phases first appear); a phase
+/// missing from some runs is counted over the runs that have it.
+pub fn timings(scenario: &str, logs: &[std::path::PathBuf]) -> anyhow::Result<String> {
+    let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
+    for log in logs {
+        for line in fs_err::read_to_string(log)?.lines() {
+            let Some(rest) = line.strip_prefix("timing: ") else { continue };
+            let Some((what, took)) = rest.rsplit_once(": ") else { continue };
+            let Some(Ok(ms)) = took.strip_suffix(" ms").map(str::parse::<f64>) else { continue };
+            match phases.iter_mut().find(|(known, _)| known == what) {
+                Some((_, values)) => values.push(ms),
+                None => phases.push((what.to_owned(), vec![ms])),
+            }
+        }
+    }
+    let mut out = format!(
+        "{scenario}: phases (`flowform -vv` `timing:` lines, median of {} runs)\n\n",
+        logs.len()
+    );
+    out.push_str("| phase | median | range |\n|---|---:|---:|\n");
+    for (what, mut values) in phases {
+        values.sort_by(f64::total_cmp);
+        let median = median(&values).unwrap_or_default();
+        let (low, high) = (values[0], values[values.len() - 1]);
+        out.push_str(&format!("| {what} | {median:.1} ms | {low:.1}–{high:.1} ms |\n"));
+    }
+    Ok(out)
+}

@@ -8,16 +8,16 @@
 //! event per line on stdout (docs/apply-events.md).
 
 use flowform_diff::render::PlanTarget;
-use flowform_exec::planner::make_plan;
+use flowform_exec::planner::{PlanError, make_plan};
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved;
-use flowform_exec::state::StateWriter;
+use flowform_exec::state::{StateLocation, StateWriter};
 use flowform_model::{DesiredState, LiveState, Plan};
 use flowform_spec::SecretPolicy;
 
 use super::execute::{self, Events, Work, human_plan, plan_error, plan_options, plan_target};
 use super::shared::{read_saved_plan, saved_plan_error, store_error};
-use super::{load_spec_with_session, locate_spec, open_session};
+use super::{locate_spec, open_session, start_spec_with_session};
 use crate::args::ApplyArgs;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
@@ -52,35 +52,117 @@ async fn apply_with(
         let located = locate_spec(settings, printer)?;
         let session = open_session(settings, printer, &located, "apply").await?;
         let nothing = DesiredState::default();
-        let result =
-            apply_in(settings, printer, &session, &nothing, args, saved_plan.as_ref(), events)
-                .await;
+        let result = apply_in(
+            settings,
+            printer,
+            &session,
+            &nothing,
+            args,
+            saved_plan.as_ref(),
+            events,
+            None,
+        )
+        .await;
         session.close().await;
         return result;
     }
-    let (loaded, session) =
-        load_spec_with_session(settings, printer, SecretPolicy::Required, true, "apply").await?;
-    let result =
-        apply_in(settings, printer, &session, &loaded.desired, args, saved_plan.as_ref(), events)
-            .await;
+    let (spec, session) =
+        start_spec_with_session(settings, printer, SecretPolicy::Required, true, "apply").await?;
+    let api = ClientStateApi(&session.client);
+    let early = if spec.in_flight() { lock_and_list(printer, &session, &api).await } else { None };
+    let loaded = match spec.finish(printer, true).await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            if let Some(early) = early {
+                let _ = early.writer.release().await;
+            }
+            session.close().await;
+            return Err(error);
+        }
+    };
+    let result = apply_in(
+        settings,
+        printer,
+        &session,
+        &loaded.desired,
+        args,
+        saved_plan.as_ref(),
+        events,
+        early,
+    )
+    .await;
     session.close().await;
+    // The spec, the account and the plan are given back by the process's exit, not freed one
+    // allocation at a time.
+    std::mem::forget(loaded);
     result
 }
 
-async fn apply_in(
-    settings: &Settings,
+/// The state locked and the account listed while the spec is still loading (`apply` on a
+/// local state file, once the account check has answered).
+struct Early<'a> {
+    writer: StateWriter<'a, ClientStateApi<'a>>,
+    lists: Result<LiveState, PlanError>,
+}
+
+/// Takes the state lock without waiting and lists the account, while the spec loads on the
+/// other core. The lists are read after the lock is held (a listing older than the lock could
+/// miss the creates of an apply that holds it: docs/benchmarks.md, fix 4) and after the account
+/// check, and they only read: a spec that turns out broken releases the lock and discards
+/// them. Only for a state in a local file, so that a broken spec writes nothing to the account
+/// (a state in the account is locked by writing to it). `None` (the state opened after the
+/// spec, as before) when the lock is held by someone else or the state cannot be opened: the
+/// wait and the error are then the usual ones, after the spec's problems.
+async fn lock_and_list<'a>(
     printer: &Printer,
     session: &Session,
+    api: &'a ClientStateApi<'a>,
+) -> Option<Early<'a>> {
+    if !matches!(session.state, StateLocation::File(_)) {
+        return None;
+    }
+    let started = std::time::Instant::now();
+    let (writer, broken) = flowform_exec::state::open_writer(
+        &session.state,
+        api,
+        &session.target,
+        "apply",
+        std::time::Duration::ZERO,
+    )
+    .await
+    .ok()?;
+    if let Some(holder) = broken {
+        printer.warning(&format!("broke a stale state lock held by {holder}"));
+    }
+    printer.timing("state opened (while the spec loads)", started);
+    let started = std::time::Instant::now();
+    let lists = flowform_exec::planner::list_live(&session.client).await;
+    printer.timing("account listed (while the spec loads)", started);
+    Some(Early { writer, lists })
+}
+
+#[expect(clippy::too_many_arguments, reason = "one call site; the early work is optional")]
+async fn apply_in<'a>(
+    settings: &Settings,
+    printer: &Printer,
+    session: &'a Session,
     desired: &DesiredState,
     args: &ApplyArgs,
     saved_plan: Option<&(String, saved::SavedPlan)>,
     events: &Events,
+    early: Option<Early<'a>>,
 ) -> anyhow::Result<ExitStatus> {
     events.set_target(&session.target, settings.env.as_deref());
     let api = ClientStateApi(&session.client);
-    let started = std::time::Instant::now();
-    let mut writer = execute::open_writer(settings, printer, session, &api, "apply").await?;
-    printer.timing("state opened", started);
+    let (mut writer, lists) = match early {
+        Some(Early { writer, lists }) => (writer, Some(lists)),
+        None => {
+            let started = std::time::Instant::now();
+            let writer = execute::open_writer(settings, printer, session, &api, "apply").await?;
+            printer.timing("state opened", started);
+            (writer, None)
+        }
+    };
     // Everything up to the executor may refuse; the lock is released untouched then.
     let prepared = async {
         let options = match saved_plan {
@@ -92,7 +174,23 @@ async fn apply_in(
             None => plan_options(&args.shape),
         };
         let started = std::time::Instant::now();
-        let live = execute::read_account(&session.client, desired, writer.state(), printer).await?;
+        let live = match lists {
+            Some(lists) => {
+                let mut live = lists.map_err(|error| plan_error(printer, error))?;
+                flowform_exec::planner::complete_live(
+                    &session.client,
+                    desired,
+                    writer.state(),
+                    &mut live,
+                )
+                .await
+                .map_err(|error| plan_error(printer, error))?;
+                live
+            }
+            None => {
+                execute::read_account(&session.client, desired, writer.state(), printer).await?
+            }
+        };
         printer.timing("account read (after the state)", started);
         let started = std::time::Instant::now();
         let plan = make_plan(desired, writer.state(), &live, &options)
@@ -158,7 +256,10 @@ async fn apply_in(
         verb: "apply",
         events,
     };
-    execute::execute(printer, session, writer, work).await
+    let status = execute::execute(printer, session, writer, work).await;
+    // Given back by the process's exit, not freed one allocation at a time.
+    std::mem::forget((plan, live));
+    status
 }
 
 /// A refresh-only plan to accept.

@@ -101,6 +101,70 @@ pub async fn load_spec_with_session(
     show_warnings: bool,
     command: &str,
 ) -> anyhow::Result<(Loaded, Session)> {
+    let (spec, session) =
+        start_spec_with_session(settings, printer, secrets, show_warnings, command).await?;
+    let loaded = match spec.finish(printer, show_warnings).await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            session.close().await;
+            return Err(error);
+        }
+    };
+    Ok((loaded, session))
+}
+
+/// A spec being loaded while the account is opened: [`start_spec_with_session`] returns it
+/// with the session, so a command can do more work (`apply` takes the state lock and lists
+/// the account) before [`SpecLoading::finish`] waits for it and reports its problems.
+pub enum SpecLoading {
+    /// Loaded and reported already.
+    Reported(Loaded),
+    /// Loaded already (not reported yet).
+    Loaded(Loaded),
+    /// Still parsing on a blocking thread.
+    Loading {
+        task: tokio::task::JoinHandle<(Loaded, std::time::Duration)>,
+        started: std::time::Instant,
+    },
+}
+
+impl SpecLoading {
+    /// Whether the spec is still being loaded.
+    pub fn in_flight(&self) -> bool {
+        matches!(self, SpecLoading::Loading { task, .. } if !task.is_finished())
+    }
+
+    /// Waits for the spec and reports its diagnostics; fails on its errors.
+    pub async fn finish(self, printer: &Printer, show_warnings: bool) -> anyhow::Result<Loaded> {
+        let loaded = match self {
+            SpecLoading::Reported(loaded) => return Ok(loaded),
+            SpecLoading::Loaded(loaded) => loaded,
+            SpecLoading::Loading { task, started } => {
+                let (loaded, took) = task.await.map_err(spec_stopped)?;
+                printer.timing("account opened and spec loaded (together)", started);
+                printer.timing_of("spec loaded", took);
+                loaded
+            }
+        };
+        report_spec(printer, loaded, show_warnings)
+    }
+}
+
+fn spec_stopped(error: tokio::task::JoinError) -> anyhow::Error {
+    anyhow::anyhow!("loading the spec stopped unexpectedly: {error}")
+}
+
+/// Opens the session on the account the spec names while the spec loads (see
+/// [`load_spec_with_session`]); returns the spec still loading, or loaded but not yet reported.
+/// A spec found to have errors before the account is open is reported here, and the account
+/// check is dropped unanswered.
+pub async fn start_spec_with_session(
+    settings: &Settings,
+    printer: &Printer,
+    secrets: SecretPolicy,
+    show_warnings: bool,
+    command: &str,
+) -> anyhow::Result<(SpecLoading, Session)> {
     let options = settings.load_options(secrets);
     let located = flowform_spec::locate(&options);
     let target = match settings.target(&located.root, located.environment.as_ref()) {
@@ -114,7 +178,7 @@ pub async fn load_spec_with_session(
         _ => {
             let loaded = load_spec(settings, printer, secrets, show_warnings)?;
             let session = open_session(settings, printer, &loaded, command).await?;
-            return Ok((loaded, session));
+            return Ok((SpecLoading::Reported(loaded), session));
         }
     };
     let started = std::time::Instant::now();
@@ -124,35 +188,36 @@ pub async fn load_spec_with_session(
     });
     let opening = Session::open(settings, printer, target, command);
     tokio::pin!(opening);
-    let stopped = |error| anyhow::anyhow!("loading the spec stopped unexpectedly: {error}");
     // A spec with errors ends the command at once: the account check is dropped unanswered
     // rather than waited for (an unreachable endpoint would take its retries).
-    let (loaded, took, session) = tokio::select! {
+    tokio::select! {
         loaded = &mut loading => {
-            let (loaded, took) = loaded.map_err(stopped)?;
-            let session = if loaded.has_errors() { None } else { Some(opening.await) };
-            (loaded, took, session)
+            let (loaded, took) = loaded.map_err(spec_stopped)?;
+            printer.timing("account opened and spec loaded (together)", started);
+            printer.timing_of("spec loaded", took);
+            if loaded.has_errors() {
+                return Err(SpecLoading::Loaded(loaded)
+                    .finish(printer, show_warnings)
+                    .await
+                    .err()
+                    .unwrap_or_else(|| anyhow::anyhow!("the spec has errors")));
+            }
+            let session = opening.await?;
+            Ok((SpecLoading::Loaded(loaded), session))
         }
         session = &mut opening => {
-            let (loaded, took) = loading.await.map_err(stopped)?;
-            (loaded, took, Some(session))
-        }
-    };
-    printer.timing("account opened and spec loaded (together)", started);
-    printer.timing_of("spec loaded", took);
-    let loaded = match report_spec(printer, loaded, show_warnings) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            if let Some(Ok(session)) = session {
-                session.close().await;
+            match session {
+                Ok(session) => Ok((SpecLoading::Loading { task: loading, started }, session)),
+                // The spec's problems come first: it is waited for and reported before the
+                // account's.
+                Err(error) => {
+                    SpecLoading::Loading { task: loading, started }
+                        .finish(printer, show_warnings)
+                        .await?;
+                    Err(error)
+                }
             }
-            return Err(error);
         }
-    };
-    match session {
-        Some(session) => Ok((loaded, session?)),
-        // Not reached: the account check is dropped only for a spec with errors.
-        None => Err(anyhow::anyhow!("the account was not opened")),
     }
 }
 

@@ -11,6 +11,7 @@ use flowform_model::{
 };
 
 use super::StepError;
+use super::ahead::Ahead;
 use crate::state::StateWriter;
 use crate::state::remote::StateApi;
 
@@ -30,6 +31,8 @@ pub(crate) struct Context<'c, 'w, A: StateApi> {
     pub to_enable: Mutex<BTreeSet<Address>>,
     /// The ids of the resources this plan deletes (what an unlink removes references to).
     pub deleting: HashSet<String>,
+    /// The reads of updates sent when the run started.
+    pub ahead: Ahead,
 }
 
 impl<A: StateApi> Context<'_, '_, A> {

@@ -6,6 +6,8 @@
 //!   `depends_on` alone;
 //! - `run`: the run itself: the write-ahead records, the phases (writes with their fixups and
 //!   deletes, then the enable-last phase), the secret baselines;
+//! - `ahead`: the reads of updates sent when the run starts (GET-ahead), the writes kept in
+//!   order;
 //! - `context`: what every step shares (ids, documents written in this run, the state writer);
 //! - `ops`: one module per operation: `create`, `clone`, `update`, `rewrite` (fixups and
 //!   enables), `delete`, and `bind` (the state bookkeeping of adopts and moves);
@@ -32,6 +34,7 @@
 //! The executor never prints: it reports progress through [`ApplyOptions::progress`] and returns
 //! an [`ApplyReport`].
 
+mod ahead;
 mod context;
 mod error;
 mod ops;

@@ -13,6 +13,7 @@ use flowform_model::{
     UNKNOWN_FINGERPRINT, Value,
 };
 
+use super::ahead::Ahead;
 use super::context::{Context, ignores_disabled, live_disabled, wants_enabled};
 use super::ops::run_step;
 use super::steps::{Operation, Step, build_steps};
@@ -77,6 +78,7 @@ pub async fn apply<A: StateApi>(
                 _ => None,
             })
             .collect(),
+        ahead: Ahead::start(client, &graph),
     };
 
     let enables = expected_enables(plan, desired, live);

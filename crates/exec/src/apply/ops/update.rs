@@ -16,7 +16,7 @@ pub(super) async fn update<A: StateApi>(
 ) -> Result<String, StepError> {
     let desired = context.desired(step.address)?;
     let kind = step.address.kind;
-    let fresh = context.client.get(kind, id).await?;
+    let fresh = context.ahead.get(context.client, step.address, id).await?;
     if let Some(planned) = planned_last_modified
         && fresh.last_modified.as_deref() != Some(planned)
     {
