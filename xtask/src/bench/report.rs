@@ -206,6 +206,42 @@ pub fn load_average() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// The `timing: WHAT: N ms` lines of `flowform -vv` in the stderr logs of a scenario's runs, as
+/// a table of each phase's median over the runs (in the order the phases first appear); a phase
+/// missing from some runs is counted over the runs that have it.
+pub fn timings(scenario: &str, logs: &[std::path::PathBuf]) -> anyhow::Result<String> {
+    let texts = logs.iter().map(fs_err::read_to_string).collect::<Result<Vec<_>, _>>()?;
+    Ok(timings_of(scenario, &texts))
+}
+
+/// [`timings`] of the logs' texts.
+fn timings_of(scenario: &str, logs: &[String]) -> String {
+    let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
+    for log in logs {
+        for line in log.lines() {
+            let Some(rest) = line.strip_prefix("timing: ") else { continue };
+            let Some((what, took)) = rest.rsplit_once(": ") else { continue };
+            let Some(Ok(ms)) = took.strip_suffix(" ms").map(str::parse::<f64>) else { continue };
+            match phases.iter_mut().find(|(known, _)| known == what) {
+                Some((_, values)) => values.push(ms),
+                None => phases.push((what.to_owned(), vec![ms])),
+            }
+        }
+    }
+    let mut out = format!(
+        "{scenario}: phases (`flowform -vv` `timing:` lines, median of {} runs)\n\n",
+        logs.len()
+    );
+    out.push_str("| phase | median | range |\n|---|---:|---:|\n");
+    for (what, mut values) in phases {
+        values.sort_by(f64::total_cmp);
+        let median = median(&values).unwrap_or_default();
+        let (low, high) = (values[0], values[values.len() - 1]);
+        out.push_str(&format!("| {what} | {median:.1} ms | {low:.1}–{high:.1} ms |\n"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,34 +282,20 @@ mod tests {
         assert_eq!(row(vec![("wall", false), ("requests", true)]).verdict(), "**no**: wall");
         assert_eq!(row(vec![]).verdict(), "—");
     }
-}
 
-/// The `timing: WHAT: N ms` lines of `flowform -vv` in the stderr logs of a scenario's runs, as
-/// a table of each phase's median over the runs (in the order the phases first appear); a phase
-/// missing from some runs is counted over the runs that have it.
-pub fn timings(scenario: &str, logs: &[std::path::PathBuf]) -> anyhow::Result<String> {
-    let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
-    for log in logs {
-        for line in fs_err::read_to_string(log)?.lines() {
-            let Some(rest) = line.strip_prefix("timing: ") else { continue };
-            let Some((what, took)) = rest.rsplit_once(": ") else { continue };
-            let Some(Ok(ms)) = took.strip_suffix(" ms").map(str::parse::<f64>) else { continue };
-            match phases.iter_mut().find(|(known, _)| known == what) {
-                Some((_, values)) => values.push(ms),
-                None => phases.push((what.to_owned(), vec![ms])),
-            }
-        }
+    #[test]
+    fn timings_are_the_median_of_each_phase_in_the_order_they_first_appear() {
+        let logs = [
+            "timing: spec loaded: 80.0 ms\ntiming: steps ran: 170.5 ms\n",
+            "noise\ntiming: spec loaded: 90.0 ms\ntiming: steps ran: 160.0 ms\n",
+            "timing: steps ran: 150.0 ms\ntiming: state saved: 20.0 ms\n",
+        ]
+        .map(str::to_owned);
+        let table = timings_of("apply-change", &logs);
+        assert!(table.contains("median of 3 runs"), "{table}");
+        assert!(table.contains("| spec loaded | 80.0 ms | 80.0–90.0 ms |"), "{table}");
+        assert!(table.contains("| steps ran | 160.0 ms | 150.0–170.5 ms |"), "{table}");
+        assert!(table.contains("| state saved | 20.0 ms | 20.0–20.0 ms |"), "{table}");
+        assert!(table.find("spec loaded") < table.find("steps ran"));
     }
-    let mut out = format!(
-        "{scenario}: phases (`flowform -vv` `timing:` lines, median of {} runs)\n\n",
-        logs.len()
-    );
-    out.push_str("| phase | median | range |\n|---|---:|---:|\n");
-    for (what, mut values) in phases {
-        values.sort_by(f64::total_cmp);
-        let median = median(&values).unwrap_or_default();
-        let (low, high) = (values[0], values[values.len() - 1]);
-        out.push_str(&format!("| {what} | {median:.1} ms | {low:.1}–{high:.1} ms |\n"));
-    }
-    Ok(out)
 }
