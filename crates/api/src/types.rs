@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use flowform_model::{FieldPath, Kind, LiveResource, MASK};
+use flowform_model::{FieldPath, Kind, LiveResource, MASK, is_mask_text};
 
 /// What `GET /v1/tokenInfo` says about the token.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,11 +228,14 @@ pub enum StateScope {
     },
 }
 
-/// The path of the first string (or object key) in `value` that contains the mask `******`.
+/// The path of the first string (or object key) in `value` that contains the mask `******`, or
+/// a string that is another mask (any run of three or more asterisks: `****` and the like).
 pub(crate) fn find_mask(value: &serde_json::Value) -> Option<FieldPath> {
     fn walk(value: &serde_json::Value, path: FieldPath) -> Option<FieldPath> {
         match value {
-            serde_json::Value::String(text) if text.contains(MASK) => Some(path),
+            serde_json::Value::String(text) if text.contains(MASK) || is_mask_text(text) => {
+                Some(path)
+            }
             serde_json::Value::Array(items) => {
                 items.iter().enumerate().find_map(|(index, item)| walk(item, path.index(index)))
             }
@@ -263,7 +266,9 @@ mod tests {
         let nested = serde_json::json!({"list": [{"a": 1}, {"b": ["ok", "pre******post"]}]});
         let path = find_mask(&nested).unwrap().to_string();
         assert!(path.contains("list") && path.contains('1'), "{path}");
-        assert!(find_mask(&serde_json::json!({"password": "*****"})).is_none());
+        assert!(find_mask(&serde_json::json!({"password": "*****"})).is_some());
+        assert!(find_mask(&serde_json::json!({"value": "****"})).is_some());
+        assert!(find_mask(&serde_json::json!({"glob": "**", "text": "a***"})).is_none());
         assert!(find_mask(&serde_json::json!({"******": 1})).is_some());
     }
 

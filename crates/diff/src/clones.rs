@@ -325,14 +325,7 @@ pub(crate) fn complete_clones(
             if before.is_absent() {
                 continue;
             }
-            fields.push(FieldChange {
-                path,
-                op: FieldOp::Remove,
-                before: Some(before),
-                after: None,
-                drift: false,
-                sensitive: false,
-            });
+            fields.push(FieldChange::new(path, FieldOp::Remove, Some(before), None));
         }
         *copies = prediction.copies;
         if no_delete {

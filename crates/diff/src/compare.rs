@@ -2,7 +2,7 @@
 //! secrets never by value.
 
 use flowform_model::fingerprint::{secret_fingerprint, value_digest};
-use flowform_model::{MASK, Value};
+use flowform_model::{Value, is_mask_text};
 
 /// Whether two normalised values mean the same. Numbers compare by value (`5.0` equals `5`),
 /// objects ignore key order, and a secret equals nothing: secrets are compared by fingerprint,
@@ -81,10 +81,10 @@ pub(crate) fn leaf_fingerprint(salt: &str, value: &Value) -> Option<String> {
     }
 }
 
-/// Whether `value` is, or holds anywhere inside, the API's mask `******`.
+/// Whether `value` is, or holds anywhere inside, one of the API's masks (`******`, `****`, …).
 pub(crate) fn contains_mask(value: &Value) -> bool {
     match value {
-        Value::String(text) => text == MASK,
+        Value::String(text) => is_mask_text(text),
         Value::Array(items) => items.iter().any(contains_mask),
         Value::Object(object) => object.values().any(contains_mask),
         _ => false,

@@ -6,9 +6,15 @@
 //! This is the one table of defaults, one list per kind. Paths are dotted and index-free, so an
 //! entry such as `pageProcessors.proceedOnFailure` covers `pageProcessors[3].proceedOnFailure`
 //! (defaults inside array elements). Each entry comes from the API reference
-//! (`integrator-api.md` §5.6) or a `default:` in Celigo's published field schemas; nothing is
-//! guessed. Adding an entry is safe only when the API documents the default: a wrong entry would
-//! hide a real difference.
+//! (`integrator-api.md` §5.6), a `default:` in Celigo's published field schemas, or what the
+//! service adds to documents written without the field, as real `GET` responses show it
+//! (`shared/reference/service-behaviours.md` §1, the conformance corpus); nothing is guessed.
+//! Adding an entry is safe only when a source shows the default: a wrong entry would hide a real
+//! difference.
+//!
+//! Besides these, normalisation reads an empty array as absent (the service adds `[]` for many
+//! lists nobody sent, and drops others such as an empty `file.lookups`), and a few defaults that
+//! depend on another field of the document ([`CONDITIONAL_DEFAULTS`]).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -79,9 +85,14 @@ use DefaultValue::{Bool, Integer, Text, TextList};
 
 /// Flows. Sources: API reference §5.6 (`disabled`: a flow that omits it is enabled), Celigo's
 /// `router.yml` (`routeRecordsTo`, `routeRecordsUsing`) and `page-processor.yml`
-/// (`proceedOnFailure`: false stops failed records at the step, the behaviour of an absent flag).
+/// (`proceedOnFailure`: false stops failed records at the step, the behaviour of an absent flag);
+/// service-behaviours.md §1 (`autoResolveMatchingTraceKeys: true` on 29 of 30 flows of a raw
+/// `GET /v1/flows`, `skipRetries: false` on all of them and on page generators the UI wrote).
 const FLOW_DEFAULTS: &[ServerDefault] = &[
     entry("disabled", Bool(false)),
+    entry("autoResolveMatchingTraceKeys", Bool(true)),
+    entry("skipRetries", Bool(false)),
+    entry("pageGenerators.skipRetries", Bool(false)),
     entry("pageProcessors.proceedOnFailure", Bool(false)),
     entry("routers.branches.pageProcessors.proceedOnFailure", Bool(false)),
     entry("routers.routeRecordsTo", Text("first_matching_branch")),
@@ -94,8 +105,11 @@ const SCRIPT_DEFAULTS: &[ServerDefault] =
 
 /// Connections, under the object named after the connection type. Source: `default:` values of
 /// Celigo's `configuring-connections` schemas (http, oauth, rest, ftp, s3, netsuite, salesforce,
-/// rdbms, mongodb, dynamodb, jdbc, filesystem, as2, mcp, wrapper).
+/// rdbms, mongodb, dynamodb, jdbc, filesystem, as2, mcp, wrapper); `sandbox: false`, the
+/// deprecated flag legacy-licence accounts carry (integrator-api.md §1.2; service-behaviours.md
+/// §1, 2020-2022 documents).
 const CONNECTION_DEFAULTS: &[ServerDefault] = &[
+    entry("sandbox", Bool(false)),
     entry("http.disableStrictSSL", Bool(false)),
     entry("http.concurrencyLevel", Integer(25)),
     entry("http.retryHeader", Text("Retry-After")),
@@ -162,8 +176,23 @@ const CONNECTION_DEFAULTS: &[ServerDefault] = &[
     entry("wrapper.concurrencyLevel", Integer(5)),
 ];
 
-/// Exports. Source: `default:` values of Celigo's `configuring-exports` schemas.
+/// Exports. Source: `default:` values of Celigo's `configuring-exports` schemas; what the service
+/// adds (service-behaviours.md §1: `oneToMany: false` on the sb-dataops exports, the HTTP form's
+/// `formType`, `isRest`, `sendAuthForFileDownloads` and `response.twoDArray` on its HTTP
+/// export; §2: expression `version: "1"`).
 const EXPORT_DEFAULTS: &[ServerDefault] = &[
+    entry("oneToMany", Bool(false)),
+    entry("http.formType", Text("http")),
+    entry("http.isRest", Bool(false)),
+    entry("http.sendAuthForFileDownloads", Bool(false)),
+    entry("http.response.twoDArray.doNotNormalize", Bool(false)),
+    entry("http.response.twoDArray.hasHeader", Bool(false)),
+    entry("filter.version", Text("1")),
+    entry("filter.expression.version", Text("1")),
+    entry("inputFilter.version", Text("1")),
+    entry("inputFilter.expression.version", Text("1")),
+    entry("transform.version", Text("1")),
+    entry("transform.expression.version", Text("1")),
     entry("s3.region", Text("us-east-1")),
     entry("dynamodb.region", Text("us-east-1")),
     entry("mongodb.readPreference", Text("doNotOverride")),
@@ -178,8 +207,24 @@ const EXPORT_DEFAULTS: &[ServerDefault] = &[
     entry("webhook.challengeSuccessMediaType", Text("json")),
 ];
 
-/// Imports. Source: `default:` values of Celigo's `configuring-imports` schemas.
+/// Imports. Source: `default:` values of Celigo's `configuring-imports` schemas; what the service
+/// adds (service-behaviours.md §1: `oneToMany`, `ignoreExisting`, `ignoreMissing` and
+/// `distributed` false on the sb-dataops and gcarbone imports; the HTTP form's `formType`,
+/// `isRest`, `batchSize: 1` on the pasted HTTP import; §2: expression `version: "1"`).
 const IMPORT_DEFAULTS: &[ServerDefault] = &[
+    entry("oneToMany", Bool(false)),
+    entry("ignoreExisting", Bool(false)),
+    entry("ignoreMissing", Bool(false)),
+    entry("distributed", Bool(false)),
+    entry("http.formType", Text("http")),
+    entry("http.isRest", Bool(false)),
+    entry("http.batchSize", Integer(1)),
+    entry("filter.version", Text("1")),
+    entry("filter.expression.version", Text("1")),
+    entry("inputFilter.version", Text("1")),
+    entry("inputFilter.expression.version", Text("1")),
+    entry("transform.version", Text("1")),
+    entry("transform.expression.version", Text("1")),
     entry("http.sendPostMappedData", Bool(true)),
     entry("s3.region", Text("us-east-1")),
     entry("dynamodb.region", Text("us-east-1")),
@@ -199,20 +244,45 @@ const IMPORT_DEFAULTS: &[ServerDefault] = &[
     entry("file.pgp.symmetricKeyAlgorithm", Text("aes256")),
 ];
 
+/// Integrations: `sandbox: false` of legacy-licence accounts (integrator-api.md §1.2;
+/// service-behaviours.md §1).
+const INTEGRATION_DEFAULTS: &[ServerDefault] = &[entry("sandbox", Bool(false))];
+
 /// iClients. Source: `iclient-schemas/response.yml:4-9` requires `published` on every
 /// response; an iClient created without it is not published (the emulator's
 /// `iclient-published`).
 const ICLIENT_DEFAULTS: &[ServerDefault] = &[entry("published", Bool(false))];
 
-/// The known server defaults of `kind` (integrations, lookup caches, file definitions, EDI
-/// profiles and async helpers have none documented).
+/// A top-level default that depends on another top-level field of the document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConditionalDefault {
+    /// The kind.
+    pub kind: Kind,
+    /// The top-level field with the default.
+    pub path: &'static str,
+    /// The top-level field that decides, and the value that selects [`Self::value`].
+    pub when: (&'static str, &'static str),
+    /// The default when `when` holds (otherwise the kind's table applies).
+    pub value: DefaultValue,
+}
+
+/// Defaults that depend on the document: a NetSuite distributed import is stored with
+/// `distributed: true` (service-behaviours.md §1: singh-gurkawalbir/demo imports; every other
+/// import `false`). Whole-document normalisation (`pull`) reads these; a field comparison needs
+/// none, since the spec's value is compared with the stored one.
+pub const CONDITIONAL_DEFAULTS: &[ConditionalDefault] = &[ConditionalDefault {
+    kind: Kind::Import,
+    path: "distributed",
+    when: ("adaptorType", "NetSuiteDistributedImport"),
+    value: Bool(true),
+}];
+
+/// The known server defaults of `kind` (lookup caches, file definitions, EDI profiles and async
+/// helpers have none documented).
 pub fn server_defaults(kind: Kind) -> &'static [ServerDefault] {
     match kind {
-        Kind::Integration
-        | Kind::LookupCache
-        | Kind::FileDefinition
-        | Kind::EdiProfile
-        | Kind::AsyncHelper => &[],
+        Kind::LookupCache | Kind::FileDefinition | Kind::EdiProfile | Kind::AsyncHelper => &[],
+        Kind::Integration => INTEGRATION_DEFAULTS,
         Kind::IClient => ICLIENT_DEFAULTS,
         Kind::Connection => CONNECTION_DEFAULTS,
         Kind::Script => SCRIPT_DEFAULTS,

@@ -488,6 +488,8 @@ fn plan_deletes(
 fn prevent_destroy_problem(address: &Address, id: &str, destroy: bool) -> PlanProblem {
     if destroy {
         PlanProblem {
+            path: None,
+            origin: None,
             address: address.clone(),
             message: format!(
                 "`{address}` (`{id}`) has `preventDestroy`; `destroy` would delete it"
@@ -498,6 +500,8 @@ fn prevent_destroy_problem(address: &Address, id: &str, destroy: bool) -> PlanPr
         }
     } else {
         PlanProblem {
+            path: None,
+            origin: None,
             address: address.clone(),
             message: format!(
                 "`{address}` (`{id}`) left the spec, but it has `preventDestroy` and cannot be deleted"

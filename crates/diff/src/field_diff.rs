@@ -4,10 +4,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use flowform_model::fields::is_write_only;
 use flowform_model::fingerprint::value_digest;
 use flowform_model::{
-    Address, DesiredResource, FieldChange, FieldOp, FieldPath, Kind, MASK, Object, ResourceState,
-    Segment, UNKNOWN_FINGERPRINT, Value,
+    Address, DesiredResource, FieldChange, FieldOp, FieldPath, Kind, Object, ResourceState,
+    SecretRecord, Segment, Value,
 };
 
 use crate::align::{Aligned, align, pair_replacements};
@@ -15,6 +16,9 @@ use crate::compare::{contains_mask, has_unresolved_secret, leaf_fingerprint, sam
 use crate::defaults::default_at;
 use crate::leaves::{IMPLIED_ENABLED, body_leaves, implies_enabled, is_ignored, owns, pattern_of};
 use crate::normalize::{ManagedIds, live_equals, normalize_desired, normalize_live_node};
+use crate::service::{
+    Doc, Rewrite, canonical, exclusive, generated_keys, managed_secrets_of, rewrite_at,
+};
 
 /// What the comparison of one resource needs besides the desired and live bodies.
 pub(crate) struct FieldContext<'a> {
@@ -44,7 +48,7 @@ pub(crate) struct LiveLookup<'a> {
 pub(crate) fn lookup<'a>(live: &'a Value, path: &FieldPath) -> LiveLookup<'a> {
     let mut current = live;
     for segment in path.segments() {
-        if current.as_str() == Some(MASK) {
+        if current.is_mask() {
             return LiveLookup { value: None, masked: true };
         }
         let next = match (segment, current) {
@@ -57,7 +61,7 @@ pub(crate) fn lookup<'a>(live: &'a Value, path: &FieldPath) -> LiveLookup<'a> {
             None => return LiveLookup { value: None, masked: false },
         }
     }
-    LiveLookup { value: Some(current), masked: current.as_str() == Some(MASK) }
+    LiveLookup { value: Some(current), masked: current.is_mask() }
 }
 
 /// Compares a desired resource with its live document. Returns the field changes in spec
@@ -74,20 +78,32 @@ pub(crate) fn diff_fields(
     warnings: &mut Vec<String>,
 ) -> Vec<FieldChange> {
     let ignore = &desired.lifecycle.ignore_changes;
-    let mut walk = Walk { context, ignore, changes: Vec::new(), warnings, pattern: String::new() };
+    let managed = managed_secrets_of(context.kind, Doc::Object(&desired.body), Some(live));
+    let mut walk = Walk {
+        context,
+        ignore,
+        managed: &managed,
+        changes: Vec::new(),
+        unverified: Vec::new(),
+        warnings,
+        pattern: String::new(),
+    };
     let mut stack: Vec<&str> = Vec::new();
     walk.object(&desired.body, Some(live), false, &mut stack);
     if implies_enabled(desired) && !stack_ignored(&["disabled"], ignore) {
         let live_disabled = live.field("disabled");
-        let masked = live_disabled.is_some_and(|node| node.as_str() == Some(MASK));
+        let masked = live_disabled.is_some_and(Value::is_mask);
         walk.pattern.push_str("disabled");
         walk.leaf(&["disabled"], &IMPLIED_ENABLED, live_disabled, masked);
         walk.pattern.clear();
     }
-    let Walk { mut changes, mut pattern, .. } = walk;
+    let Walk { mut changes, mut pattern, unverified, .. } = walk;
     if let Some(state) = context.state {
         for path in state.applied_paths.keys() {
-            if is_ignored(path, ignore) || owns(desired, path) {
+            if is_ignored(path, ignore)
+                || owns(desired, path)
+                || managed.contains(&pattern_of(path).as_str())
+            {
                 continue;
             }
             let LiveLookup { value: node, masked } = lookup(live, path);
@@ -106,7 +122,67 @@ pub(crate) fn diff_fields(
             changes.push(removal(path, (!sensitive).then_some(before), sensitive));
         }
     }
+    replacements(context, desired, live, &mut changes);
+    // A write sends every secret the spec holds: one flowform never verified is listed, so the
+    // apply never writes it silently. On its own it plans nothing (after `pull` the plan is
+    // empty).
+    if !changes.is_empty() {
+        for path in unverified {
+            if changes.iter().all(|change| change.path != path) {
+                let mut change = FieldChange::new(path, FieldOp::Replace, None, None).sensitive();
+                change.unverified = true;
+                changes.push(change);
+            }
+        }
+    }
     changes
+}
+
+/// The removals a structural replacement needs: where the spec sets one side of a pair of
+/// mutually exclusive fields and the account holds the other (a flow switched between
+/// `pageProcessors` and `routers` in the UI), the other side is removed in the same write,
+/// marked as replaced by the spec's side. Earlier removals of the same path are merged.
+fn replacements(
+    context: &FieldContext<'_>,
+    desired: &DesiredResource,
+    live: &Value,
+    changes: &mut Vec<FieldChange>,
+) {
+    let body = Doc::Object(&desired.body);
+    for pair in exclusive(context.kind) {
+        for (wanted, unwanted) in [(pair.one, pair.other), (pair.other, pair.one)] {
+            let Some(by) =
+                wanted.iter().find(|field| body.get(field).is_some_and(|value| !value.is_absent()))
+            else {
+                continue;
+            };
+            for field in unwanted {
+                if body.get(field).is_some_and(|value| !value.is_absent()) {
+                    continue;
+                }
+                let path: FieldPath = FieldPath::from_keys(field.split('.'));
+                let LiveLookup { value: node, masked } = lookup(live, &path);
+                let mut pattern = (*field).to_owned();
+                let before = if masked {
+                    None
+                } else {
+                    match node.and_then(|node| {
+                        normalize_live_node(context.kind, node, context.ids, &mut pattern)
+                    }) {
+                        Some(before) => Some(before),
+                        None => continue,
+                    }
+                };
+                let sensitive = masked
+                    || before.as_ref().is_some_and(contains_mask)
+                    || is_write_only(context.kind, &path);
+                changes.retain(|change| !change.path.starts_with(&path));
+                let mut change = removal(&path, if sensitive { None } else { before }, sensitive);
+                change.replaced_by = Some(FieldPath::from_keys(by.split('.')));
+                changes.push(change);
+            }
+        }
+    }
 }
 
 /// Whether the key-only path in `stack` lies at or under one of the `ignore` paths.
@@ -127,7 +203,11 @@ fn path_of(stack: &[&str]) -> FieldPath {
 struct Walk<'context, 'a> {
     context: &'context FieldContext<'a>,
     ignore: &'context [FieldPath],
+    /// The secret paths the service manages in this resource: never compared or written.
+    managed: &'context [&'static str],
     changes: Vec<FieldChange>,
+    /// Secrets the spec holds whose live value flowform never verified, unchanged otherwise.
+    unverified: Vec<FieldPath>,
     warnings: &'context mut Vec<String>,
     /// The dotted, index-free path of the current position.
     pattern: String,
@@ -150,8 +230,7 @@ impl<'body> Walk<'_, '_> {
             self.pattern.push_str(key);
             if !stack_ignored(stack, self.ignore) {
                 let live_child = if masked { None } else { live.and_then(|live| live.field(key)) };
-                let child_masked =
-                    masked || live_child.is_some_and(|node| node.as_str() == Some(MASK));
+                let child_masked = masked || live_child.is_some_and(Value::is_mask);
                 match desired {
                     // A flow's `disabled: null` is the implied `disabled: false` (compared
                     // after the walk).
@@ -199,9 +278,49 @@ impl<'body> Walk<'_, '_> {
 
     /// Compares one leaf; `self.pattern` is its dotted path.
     fn leaf(&mut self, stack: &[&str], desired: &Value, live: Option<&Value>, masked: bool) {
+        let kind = self.context.kind;
+        if self.managed.contains(&self.pattern.as_str()) {
+            self.warnings.push(format!(
+                "`{}` `{}` is a secret the service obtains and keeps itself; flowform never writes it, so the spec's value is not used (leave it out of the spec)",
+                self.context.address,
+                path_of(stack)
+            ));
+            return;
+        }
+        match rewrite_at(kind, &self.pattern) {
+            Some(Rewrite::ReadOnly) => {
+                let canonical = canonical_scalar(kind, &self.pattern, desired, self.context.ids);
+                if live.is_some_and(|live| !masked && !same(&canonical, live)) {
+                    self.warnings.push(format!(
+                        "`{}` `{}` is read-only: the service ignores a written value and keeps its own, so the spec's value is not compared (leave it out of the spec)",
+                        self.context.address,
+                        path_of(stack)
+                    ));
+                }
+                return;
+            }
+            Some(Rewrite::FixedAfterCreate) => {
+                let canonical = canonical_scalar(kind, &self.pattern, desired, self.context.ids);
+                let differs = match live {
+                    Some(live) => !masked && !same(&canonical, live),
+                    None => true,
+                };
+                if differs {
+                    self.warnings.push(format!(
+                        "`{}` `{}` is fixed when the resource is created: the service ignores a new value, so the change is not planned (delete and recreate the resource to change it)",
+                        self.context.address,
+                        path_of(stack)
+                    ));
+                }
+                return;
+            }
+            _ => {}
+        }
+        let has_generated = has_generated_keys(kind, &self.pattern);
         if let (Value::Array(_), Some(node), false) = (desired, live, masked)
             && !desired.contains_secret()
-            && live_equals(self.context.kind, node, desired, self.context.ids, &mut self.pattern)
+            && !has_generated
+            && live_equals(kind, node, desired, self.context.ids, &mut self.pattern)
         {
             return;
         }
@@ -209,7 +328,7 @@ impl<'body> Walk<'_, '_> {
             None
         } else {
             live.and_then(|node| {
-                normalize_live_node(self.context.kind, node, self.context.ids, &mut self.pattern)
+                normalize_live_node(kind, node, self.context.ids, &mut self.pattern)
             })
         };
         let secret = desired.contains_secret();
@@ -218,8 +337,13 @@ impl<'body> Walk<'_, '_> {
             && let Some(live) = &live
         {
             let equal = match desired {
+                Value::Array(_) if has_generated => {
+                    let mut live = live.clone();
+                    strip_generated(kind, &mut self.pattern, &mut live, desired);
+                    same(desired, &live)
+                }
                 Value::Array(_) => same(desired, live),
-                _ => same(&canonical_scalar(desired, self.context.ids), live),
+                _ => same(&canonical_scalar(kind, &self.pattern, desired, self.context.ids), live),
             };
             if equal {
                 return;
@@ -239,6 +363,7 @@ impl<'body> Walk<'_, '_> {
                 &found,
                 self.ignore,
                 &mut self.changes,
+                &mut self.unverified,
                 self.warnings,
             );
         } else if let Value::Array(_) = desired {
@@ -256,15 +381,55 @@ impl<'body> Walk<'_, '_> {
     }
 }
 
-fn removal(path: &FieldPath, before: Option<Value>, sensitive: bool) -> FieldChange {
-    FieldChange {
-        path: path.clone(),
-        op: FieldOp::Remove,
-        before,
-        after: None,
-        drift: false,
-        sensitive,
+/// Whether keys the service generates lie inside the list at `pattern`.
+fn has_generated_keys(kind: Kind, pattern: &str) -> bool {
+    generated_keys(kind).iter().any(|generated| {
+        generated.path.strip_prefix(pattern).is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// Removes from a normalised live value the keys the service generated where the desired value
+/// leaves them out (element by element, by position): a router the spec writes without `id`
+/// is the same router with the `id` the service gave it. `pattern` is restored.
+pub(crate) fn strip_generated(kind: Kind, pattern: &mut String, live: &mut Value, desired: &Value) {
+    match (live, desired) {
+        (Value::Array(items), Value::Array(wanted)) => {
+            for (item, wanted) in items.iter_mut().zip(wanted) {
+                strip_generated(kind, pattern, item, wanted);
+            }
+        }
+        (Value::Object(object), Value::Object(wanted)) => {
+            let generated: Vec<String> = object
+                .keys()
+                .filter(|key| !wanted.contains_key(*key))
+                .filter(|key| {
+                    let path = child_pattern(pattern, key);
+                    generated_keys(kind).iter().any(|generated| generated.path == path)
+                })
+                .cloned()
+                .collect();
+            for key in generated {
+                object.shift_remove(&key);
+            }
+            for (key, child) in object.iter_mut() {
+                if let Some(wanted) = wanted.get(key) {
+                    let length = pattern.len();
+                    if !pattern.is_empty() {
+                        pattern.push('.');
+                    }
+                    pattern.push_str(key);
+                    strip_generated(kind, pattern, child, wanted);
+                    pattern.truncate(length);
+                }
+            }
+        }
+        _ => {}
     }
+}
+
+fn removal(path: &FieldPath, before: Option<Value>, sensitive: bool) -> FieldChange {
+    let change = FieldChange::new(path.clone(), FieldOp::Remove, before, None);
+    if sensitive { change.sensitive() } else { change }
 }
 
 /// Whether the spec did not change at `path` since the last apply: then a live difference was
@@ -318,14 +483,48 @@ fn rename_references(value: &mut Value, renamed: &HashMap<Address, Address>) -> 
     }
 }
 
-/// A literal managed id in the spec reads as the reference it is.
-fn canonical_scalar<'a>(value: &'a Value, ids: &ManagedIds) -> Cow<'a, Value> {
+/// A desired single value in the form the service stores it (its rewrite at `pattern`), and a
+/// literal managed id read as the reference it is.
+fn canonical_scalar<'a>(
+    kind: Kind,
+    pattern: &str,
+    value: &'a Value,
+    ids: &ManagedIds,
+) -> Cow<'a, Value> {
+    let stored = canonical(kind, pattern, value);
+    let id = match stored.as_ref() {
+        Value::String(text) => ids.reference(text),
+        _ => None,
+    };
+    match id {
+        Some(reference) => Cow::Owned(reference),
+        None => stored,
+    }
+}
+
+/// Whether a live number below the spec's is the licence's clamp of the spec's value: the
+/// service lowers `concurrencyLevel` to what the licence allows (no API says how much), so a
+/// lower live value after flowform wrote the spec's value is that value, as stored.
+fn clamped_by_licence(
+    context: &FieldContext<'_>,
+    path: &FieldPath,
+    pattern: &str,
+    desired: &Value,
+    live: &Value,
+) -> bool {
+    if rewrite_at(context.kind, pattern) != Some(Rewrite::LicenceClamp) {
+        return false;
+    }
+    let (Some(wanted), Some(stored)) = (number(desired), number(live)) else {
+        return false;
+    };
+    stored >= 1.0 && stored < wanted && spec_unchanged_since_apply(context, path, desired)
+}
+
+fn number(value: &Value) -> Option<f64> {
     match value {
-        Value::String(text) => match ids.reference(text) {
-            Some(reference) => Cow::Owned(reference),
-            None => Cow::Borrowed(value),
-        },
-        _ => Cow::Borrowed(value),
+        Value::Number(number) => number.as_f64(),
+        _ => None,
     }
 }
 
@@ -336,11 +535,13 @@ fn compare_scalar(
     live: Option<&Value>,
     changes: &mut Vec<FieldChange>,
 ) {
-    let canonical = canonical_scalar(desired, context.ids);
+    let pattern = pattern_of(path);
+    let canonical = canonical_scalar(context.kind, &pattern, desired, context.ids);
     let (op, before) = match live {
         Some(live) if same(&canonical, live) => return,
+        Some(live) if clamped_by_licence(context, path, &pattern, desired, live) => return,
         Some(live) => (FieldOp::Replace, Some(live.clone())),
-        None => match default_at(context.kind, &pattern_of(path)) {
+        None => match default_at(context.kind, &pattern) {
             // An absent live value is the default: equal when the spec asks for the default,
             // and shown as the default it replaces otherwise.
             Some(default) if default.matches(&canonical) => return,
@@ -348,14 +549,10 @@ fn compare_scalar(
             None => (FieldOp::Add, None),
         },
     };
-    changes.push(FieldChange {
-        path: path.clone(),
-        op,
-        before,
-        after: Some(desired.clone()),
-        drift: spec_unchanged_since_apply(context, path, desired),
-        sensitive: false,
-    });
+    changes.push(
+        FieldChange::new(path.clone(), op, before, Some(desired.clone()))
+            .with_drift(spec_unchanged_since_apply(context, path, desired)),
+    );
 }
 
 /// The ignored paths strictly inside `path`, relative to it.
@@ -389,8 +586,10 @@ fn compare_array(
         normalize_desired(context.kind, &without_paths(desired, &inside), context.ids, &pattern);
     let live_owned;
     let live = match live {
-        Some(live) if !inside.is_empty() => {
-            live_owned = without_paths(live, &inside);
+        Some(live) if !inside.is_empty() || has_generated_keys(context.kind, &pattern) => {
+            let mut stripped = without_paths(live, &inside);
+            strip_generated(context.kind, &mut pattern.clone(), &mut stripped, &canonical);
+            live_owned = stripped;
             Some(&live_owned)
         }
         other => other,
@@ -412,6 +611,11 @@ fn compare_array(
 }
 
 /// Compares a leaf that holds a secret, or whose live value is masked: by fingerprint only.
+///
+/// What the state recorded decides ([`SecretRecord`]): a fingerprint flowform wrote is compared;
+/// a secret flowform never verified (after `pull`, `import`, or an adoption) plans nothing on
+/// its own unless the spec's secret changed since its baseline, and is pushed to `unverified`
+/// so the resource's write lists it; an adoption (no state) lists it as an unverified change.
 #[allow(clippy::too_many_arguments)]
 fn compare_sensitive(
     context: &FieldContext<'_>,
@@ -420,6 +624,7 @@ fn compare_sensitive(
     found: &LiveLookup<'_>,
     ignore: &[FieldPath],
     changes: &mut Vec<FieldChange>,
+    unverified: &mut Vec<FieldPath>,
     warnings: &mut Vec<String>,
 ) {
     let Some(fingerprint) = leaf_fingerprint(context.salt, desired) else {
@@ -430,9 +635,17 @@ fn compare_sensitive(
         ));
         return;
     };
-    let recorded = context.state.and_then(|state| state.secret_fingerprints.get(path));
-    let secret_same = recorded
-        .is_some_and(|recorded| *recorded == fingerprint || recorded == UNKNOWN_FINGERPRINT);
+    let recorded = context
+        .state
+        .and_then(|state| state.secret_fingerprints.get(path))
+        .map(|recorded| SecretRecord::of(recorded));
+    let (secret_same, never_verified) = match recorded {
+        Some(SecretRecord::Written(written)) => (written == fingerprint, false),
+        Some(SecretRecord::Unverified(baseline)) => (baseline == fingerprint, true),
+        Some(SecretRecord::Unknown) => (true, true),
+        // Adopted, or a path flowform never recorded: the live value is unknown.
+        None => (false, context.state.is_none() || found.masked),
+    };
     let skeleton_same = match desired {
         // Inside an array the non-secret parts are still compared, with every secret position
         // blanked on both sides so no secret value takes part in the comparison.
@@ -454,17 +667,17 @@ fn compare_sensitive(
         _ => true,
     };
     if secret_same && skeleton_same {
+        if never_verified {
+            unverified.push(path.clone());
+        }
         return;
     }
     let op = if found.value.is_none() && !found.masked { FieldOp::Add } else { FieldOp::Replace };
-    changes.push(FieldChange {
-        path: path.clone(),
-        op,
-        before: None,
-        after: None,
-        drift: secret_same && spec_unchanged_since_apply(context, path, desired),
-        sensitive: true,
-    });
+    let mut change = FieldChange::new(path.clone(), op, None, None)
+        .sensitive()
+        .with_drift(secret_same && spec_unchanged_since_apply(context, path, desired));
+    change.unverified = never_verified && op == FieldOp::Replace;
+    changes.push(change);
 }
 
 const BLANK: &str = "\u{0}flowform-secret\u{0}";
@@ -564,14 +777,7 @@ fn push(
     after: Option<&Value>,
     drift: bool,
 ) {
-    changes.push(FieldChange {
-        path,
-        op,
-        before: before.cloned(),
-        after: after.cloned(),
-        drift,
-        sensitive: false,
-    });
+    changes.push(FieldChange::new(path, op, before.cloned(), after.cloned()).with_drift(drift));
 }
 
 /// Breaks the change of a value into element-level changes with readable paths: ordered lists
@@ -867,14 +1073,7 @@ pub(crate) fn creation_fields(desired: &DesiredResource) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     for (path, value) in body_leaves(&desired.body) {
         if value.contains_secret() || has_unresolved_secret(value) {
-            changes.push(FieldChange {
-                path,
-                op: FieldOp::Add,
-                before: None,
-                after: None,
-                drift: false,
-                sensitive: true,
-            });
+            changes.push(FieldChange::new(path, FieldOp::Add, None, None).sensitive());
         } else {
             added_changes(&mut changes, &path, &pattern_of(&path), value, false);
         }

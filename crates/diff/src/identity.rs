@@ -123,6 +123,8 @@ pub(crate) fn resolve<'a>(
                 let ids: Vec<String> =
                     several.iter().map(|candidate| format!("`{}`", candidate.id)).collect();
                 identities.problems.push(PlanProblem {
+                    path: None,
+                    origin: None,
                     address: address.clone(),
                     message: format!(
                         "`{address}` is not in state and {} live {}s share its name `{}`{}: {}; flowform never guesses which one to adopt",
@@ -152,6 +154,8 @@ pub(crate) fn resolve<'a>(
             if addresses.contains(&&resource.address) {
                 *binding = Binding::Blocked;
                 identities.problems.push(PlanProblem {
+                    path: None,
+                    origin: None,
                     address: resource.address.clone(),
                     message: format!(
                         "live {} `{id}` would be adopted by {}; flowform never binds one live resource to two addresses",
@@ -178,6 +182,8 @@ pub(crate) fn resolve<'a>(
 fn duplicate_problem(resource: &DesiredResource, live: &LiveResource) -> PlanProblem {
     let address = &resource.address;
     PlanProblem {
+        path: None,
+        origin: None,
         address: address.clone(),
         message: format!(
             "`{address}` is not in state, but live {} `{}` (`{}`) has the same name{}; creating it would make a second copy",
@@ -208,6 +214,8 @@ fn resolve_move<'a>(
         let from = &entry.from;
         if from.kind != resource.address.kind {
             identities.problems.push(PlanProblem {
+                path: None,
+                origin: None,
                 address: resource.address.clone(),
                 message: format!("`moved` from `{from}` to `{}` changes the kind", entry.to),
                 hint: Some("a move keeps the kind; delete and create instead".to_owned()),
@@ -216,6 +224,8 @@ fn resolve_move<'a>(
         }
         if desired.resources.contains_key(from) {
             identities.problems.push(PlanProblem {
+                path: None,
+                origin: None,
                 address: resource.address.clone(),
                 message: format!(
                     "`moved` from `{from}` to `{}`, but `{from}` is still declared in the spec",

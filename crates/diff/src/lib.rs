@@ -29,13 +29,15 @@ pub mod normalize;
 mod outside;
 mod pictures;
 pub mod render;
+pub mod service;
 mod write;
 
 pub use engine::{DiffOptions, diff};
 pub use normalize::{ManagedIds, normalize_live};
 pub use outside::{baseline_after_write, live_baseline, refresh};
 pub use write::{
-    WriteError, WriteOptions, create_document, desired_digest, record_applied, unlink_document,
+    WriteError, WriteOptions, create_document, desired_digest, record_applied, service_notes,
+    unlink_document,
     update_document,
 };
 

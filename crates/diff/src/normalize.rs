@@ -3,23 +3,33 @@
 //! A normalised document has:
 //! - no server-owned fields (`flowform_model::fields`: `_id`, `lastModified`, …, per kind);
 //! - no `null` values and no empty objects (the API drops them from responses anyway);
-//! - no value equal to a known server default ([`crate::defaults`]), inside array elements too;
+//! - no value equal to a known server default ([`crate::defaults`]), inside array elements too,
+//!   and no empty array as an object member (the service adds `[]` for lists nobody sent and
+//!   drops others, so absent and `[]` mean the same);
+//! - every value in the form the service stores it ([`crate::service`]: case, casts, one-element
+//!   arrays as their element), no read-only field, no generated key `pull` leaves out, no copy
+//!   the service keeps of another member;
 //! - every string that is the `_id` of a managed resource replaced by [`Value::Ref`] to that
 //!   resource's address, and every id a lookup stands for (what a `data:` lookup found, a flow
 //!   group's `_id`) by that [`Value::Lookup`] (except inside sample-data subtrees such as
 //!   `mockOutput`, which hold records, not configuration).
 //!
-//! Masked secrets (`******`) are kept: the diff needs to see them, and `pull` replaces them with
-//! `${secret.NAME}` placeholders itself. `pull` writes specs from [`normalize_live`], so a pulled
-//! spec equals the normalised live document exactly and plans empty.
+//! Masked secrets (`******`, any run of asterisks) are kept outside sample data: the diff needs
+//! to see them, and `pull` replaces them with `${secret.NAME}` placeholders itself. A mask inside
+//! sample data (captured webhook headers come back as `****`) is not a secret flowform manages
+//! and is dropped. `pull` writes specs from [`normalize_live`], so a pulled spec equals the
+//! normalised live document exactly and plans empty. Desired values are put through the same
+//! rules ([`normalize_desired`], and `canonical` for single values), so both sides meet in one
+//! form.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use flowform_model::fields::{SAMPLE_DATA_FIELDS, SERVER_OWNED_ALL, server_owned};
-use flowform_model::{Address, Kind, Lookup, Object, State, Value};
+use flowform_model::{Address, Kind, Lookup, Object, State, Value, is_mask_text};
 
-use crate::defaults::default_at;
+use crate::defaults::{CONDITIONAL_DEFAULTS, default_at};
+use crate::service::{Rewrite, canonical_by, copies, generated_keys, is_sample_key, rewrite_at};
 
 /// The live ids flowform manages and the addresses they map back to.
 ///
@@ -146,7 +156,23 @@ impl ManagedIds {
 pub fn normalize_live(kind: Kind, document: &Value, ids: &ManagedIds) -> Value {
     match document {
         Value::Object(object) => {
-            Value::Object(normalized_object(kind, object, ids, &mut String::new(), true, true))
+            let mut kept = normalized_object(kind, object, ids, &mut String::new(), true, true);
+            for conditional in CONDITIONAL_DEFAULTS.iter().filter(|default| default.kind == kind) {
+                let (field, wanted) = conditional.when;
+                if object.get(field).and_then(Value::as_str) == Some(wanted) {
+                    match object.get(conditional.path) {
+                        Some(value) if conditional.value.matches(value) => {
+                            kept.shift_remove(conditional.path);
+                        }
+                        // Under the condition the table's default is not one: keep the value.
+                        Some(value) if !kept.contains_key(conditional.path) => {
+                            kept.insert(conditional.path.to_owned(), value.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Value::Object(kept)
         }
         other => other.clone(),
     }
@@ -169,9 +195,14 @@ pub(crate) fn normalize_live_node(
     {
         return None;
     }
-    let outside_sample_data = !pattern.split('.').any(|key| SAMPLE_DATA_FIELDS.contains(&key));
+    let outside_sample_data = !pattern.split('.').any(is_sample_key);
     let value = normalized(kind, node, ids, pattern, outside_sample_data)?;
-    (!is_default(kind, pattern, &value, outside_sample_data)).then_some(value)
+    (!is_default(kind, pattern, &value, outside_sample_data) && !is_empty_array(&value))
+        .then_some(value)
+}
+
+fn is_empty_array(value: &Value) -> bool {
+    matches!(value, Value::Array(items) if items.is_empty())
 }
 
 /// A desired value found at the dotted, index-free `pattern`, normalised by the same rules, so
@@ -185,7 +216,7 @@ pub(crate) fn normalize_desired(
     pattern: &str,
 ) -> Value {
     let mut buffer = pattern.to_owned();
-    let in_sample = pattern.split('.').any(|key| SAMPLE_DATA_FIELDS.contains(&key));
+    let in_sample = pattern.split('.').any(is_sample_key);
     normalized(kind, value, ids, &mut buffer, !in_sample).unwrap_or(Value::Null)
 }
 
@@ -203,10 +234,12 @@ pub(crate) fn live_equals(
     if matches!(node, Value::Null)
         || is_owned_subtree(kind, pattern)
         || default_at(kind, pattern).is_some()
+        || rewrites_at(kind, pattern)
+        || is_empty_array(node)
     {
         return false;
     }
-    let outside_sample_data = !pattern.split('.').any(|key| SAMPLE_DATA_FIELDS.contains(&key));
+    let outside_sample_data = !pattern.split('.').any(is_sample_key);
     equals(kind, node, desired, ids, pattern, outside_sample_data)
 }
 
@@ -222,6 +255,9 @@ fn equals(
         (Value::Null, Value::Null) => true,
         (Value::Bool(live), Value::Bool(wanted)) => live == wanted,
         (Value::Number(_), Value::Number(_)) => crate::compare::same(node, desired),
+        (Value::String(text), wanted) if !outside_sample_data && is_mask_text(text) => {
+            matches!(wanted, Value::Null)
+        }
         (Value::String(text), wanted) => match ids.address(text).filter(|_| outside_sample_data) {
             Some(address) => matches!(wanted, Value::Ref(wanted) if wanted == address),
             None => match ids.lookup(text).filter(|_| outside_sample_data) {
@@ -243,9 +279,14 @@ fn equals(
                     pattern.push('.');
                 }
                 pattern.push_str(key);
-                let child_outside =
-                    outside_sample_data && !SAMPLE_DATA_FIELDS.contains(&key.as_str());
+                let child_outside = outside_sample_data && !is_sample_key(key);
+                if rewrites_at(kind, pattern) {
+                    pattern.truncate(length);
+                    return false;
+                }
                 let verdict = if server_owned(kind).contains(&pattern.as_str())
+                    || is_dropped_generated(kind, pattern)
+                    || (!child_outside && child.is_mask())
                     || is_absent_live(kind, child, pattern)
                     || (child_outside
                         && default_at(kind, pattern).is_some_and(|default| default.matches(child)))
@@ -268,11 +309,18 @@ fn equals(
     }
 }
 
+/// Whether normalisation changes the value at `pattern` by a rule the lazy equality does not
+/// follow (a rewrite, or an object holding the service's copies): it then gives up.
+fn rewrites_at(kind: Kind, pattern: &str) -> bool {
+    rewrite_at(kind, pattern).is_some() || copies(kind).iter().any(|copy| copy.object == pattern)
+}
+
 /// Whether a live node normalises to nothing: `null`, or an object whose every member is
 /// absent, server-owned or a default.
 fn is_absent_live(kind: Kind, node: &Value, pattern: &mut String) -> bool {
     match node {
         Value::Null => true,
+        Value::Array(items) => items.is_empty(),
         Value::Object(object) => object.iter().all(|(key, child)| {
             let length = pattern.len();
             pattern.push('.');
@@ -313,18 +361,49 @@ fn normalized_object(
         }
         pattern.push_str(key);
         let owned = (at_root && SERVER_OWNED_ALL.contains(&key.as_str()))
-            || server_owned(kind).contains(&pattern.as_str());
+            || server_owned(kind).contains(&pattern.as_str())
+            || is_dropped_generated(kind, pattern);
         if !owned {
-            let child_maps_ids = map_ids && !SAMPLE_DATA_FIELDS.contains(&key.as_str());
+            let child_maps_ids = map_ids && !is_sample_key(key);
             if let Some(value) = normalized(kind, child, ids, pattern, child_maps_ids)
                 && !is_default(kind, pattern, &value, child_maps_ids)
+                && !is_empty_array(&value)
             {
                 kept.insert(key.clone(), value);
             }
         }
         pattern.truncate(length);
     }
+    drop_copies(kind, pattern, &mut kept);
     kept
+}
+
+/// Whether `pattern` is a key the service generates that `pull` leaves out (and a comparison
+/// ignores on both sides).
+fn is_dropped_generated(kind: Kind, pattern: &str) -> bool {
+    generated_keys(kind).iter().any(|generated| !generated.pulled && generated.path == pattern)
+}
+
+/// Drops the members of the object at `pattern` that are the service's copies of another
+/// member, when they hold the same (a differing copy is kept: it says something).
+fn drop_copies(kind: Kind, pattern: &str, object: &mut Object) {
+    for copy in copies(kind).iter().filter(|copy| copy.object == pattern) {
+        let original = copy
+            .of
+            .split('.')
+            .try_fold(None::<&Value>, |current, key| match current {
+                None => object.get(key).map(Some),
+                Some(value) => value.field(key).map(Some),
+            })
+            .flatten();
+        let same_as_original = match (object.get(copy.copy), original) {
+            (Some(copied), Some(original)) => crate::compare::same(copied, original),
+            _ => false,
+        };
+        if same_as_original {
+            object.shift_remove(copy.copy);
+        }
+    }
 }
 
 /// One value, normalised; `None` when it counts as absent. `pattern` is its dotted, index-free
@@ -336,8 +415,30 @@ fn normalized(
     pattern: &mut String,
     map_ids: bool,
 ) -> Option<Value> {
+    let rewrite = rewrite_at(kind, pattern);
+    if let Some(rewrite) = rewrite {
+        if rewrite == Rewrite::ReadOnly {
+            return None;
+        }
+        if !matches!(value, Value::Object(_)) {
+            let canonical = canonical_by(rewrite, value);
+            return normalized_plain(kind, &canonical, ids, pattern, map_ids);
+        }
+    }
+    normalized_plain(kind, value, ids, pattern, map_ids)
+}
+
+/// [`normalized`] after the value's own rewrite.
+fn normalized_plain(
+    kind: Kind,
+    value: &Value,
+    ids: &ManagedIds,
+    pattern: &mut String,
+    map_ids: bool,
+) -> Option<Value> {
     match value {
         Value::Null => None,
+        Value::String(text) if !map_ids && is_mask_text(text) => None,
         Value::Object(object) => {
             let kept = normalized_object(kind, object, ids, pattern, map_ids, false);
             (!kept.is_empty()).then_some(Value::Object(kept))

@@ -6,13 +6,16 @@ use flowform_model::fields::{SERVER_OWNED_ALL, is_breakable_reference, server_ow
 use flowform_model::fingerprint::{body_digest, value_digest};
 use flowform_model::references::contains_reference;
 use flowform_model::{
-    Address, DesiredResource, FieldPath, Kind, LifecycleFlags, MASK, Object, ResourceState,
-    Segment, ToJsonError, Value,
+    Address, DesiredResource, FieldPath, Kind, LifecycleFlags, Object, ResourceState, Segment,
+    ToJsonError, Value, is_mask_text,
 };
 
 use crate::compare::leaf_fingerprint;
 use crate::field_diff::lookup;
-use crate::leaves::{desired_leaves, is_ignored, null_leaves, owns};
+use crate::leaves::{desired_leaves, is_ignored, null_leaves, owns, pattern_of};
+use crate::service::{
+    Doc, Rewrite, copies, exclusive, generated_keys, is_sample_key, managed_secrets_of, rewrite_at,
+};
 
 /// How to shape a request body.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -65,6 +68,9 @@ pub fn create_document(
 ) -> Result<serde_json::Value, WriteError> {
     let mut body = Value::Object(desired.body.clone());
     strip_nulls(&mut body);
+    for path in managed_secrets_of(desired.kind(), Doc::Object(&desired.body), None) {
+        remove_dotted(&mut body, path);
+    }
     shape(desired.kind(), &mut body, options);
     finish(&desired.address, &body, resolve)
 }
@@ -76,8 +82,15 @@ pub fn create_document(
 /// too: the executor passes the resource with its `ignoreChanges` emptied, since `ignoreChanges`
 /// stops later writes, not the first one.)
 ///
-/// Fails rather than send the mask `******` anywhere: a masked live value the spec does not
-/// supply would otherwise be written back as the credential.
+/// What the service does shapes the body too ([`crate::service`]): secrets the service manages
+/// are left out (it keeps them when a `PUT` omits them), the counterpart of a mutually exclusive
+/// field the spec sets is removed (a structural replacement), a stale copy the service keeps of
+/// a field the spec sets is removed, masked values inside captured sample data are removed (they
+/// are not secrets, and sending a mask back would store it), and keys the service generated in
+/// list elements the spec rewrites are kept by position (router `id`s, `branchId`s).
+///
+/// Fails rather than send a mask anywhere else: a masked live value the spec does not supply
+/// would otherwise be written back as the credential.
 pub fn update_document(
     live: &Value,
     desired: &DesiredResource,
@@ -126,6 +139,7 @@ pub fn update_document(
     if kind == Kind::Integration {
         carry_group_ids(&mut document, live, &desired.lifecycle.flow_group_renames);
     }
+    shape_for_service(desired, live, &mut document);
     shape(kind, &mut document, options);
     finish(&desired.address, &document, resolve)
 }
@@ -196,6 +210,116 @@ pub fn unlink_document(
     finish(address, &document, &|_| None).map(Some)
 }
 
+/// The service's part of an update body (see [`update_document`]).
+fn shape_for_service(desired: &DesiredResource, live: &Value, document: &mut Value) {
+    let kind = desired.kind();
+    let body = Doc::Object(&desired.body);
+    let sets = |dotted: &str| body.get(dotted).is_some_and(|value| !value.is_absent());
+    for path in managed_secrets_of(kind, body, Some(live)) {
+        remove_dotted(document, path);
+    }
+    for pair in exclusive(kind) {
+        for (wanted, unwanted) in [(pair.one, pair.other), (pair.other, pair.one)] {
+            if wanted.iter().any(|field| sets(field)) {
+                for field in unwanted.iter().filter(|field| !sets(field)) {
+                    remove_dotted(document, field);
+                }
+            }
+        }
+    }
+    for copy in copies(kind) {
+        let copied = format!("{}.{}", copy.object, copy.copy);
+        let original = format!("{}.{}", copy.object, copy.of);
+        if sets(&original) && !sets(&copied) {
+            remove_dotted(document, &copied);
+        } else if sets(&copied) && !sets(&original) {
+            remove_dotted(document, &original);
+        }
+    }
+    remove_sample_masks(document, false);
+    // An integration's groups got their ids by name (`carry_group_ids`); carrying them by
+    // position too would give a new group the id (and the flows) of another.
+    for generated in generated_keys(kind).iter().filter(|key| key.path != "flowGroupings._id") {
+        let keys: Vec<&str> = generated.path.split('.').collect();
+        carry_generated(document, live, &keys);
+    }
+}
+
+/// Removes a dotted, index-free path of objects.
+fn remove_dotted(document: &mut Value, dotted: &str) {
+    document.remove(&FieldPath::from_keys(dotted.split('.')));
+}
+
+/// Removes masked strings inside sample and captured data (`sampleHeaders` values come back as
+/// `****`): they are no secret flowform could supply, and sending them back would store the
+/// mask.
+fn remove_sample_masks(value: &mut Value, in_sample: bool) {
+    match value {
+        Value::Object(object) => {
+            object.retain(|_, child| !(in_sample && child.is_mask()));
+            for (key, child) in object.iter_mut() {
+                remove_sample_masks(child, in_sample || is_sample_key(key));
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                if in_sample && item.is_mask() {
+                    *item = Value::Null;
+                } else {
+                    remove_sample_masks(item, in_sample);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Copies a generated key (`keys`, a dotted path through objects and lists) from the live
+/// document into the element at the same position of the body where the body leaves it out.
+fn carry_generated(document: &mut Value, live: &Value, keys: &[&str]) {
+    match (document, live) {
+        (Value::Array(items), Value::Array(live_items)) => {
+            for (item, live_item) in items.iter_mut().zip(live_items) {
+                carry_generated(item, live_item, keys);
+            }
+        }
+        (Value::Object(object), Value::Object(live_object)) => {
+            let Some((first, rest)) = keys.split_first() else { return };
+            match (rest.is_empty(), object.get_mut(*first), live_object.get(*first)) {
+                (true, None, Some(generated)) if !generated.is_absent() => {
+                    object.insert((*first).to_owned(), generated.clone());
+                }
+                (false, Some(child), Some(live_child)) => carry_generated(child, live_child, rest),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Notes on values the service stored differently from what `desired` asked and no canonical
+/// form explains: a `concurrencyLevel` the licence lowered. Said once, by the write that met it
+/// (the next plans treat the stored value as the spec's).
+pub fn service_notes(desired: &DesiredResource, response: &Value) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (path, value) in desired_leaves(desired) {
+        if rewrite_at(desired.kind(), &pattern_of(&path)) != Some(Rewrite::LicenceClamp) {
+            continue;
+        }
+        let stored = response.get(&path);
+        if let (Value::Number(wanted), Some(Value::Number(stored))) = (value, stored)
+            && let (Some(wanted_level), Some(stored_level)) = (wanted.as_f64(), stored.as_f64())
+            && stored_level < wanted_level
+            && stored_level >= 1.0
+        {
+            notes.push(format!(
+                "the service stored `{path}` as {stored} (the spec asks {wanted}; the account's licence allows no more); later plans read {stored} as the spec's value"
+            ));
+        }
+    }
+    notes
+}
+
 /// The state of a resource after a successful write of `desired`, given the API's `response`
 /// (the created or updated document, or a re-read of it).
 ///
@@ -222,7 +346,12 @@ pub fn record_applied(
     };
     recorded.set_lifecycle_flags(LifecycleFlags::of(&desired.lifecycle));
     let mut left_out: Vec<FieldPath> = Vec::new();
+    let managed = managed_secrets_of(desired.kind(), Doc::Object(&desired.body), Some(response));
     for (path, value) in desired_leaves(desired) {
+        if managed.contains(&pattern_of(&path).as_str()) {
+            // Never written, so never recorded.
+            continue;
+        }
         let found = lookup(response, &path);
         if is_breakable_reference(&path)
             && contains_reference(value)
@@ -362,7 +491,7 @@ fn finish(
 
 fn find_mask(json: &serde_json::Value, path: FieldPath) -> Option<FieldPath> {
     match json {
-        serde_json::Value::String(text) if text == MASK => Some(path),
+        serde_json::Value::String(text) if is_mask_text(text) => Some(path),
         serde_json::Value::Array(items) => {
             items.iter().enumerate().find_map(|(index, item)| find_mask(item, path.index(index)))
         }

@@ -217,17 +217,26 @@ impl SavedPlanError {
     }
 }
 
-/// A canonical value for one field change, secrets by fingerprint only.
+/// A canonical value for one field change, secrets by fingerprint only. The marks added later
+/// (`unverified`, `replaced_by`) take part only when set, so the digest of an ordinary change is
+/// what it always was.
 fn field_value(field: &FieldChange) -> Value {
     let side = |value: &Option<Value>| value.clone().unwrap_or(Value::Null);
-    Value::Array(vec![
+    let mut parts = vec![
         Value::String(field.path.to_string()),
         Value::String(field.op.as_str().to_owned()),
         side(&field.before),
         side(&field.after),
         Value::Bool(field.drift),
         Value::Bool(field.sensitive),
-    ])
+    ];
+    if field.unverified {
+        parts.push(Value::String("unverified".to_owned()));
+    }
+    if let Some(by) = &field.replaced_by {
+        parts.push(Value::String(format!("replaced by {by}")));
+    }
+    Value::Array(parts)
 }
 
 /// The salted digest of one change.
@@ -825,14 +834,12 @@ mod tests {
                 used_by: vec![],
                 action: Action::Update {
                     id: "c".repeat(24),
-                    fields: vec![FieldChange {
-                        path: "name".parse().unwrap(),
-                        op: FieldOp::Replace,
-                        before: Some(Value::String("Old".into())),
-                        after: Some(Value::String("Slack".into())),
-                        drift: false,
-                        sensitive: false,
-                    }],
+                    fields: vec![FieldChange::new(
+                        "name".parse().unwrap(),
+                        FieldOp::Replace,
+                        Some(Value::String("Old".into())),
+                        Some(Value::String("Slack".into())),
+                    )],
                     live_last_modified: Some("2026-01-01T00:00:00.000Z".into()),
                 },
                 data: None,

@@ -7,7 +7,7 @@
 //! "should" have. [`ActionKind`] is the action's name without its data, for grouping, counting
 //! and display.
 
-use crate::desired::RefOrId;
+use crate::desired::{Origin, RefOrId};
 use crate::kind::{Address, Kind};
 use crate::lookup::FoundLookup;
 use crate::path::FieldPath;
@@ -312,6 +312,8 @@ impl FieldOp {
 ///
 /// `before` and `after` are `None` when absent, and always `None` when `sensitive` (renderers
 /// print `(sensitive)`). References stay as [`Value::Ref`] so plans speak the spec's language.
+/// Build one with [`FieldChange::new`] and the `with_…` methods; the two flags below are false
+/// (and `replaced_by` empty) for an ordinary change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldChange {
     /// The field.
@@ -326,6 +328,46 @@ pub struct FieldChange {
     pub drift: bool,
     /// The value is a secret; `before` and `after` are withheld.
     pub sensitive: bool,
+    /// A secret whose live value flowform never verified (after `pull`, `import` or an
+    /// adoption the state holds no fingerprint flowform wrote): the apply writes the spec's
+    /// value, and nobody can tell whether it differs from the account's. Always `sensitive`.
+    pub unverified: bool,
+    /// For a removal: the field that replaces this one, because the service refuses both at
+    /// once (`pageProcessors` removed for `routers`; the pairs are `flowform_diff`'s table of
+    /// mutually exclusive fields).
+    pub replaced_by: Option<FieldPath>,
+}
+
+impl FieldChange {
+    /// An ordinary change: not drift, not sensitive, not a replacement.
+    pub fn new(path: FieldPath, op: FieldOp, before: Option<Value>, after: Option<Value>) -> Self {
+        FieldChange {
+            path,
+            op,
+            before,
+            after,
+            drift: false,
+            sensitive: false,
+            unverified: false,
+            replaced_by: None,
+        }
+    }
+
+    /// The same change, marked as drift or not.
+    #[must_use]
+    pub fn with_drift(mut self, drift: bool) -> Self {
+        self.drift = drift;
+        self
+    }
+
+    /// The same change as a sensitive one: `before` and `after` are dropped.
+    #[must_use]
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self.before = None;
+        self.after = None;
+        self
+    }
 }
 
 /// One planned change to one resource.
@@ -441,6 +483,17 @@ pub struct PlanProblem {
     pub message: String,
     /// How to fix it.
     pub hint: Option<String>,
+    /// The field of the resource the problem is about, when it is about one.
+    pub path: Option<FieldPath>,
+    /// Where the resource (or, once the CLI located it, the field) is written in the spec.
+    pub origin: Option<Origin>,
+}
+
+impl PlanProblem {
+    /// A problem with the resource as a whole.
+    pub fn new(address: Address, message: String, hint: Option<String>) -> PlanProblem {
+        PlanProblem { address, message, hint, path: None, origin: None }
+    }
 }
 
 /// Counts by action.

@@ -18,9 +18,46 @@ use crate::path::FieldPath;
 pub const STATE_FORMAT_VERSION: u32 = 1;
 
 /// The fingerprint recorded for a secret whose live value flowform never wrote (after `pull` or
-/// `import`): the diff assumes the spec's secret matches the live one, and the next apply records
-/// the real fingerprint as the baseline, so later rotations are detected.
+/// `import`): nothing is known of it. The diff plans no change for it on its own, and lists it
+/// as an unverified sensitive change whenever the resource is written anyway (the write sends
+/// the spec's value). The next apply records the spec's fingerprint as an unverified baseline
+/// ([`UNVERIFIED_PREFIX`]), so a later change of the spec's secret shows.
 pub const UNKNOWN_FINGERPRINT: &str = "unknown";
+
+/// The prefix of a baseline fingerprint: the spec's secret at an apply that did not write it.
+/// Like [`UNKNOWN_FINGERPRINT`] it says nothing about the live value; unlike it, a change of the
+/// spec's secret since then is seen. States written before this prefix existed recorded
+/// baselines as plain fingerprints; those read as written (verified).
+pub const UNVERIFIED_PREFIX: &str = "unverified:";
+
+/// What a recorded secret fingerprint says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretRecord<'a> {
+    /// flowform wrote a value with this fingerprint.
+    Written(&'a str),
+    /// Never verified, with the fingerprint of the spec's secret at the last apply.
+    Unverified(&'a str),
+    /// Never verified, nothing known ([`UNKNOWN_FINGERPRINT`]).
+    Unknown,
+}
+
+impl<'a> SecretRecord<'a> {
+    /// Reads a recorded fingerprint.
+    pub fn of(recorded: &'a str) -> SecretRecord<'a> {
+        if recorded == UNKNOWN_FINGERPRINT {
+            SecretRecord::Unknown
+        } else if let Some(baseline) = recorded.strip_prefix(UNVERIFIED_PREFIX) {
+            SecretRecord::Unverified(baseline)
+        } else {
+            SecretRecord::Written(recorded)
+        }
+    }
+
+    /// Whether flowform never verified the live value.
+    pub fn is_unverified(self) -> bool {
+        !matches!(self, SecretRecord::Written(_))
+    }
+}
 
 /// The state of one managed resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,8 +9,20 @@ use crate::kind::Address;
 use crate::lookup::Lookup;
 use crate::path::{FieldPath, Segment};
 
-/// The mask integrator.io returns in place of a write-only (secret) value.
+/// The mask integrator.io returns in place of a write-only (secret) value: the usual form.
+/// Other runs of asterisks are masks too (see [`is_mask_text`]).
 pub const MASK: &str = "******";
+
+/// The fewest asterisks flowform reads as a mask.
+pub const MASK_MIN_LENGTH: usize = 3;
+
+/// Whether `text` is a mask: a run of at least [`MASK_MIN_LENGTH`] asterisks and nothing else.
+/// The service returns secrets as `******` and captured webhook header values as `****`
+/// (`shared/reference/service-behaviours.md` §3); Celigo's iClient schema shows `****` too. A
+/// mask is never a value to compare or to write back.
+pub fn is_mask_text(text: &str) -> bool {
+    text.len() >= MASK_MIN_LENGTH && text.bytes().all(|byte| byte == b'*')
+}
 
 /// An object: keys in the order they were written. Equality ignores order.
 pub type Object = IndexMap<String, Value>;
@@ -286,9 +298,9 @@ impl Value {
         }
     }
 
-    /// Whether this value is the API's secret mask `******`.
+    /// Whether this value is one of the API's masks (`******`, `****`, …; [`is_mask_text`]).
     pub fn is_mask(&self) -> bool {
-        self.as_str() == Some(MASK)
+        self.as_str().is_some_and(is_mask_text)
     }
 
     /// Whether this value counts as absent: `null`, or an object whose every member is absent.

@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 
+use flowform_diff::service::{Doc, managed_secret_paths};
 use flowform_diff::{ManagedIds, normalize_live};
 use flowform_model::fields::{
     RefTarget, SAMPLE_DATA_FIELDS, pulled_as_secret, reference_target, write_only_paths,
 };
 use flowform_model::{
-    Address, FieldPath, Kind, LiveResource, LiveState, MASK, Object, Segment, Value,
+    Address, FieldPath, Kind, LiveResource, LiveState, Object, Segment, Value, is_mask_text,
 };
 
 /// A reference to a resource that is not pulled, written as its literal id.
@@ -52,6 +53,9 @@ pub(crate) struct Converted {
     /// Paths whose live value is the mask, or that are write-only whatever their value, in
     /// document order.
     pub masked: Vec<FieldPath>,
+    /// Secrets the service obtains and keeps itself (OAuth authorization code, Salesforce,
+    /// NetSuite token-auto): left out of the body, never a placeholder.
+    pub managed: Vec<FieldPath>,
     /// Ids of managed kinds that are not pulled.
     pub outside: Vec<OutsideReference>,
     /// Ids of kinds flowform does not manage.
@@ -81,6 +85,12 @@ pub(crate) fn convert(
     else {
         return converted;
     };
+    for managed in managed_secret_paths(address.kind, Doc::Value(&resource.document)) {
+        let path = FieldPath::from_keys(managed.split('.'));
+        if remove_pruning(&mut body, path.segments()).is_some() {
+            converted.managed.push(path);
+        }
+    }
     // `lifecycle` holds flowform's directives in a spec, and `contentFile` names a script's file.
     for reserved in ["lifecycle", "contentFile"] {
         if body.shift_remove(reserved).is_some() {
@@ -95,6 +105,20 @@ pub(crate) fn convert(
     }
     converted.body = body;
     converted
+}
+
+/// Removes the value at a key-only path, and the objects it leaves empty.
+fn remove_pruning(object: &mut Object, path: &[Segment]) -> Option<Value> {
+    let (Segment::Key(first), rest) = path.split_first()? else { return None };
+    if rest.is_empty() {
+        return object.shift_remove(first);
+    }
+    let Value::Object(child) = object.get_mut(first)? else { return None };
+    let removed = remove_pruning(child, rest);
+    if child.is_empty() {
+        object.shift_remove(first);
+    }
+    removed
 }
 
 /// Whether the loader reads the path as free-form (no reference checks): `settings`,
@@ -158,7 +182,7 @@ fn walk(
                 }
             }
         }
-        Value::String(text) if text == MASK => {
+        Value::String(text) if is_mask_text(text) => {
             converted.masked.push(FieldPath(path.clone()));
         }
         Value::String(text) => {

@@ -306,6 +306,7 @@ pub(crate) struct ReadmeFacts<'a> {
     pub integrations: Vec<&'a Address>,
     pub counts: BTreeMap<Kind, usize>,
     pub secrets: &'a [SecretPlaceholder],
+    pub managed_secrets: &'a [(Address, flowform_model::FieldPath)],
     pub outside: &'a [OutsideReference],
     pub unmanaged: &'a [UnmanagedId],
     pub literal_pulled: &'a [(Address, String, Address)],
@@ -371,9 +372,25 @@ pub(crate) fn readme(facts: &ReadmeFacts<'_>) -> String {
                 writeln!(text, "| `{}` | `{}` | `{}` |", secret.name, secret.address, secret.path);
         }
         text.push_str(
-            "\nThe state records these secrets as unknown: the first `apply` takes the values you set \
-             as the baseline, and later plans show a rotation as a change.\n\n",
+            "\nflowform never saw these values in the account, so the state records them as \
+             unverified: a plan lists such a secret (marked unverified) whenever it writes its \
+             resource, since the write sends the value you set; the first `apply` records it as the \
+             baseline, and later plans show a change of the value you set.\n\n",
         );
+    }
+    if !facts.managed_secrets.is_empty() {
+        text.push_str(
+            "## Secrets the service manages\n\n\
+             integrator.io obtains these itself (an OAuth authorization in its UI, Salesforce's \
+             tokens, NetSuite `token-auto`) and keeps them when a resource is written. They are not \
+             written in this spec and flowform never writes them; a connection created from this \
+             spec in another account must be authorized there.\n\n\
+             | resource | field |\n|---|---|\n",
+        );
+        for (address, path) in facts.managed_secrets {
+            let _ = writeln!(text, "| `{address}` | `{path}` |");
+        }
+        text.push('\n');
     }
     if !facts.outside.is_empty() {
         text.push_str(

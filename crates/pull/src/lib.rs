@@ -81,6 +81,9 @@ pub struct Pulled {
     pub outside_references: Vec<OutsideReference>,
     /// Ids of kinds flowform does not manage, written literally.
     pub unmanaged_ids: Vec<UnmanagedId>,
+    /// Secrets the service obtains and keeps itself (an OAuth authorization, NetSuite
+    /// token-auto), by resource and path: not written (no placeholder), listed in the README.
+    pub managed_secrets: Vec<(Address, flowform_model::FieldPath)>,
     /// Things the user should know (each also explained in `README.md` where it applies).
     pub warnings: Vec<String>,
     /// The `data:` lookups written (`lookups.yaml`): agents and stacks found by name.
@@ -370,6 +373,23 @@ pub fn build_with(
         }
     }
 
+    let managed_secrets: Vec<(Address, flowform_model::FieldPath)> = converted
+        .iter()
+        .flat_map(|(address, entry)| {
+            entry.managed.iter().map(|path| (address.clone(), path.clone()))
+        })
+        .collect();
+    if !managed_secrets.is_empty() {
+        let connections: std::collections::BTreeSet<&Address> =
+            managed_secrets.iter().map(|(address, _)| address).collect();
+        warnings.push(format!(
+            "{} secret{} of {} the service obtains and keeps itself (an OAuth authorization, NetSuite token-auto) {} not written and need no environment variable; README.md lists them",
+            managed_secrets.len(),
+            if managed_secrets.len() == 1 { "" } else { "s" },
+            connections.iter().map(|address| format!("`{address}`")).collect::<Vec<_>>().join(", "),
+            if managed_secrets.len() == 1 { "is" } else { "are" },
+        ));
+    }
     let mut outside_references = Vec::new();
     let mut unmanaged_ids = Vec::new();
     let mut literal_pulled = Vec::new();
@@ -497,6 +517,7 @@ pub fn build_with(
                 .collect(),
             counts,
             secrets: &secrets,
+            managed_secrets: &managed_secrets,
             outside: &outside_references,
             unmanaged: &unmanaged_ids,
             literal_pulled: &literal_pulled,
@@ -522,6 +543,7 @@ pub fn build_with(
         secrets,
         outside_references,
         unmanaged_ids,
+        managed_secrets,
         warnings,
         lookups,
         data_files,

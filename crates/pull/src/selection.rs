@@ -169,10 +169,12 @@ fn pick_integrations<'a>(
         };
         match matches.as_slice() {
             [] => {
-                let names: Vec<&str> = live
+                // Sorted: the order of a list is the service's (by name, or by creation).
+                let mut names: Vec<&str> = live
                     .of_kind(Kind::Integration)
                     .filter_map(|resource| resource.name.as_deref())
                     .collect();
+                names.sort_unstable();
                 return Err(PullError::UnknownIntegration {
                     selector: selector.clone(),
                     known: names

@@ -5,7 +5,7 @@
 
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::state::{LockedState, StateLocation, break_lock, open_locked, read_checked};
-use flowform_model::{Address, ResourceState, State, UNKNOWN_FINGERPRINT};
+use flowform_model::{Address, ResourceState, SecretRecord, State};
 use serde_json::json;
 
 use super::shared::{open_error, parse_address, store_error};
@@ -221,8 +221,10 @@ impl Context<'_> {
     }
 
     fn show(&self, address: &Address, resource: &ResourceState, format: StateFormat) {
-        let secret = |fingerprint: &String| {
-            if fingerprint == UNKNOWN_FINGERPRINT { "unknown" } else { "recorded" }
+        let secret = |fingerprint: &String| match SecretRecord::of(fingerprint) {
+            SecretRecord::Unknown => "unknown",
+            SecretRecord::Unverified(_) => "unverified",
+            SecretRecord::Written(_) => "recorded",
         };
         match format {
             StateFormat::Json => {

@@ -331,11 +331,18 @@ fn render_field(
         FieldOp::Remove => ("-", Style::new().red()),
         FieldOp::Replace => ("~", Style::new().yellow()),
     };
-    let drift = if field.drift {
+    let mut drift = if field.drift {
         format!("  {}", painter.paint("(drift: changed outside flowform)", Style::new().magenta()))
     } else {
         String::new()
     };
+    if let Some(note) = super::unverified_note(field) {
+        drift
+            .push_str(&format!("  {}", painter.paint(&format!("({note})"), Style::new().yellow())));
+    }
+    if let Some(note) = super::replacement_note(field) {
+        drift.push_str(&format!("  ({note})"));
+    }
     let marker = painter.paint(symbol, style);
     let long = before.is_some_and(ShownValue::is_long) || after.is_some_and(ShownValue::is_long);
     let lines = if let Some(word) = element_word(action, field) {

@@ -364,6 +364,15 @@ pub struct JsonField {
     pub drift: bool,
     /// The value is a secret; `before` and `after` are withheld.
     pub sensitive: bool,
+    /// A secret whose live value flowform never verified (after `pull`, `import` or an
+    /// adoption): the apply writes the spec's value. Written only when `true` (added to format
+    /// 1 without a version change; a reader treats a missing one as `false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unverified: bool,
+    /// For a removal: the field that replaces this one (the service refuses both at once, as
+    /// with `pageProcessors` and `routers`). Written only when set, like `unverified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
 }
 
 /// A problem that makes the plan fail.
@@ -523,6 +532,8 @@ fn field(kind: Kind, field: &FieldChange) -> JsonField {
             || [before, after].iter().any(|side| matches!(side, Some(ShownValue::Sensitive))),
         before: side(before),
         after: side(after),
+        unverified: field.unverified,
+        replaced_by: field.replaced_by.as_ref().map(ToString::to_string),
     }
 }
 
@@ -602,11 +613,11 @@ pub fn plan_from_document(document: &JsonPlan) -> Result<Plan, PlanDocumentError
         .iter()
         .map(|problem| {
             let JsonProblem { address, message, hint } = problem;
-            Ok(flowform_model::PlanProblem {
-                address: parse_address(address)?,
-                message: message.clone(),
-                hint: hint.clone(),
-            })
+            Ok(flowform_model::PlanProblem::new(
+                parse_address(address)?,
+                message.clone(),
+                hint.clone(),
+            ))
         })
         .collect::<Result<Vec<_>, PlanDocumentError>>()?;
     let lookups = lookups
@@ -809,7 +820,7 @@ fn change_from_document(change: &JsonChange) -> Result<Change, PlanDocumentError
 }
 
 fn field_from_document(address: &str, field: &JsonField) -> Result<FieldChange, PlanDocumentError> {
-    let JsonField { path, op, before, after, drift, sensitive } = field;
+    let JsonField { path, op, before, after, drift, sensitive, unverified, replaced_by } = field;
     let op = parse_op(address, path, op)?;
     let side = |value: &serde_json::Value| match value {
         serde_json::Value::Null => None,
@@ -823,6 +834,17 @@ fn field_from_document(address: &str, field: &JsonField) -> Result<FieldChange, 
         after: side(after),
         drift: *drift,
         sensitive: *sensitive,
+        unverified: *unverified,
+        replaced_by: match replaced_by {
+            Some(by) => Some(by.parse().map_err(|error: flowform_model::PathError| {
+                PlanDocumentError::Path {
+                    address: address.to_owned(),
+                    path: by.clone(),
+                    reason: error.to_string(),
+                }
+            })?),
+            None => None,
+        },
     })
 }
 

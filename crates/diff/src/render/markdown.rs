@@ -575,7 +575,18 @@ fn wrap_block(
 /// unified hunks under an `@@ path @@` line.
 fn field_lines(kind: Kind, action: ActionKind, field: &FieldChange) -> Vec<String> {
     let (before, after) = shown_sides(kind, field);
-    let drift = if field.drift { "  # drift: changed outside flowform" } else { "" };
+    let mut notes: Vec<String> = Vec::new();
+    if field.drift {
+        notes.push("drift: changed outside flowform".to_owned());
+    }
+    if let Some(note) = super::unverified_note(field) {
+        notes.push(note.to_owned());
+    }
+    if let Some(note) = super::replacement_note(field) {
+        notes.push(note);
+    }
+    let drift = if notes.is_empty() { String::new() } else { format!("  # {}", notes.join("; ")) };
+    let drift = drift.as_str();
     let word = element_word(action, field);
     let path = match word {
         Some(word) => format!("{} ({word})", field.path),

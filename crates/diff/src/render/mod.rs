@@ -200,6 +200,18 @@ pub(crate) fn whole_lines(text: &str, added: bool) -> Vec<Line> {
         .collect()
 }
 
+/// What the renderings say of a secret flowform never verified.
+pub(crate) fn unverified_note(field: &FieldChange) -> Option<&'static str> {
+    field.unverified.then_some(
+        "unverified: the account's value was never compared; the apply writes the spec's",
+    )
+}
+
+/// What the renderings say of a field removed because another replaces it.
+pub(crate) fn replacement_note(field: &FieldChange) -> Option<String> {
+    field.replaced_by.as_ref().map(|by| format!("replaced by `{by}`"))
+}
+
 /// The shown `before` and `after` of a field of a `kind` resource: `(sensitive)` for a sensitive
 /// side that exists, and for a side at a write-only path or whose value shows one. The diff
 /// never builds such a side; this is the renderers' own check, so no rendering prints a secret

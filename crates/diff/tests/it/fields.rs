@@ -193,7 +193,8 @@ fn flow_activations_are_set_apart() {
 #[test]
 fn imported_resources_have_no_applied_paths_yet() {
     // `flowform import` and `pull` bind a live resource with no applied paths and secrets
-    // marked unknown: equal fields plan nothing, different ones are plain updates (not drift).
+    // marked unknown: equal fields plan nothing, different ones are plain updates (not drift),
+    // and the write they cause lists the never-verified secret it sends (issue 13 item 3).
     let mut world = World::new();
     let live = world.unmanaged(
         Kind::Connection,
@@ -212,7 +213,9 @@ fn imported_resources_have_no_applied_paths_yet() {
     );
     let plan = check("imported_resource", &world, DiffOptions::default());
     let fields = plan.changes[0].fields();
-    assert_eq!(fields.len(), 1);
+    assert_eq!(fields.len(), 2);
     assert_eq!(fields[0].path, path("http.baseURI"));
     assert!(!fields[0].drift);
+    assert_eq!(fields[1].path, path("http.auth.token.token"));
+    assert!(fields[1].sensitive && fields[1].unverified && !fields[1].drift);
 }

@@ -14,10 +14,9 @@
 //! - in validation: the routers/pageProcessors refusal;
 //! - in lists: the order.
 //!
-//! Defaults: a behaviour is on unless the sources contradict it for today's service (page
-//! generator `_id` and `skipRetries`) or flowform's client cannot cope with it yet (marked
-//! "OFF until the client copes (issue 13 items 2–6)": with it on, a test of the current suite
-//! fails). `docs/fidelity.md` lists both groups.
+//! Defaults: every behaviour is on, except the two the sources contradict for today's service
+//! (page generator `_id` and `skipRetries`, which only old or UI-written documents show).
+//! `docs/fidelity.md` lists them with how flowform copes with each.
 
 pub(crate) mod read;
 pub(crate) mod tables;
@@ -68,13 +67,11 @@ macro_rules! behaviours {
 behaviours! {
     // --- Fields the service adds that nobody sent -------------------------------------------
     /// Flows get `autoResolveMatchingTraceKeys: true`.
-    // OFF until the client copes (issue 13 items 2–6)
-    FlowAutoResolveMatchingTraceKeys = "flow-auto-resolve-matching-trace-keys", default: false,
+    FlowAutoResolveMatchingTraceKeys = "flow-auto-resolve-matching-trace-keys", default: true,
         source: "service-behaviours.md §1 (gcarbone/celigo-cli sample.json: 29 of 30 flows; singh-gurkawalbir/demo flows fixture)",
         does: "a flow written without `autoResolveMatchingTraceKeys` is stored with `true`";
     /// Flows get `skipRetries: false`.
-    // OFF until the client copes (issue 13 items 2–6)
-    FlowSkipRetries = "flow-skip-retries", default: false,
+    FlowSkipRetries = "flow-skip-retries", default: true,
         source: "service-behaviours.md §1 (all 30 flows of gcarbone/celigo-cli sample.json; celigo/integrator-api-docs flow.md 2017 samples)",
         does: "a flow written without `skipRetries` is stored with `false`";
     /// Page generators get `skipRetries: false`.
@@ -86,8 +83,7 @@ behaviours! {
         source: "service-behaviours.md §4: present in the 2017 sample (celigo/integrator-api-docs flow.md), absent in every 2021-2026 document",
         does: "a page generator written without `_id` gets a fresh ObjectId (OFF: only old documents show it)";
     /// Page processors get an empty `responseMapping`.
-    // OFF until the client copes (issue 13 items 2–6)
-    PageProcessorResponseMapping = "page-processor-response-mapping", default: false,
+    PageProcessorResponseMapping = "page-processor-response-mapping", default: true,
         source: "service-behaviours.md §1 (all 92 processors of the public documents carry `responseMapping`); building-flows/schemas/page-processor.yml:89",
         does: "a page processor (top level or in a branch) written without `responseMapping` is stored with `{\"fields\":[],\"lists\":[]}`";
     /// Routers get a generated `id`.
@@ -95,8 +91,7 @@ behaviours! {
         source: "integrator-api.md §5.6 (router `id`, 11 random alphanumerics); service-behaviours.md §4 (6 characters in 2022, 11 in 2026)",
         does: "a router written without `id` gets 11 random alphanumerics";
     /// Branches get a generated `branchId`.
-    // OFF until the client copes (issue 13 items 2–6)
-    BranchId = "branch-id", default: false,
+    BranchId = "branch-id", default: true,
         source: "service-behaviours.md §4 (leyvarj/celigo-cli examples/flows/flows-sample.json, 2026: `branchId` of 11 characters; absent in 2022 documents)",
         does: "a router branch written without `branchId` gets 11 random alphanumerics";
     /// Connections get `queues` naming themselves.
@@ -104,8 +99,7 @@ behaviours! {
         source: "service-behaviours.md §1 (celigo/integrator-api-docs connection.md: `queues:[{name:<own _id>,size:8}]`; singh-gurkawalbir/demo clone fixture: size 0)",
         does: "a created connection gets `queues: [{\"name\": <its _id>, \"size\": 0}]`";
     /// Connections get empty arrays nobody sent.
-    // OFF until the client copes (issue 13 items 2–6)
-    ConnectionEmptyArrays = "connection-empty-arrays", default: false,
+    ConnectionEmptyArrays = "connection-empty-arrays", default: true,
         source: "service-behaviours.md §1 (celigo/integrator-api-docs connection.md: rest `encryptedFields`, `unencryptedFields`, `scope`; singh-gurkawalbir/demo connections: http `encryptedFields`, `auth.oauth.scope`, `ping.failValues`/`successValues`)",
         does: "`rest.encryptedFields`, `rest.unencryptedFields`, `rest.scope`, `http.encryptedFields`, `http.auth.oauth.scope` (when `http.auth` is set) and `http.ping.failValues`/`successValues` (when `http.ping` is set) are stored as `[]` when absent";
     /// Exports and imports get an `apiIdentifier`.
@@ -117,43 +111,35 @@ behaviours! {
         source: "integrator-api.md §5.1 (`asynchronous`, client value ignored); service-behaviours.md §1 (sb-dataops/netsuite-celigo-conector-teste exports; singh-gurkawalbir/demo exports)",
         does: "every export is stored with `asynchronous: true` whatever the client sent";
     /// Exports and imports get `oneToMany: false`.
-    // OFF until the client copes (issue 13 items 2–6)
-    StepOneToMany = "step-one-to-many", default: false,
+    StepOneToMany = "step-one-to-many", default: true,
         source: "service-behaviours.md §1 (sb-dataops/netsuite-celigo-conector-teste exports and imports; gcarbone/celigo-cli import)",
         does: "an export or import written without `oneToMany` is stored with `false`";
     /// Exports and imports get `parsers: []`.
-    // OFF until the client copes (issue 13 items 2–6)
-    StepParsers = "step-parsers", default: false,
+    StepParsers = "step-parsers", default: true,
         source: "service-behaviours.md §1 (singh-gurkawalbir/demo clone fixture and imports fixture: `parsers: []`)",
         does: "an export or import written without `parsers` is stored with `[]`";
     /// Imports get `lookups: []`.
-    // OFF until the client copes (issue 13 items 2–6)
-    ImportLookups = "import-lookups", default: false,
+    ImportLookups = "import-lookups", default: true,
         source: "service-behaviours.md §1 (singh-gurkawalbir/demo imports: `lookups: []`)",
         does: "an import written without `lookups` is stored with `[]`";
     /// Imports get `ignoreExisting`/`ignoreMissing: false`.
-    // OFF until the client copes (issue 13 items 2–6)
-    ImportIgnoreFlags = "import-ignore-flags", default: false,
+    ImportIgnoreFlags = "import-ignore-flags", default: true,
         source: "service-behaviours.md §1 (sb-dataops/netsuite-celigo-conector-teste imports; gcarbone/celigo-cli import)",
         does: "an import written without `ignoreExisting`/`ignoreMissing` is stored with `false`";
     /// Imports get `distributed`.
-    // OFF until the client copes (issue 13 items 2–6)
-    ImportDistributed = "import-distributed", default: false,
+    ImportDistributed = "import-distributed", default: true,
         source: "service-behaviours.md §1 (celigo/integrator-api-docs import.md `distributed:false`; singh-gurkawalbir/demo: `true` on NetSuiteDistributedImport)",
         does: "an import written without `distributed` is stored with `true` for `NetSuiteDistributedImport`, else `false`";
     /// HTTP exports and imports get the HTTP form's defaults.
-    // OFF until the client copes (issue 13 items 2–6)
-    HttpStepDefaults = "http-step-defaults", default: false,
+    HttpStepDefaults = "http-step-defaults", default: true,
         source: "service-behaviours.md §1 (sb-dataops/netsuite-celigo-conector-teste download 2026-03-11; gcarbone/celigo-cli cmds/xform/flow.js pasted import)",
         does: "HTTP exports get `http.formType:\"http\"`, `http.isRest:false`, `http.sendAuthForFileDownloads:false`, `http.response.twoDArray:{doNotNormalize:false,hasHeader:false}`; HTTP imports `http.formType:\"http\"`, `http.isRest:false`, `http.batchSize:1`, `http.sendPostMappedData:true` (each only when absent)";
     /// Integrations get their empty arrays.
-    // OFF until the client copes (issue 13 items 2–6)
-    IntegrationArrays = "integration-arrays", default: false,
+    IntegrationArrays = "integration-arrays", default: true,
         source: "service-behaviours.md §1 (leyvarj/celigo-cli examples/integrations.json: created with {name, description}, returned with the arrays)",
         does: "integrations are stored with `install`, `_registeredLookupCacheIds`, `installSteps`, `uninstallSteps`, `changeEditionSteps`, `flowGroupings`, `apiGroupings` as `[]` when absent";
     /// The deprecated `sandbox: false` of legacy-licence accounts.
-    // OFF until the client copes (issue 13 items 2–6)
-    LegacySandboxFlag = "legacy-sandbox-flag", default: false,
+    LegacySandboxFlag = "legacy-sandbox-flag", default: true,
         source: "integrator-api.md §1.2 (legacy production/sandbox licences); service-behaviours.md §1 (singh-gurkawalbir/demo 2020-2022: `sandbox:false` on connections, exports, imports, integrations; scripts in the everbright download)",
         does: "connections, exports, imports, scripts and integrations are stored with `sandbox: false` when absent";
     /// Scripts get `postResponseHookToProcessOnChildRecord: false`.
@@ -196,8 +182,7 @@ behaviours! {
 
     // --- Values the service rewrites --------------------------------------------------------
     /// HTTP imports store method, URI, body and resource-id path as arrays.
-    // OFF until the client copes (issue 13 items 2–6)
-    HttpImportArrays = "http-import-arrays", default: false,
+    HttpImportArrays = "http-import-arrays", default: true,
         source: "service-behaviours.md §2 (gcarbone/celigo-cli cmds/xform/flow.js; sb-dataops/netsuite-celigo-conector-teste 2026-03-10/11; singh-gurkawalbir/demo imports)",
         does: "on HTTP/REST imports `http.method`, `http.relativeURI`, `http.body`, `http.response.resourceIdPath` (and the same under `rest`) are stored as arrays (a string becomes a one-element array); an unset `relativeURI`/`body` is stored as `[]`";
     /// Expression filters and transforms hold their rules twice.
@@ -275,8 +260,7 @@ behaviours! {
 
     // --- Lists ------------------------------------------------------------------------------
     /// Lists ordered by name.
-    // OFF until the client copes (issue 13 items 2–6)
-    ListsSortedByName = "lists-sorted-by-name", default: false,
+    ListsSortedByName = "lists-sorted-by-name", default: true,
         source: "service-behaviours.md §7 (gcarbone/celigo-cli sample.json: a raw GET /v1/flows ordered by name, byte-wise, equal names by `_id`)",
         does: "lists return documents ordered by `name` (byte-wise, case-sensitive), equal names by `_id`; OFF: creation order";
 }

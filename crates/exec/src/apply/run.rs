@@ -10,7 +10,7 @@ use flowform_diff::live_baseline;
 use flowform_model::fingerprint::secret_fingerprint;
 use flowform_model::{
     Action, Address, Change, DesiredState, Kind, LiveState, PendingCreate, Plan, ResourceState,
-    UNKNOWN_FINGERPRINT, Value,
+    UNKNOWN_FINGERPRINT, UNVERIFIED_PREFIX, Value,
 };
 
 use super::ahead::Ahead;
@@ -104,8 +104,9 @@ pub async fn apply<A: StateApi>(
     }
 
     // Secrets flowform never wrote (after pull or import) get their baseline fingerprint now,
-    // so a later rotation shows as a change; resources whose state entry has no live baseline
-    // (a state written before baselines existed) get one, so later changes made outside
+    // marked unverified (it is the spec's secret, not a value anyone compared with the account),
+    // so a later rotation in the spec shows as a change; resources whose state entry has no live
+    // baseline (a state written before baselines existed) get one, so later changes made outside
     // flowform show.
     let writer = context.writer.into_inner();
     let secrets = record_secret_baselines(writer, desired, &failed_addresses).await;
@@ -403,7 +404,7 @@ async fn record_secret_baselines<A: StateApi>(
             if let Some(Value::Secret(secret)) = body.get(path)
                 && let Some(value) = secret.expose()
             {
-                *fingerprint = secret_fingerprint(&salt, value);
+                *fingerprint = format!("{UNVERIFIED_PREFIX}{}", secret_fingerprint(&salt, value));
             }
         }
         if &updated != entry {

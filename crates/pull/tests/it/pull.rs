@@ -294,7 +294,7 @@ async fn pull_one_integration_keeps_outside_ids_literal() {
     )
     .await
     .unwrap_err();
-    insta::assert_snapshot!(unknown.to_string(), @"no integration has the id or name `Billing`; the account has `Orders & Billing`, `Environments`, `Other team`");
+    insta::assert_snapshot!(unknown.to_string(), @"no integration has the id or name `Billing`; the account has `Environments`, `Orders & Billing`, `Other team`");
     create(&accounts.source, Kind::Integration, json!({"name": "Other team"})).await;
     let ambiguous = flowform_pull::pull(
         &accounts.source,

@@ -107,6 +107,7 @@ pub(super) async fn clone<A: StateApi>(
     // Recorded whatever the check says: the write happened.
     let verified = check_disabled(step.address, &body, &updated.document);
     let recorded = record_applied(desired, &context.salt, &clone_id, &updated.document, None);
+    let notes = flowform_diff::service_notes(desired, &updated.document);
     context.record(step.address, recorded, updated.document).await?;
     verified?;
     let mut text = format!("cloned from {source_id} ({clone_id})");
@@ -115,6 +116,7 @@ pub(super) async fn clone<A: StateApi>(
             copies.iter().map(|copy| format!("{} ({})", copy.address, copy.id)).collect();
         text.push_str(&format!("; copies recorded: {}", listed.join(", ")));
     }
+    let text = super::with_notes(text, notes);
     Ok(text)
 }
 

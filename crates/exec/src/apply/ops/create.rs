@@ -47,11 +47,13 @@ pub(super) async fn create<A: StateApi>(
         .insert(resource.id.clone());
     let recorded = record_applied(desired, &context.salt, &resource.id, &resource.document, None);
     let id = resource.id.clone();
-    context.record(step.address, recorded, resource.document).await?;
-    verified?;
-    Ok(if created.recovered {
+    let text = if created.recovered {
         format!("created ({id}; recovered after a lost response)")
     } else {
         format!("created ({id})")
-    })
+    };
+    let text = super::noted(text, desired, &resource.document);
+    context.record(step.address, recorded, resource.document).await?;
+    verified?;
+    Ok(text)
 }

@@ -15,6 +15,21 @@ use super::context::Context;
 use super::steps::{Operation, Step};
 use crate::state::remote::StateApi;
 
+/// The text of a step that wrote `document`, with what the service stored differently from
+/// what the spec asks (`flowform_diff::service_notes`), said once, here.
+fn noted(
+    text: String,
+    desired: &flowform_model::DesiredResource,
+    document: &flowform_model::Value,
+) -> String {
+    with_notes(text, flowform_diff::service_notes(desired, document))
+}
+
+/// `text` with notes on what the service stored differently, when there are any.
+fn with_notes(text: String, notes: Vec<String>) -> String {
+    if notes.is_empty() { text } else { format!("{text}; {}", notes.join("; ")) }
+}
+
 /// Runs one step; the text says what was done.
 pub(crate) async fn run_step<A: StateApi>(
     context: &Context<'_, '_, A>,

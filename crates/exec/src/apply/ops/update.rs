@@ -38,7 +38,8 @@ pub(super) async fn update<A: StateApi>(
     // Recorded whatever the check says: the write happened.
     let verified = check_disabled(step.address, &body, &updated.document);
     let recorded = record_applied(desired, &context.salt, id, &updated.document, previous.as_ref());
+    let text = super::noted(format!("updated ({id})"), desired, &updated.document);
     context.record(step.address, recorded, updated.document).await?;
     verified?;
-    Ok(format!("updated ({id})"))
+    Ok(text)
 }
