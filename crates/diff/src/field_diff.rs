@@ -545,6 +545,11 @@ fn compare_scalar(
             // An absent live value is the default: equal when the spec asks for the default,
             // and shown as the default it replaces otherwise.
             Some(default) if default.matches(&canonical) => return,
+            Some(default)
+                if clamped_by_licence(context, path, &pattern, desired, &default.to_value()) =>
+            {
+                return;
+            }
             Some(default) => (FieldOp::Replace, Some(default.to_value())),
             None => (FieldOp::Add, None),
         },

@@ -254,8 +254,12 @@ fn resolve_move<'a>(
     None
 }
 
-/// Unmanaged live resources of the resource's kind with the same name (for flows: in the same
-/// integration, the desired reference resolved through the ids bound so far).
+/// Unmanaged live resources of the resource's kind with the same name that the spec may claim:
+/// never a resource of an integration app (`_connectorId`: the app owns it, and adopting it
+/// would hand it to the spec), and only one of the integration the spec puts the resource in
+/// (the desired `_integrationId` resolved through the ids bound so far; none when the spec
+/// gives none). Flows always belong to an integration; other kinds carry `_integrationId` only
+/// when an integration app owns them.
 fn same_name_candidates<'a>(
     resource: &DesiredResource,
     live: &'a LiveState,
@@ -265,25 +269,36 @@ fn same_name_candidates<'a>(
     let Some(name) = resource.name() else {
         return Vec::new();
     };
-    let integration = if resource.kind() == Kind::Flow {
+    let integration = if resource.kind() == Kind::Integration {
+        None
+    } else {
         Some(match resource.body.get("_integrationId") {
             Some(Value::Ref(address)) => match bound_ids.get(address) {
                 Some(id) => Some((*id).to_owned()),
-                // The integration is new, so no live flow can belong to it.
+                // The integration is new, so no live resource can belong to it.
                 None => return Vec::new(),
             },
-            Some(Value::String(id)) => Some(id.clone()),
+            Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
             _ => None,
         })
-    } else {
-        None
     };
     live.of_kind(resource.kind())
         .filter(|candidate| !managed_ids.contains(candidate.id.as_str()))
         .filter(|candidate| candidate.name.as_deref() == Some(name))
+        .filter(|candidate| !belongs_to_an_integration_app(candidate))
         .filter(|candidate| match &integration {
-            Some(expected) => candidate.integration_id() == expected.as_deref(),
+            Some(expected) => {
+                candidate.integration_id().filter(|id| !id.is_empty()) == expected.as_deref()
+            }
             None => true,
         })
         .collect()
+}
+
+/// Whether a live resource belongs to an integration app (it carries a `_connectorId`).
+fn belongs_to_an_integration_app(candidate: &LiveResource) -> bool {
+    candidate
+        .document
+        .field("_connectorId")
+        .is_some_and(|id| !id.is_absent() && id.as_str() != Some(""))
 }

@@ -11,12 +11,17 @@
 //! the integrator.io documents an account would hold ([`GeneratedSpec::api_documents`]), so a
 //! benchmark can load an emulator account and plan against the equivalent spec.
 //!
+//! [`GeneratedSpec::with_service_rewrites`] turns a spec into one whose values integrator.io
+//! rewrites or completes (case, casts, clamps, defaults, generated ids, secrets it manages), for
+//! the convergence tests of issue 13.
+//!
 //! This crate depends only on `flowform-model` (for [`Kind`]), so the benches and tests of every
 //! crate above the model may use it; it does no IO and never prints; the same options always
 //! give the same output.
 #![warn(missing_docs)]
 
 mod random;
+mod rewrites;
 mod yaml;
 
 use std::fmt::Write as _;

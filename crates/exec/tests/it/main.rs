@@ -6,6 +6,7 @@ mod specs;
 
 mod apply;
 mod faults;
+mod fidelity;
 mod fuzz;
 mod kinds;
 mod refresh;
