@@ -14,6 +14,7 @@ mod diagrams;
 mod drift;
 mod emulator_serve;
 mod examples;
+mod fidelity;
 mod graph;
 mod import;
 mod journeys;

@@ -45,6 +45,6 @@ pub use jobs::{JOB_ERRORS_LIMIT, JobError, JobFamily};
 pub use kinds::{DataPage, LOOKUP_ONLY_COLLECTIONS};
 pub use secrecy::SecretString;
 pub use types::{
-    Cloned, ClonedEntry, Created, Dependencies, Dependent, Job, JobStatus, PatchOp, StateScope,
-    TokenInfo,
+    Cloned, ClonedEntry, Created, Dependencies, Dependent, Environment, Job, JobStatus, PatchOp,
+    StateScope, TokenInfo,
 };

@@ -13,7 +13,8 @@ use crate::client::{Call, Client, Reply, Retry, segment};
 use crate::error::Error;
 use crate::pagination::json_type;
 use crate::types::{
-    Cloned, ClonedEntry, Created, Dependencies, Dependent, PatchOp, TokenInfo, find_mask,
+    Cloned, ClonedEntry, Created, Dependencies, Dependent, Environment, PatchOp, TokenInfo,
+    find_mask,
 };
 
 /// The fields the recovery search asks for (a server that ignores projection is fine too).
@@ -124,6 +125,40 @@ impl Client {
             })
         };
         Ok(TokenInfo { user_id: text("_userId"), scope: text("scope"), document: document.clone() })
+    }
+
+    /// `GET /v1/environments`: the account's environments, or `None` when the account has none
+    /// to list (a licence without environments answers 404, 403 or `feature_not_enabled`, and a
+    /// token of restricted scope may not list them). Entries without a string `_id` are skipped.
+    pub async fn environments(&self) -> Result<Option<Vec<Environment>>, Error> {
+        let documents = match self.list_documents("/v1/environments").await {
+            Ok(documents) => documents,
+            Err(error)
+                if matches!(error.status(), Some(403 | 404))
+                    || error
+                        .api_errors()
+                        .iter()
+                        .any(|item| item.code.as_deref() == Some("feature_not_enabled")) =>
+            {
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        };
+        let text = |document: &serde_json::Value, field: &str| {
+            document.get(field).and_then(serde_json::Value::as_str).map(str::to_owned)
+        };
+        Ok(Some(
+            documents
+                .iter()
+                .filter_map(|document| {
+                    Some(Environment {
+                        id: text(document, "_id")?,
+                        name: text(document, "name"),
+                        env_user_id: text(document, "_envUserId"),
+                    })
+                })
+                .collect(),
+        ))
     }
 
     /// Every resource of a kind (`GET /v1/<kind>`, all pages, the documents as the list endpoint

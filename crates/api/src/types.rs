@@ -5,6 +5,18 @@ use std::collections::BTreeMap;
 
 use flowform_model::{FieldPath, Kind, LiveResource, MASK, is_mask_text};
 
+/// One entry of `GET /v1/environments` (integrator-api.md §1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// `_id`.
+    pub id: String,
+    /// `name` (Production, Sandbox, …).
+    pub name: Option<String>,
+    /// `_envUserId`: read-only; the user the environment's resources belong to. flowform reads
+    /// the environment whose `_envUserId` is the token's `_userId` as the token's.
+    pub env_user_id: Option<String>,
+}
+
 /// What `GET /v1/tokenInfo` says about the token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenInfo {

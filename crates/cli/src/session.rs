@@ -28,7 +28,8 @@ pub const SANDBOX_TARGET: &str = "sandbox";
 pub struct Session {
     /// The API client, shared by every task of the command.
     pub client: Client,
-    /// What the state is bound to: `sandbox`, or `<endpoint> (user <id>)`.
+    /// What the state is bound to: `sandbox`, or `<endpoint> (user <id>)`, with
+    /// `, environment <id>` when the account names the token's environment.
     pub target: String,
     /// Where the state lives.
     pub state: StateLocation,
@@ -106,10 +107,15 @@ impl Session {
                     };
                     problem.with_source(error)
                 })?;
-                let bound_to = match &who.user_id {
-                    Some(user) => format!("{} (user {user})", choice.endpoint),
-                    None => choice.endpoint.to_string(),
-                };
+                let environments = client.environments().await.map_err(|error| {
+                    UserError::new(format!(
+                        "cannot list the environments of the account at `{}`",
+                        choice.endpoint
+                    ))
+                    .with_source(error)
+                })?;
+                let bound_to =
+                    target_of(&choice.endpoint.to_string(), &who, environments.as_deref());
                 Ok(Session { client, target: bound_to, state: target.state, sandbox: None })
             }
         }
@@ -121,6 +127,30 @@ impl Session {
         if let Some(sandbox) = self.sandbox {
             sandbox.emulator.shutdown().await;
         }
+    }
+}
+
+/// The state's target for an account: the endpoint, the token's user and, when the account
+/// lists environments and one of them is the token's (its `_envUserId` is the token's
+/// `_userId`), that environment's id. Tokens are scoped to an account and an environment
+/// (integrator-api.md §1.2), so two environments of one account are two targets; a state
+/// bound before environments were read (`<endpoint> (user <id>)`) is taken over by
+/// `flowform_exec::state` and rewritten at its next write.
+pub fn target_of(
+    endpoint: &str,
+    who: &flowform_api::TokenInfo,
+    environments: Option<&[flowform_api::Environment]>,
+) -> String {
+    let Some(user) = &who.user_id else {
+        return endpoint.to_owned();
+    };
+    let environment = environments
+        .into_iter()
+        .flatten()
+        .find(|environment| environment.env_user_id.as_deref() == Some(user.as_str()));
+    match environment {
+        Some(environment) => format!("{endpoint} (user {user}, environment {})", environment.id),
+        None => format!("{endpoint} (user {user})"),
     }
 }
 

@@ -46,6 +46,7 @@ pub fn diff(
     let identities = resolve(desired, state, live, options.adopt);
     let mut warnings = identities.warnings;
     let mut problems = identities.problems;
+    problems.extend(crate::literal_ids::missing_literal_ids(desired, live));
 
     // Ids that map back to addresses: the state's, with moved entries under their new address
     // and adopted resources under the address that adopts them.

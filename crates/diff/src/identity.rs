@@ -175,8 +175,57 @@ pub(crate) fn resolve<'a>(
             pending.address, pending.started_at, pending.kind, pending.name
         ));
     }
+    if let Some(problem) = nothing_bound_exists(desired, state, live) {
+        identities.problems.push(problem);
+    }
     identities.problems.sort_by(|left, right| left.address.cmp(&right.address));
     identities
+}
+
+/// The fewest resources a state must bind (and the spec still declare) for "none of them
+/// exists" to read as another environment rather than a resource or two deleted by hand.
+const ENVIRONMENT_GUARD_MINIMUM: usize = 2;
+
+/// A state used against another environment (or account) than the one it was written for: the
+/// state binds resources the spec still declares and not one of them exists in the account.
+/// The binding names the environment when the API says which one a token is for; when it does
+/// not (tokens of one user in two environments may look alike), this refuses the plan that
+/// would create every resource again and rebind the state to the copies.
+fn nothing_bound_exists(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+) -> Option<PlanProblem> {
+    let bound: Vec<(&Address, &ResourceState)> = state
+        .resources
+        .iter()
+        .filter(|(address, _)| desired.resources.contains_key(*address))
+        .collect();
+    if bound.len() < ENVIRONMENT_GUARD_MINIMUM
+        || bound.iter().any(|(address, resource)| live.get(address.kind, &resource.id).is_some())
+    {
+        return None;
+    }
+    let named: Vec<String> = bound
+        .iter()
+        .take(3)
+        .map(|(address, resource)| format!("`{address}` (`{}`)", resource.id))
+        .collect();
+    let more =
+        if bound.len() > 3 { format!(" and {} more", bound.len() - 3) } else { String::new() };
+    Some(PlanProblem {
+        path: None,
+        origin: None,
+        address: bound[0].0.clone(),
+        message: format!(
+            "none of the {} resources the state binds exists in this account ({}{more}): the state may belong to another environment or account, or everything was deleted outside flowform; flowform will not create them all again over it",
+            bound.len(),
+            named.join(", ")
+        ),
+        hint: Some(
+            "check `--state`, the token and the endpoint; if the resources were deleted on purpose, forget them with `flowform state rm ADDRESS…` and plan again".to_owned(),
+        ),
+    })
 }
 
 fn duplicate_problem(resource: &DesiredResource, live: &LiveResource) -> PlanProblem {

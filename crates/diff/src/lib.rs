@@ -25,6 +25,7 @@ mod engine;
 mod field_diff;
 mod identity;
 mod leaves;
+mod literal_ids;
 pub mod normalize;
 mod outside;
 mod pictures;

@@ -115,6 +115,23 @@ fn route(ctx: &Ctx<'_>, request: &ApiRequest) -> Result<Reply, ApiError> {
             }
             _ => Err(method_not_allowed()),
         },
+        // integrator-api.md §1.2: `GET /v1/environments` (`_envUserId` and `enabled` read-only);
+        // `feature_not_enabled` (§4.3) where the licence has no environments.
+        ["environments"] => match *method {
+            Method::GET => {
+                let environments =
+                    account.environments.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                match environments.as_ref() {
+                    Some(list) => Ok(Reply::json(StatusCode::OK, json!(list))),
+                    None => Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "feature_not_enabled",
+                        "environments are not enabled for this account",
+                    )),
+                }
+            }
+            _ => Err(method_not_allowed()),
+        },
         ["jobs"] => match *method {
             Method::GET => jobs::list(ctx, &account.read(), &request.query),
             _ => Err(method_not_allowed()),

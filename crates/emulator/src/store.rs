@@ -22,6 +22,9 @@ use crate::util::{
 pub(crate) struct Account {
     pub(crate) name: String,
     pub(crate) user_id: String,
+    /// What `GET /v1/environments` lists; `None` for an account whose licence has no
+    /// environments (the default), which answers 403 `feature_not_enabled`.
+    pub(crate) environments: Mutex<Option<Vec<serde_json::Value>>>,
     data: RwLock<AccountData>,
     pub(crate) bucket: Mutex<Bucket>,
     pub(crate) counters: Mutex<Counters>,
@@ -41,6 +44,7 @@ impl Account {
         user_bytes[8..].copy_from_slice(&user_rng.next_u64().to_be_bytes()[..4]);
         Self {
             user_id: to_hex(&user_bytes),
+            environments: Mutex::new(None),
             name,
             data: RwLock::new(AccountData::default()),
             bucket: Mutex::new(bucket),

@@ -111,7 +111,18 @@ pub fn plan_error_of(printer: &Printer, error: PlanError, refused: &str) -> anyh
     match error {
         PlanError::Problems(problems) => {
             for problem in &problems {
-                let mut user = UserError::new(problem.message.clone());
+                // A problem about one field names where the spec writes it: the value's line
+                // when the file declares the resource plainly, else the resource's.
+                let place = problem.origin.as_ref().map(|origin| match &problem.path {
+                    Some(path) => flowform_spec::value_origin(&origin.file, &problem.address, path)
+                        .unwrap_or_else(|| origin.clone()),
+                    None => origin.clone(),
+                });
+                let message = match (&place, &problem.path) {
+                    (Some(place), Some(_)) => format!("{place}: {}", problem.message),
+                    _ => problem.message.clone(),
+                };
+                let mut user = UserError::new(message);
                 if let Some(hint) = &problem.hint {
                     user = user.with_hint(hint.clone());
                 }

@@ -95,6 +95,19 @@ impl Admin {
         &self.shared.accounts[self.account]
     }
 
+    /// The account's user id, as `GET /v1/tokenInfo` gives it (`_userId`).
+    pub fn user_id(&self) -> String {
+        self.account().user_id.clone()
+    }
+
+    /// Sets what `GET /v1/environments` lists (the documents as the service returns them:
+    /// `_id`, `name`, `_envUserId`, `enabled`), or `None` for a licence without environments
+    /// (403 `feature_not_enabled`, the default).
+    pub fn set_environments(&self, environments: Option<Vec<Value>>) {
+        *self.account().environments.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            environments;
+    }
+
     /// The controls of the account selected by `token`.
     pub fn for_token(&self, token: &str) -> Result<Admin, AdminError> {
         let account = self.shared.account_index(token).ok_or(AdminError::UnknownAccount)?;
@@ -612,12 +625,25 @@ fn route(
                 ok,
             )
         }
+        (["environments"], Method::PUT) => {
+            let environments = match body {
+                Value::Null => None,
+                Value::Array(list) => Some(list.clone()),
+                _ => {
+                    return Err(AdminError::InvalidInput {
+                        reason: "expected an array of environments, or null".to_owned(),
+                    });
+                }
+            };
+            admin.set_environments(environments);
+            Ok(Reply::empty(StatusCode::NO_CONTENT))
+        }
         (["flows", id, "branching"], Method::POST) => ok(admin.add_branching(id)?),
         (["flows", id, "branching"], Method::DELETE) => ok(admin.remove_branching(id)?),
         (
             [
                 "reset" | "fixtures" | "counters" | "counts" | "settings" | "force-429"
-                | "job-outcome" | "fidelity" | "raw",
+                | "job-outcome" | "fidelity" | "raw" | "environments",
             ],
             _,
         )

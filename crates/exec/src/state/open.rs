@@ -98,8 +98,22 @@ impl OpenError {
     }
 }
 
+/// The target a state bound before environments were part of the binding would record for
+/// `target`: `<endpoint> (user <id>)` for `<endpoint> (user <id>, environment <id>)`.
+fn without_environment(target: &str) -> Option<String> {
+    let start = target.rfind(", environment ")?;
+    target.ends_with(')').then(|| format!("{})", &target[..start]))
+}
+
+/// Whether a state bound to `found` may be used for `target`: the same target, or the same
+/// endpoint and user recorded before the environment was part of the binding (taken over: the
+/// next write records `target`).
+pub fn same_target(found: &str, target: &str) -> bool {
+    found == target || without_environment(target).is_some_and(|legacy| legacy == found)
+}
+
 fn check_target(location: &StateLocation, state: &State, target: &str) -> Result<(), OpenError> {
-    if state.target != target {
+    if !same_target(&state.target, target) {
         return Err(OpenError::OtherTarget {
             location: location.to_string(),
             found: state.target.clone(),
@@ -178,7 +192,11 @@ impl<'a, A: StateApi> LockedState<'a, A> {
 
     /// The writer; a missing state starts empty, bound to `target_if_new`.
     pub fn into_writer(self, target_if_new: &str) -> StateWriter<'a, A> {
-        let state = self.state.unwrap_or_else(|| super::new_state(target_if_new.to_owned()));
+        let mut state = self.state.unwrap_or_else(|| super::new_state(target_if_new.to_owned()));
+        if state.target != target_if_new && same_target(&state.target, target_if_new) {
+            // A state bound before environments were read: it now names its environment.
+            state.target = target_if_new.to_owned();
+        }
         StateWriter::new(self.backend, state)
     }
 }

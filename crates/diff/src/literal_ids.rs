@@ -1,0 +1,96 @@
+//! Literal ids checked against the account before anything is written: a spec that names a
+//! connection, export, import, script, flow or integration by a literal id the account does not
+//! hold would fail halfway through an apply (the service refuses the write with
+//! `invalid_ref`, after the steps before it ran). The plan fails instead, naming the resource
+//! and the field (the CLI adds the file and line).
+
+use flowform_model::fields::RefTarget;
+use flowform_model::references::{IdField, for_each_id_field};
+use flowform_model::{
+    Address, DesiredResource, DesiredState, FieldPath, Kind, LiveState, PlanProblem, RefOrId,
+};
+
+/// Whether `text` has the shape of an id (24 hexadecimal digits).
+fn is_literal_id(text: &str) -> bool {
+    text.len() == 24 && text.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
+/// Subtrees the spec reads as free-form (settings, sample data), where an id field is not one.
+fn is_free_form(path: &FieldPath) -> bool {
+    matches!(path.first_key(), Some("settings" | "settingsForm"))
+}
+
+/// A problem for every literal id of a managed kind the account does not hold.
+pub(crate) fn missing_literal_ids(desired: &DesiredState, live: &LiveState) -> Vec<PlanProblem> {
+    let mut problems = Vec::new();
+    for resource in desired.resources.values() {
+        for_each_id_field(&resource.body, &mut |site, field| {
+            if let IdField::Text(text, RefTarget::Managed(kind)) = field
+                && is_literal_id(text)
+                && live.get(kind, text).is_none()
+            {
+                let path = site.to_path();
+                if !is_free_form(&path) {
+                    problems.push(problem(resource, path, kind, text, live));
+                }
+            }
+        });
+        let lifecycle = &resource.lifecycle;
+        if let Some(RefOrId::Id(id)) = &lifecycle.clone_from
+            && live.get(resource.kind(), id).is_none()
+        {
+            let path = FieldPath::from_keys(["lifecycle", "cloneFrom"]);
+            problems.push(problem(resource, path, resource.kind(), id, live));
+        }
+        for (source, target) in lifecycle.connection_map.iter().flatten() {
+            for side in [source, target] {
+                if let RefOrId::Id(id) = side
+                    && live.get(Kind::Connection, id).is_none()
+                {
+                    let path = FieldPath::from_keys(["lifecycle", "connectionMap"]);
+                    problems.push(problem(resource, path, Kind::Connection, id, live));
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn problem(
+    resource: &DesiredResource,
+    path: FieldPath,
+    kind: Kind,
+    id: &str,
+    live: &LiveState,
+) -> PlanProblem {
+    let address: &Address = &resource.address;
+    let what = match live.find(id) {
+        Some(other) => format!(
+            "the id of {} `{}`, not of {}",
+            other.kind,
+            other.name.as_deref().unwrap_or("(no name)"),
+            with_article(kind)
+        ),
+        None => format!("no {kind} of the account has it"),
+    };
+    PlanProblem {
+        address: address.clone(),
+        message: format!(
+            "`{address}` `{path}` names {kind} `{id}`, and {what}; nothing was written"
+        ),
+        hint: Some(format!(
+            "write a reference to a resource of the spec (`${{{}.KEY}}`), or the id of {} that exists in this account",
+            kind.singular(),
+            with_article(kind)
+        )),
+        path: Some(path),
+        origin: resource.origin.clone(),
+    }
+}
+
+fn with_article(kind: Kind) -> String {
+    match kind {
+        Kind::Integration | Kind::Export | Kind::Import => format!("an {kind}"),
+        _ => format!("a {kind}"),
+    }
+}
