@@ -231,6 +231,10 @@ impl<'body> Walk<'_, '_> {
             if !stack_ignored(stack, self.ignore) {
                 let live_child = if masked { None } else { live.and_then(|live| live.field(key)) };
                 let child_masked = masked || live_child.is_some_and(Value::is_mask);
+                let whole = matches!(
+                    rewrite_at(self.context.kind, &self.pattern),
+                    Some(Rewrite::ReadOnly | Rewrite::FixedAfterCreate)
+                );
                 match desired {
                     // A flow's `disabled: null` is the implied `disabled: false` (compared
                     // after the walk).
@@ -239,6 +243,10 @@ impl<'body> Walk<'_, '_> {
                             && stack.len() == 1
                             && key == "disabled" => {}
                     Value::Null => self.absent(stack, live_child, child_masked),
+                    // What the service ignores on write is judged as one value.
+                    Value::Object(_) if whole => {
+                        self.leaf(stack, desired, live_child, child_masked)
+                    }
                     Value::Object(child) => self.object(child, live_child, child_masked, stack),
                     _ => self.leaf(stack, desired, live_child, child_masked),
                 }

@@ -29,7 +29,9 @@ use flowform_model::fields::{SAMPLE_DATA_FIELDS, SERVER_OWNED_ALL, server_owned}
 use flowform_model::{Address, Kind, Lookup, Object, State, Value, is_mask_text};
 
 use crate::defaults::{CONDITIONAL_DEFAULTS, default_at};
-use crate::service::{Rewrite, canonical_by, copies, generated_keys, is_sample_key, rewrite_at};
+use crate::service::{
+    Rewrite, canonical_by, copies, generated_keys, is_read_only, is_sample_key, rewrite_at,
+};
 
 /// The live ids flowform manages and the addresses they map back to.
 ///
@@ -192,6 +194,7 @@ pub(crate) fn normalize_live_node(
     let top = keys.next().unwrap_or_default();
     if (!pattern.contains('.') && SERVER_OWNED_ALL.contains(&top))
         || is_owned_subtree(kind, pattern)
+        || is_read_only(kind, pattern)
     {
         return None;
     }

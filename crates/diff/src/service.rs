@@ -303,6 +303,15 @@ pub fn rewrite_at(kind: Kind, pattern: &str) -> Option<Rewrite> {
     rewrites(kind).iter().find(|rule| rule.path == pattern).map(|rule| rule.rewrite)
 }
 
+/// Whether `pattern` is, or lies under, a read-only path of `kind`.
+pub(crate) fn is_read_only(kind: Kind, pattern: &str) -> bool {
+    rewrites(kind).iter().any(|rule| {
+        rule.rewrite == Rewrite::ReadOnly
+            && (rule.path == pattern
+                || pattern.strip_prefix(rule.path).is_some_and(|rest| rest.starts_with('.')))
+    })
+}
+
 /// The value as the service stores it at `pattern` (the canonical form both sides of a
 /// comparison are put in). Values of another type than the rule expects are left alone.
 pub fn canonical<'a>(kind: Kind, pattern: &str, value: &'a Value) -> Cow<'a, Value> {

@@ -12,6 +12,7 @@ mod plan_format;
 mod properties;
 mod render;
 mod secrets;
+mod service;
 mod step_lists;
 mod support;
 mod write;
