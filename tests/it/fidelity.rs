@@ -242,3 +242,63 @@ fn the_state_names_the_tokens_environment() {
     assert_eq!(code, 1, "{rendered}");
     assert!(rendered.contains("environment e0000000000000000000000b"), "{rendered}");
 }
+
+/// The token of the second account of [`corpus_accounts`].
+const TARGET_TOKEN: &str = "tok-target-canary-77c1";
+
+/// A real integration download (tests/corpus/sb-dataops-download: a NetSuite and an HTTP
+/// connection, exports, imports, a flow, the integration) through the binary: loaded into an
+/// account as the service returned it, pulled, planned (no change), applied to an empty second
+/// account with a state of its own, planned there (no change). Every emulator behaviour is on.
+/// Before issue 13, the plan after the pull showed the HTTP import's `method` and `relativeURI`
+/// and the NetSuite values the service re-cases as changes.
+#[test]
+fn a_real_integration_pulls_and_applies_elsewhere_with_empty_plans() {
+    let context = TestContext::with_config(flowform_emulator::EmulatorConfig {
+        accounts: vec![
+            flowform_emulator::AccountConfig::new("e2e", crate::support::TOKEN),
+            flowform_emulator::AccountConfig::new("target", TARGET_TOKEN),
+        ],
+        fidelity: flowform_emulator::Fidelity::all(),
+        ..flowform_emulator::EmulatorConfig::for_tests()
+    });
+    let root = crate::support::repository_root().join("tests/corpus");
+    let source = flowform_emulator::read_corpus(&root)
+        .unwrap()
+        .into_iter()
+        .find(|source| source.name == "sb-dataops-download")
+        .unwrap();
+    // The authors replaced the secret part of a webhook URL by asterisks: the account held a URL.
+    let documents: serde_json::Value =
+        serde_json::from_str(&source.raw_documents().to_string().replace("/******", "/redacted"))
+            .unwrap();
+    context.admin().load_raw(&documents).unwrap();
+    let (code, rendered) = context.run(context.flowform().args(["pull", "--out", "pulled"]));
+    assert_eq!(code, 0, "{rendered}");
+    let (code, rendered) =
+        context.run(context.flowform_in("pulled").args(["plan", "--detailed-exitcode"]));
+    assert_eq!(code, 0, "{rendered}");
+    let elsewhere = |arguments: &[&str]| {
+        context.run(
+            context
+                .flowform_in("pulled")
+                .env("CELIGO_API_TOKEN", TARGET_TOKEN)
+                .args(arguments)
+                .args(["--state", "../target-state.json"]),
+        )
+    };
+    let (code, rendered) = elsewhere(&["apply", "--auto-approve"]);
+    assert_eq!(code, 0, "{rendered}");
+    let target = context.admin().for_token(TARGET_TOKEN).unwrap();
+    for kind in [
+        ResourceKind::Integrations,
+        ResourceKind::Connections,
+        ResourceKind::Exports,
+        ResourceKind::Imports,
+        ResourceKind::Flows,
+    ] {
+        assert_eq!(target.count(kind), source.count(kind), "{kind:?}: every resource is created");
+    }
+    let (code, rendered) = elsewhere(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, 0, "{rendered}");
+}

@@ -87,9 +87,11 @@ use DefaultValue::{Bool, Integer, Text, TextList};
 /// `router.yml` (`routeRecordsTo`, `routeRecordsUsing`) and `page-processor.yml`
 /// (`proceedOnFailure`: false stops failed records at the step, the behaviour of an absent flag);
 /// service-behaviours.md §1 (`autoResolveMatchingTraceKeys: true` on 29 of 30 flows of a raw
-/// `GET /v1/flows`, `skipRetries: false` on all of them and on page generators the UI wrote).
+/// `GET /v1/flows`, `skipRetries: false` on all of them and on page generators the UI wrote;
+/// §2: `_integrationId: ""` on a flow in no integration, like an absent one).
 const FLOW_DEFAULTS: &[ServerDefault] = &[
     entry("disabled", Bool(false)),
+    entry("_integrationId", Text("")),
     entry("autoResolveMatchingTraceKeys", Bool(true)),
     entry("skipRetries", Bool(false)),
     entry("pageGenerators.skipRetries", Bool(false)),

@@ -17,7 +17,8 @@ use crate::defaults::default_at;
 use crate::leaves::{IMPLIED_ENABLED, body_leaves, implies_enabled, is_ignored, owns, pattern_of};
 use crate::normalize::{ManagedIds, live_equals, normalize_desired, normalize_live_node};
 use crate::service::{
-    Doc, Rewrite, canonical, exclusive, generated_keys, managed_secrets_of, rewrite_at,
+    Doc, Rewrite, canonical, exclusive, generated_keys, legacy_adaptor, managed_secrets_of,
+    rewrite_at,
 };
 
 /// What the comparison of one resource needs besides the desired and live bodies.
@@ -82,6 +83,7 @@ pub(crate) fn diff_fields(
     let mut walk = Walk {
         context,
         ignore,
+        live_root: live,
         managed: &managed,
         changes: Vec::new(),
         unverified: Vec::new(),
@@ -203,6 +205,8 @@ fn path_of(stack: &[&str]) -> FieldPath {
 struct Walk<'context, 'a> {
     context: &'context FieldContext<'a>,
     ignore: &'context [FieldPath],
+    /// The whole live document.
+    live_root: &'context Value,
     /// The secret paths the service manages in this resource: never compared or written.
     managed: &'context [&'static str],
     changes: Vec<FieldChange>,
@@ -339,6 +343,13 @@ impl<'body> Walk<'_, '_> {
                 normalize_live_node(kind, node, self.context.ids, &mut self.pattern)
             })
         };
+        // A legacy document's adaptor is its sub-document (`legacy_adaptor`).
+        let live = live.or_else(|| {
+            (self.pattern == "adaptorType")
+                .then(|| legacy_adaptor(kind, Doc::Value(self.live_root)))
+                .flatten()
+                .map(|adaptor| Value::String(adaptor.to_owned()))
+        });
         let secret = desired.contains_secret();
         if !secret
             && !masked

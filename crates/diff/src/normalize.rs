@@ -30,7 +30,8 @@ use flowform_model::{Address, Kind, Lookup, Object, State, Value, is_mask_text};
 
 use crate::defaults::{CONDITIONAL_DEFAULTS, default_at};
 use crate::service::{
-    Rewrite, canonical_by, copies, generated_keys, is_read_only, is_sample_key, rewrite_at,
+    Doc, Rewrite, canonical_by, copies, generated_keys, is_read_only, is_sample_key,
+    legacy_adaptor, rewrite_at,
 };
 
 /// The live ids flowform manages and the addresses they map back to.
@@ -159,6 +160,9 @@ pub fn normalize_live(kind: Kind, document: &Value, ids: &ManagedIds) -> Value {
     match document {
         Value::Object(object) => {
             let mut kept = normalized_object(kind, object, ids, &mut String::new(), true, true);
+            if let Some(adaptor) = legacy_adaptor(kind, Doc::Object(object)) {
+                kept.insert("adaptorType".to_owned(), Value::String(adaptor.to_owned()));
+            }
             for conditional in CONDITIONAL_DEFAULTS.iter().filter(|default| default.kind == kind) {
                 let (field, wanted) = conditional.when;
                 if object.get(field).and_then(Value::as_str) == Some(wanted) {

@@ -459,6 +459,65 @@ pub fn exclusive(kind: Kind) -> &'static [Exclusive] {
     }
 }
 
+/// The adaptor sub-documents of exports and the adaptor type each names.
+const EXPORT_ADAPTORS: &[(&str, &str)] = &[
+    ("webhook", "WebhookExport"),
+    ("http", "HTTPExport"),
+    ("ftp", "FTPExport"),
+    ("netsuite", "NetSuiteExport"),
+    ("salesforce", "SalesforceExport"),
+    ("rest", "RESTExport"),
+    ("s3", "S3Export"),
+    ("rdbms", "RDBMSExport"),
+    ("mongodb", "MongodbExport"),
+    ("dynamodb", "DynamodbExport"),
+    ("wrapper", "WrapperExport"),
+    ("as2", "AS2Export"),
+    ("jdbc", "JDBCExport"),
+];
+
+/// The adaptor sub-documents of imports and the adaptor type each names.
+const IMPORT_ADAPTORS: &[(&str, &str)] = &[
+    ("http", "HTTPImport"),
+    ("ftp", "FTPImport"),
+    ("netsuite", "NetSuiteImport"),
+    ("netsuite_da", "NetSuiteDistributedImport"),
+    ("salesforce", "SalesforceImport"),
+    ("rest", "RESTImport"),
+    ("s3", "S3Import"),
+    ("rdbms", "RDBMSImport"),
+    ("mongodb", "MongodbImport"),
+    ("dynamodb", "DynamodbImport"),
+    ("wrapper", "WrapperImport"),
+    ("as2", "AS2Import"),
+    ("jdbc", "JDBCImport"),
+];
+
+/// The adaptor type of a legacy export or import that has none: documents from before the
+/// field was required (a 2017 webhook export and FTP import of celigo/integrator-api-docs,
+/// service-behaviours.md §1; docs/fidelity.md open question 8) hold their adaptor only as its
+/// sub-document. Exactly one adaptor sub-document names it; otherwise `None`. Normalisation puts
+/// it in the live document, so `pull` writes a spec today's service accepts and the plan after
+/// reads both as the same.
+pub fn legacy_adaptor(kind: Kind, document: Doc<'_>) -> Option<&'static str> {
+    let adaptors = match kind {
+        Kind::Export => EXPORT_ADAPTORS,
+        Kind::Import => IMPORT_ADAPTORS,
+        _ => return None,
+    };
+    if document.get("adaptorType").is_some_and(|value| !value.is_absent()) {
+        return None;
+    }
+    let mut found = adaptors
+        .iter()
+        .filter(|(field, _)| matches!(document.get(field), Some(Value::Object(_))))
+        .map(|(_, adaptor)| *adaptor);
+    match (found.next(), found.next()) {
+        (Some(adaptor), None) => Some(adaptor),
+        _ => None,
+    }
+}
+
 /// A document as the tables read it: a desired body or a live document.
 #[derive(Debug, Clone, Copy)]
 pub enum Doc<'a> {

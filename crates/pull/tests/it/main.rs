@@ -2,6 +2,7 @@
 //! spec loaded, planned and applied with the real spec loader and executor.
 
 mod build;
+mod corpus;
 mod large;
 mod promotion;
 mod pull;

@@ -17,7 +17,9 @@ use flowform_pull::{PullOptions, Pulled, Selection};
 #[path = "../../../../tests/shared/workspace.rs"]
 mod shared;
 
-pub use shared::{TARGET, apply_folder, assert_success, client, load, read_state, state_location};
+pub use shared::{
+    TARGET, apply_folder, assert_success, client, load, read_state, start_emulator, state_location,
+};
 
 /// One emulator serving the accounts `source` and `target`.
 pub struct Accounts {
@@ -69,8 +71,14 @@ pub async fn pull_into(client: &Client, selection: &Selection, out: &Path) -> Pu
     let written = flowform_pull::write(&pulled, out, false).unwrap();
     assert!(
         written.diagnostics.is_empty(),
-        "the pulled spec does not validate: {:#?}",
-        written.diagnostics
+        "the pulled spec does not validate: {:#?}\n{}",
+        written.diagnostics,
+        pulled
+            .files
+            .iter()
+            .map(|(path, text)| format!("== {}\n{text}", path.display()))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let api = ClientStateApi(client);
     let (mut writer, _) =
