@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use flowform_emulator::{Behaviour, EmulatorConfig, Fidelity};
 
-use crate::support::{Client, emulator};
+use crate::support::{Client, emulator, test_emulator};
 
 fn schemas_directory() -> Option<PathBuf> {
     let directory =
