@@ -697,13 +697,14 @@ fn a_second_concurrent_apply_fails_on_the_lock() {
 #[test]
 fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     let context = app();
-    // The export names a connection that does not exist: its create fails, the flow that uses it
-    // is skipped, everything else is done.
+    // The export names an async helper that does not exist (a kind flowform does not list, so
+    // only the service refuses it): its create fails, the flow that uses it is skipped,
+    // everything else is done.
     context.write(
         "spec.yaml",
         &APP.replace(
             "    _connectionId: ${connection.api}\n    http:\n      method: GET",
-            "    _connectionId: \"0123456789abcdef01234567\"\n    http:\n      method: GET",
+            "    _connectionId: ${connection.api}\n    http:\n      _asyncHelperId: \"0123456789abcdef01234567\"\n      method: GET",
         ),
     );
     cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve", "--parallelism", "1"]), @r#"
@@ -731,7 +732,8 @@ fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
       + export.orders "Orders"
           + name: "Orders"
           + adaptorType: "HTTPExport"
-          + _connectionId: "[ID]"
+          + _connectionId: ${connection.api}
+          + http._asyncHelperId: "[ID]"
           + http.method: "GET"
           + http.relativeURI: "/orders"
       + import.post "Post"
@@ -764,7 +766,7 @@ fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     flow.sync: create skipped: `create export.orders` failed
     flow.sync: enable skipped: its write did not complete
     error: create export.orders failed
-    caused by: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: connection `[ID]` at `_connectionId` does not exist (field `_connectionId`)
+    caused by: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: async helper `[ID]` at `http._asyncHelperId` does not exist (field `http._asyncHelperId`)
     every completed step is in the state; fix what the errors above say (see their hints), then run the same command again
     error: apply finished with failures: 4 created, 0 cloned, 0 updated, 0 adopted, 0 moved, 0 deleted; 1 step failed, 2 skipped
     "#);

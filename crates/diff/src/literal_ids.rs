@@ -25,7 +25,14 @@ pub(crate) fn missing_literal_ids(desired: &DesiredState, live: &LiveState) -> V
     let mut problems = Vec::new();
     for resource in desired.resources.values() {
         for_each_id_field(&resource.body, &mut |site, field| {
-            if let IdField::Text(text, RefTarget::Managed(kind)) = field
+            // A field the model marks as naming a collection it does not reference through
+            // `${…}` (an export's `_postParseListenerId`) still names one of the listed kinds.
+            let target = match field {
+                IdField::Text(_, RefTarget::Managed(kind)) => Some(kind),
+                IdField::Text(_, RefTarget::Unmanaged(collection)) => Kind::from_plural(collection),
+                IdField::Ref(_) => None,
+            };
+            if let (IdField::Text(text, _), Some(kind)) = (field, target)
                 && is_literal_id(text)
                 && live.get(kind, text).is_none()
             {
@@ -75,9 +82,7 @@ fn problem(
     };
     PlanProblem {
         address: address.clone(),
-        message: format!(
-            "`{address}` `{path}` names {kind} `{id}`, and {what}; nothing was written"
-        ),
+        message: format!("`{address}` `{path}` names {kind} `{id}`, and {what}"),
         hint: Some(format!(
             "write a reference to a resource of the spec (`${{{}.KEY}}`), or the id of {} that exists in this account",
             kind.singular(),

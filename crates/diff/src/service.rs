@@ -15,6 +15,8 @@
 //! [`crate::defaults`].
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use flowform_model::fields::SAMPLE_DATA_FIELDS;
 use flowform_model::{Kind, Object, Value};
@@ -298,9 +300,27 @@ pub fn rewrites(kind: Kind) -> &'static [RewriteRule] {
     }
 }
 
-/// The rewrite at the dotted, index-free `pattern` of `kind`, if any.
+type RewriteIndex = HashMap<(Kind, &'static str), Rewrite>;
+
+fn rewrite_index() -> &'static RewriteIndex {
+    static INDEX: OnceLock<RewriteIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        Kind::ALL
+            .into_iter()
+            .flat_map(|kind| {
+                rewrites(kind).iter().map(move |rule| ((kind, rule.path), rule.rewrite))
+            })
+            .collect()
+    })
+}
+
+/// The rewrite at the dotted, index-free `pattern` of `kind`, if any. Asked for every node the
+/// diff compares, so it is a lookup in an index built once.
 pub fn rewrite_at(kind: Kind, pattern: &str) -> Option<Rewrite> {
-    rewrites(kind).iter().find(|rule| rule.path == pattern).map(|rule| rule.rewrite)
+    if matches!(kind, Kind::Integration | Kind::Script | Kind::Flow) {
+        return None;
+    }
+    rewrite_index().get(&(kind, pattern)).copied()
 }
 
 /// Whether `pattern` is, or lies under, a read-only path of `kind`.

@@ -57,7 +57,7 @@ fn set(body: &mut Value, key: &str, value: Value) {
 }
 
 fn integration(resource: &mut Resource) {
-    if resource.index % 2 == 0 {
+    if resource.index.is_multiple_of(2) {
         // Written out as the service stores them: empty lists, and flow groupings whose `_id`
         // the service generates.
         set(&mut resource.body, "install", json!([]));
@@ -170,7 +170,7 @@ fn expression(version: Value) -> Value {
 fn export(resource: &mut Resource) {
     let is_lookup = resource.body.get("isLookup").is_some();
     let index = resource.index;
-    if is_lookup && index % EXPORT_VARIANTS == 0 {
+    if is_lookup && index.is_multiple_of(EXPORT_VARIANTS) {
         // A NetSuite RESTlet lookup: a number for a string id, a version the service lower-cases.
         let name = resource.body["name"].clone();
         let connection = resource.body["_connectionId"].clone();

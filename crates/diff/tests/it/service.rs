@@ -277,6 +277,10 @@ fn a_literal_id_the_account_lacks_is_a_problem() {
         json!({"name": "B", "adaptorType": "HTTPExport", "_connectionId": id(99)}),
     );
     world.desire("export.c", json!({"name": "C", "adaptorType": "HTTPExport", "_connectionId": "not-an-id", "settings": {"_connectionId": id(98)}}));
+    world.desire(
+        "export.d",
+        json!({"name": "D", "adaptorType": "HTTPExport", "_postParseListenerId": id(97)}),
+    );
     let plan = world.plan(DiffOptions::default());
     let problems: Vec<(String, Option<String>)> = plan
         .problems
@@ -285,6 +289,12 @@ fn a_literal_id_the_account_lacks_is_a_problem() {
             (problem.address.to_string(), problem.path.as_ref().map(ToString::to_string))
         })
         .collect();
-    assert_eq!(problems, [("export.b".to_owned(), Some("_connectionId".to_owned()))]);
+    assert_eq!(
+        problems,
+        [
+            ("export.b".to_owned(), Some("_connectionId".to_owned())),
+            ("export.d".to_owned(), Some("_postParseListenerId".to_owned())),
+        ]
+    );
     assert!(plan.problems[0].message.contains("no connection of the account has it"));
 }

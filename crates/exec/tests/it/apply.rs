@@ -148,13 +148,13 @@ flows:
 #[tokio::test]
 async fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     let workspace = workspace().await;
-    // An export the API refuses (its connection id names no connection, which an offline
-    // `validate` cannot know): the flow that reads it must be skipped, the rest goes on.
+    // An export the API refuses (its async helper names none: a kind flowform does not list,
+    // so only the service knows): the flow that reads it must be skipped, the rest goes on.
     workspace.write(
         "spec.yaml",
         &SPEC.replacen(
             "    _connectionId: ${connection.api}\n    http:\n      method: GET",
-            "    _connectionId: \"0123456789abcdef01234567\"\n    http:\n      method: GET",
+            "    _connectionId: ${connection.api}\n    http:\n      _asyncHelperId: \"0123456789abcdef01234567\"\n      method: GET",
             1,
         ),
     );
