@@ -37,6 +37,13 @@ fn source_world() -> World {
             ]
         }),
     );
+    // The import's connection is one the spec names by its literal id (issue 13 checks it
+    // against the account, so it is there).
+    world.server.post(
+        Kind::Connection,
+        "5f00000000000000000000cc",
+        json!({"name": "Vendor", "type": "http", "http": {"baseURI": "https://vendor.example"}}),
+    );
     world
 }
 
