@@ -36,7 +36,7 @@ pub use plan::{
 };
 pub use region::{Region, RegionError};
 pub use state::{
-    LifecycleFlags, LiveBaseline, PendingCreate, ResourceState, STATE_FORMAT_VERSION, SecretRecord,
-    State, UNKNOWN_FINGERPRINT, UNVERIFIED_PREFIX,
+    BASELINE_RULES, LifecycleFlags, LiveBaseline, PendingCreate, ResourceState,
+    STATE_FORMAT_VERSION, SecretRecord, State, UNKNOWN_FINGERPRINT, UNVERIFIED_PREFIX,
 };
 pub use value::{MASK, MASK_MIN_LENGTH, Object, SecretValue, ToJsonError, Value, is_mask_text};

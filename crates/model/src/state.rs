@@ -149,7 +149,14 @@ impl LifecycleFlags {
 /// values flowform wrote and the account kept, whose digest is the applied one, so only the
 /// others are stored. [`LiveBaseline::leaves`] gives them all back. A baseline therefore belongs
 /// to the `applied_paths` it was made with, and is made anew whenever they change.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// A baseline also records the version of the normalisation rules it was made with
+/// ([`BASELINE_RULES`]): when a flowform release changes what normalisation keeps (issue 13 put
+/// the service's rewrites, generated keys and empty lists into it), leaves made by older rules
+/// would differ from the account's for ever. Such a baseline is [`LiveBaseline::is_current`]
+/// `false`: it still tells an unchanged document by its whole-document digest, counts as no
+/// baseline for a document that changed, and the next apply makes it anew.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveBaseline {
     /// The leaves whose digest is not the applied one at the same path (or that flowform never
     /// applied), with their digest; an applied path the live document does not have, with
@@ -166,6 +173,23 @@ pub struct LiveBaseline {
     /// The live `lastModified` of that document. A script's `content` (which lists leave out)
     /// is only compared once the live `lastModified` moved past it.
     pub last_modified: Option<String>,
+    /// The version of the normalisation rules the leaves were made with ([`BASELINE_RULES`]
+    /// for every baseline this build makes; 1 for baselines written before the version was
+    /// recorded).
+    pub rules: u32,
+}
+
+/// The version of the normalisation rules live baselines are made with. 1: the rules of issue
+/// 15 (server-owned fields, `null`s, empty objects and server defaults dropped); 2: also the
+/// service's rewrites, read-only fields, generated keys, copies and empty lists (issue 13).
+/// Raise it whenever `flowform_diff::normalize_live` changes what it keeps or how it writes a
+/// value.
+pub const BASELINE_RULES: u32 = 2;
+
+impl Default for LiveBaseline {
+    fn default() -> LiveBaseline {
+        LiveBaseline { paths: Vec::new(), digest: None, last_modified: None, rules: BASELINE_RULES }
+    }
 }
 
 impl LiveBaseline {
@@ -200,7 +224,21 @@ impl LiveBaseline {
         paths.sort_by(|left, right| left.0.cmp(&right.0));
         paths.dedup_by(|later, earlier| later.0 == earlier.0);
         paths.shrink_to_fit();
-        LiveBaseline { paths, digest, last_modified }
+        LiveBaseline { paths, digest, last_modified, rules: BASELINE_RULES }
+    }
+
+    /// The same baseline, recorded as made with the normalisation rules of version `rules`
+    /// (a baseline read back from a state).
+    #[must_use]
+    pub fn with_rules(mut self, rules: u32) -> LiveBaseline {
+        self.rules = rules;
+        self
+    }
+
+    /// Whether the baseline was made with this build's normalisation rules
+    /// ([`BASELINE_RULES`]), so its leaves can be compared with the account's.
+    pub fn is_current(&self) -> bool {
+        self.rules == BASELINE_RULES
     }
 
     /// The same baseline, kept relative to `to` instead of `from` (the entry's `applied_paths`
@@ -216,6 +254,7 @@ impl LiveBaseline {
             .map(|(path, digest)| (path.clone(), digest.to_owned()))
             .collect();
         LiveBaseline::new(leaves, to, self.digest.clone(), self.last_modified.clone())
+            .with_rules(self.rules)
     }
 
     /// Whether `path` is one of the stored paths.

@@ -2,7 +2,7 @@
 //! the account.
 
 use flowform_diff::live_baseline;
-use flowform_model::{LiveState, Plan};
+use flowform_model::{Address, LiveState, Plan};
 
 use crate::state::remote::StateApi;
 use crate::state::{StateWriter, StoreError};
@@ -14,7 +14,8 @@ pub struct RefreshReport {
     pub accepted: usize,
     /// Resources deleted outside flowform, removed from the state.
     pub forgotten: usize,
-    /// Resources that had no baseline and have one now.
+    /// Resources that had no baseline, or one made by older normalisation rules, and have a
+    /// current one now.
     pub baselines: usize,
 }
 
@@ -52,6 +53,23 @@ pub async fn accept<A: StateApi>(
         report.accepted += 1;
     }
     for address in &plan.without_baseline {
+        let Some(entry) = writer.state().get(address) else { continue };
+        let Some(resource) = live.get(address.kind, &entry.id) else { continue };
+        let mut updated = entry.clone();
+        updated.live = Some(live_baseline(address.kind, &salt, &resource.document, entry));
+        writer.put(address, updated).await?;
+        report.baselines += 1;
+    }
+    // Baselines made by older normalisation rules whose documents did not change (the plan
+    // listed the changed ones as without a baseline): made anew, which accepts nothing.
+    let stale: Vec<Address> = writer
+        .state()
+        .resources
+        .iter()
+        .filter(|(_, entry)| entry.live.as_ref().is_some_and(|live| !live.is_current()))
+        .map(|(address, _)| address.clone())
+        .collect();
+    for address in &stale {
         let Some(entry) = writer.state().get(address) else { continue };
         let Some(resource) = live.get(address.kind, &entry.id) else { continue };
         let mut updated = entry.clone();

@@ -115,9 +115,10 @@ pub async fn apply<A: StateApi>(
     Ok(report)
 }
 
-/// Records a live baseline for every managed resource whose state entry has none, from the
-/// document read for the plan: a state written before baselines existed starts finding
-/// changes made outside flowform from this apply on. Resources whose step did not succeed are
+/// Records a live baseline for every managed resource whose state entry has none, or one made by
+/// older normalisation rules, from the document read for the plan: a state written before
+/// baselines existed (or before the rules changed) starts finding changes made outside flowform
+/// from this apply on. Resources whose step did not succeed are
 /// left for the next apply.
 async fn record_live_baselines<A: StateApi>(
     writer: &mut StateWriter<'_, A>,
@@ -129,7 +130,9 @@ async fn record_live_baselines<A: StateApi>(
         .state()
         .resources
         .iter()
-        .filter(|(address, entry)| entry.live.is_none() && !skip.contains(*address))
+        .filter(|(address, entry)| {
+            entry.live.as_ref().is_none_or(|live| !live.is_current()) && !skip.contains(*address)
+        })
         .filter_map(|(address, entry)| {
             let document = &live.get(address.kind, &entry.id)?.document;
             let mut updated = entry.clone();

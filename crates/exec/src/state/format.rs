@@ -82,9 +82,13 @@ pub struct ResourceDocument {
 /// model keeps it: a leaf whose digest equals the applied digest at the same path (a value
 /// flowform wrote and the account kept as it is, most leaves) is left out, and an applied path
 /// the live document does not have is written with the digest `""`. `last_modified` is left
-/// out when it is the resource's.
+/// out when it is the resource's. `rules` is the version of the normalisation rules the digests
+/// were made with (`flowform_model::BASELINE_RULES`); baselines written before it existed have
+/// none and read as version 1.
 #[derive(Serialize, Deserialize, Clone)]
 pub struct LiveDocument {
+    #[serde(default = "first_rules")]
+    rules: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,9 +201,15 @@ impl ResourceDocument {
     }
 }
 
+/// The rules version of a baseline that records none: written before versions existed.
+fn first_rules() -> u32 {
+    1
+}
+
 /// The baseline as written (see [`LiveDocument`]).
 fn live_document(resource: &ResourceState, live: &LiveBaseline) -> LiveDocument {
     LiveDocument {
+        rules: live.rules,
         digest: live.digest.clone(),
         last_modified: live
             .last_modified
@@ -224,7 +234,8 @@ impl ResourceDocument {
             paths,
             live.digest.clone(),
             live.last_modified.clone().or_else(|| self.last_modified.clone()),
-        ))
+        )
+        .with_rules(live.rules))
     }
 }
 
@@ -397,9 +408,22 @@ mod tests {
         let document: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             document["resources"]["flow.nightly"]["live"],
-            serde_json::json!({"digest": "00", "paths": {"filter.type": "d3", "settings[\"a.b\"]": ""}}),
+            serde_json::json!({"rules": flowform_model::BASELINE_RULES, "digest": "00", "paths": {"filter.type": "d3", "settings[\"a.b\"]": ""}}),
             "the baseline is written relative to the applied paths"
         );
+    }
+
+    #[test]
+    fn a_baseline_without_rules_reads_as_the_first_rules() {
+        let text = render(&sample())
+            .replace(&format!("\"rules\": {}", flowform_model::BASELINE_RULES), "\"rules\": 1");
+        let older = parse(&text).unwrap();
+        let live = older.resources[&Address::new(Kind::Flow, "nightly")].live.clone().unwrap();
+        assert_eq!(live.rules, 1);
+        assert!(!live.is_current());
+        let text = text.replace("\"rules\": 1,", "");
+        assert!(!text.contains("\"rules\""));
+        assert_eq!(parse(&text).unwrap(), older, "a baseline with no `rules` was made by rules 1");
     }
 
     #[test]

@@ -103,9 +103,9 @@ async fn a_filter_added_in_the_ui_is_found_then_accepted() {
         change.fields.iter().map(|field| (field.path.to_string(), field.op)).collect();
     assert_eq!(
         fields,
+        // `version: "1"` is the service's default (issue 13's table), so it is no change.
         [
             ("filter.expression.rules".to_owned(), FieldOp::Add),
-            ("filter.expression.version".to_owned(), FieldOp::Add),
             ("filter.type".to_owned(), FieldOp::Add),
         ]
     );
@@ -298,4 +298,102 @@ fn chain(error: &dyn std::error::Error) -> String {
         cause = next.source();
     }
     text
+}
+
+/// Rewrites every baseline of the local state as an older flowform made it: no `rules` (the
+/// first rules), and a leaf those rules kept that today's normalisation drops (the service's
+/// `autoResolveMatchingTraceKeys`, which issue 13 made a server default). `rules` is left as
+/// this build's when `current`.
+fn older_baselines(workspace: &Workspace, current: bool) {
+    let path = workspace.path().join(".flowform/state.json");
+    let mut document: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(&path).unwrap()).unwrap();
+    let salt = document["salt"].as_str().unwrap().to_owned();
+    let digest = flowform_model::fingerprint::value_digest(&salt, &Value::Bool(true));
+    for (address, resource) in document["resources"].as_object_mut().unwrap() {
+        let live = resource["live"].as_object_mut().unwrap();
+        if !current {
+            assert!(live.remove("rules").is_some(), "this build records the rules");
+        }
+        if address == "flow.sync" {
+            live.get_mut("paths")
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .insert("autoResolveMatchingTraceKeys".into(), json!(digest));
+        }
+    }
+    fs_err::write(&path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+}
+
+/// Issue 13 changed what normalisation keeps, and baselines are digests of the normalised
+/// document: a state whose baselines an older flowform made would report "changed outside
+/// flowform" for every field the rules now treat differently, on every plan, for ever (the
+/// control below shows it). A baseline records its rules: an old one still tells an unchanged
+/// document by its whole-document digest (no note at all), a changed document counts as having
+/// no baseline (never a change nobody made), and the next apply makes it anew.
+#[tokio::test]
+async fn baselines_of_older_normalisation_rules_raise_no_change_nobody_made() {
+    // The control: the same leaves taken as made by today's rules are a perpetual note.
+    let workspace = applied().await;
+    let flow = id_of(&workspace, "flow.sync").await;
+    let admin = workspace.emulator.admin();
+    admin.edit(ResourceKind::Flows, &flow, &json!({"timezone": "Europe/Paris"})).unwrap();
+    older_baselines(&workspace, true);
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    let noted: Vec<String> = plan.changed_outside[0]
+        .fields
+        .iter()
+        .map(|field| format!("{} {}", field.op.as_str(), field.path))
+        .collect();
+    assert_eq!(noted, ["remove autoResolveMatchingTraceKeys", "replace timezone"]);
+
+    let workspace = applied().await;
+    older_baselines(&workspace, false);
+    let state = workspace.state().await;
+    assert!(state.resources.values().all(|entry| !entry.live.as_ref().unwrap().is_current()));
+    // Unchanged documents: nothing to say.
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    assert!(!plan.has_changes(), "{:#?}", plan.changed_outside);
+    assert!(plan.without_baseline.is_empty(), "{:?}", plan.without_baseline);
+    // A document changed since: no baseline to compare with, and no invented change.
+    let flow = id_of(&workspace, "flow.sync").await;
+    let admin = workspace.emulator.admin();
+    admin.edit(ResourceKind::Flows, &flow, &json!({"timezone": "Europe/Paris"})).unwrap();
+    let plan = workspace.plan().await;
+    assert!(plan.changed_outside.is_empty(), "{:#?}", plan.changed_outside);
+    assert_eq!(
+        plan.without_baseline.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["flow.sync"]
+    );
+    // The next apply (the spec's timezone goes back) makes every baseline anew.
+    assert_eq!(summary(&plan), ["update flow.sync"]);
+    assert_success(&workspace.apply().await);
+    let state = workspace.state().await;
+    assert!(state.resources.values().all(|entry| entry.live.as_ref().unwrap().is_current()));
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    assert!(!plan.has_changes(), "{:#?}", plan.changed_outside);
+    assert!(plan.without_baseline.is_empty(), "{:?}", plan.without_baseline);
+    // And changes are found again, exactly.
+    admin.edit(ResourceKind::Flows, &flow, &json!({"timezone": "Asia/Tokyo"})).unwrap();
+    let (_, plan, _) = workspace.plan_with(&refresh_only()).await;
+    let noted: Vec<String> = plan
+        .changed_outside
+        .iter()
+        .flat_map(|change| &change.fields)
+        .map(|field| format!("{} {}", field.op.as_str(), field.path))
+        .collect();
+    assert_eq!(noted, ["replace timezone"]);
+}
+
+/// `apply --refresh-only` makes old baselines of unchanged documents anew too (which accepts
+/// nothing: the document is the one they were made from).
+#[tokio::test]
+async fn a_refresh_only_apply_renews_baselines_of_older_rules() {
+    let workspace = applied().await;
+    older_baselines(&workspace, false);
+    let report = accept_refresh(&workspace).await;
+    assert_eq!((report.accepted, report.forgotten, report.baselines), (0, 0, 6));
+    let state = workspace.state().await;
+    assert!(state.resources.values().all(|entry| entry.live.as_ref().unwrap().is_current()));
 }
