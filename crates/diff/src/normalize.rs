@@ -19,7 +19,7 @@
 //! sample data (captured webhook headers come back as `****`) is not a secret flowform manages
 //! and is dropped. `pull` writes specs from [`normalize_live`], so a pulled spec equals the
 //! normalised live document exactly and plans empty. Desired values are put through the same
-//! rules ([`normalize_desired`], and `canonical` for single values), so both sides meet in one
+//! rules (`normalize_desired`, and `canonical` for single values), so both sides meet in one
 //! form.
 
 use std::collections::HashMap;

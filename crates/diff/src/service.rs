@@ -9,7 +9,7 @@
 //! Who reads them: normalisation ([`crate::normalize`]) puts a value in the form the service
 //! stores, on both sides of a comparison, so a spec that writes `method: POST` equals a live
 //! `["POST"]`; the field comparison skips what the service ignores and reads the licence clamp;
-//! the request bodies ([`crate::write`]) leave out secrets the service manages, the counterpart
+//! the request bodies (`crate::write`) leave out secrets the service manages, the counterpart
 //! of a mutually exclusive field and the stale copy of a duplicated one, and keep generated ids;
 //! `pull` writes none of the service's additions. Paths are dotted and index-free, as in
 //! [`crate::defaults`].

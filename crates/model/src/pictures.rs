@@ -28,7 +28,7 @@ pub struct FlowPictures {
 }
 
 /// One flow's [`PICTURE_FIELDS`] on each side of the change. References are
-/// [`Value::Ref`](crate::Value::Ref) on every side: the live sides are normalised as the diff
+/// [`Value::Ref`] on every side: the live sides are normalised as the diff
 /// compares them (ids of managed resources written as `${KIND.KEY}`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlowBodies {

@@ -177,7 +177,7 @@ pub fn human_plan(settings: &Settings, plan: &Plan, target: &PlanTarget) -> Stri
 /// state lock while the question waits. `Ok(false)` when the answer is not `yes`. The question
 /// is preceded by `what` followed by the account (and environment) it changes, so nobody says
 /// `yes` without seeing where: "The changes above will be made in" gives "The changes above
-/// will be made in https://api.integrator.io (user 5f…), environment production."
+/// will be made in `https://api.integrator.io` (user 5f…), environment production."
 pub async fn confirm(
     printer: &Printer,
     writer: &mut StateWriter<'_, ClientStateApi<'_>>,
