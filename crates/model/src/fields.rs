@@ -225,8 +225,11 @@ pub fn is_write_only(kind: Kind, path: &FieldPath) -> bool {
 /// placeholder instead of the value: every write-only path ([`is_write_only`]), whatever the
 /// API returns there (the mask in any form, or a value in the clear).
 ///
-/// The one rule `pull` follows for secrets; exceptions (such as tokens the service manages
-/// itself) belong here, so pull and the diff never disagree about a path.
+/// The one rule `pull` follows for secrets, so pull and the diff never disagree about a path.
+/// The one exception depends on the document, not the path, so it lives with the service's
+/// table: tokens the service obtains and keeps itself (`flowform_diff::service`'s managed
+/// secrets, by the connection's mode) are taken out before this rule applies, and get no
+/// placeholder.
 pub fn pulled_as_secret(kind: Kind, path: &FieldPath) -> bool {
     is_write_only(kind, path)
 }
