@@ -1099,11 +1099,13 @@ fn placeholders(event: &serde_json::Value, context: &TestContext) -> serde_json:
 #[test]
 fn apply_format_json_reports_failures_with_their_chain_and_every_counted_step() {
     let context = app();
+    // An async helper that does not exist (a kind flowform does not list, so only the service
+    // refuses it; a literal connection id is a plan error).
     context.write(
         "spec.yaml",
         &APP.replace(
             "    _connectionId: ${connection.api}\n    http:\n      method: GET",
-            "    _connectionId: \"0123456789abcdef01234567\"\n    http:\n      method: GET",
+            "    _connectionId: ${connection.api}\n    http:\n      _asyncHelperId: \"0123456789abcdef01234567\"\n      method: GET",
         ),
     );
     let output = context

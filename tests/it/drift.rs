@@ -56,7 +56,6 @@ fn a_filter_added_in_the_ui_is_found_noted_and_accepted() {
     Changed outside flowform since the last apply (1):
       ~ export.orders "Orders" ([ID])
           + filter.expression.rules: ["equals",["string",["extract","status"]],"open"]
-          + filter.expression.version: "1"
           + filter.type: "expression"
 
     Refresh: 1 changed and 0 deleted outside flowform.
@@ -74,7 +73,6 @@ fn a_filter_added_in_the_ui_is_found_noted_and_accepted() {
     Changed outside flowform since the last apply (no action; `flowform apply --refresh-only` accepts these changes into the state):
       ~ export.orders "Orders" ([ID])
           + filter.expression.rules: ["equals",["string",["extract","status"]],"open"]
-          + filter.expression.version: "1"
           + filter.type: "expression"
 
     Also: 6 unchanged.
@@ -90,8 +88,8 @@ fn a_filter_added_in_the_ui_is_found_noted_and_accepted() {
     )
     .unwrap();
     assert_eq!(json["changed_outside"][0]["address"], "export.orders");
-    assert_eq!(json["changed_outside"][0]["fields"][2]["path"], "filter.type");
-    assert_eq!(json["changed_outside"][0]["fields"][2]["value"], "expression");
+    assert_eq!(json["changed_outside"][0]["fields"][1]["path"], "filter.type");
+    assert_eq!(json["changed_outside"][0]["fields"][1]["value"], "expression");
     let (_, markdown) = context.plan(&["--format", "markdown"]);
     assert!(markdown.contains("> **Changed outside flowform since the last apply"), "{markdown}");
     assert!(markdown.contains("`export.orders`: `filter.expression.rules`"), "{markdown}");
@@ -106,7 +104,6 @@ fn a_filter_added_in_the_ui_is_found_noted_and_accepted() {
     Changed outside flowform since the last apply (1):
       ~ export.orders "Orders" ([ID])
           + filter.expression.rules: ["equals",["string",["extract","status"]],"open"]
-          + filter.expression.version: "1"
           + filter.type: "expression"
 
     Refresh: 1 changed and 0 deleted outside flowform.
