@@ -305,10 +305,12 @@ fn resolve_move<'a>(
 
 /// Unmanaged live resources of the resource's kind with the same name that the spec may claim:
 /// never a resource of an integration app (`_connectorId`: the app owns it, and adopting it
-/// would hand it to the spec), and only one of the integration the spec puts the resource in
-/// (the desired `_integrationId` resolved through the ids bound so far; none when the spec
-/// gives none). Flows always belong to an integration; other kinds carry `_integrationId` only
-/// when an integration app owns them.
+/// would hand it to the spec), and never one of another integration than the one the spec puts
+/// the resource in (the desired `_integrationId` resolved through the ids bound so far; a new
+/// integration holds no live resource yet). Flows always belong to an integration, so a flow's
+/// candidate must be of the same one; other kinds (connections, lookup caches, async helpers)
+/// may stand in no integration, and such a live resource is still a candidate (main's guard of
+/// the kinds of issue 16).
 fn same_name_candidates<'a>(
     resource: &DesiredResource,
     live: &'a LiveState,
@@ -318,28 +320,42 @@ fn same_name_candidates<'a>(
     let Some(name) = resource.name() else {
         return Vec::new();
     };
-    let integration = if resource.kind() == Kind::Integration {
-        None
+    /// The integration the spec puts the resource in.
+    enum Wanted {
+        /// None, or not an integration of the spec's bound ids.
+        None,
+        /// One the spec creates in this plan.
+        New,
+        /// A live one.
+        Id(String),
+    }
+    let wanted = if resource.kind() == Kind::Integration {
+        Wanted::None
     } else {
-        Some(match resource.body.get("_integrationId") {
+        match resource.body.get("_integrationId") {
             Some(Value::Ref(address)) => match bound_ids.get(address) {
-                Some(id) => Some((*id).to_owned()),
-                // The integration is new, so no live resource can belong to it.
-                None => return Vec::new(),
+                Some(id) => Wanted::Id((*id).to_owned()),
+                None => Wanted::New,
             },
-            Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
-            _ => None,
-        })
+            Some(Value::String(id)) if !id.is_empty() => Wanted::Id(id.clone()),
+            _ => Wanted::None,
+        }
     };
+    let is_flow = resource.kind() == Kind::Flow;
     live.of_kind(resource.kind())
         .filter(|candidate| !managed_ids.contains(candidate.id.as_str()))
         .filter(|candidate| candidate.name.as_deref() == Some(name))
         .filter(|candidate| !belongs_to_an_integration_app(candidate))
-        .filter(|candidate| match &integration {
-            Some(expected) => {
-                candidate.integration_id().filter(|id| !id.is_empty()) == expected.as_deref()
+        .filter(|candidate| {
+            let theirs = candidate.integration_id().filter(|id| !id.is_empty());
+            match (&wanted, theirs) {
+                // A flow's name is unique only within its integration.
+                (Wanted::New, _) if is_flow => false,
+                (Wanted::Id(expected), theirs) if is_flow => theirs == Some(expected.as_str()),
+                (_, None) => true,
+                (Wanted::Id(expected), Some(theirs)) => theirs == expected,
+                (Wanted::None | Wanted::New, Some(_)) => false,
             }
-            None => true,
         })
         .collect()
 }

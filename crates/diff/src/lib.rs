@@ -38,8 +38,7 @@ pub use normalize::{ManagedIds, normalize_live};
 pub use outside::{baseline_after_write, live_baseline, refresh};
 pub use write::{
     WriteError, WriteOptions, create_document, desired_digest, record_applied, service_notes,
-    unlink_document,
-    update_document,
+    unlink_document, update_document,
 };
 
 #[doc(no_inline)]

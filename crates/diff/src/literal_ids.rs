@@ -1,8 +1,20 @@
 //! Literal ids checked against the account before anything is written: a spec that names a
-//! connection, export, import, script, flow or integration by a literal id the account does not
-//! hold would fail halfway through an apply (the service refuses the write with
-//! `invalid_ref`, after the steps before it ran). The plan fails instead, naming the resource
-//! and the field (the CLI adds the file and line).
+//! resource of a kind flowform lists (integrations, connections, iClients, scripts, file
+//! definitions, EDI profiles, lookup caches, exports, imports, async helpers, flows) by a
+//! literal id the account does not hold would fail halfway through an apply (the service
+//! refuses the write with `invalid_ref`, after the steps before it ran). The plan fails
+//! instead, naming the resource and the field (the CLI adds the file and line).
+//!
+//! Not checked here, on purpose:
+//! - `${data.KIND.KEY}` lookups: the planner resolves each against the listing before the diff
+//!   and refuses one that finds no resource or more than one (`flowform_exec`'s lookups), so
+//!   what reaches the diff is an id found in the account;
+//! - flow groups (`_flowGroupingId`): a spec names a group by name (`flowGroup`), checked
+//!   against its integration's groups; a literal group id is not an id of a listed kind;
+//! - a literal `_agentId` or `_stackId`: agents and stacks are listed only when a `data:` lookup
+//!   names them, so no listing holds the id to check it against. The checked way to name one is
+//!   a lookup by name (`${data.agent.KEY}`), which `pull` writes; a literal one is sent as
+//!   written and a wrong one is refused by the service when written (README, literal ids).
 
 use flowform_model::fields::RefTarget;
 use flowform_model::references::{IdField, for_each_id_field};
@@ -30,7 +42,7 @@ pub(crate) fn missing_literal_ids(desired: &DesiredState, live: &LiveState) -> V
             let target = match field {
                 IdField::Text(_, RefTarget::Managed(kind)) => Some(kind),
                 IdField::Text(_, RefTarget::Unmanaged(collection)) => Kind::from_plural(collection),
-                IdField::Ref(_) => None,
+                IdField::Ref(_) | IdField::Lookup(_) => None,
             };
             if let (IdField::Text(text, _), Some(kind)) = (field, target)
                 && is_literal_id(text)

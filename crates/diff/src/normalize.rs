@@ -25,13 +25,13 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use flowform_model::fields::{SAMPLE_DATA_FIELDS, SERVER_OWNED_ALL, server_owned};
+use flowform_model::fields::{SERVER_OWNED_ALL, server_owned};
 use flowform_model::{Address, Kind, Lookup, Object, State, Value, is_mask_text};
 
 use crate::defaults::{CONDITIONAL_DEFAULTS, default_at};
 use crate::service::{
     Doc, Rewrite, canonical_by, copies, generated_keys, is_read_only, is_sample_key,
-    legacy_adaptor, rewrite_at,
+    keeps_empty_list, legacy_adaptor, rewrite_at,
 };
 
 /// The live ids flowform manages and the addresses they map back to.
@@ -204,8 +204,9 @@ pub(crate) fn normalize_live_node(
     }
     let outside_sample_data = !pattern.split('.').any(is_sample_key);
     let value = normalized(kind, node, ids, pattern, outside_sample_data)?;
-    (!is_default(kind, pattern, &value, outside_sample_data) && !is_empty_array(&value))
-        .then_some(value)
+    (!is_default(kind, pattern, &value, outside_sample_data)
+        && (!is_empty_array(&value) || keeps_empty_list(kind, pattern)))
+    .then_some(value)
 }
 
 fn is_empty_array(value: &Value) -> bool {
@@ -374,7 +375,7 @@ fn normalized_object(
             let child_maps_ids = map_ids && !is_sample_key(key);
             if let Some(value) = normalized(kind, child, ids, pattern, child_maps_ids)
                 && !is_default(kind, pattern, &value, child_maps_ids)
-                && !is_empty_array(&value)
+                && (!is_empty_array(&value) || keeps_empty_list(kind, pattern))
             {
                 kept.insert(key.clone(), value);
             }
@@ -458,6 +459,16 @@ fn normalized_plain(
                     // a list matter.
                     Value::Object(object) => {
                         Value::Object(normalized_object(kind, object, ids, pattern, map_ids, false))
+                    }
+                    // A rewrite of the list as a whole (a scalar stored as a list) is not one of
+                    // its elements.
+                    other
+                        if matches!(
+                            rewrite_at(kind, pattern),
+                            Some(Rewrite::OneElementArray | Rewrite::ScopeList)
+                        ) =>
+                    {
+                        normalized_plain(kind, other, ids, pattern, map_ids).unwrap_or(Value::Null)
                     }
                     other => normalized(kind, other, ids, pattern, map_ids).unwrap_or(Value::Null),
                 })

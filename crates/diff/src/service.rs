@@ -55,6 +55,15 @@ pub enum Rewrite {
     /// Fixed at creation: an update's value is ignored. A difference is not planned (a plan
     /// warning says the resource must be recreated to change it).
     FixedAfterCreate,
+    /// A scope string stored as the list of its scopes: the canonical form of several scopes
+    /// is the list (a string split at whitespace, the default `scopeDelimiter`), of one scope
+    /// the scope itself. A spec that sets another delimiter and writes one string is not split
+    /// here; it writes the list instead (docs/fidelity.md).
+    ScopeList,
+    /// A fixed-width identifier stored right-padded with spaces (X12 interchange ids, 15
+    /// characters): the canonical form has no trailing spaces, so `ZZ123` and the stored
+    /// `ZZ123          ` compare equal and `pull` writes `ZZ123`.
+    SpacePadded,
 }
 
 /// One rewrite of one path.
@@ -73,8 +82,8 @@ const fn rule(path: &'static str, rewrite: Rewrite, source: &'static str) -> Rew
 }
 
 use Rewrite::{
-    FixedAfterCreate, LicenceClamp, Lower, NumberAsString, OneElementArray, ReadOnly, Upper,
-    WsdlVersion,
+    FixedAfterCreate, LicenceClamp, Lower, NumberAsString, OneElementArray, ReadOnly, ScopeList,
+    SpacePadded, Upper, WsdlVersion,
 };
 
 const OAUTH: &str = "configuring-connections/schemas/oauth.yml:36";
@@ -290,13 +299,56 @@ const IMPORT_REWRITES: &[RewriteRule] = &[
     rule("http._httpConnectorEndpointId", ReadOnly, "configuring-imports/schemas/http.yml:218"),
 ];
 
-/// The rewrites of `kind` (flows, scripts and integrations have none documented).
+/// iClients. Their read-only fields (`oauth2.useNewAuthFailSchema`, `oauth2.failures`,
+/// `jwt.token`: `iclient-schemas/base.yml:230,235,586`) are server-owned
+/// (`flowform_model::fields::server_owned`), never written nor compared, so they need no rule
+/// here; a test checks every `readOnly` of the iClient and lookup-cache schemas is one or the
+/// other. The schemas mark no case rewrite. Secrets are the client's own (`clientSecret`,
+/// `privateKey`, …; base.yml), none obtained by the service, so no [`ManagedSecrets`] entry.
+const ICLIENT_REWRITES: &[RewriteRule] = &[rule(
+    "oauth2.scope",
+    ScopeList,
+    "configuring-connections/iclient-schemas/base.yml:125-131 (\"accepts a string on input but always returns an array\")",
+)];
+
+/// File definitions: `globalId` is immutable after creation (celigo/ai's B2B skill, Gotchas 3).
+/// Nothing else of them is documented as rewritten, generated or read-only.
+const FILE_DEFINITION_REWRITES: &[RewriteRule] =
+    &[rule("globalId", FixedAfterCreate, "celigo/ai skills/building-b2b/SKILL.md (Gotchas 3)")];
+
+const ISA_PADDED: &str =
+    "celigo/ai skills/building-b2b/SKILL.md (Gotchas 2: ISA ids right-padded to 15 characters)";
+
+/// EDI profiles: `fileType` is immutable after creation (`edi-profile-request.yml`, Gotchas 3);
+/// X12 interchange ids come back right-padded to 15 characters (Gotchas 2). The padding applies
+/// to `edix12` profiles only; trimming trailing spaces on both sides for EDIFACT too hides only a
+/// change of trailing spaces, which an interchange id never means.
+const EDI_PROFILE_REWRITES: &[RewriteRule] = &[
+    rule(
+        "fileType",
+        FixedAfterCreate,
+        "celigo/ai skills/building-b2b/SKILL.md (Gotchas 3); references/schemas/edi-profile-request.yml",
+    ),
+    rule("tpInterchangeId", SpacePadded, ISA_PADDED),
+    rule("myInterchangeId", SpacePadded, ISA_PADDED),
+];
+
+/// The rewrites of `kind`. Deliberately none: flows, scripts and integrations (none
+/// documented); lookup caches (their read-only fields, `configuring-lookup-caches/schemas/
+/// response.yml`, are all server-owned, and their data is compared by the lookup-data diff);
+/// async helpers (no schema, reference section or real document describes any rewrite of
+/// them).
 pub fn rewrites(kind: Kind) -> &'static [RewriteRule] {
     match kind {
         Kind::Connection => CONNECTION_REWRITES,
         Kind::Export => EXPORT_REWRITES,
         Kind::Import => IMPORT_REWRITES,
-        Kind::Integration | Kind::Script | Kind::Flow => &[],
+        Kind::IClient => ICLIENT_REWRITES,
+        Kind::FileDefinition => FILE_DEFINITION_REWRITES,
+        Kind::EdiProfile => EDI_PROFILE_REWRITES,
+        Kind::Integration | Kind::Script | Kind::Flow | Kind::LookupCache | Kind::AsyncHelper => {
+            &[]
+        }
     }
 }
 
@@ -317,7 +369,10 @@ fn rewrite_index() -> &'static RewriteIndex {
 /// The rewrite at the dotted, index-free `pattern` of `kind`, if any. Asked for every node the
 /// diff compares, so it is a lookup in an index built once.
 pub fn rewrite_at(kind: Kind, pattern: &str) -> Option<Rewrite> {
-    if matches!(kind, Kind::Integration | Kind::Script | Kind::Flow) {
+    if matches!(
+        kind,
+        Kind::Integration | Kind::Script | Kind::Flow | Kind::LookupCache | Kind::AsyncHelper
+    ) {
         return None;
     }
     rewrite_index().get(&(kind, pattern)).copied()
@@ -365,8 +420,42 @@ pub(crate) fn canonical_by(rewrite: Rewrite, value: &Value) -> Cow<'_, Value> {
         {
             Cow::Owned(Value::Number(1.into()))
         }
+        // One scope reads as that scope whether a list of one or a string, several scopes in one
+        // string as the list of them, and a string of none as no list (the service splits the
+        // string at whitespace). Normalisation applies this to the field, never to its elements.
+        (ScopeList, Value::Array(items)) if matches!(items.as_slice(), [Value::String(scope)] if is_one_scope(scope)) => {
+            Cow::Borrowed(&items[0])
+        }
+        (ScopeList, Value::String(text)) if !is_one_scope(text) => {
+            let scopes: Vec<&str> = text.split_whitespace().collect();
+            match scopes.as_slice() {
+                [scope] => Cow::Owned(Value::String((*scope).to_owned())),
+                _ => Cow::Owned(Value::Array(
+                    scopes.into_iter().map(|scope| Value::String(scope.to_owned())).collect(),
+                )),
+            }
+        }
+        (SpacePadded, Value::String(text)) if text.ends_with(' ') => {
+            Cow::Owned(Value::String(text.trim_end_matches(' ').to_owned()))
+        }
         _ => Cow::Borrowed(value),
     }
+}
+
+/// Lists the service requires even when empty: normalisation keeps them (it drops other empty
+/// lists, which the service adds and drops at will), so `pull` writes a document the service
+/// accepts. A file definition's `rules` (celigo/ai's B2B skill, `file-definition-request.yml`:
+/// required, a list; the spec's field table requires it too).
+const REQUIRED_LISTS: &[(Kind, &str)] = &[(Kind::FileDefinition, "rules")];
+
+/// Whether an empty list at `pattern` of `kind` is kept (see [`REQUIRED_LISTS`]).
+pub(crate) fn keeps_empty_list(kind: Kind, pattern: &str) -> bool {
+    REQUIRED_LISTS.iter().any(|(required, path)| *required == kind && *path == pattern)
+}
+
+/// Whether `text` is one OAuth scope: not empty, no whitespace (RFC 6749 §3.3).
+fn is_one_scope(text: &str) -> bool {
+    !text.is_empty() && !text.contains(char::is_whitespace)
 }
 
 /// A key the service generates inside list elements when a write leaves it out.
@@ -732,6 +821,60 @@ mod tests {
             managed_secret_paths(Kind::Connection, Doc::Value(&auto)),
             ["netsuite.tokenId", "netsuite.tokenSecret"]
         );
+    }
+
+    /// Every `readOnly` field of the iClient and lookup-cache schemas is server-owned (so never
+    /// written nor compared) or a read-only rule, and the schemas mark no case rewrite there:
+    /// the tables' "none" for these kinds is a checked one.
+    #[test]
+    fn the_referenced_kinds_read_only_fields_are_known() {
+        let Some(root) = schemas() else { return };
+        for (kind, directory) in [
+            (Kind::IClient, "configuring-connections/iclient-schemas"),
+            (Kind::LookupCache, "configuring-lookup-caches/schemas"),
+        ] {
+            for entry in fs_err::read_dir(root.join(directory)).expect("a schema folder") {
+                let path = entry.expect("an entry").path();
+                let text = fs_err::read_to_string(&path).expect("a schema file");
+                let lines: Vec<&str> = text.lines().collect();
+                for (index, line) in lines.iter().enumerate() {
+                    assert!(
+                        !line.contains("x-lowercase: true") && !line.contains("x-uppercase: true"),
+                        "{kind}: a case rewrite at {}:{}",
+                        path.display(),
+                        index + 1
+                    );
+                    if line.trim() != "readOnly: true" {
+                        continue;
+                    }
+                    // The property is the nearest line above, less indented, naming a key.
+                    let indent = line.len() - line.trim_start().len();
+                    let property = lines[..index]
+                        .iter()
+                        .rev()
+                        .find(|above| {
+                            let above_indent = above.len() - above.trim_start().len();
+                            above_indent < indent && above.trim_end().ends_with(':')
+                        })
+                        .map(|above| above.trim().trim_end_matches(':'))
+                        .expect("a property above");
+                    let known = flowform_model::fields::SERVER_OWNED_ALL.contains(&property)
+                        || flowform_model::fields::server_owned(kind)
+                            .iter()
+                            .any(|owned| owned.rsplit('.').next() == Some(property))
+                        || rewrites(kind).iter().any(|rule| {
+                            rule.rewrite == ReadOnly
+                                && rule.path.rsplit('.').next() == Some(property)
+                        });
+                    assert!(
+                        known,
+                        "{kind}: `{property}` is readOnly at {}:{}",
+                        path.display(),
+                        index + 1
+                    );
+                }
+            }
+        }
     }
 
     /// Every case rule points at its annotation, every annotation of the connection, export

@@ -5,7 +5,8 @@
 //! concurrency clamp, NetSuite's WSDL version, read-only fields, defaults written out, empty
 //! lists, expression rules kept twice, generated router and branch ids and flow-grouping ids,
 //! secrets the service obtains itself (OAuth authorization code, Salesforce, NetSuite
-//! `token-auto`) and conditional defaults (NetSuite distributed imports).
+//! `token-auto`), conditional defaults (NetSuite distributed imports), iClient scopes written as
+//! one string and X12 interchange ids the service pads.
 //!
 //! Applied to an account, such a spec must plan empty the next time under every behaviour the
 //! emulator models. The bodies keep their references and secrets; the counts per kind do not
@@ -43,7 +44,12 @@ impl GeneratedSpec {
                 Kind::Export => export(resource),
                 Kind::Import => import(resource, scripts),
                 Kind::Flow => flow(resource),
-                Kind::Script => {}
+                Kind::IClient => iclient(resource),
+                Kind::EdiProfile => edi_profile(resource),
+                // Nothing of these is documented as rewritten or completed (the service
+                // table's deliberate "none"); a file definition's `globalId` is fixed at
+                // creation, which an apply to an empty account never meets.
+                Kind::Script | Kind::FileDefinition | Kind::LookupCache | Kind::AsyncHelper => {}
             }
         }
         self
@@ -56,17 +62,32 @@ fn set(body: &mut Value, key: &str, value: Value) {
     }
 }
 
+/// An iClient's scopes as one string: the service stores the list (split at whitespace).
+fn iclient(resource: &mut Resource) {
+    if resource.index.is_multiple_of(2)
+        && let Some(oauth2) = resource.body.get_mut("oauth2")
+        && let Some(scope) = oauth2.get("scope").and_then(Value::as_array)
+    {
+        let joined: Vec<&str> = scope.iter().filter_map(Value::as_str).collect();
+        let joined = joined.join(" ");
+        set(oauth2, "scope", Value::String(joined));
+    }
+}
+
+/// An X12 profile's interchange ids unpadded: the service stores them padded to 15 characters.
+fn edi_profile(resource: &mut Resource) {
+    let index = resource.index;
+    set(&mut resource.body, "tpInterchangeId", Value::String(format!("PARTNER{index}")));
+    set(&mut resource.body, "myInterchangeId", Value::String("ACME".to_owned()));
+}
+
 fn integration(resource: &mut Resource) {
     if resource.index.is_multiple_of(2) {
-        // Written out as the service stores them: empty lists, and flow groupings whose `_id`
-        // the service generates.
+        // Written out as the service stores them: empty lists. Every generated integration
+        // declares its flow groups by name already (`FLOW_GROUPS`), whose `_id`s the service
+        // generates.
         set(&mut resource.body, "install", json!([]));
         set(&mut resource.body, "installSteps", json!([]));
-        set(
-            &mut resource.body,
-            "flowGroupings",
-            json!([{ "name": "Inbound" }, { "name": "Outbound" }]),
-        );
     }
 }
 

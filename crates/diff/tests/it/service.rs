@@ -4,7 +4,7 @@
 //! Each test says what failed before the table.
 
 use flowform_diff::{DiffOptions, ManagedIds, normalize_live};
-use flowform_model::{ActionKind, FieldOp, Kind, Value};
+use flowform_model::{ActionKind, DataAddress, FieldOp, Kind, Lookup, LookupKind, Value};
 use serde_json::json;
 
 use crate::support::{World, address, id};
@@ -45,6 +45,17 @@ fn values_the_service_rewrites_compare_equal() {
             "connection.api",
             json!({"name": "API", "type": "http", "http": {"mediaType": "JSON", "ping": {"method": "get"}, "auth": {"type": "Basic"}}}),
             json!({"name": "API", "type": "http", "http": {"mediaType": "json", "ping": {"method": "GET"}, "auth": {"type": "basic"}, "encryptedFields": []}, "queues": [], "sandbox": false}),
+        ),
+        (
+            "iclient.app",
+            json!({"name": "App", "provider": "custom_oauth2", "oauth2": {"clientId": "c", "scope": "read write"}}),
+            json!({"name": "App", "provider": "custom_oauth2", "published": false,
+                   "oauth2": {"clientId": "c", "scope": ["read", "write"], "useNewAuthFailSchema": true}}),
+        ),
+        (
+            "ediprofile.partner",
+            json!({"name": "P", "fileType": "edix12", "tpInterchangeId": "PARTNER1", "myInterchangeId": "ACME"}),
+            json!({"name": "P", "fileType": "edix12", "tpInterchangeId": "PARTNER1       ", "myInterchangeId": "ACME           "}),
         ),
         (
             "connection.dynamo",
@@ -297,4 +308,56 @@ fn a_literal_id_the_account_lacks_is_a_problem() {
         ]
     );
     assert!(plan.problems[0].message.contains("no connection of the account has it"));
+}
+
+/// The kinds of issue 16 are listed, so their literal ids are checked too; a `data:` lookup, a
+/// flow group and a literal agent or stack id are not (see `literal_ids.rs`: lookups resolve to
+/// ids found in the listing, groups go by name, agents and stacks are listed only when looked
+/// up).
+#[test]
+fn literal_ids_of_the_referenced_kinds_are_checked() {
+    let mut world = World::new();
+    let helper = world.unmanaged(Kind::AsyncHelper, json!({"name": "Status"}));
+    world.desire(
+        "connection.a",
+        json!({"name": "A", "type": "http", "http": {"_iClientId": id(90)}, "_agentId": id(91)}),
+    );
+    world.desire(
+        "export.a",
+        json!({"name": "A", "adaptorType": "HTTPExport", "http": {"_asyncHelperId": helper},
+               "hooks": {"preSavePage": {"_stackId": id(92), "function": "f"}}}),
+    );
+    world.desire(
+        "import.a",
+        json!({"name": "A", "adaptorType": "FTPImport", "_ediProfileId": id(93),
+               "file": {"fileDefinition": {"_fileDefinitionId": id(94)}},
+               "lookups": [{"name": "l", "_lookupCacheId": id(95)}],
+               "http": {"_asyncHelperId": id(96)}}),
+    );
+    world.desire("flow.a", json!({"name": "A", "_flowGroupingId": id(97)}));
+    let resource = world.desire("flow.b", json!({"name": "B"}));
+    resource.body.insert(
+        "_integrationId".to_owned(),
+        Value::Lookup(Lookup::Data(DataAddress::new(
+            LookupKind::Managed(Kind::Integration),
+            "shop",
+        ))),
+    );
+    let plan = world.plan(DiffOptions::default());
+    let mut problems: Vec<String> = plan
+        .problems
+        .iter()
+        .map(|problem| format!("{} {}", problem.address, problem.path.as_ref().unwrap()))
+        .collect();
+    problems.sort();
+    assert_eq!(
+        problems,
+        [
+            "connection.a http._iClientId",
+            "import.a _ediProfileId",
+            "import.a file.fileDefinition._fileDefinitionId",
+            "import.a http._asyncHelperId",
+            "import.a lookups[0]._lookupCacheId",
+        ]
+    );
 }

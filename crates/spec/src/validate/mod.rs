@@ -307,6 +307,19 @@ impl<'a> Walker<'a> {
                 self.path.pop();
             }
             let item_refused = self.diagnostics[before..].iter().any(Diagnostic::is_error);
+            // An iClient's scopes in one string are split at whitespace, not kept whole
+            // (configuring-connections/iclient-schemas/base.yml:125-131).
+            if !item_refused
+                && self.kind == Kind::IClient
+                && self.table_path() == "oauth2.scope"
+                && let Value::String(text) = value
+            {
+                let scopes: Vec<&str> = text.split_whitespace().collect();
+                if let Ok(canonical) = serde_json::to_string(&scopes) {
+                    rewrite(self, canonical, "the service splits the scopes at whitespace");
+                }
+                return;
+            }
             if !item_refused {
                 match json(value) {
                     Some(item) => {
