@@ -697,14 +697,15 @@ fn a_second_concurrent_apply_fails_on_the_lock() {
 #[test]
 fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     let context = app();
-    // The export names an async helper that does not exist (a kind flowform does not list, so
-    // only the service refuses it): its create fails, the flow that uses it is skipped,
-    // everything else is done.
+    // The export's hook runs on a stack that does not exist (a stack deleted from the account,
+    // an id copied from another): stacks are listed only when a `data:` lookup names one, so a
+    // literal `_stackId` is not checked at plan time and only the service refuses it. Its
+    // create fails, the flow that uses it is skipped, everything else is done.
     context.write(
         "spec.yaml",
         &APP.replace(
             "    _connectionId: ${connection.api}\n    http:\n      method: GET",
-            "    _connectionId: ${connection.api}\n    http:\n      _asyncHelperId: \"0123456789abcdef01234567\"\n      method: GET",
+            "    _connectionId: ${connection.api}\n    hooks:\n      preSavePage:\n        _stackId: \"0123456789abcdef01234567\"\n        function: preSavePage\n    http:\n      method: GET",
         ),
     );
     cli_snapshot!(context, context.with_secret().args(["apply", "--auto-approve", "--parallelism", "1"]), @r#"
@@ -733,7 +734,8 @@ fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
           + name: "Orders"
           + adaptorType: "HTTPExport"
           + _connectionId: ${connection.api}
-          + http._asyncHelperId: "[ID]"
+          + hooks.preSavePage._stackId: "[ID]"
+          + hooks.preSavePage.function: "preSavePage"
           + http.method: "GET"
           + http.relativeURI: "/orders"
       + import.post "Post"
@@ -766,7 +768,7 @@ fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     flow.sync: create skipped: `create export.orders` failed
     flow.sync: enable skipped: its write did not complete
     error: create export.orders failed
-    caused by: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: async helper `[ID]` at `http._asyncHelperId` does not exist (field `http._asyncHelperId`)
+    caused by: `POST /v1/exports` failed with status 422: `invalid_ref`: Invalid reference: stack `[ID]` at `hooks.preSavePage._stackId` does not exist (field `hooks.preSavePage._stackId`)
     every completed step is in the state; fix what the errors above say (see their hints), then run the same command again
     error: apply finished with failures: 4 created, 0 cloned, 0 updated, 0 adopted, 0 moved, 0 deleted; 1 step failed, 2 skipped
     "#);
@@ -1099,13 +1101,14 @@ fn placeholders(event: &serde_json::Value, context: &TestContext) -> serde_json:
 #[test]
 fn apply_format_json_reports_failures_with_their_chain_and_every_counted_step() {
     let context = app();
-    // An async helper that does not exist (a kind flowform does not list, so only the service
-    // refuses it; a literal connection id is a plan error).
+    // A hook on a stack that does not exist (stacks are listed only when a `data:` lookup names
+    // one, so only the service refuses a literal `_stackId`; a literal id of a listed kind, an
+    // async helper's or a connection's, is a plan error).
     context.write(
         "spec.yaml",
         &APP.replace(
             "    _connectionId: ${connection.api}\n    http:\n      method: GET",
-            "    _connectionId: ${connection.api}\n    http:\n      _asyncHelperId: \"0123456789abcdef01234567\"\n      method: GET",
+            "    _connectionId: ${connection.api}\n    hooks:\n      preSavePage:\n        _stackId: \"0123456789abcdef01234567\"\n        function: preSavePage\n    http:\n      method: GET",
         ),
     );
     let output = context

@@ -148,13 +148,14 @@ flows:
 #[tokio::test]
 async fn a_failed_step_skips_its_dependents_and_a_rerun_converges() {
     let workspace = workspace().await;
-    // An export the API refuses (its async helper names none: a kind flowform does not list,
-    // so only the service knows): the flow that reads it must be skipped, the rest goes on.
+    // An export the API refuses (its hook's stack does not exist: stacks are listed only when a
+    // `data:` lookup names one, so only the service knows): the flow that reads it must be
+    // skipped, the rest goes on.
     workspace.write(
         "spec.yaml",
         &SPEC.replacen(
             "    _connectionId: ${connection.api}\n    http:\n      method: GET",
-            "    _connectionId: ${connection.api}\n    http:\n      _asyncHelperId: \"0123456789abcdef01234567\"\n      method: GET",
+            "    _connectionId: ${connection.api}\n    hooks:\n      preSavePage:\n        _stackId: \"0123456789abcdef01234567\"\n        function: preSavePage\n    http:\n      method: GET",
             1,
         ),
     );

@@ -42,6 +42,9 @@ fn stand_in(collection: &str, id: &str) -> Value {
             json!({"_id": id, "name": name, "adaptorType": "HTTPImport", "_connectionId": STAND_IN_CONNECTION, "http": {"method": ["POST"], "relativeURI": ["/"]}})
         }
         "scripts" => json!({"_id": id, "name": name, "content": "function stand_in() {}"}),
+        "iclients" => {
+            json!({"_id": id, "name": name, "provider": "custom_oauth2", "oauth2": {"clientId": "stand-in"}})
+        }
         _ => json!({"_id": id, "name": name}),
     }
 }
@@ -68,6 +71,25 @@ fn stand_ins(pulled: &Pulled, missing: impl Fn(&str, &str) -> bool) -> Value {
     for (collection, id) in wanted {
         let entry = documents.entry(collection.clone()).or_insert_with(|| json!([]));
         entry.as_array_mut().expect("an array").push(stand_in(&collection, &id));
+    }
+    Value::Object(documents)
+}
+
+/// The agents and stacks the pulled spec finds by name (`data:` lookups): what another account
+/// must hold under the same names for the spec to apply there.
+fn looked_up(pulled: &Pulled) -> Value {
+    let mut documents = serde_json::Map::new();
+    for (index, lookup) in pulled.lookups.values().enumerate() {
+        let mut document = serde_json::Map::new();
+        document.insert("_id".to_owned(), json!(format!("5f00000000000000000001{index:02x}")));
+        for (field, value) in &lookup.criteria {
+            if let Some(text) = value.as_str() {
+                document.insert(field.clone(), json!(text));
+            }
+        }
+        let entry =
+            documents.entry(lookup.address.kind.plural().to_owned()).or_insert_with(|| json!([]));
+        entry.as_array_mut().expect("an array").push(serde_json::Value::Object(document));
     }
     Value::Object(documents)
 }
@@ -146,6 +168,7 @@ async fn every_corpus_source_pulls_plans_empty_and_applies_to_an_empty_account()
 
         let target_admin = emulator.admin().for_token("target-token").unwrap();
         target_admin.load_raw(&stand_ins(&pulled, |_, _| true)).unwrap();
+        target_admin.load_raw(&looked_up(&pulled)).unwrap();
         let elsewhere = folder.path().join("elsewhere-state");
         fs_err::create_dir_all(&elsewhere).unwrap();
         let location = state_location(&elsewhere);

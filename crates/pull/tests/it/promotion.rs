@@ -82,6 +82,10 @@ async fn one_spec_promoted_to_sandbox_and_production() {
         assert_success(&report);
         let plan = plan_with_state(client, &root, &state, &secrets, Some(environment)).await;
         assert!(!plan.has_changes(), "{environment}: {:#?}", changes(&plan));
+        // Every kind's baseline (the iClient, the lookup cache, the file definition, …) was
+        // made from what the service stored, so nothing reads as changed outside flowform.
+        assert!(plan.changed_outside.is_empty(), "{environment}: {:#?}", plan.changed_outside);
+        assert!(plan.without_baseline.is_empty(), "{environment}: {:?}", plan.without_baseline);
         // The plan shows the agent the lookup found in this account.
         let wanted = if environment == "sandbox" { &sandbox_agent } else { &production_agent };
         let found: Vec<_> =
