@@ -69,6 +69,25 @@ pub fn load(root: &Path, secrets: &BTreeMap<String, String>, env: Option<&str>) 
     loaded.desired
 }
 
+/// The `spec::rewritten-value` warnings of a spec folder (values the service would store in
+/// another form), each as `file:line:col message`.
+pub fn rewritten_value_warnings(root: &Path, secrets: &BTreeMap<String, String>) -> Vec<String> {
+    let loaded = flowform_spec::load(&LoadOptions {
+        paths: vec![root.to_path_buf()],
+        secrets: SecretPolicy::Required,
+        environment: ProcessEnvironment::Fixed(secrets.clone()),
+        ..LoadOptions::default()
+    });
+    loaded
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.code == flowform_spec::Code::RewrittenValue)
+        .map(|diagnostic| {
+            format!("{} {}", diagnostic.location().unwrap_or_default(), diagnostic.message)
+        })
+        .collect()
+}
+
 /// The state at `location`, or an empty one.
 pub async fn read_state(client: &Client, location: &StateLocation) -> State {
     let api = ClientStateApi(client);

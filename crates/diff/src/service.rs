@@ -41,7 +41,8 @@ pub enum Rewrite {
     /// A number written here is stored as its decimal string (a string-typed field).
     NumberAsString,
     /// A scalar is stored as a one-element array (HTTP and REST imports); the canonical form is
-    /// the scalar, so `POST` and `["POST"]` compare equal and `pull` writes `POST`.
+    /// the scalar, so `POST` and `["POST"]` compare equal; `pull` writes the list (`["POST"]`),
+    /// the form `validate` asks for.
     OneElementArray,
     /// NetSuite's WSDL version, stored as `latest` or `next`.
     WsdlVersion,

@@ -1,11 +1,13 @@
 //! A live document turned into the body a spec holds: normalised like the diff reads it, with
 //! references only where the spec accepts them, masks and every value at a write-only path
 //! (`flowform_model::fields::pulled_as_secret`) replaced by secret placeholders, and the ids of
-//! resources outside the pull noted.
+//! resources outside the pull noted. A value the service keeps as a list of one
+//! ([`Rewrite::OneElementArray`], an iClient's one scope) is written as that list, the form
+//! `validate` asks for.
 
 use std::collections::HashMap;
 
-use flowform_diff::service::{Doc, managed_secret_paths};
+use flowform_diff::service::{Doc, Rewrite, managed_secret_paths, rewrites};
 use flowform_diff::{ManagedIds, normalize_live};
 use flowform_model::fields::{
     RefTarget, SAMPLE_DATA_FIELDS, pulled_as_secret, reference_target, write_only_paths,
@@ -91,6 +93,11 @@ pub(crate) fn convert(
             converted.managed.push(path);
         }
     }
+    for rule in rewrites(address.kind) {
+        if matches!(rule.rewrite, Rewrite::OneElementArray | Rewrite::ScopeList) {
+            as_list_of_one(&mut body, rule.path);
+        }
+    }
     // `lifecycle` holds flowform's directives in a spec, and `contentFile` names a script's file.
     for reserved in ["lifecycle", "contentFile"] {
         if body.shift_remove(reserved).is_some() {
@@ -105,6 +112,26 @@ pub(crate) fn convert(
     }
     converted.body = body;
     converted
+}
+
+/// Wraps the scalar at the dotted, key-only `path` in a list of one: the diff reads `POST` and
+/// `["POST"]` alike, and the list is what the service stores and what `validate` asks for.
+fn as_list_of_one(object: &mut Object, path: &str) {
+    let (parents, last) = match path.rsplit_once('.') {
+        Some((parents, last)) => (Some(parents), last),
+        None => (None, path),
+    };
+    let mut object = object;
+    for key in parents.into_iter().flat_map(|parents| parents.split('.')) {
+        let Some(Value::Object(child)) = object.get_mut(key) else { return };
+        object = child;
+    }
+    if let Some(value) = object.get_mut(last)
+        && !matches!(value, Value::Array(_) | Value::Null)
+    {
+        let scalar = std::mem::replace(value, Value::Null);
+        *value = Value::Array(vec![scalar]);
+    }
 }
 
 /// Removes the value at a key-only path, and the objects it leaves empty.

@@ -18,7 +18,8 @@ use flowform_pull::{PullOptions, Pulled, Selection};
 mod shared;
 
 pub use shared::{
-    TARGET, apply_folder, assert_success, client, load, read_state, start_emulator, state_location,
+    TARGET, apply_folder, assert_success, client, load, read_state, rewritten_value_warnings,
+    start_emulator, state_location,
 };
 
 /// One emulator serving the accounts `source` and `target`.
@@ -154,6 +155,8 @@ pub fn without_secret_values(body: &Object) -> Value {
 #[track_caller]
 pub fn assert_loads_as_pulled(root: &Path, pulled: &Pulled, secrets: &BTreeMap<String, String>) {
     let desired = load(root, secrets, None);
+    let rewritten = rewritten_value_warnings(root, secrets);
+    assert!(rewritten.is_empty(), "pull writes values as the service stores them: {rewritten:#?}");
     let loaded: BTreeMap<&Address, Value> = desired
         .resources
         .iter()
