@@ -65,6 +65,19 @@ fn references(body: &Object) -> BTreeSet<Address> {
     found
 }
 
+/// The key of the pulled integration `address` belongs to (its `_integrationId`), if any.
+fn pulled_integration(
+    resources: &BTreeMap<Address, Placed<'_>>,
+    address: &Address,
+) -> Option<String> {
+    match resources[address].body.get("_integrationId") {
+        Some(Value::Ref(integration)) if resources.contains_key(integration) => {
+            Some(integration.key.clone())
+        }
+        _ => None,
+    }
+}
+
 /// The path of a lookup cache's data, relative to its YAML file.
 pub(crate) fn data_file(key: &str) -> String {
     format!("data/{key}.json")
@@ -115,12 +128,7 @@ pub(crate) fn files(resources: &BTreeMap<Address, Placed<'_>>) -> Result<LaidOut
         homes.insert(address, Some(key.clone()));
     }
     for address in resources.keys().filter(|address| address.kind == Kind::Flow) {
-        let integration = match resources[address].body.get("_integrationId") {
-            Some(Value::Ref(integration)) if resources.contains_key(integration) => {
-                Some(integration.key.clone())
-            }
-            _ => None,
-        };
+        let integration = pulled_integration(resources, address);
         let (path, header) = match &integration {
             Some(key) => (
                 PathBuf::from(key).join("flows").join(format!("{}.yaml", address.key)),
@@ -201,12 +209,7 @@ pub(crate) fn files(resources: &BTreeMap<Address, Placed<'_>>) -> Result<LaidOut
         );
     }
     for address in resources.keys().filter(|address| address.kind == Kind::LookupCache) {
-        let integration = match resources[address].body.get("_integrationId") {
-            Some(Value::Ref(integration)) if resources.contains_key(integration) => {
-                Some(integration.key.clone())
-            }
-            _ => None,
-        };
+        let integration = pulled_integration(resources, address);
         let (path, header) = match &integration {
             Some(key) => (
                 PathBuf::from(key).join("lookupcaches.yaml"),

@@ -146,28 +146,28 @@ fn write_fresh(pulled: &Pulled, out: &Path) -> Result<(), WriteError> {
 
 /// Writes one file through a temporary file in its directory and a rename.
 fn write_file(path: &Path, text: &str) -> Result<(), WriteError> {
-    let directory = path.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(directory).map_err(WriteError::Io)?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".flowform-pull-")
-        .tempfile_in(directory)
-        .map_err(|error| WriteError::Io(annotate(error, directory)))?;
-    temporary.write_all(text.as_bytes()).map_err(|error| WriteError::Io(annotate(error, path)))?;
-    temporary.persist(path).map_err(|error| WriteError::Io(annotate(error.error, path)))?;
-    Ok(())
+    replace_file(path, |temporary| temporary.write_all(text.as_bytes()))
 }
 
 /// Copies a staged file through a temporary file in the target's directory and a rename.
 fn copy_file(source: &Path, path: &Path) -> Result<(), WriteError> {
+    let mut staged = fs_err::File::open(source).map_err(WriteError::Io)?;
+    replace_file(path, |temporary| std::io::copy(&mut staged, temporary).map(drop))
+}
+
+/// Makes `path` hold what `fill` writes, through a temporary file in its directory and a
+/// rename, so a reader never sees a half-written file.
+fn replace_file(
+    path: &Path,
+    fill: impl FnOnce(&mut tempfile::NamedTempFile) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     let directory = path.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(directory).map_err(WriteError::Io)?;
     let mut temporary = tempfile::Builder::new()
         .prefix(".flowform-pull-")
         .tempfile_in(directory)
         .map_err(|error| WriteError::Io(annotate(error, directory)))?;
-    let mut staged = fs_err::File::open(source).map_err(WriteError::Io)?;
-    std::io::copy(&mut staged, &mut temporary)
-        .map_err(|error| WriteError::Io(annotate(error, path)))?;
+    fill(&mut temporary).map_err(|error| WriteError::Io(annotate(error, path)))?;
     temporary.persist(path).map_err(|error| WriteError::Io(annotate(error.error, path)))?;
     Ok(())
 }
