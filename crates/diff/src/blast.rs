@@ -1,6 +1,6 @@
 //! Blast radius: the flows that use a changed connection, export, import or script.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 use flowform_model::references::for_each_live_string;
 use flowform_model::{Action, Address, Change, Kind, LiveResource, LiveState};
@@ -38,27 +38,32 @@ pub(crate) fn fill_used_by(
         return;
     }
     // The spec's references, as the changes already hold them (`depends_on` of every change that
-    // is not a delete lists exactly the addresses its resource references).
-    let mut desired_referrers: HashMap<Address, Vec<Address>> = HashMap::new();
-    for change in changes.iter().filter(|change| !matches!(change.action, Action::Delete { .. })) {
-        for target in change.waits_for() {
-            desired_referrers.entry(target.clone()).or_default().push(change.address.clone());
-        }
-    }
+    // is not a delete lists exactly the addresses its resource references). Borrowed, not
+    // cloned: a plan of 10,000 resources holds tens of thousands of references.
+    // Pairs (target, referrer), sorted: a map of vectors would take several times the memory.
+    let mut desired_referrers: Vec<(&Address, &Address)> = changes
+        .iter()
+        .filter(|change| !matches!(change.action, Action::Delete { .. }))
+        .flat_map(|change| change.waits_for().map(move |target| (target, &change.address)))
+        .collect();
+    desired_referrers.sort_unstable();
     let live_referrers = live_referrers(live);
 
-    for change in changes.iter_mut().filter(|change| needs_blast_radius(change)) {
+    let mut found: Vec<(usize, Vec<Address>, Option<String>)> = Vec::new();
+    for (position, change) in changes.iter().enumerate() {
+        if !needs_blast_radius(change) {
+            continue;
+        }
         let mut used_by: Vec<Address> = Vec::new();
         let mut seen: HashSet<&Address> = HashSet::new();
-        let start = change.address.clone();
-        let mut queue: VecDeque<&Address> = VecDeque::from([&start]);
+        let mut queue: VecDeque<&Address> = VecDeque::from([&change.address]);
         while let Some(target) = queue.pop_front() {
-            for referrer in desired_referrers.get(target).into_iter().flatten() {
+            for referrer in referrers_of(&desired_referrers, target) {
                 if !seen.insert(referrer) {
                     continue;
                 }
                 if referrer.kind == Kind::Flow {
-                    used_by.push(referrer.clone());
+                    used_by.push((*referrer).clone());
                 } else if passes_use(referrer.kind) {
                     queue.push_back(referrer);
                 }
@@ -70,7 +75,7 @@ pub(crate) fn fill_used_by(
             let mut seen_ids: HashSet<&str> = HashSet::new();
             let mut queue: VecDeque<&str> = VecDeque::from([id]);
             while let Some(target) = queue.pop_front() {
-                for referrer in live_referrers.get(target).into_iter().flatten() {
+                for referrer in referrers_of(&live_referrers, target) {
                     if !seen_ids.insert(referrer.id.as_str()) {
                         continue;
                     }
@@ -91,16 +96,21 @@ pub(crate) fn fill_used_by(
         }
         used_by.sort();
         used_by.dedup();
-        change.used_by = used_by;
-        if !unmanaged.is_empty() {
+        let warning = (!unmanaged.is_empty()).then(|| {
             unmanaged.sort();
             unmanaged.dedup();
-            warnings.push(format!(
+            format!(
                 "`{}` is also used by flows flowform does not manage: {}",
                 change.address,
                 unmanaged.join(", ")
-            ));
-        }
+            )
+        });
+        found.push((position, used_by, warning));
+    }
+    drop(desired_referrers);
+    for (position, used_by, warning) in found {
+        changes[position].used_by = used_by;
+        warnings.extend(warning);
     }
 }
 
@@ -117,9 +127,22 @@ const USE_KEYS: [&str; 7] = [
     "_scriptId",
 ];
 
-/// For every live id, the live resources whose documents use it (outside sample data).
-fn live_referrers(live: &LiveState) -> HashMap<&str, Vec<&LiveResource>> {
-    let mut referrers: HashMap<&str, Vec<&LiveResource>> = HashMap::new();
+/// The referrers of `target` in pairs (target, referrer) sorted by target.
+fn referrers_of<'a, T: Ord + ?Sized, R>(
+    pairs: &'a [(&T, R)],
+    target: &T,
+) -> impl Iterator<Item = &'a R> {
+    let start = pairs.partition_point(|(other, _)| *other < target);
+    pairs[start..]
+        .iter()
+        .take_while(move |(other, _)| *other == target)
+        .map(|(_, referrer)| referrer)
+}
+
+/// Every live id with each live resource whose document uses it (outside sample data): pairs
+/// (id, referrer) sorted by id, referrers of one id in the order of `live`.
+fn live_referrers(live: &LiveState) -> Vec<(&str, &LiveResource)> {
+    let mut referrers: Vec<(&str, &LiveResource)> = Vec::new();
     for (kind, resources) in &live.resources {
         if *kind == Kind::Integration {
             continue;
@@ -135,10 +158,12 @@ fn live_referrers(live: &LiveState) -> HashMap<&str, Vec<&LiveResource>> {
             found.dedup();
             for id in found {
                 if id != resource.id {
-                    referrers.entry(id).or_default().push(resource);
+                    referrers.push((id, resource));
                 }
             }
         }
     }
+    // Stable: the referrers of one id stay in the order of `live`, as they were found.
+    referrers.sort_by(|left, right| left.0.cmp(right.0));
     referrers
 }

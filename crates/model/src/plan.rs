@@ -391,7 +391,7 @@ pub struct Change {
     pub action: Action,
     /// For a lookup cache whose spec has a `dataFile`: how its data changes (an update whose
     /// `fields` are empty changes only its data).
-    pub data: Option<crate::lookup_data::DataChange>,
+    pub data: Option<Box<crate::lookup_data::DataChange>>,
 }
 
 /// One resource a change waits for.

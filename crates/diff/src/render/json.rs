@@ -805,16 +805,18 @@ fn change_from_document(change: &JsonChange) -> Result<Change, PlanDocumentError
             .collect::<Result<Vec<_>, _>>()?,
         used_by: used_by.iter().map(|flow| parse_address(flow)).collect::<Result<Vec<_>, _>>()?,
         action,
-        data: data.as_ref().map(|data| DataChange {
-            file: data.file.clone(),
-            added: data.added,
-            changed: data.changed,
-            removed: data.removed,
-            unchanged: data.unchanged,
-            first_added: data.first_added.clone(),
-            first_changed: data.first_changed.clone(),
-            first_removed: data.first_removed.clone(),
-            live_digest: None,
+        data: data.as_ref().map(|data| {
+            Box::new(DataChange {
+                file: data.file.clone(),
+                added: data.added,
+                changed: data.changed,
+                removed: data.removed,
+                unchanged: data.unchanged,
+                first_added: data.first_added.clone(),
+                first_changed: data.first_changed.clone(),
+                first_removed: data.first_removed.clone(),
+                live_digest: None,
+            })
         }),
     })
 }
