@@ -361,7 +361,7 @@ fn normalized_object(
     map_ids: bool,
     at_root: bool,
 ) -> Object {
-    let mut kept = Object::with_capacity(object.len());
+    let mut kept = Object::with_capacity_and_hasher(object.len(), flowform_model::KeyHasher);
     for (key, child) in object {
         let length = pattern.len();
         if !pattern.is_empty() {

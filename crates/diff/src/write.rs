@@ -565,7 +565,7 @@ fn set_forced(document: &mut Value, path: &FieldPath, value: Value) {
             return;
         };
         if !matches!(current, Value::Object(_)) {
-            *current = Value::Object(Object::new());
+            *current = Value::Object(Object::default());
         }
         current = match current {
             Value::Object(object) => object.entry(key.clone()).or_insert(Value::Null),

@@ -471,7 +471,7 @@ mod tests {
     fn desired(addresses: &[(&str, &str)]) -> DesiredState {
         let mut desired = DesiredState::default();
         for (text, name) in addresses {
-            let mut body = Object::new();
+            let mut body = Object::default();
             body.insert("name".into(), Value::String((*name).into()));
             desired.resources.insert(
                 address(text),

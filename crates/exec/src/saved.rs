@@ -812,7 +812,7 @@ mod tests {
     fn desired(secret: &str) -> DesiredState {
         let mut state = DesiredState::default();
         let address = Address::new(Kind::Connection, "slack");
-        let mut body = flowform_model::Object::new();
+        let mut body = flowform_model::Object::default();
         body.insert("name".into(), Value::String("Slack".into()));
         body.insert(
             "token".into(),

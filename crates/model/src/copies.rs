@@ -154,7 +154,7 @@ mod tests {
             steps,
             ["export Id(\"e1\")", "export Id(\"e2\")", "import Id(\"m1\")", "import Id(\"m2\")",]
         );
-        let mut body = Object::new();
+        let mut body = Object::default();
         body.insert(
             "pageGenerators".into(),
             Value::Array(vec![Value::Object(Object::from_iter([(

@@ -39,4 +39,6 @@ pub use state::{
     BASELINE_RULES, LifecycleFlags, LiveBaseline, PendingCreate, ResourceState,
     STATE_FORMAT_VERSION, SecretRecord, State, UNKNOWN_FINGERPRINT, UNVERIFIED_PREFIX,
 };
-pub use value::{MASK, MASK_MIN_LENGTH, Object, SecretValue, ToJsonError, Value, is_mask_text};
+pub use value::{
+    KeyHasher, MASK, MASK_MIN_LENGTH, Object, SecretValue, ToJsonError, Value, is_mask_text,
+};

@@ -50,7 +50,7 @@ pub struct FlowBodies {
 /// steps. Everything else a step holds (mappings, filters, settings) is left out: a plan's
 /// field changes say whether a step changes, and the picture needs no more.
 pub fn picture_fields(body: &Object) -> Object {
-    let mut fields = Object::new();
+    let mut fields = Object::default();
     for (key, value) in body {
         if value.is_absent() {
             continue;
@@ -88,7 +88,7 @@ fn steps(value: &Value) -> Value {
 
 /// A step: its type, its resource, and the parts of the rest that hold a reference.
 fn step(object: &Object) -> Object {
-    let mut kept = Object::new();
+    let mut kept = Object::default();
     for (key, value) in object {
         if matches!(key.as_str(), "type" | "_exportId" | "_importId") {
             kept.insert(key.clone(), value.clone());
@@ -100,7 +100,7 @@ fn step(object: &Object) -> Object {
 }
 
 fn router(object: &Object) -> Object {
-    let mut kept = Object::new();
+    let mut kept = Object::default();
     for (key, value) in object {
         let value = match key.as_str() {
             "id" | "name" | "routeRecordsTo" | "routeRecordsUsing" | "nextRouterId" => {
@@ -125,7 +125,7 @@ fn router(object: &Object) -> Object {
 }
 
 fn branch(object: &Object) -> Object {
-    let mut kept = Object::new();
+    let mut kept = Object::default();
     for (key, value) in object {
         let value = match key.as_str() {
             "name" | "nextRouterId" => value.clone(),
@@ -168,27 +168,27 @@ mod tests {
     #[test]
     fn picture_fields_keep_what_a_picture_reads() {
         let step = |id: &str| {
-            let mut step = Object::new();
+            let mut step = Object::default();
             step.insert("type".into(), Value::String("import".into()));
             step.insert("_importId".into(), reference(id));
             step.insert("proceedOnFailure".into(), Value::Bool(true));
-            let mut hook = Object::new();
+            let mut hook = Object::default();
             hook.insert("_scriptId".into(), reference("script.shape"));
             hook.insert("function".into(), Value::String("preMap".into()));
-            let mut hooks = Object::new();
+            let mut hooks = Object::default();
             hooks.insert("postResponseMap".into(), Value::Object(hook));
             step.insert("hooks".into(), Value::Object(hooks));
             step.insert("responseMapping".into(), Value::String("a mapping".into()));
             Value::Object(step)
         };
-        let mut branch = Object::new();
+        let mut branch = Object::default();
         branch.insert("name".into(), Value::String("US".into()));
         branch.insert("inputFilter".into(), Value::String("a filter".into()));
         branch.insert("pageProcessors".into(), Value::Array(vec![step("import.b")]));
-        let mut router = Object::new();
+        let mut router = Object::default();
         router.insert("id".into(), Value::String("split".into()));
         router.insert("branches".into(), Value::Array(vec![Value::Object(branch)]));
-        let mut body = Object::new();
+        let mut body = Object::default();
         body.insert("name".into(), Value::String("Flow".into()));
         body.insert("settings".into(), Value::String("settings".into()));
         body.insert("pageProcessors".into(), Value::Array(vec![step("import.a")]));

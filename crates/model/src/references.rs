@@ -426,7 +426,7 @@ mod tests {
     #[test]
     fn dependencies_are_breakable_only_when_every_reference_is() {
         let flow = |key: &str| Value::Ref(Address::new(Kind::Flow, key));
-        let mut object = Object::new();
+        let mut object = Object::default();
         object.insert("_runNextFlowIds".into(), Value::Array(vec![flow("self"), flow("next")]));
         object.insert("_flowId".into(), flow("next"));
         object.insert("_integrationId".into(), Value::Ref(Address::new(Kind::Integration, "i")));

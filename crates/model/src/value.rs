@@ -25,7 +25,24 @@ pub fn is_mask_text(text: &str) -> bool {
 }
 
 /// An object: keys in the order they were written. Equality ignores order.
-pub type Object = IndexMap<String, Value>;
+pub type Object = IndexMap<String, Value, KeyHasher>;
+
+/// How an [`Object`]'s keys are hashed: foldhash with a fixed seed, and no state in the map.
+/// Every member lookup of every document hashes its key, and a plan of 10,000 resources makes
+/// millions of them, so SipHash (the default) showed in profiles; a key comes from a spec or
+/// from the account, not from an attacker who could choose colliding keys. Holding no state, it
+/// also keeps every object (and so every [`Value`]) 16 bytes smaller than with the default
+/// `RandomState`, which counts in a state of 10,000 documents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyHasher;
+
+impl std::hash::BuildHasher for KeyHasher {
+    type Hasher = foldhash::fast::FoldHasher<'static>;
+
+    fn build_hasher(&self) -> Self::Hasher {
+        std::hash::BuildHasher::build_hasher(&foldhash::fast::FixedState::default())
+    }
+}
 
 /// A value inside a resource body.
 ///
@@ -399,10 +416,11 @@ impl Value {
         for segment in parents {
             current = match (segment, current) {
                 (Segment::Key(key), Value::Object(object)) => {
-                    let child =
-                        object.entry(key.clone()).or_insert_with(|| Value::Object(Object::new()));
+                    let child = object
+                        .entry(key.clone())
+                        .or_insert_with(|| Value::Object(Object::default()));
                     if child.is_absent() && !matches!(child, Value::Object(_)) {
-                        *child = Value::Object(Object::new());
+                        *child = Value::Object(Object::default());
                     }
                     child
                 }

@@ -261,9 +261,9 @@ pub(crate) fn files(resources: &BTreeMap<Address, Placed<'_>>) -> Result<LaidOut
         }
     }
     for (path, plan) in plans {
-        let mut sections = Object::new();
+        let mut sections = Object::default();
         for kind in Kind::ALL {
-            let mut section = Object::new();
+            let mut section = Object::default();
             for address in plan.addresses.iter().filter(|address| address.kind == kind) {
                 section.insert(address.key.clone(), Value::Object(resources[address].body.clone()));
             }

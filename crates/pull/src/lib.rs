@@ -649,11 +649,11 @@ fn lookups_file(lookups: &IndexMap<DataAddress, DataLookup>) -> Result<String, P
             .or_default()
             .insert(lookup.address.key.clone(), Value::Object(criteria));
     }
-    let mut data = Object::new();
+    let mut data = Object::default();
     for (kind, entries) in kinds {
         data.insert(kind.plural().to_owned(), Value::Object(entries));
     }
-    let mut sections = Object::new();
+    let mut sections = Object::default();
     sections.insert("data".to_owned(), Value::Object(data));
     let header = "Agents and stacks the resources use, found by name in the account \
                   (`${data.agent.KEY}`); flowform does not manage them.\nWritten by \
@@ -752,7 +752,7 @@ fn identity_text(live: &LiveState, resource: &LiveResource) -> String {
 /// A script's body as written: `contentFile` in place of `content`, and the content for its
 /// `.js` file.
 fn script_body(address: &Address, body: &Object) -> (Object, Option<String>) {
-    let mut written = Object::with_capacity(body.len());
+    let mut written = Object::with_capacity_and_hasher(body.len(), flowform_model::KeyHasher);
     let mut content = None;
     for (key, value) in body {
         match (key.as_str(), value) {

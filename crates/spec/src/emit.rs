@@ -652,7 +652,7 @@ mod tests {
 
     #[test]
     fn references_secrets_and_keys() {
-        let mut object = Object::new();
+        let mut object = Object::default();
         object.insert("_connectionId".into(), Value::Ref(Address::new(Kind::Connection, "slack")));
         object.insert(
             "token".into(),
@@ -685,7 +685,7 @@ mod tests {
     #[test]
     fn long_keys_are_explicit() {
         let key = "k".repeat(1500);
-        let mut object = Object::new();
+        let mut object = Object::default();
         object.insert(key.clone(), json(serde_json::json!({"a": [1]})));
         object.insert("b".into(), Value::String("x\ny".into()));
         round_trip(&Value::Object(object));
@@ -717,13 +717,13 @@ mod tests {
 
     #[test]
     fn spec_files_have_a_header_and_spacing() {
-        let mut flows = Object::new();
+        let mut flows = Object::default();
         flows.insert(
             "a".into(),
             json(serde_json::json!({"name": "A", "settings": {"x": 1, "y": 2}})),
         );
         flows.insert("b".into(), json(serde_json::json!({"name": "B"})));
-        let mut sections = Object::new();
+        let mut sections = Object::default();
         sections.insert("imports".into(), json(serde_json::json!({"i": {"name": "I"}})));
         sections.insert("flows".into(), Value::Object(flows));
         let text = spec_file("Pulled by flowform.\n\nSecond paragraph.", &sections).unwrap();

@@ -157,9 +157,9 @@ mod tests {
     #[test]
     fn secret_leaves_outside_ignored_paths() {
         let secret = Value::Secret(SecretValue::new(vec!["TOKEN".into()], "v".into()));
-        let mut auth = flowform_model::Object::new();
+        let mut auth = flowform_model::Object::default();
         auth.insert("token".into(), secret.clone());
-        let mut body = flowform_model::Object::new();
+        let mut body = flowform_model::Object::default();
         body.insert("name".into(), Value::String("x".into()));
         body.insert("auth".into(), Value::Object(auth));
         body.insert("headers".into(), Value::Array(vec![secret.clone()]));

@@ -41,7 +41,7 @@ pub(crate) fn convert_resource(
     let address = &declaration.address;
     let kind = address.kind;
     let node = declaration.body;
-    let mut body = Object::new();
+    let mut body = Object::default();
     let mut lifecycle = Lifecycle::default();
     let mut lifecycle_uses = Vec::new();
     let mut group_renames = Vec::new();
@@ -302,7 +302,7 @@ fn flow_groups(
             }
         }
         seen.push(name.clone());
-        let mut group = Object::new();
+        let mut group = Object::default();
         group.insert("name".to_owned(), Value::String(name));
         groups.push(Value::Object(group));
     }

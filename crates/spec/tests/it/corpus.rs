@@ -32,7 +32,7 @@ fn as_pulled(kind: Kind, json: &serde_json::Value, secrets: &mut usize) -> Value
     fn walk(kind: Kind, value: Value, path: &mut Vec<String>, secrets: &mut usize) -> Value {
         match value {
             Value::Object(object) => {
-                let mut kept = Object::new();
+                let mut kept = Object::default();
                 for (key, child) in object {
                     path.push(key.clone());
                     let field = FieldPath::from_keys(path.iter().cloned());
@@ -107,8 +107,8 @@ fn real_documents_pass_the_schema_checks() {
     let mut secrets = 0;
     for (source, kind, id, json) in &documents {
         let body = as_pulled(*kind, json, &mut secrets);
-        let mut sections = Object::new();
-        let mut resources = Object::new();
+        let mut sections = Object::default();
+        let mut resources = Object::default();
         resources.insert("doc".to_owned(), body);
         sections.insert(kind.plural().to_owned(), Value::Object(resources));
         let text = flowform_spec::spec_file("", &sections).expect("the document can be written");
