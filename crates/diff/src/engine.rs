@@ -43,10 +43,17 @@ pub fn diff(
     live: &LiveState,
     options: &DiffOptions,
 ) -> Plan {
-    let identities = resolve(desired, state, live, options.adopt);
+    // The plan runs on two threads where its parts are independent (a plan of 10,000
+    // resources must stay fast): the literal ids beside the identities, the note of changes
+    // made outside flowform beside the field comparison, and the field comparison in two parts.
+    // Every part's results are joined in the order one thread would have made them.
+    let (identities, literal_ids) = std::thread::scope(|scope| {
+        let literal_ids = scope.spawn(|| crate::literal_ids::missing_literal_ids(desired, live));
+        (resolve(desired, state, live, options.adopt), join(literal_ids))
+    });
     let mut warnings = identities.warnings;
     let mut problems = identities.problems;
-    problems.extend(crate::literal_ids::missing_literal_ids(desired, live));
+    problems.extend(literal_ids);
 
     // Ids that map back to addresses: the state's, with moved entries under their new address
     // and adopted resources under the address that adopts them.
@@ -67,16 +74,69 @@ pub fn diff(
 
     add_lookup_ids(&mut ids, &identities.bindings, live);
 
-    let mut changes: Vec<Change> = Vec::with_capacity(identities.bindings.len());
-    for (resource, binding) in &identities.bindings {
+    let bindings = identities.bindings.as_slice();
+    // The last third of the resources is compared beside the note (which reads every live
+    // document), the first two thirds on this thread.
+    let split = bindings.len() - bindings.len() / 3;
+    let (changes, outside) = std::thread::scope(|scope| {
+        let (ids, renamed) = (&ids, &renamed);
+        let outside = scope.spawn(move || changed_outside(state, live, ids));
+        let tail = scope.spawn(move || {
+            let mut changes = Vec::with_capacity(bindings.len() - split);
+            let warnings =
+                plan_bindings(&bindings[split..], desired, state, live, ids, renamed, &mut changes);
+            (changes, warnings)
+        });
+        // Room for every change at once: the tail's are moved in without growing the vector.
+        let mut changes = Vec::with_capacity(bindings.len());
+        let head_warnings =
+            plan_bindings(&bindings[..split], desired, state, live, ids, renamed, &mut changes);
+        warnings.extend(head_warnings);
+        let (tail_changes, tail_warnings) = join(tail);
+        changes.extend(tail_changes);
+        warnings.extend(tail_warnings);
+        (changes, join(outside))
+    });
+    finish(
+        desired,
+        state,
+        live,
+        options,
+        &identities.moved_from,
+        &ids,
+        changes,
+        warnings,
+        problems,
+        outside,
+    )
+}
+
+/// The result of a thread of the plan; a panic there is the plan's own panic.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Pushes the changes of `bindings` (in their order) to `changes`; returns the warnings their
+/// comparison gave.
+fn plan_bindings(
+    bindings: &[(&DesiredResource, Binding<'_>)],
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    ids: &ManagedIds,
+    renamed: &HashMap<Address, Address>,
+    changes: &mut Vec<Change>,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (resource, binding) in bindings {
         let mut compare = |entry: Option<&ResourceState>, live_resource: &LiveResource| {
             let context = FieldContext {
                 kind: resource.kind(),
                 address: &resource.address,
                 salt: &state.salt,
                 state: entry,
-                ids: &ids,
-                renamed: &renamed,
+                ids,
+                renamed,
             };
             diff_fields(&context, resource, &live_resource.document, &mut warnings)
         };
@@ -141,14 +201,31 @@ pub fn diff(
             data: data.map(Box::new),
         });
     }
+    warnings
+}
 
+/// The rest of the plan, once every desired resource is compared: clones, deletes, blast
+/// radius, order, pictures and the note.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    options: &DiffOptions,
+    moved_from: &HashSet<&Address>,
+    ids: &ManagedIds,
+    mut changes: Vec<Change>,
+    mut warnings: Vec<String>,
+    mut problems: Vec<PlanProblem>,
+    outside: (Vec<OutsideChange>, Vec<Address>),
+) -> Plan {
     // What clones make, and which copies the state manages stay (most plans have neither).
     let clones = changes.iter().any(|change| matches!(change.action, Action::Clone { .. }));
     let copies = state.resources.values().any(|resource| resource.owner.is_some());
     let kept = if clones || copies {
-        let mut post = PostPlan::new(desired, state, live, &ids, &changes);
+        let mut post = PostPlan::new(desired, state, live, ids, &changes);
         complete_clones(&mut changes, &mut post, options.no_delete, &mut warnings);
-        kept_copies(&mut post, &identities.moved_from)
+        kept_copies(&mut post, moved_from)
     } else {
         HashSet::new()
     };
@@ -157,22 +234,22 @@ pub fn diff(
         desired,
         state,
         live,
-        &ids,
-        &Leaving { moved_from: &identities.moved_from, kept: &kept },
+        ids,
+        &Leaving { moved_from, kept: &kept },
         options,
         &mut changes,
         &mut warnings,
         &mut problems,
     );
-    fill_used_by(&mut changes, live, &ids, &mut warnings);
+    fill_used_by(&mut changes, live, ids, &mut warnings);
     for change in &mut changes {
         withhold_write_only_values(change);
     }
 
     sort_by_address(&mut changes, |change| &change.address);
     problems.sort_by(|left, right| left.address.cmp(&right.address));
-    let flow_pictures = flow_pictures(desired, state, live, &ids, &changes);
-    let (changed_outside, without_baseline) = outside_note(desired, state, live, &ids, &changes);
+    let flow_pictures = flow_pictures(desired, state, live, ids, &changes);
+    let (changed_outside, without_baseline) = outside_note(desired, outside, &changes);
     let lookups = live.lookups.values().cloned().collect();
     Plan {
         changes,
@@ -248,12 +325,9 @@ fn withhold_write_only_values(change: &mut Change) {
 /// addresses of moved resources become their new ones.
 fn outside_note(
     desired: &DesiredState,
-    state: &State,
-    live: &LiveState,
-    ids: &ManagedIds,
+    (mut notes, mut without_baseline): (Vec<OutsideChange>, Vec<Address>),
     changes: &[Change],
 ) -> (Vec<OutsideChange>, Vec<Address>) {
-    let (mut notes, mut without_baseline) = changed_outside(state, live, ids);
     let new_address: HashMap<&Address, &Address> =
         desired.moved.iter().map(|entry| (&entry.from, &entry.to)).collect();
     let by_address: HashMap<&Address, &Change> =
