@@ -14,7 +14,7 @@ use crate::error::UserError;
 use crate::printer::Printer;
 use flowform_exec::state::StateLocation;
 
-use crate::settings::{Account, Settings, Target};
+use crate::settings::{Account, EndpointChoice, Settings, Target};
 
 /// The token of the sandbox's only account. It guards nothing (the emulator listens on
 /// loopback for this process only) and is never a real credential.
@@ -36,6 +36,90 @@ pub struct Session {
     sandbox: Option<Sandbox>,
 }
 
+/// A session prepared by [`Session::prepare`], not open yet.
+pub enum Prepared {
+    /// The local sandbox: opened (its lock taken, its emulator started) by [`Prepared::open`].
+    Sandbox { data_file: std::path::PathBuf, requested: bool, state: StateLocation },
+    /// An integrator.io account: the client is made, the token not checked yet.
+    Remote { client: Client, choice: EndpointChoice, state: StateLocation },
+}
+
+impl Prepared {
+    /// The client of a remote account, before its token is checked.
+    pub fn remote_client(&self) -> Option<&Client> {
+        match self {
+            Prepared::Remote { client, .. } => Some(client),
+            Prepared::Sandbox { .. } => None,
+        }
+    }
+
+    /// Where the state lives.
+    pub fn state(&self) -> &StateLocation {
+        match self {
+            Prepared::Remote { state, .. } | Prepared::Sandbox { state, .. } => state,
+        }
+    }
+
+    /// Opens the session (see [`Session::open`]). For a remote account, `GET /v1/tokenInfo`
+    /// and the list of environments are asked at the same time; a failed token check is
+    /// reported before anything about the environments.
+    pub async fn open(
+        self,
+        settings: &Settings,
+        printer: &Printer,
+        command: &str,
+    ) -> anyhow::Result<Session> {
+        match self {
+            Prepared::Sandbox { data_file, requested, state } => {
+                let (emulator, lock) =
+                    start_sandbox(&data_file, command, settings.lock_timeout).await?;
+                let reason = if requested { "--sandbox" } else { "no API token is set" };
+                printer.status(&format!(
+                    "using the local sandbox ({reason}): data in `{}`; set CELIGO_API_TOKEN to use integrator.io",
+                    data_file.display()
+                ));
+                let endpoint = Endpoint::parse(&emulator.url())
+                    .map_err(|error| anyhow::Error::new(error).context("the sandbox's URL"))?;
+                let client =
+                    Client::new(client_config(endpoint, SecretString::from(SANDBOX_TOKEN)))?;
+                Ok(Session {
+                    client,
+                    target: SANDBOX_TARGET.to_owned(),
+                    state,
+                    sandbox: Some(Sandbox { emulator, _lock: lock }),
+                })
+            }
+            Prepared::Remote { client, choice, state } => {
+                let (who, environments) = tokio::join!(client.whoami(), client.environments());
+                let who = who.map_err(|error| {
+                    let problem =
+                        UserError::new(format!("cannot use the account at `{}`", choice.endpoint));
+                    // A 401 says what to check itself; anything else is about reaching it.
+                    let problem = if error.is_unauthorized() {
+                        problem
+                    } else {
+                        problem.with_hint(format!(
+                            "check that `{}` (from {}) is the integrator.io API and can be reached from here",
+                            choice.endpoint, choice.source
+                        ))
+                    };
+                    problem.with_source(error)
+                })?;
+                let environments = environments.map_err(|error| {
+                    UserError::new(format!(
+                        "cannot list the environments of the account at `{}`",
+                        choice.endpoint
+                    ))
+                    .with_source(error)
+                })?;
+                let bound_to =
+                    target_of(&choice.endpoint.to_string(), &who, environments.as_deref());
+                Ok(Session { client, target: bound_to, state, sandbox: None })
+            }
+        }
+    }
+}
+
 /// The in-process emulator of the local sandbox and the lock that keeps a second flowform from
 /// running its own copy over the same data file.
 struct Sandbox {
@@ -54,25 +138,20 @@ impl Session {
         target: Target,
         command: &str,
     ) -> anyhow::Result<Session> {
+        Session::prepare(settings, printer, target)?.open(settings, printer, command).await
+    }
+
+    /// The first part of [`Session::open`], which sends nothing: for a remote account, reads
+    /// the token (warning when its file is readable by others) and makes the client, so that a
+    /// command can start read-only work with it while the account check travels.
+    pub fn prepare(
+        settings: &Settings,
+        printer: &Printer,
+        target: Target,
+    ) -> anyhow::Result<Prepared> {
         match target.account {
             Account::Sandbox { data_file, requested } => {
-                let (emulator, lock) =
-                    start_sandbox(&data_file, command, settings.lock_timeout).await?;
-                let reason = if requested { "--sandbox" } else { "no API token is set" };
-                printer.status(&format!(
-                    "using the local sandbox ({reason}): data in `{}`; set CELIGO_API_TOKEN to use integrator.io",
-                    data_file.display()
-                ));
-                let endpoint = Endpoint::parse(&emulator.url())
-                    .map_err(|error| anyhow::Error::new(error).context("the sandbox's URL"))?;
-                let client =
-                    Client::new(client_config(endpoint, SecretString::from(SANDBOX_TOKEN)))?;
-                Ok(Session {
-                    client,
-                    target: SANDBOX_TARGET.to_owned(),
-                    state: target.state,
-                    sandbox: Some(Sandbox { emulator, _lock: lock }),
-                })
+                Ok(Prepared::Sandbox { data_file, requested, state: target.state })
             }
             Account::Remote(choice) => {
                 if let Some(warning) = settings.token.permission_warning() {
@@ -93,30 +172,7 @@ impl Session {
                     ),
                 );
                 let client = Client::new(client_config(choice.endpoint.clone(), token))?;
-                let who = client.whoami().await.map_err(|error| {
-                    let problem =
-                        UserError::new(format!("cannot use the account at `{}`", choice.endpoint));
-                    // A 401 says what to check itself; anything else is about reaching it.
-                    let problem = if error.is_unauthorized() {
-                        problem
-                    } else {
-                        problem.with_hint(format!(
-                            "check that `{}` (from {}) is the integrator.io API and can be reached from here",
-                            choice.endpoint, choice.source
-                        ))
-                    };
-                    problem.with_source(error)
-                })?;
-                let environments = client.environments().await.map_err(|error| {
-                    UserError::new(format!(
-                        "cannot list the environments of the account at `{}`",
-                        choice.endpoint
-                    ))
-                    .with_source(error)
-                })?;
-                let bound_to =
-                    target_of(&choice.endpoint.to_string(), &who, environments.as_deref());
-                Ok(Session { client, target: bound_to, state: target.state, sandbox: None })
+                Ok(Prepared::Remote { client, choice, state: target.state })
             }
         }
     }

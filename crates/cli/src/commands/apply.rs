@@ -11,13 +11,16 @@ use flowform_diff::render::PlanTarget;
 use flowform_exec::planner::{PlanError, make_plan};
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved;
-use flowform_exec::state::{StateLocation, StateWriter};
-use flowform_model::{DesiredState, LiveState, Plan};
+use std::time::{Duration, Instant};
+
+use flowform_api::Client;
+use flowform_exec::state::{LocalPaths, LocalStore, StateLocation, StateWriter};
+use flowform_model::{DesiredState, LiveState, Plan, State};
 use flowform_spec::SecretPolicy;
 
 use super::execute::{self, Events, Work, human_plan, plan_error, plan_options, plan_target};
 use super::shared::{read_saved_plan, saved_plan_error, store_error};
-use super::{locate_spec, open_session, start_spec_with_session};
+use super::{locate_spec, open_session, start_spec_with_early};
 use crate::args::ApplyArgs;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
@@ -66,19 +69,27 @@ async fn apply_with(
         session.close().await;
         return result;
     }
-    let (spec, session) =
-        start_spec_with_session(settings, printer, SecretPolicy::Required, true, "apply").await?;
-    let api = ClientStateApi(&session.client);
-    let early = if spec.in_flight() { lock_and_list(printer, &session, &api).await } else { None };
+    let (spec, session, early) = start_spec_with_early(
+        settings,
+        printer,
+        SecretPolicy::Required,
+        true,
+        "apply",
+        start_early,
+    )
+    .await?;
     let loaded = match spec.finish(printer, true).await {
         Ok(loaded) => loaded,
         Err(error) => {
-            if let Some(early) = early {
-                let _ = early.writer.release().await;
-            }
+            // Dropping the early work stops it and releases the state lock it took.
+            drop(early);
             session.close().await;
             return Err(error);
         }
+    };
+    let early = match early {
+        Some(early) => early.finish(printer, &session).await,
+        None => None,
     };
     let result = apply_in(
         settings,
@@ -99,46 +110,80 @@ async fn apply_with(
 }
 
 /// The state locked and the account listed while the spec is still loading (`apply` on a
-/// local state file, once the account check has answered).
+/// local state file).
 struct Early<'a> {
     writer: StateWriter<'a, ClientStateApi<'a>>,
     lists: Result<LiveState, PlanError>,
 }
 
-/// Takes the state lock without waiting and lists the account, while the spec loads on the
-/// other core. The lists are read after the lock is held (a listing older than the lock could
-/// miss the creates of an apply that holds it: docs/benchmarks.md, fix 4) and after the account
-/// check, and they only read: a spec that turns out broken releases the lock and discards
-/// them. Only for a state in a local file, so that a broken spec writes nothing to the account
-/// (a state in the account is locked by writing to it). `None` (the state opened after the
-/// spec, as before) when the lock is held by someone else or the state cannot be opened: the
-/// wait and the error are then the usual ones, after the spec's problems.
-async fn lock_and_list<'a>(
-    printer: &Printer,
-    session: &Session,
-    api: &'a ClientStateApi<'a>,
-) -> Option<Early<'a>> {
-    if !matches!(session.state, StateLocation::File(_)) {
+/// What the early work found, before the account check decides whether it counts.
+struct EarlyParts {
+    store: LocalStore,
+    state: Option<State>,
+    locked: Duration,
+    lists: Result<LiveState, PlanError>,
+    listed: Duration,
+}
+
+/// The early work in flight: a task that takes the state lock without waiting, then lists the
+/// account while the state is read on another thread, all while the spec loads and the account
+/// check (`GET /v1/tokenInfo`) travels. The lists are read after the lock is held (a listing
+/// older than the lock could miss the creates of an apply that holds it: docs/benchmarks.md,
+/// fix 4) and they only read; nothing is planned or written before the account check has
+/// answered and the state is found to belong to its user ([`EarlyTask::finish`]). Only for a
+/// state in a local file, so that a broken spec writes nothing to the account (a state in the
+/// account is locked by writing to it). Dropping it stops the task, which releases the lock.
+struct EarlyTask(tokio::task::JoinHandle<Option<EarlyParts>>);
+
+impl Drop for EarlyTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn start_early(client: &Client, state: &StateLocation) -> Option<EarlyTask> {
+    let StateLocation::File(path) = state else {
+        return None;
+    };
+    // A lock someone holds (or held: a stale lock is broken, with a warning, by the usual
+    // path after the spec) is left to the usual path.
+    if fs_err::symlink_metadata(LocalPaths::new(path).lock).is_ok() {
         return None;
     }
-    let started = std::time::Instant::now();
-    let (writer, broken) = flowform_exec::state::open_writer(
-        &session.state,
-        api,
-        &session.target,
-        "apply",
-        std::time::Duration::ZERO,
-    )
-    .await
-    .ok()?;
-    if let Some(holder) = broken {
-        printer.warning(&format!("broke a stale state lock held by {holder}"));
+    let (client, path) = (client.clone(), path.clone());
+    Some(EarlyTask(tokio::spawn(async move {
+        let started = Instant::now();
+        let (locked, _) = LocalStore::lock(&path, "apply", Duration::ZERO).await.ok()?;
+        let reading = tokio::task::spawn_blocking(move || {
+            let read = locked.read();
+            (read, started.elapsed())
+        });
+        let listing = Instant::now();
+        let lists = flowform_exec::planner::list_live(&client).await;
+        let listed = listing.elapsed();
+        let (read, locked) = reading.await.ok()?;
+        let (store, state) = read.ok()?;
+        Some(EarlyParts { store, state, locked, lists, listed })
+    })))
+}
+
+impl EarlyTask {
+    /// The early work once the spec is loaded and the account open. `None` (the state opened
+    /// after the spec, as before) when the lock is held by someone else, the state cannot be
+    /// opened or belongs to another account: the wait and the error are then the usual ones.
+    async fn finish<'a>(mut self, printer: &Printer, session: &'a Session) -> Option<Early<'a>> {
+        let parts = (&mut self.0).await.ok()??;
+        printer.timing_of("state opened (while the spec loads)", parts.locked);
+        printer.timing_of("account listed (while the spec loads)", parts.listed);
+        let writer = flowform_exec::state::local_writer(
+            &session.state,
+            parts.store,
+            parts.state,
+            &session.target,
+        )
+        .ok()?;
+        Some(Early { writer, lists: parts.lists })
     }
-    printer.timing("state opened (while the spec loads)", started);
-    let started = std::time::Instant::now();
-    let lists = flowform_exec::planner::list_live(&session.client).await;
-    printer.timing("account listed (while the spec loads)", started);
-    Some(Early { writer, lists })
 }
 
 #[expect(clippy::too_many_arguments, reason = "one call site; the early work is optional")]

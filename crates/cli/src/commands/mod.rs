@@ -18,6 +18,8 @@ mod validate;
 
 use std::path::Path;
 
+use flowform_api::Client;
+use flowform_exec::state::StateLocation;
 use flowform_spec::{Code, Diagnostic, EnvironmentSettings, Loaded, Located, SecretPolicy};
 
 pub use completions::{completions, man};
@@ -129,11 +131,6 @@ pub enum SpecLoading {
 }
 
 impl SpecLoading {
-    /// Whether the spec is still being loaded.
-    pub fn in_flight(&self) -> bool {
-        matches!(self, SpecLoading::Loading { task, .. } if !task.is_finished())
-    }
-
     /// Waits for the spec and reports its diagnostics; fails on its errors.
     pub async fn finish(self, printer: &Printer, show_warnings: bool) -> anyhow::Result<Loaded> {
         let loaded = match self {
@@ -165,6 +162,25 @@ pub async fn start_spec_with_session(
     show_warnings: bool,
     command: &str,
 ) -> anyhow::Result<(SpecLoading, Session)> {
+    let no_early = |_: &Client, _: &StateLocation| None::<()>;
+    let (spec, session, _) =
+        start_spec_with_early(settings, printer, secrets, show_warnings, command, no_early).await?;
+    Ok((spec, session))
+}
+
+/// [`start_spec_with_session`], and `early` started with the account's client as soon as the
+/// client exists, before the account check answers (an integrator.io account only, and only
+/// when the spec is loaded beside the check): its result is returned for the command to wait
+/// for. What `early` starts must be read-only and must be given up when the session does not
+/// open; it is dropped (for a task: its handle) when the spec or the account check fails.
+pub async fn start_spec_with_early<T>(
+    settings: &Settings,
+    printer: &Printer,
+    secrets: SecretPolicy,
+    show_warnings: bool,
+    command: &str,
+    early: impl FnOnce(&Client, &StateLocation) -> Option<T>,
+) -> anyhow::Result<(SpecLoading, Session, Option<T>)> {
     let options = settings.load_options(secrets);
     let located = flowform_spec::locate(&options);
     let target = match settings.target(&located.root, located.environment.as_ref()) {
@@ -178,7 +194,7 @@ pub async fn start_spec_with_session(
         _ => {
             let loaded = load_spec(settings, printer, secrets, show_warnings)?;
             let session = open_session(settings, printer, &loaded, command).await?;
-            return Ok((SpecLoading::Reported(loaded), session));
+            return Ok((SpecLoading::Reported(loaded), session, None));
         }
     };
     let started = std::time::Instant::now();
@@ -186,7 +202,16 @@ pub async fn start_spec_with_session(
         let started = std::time::Instant::now();
         (flowform_spec::load(&options), started.elapsed())
     });
-    let opening = Session::open(settings, printer, target, command);
+    let prepared = match Session::prepare(settings, printer, target) {
+        Ok(prepared) => prepared,
+        // The spec's problems come first, as below.
+        Err(error) => {
+            SpecLoading::Loading { task: loading, started }.finish(printer, show_warnings).await?;
+            return Err(error);
+        }
+    };
+    let early = prepared.remote_client().and_then(|client| early(client, prepared.state()));
+    let opening = prepared.open(settings, printer, command);
     tokio::pin!(opening);
     // A spec with errors ends the command at once: the account check is dropped unanswered
     // rather than waited for (an unreachable endpoint would take its retries).
@@ -203,11 +228,13 @@ pub async fn start_spec_with_session(
                     .unwrap_or_else(|| anyhow::anyhow!("the spec has errors")));
             }
             let session = opening.await?;
-            Ok((SpecLoading::Loaded(loaded), session))
+            Ok((SpecLoading::Loaded(loaded), session, early))
         }
         session = &mut opening => {
             match session {
-                Ok(session) => Ok((SpecLoading::Loading { task: loading, started }, session)),
+                Ok(session) => {
+                    Ok((SpecLoading::Loading { task: loading, started }, session, early))
+                }
                 // The spec's problems come first: it is waited for and reported before the
                 // account's.
                 Err(error) => {

@@ -127,6 +127,29 @@ struct JournalHeader {
     lineage: String,
 }
 
+/// A local state whose lock is held and whose document is not read yet ([`LocalStore::lock`]).
+/// Dropping it releases the lock.
+#[derive(Debug)]
+pub struct LockedFile(LocalStore);
+
+impl LockedFile {
+    /// Reads the state (a journal left by an interrupted run is folded into the document at
+    /// once): the store, and the state if there is one.
+    pub fn read(self) -> Result<(LocalStore, Option<State>), LocalError> {
+        let mut store = self.0;
+        let mut state = read_without_journal(&store.paths)?;
+        store.on_disk = state.as_ref().map(|state| (state.lineage.clone(), state.serial));
+        if replay_journal(&store.paths, &mut state)? {
+            if let Some(state) = state.as_mut() {
+                store.save(state)?;
+            }
+        } else {
+            store.remove_journal()?;
+        }
+        Ok((store, state))
+    }
+}
+
 /// A locked local state, open for writing.
 #[derive(Debug)]
 pub struct LocalStore {
@@ -147,23 +170,26 @@ impl LocalStore {
         command: &str,
         lock_timeout: Duration,
     ) -> Result<(LocalStore, Option<State>, Option<LockHolder>), LocalError> {
+        let (locked, broken) = LocalStore::lock(path, command, lock_timeout).await?;
+        let (store, state) = locked.read()?;
+        Ok((store, state, broken))
+    }
+
+    /// Takes the lock of the state at `path` without reading the state: [`LockedFile::read`]
+    /// reads it (on another thread, while other work goes on). Returns a stale lock that was
+    /// broken (if any), for a warning.
+    pub async fn lock(
+        path: &Path,
+        command: &str,
+        lock_timeout: Duration,
+    ) -> Result<(LockedFile, Option<LockHolder>), LocalError> {
         let paths = LocalPaths::new(path);
         if let Some(parent) = paths.state.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             fs_err::create_dir_all(parent)
                 .map_err(|source| LocalError::Io { path: parent.to_owned(), source })?;
         }
         let (lock, broken) = LocalLock::acquire(&paths.lock, command, lock_timeout).await?;
-        let mut store = LocalStore { paths, journal: None, on_disk: None, _lock: lock };
-        let mut state = read_without_journal(&store.paths)?;
-        store.on_disk = state.as_ref().map(|state| (state.lineage.clone(), state.serial));
-        if replay_journal(&store.paths, &mut state)? {
-            if let Some(state) = state.as_mut() {
-                store.save(state)?;
-            }
-        } else {
-            store.remove_journal()?;
-        }
-        Ok((store, state, broken))
+        Ok((LockedFile(LocalStore { paths, journal: None, on_disk: None, _lock: lock }), broken))
     }
 
     /// The state file's path.

@@ -8,11 +8,11 @@ pub mod remote;
 pub mod writer;
 
 pub use format::{FormatError, parse, render};
-pub use local::{LocalError, LocalPaths, LocalStore, write_atomically};
+pub use local::{LocalError, LocalPaths, LocalStore, LockedFile, write_atomically};
 pub use lock::{LockError, LockHolder, force_unlock};
 pub use open::{
-    LockedState, OpenError, StateLocation, break_lock, lock_holder, open_locked, open_writer,
-    read_checked,
+    LockedState, OpenError, StateLocation, break_lock, local_writer, lock_holder, open_locked,
+    open_writer, read_checked,
 };
 pub use remote::{RemoteError, RemoteKeys, RemoteStore, StateApi};
 pub use writer::{Backend, StateWriter, StoreError};

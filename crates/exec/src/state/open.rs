@@ -250,6 +250,23 @@ pub async fn open_writer<'a, A: StateApi>(
     Ok((locked.into_writer(target), broken))
 }
 
+/// The writer of a local state locked and read apart ([`LocalStore::lock`],
+/// [`local::LockedFile::read`]: `apply` reads the state while it lists the account), with the
+/// checks of [`open_writer`]: the state must belong to `target` (the lock is released before
+/// refusing); a missing state starts empty, bound to `target`.
+pub fn local_writer<'a, A: StateApi>(
+    location: &StateLocation,
+    store: LocalStore,
+    state: Option<State>,
+    target: &str,
+) -> Result<StateWriter<'a, A>, OpenError> {
+    if let Some(state) = &state {
+        // Dropping the store releases the lock.
+        check_target(location, state, target)?;
+    }
+    Ok(LockedState { backend: Backend::Local(store), state, broken: None }.into_writer(target))
+}
+
 /// Who holds the state's lock now, without taking it: `None` when nobody does, or when the
 /// holder provably died or (remote) let its lock expire, since the next writer breaks such a
 /// lock. `plan` asks, to say that an apply is running. `api` is needed only for a state in the
