@@ -38,9 +38,9 @@ pub(crate) fn fill_used_by(
         return;
     }
     // The spec's references, as the changes already hold them (`depends_on` of every change that
-    // is not a delete lists exactly the addresses its resource references). Borrowed, not
-    // cloned: a plan of 10,000 resources holds tens of thousands of references.
-    // Pairs (target, referrer), sorted: a map of vectors would take several times the memory.
+    // is not a delete lists exactly the addresses its resource references), as sorted pairs
+    // (target, referrer) of borrowed addresses: a plan of 10,000 resources holds tens of
+    // thousands of references, and a map of vectors of cloned addresses took megabytes.
     let mut desired_referrers: Vec<(&Address, &Address)> = changes
         .iter()
         .filter(|change| !matches!(change.action, Action::Delete { .. }))
@@ -49,6 +49,7 @@ pub(crate) fn fill_used_by(
     desired_referrers.sort_unstable();
     let live_referrers = live_referrers(live);
 
+    // Set on the changes once the pairs, which borrow them, are no longer used.
     let mut found: Vec<(usize, Vec<Address>, Option<String>)> = Vec::new();
     for (position, change) in changes.iter().enumerate() {
         if !needs_blast_radius(change) {
@@ -107,7 +108,6 @@ pub(crate) fn fill_used_by(
         });
         found.push((position, used_by, warning));
     }
-    drop(desired_referrers);
     for (position, used_by, warning) in found {
         changes[position].used_by = used_by;
         warnings.extend(warning);
