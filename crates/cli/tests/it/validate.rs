@@ -243,7 +243,7 @@ fn strict_turns_warnings_into_errors() {
        ·                    ╰── stored as `json`
        ╰────
       help: the service changes the case of this field; write `json` so the spec says what the account
-            will hold, or every plan shows the difference (an error under `--strict`)
+            will hold (plans read both forms as the same value) (an error under `--strict`)
 
     error: the spec has 1 error
     "#);

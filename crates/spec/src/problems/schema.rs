@@ -71,23 +71,25 @@ pub(crate) fn rewritten_value(
     )
     .with_label(format!("stored as `{canonical}`"))
     .with_help(format!(
-        "{why}; write `{canonical}` so the spec says what the account will hold, or every plan \
-         shows the difference"
+        "{why}; write `{canonical}` so the spec says what the account will hold (plans read \
+         both forms as the same value)"
     ))
 }
 
-/// A mapping where the service keeps a list: it stores a list of that one mapping.
+/// A mapping where the service keeps a list of mappings. Whether the service would store a list
+/// of that one mapping or refuse the document is not documented (`docs/fidelity.md`, open
+/// questions), so it is an error: nothing is written that might be refused halfway.
 pub(crate) fn wrapped_in_list(file: &SourceFile, span: Span, path: &str) -> Diagnostic {
-    Diagnostic::warning(
-        Code::RewrittenValue,
+    Diagnostic::error(
+        Code::InvalidType,
         file,
         span,
-        format!("integrator.io stores `{path}` as a list holding this one mapping"),
+        format!("`{path}` is a mapping where integrator.io keeps a list of them"),
     )
-    .with_label("stored as a list of one")
+    .with_label("a list of mappings belongs here")
     .with_help(
-        "the service keeps this field as a list; write it as one (`- …`) so the spec says what \
-         the account will hold, or every plan shows the difference",
+        "write it as a list (`- …` before the mapping's first key); whether the service would \
+         take a single mapping as a list of one or refuse the document is not documented",
     )
 }
 
