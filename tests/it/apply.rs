@@ -333,29 +333,55 @@ fn destroy_refuses_in_its_own_terms_and_a_lifecycle_only_edit_lets_it_run() {
 /// the error names that resource (from `/dependencies`), and the report does not claim that
 /// running the command again converges (it would fail the same way).
 #[test]
-fn destroy_names_what_still_uses_a_resource_and_claims_no_convergence() {
+fn destroy_refuses_what_a_resource_flowform_does_not_manage_still_uses() {
     let context = app();
     context.apply_ok(&[]);
     let connection =
         context.state()["resources"]["connection.api"]["id"].as_str().unwrap().to_owned();
-    context.load(serde_json::json!({"exports": [{
+    let ui_export = serde_json::json!({"exports": [{
         "_id": "eeeeeeeeeeeeeeeeeeeeeeee", "name": "Made in the UI", "adaptorType": "HTTPExport",
-        "_connectionId": connection, "http": {"method": "GET", "relativeURI": "/ui"}}]}));
+        "_connectionId": connection, "http": {"method": "GET", "relativeURI": "/ui"}}]});
+
+    // A destroy plan saved before the export is made in the UI.
+    let plan_file = context.root().join("destroy.json");
+    let (code, rendered) = context.run(context.with_secret().args([
+        "plan",
+        "--destroy",
+        "--out",
+        plan_file.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{rendered}");
+    context.load(ui_export);
+
+    // Planned now: refused before anything is deleted.
     let (code, rendered) = context.run(context.flowform().args(["destroy", "--auto-approve"]));
     assert_eq!(code, 1, "{rendered}");
     let stderr = rendered.split("----- stderr -----").nth(1).unwrap_or_default();
-    let tail: Vec<&str> =
-        stderr.lines().skip_while(|line| !line.starts_with("error: delete")).collect();
+    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error")).collect();
     insta::with_settings!({filters => crate::support::filters()}, {
-        insta::assert_snapshot!(tail.join("\n"), @"
-        error: delete connection.api failed
-        caused by: `connection.api` (`[ID]`) is still used by export `Made in the UI` ([ID]), which flowform does not manage
-        caused by: `DELETE /v1/connections/[ID]` failed with status 422: `resource_in_use`: Cannot delete connection `API` ([ID]): it is used by export `Made in the UI` ([ID])
-        hint: flowform deletes only what its state manages: delete or change what uses `connection.api` in integrator.io (or bring it under management with `flowform import`), then run the same command again; `flowform state rm connection.api` keeps `connection.api` in the account and stops managing it
-        every completed step is in the state; fix what the errors above say (see their hints), then run the same command again
-        error: destroy finished with failures: 5 deleted; 1 step failed
+        insta::assert_snapshot!(errors.join("\n"), @"
+        error: `connection.api` (`[ID]`) is used by export `Made in the UI` (`[ID]`), which flowform does not manage; `destroy` cannot delete it while that stays
+        error: destroy refused, nothing was deleted: 1 problem (above)
         ");
     });
+    assert_eq!(context.state()["resources"].as_object().unwrap().len(), 6, "nothing deleted");
+
+    // The plan saved before the export was made is checked against the account again when it
+    // is applied: refused the same way, nothing deleted. (A user made during the apply itself
+    // makes the service refuse the delete, and the step names it:
+    // `crates/exec/tests/it/regression.rs`.)
+    let (code, rendered) =
+        context.run(context.flowform().args(["apply", plan_file.to_str().unwrap()]));
+    assert_eq!(code, 1, "{rendered}");
+    let stderr = rendered.split("----- stderr -----").nth(1).unwrap_or_default();
+    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error")).collect();
+    insta::with_settings!({filters => crate::support::filters()}, {
+        insta::assert_snapshot!(errors.join("\n"), @"
+        error: `connection.api` (`[ID]`) is used by export `Made in the UI` (`[ID]`), which flowform does not manage; `destroy` cannot delete it while that stays
+        error: the plan cannot be applied: 1 problem (above)
+        ");
+    });
+    assert_eq!(context.state()["resources"].as_object().unwrap().len(), 6, "nothing deleted");
 }
 
 #[test]

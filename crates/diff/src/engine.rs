@@ -553,8 +553,13 @@ fn plan_deletes(
         });
     }
 
+    let outside_users = outside_users(live, ids, &leaving_ids);
+
     for (address, resource_state) in leaving {
         let live_resource = live.get(address.kind, &resource_state.id);
+        for user in outside_users.get(address).into_iter().flatten() {
+            problems.push(used_outside_problem(address, &resource_state.id, user, options.destroy));
+        }
         if live_resource.is_none() {
             warnings.push(format!(
                 "`{address}` (`{}`) is already gone from the account; the delete only removes it from state",
@@ -582,6 +587,65 @@ fn plan_deletes(
             },
             data: None,
         });
+    }
+}
+
+/// The live resources flowform does not manage that use a leaving resource, by its address.
+/// Deleting one of those would be refused halfway through the apply (`resource_in_use`), or,
+/// where the service allows it, leave them broken (API reference §6.7: the UI never deletes a
+/// resource its `/dependencies` lists); either way the plan stops before anything is written.
+fn outside_users<'a>(
+    live: &'a LiveState,
+    ids: &ManagedIds,
+    leaving_ids: &'a ManagedIds,
+) -> BTreeMap<&'a Address, Vec<&'a LiveResource>> {
+    let mut users: BTreeMap<&Address, Vec<&LiveResource>> = BTreeMap::new();
+    for resource in live.resources.values().flat_map(|resources| resources.values()) {
+        if ids.address(&resource.id).is_some() {
+            continue;
+        }
+        let mut used: HashSet<&Address> = HashSet::new();
+        for_each_live_reference_string(&resource.document, &mut |_, text, _| {
+            if let Some(target) = leaving_ids.address(text)
+                && used.insert(target)
+            {
+                users.entry(target).or_default().push(resource);
+            }
+        });
+    }
+    users
+}
+
+/// The problem of deleting a resource that `user`, which flowform does not manage, still uses.
+fn used_outside_problem(
+    address: &Address,
+    id: &str,
+    user: &LiveResource,
+    destroy: bool,
+) -> PlanProblem {
+    let what =
+        format!("{} `{}` (`{}`)", user.kind, user.name.as_deref().unwrap_or("(no name)"), user.id);
+    let message = if destroy {
+        format!(
+            "`{address}` (`{id}`) is used by {what}, which flowform does not manage; `destroy` \
+             cannot delete it while that stays"
+        )
+    } else {
+        format!(
+            "`{address}` (`{id}`) left the spec, but {what}, which flowform does not manage, \
+             still uses it"
+        )
+    };
+    PlanProblem {
+        path: None,
+        origin: None,
+        address: address.clone(),
+        message,
+        hint: Some(format!(
+            "change or delete what uses it in integrator.io (or manage it with `flowform import`), \
+             then run the same command again; or keep `{address}` in the account and stop \
+             managing it with `flowform state rm {address}`"
+        )),
     }
 }
 

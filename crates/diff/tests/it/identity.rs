@@ -484,3 +484,28 @@ fn a_flow_left_disabled_by_an_interrupted_apply_is_enabled_next_time() {
     assert_eq!(change.fields()[0].path.to_string(), "disabled");
     assert!(!change.fields()[0].drift, "flowform disabled it, not someone else");
 }
+
+#[test]
+fn a_resource_that_left_the_spec_but_something_unmanaged_uses_is_a_problem() {
+    let mut world = World::new();
+    base(&mut world);
+    let slack = world.state.get(&address("connection.slack")).unwrap().id.clone();
+    world.unmanaged(
+        Kind::Export,
+        json!({"name": "Made in the UI", "adaptorType": "HTTPExport", "_connectionId": slack}),
+    );
+    world.undesire("connection.slack");
+    let plan = world.plan(DiffOptions::default());
+    let problems: Vec<&str> =
+        plan.problems.iter().map(|problem| problem.message.as_str()).collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("`connection.slack` (`")
+            && problems[0].contains("left the spec, but export `Made in the UI` (`")
+            && problems[0].ends_with("which flowform does not manage, still uses it"),
+        "{problems:?}"
+    );
+    assert!(
+        plan.problems[0].hint.as_deref().unwrap().contains("flowform state rm connection.slack")
+    );
+}

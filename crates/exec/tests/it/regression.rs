@@ -227,6 +227,55 @@ async fn a_clone_s_copies_are_managed_deleted_when_unused_and_destroyed_with_it(
     assert_success(&workspace.apply().await);
 }
 
+/// A resource made in the UI after the destroy was planned, using a resource the plan deletes:
+/// the service refuses the delete, and the step names what still uses it. (Made before the
+/// plan, it stops the plan: `tests/it/apply.rs`, `destroy_names_what_still_uses_…`.)
+#[tokio::test]
+async fn a_delete_refused_for_a_user_made_after_the_plan_names_that_user() {
+    let mut workspace = Workspace::new().await;
+    workspace.secrets.insert("API_TOKEN".into(), "token".into());
+    workspace.write("spec.yaml", APP);
+    assert_success(&workspace.apply().await);
+    let api = ClientStateApi(&workspace.client);
+    let (mut writer, _) =
+        open_writer(&workspace.location, &api, TARGET, "destroy", Duration::ZERO).await.unwrap();
+    let nothing = DesiredState::default();
+    let live = read_live(&workspace.client, &nothing, writer.state()).await.unwrap();
+    let options = PlanOptions { destroy: true, ..PlanOptions::default() };
+    let plan = make_plan(&nothing, writer.state(), &live, &options).unwrap();
+    let connection = writer
+        .state()
+        .resources
+        .iter()
+        .find(|(address, _)| address.kind == Kind::Connection)
+        .map(|(_, resource)| resource.id.clone())
+        .unwrap();
+    workspace
+        .emulator
+        .admin()
+        .load_fixtures(&serde_json::json!({"exports": [{
+            "_id": "eeeeeeeeeeeeeeeeeeeeeeee", "name": "Made in the UI",
+            "adaptorType": "HTTPExport", "_connectionId": connection,
+            "http": {"method": "GET", "relativeURI": "/ui"}}]}))
+        .unwrap();
+    let report =
+        crate::support::execute(&workspace.client, &mut writer, &nothing, &plan, &live).await;
+    writer.finish().await.unwrap();
+    let report = report.unwrap();
+    let failed: Vec<String> = report
+        .steps
+        .iter()
+        .filter_map(|step| match &step.outcome {
+            flowform_exec::apply::StepOutcome::Failed(error) => {
+                Some(format!("{}: {error}", step.address))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("is still used by export `Made in the UI`"), "{failed:?}");
+}
+
 /// Issue 14: the service may answer a clone with a manifest of everything it created instead
 /// of the document (integrator-api.md §6.5); the copies are found in it, matched to the plan's
 /// by `_sourceId`, and managed the same way.
