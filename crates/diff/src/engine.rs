@@ -524,40 +524,17 @@ fn plan_deletes(
         return;
     }
 
-    // Which managed resources' live documents reference each address: a delete waits for them.
-    // The raw documents are searched for the leaving ids, the way normalisation would map them
-    // to references, without normalising every document.
+    // What uses each leaving address: managed referrers (the delete waits for them) and
+    // resources flowform does not manage (a problem).
     let mut leaving_ids = ManagedIds::new();
     for (address, resource_state) in &leaving {
         leaving_ids.insert(resource_state.id.clone(), (*address).clone());
     }
-    // A referrer is breakable when every reference it holds sits in a breakable field: when
-    // both leave together, the referrer is unlinked first (its back-reference removed) instead
-    // of waiting for a delete that waits for it.
-    let mut referrers: BTreeMap<Address, BTreeMap<Address, bool>> = BTreeMap::new();
-    for (id, owner) in ids.iter() {
-        let Some(live_resource) = live.get(owner.kind, id) else {
-            continue;
-        };
-        for_each_live_reference_string(&live_resource.document, &mut |_, text, breakable| {
-            if let Some(target) = leaving_ids.address(text)
-                && target != owner
-            {
-                referrers
-                    .entry(target.clone())
-                    .or_default()
-                    .entry(owner.clone())
-                    .and_modify(|all| *all &= breakable)
-                    .or_insert(breakable);
-            }
-        });
-    }
-
-    let outside_users = outside_users(live, ids, &leaving_ids);
+    let Users { mut referrers, outside } = users_of(live, ids, &leaving_ids);
 
     for (address, resource_state) in leaving {
         let live_resource = live.get(address.kind, &resource_state.id);
-        for user in outside_users.get(address).into_iter().flatten() {
+        for user in outside.get(address).into_iter().flatten() {
             problems.push(used_outside_problem(address, &resource_state.id, user, options.destroy));
         }
         if live_resource.is_none() {
@@ -590,28 +567,54 @@ fn plan_deletes(
     }
 }
 
-/// The live resources flowform does not manage that use a leaving resource, by its address.
-/// Deleting one of those would be refused halfway through the apply (`resource_in_use`), or,
-/// where the service allows it, leave them broken (API reference §6.7: the UI never deletes a
-/// resource its `/dependencies` lists); either way the plan stops before anything is written.
-fn outside_users<'a>(
-    live: &'a LiveState,
-    ids: &ManagedIds,
-    leaving_ids: &'a ManagedIds,
-) -> BTreeMap<&'a Address, Vec<&'a LiveResource>> {
-    let mut users: BTreeMap<&Address, Vec<&LiveResource>> = BTreeMap::new();
+/// What uses the leaving resources, found in one walk over the live documents.
+struct Users<'a> {
+    /// The managed resources whose live documents reference each leaving address: a delete
+    /// waits for them. A referrer is breakable when every reference it holds sits in a
+    /// breakable field: when both leave together, the referrer is unlinked first (its
+    /// back-reference removed) instead of waiting for a delete that waits for it.
+    referrers: BTreeMap<Address, BTreeMap<Address, bool>>,
+    /// The live resources flowform does not manage that use a leaving address. Deleting one of
+    /// those would be refused halfway through the apply (`resource_in_use`), or, where the
+    /// service allows it, leave them broken (API reference §6.7: the UI never deletes a
+    /// resource its `/dependencies` lists); either way the plan stops before anything is
+    /// written.
+    outside: BTreeMap<&'a Address, Vec<&'a LiveResource>>,
+}
+
+/// [`Users`] of the resources in `leaving_ids`. The raw documents are searched for the leaving
+/// ids, the way normalisation would map them to references, without normalising any document.
+fn users_of<'a>(live: &'a LiveState, ids: &ManagedIds, leaving_ids: &'a ManagedIds) -> Users<'a> {
+    let mut users = Users { referrers: BTreeMap::new(), outside: BTreeMap::new() };
     for resource in live.resources.values().flat_map(|resources| resources.values()) {
-        if ids.address(&resource.id).is_some() {
-            continue;
-        }
-        let mut used: HashSet<&Address> = HashSet::new();
-        for_each_live_reference_string(&resource.document, &mut |_, text, _| {
-            if let Some(target) = leaving_ids.address(text)
-                && used.insert(target)
-            {
-                users.entry(target).or_default().push(resource);
+        match ids.address(&resource.id) {
+            Some(owner) if owner.kind == resource.kind => {
+                for_each_live_reference_string(&resource.document, &mut |_, text, breakable| {
+                    if let Some(target) = leaving_ids.address(text)
+                        && target != owner
+                    {
+                        users
+                            .referrers
+                            .entry(target.clone())
+                            .or_default()
+                            .entry(owner.clone())
+                            .and_modify(|all| *all &= breakable)
+                            .or_insert(breakable);
+                    }
+                });
             }
-        });
+            Some(_) => {}
+            None => {
+                let mut used: HashSet<&Address> = HashSet::new();
+                for_each_live_reference_string(&resource.document, &mut |_, text, _| {
+                    if let Some(target) = leaving_ids.address(text)
+                        && used.insert(target)
+                    {
+                        users.outside.entry(target).or_default().push(resource);
+                    }
+                });
+            }
+        }
     }
     users
 }

@@ -116,21 +116,16 @@ pub(crate) fn convert(
 
 /// Wraps the scalar at the dotted, key-only `path` in a list of one: the diff reads `POST` and
 /// `["POST"]` alike, and the list is what the service stores and what `validate` asks for.
-fn as_list_of_one(object: &mut Object, path: &str) {
-    let (parents, last) = match path.rsplit_once('.') {
-        Some((parents, last)) => (Some(parents), last),
-        None => (None, path),
-    };
-    let mut object = object;
-    for key in parents.into_iter().flat_map(|parents| parents.split('.')) {
-        let Some(Value::Object(child)) = object.get_mut(key) else { return };
-        object = child;
-    }
-    if let Some(value) = object.get_mut(last)
-        && !matches!(value, Value::Array(_) | Value::Null)
+fn as_list_of_one(body: &mut Object, path: &str) {
+    let path = FieldPath::from_keys(path.split('.'));
+    let mut document = Value::Object(std::mem::take(body));
+    if let Some(scalar) =
+        document.get(&path).filter(|value| !matches!(value, Value::Array(_) | Value::Null)).cloned()
     {
-        let scalar = std::mem::replace(value, Value::Null);
-        *value = Value::Array(vec![scalar]);
+        document.set(&path, Value::Array(vec![scalar]));
+    }
+    if let Value::Object(object) = document {
+        *body = object;
     }
 }
 
