@@ -92,9 +92,12 @@ fn run() -> ExitStatus {
         }
     };
     let outcome = runtime.block_on(commands::run(&settings, &printer));
-    // Background tasks (a Ctrl-C watcher, an idle connection) must not keep the process alive.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    finish(outcome, &printer)
+    let status = finish(outcome, &printer);
+    // Every command awaits its own work (state writes, lock releases) before it returns; what
+    // is left (a Ctrl-C watcher, idle connections, the worker threads) ends with the process
+    // instead of being shut down and joined one thread at a time.
+    std::mem::forget(runtime);
+    status
 }
 
 /// The exit status of a command's outcome; an error is printed and is exit code 1.

@@ -248,7 +248,18 @@ impl PartialOrd for Address {
 /// keeps this a total order that agrees with `==`.
 pub fn natural_cmp(left: &str, right: &str) -> Ordering {
     let (left_bytes, right_bytes) = (left.as_bytes(), right.as_bytes());
-    let (mut i, mut j) = (0, 0);
+    if left_bytes == right_bytes {
+        return Ordering::Equal;
+    }
+    // Keys of one kind mostly share a long prefix (`flow-0`…): the bytes both texts share are
+    // skipped at once, back to the start of a digit run the shared part ends in (that run is
+    // compared by value below).
+    let mut shared =
+        left_bytes.iter().zip(right_bytes).take_while(|(left, right)| left == right).count();
+    while shared > 0 && left_bytes[shared - 1].is_ascii_digit() {
+        shared -= 1;
+    }
+    let (mut i, mut j) = (shared, shared);
     while i < left_bytes.len() && j < right_bytes.len() {
         let (a, b) = (left_bytes[i], right_bytes[j]);
         if a.is_ascii_digit() && b.is_ascii_digit() {
@@ -407,6 +418,51 @@ mod tests {
         ] {
             assert_eq!(natural_cmp(left, right), expected, "{left} vs {right}");
             assert_eq!(natural_cmp(right, left), expected.reverse(), "{right} vs {left}");
+        }
+    }
+
+    /// The shared-prefix skip gives the order a walk from the first byte gives, for texts
+    /// that share prefixes ending inside, before and after digit runs.
+    #[test]
+    fn shared_prefixes_are_skipped_without_changing_the_order() {
+        fn from_the_start(left: &str, right: &str) -> Ordering {
+            let (left_bytes, right_bytes) = (left.as_bytes(), right.as_bytes());
+            let (mut i, mut j) = (0, 0);
+            while i < left_bytes.len() && j < right_bytes.len() {
+                let (a, b) = (left_bytes[i], right_bytes[j]);
+                if a.is_ascii_digit() && b.is_ascii_digit() {
+                    let (left_end, right_end) =
+                        (digit_run_end(left_bytes, i), digit_run_end(right_bytes, j));
+                    let ordering =
+                        compare_numbers(&left_bytes[i..left_end], &right_bytes[j..right_end]);
+                    if ordering != Ordering::Equal {
+                        return ordering;
+                    }
+                    (i, j) = (left_end, right_end);
+                } else {
+                    if a != b {
+                        return a.cmp(&b);
+                    }
+                    (i, j) = (i + 1, j + 1);
+                }
+            }
+            let rest = (left_bytes.len() - i).cmp(&(right_bytes.len() - j));
+            rest.then_with(|| left_bytes.cmp(right_bytes))
+        }
+        let stems = ["", "flow-", "flow-0", "flow-01", "flow-1", "a9", "a10b", "x_"];
+        let tails = ["", "0", "00", "1", "01", "9", "10", "099", "100", "a", "-", "1a", "0b2"];
+        let texts: Vec<String> = stems
+            .iter()
+            .flat_map(|stem| tails.iter().map(move |tail| format!("{stem}{tail}")))
+            .collect();
+        for left in &texts {
+            for right in &texts {
+                assert_eq!(
+                    natural_cmp(left, right),
+                    from_the_start(left, right),
+                    "{left} vs {right}"
+                );
+            }
         }
     }
 

@@ -256,10 +256,7 @@ async fn apply_in<'a>(
         }
     };
     let target = plan_target(settings, session);
-    events.plan(&flowform_diff::render::json(
-        &plan,
-        &flowform_diff::render::JsonContext { target: session.target.clone() },
-    ));
+    events.plan(&plan, &session.target);
     if plan.refresh_only {
         let refresh =
             Refresh { plan: &plan, live: &live, target: &target, from_file: saved_plan.is_some() };

@@ -79,10 +79,7 @@ async fn destroy_in(
         return Ok(ExitStatus::Success);
     }
     let target = plan_target(settings, session);
-    events.plan(&flowform_diff::render::json(
-        &plan,
-        &flowform_diff::render::JsonContext { target: session.target.clone() },
-    ));
+    events.plan(&plan, &session.target);
     let shown = human_plan(settings, &plan, &target);
     // With `--format json`, stdout is for the events: the plan goes to stderr.
     if events.enabled() {
