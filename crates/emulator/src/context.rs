@@ -34,6 +34,8 @@ pub(crate) struct Reply {
 #[derive(Debug)]
 enum ReplyBody {
     Json(Value),
+    /// JSON already serialised (a list page written document by document).
+    JsonBytes(Vec<u8>),
     Text(&'static str),
     Empty,
 }
@@ -41,6 +43,11 @@ enum ReplyBody {
 impl Reply {
     pub(crate) fn json(status: StatusCode, value: Value) -> Self {
         Self { status, headers: Vec::new(), body: ReplyBody::Json(value), committed: false }
+    }
+
+    /// A JSON body already serialised.
+    pub(crate) fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Self {
+        Self { status, headers: Vec::new(), body: ReplyBody::JsonBytes(bytes), committed: false }
     }
 
     pub(crate) fn text(status: StatusCode, text: &'static str) -> Self {
@@ -71,15 +78,8 @@ impl From<ApiError> for Reply {
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let mut response = match self.body {
-            ReplyBody::Json(value) => {
-                let bytes = serde_json::to_vec(&value).unwrap_or_default();
-                let mut response = Response::new(Body::from(bytes));
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json; charset=utf-8"),
-                );
-                response
-            }
+            ReplyBody::Json(value) => json_response(serde_json::to_vec(&value).unwrap_or_default()),
+            ReplyBody::JsonBytes(bytes) => json_response(bytes),
             ReplyBody::Text(text) => {
                 let mut response = Response::new(Body::from(text));
                 response.headers_mut().insert(
@@ -98,4 +98,12 @@ impl IntoResponse for Reply {
         }
         response
     }
+}
+
+fn json_response(bytes: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::config::{DeleteInUse, MaskMode, OmittedSecret};
 use crate::context::{Ctx, Reply};
 use crate::error::ApiError;
-use crate::fidelity::read::{HEADER_MASK, secret_mask, shown};
+use crate::fidelity::read::{HEADER_MASK, secret_mask, shown, shown_borrowed};
 use crate::fidelity::{self, Behaviour};
 use crate::groupings::ungroup_orphans;
 use crate::json::{
@@ -167,7 +167,9 @@ pub(crate) fn read(
     id: &str,
 ) -> Result<Reply, ApiError> {
     let document = data.get(kind, id).ok_or_else(|| not_found(kind))?;
-    Ok(Reply::json(StatusCode::OK, Value::Object(shown(&ctx.settings, kind, document))))
+    let shown = shown_borrowed(&ctx.settings, kind, document);
+    let body = serde_json::to_vec(shown.as_ref()).expect("a stored document serialises");
+    Ok(Reply::json_bytes(StatusCode::OK, body))
 }
 
 pub(crate) fn replace(
@@ -515,21 +517,36 @@ pub(crate) fn list_page(
             ids[query.skip..end].iter().filter_map(|id| data.get(kind, id)).collect()
         }
     };
-    let mut items = Vec::with_capacity(page.len());
-    for document in page {
-        let mut visible = shown(&ctx.settings, kind, document);
-        if kind == ResourceKind::Scripts {
-            // Script lists omit `content`; GET the script by id for its source.
-            visible.shift_remove("content");
+    // Written document by document into one buffer: a page of 1,000 documents is neither
+    // copied (only documents with something masked are) nor gathered into one `Value` first.
+    let reshaped =
+        kind == ResourceKind::Scripts || include_paths.is_some() || exclude_paths.is_some();
+    let mut body = Vec::with_capacity(page.len().saturating_mul(512));
+    body.push(b'[');
+    for (position, document) in page.into_iter().enumerate() {
+        if position > 0 {
+            body.push(b',');
         }
-        if let Some(paths) = &include_paths {
-            visible = project_include(&visible, paths, always);
-        }
-        if let Some(paths) = &exclude_paths {
-            project_exclude(&mut visible, paths);
-        }
-        items.push(Value::Object(visible));
+        let visible = shown_borrowed(&ctx.settings, kind, document);
+        let written = if reshaped {
+            let mut visible = visible.into_owned();
+            if kind == ResourceKind::Scripts {
+                // Script lists omit `content`; GET the script by id for its source.
+                visible.shift_remove("content");
+            }
+            if let Some(paths) = &include_paths {
+                visible = project_include(&visible, paths, always);
+            }
+            if let Some(paths) = &exclude_paths {
+                project_exclude(&mut visible, paths);
+            }
+            serde_json::to_writer(&mut body, &visible)
+        } else {
+            serde_json::to_writer(&mut body, visible.as_ref())
+        };
+        written.expect("a stored document serialises");
     }
+    body.push(b']');
     let mut links = Vec::new();
     if end < total {
         links.push(format!("<{}>; rel=\"next\"", page_url(link_base, query, end, limit)));
@@ -540,7 +557,7 @@ pub(crate) fn list_page(
             page_url(link_base, query, query.skip.saturating_sub(limit), limit)
         ));
     }
-    let mut reply = Reply::json(StatusCode::OK, Value::Array(items));
+    let mut reply = Reply::json_bytes(StatusCode::OK, body);
     if !links.is_empty() {
         reply = reply.header("link", links.join(", "));
     }

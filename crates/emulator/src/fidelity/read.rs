@@ -1,6 +1,8 @@
 //! The read side of fidelity: a stored document as every `/v1` response shows it, with each
 //! secret replaced by the mask in the configured form.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::Behaviour;
@@ -19,21 +21,32 @@ pub(crate) fn secret_mask(settings: &Settings) -> String {
 /// The document as the API returns it: every stored secret masked, captured header values
 /// masked.
 pub(crate) fn shown(settings: &Settings, kind: ResourceKind, document: &Document) -> Document {
-    let mut copy = document.clone();
+    shown_borrowed(settings, kind, document).into_owned()
+}
+
+/// [`shown`], copying the document only when something in it is masked (a list page of
+/// exports or flows is mostly documents without secrets).
+pub(crate) fn shown_borrowed<'d>(
+    settings: &Settings,
+    kind: ResourceKind,
+    document: &'d Document,
+) -> Cow<'d, Document> {
+    let mut copy = Cow::Borrowed(document);
     let mask = secret_mask(settings);
     let whole_objects = settings.fidelity.is_on(Behaviour::CredentialObjectMasked);
     for path in kind.secret_paths() {
-        match get_dotted(&copy, path) {
-            None | Some(Value::Null) => {}
+        let masked = match get_dotted(&copy, path) {
+            None | Some(Value::Null) => continue,
             Some(Value::Object(object)) if !whole_objects => {
                 let mut object = object.clone();
                 for value in object.values_mut() {
                     mask_leaves(value, &mask);
                 }
-                set_dotted(&mut copy, path, Value::Object(object));
+                Value::Object(object)
             }
-            Some(_) => set_dotted(&mut copy, path, Value::String(mask.clone())),
-        }
+            Some(_) => Value::String(mask.clone()),
+        };
+        set_dotted(copy.to_mut(), path, masked);
     }
     for path in kind.secret_value_objects() {
         mask_values(&mut copy, path, &mask);
@@ -43,9 +56,16 @@ pub(crate) fn shown(settings: &Settings, kind: ResourceKind, document: &Document
     {
         mask_values(&mut copy, "oauth2.auth.queryParameters", HEADER_MASK);
     }
+    let has_header_value = |document: &Document| {
+        matches!(document.get("sampleHeaders"), Some(Value::Array(headers)) if headers
+            .iter()
+            .filter_map(Value::as_object)
+            .any(|header| header.get("value").is_some_and(|value| !value.is_null())))
+    };
     if kind == ResourceKind::Exports
         && settings.fidelity.is_on(Behaviour::SampleHeaderMasks)
-        && let Some(Value::Array(headers)) = copy.get_mut("sampleHeaders")
+        && has_header_value(&copy)
+        && let Some(Value::Array(headers)) = copy.to_mut().get_mut("sampleHeaders")
     {
         for header in headers.iter_mut().filter_map(Value::as_object_mut) {
             if header.get("value").is_some_and(|value| !value.is_null()) {
@@ -57,13 +77,13 @@ pub(crate) fn shown(settings: &Settings, kind: ResourceKind, document: &Document
 }
 
 /// Masks each value of the object at `path` (its keys stay).
-fn mask_values(document: &mut Document, path: &str, mask: &str) {
+fn mask_values(document: &mut Cow<'_, Document>, path: &str, mask: &str) {
     if let Some(Value::Object(object)) = get_dotted(document, path) {
         let mut object = object.clone();
         for value in object.values_mut() {
             mask_leaves(value, mask);
         }
-        set_dotted(document, path, Value::Object(object));
+        set_dotted(document.to_mut(), path, Value::Object(object));
     }
 }
 
