@@ -81,6 +81,31 @@ impl Reply {
         })
     }
 
+    /// The items of a list page: a JSON array of documents (an empty body or 204 is none),
+    /// each read as `T`; a single object is tolerated as a page of one, as Celigo's CLI does.
+    pub(crate) fn page_items<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>, Error> {
+        if self.status == StatusCode::NO_CONTENT {
+            return Ok(Vec::new());
+        }
+        let not_json =
+            |error: serde_json::Error| self.invalid(format!("the body is not JSON ({error})"));
+        match self.body.iter().find(|byte| !byte.is_ascii_whitespace()) {
+            None => Ok(Vec::new()),
+            Some(b'[') => serde_json::from_slice(&self.body).map_err(not_json),
+            Some(b'{') => {
+                serde_json::from_slice(&self.body).map(|item| vec![item]).map_err(not_json)
+            }
+            Some(_) => {
+                let other: serde_json::Value =
+                    serde_json::from_slice(&self.body).map_err(not_json)?;
+                Err(self.invalid(format!(
+                    "expected a JSON array of documents, got `{}`",
+                    crate::pagination::json_type(&other)
+                )))
+            }
+        }
+    }
+
     pub(crate) fn invalid(&self, reason: impl Into<String>) -> Error {
         Error::InvalidResponse {
             method: self.method.clone(),

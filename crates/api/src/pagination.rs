@@ -8,6 +8,7 @@ use futures::StreamExt;
 use futures::stream::FuturesOrdered;
 use reqwest::header::{HeaderMap, LINK};
 use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
 
 use crate::budget::{Event, Withdrawal};
 use crate::client::{Call, Client, Retry};
@@ -113,22 +114,22 @@ impl SkipLimit {
 }
 
 /// One page: its items and the URL of the next page, if any.
-struct Page {
-    items: Vec<serde_json::Value>,
+struct Page<T> {
+    items: Vec<T>,
     next: Option<Url>,
 }
 
 /// Progress of one list.
-struct Walk {
+struct Walk<T> {
     path: String,
-    items: Vec<serde_json::Value>,
+    items: Vec<T>,
     fetched: HashSet<String>,
     pages: usize,
     max_pages: usize,
 }
 
-impl Walk {
-    fn accept(&mut self, client: &Client, url: &Url, page: Page) -> Result<Option<Url>, Error> {
+impl<T> Walk<T> {
+    fn accept(&mut self, client: &Client, url: &Url, page: Page<T>) -> Result<Option<Url>, Error> {
         self.pages += 1;
         client.record(Event::Page);
         self.fetched.insert(page_key(url));
@@ -148,17 +149,17 @@ impl Walk {
 
 impl Client {
     /// Fetches one page.
-    async fn page(&self, url: Url) -> Result<Page, Error> {
+    async fn page<T: DeserializeOwned>(&self, url: Url) -> Result<Page<T>, Error> {
         let page = self.page_unless(url, None).await?;
         Ok(page.expect("a page request that cannot be withdrawn is always sent"))
     }
 
     /// Fetches one page, unless `withdrawal` comes before the request is sent (`Ok(None)`).
-    async fn page_unless(
+    async fn page_unless<T: DeserializeOwned>(
         &self,
         url: Url,
         withdrawal: Option<&Withdrawal>,
-    ) -> Result<Option<Page>, Error> {
+    ) -> Result<Option<Page<T>>, Error> {
         let call = Call {
             method: Method::GET,
             url: url.clone(),
@@ -169,18 +170,7 @@ impl Client {
         let Some(reply) = self.execute_unless(call, withdrawal).await? else {
             return Ok(None);
         };
-        let items = match reply.json()? {
-            None => Vec::new(),
-            Some(serde_json::Value::Array(items)) => items,
-            // Tolerated like Celigo's CLI does: a single object is a one-item page.
-            Some(object @ serde_json::Value::Object(_)) => vec![object],
-            Some(other) => {
-                return Err(reply.invalid(format!(
-                    "expected a JSON array of documents, got `{}`",
-                    json_type(&other)
-                )));
-            }
-        };
+        let items = reply.page_items()?;
         // The link is taken as path and query only and re-issued against the configured
         // endpoint: the host in the header may differ (a proxy, another region name).
         let next = match next_link(&reply.headers) {
@@ -203,11 +193,13 @@ impl Client {
         Ok(Some(Page { items, next }))
     }
 
-    /// Every document of a collection path such as `/v1/flows` (following every next link).
-    pub(crate) async fn list_documents(
+    /// Every document of a collection path such as `/v1/flows` (following every next link),
+    /// read as `T` (`serde_json::Value`, or a resource's `flowform_model::Value` read straight
+    /// from the page).
+    pub(crate) async fn list_documents<T: DeserializeOwned>(
         &self,
         path_and_query: &str,
-    ) -> Result<Vec<serde_json::Value>, Error> {
+    ) -> Result<Vec<T>, Error> {
         let first = self.url(path_and_query);
         let config = &self.inner.config;
         let mut walk = Walk {
@@ -236,7 +228,11 @@ impl Client {
     /// predicted one, otherwise the speculation stops and the real link is returned to be
     /// followed. A page without a next link ends the list (once the requests already sent past
     /// the end are answered); a short page stops the speculation.
-    async fn speculate(&self, walk: &mut Walk, shape: SkipLimit) -> Result<Option<Url>, Error> {
+    async fn speculate<T: DeserializeOwned>(
+        &self,
+        walk: &mut Walk<T>,
+        shape: SkipLimit,
+    ) -> Result<Option<Url>, Error> {
         // The window opens one page at a time (a full page on the predicted chain widens it by
         // one, up to `prefetch_pages`), so a list that ends after two or three pages sends no or
         // few requests past its end, while a long list soon has the whole window in flight.

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use flowform_model::{Kind, LiveResource, LiveState};
+use flowform_model::{Kind, LiveResource, LiveState, Value};
 use futures::future::try_join_all;
 use reqwest::Method;
 
@@ -90,13 +90,13 @@ impl Client {
         &self,
         kind: Kind,
         path: &str,
-        documents: Vec<serde_json::Value>,
+        documents: Vec<Value>,
     ) -> Result<Vec<LiveResource>, Error> {
         documents
             .into_iter()
             .enumerate()
             .map(|(index, document)| {
-                LiveResource::from_document(kind, document).ok_or_else(|| Error::InvalidResponse {
+                LiveResource::from_value(kind, document).ok_or_else(|| Error::InvalidResponse {
                     method: Method::GET,
                     path: path.to_owned(),
                     status: 200,
@@ -165,7 +165,7 @@ impl Client {
     /// returns them; script lists omit `content`).
     pub async fn list(&self, kind: Kind) -> Result<Vec<LiveResource>, Error> {
         let path = collection(kind);
-        let documents = self.list_documents(&path).await?;
+        let documents = self.list_documents::<Value>(&path).await?;
         self.resources(kind, &path, documents)
     }
 
@@ -189,7 +189,7 @@ impl Client {
             return self.list(kind).await;
         }
         let path = format!("{}?include={}", collection(kind), fields.join(","));
-        match self.list_documents(&path).await {
+        match self.list_documents::<Value>(&path).await {
             Ok(documents) => self.resources(kind, &collection(kind), documents),
             Err(Error::Api { status: 400, .. }) => self.list(kind).await,
             Err(error) => Err(error),
@@ -207,7 +207,7 @@ impl Client {
             return Err(Error::Unsupported { operation: "listing inside an integration", kind });
         }
         let path = format!("/v1/integrations/{}/{}", segment("id", integration_id)?, kind.plural());
-        let documents = self.list_documents(&path).await?;
+        let documents = self.list_documents::<Value>(&path).await?;
         self.resources(kind, &path, documents)
     }
 

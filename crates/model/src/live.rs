@@ -31,7 +31,11 @@ impl LiveResource {
     /// Builds the envelope from a document, taking it over (strings are moved, arrays and
     /// objects kept at their exact size). Returns `None` when the document has no string `_id`.
     pub fn from_document(kind: Kind, document: serde_json::Value) -> Option<LiveResource> {
-        let document = Value::from(document);
+        LiveResource::from_value(kind, Value::from(document))
+    }
+
+    /// [`LiveResource::from_document`] for a document already read as a [`Value`].
+    pub fn from_value(kind: Kind, document: Value) -> Option<LiveResource> {
         let id = document.field("_id")?.as_str()?.to_owned();
         let text = |field: &str| document.field(field).and_then(Value::as_str).map(str::to_owned);
         Some(LiveResource {

@@ -193,6 +193,82 @@ impl From<serde_json::Value> for Value {
     }
 }
 
+/// Reads API JSON straight into a value, as [`From<serde_json::Value>`] would make it from the
+/// parsed JSON, without building the `serde_json::Value` first: a list page of a thousand
+/// documents is parsed once, not parsed and then converted (`docs/benchmarks.md`, issue 18).
+/// Numbers are kept as `serde_json` keeps them; a repeated key keeps its first place and its
+/// last value, as `serde_json`'s own maps do. No references or secrets appear in the result.
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        serde::Deserialize::deserialize(deserializer)
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        items.shrink_to_fit();
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        // Gathered first, so that the map is built once at its exact size instead of grown by
+        // doubling and shrunk (which rehashes) afterwards.
+        let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some(entry) = map.next_entry::<String, Value>()? {
+            entries.push(entry);
+        }
+        Ok(Value::Object(entries.into_iter().collect()))
+    }
+}
+
 impl Value {
     /// Builds a value from API JSON. No references or secrets appear in the result.
     pub fn from_json(json: &serde_json::Value) -> Value {
@@ -521,6 +597,21 @@ fn collect_leaves<'a>(value: &'a Value, path: FieldPath, leaves: &mut Vec<(Field
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reading API JSON straight into a value gives what converting the parsed JSON gives.
+    #[test]
+    fn json_read_directly_equals_json_converted() {
+        let text = r#"[{"_id":"a1","n":[1,-2,3.5,18446744073709551615,1e3],"s":"\u00e9\n","t":true,
+            "z":null,"o":{"k":{"deep":[[],{}]}},"dup":1,"dup":2},{"_id":"b"},[],"x",0]"#;
+        let direct: Vec<Value> = serde_json::from_str(text).unwrap();
+        let parsed: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+        let converted: Vec<Value> = parsed.into_iter().map(Value::from).collect();
+        assert_eq!(direct, converted);
+        let Value::Object(first) = &direct[0] else { panic!("an object") };
+        let keys: Vec<&str> = first.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["_id", "n", "s", "t", "z", "o", "dup"]);
+        assert_eq!(first["dup"], Value::Number(2.into()));
+    }
     use crate::kind::Kind;
 
     fn object(pairs: &[(&str, Value)]) -> Value {
