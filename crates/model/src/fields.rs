@@ -71,10 +71,52 @@ pub fn server_owned(kind: Kind) -> &'static [&'static str] {
 
 /// Whether `path` is (or lies under) a server-owned field of `kind`.
 pub fn is_server_owned(kind: Kind, path: &FieldPath) -> bool {
-    let dotted = path.without_indexes();
-    let matches = |owned: &&str| dotted == *owned || dotted.starts_with(&format!("{owned}."));
-    SERVER_OWNED_ALL.iter().any(|owned| path.segments().len() == 1 && matches(owned))
-        || server_owned(kind).iter().any(matches)
+    if let [Segment::Key(key)] = path.segments() {
+        return is_server_owned_key(kind, key);
+    }
+    let keys = || {
+        path.segments().iter().filter_map(|segment| match segment {
+            Segment::Key(key) => Some(key.as_str()),
+            Segment::Index(_) | Segment::Keyed(_) => None,
+        })
+    };
+    server_owned(kind).iter().any(|owned| dotted_is_at_or_under(keys(), owned))
+}
+
+/// Whether the top-level field `key` is server-owned on `kind`: [`is_server_owned`] for the
+/// one-key path, without building one.
+pub fn is_server_owned_key(kind: Kind, key: &str) -> bool {
+    let at_or_under = |owned: &&str| {
+        key.strip_prefix(*owned).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    };
+    SERVER_OWNED_ALL.iter().any(at_or_under) || server_owned(kind).iter().any(at_or_under)
+}
+
+/// Whether `keys` joined with `.` equal `dotted` or start with `dotted` followed by `.`,
+/// without joining them (`a.b` is at or under `a.b`; `a.bc` is not).
+fn dotted_is_at_or_under<'k>(keys: impl Iterator<Item = &'k str>, dotted: &str) -> bool {
+    let mut rest = dotted;
+    for (position, key) in keys.enumerate() {
+        if position > 0 {
+            if rest.is_empty() {
+                // Everything matched and the joined path goes on with a `.`.
+                return true;
+            }
+            match rest.strip_prefix('.') {
+                Some(after) => rest = after,
+                None => return false,
+            }
+        }
+        match rest.strip_prefix(key) {
+            Some(after) => rest = after,
+            // The key is longer than what is left: it must go on with a `.` (a key may hold
+            // one, and the joined path is compared as text).
+            None => {
+                return key.strip_prefix(rest).is_some_and(|tail| tail.starts_with('.'));
+            }
+        }
+    }
+    rest.is_empty()
 }
 
 /// Write-only (secret) paths per kind: values the API accepts and returns masked (`******`),
@@ -435,6 +477,52 @@ mod tests {
 
     fn path(text: &str) -> FieldPath {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn server_owned_prefixes_end_at_a_key() {
+        // Judged as before, by the dotted, index-free text of the path.
+        let joined = |keys: &[&str], owned: &str| {
+            let dotted = keys.join(".");
+            dotted == owned || dotted.starts_with(&format!("{owned}."))
+        };
+        let cases: &[(&[&str], &str)] = &[
+            (&["a", "b"], "a.b"),
+            (&["a", "bc"], "a.b"),
+            (&["a", "b", "c"], "a.b"),
+            (&["a"], "a.b"),
+            (&["ab"], "a"),
+            (&["a"], "a"),
+            (&["a.b"], "a.b"),
+            (&["a.b.c"], "a.b"),
+            (&["a.bc"], "a.b"),
+            (&["a", "b.c"], "a.b"),
+            (&["a.b", "c"], "a.b"),
+            (&["a.", "b"], "a.b"),
+            (&["", "a"], "a"),
+            (&["b", "a"], "a"),
+            (&[], "a"),
+        ];
+        for (keys, owned) in cases {
+            assert_eq!(
+                dotted_is_at_or_under(keys.iter().copied(), owned),
+                joined(keys, owned),
+                "{keys:?} against {owned}"
+            );
+        }
+        assert!(is_server_owned(Kind::Connection, &path("salesforce.info")));
+        assert!(!is_server_owned(Kind::Connection, &path("salesforce.infoText")));
+        assert!(is_server_owned(Kind::Flow, &path("logging.debugUntil")));
+        assert!(!is_server_owned(Kind::Flow, &path("logging.debugUntilX")));
+        assert!(!is_server_owned(Kind::Flow, &path("logging")));
+        assert!(is_server_owned(Kind::Flow, &"_exportId[0]".parse().unwrap()));
+        assert!(!is_server_owned(Kind::Flow, &"_id[0]".parse().unwrap()));
+        assert!(is_server_owned_key(Kind::Flow, "_id"));
+        assert!(is_server_owned_key(Kind::Flow, "_exportId"));
+        assert!(!is_server_owned_key(Kind::Flow, "_exportIds"));
+        assert!(!is_server_owned_key(Kind::Flow, "name"));
+        assert!(is_server_owned_key(Kind::Connection, "salesforce.info"));
+        assert!(!is_server_owned_key(Kind::Connection, "salesforce"));
     }
 
     #[test]

@@ -72,6 +72,19 @@ impl<'a> Resolver<'a> {
         self.diagnostics
     }
 
+    /// Takes in what `later` found, as if this resolver had gone on to convert what `later`
+    /// converted: its diagnostics after these, a repeated problem counted once more per use
+    /// and reported at its first place.
+    pub(crate) fn append(&mut self, mut later: Resolver<'_>) {
+        self.diagnostics.append(&mut later.diagnostics);
+        for (key, repeated) in later.repeated {
+            self.repeated
+                .entry(key)
+                .and_modify(|first| first.count += repeated.count)
+                .or_insert(repeated);
+        }
+    }
+
     fn report_repeated(&mut self, name: &str, diagnostic: Diagnostic) {
         self.repeated
             .entry((diagnostic.code, name.to_owned()))

@@ -85,8 +85,12 @@ impl SourceFile {
             Err(index) => index - 1,
         };
         let line_start = self.line_starts[line_index];
-        let column =
-            self.text.get(line_start..byte).map_or(byte - line_start, |s| s.chars().count());
+        let column = if self.char_checkpoints.is_empty() {
+            // ASCII text: characters are bytes.
+            byte - line_start
+        } else {
+            self.text.get(line_start..byte).map_or(byte - line_start, |s| s.chars().count())
+        };
         (line_index + 1, column + 1)
     }
 

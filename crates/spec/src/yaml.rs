@@ -31,8 +31,9 @@ pub(crate) enum Style {
 pub(crate) struct Scalar {
     pub text: String,
     pub style: Style,
-    /// The tag, if one was written (`!!str`, `!custom`).
-    pub tag: Option<NodeTag>,
+    /// The tag, if one was written (`!!str`, `!custom`); boxed, since few scalars have one
+    /// and every node is as large as a scalar.
+    pub tag: Option<Box<NodeTag>>,
 }
 
 /// A YAML tag as written, normalised so core-schema tags read `!!suffix`.
@@ -70,6 +71,9 @@ pub(crate) struct Node {
     /// the close, or just the opening position for block collections.
     pub span: Span,
 }
+
+// Every value of a spec is a node, so their size is most of the tree's memory.
+const _: () = assert!(std::mem::size_of::<Node>() <= 56);
 
 /// What a node holds.
 #[derive(Debug, Clone)]
@@ -141,19 +145,26 @@ struct Frame {
     node_count: usize,
     /// Height of the tallest child subtree.
     child_height: usize,
+    /// Where this collection's children start on the builder's `items` (a sequence) or
+    /// `entries` (a mapping) stack: children gather there and move into a vector of exactly
+    /// their number when the collection closes.
+    first: usize,
     kind: FrameKind,
 }
 
 enum FrameKind {
-    Sequence(Vec<Node>),
+    Sequence,
     Mapping {
-        entries: Vec<Entry>,
         /// The key read and waiting for its value (`None` text when the key was unusable).
         pending_key: Option<(Option<String>, Span)>,
-        /// Where each key was first written, to report duplicates.
-        seen: HashMap<String, Span>,
+        /// Where each key was first written, to report duplicates; built only for mappings
+        /// of more than [`SCAN_KEYS_UP_TO`] entries (smaller ones are scanned).
+        seen: Option<HashMap<String, Span>>,
     },
 }
+
+/// Up to how many entries a mapping's keys are compared one by one to find a duplicate.
+const SCAN_KEYS_UP_TO: usize = 16;
 
 /// A finished subtree with its size, as stored for anchors.
 struct Anchored {
@@ -176,6 +187,8 @@ pub(crate) fn parse(file: &SourceFile) -> (Option<Node>, Vec<Diagnostic>) {
     let mut builder = Builder {
         file,
         stack: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
         anchors: HashMap::new(),
         root: None,
         documents: 0,
@@ -202,6 +215,10 @@ pub(crate) fn parse(file: &SourceFile) -> (Option<Node>, Vec<Diagnostic>) {
 struct Builder<'a> {
     file: &'a SourceFile,
     stack: Vec<Frame>,
+    /// The finished children of the open sequences, innermost last.
+    items: Vec<Node>,
+    /// The finished entries of the open mappings, innermost last.
+    entries: Vec<Entry>,
     anchors: HashMap<usize, Anchored>,
     root: Option<Node>,
     documents: usize,
@@ -237,30 +254,27 @@ impl Builder<'_> {
                     }
                 }
                 Event::Scalar(text, style, anchor, tag) => {
-                    let tag = tag.map(|tag| NodeTag::from_parser(&tag));
+                    let tag = tag.map(|tag| Box::new(NodeTag::from_parser(&tag)));
+                    // The scanner reserves well over a hundred bytes for each plain scalar;
+                    // the tree keeps only the text.
+                    let mut text = text.into_owned();
+                    text.shrink_to_fit();
                     let style = match style {
                         ScalarStyle::Plain => Style::Plain,
                         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
                         ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
                     };
-                    let node = Node {
-                        value: NodeValue::Scalar(Scalar { text: text.into_owned(), style, tag }),
-                        span,
-                    };
+                    let node = Node { value: NodeValue::Scalar(Scalar { text, style, tag }), span };
                     self.count_nodes(1, span)?;
                     self.finish(node, anchor, 1, 1)?;
                 }
                 Event::SequenceStart(anchor, tag) => {
                     self.check_collection_tag(tag.as_deref(), "seq", span);
-                    self.open(span, anchor, FrameKind::Sequence(Vec::new()))?;
+                    self.open(span, anchor, FrameKind::Sequence)?;
                 }
                 Event::MappingStart(anchor, tag) => {
                     self.check_collection_tag(tag.as_deref(), "map", span);
-                    let kind = FrameKind::Mapping {
-                        entries: Vec::new(),
-                        pending_key: None,
-                        seen: HashMap::new(),
-                    };
+                    let kind = FrameKind::Mapping { pending_key: None, seen: None };
                     self.open(span, anchor, kind)?;
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
@@ -271,8 +285,12 @@ impl Builder<'_> {
                     let node_span = Span::new(start, span.end.max(frame.start.end));
                     let height = frame.child_height + 1;
                     let value = match frame.kind {
-                        FrameKind::Sequence(items) => NodeValue::Sequence(items),
-                        FrameKind::Mapping { entries, .. } => NodeValue::Mapping(entries),
+                        FrameKind::Sequence => {
+                            NodeValue::Sequence(self.items.split_off(frame.first))
+                        }
+                        FrameKind::Mapping { .. } => {
+                            NodeValue::Mapping(self.entries.split_off(frame.first))
+                        }
                     };
                     self.finish(
                         Node { value, span: node_span },
@@ -309,7 +327,11 @@ impl Builder<'_> {
             return Err(fatal(problems::too_deep(self.file, span)));
         }
         self.count_nodes(1, span)?;
-        self.stack.push(Frame { start: span, anchor, node_count: 1, child_height: 0, kind });
+        let first = match kind {
+            FrameKind::Sequence => self.items.len(),
+            FrameKind::Mapping { .. } => self.entries.len(),
+        };
+        self.stack.push(Frame { start: span, anchor, node_count: 1, child_height: 0, first, kind });
         Ok(())
     }
 
@@ -352,30 +374,50 @@ impl Builder<'_> {
         frame.node_count += node_count;
         frame.child_height = frame.child_height.max(height);
         if matches!(frame.kind, FrameKind::Mapping { pending_key: None, .. }) {
-            let key = self.key_text(&node);
+            let key_span = node.span;
+            let key = self.key_text(node);
             if let Some(Frame { kind: FrameKind::Mapping { pending_key, .. }, .. }) =
                 self.stack.last_mut()
             {
-                *pending_key = Some((key, node.span));
+                *pending_key = Some((key, key_span));
             }
             return Ok(());
         }
         let Some(frame) = self.stack.last_mut() else {
             return Ok(());
         };
+        let first_entry = frame.first;
         match &mut frame.kind {
-            FrameKind::Sequence(items) => items.push(node),
-            FrameKind::Mapping { entries, pending_key, seen } => {
+            FrameKind::Sequence => self.items.push(node),
+            FrameKind::Mapping { pending_key, seen } => {
                 let Some((Some(key), key_span)) = pending_key.take() else {
                     // The key was unusable and has been reported; drop the entry.
                     return Ok(());
                 };
-                if let Some(first) = seen.get(&key).copied() {
+                let entries = &self.entries[first_entry..];
+                let first = match seen {
+                    Some(seen) => seen.get(&key).copied(),
+                    None => entries.iter().find(|entry| entry.key == key).map(|e| e.key_span),
+                };
+                if let Some(first) = first {
                     self.diagnostics
                         .push(problems::duplicate_mapping_key(self.file, key_span, &key, first));
                 } else {
-                    seen.insert(key.clone(), key_span);
-                    entries.push(Entry { key, key_span, value: node });
+                    match seen {
+                        Some(seen) => {
+                            seen.insert(key.clone(), key_span);
+                        }
+                        None if entries.len() >= SCAN_KEYS_UP_TO => {
+                            let mut keys: HashMap<String, Span> = entries
+                                .iter()
+                                .map(|entry| (entry.key.clone(), entry.key_span))
+                                .collect();
+                            keys.insert(key.clone(), key_span);
+                            *seen = Some(keys);
+                        }
+                        None => {}
+                    }
+                    self.entries.push(Entry { key, key_span, value: node });
                 }
             }
         }
@@ -383,14 +425,14 @@ impl Builder<'_> {
     }
 
     /// The text of a mapping key, or `None` (with a diagnostic) when the key cannot be one.
-    fn key_text(&mut self, node: &Node) -> Option<String> {
-        match &node.value {
+    fn key_text(&mut self, node: Node) -> Option<String> {
+        match node.value {
             NodeValue::Scalar(scalar) => {
                 if scalar.style == Style::Plain && scalar.text == "<<" && scalar.tag.is_none() {
                     self.diagnostics.push(problems::merge_key(self.file, node.span));
                     return None;
                 }
-                Some(scalar.text.clone())
+                Some(scalar.text)
             }
             NodeValue::Sequence(_) | NodeValue::Mapping(_) => {
                 self.diagnostics.push(problems::complex_key(self.file, node.span));

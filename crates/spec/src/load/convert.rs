@@ -1,7 +1,7 @@
 //! Stage 5: converting one declared resource into a [`DesiredResource`]: its body, its
 //! `lifecycle`, a script's `contentFile`; server-owned and unknown fields.
 
-use flowform_model::fields::{is_server_owned, server_owned};
+use flowform_model::fields::{is_server_owned_key, server_owned};
 use flowform_model::{DesiredResource, FieldPath, Kind, Lifecycle, Lookup, Object, Origin, Value};
 
 use super::declarations::ResourceDeclaration;
@@ -146,7 +146,7 @@ pub(crate) fn convert_resource(
                      `flowGroups`)",
                     ));
                 }
-                key if is_server_owned(kind, &FieldPath::from_keys([key])) => {
+                key if is_server_owned_key(kind, key) => {
                     diagnostics.push(problems::server_owned_field(file, entry.key_span, key));
                 }
                 key => {

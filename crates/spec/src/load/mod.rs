@@ -6,16 +6,18 @@
 mod convert;
 mod declarations;
 mod locate;
+mod parallel;
 mod parse;
+mod resources;
 mod variables;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use flowform_model::{DesiredState, Kind};
+use flowform_model::DesiredState;
 
-use crate::checks::references::{self, Declared};
-use crate::checks::{ReferenceUse, cycles, flows, groups};
+use crate::checks::references::Declared;
+use crate::checks::{cycles, groups};
 use crate::content_file;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::environment::{self, EnvironmentSettings};
@@ -24,7 +26,7 @@ use crate::moved;
 use crate::options::LoadOptions;
 use crate::resolve::Resolver;
 use crate::source::{SourceFile, Span};
-use crate::validate;
+use crate::yaml;
 
 pub use locate::{Located, locate};
 
@@ -69,10 +71,15 @@ impl Loaded {
 /// Loads a spec. Never panics and never stops at the first problem: the result carries the
 /// model as far as it could be built and every diagnostic found.
 pub fn load(options: &LoadOptions) -> Loaded {
+    load_on(options, parallel::threads())
+}
+
+/// [`load`] on up to `threads` threads.
+fn load_on(options: &LoadOptions, threads: usize) -> Loaded {
     let mut diagnostics = Vec::new();
     let locate::Layout { root, files, environment_file } =
         locate::layout(options, &mut diagnostics);
-    let parsed = parse::parse_files(&files, &mut diagnostics);
+    let parsed = parse::parse_files(&files, threads, &mut diagnostics);
     let (mut files, skipped): (Vec<_>, Vec<_>) =
         parsed.into_iter().partition(|file| file.is_spec());
     for file in &mut files {
@@ -112,59 +119,46 @@ pub fn load(options: &LoadOptions) -> Loaded {
     };
     let declared = Declared::new(declarations.resources.iter().map(|d| &d.address))
         .with_lookups(desired.lookups.keys());
+    let new_resolver = || Resolver::new(&variables, &options.environment, options.secrets);
+    let context = resources::Context {
+        declared: &declared,
+        content_root: &content_root,
+        resolver: &new_resolver,
+    };
+    let checked = resources::convert_and_check(
+        &declarations.resources,
+        &context,
+        threads,
+        &mut resolver,
+        &mut diagnostics,
+    );
     let mut groups_used: Vec<(&SourceFile, &flowform_model::Address, String, Span)> = Vec::new();
-    let mut uses_by_resource: Vec<Vec<ReferenceUse>> = Vec::new();
-    let mut checked_declarations = Vec::new();
     let mut plain_secrets: Vec<(&SourceFile, Vec<Span>)> = Vec::new();
-    for declaration in &declarations.resources {
-        if desired.resources.contains_key(&declaration.address) {
-            continue;
-        }
-        let convert::Converted {
-            resource,
-            mut uses,
-            literals,
-            lookups: lookup_uses,
-            group,
-            data_file,
-        } = convert::convert_resource(declaration, &mut resolver, &content_root, &mut diagnostics);
-        references::check(
-            declaration.file,
-            &mut uses,
-            &literals,
-            &lookup_uses,
-            &declared,
-            &mut diagnostics,
-        );
+    let mut uses_by_resource = Vec::with_capacity(checked.len());
+    desired.resources.reserve(checked.len());
+    for resources::Checked {
+        declaration,
+        resource,
+        uses,
+        group,
+        data_file,
+        plain_secrets: plain,
+    } in checked
+    {
         if let Some(data_file) = data_file {
             desired.data_files.insert(declaration.address.clone(), data_file);
         }
         if let Some((name, span)) = group {
             groups_used.push((declaration.file, &declaration.address, name, span));
         }
-        if declaration.address.kind == Kind::Flow {
-            flows::check(declaration.file, &resource.body, declaration.body, &mut diagnostics);
-        }
-        if declaration.body.as_mapping().is_some() {
-            let plain = validate::check(
-                &declaration.address,
-                declaration.file,
-                declaration.key_span,
-                &resource.body,
-                declaration.body,
-                &mut diagnostics,
-            );
-            if !plain.is_empty() {
-                plain_secrets.push((declaration.file, plain));
-            }
+        if !plain.is_empty() {
+            plain_secrets.push((declaration.file, plain));
         }
         desired.resources.insert(declaration.address.clone(), resource);
-        uses_by_resource.push(uses);
-        checked_declarations.push(declaration);
+        uses_by_resource.push((declaration, uses));
     }
-    let cycle_resources: Vec<cycles::Resource<'_>> = checked_declarations
+    let cycle_resources: Vec<cycles::Resource<'_>> = uses_by_resource
         .iter()
-        .zip(&uses_by_resource)
         .map(|(declaration, uses)| cycles::Resource {
             address: &declaration.address,
             file: declaration.file,
@@ -197,14 +191,26 @@ pub fn load(options: &LoadOptions) -> Loaded {
         (rank, diagnostic.span.map_or(0, |span| span.offset()))
     });
 
-    Loaded {
-        desired,
-        diagnostics,
-        environment,
-        root,
-        files: files.into_iter().map(|file| file.source.path).collect(),
-        skipped,
-    }
+    let mut trees = Vec::with_capacity(files.len());
+    let files = files
+        .into_iter()
+        .map(|file| {
+            trees.push(file.root);
+            file.source.path
+        })
+        .collect();
+    drop_elsewhere(trees);
+    Loaded { desired, diagnostics, environment, root, files, skipped }
+}
+
+/// Drops the files' YAML trees on a thread of their own: freeing every node of a large spec
+/// takes milliseconds the caller need not wait for. Where no thread can be started, they are
+/// dropped here.
+fn drop_elsewhere(trees: Vec<Option<yaml::Node>>) {
+    // When no thread can be started, `spawn` drops the closure, trees and all, right here.
+    let _ = std::thread::Builder::new()
+        .name("flowform-spec-drop".to_owned())
+        .spawn(move || drop(trees));
 }
 
 /// Hides secrets written in plain text from every snippet of their files: the diagnostics of
@@ -230,6 +236,76 @@ fn hide_plain_secrets(plain_secrets: &[(&SourceFile, Vec<Span>)], diagnostics: &
             miette::NamedSource::new(path.display().to_string(), std::sync::Arc::from(text));
         for diagnostic in diagnostics.iter_mut() {
             diagnostic.redact(path, &source);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::ProcessEnvironment;
+
+    /// What a load gives, as text: every diagnostic (with its label) and the model.
+    fn outcome(loaded: &Loaded) -> (Vec<String>, String) {
+        let diagnostics = loaded
+            .diagnostics
+            .iter()
+            .map(|diagnostic| format!("{diagnostic:?} {:?}", diagnostic.label))
+            .collect();
+        (diagnostics, format!("{:?}", loaded.desired))
+    }
+
+    #[test]
+    fn threads_change_nothing_in_the_result() {
+        let spec =
+            flowform_specgen::generate(flowform_specgen::Options { resources: 400, seed: 11 })
+                .expect("400 resources are enough");
+        let directory = tempfile::tempdir().expect("a temporary directory can be created");
+        for (relative, content) in spec.spec_files() {
+            let path = directory.path().join(relative);
+            fs_err::create_dir_all(path.parent().expect("has a parent")).expect("created");
+            fs_err::write(path, content).expect("written");
+        }
+        // Problems of every stage after parsing, in the first file and in the last; the
+        // secrets used in both are reported once, at the first use, counted across batches.
+        fs_err::write(
+            directory.path().join("integration-001/broken.yaml"),
+            "connections:\n  broken-a:\n    name: A\n    type: http\n    _id: x\n    \
+             unknownFeild: 1\n    http: {baseURI: '${secret.NOT_SET}'}\nexports:\n  \
+             broken-b:\n    name: B\n    _connectionId: ${connections.nowhere}\n    \
+             lastModified: today\n",
+        )
+        .expect("written");
+        let late: String = (0..40)
+            .map(|n| {
+                format!(
+                    "  late-{n}:\n    name: L\n    type: http\n    http: {{baseURI: \
+                     '${{secret.NOT_SET}}', auth: {{token: {{token: \
+                     '${{secret.SPECGEN_API_TOKEN_0}}'}}}}}}\n"
+                )
+            })
+            .collect();
+        fs_err::write(directory.path().join("zz-late.yaml"), format!("connections:\n{late}"))
+            .expect("written");
+        // No secrets are set, so every connection reports the same missing secrets: repeated
+        // problems counted across batches.
+        let options = LoadOptions {
+            paths: vec![directory.path().to_path_buf()],
+            environment: ProcessEnvironment::Fixed(Default::default()),
+            ..LoadOptions::default()
+        };
+        let serial = outcome(&load_on(&options, 1));
+        assert!(
+            serial
+                .0
+                .iter()
+                .any(|diagnostic| diagnostic.contains("`NOT_SET` is not set (used in 41")),
+            "{:#?}",
+            serial.0
+        );
+        assert!(serial.0.iter().any(|diagnostic| diagnostic.contains("unknownFeild")));
+        for threads in [2, 3, 8] {
+            assert_eq!(outcome(&load_on(&options, threads)), serial, "{threads} threads");
         }
     }
 }

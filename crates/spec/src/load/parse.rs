@@ -5,6 +5,7 @@ use std::path::Path;
 
 use flowform_model::Kind;
 
+use super::parallel;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{self, Input};
 use crate::problems::SECTIONS;
@@ -76,40 +77,24 @@ pub(crate) fn parse_file(
     }
 }
 
-/// Reads and parses the files, on as many threads as there are cores (at most 8, and only for
-/// specs of more than a few files); the result and the diagnostics keep the files' order.
-pub(crate) fn parse_files(paths: &[Input], diagnostics: &mut Vec<Diagnostic>) -> Vec<ParsedFile> {
+/// Reads and parses the files, on up to `threads` threads (only for specs of more than a few
+/// files), each thread taking the next file not yet taken; the result and the diagnostics keep
+/// the files' order.
+pub(crate) fn parse_files(
+    paths: &[Input],
+    threads: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<ParsedFile> {
     const FILES_PER_THREAD: usize = 8;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(8)
-        .min(paths.len() / FILES_PER_THREAD)
-        .max(1);
-    let parse_chunk = |chunk: &[Input]| {
+    let threads = threads.min(paths.len() / FILES_PER_THREAD).max(1);
+    let results = parallel::in_order(paths, 1, threads, |inputs| {
         let mut problems = Vec::new();
-        let parsed: Vec<ParsedFile> = chunk
+        let parsed: Vec<ParsedFile> = inputs
             .iter()
             .filter_map(|input| parse_file(&input.path, input.explicit, &mut problems))
             .collect();
         (parsed, problems)
-    };
-    let results: Vec<(Vec<ParsedFile>, Vec<Diagnostic>)> = if threads == 1 {
-        vec![parse_chunk(paths)]
-    } else {
-        let chunk_size = paths.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = paths
-                .chunks(chunk_size)
-                .map(|chunk| scope.spawn(move || parse_chunk(chunk)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
-    };
+    });
     let mut files = Vec::with_capacity(paths.len());
     for (parsed, problems) in results {
         files.extend(parsed);
