@@ -225,7 +225,10 @@ fn common_ancestor(mut paths: impl Iterator<Item = PathBuf>) -> Option<PathBuf> 
 #[expect(clippy::result_large_err, reason = "called once per file; the error is built once")]
 pub(crate) fn read(path: &Path) -> Result<SourceFile, Diagnostic> {
     let file = fs_err::File::open(path).map_err(|error| io_error(path, &error))?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length (the limit's worth at most), so the text is read without
+    // growing the buffer; a file that grew meanwhile is still read to its end.
+    let expected = file.metadata().map_or(0, |metadata| metadata.len()).min(MAX_FILE_BYTES);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0) + 1);
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| io_error(path, &error))?;

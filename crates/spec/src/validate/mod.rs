@@ -12,6 +12,7 @@ mod policy;
 mod secrets;
 pub(crate) mod table;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use flowform_model::{FieldPath, Kind, Object, Segment, Value};
@@ -174,11 +175,11 @@ fn expected(types: Types) -> String {
 }
 
 /// The text a condition compares: strings, numbers and booleans as written.
-fn comparable(value: &Value) -> Option<String> {
+fn comparable(value: &Value) -> Option<Cow<'_, str>> {
     match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        Value::Bool(flag) => Some(flag.to_string()),
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        Value::Number(number) => Some(Cow::Owned(number.to_string())),
+        Value::Bool(flag) => Some(Cow::Borrowed(if *flag { "true" } else { "false" })),
         _ => None,
     }
 }
@@ -346,7 +347,8 @@ impl<'a> Walker<'a> {
             }
             Value::Number(_) | Value::Bool(_) if types.contains(Types::STRING) => {
                 if let Some(text) = comparable(value) {
-                    let canonical = serde_json::to_string(&text).unwrap_or(text);
+                    let canonical =
+                        serde_json::to_string(&text).unwrap_or_else(|_| text.into_owned());
                     rewrite(self, canonical, "the service keeps this field as a string");
                 }
             }
@@ -411,10 +413,10 @@ impl<'a> Walker<'a> {
 
     fn string(&mut self, shape: &Shape, text: &str, place: Place<'_>) {
         let span = place.node.span;
-        let cased = match shape.case {
-            Some(Case::Lower) => text.to_lowercase(),
-            Some(Case::Upper) => text.to_uppercase(),
-            None => text.to_owned(),
+        let cased: Cow<'_, str> = match shape.case {
+            Some(Case::Lower) => Cow::Owned(text.to_lowercase()),
+            Some(Case::Upper) => Cow::Owned(text.to_uppercase()),
+            None => Cow::Borrowed(text),
         };
         let handlebars = text.contains("{{");
         // A flow step's `type` is checked by checks/flows.rs (tested on the last step first, so
@@ -429,7 +431,7 @@ impl<'a> Walker<'a> {
             if handlebars {
                 return;
             }
-            if shape.case.is_some() && shape.enumeration.contains(&cased) {
+            if shape.case.is_some() && shape.enumeration.iter().any(|value| *value == *cased) {
                 self.rewrite_case(text, &cased, span);
                 return;
             }
@@ -449,7 +451,7 @@ impl<'a> Walker<'a> {
             ));
             return;
         }
-        if shape.enumeration.is_empty() && shape.case.is_some() && cased != text && !handlebars {
+        if shape.enumeration.is_empty() && shape.case.is_some() && *cased != *text && !handlebars {
             self.rewrite_case(text, &cased, span);
         }
         if let Some(limit) = shape.max_length
@@ -531,7 +533,7 @@ impl<'a> Walker<'a> {
         let matches = value.and_then(comparable).is_some_and(|text| {
             condition.values.iter().any(|wanted| match case {
                 Some(_) => wanted.eq_ignore_ascii_case(&text),
-                None => *wanted == text,
+                None => **wanted == *text,
             })
         });
         let present = value.is_some();
@@ -564,15 +566,6 @@ impl<'a> Walker<'a> {
         if !rule.when.iter().all(|condition| Self::holds(shape, condition, object)) {
             return;
         }
-        let conditional = !rule.when.is_empty();
-        let condition = conditional.then(|| {
-            rule.when
-                .iter()
-                .map(|condition| self.describe(condition))
-                .collect::<Vec<_>>()
-                .join(" and ")
-        });
-        let base = self.table_path();
         // A name whose parent object is missing is reported by the parent's own requirement.
         let missing: Vec<&Vec<String>> = rule
             .names
@@ -584,6 +577,19 @@ impl<'a> Walker<'a> {
                     && lookup(object, name).is_none()
             })
             .collect();
+        // Nothing to report: the words of a message are not built.
+        if missing.is_empty() || (rule.one_of && missing.len() < rule.names.len()) {
+            return;
+        }
+        let conditional = !rule.when.is_empty();
+        let condition = conditional.then(|| {
+            rule.when
+                .iter()
+                .map(|condition| self.describe(condition))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        });
+        let base = self.table_path();
         let whole = format!(
             "{} {}",
             if matches!(self.kind, Kind::Export | Kind::Import | Kind::Integration) {
