@@ -608,6 +608,45 @@ fn a_saved_plan_applies_once_and_then_is_stale() {
 }
 
 #[test]
+fn an_apply_that_ends_in_the_journal_still_makes_older_saved_plans_stale() {
+    let context = app();
+    context.apply_ok(&[]);
+    let file = context.root().join(".flowform/state.json");
+    let journal = context.root().join(".flowform/state.json.journal");
+    let document = fs_err::read_to_string(&file).unwrap();
+    assert!(document.contains("\"version\": 2,"), "a local state file is version 2");
+    let serial = context.state()["serial"].as_u64().unwrap();
+    let (code, rendered) = context.run(context.with_secret().args(["plan", "--out", "old.json"]));
+    assert_eq!(code, 0, "{rendered}");
+    context.write("spec.yaml", &APP.replace("name: Orders", "name: Open orders"));
+    context.apply_ok(&[]);
+    // The run ended in the journal: the document was not rewritten, and the state read with
+    // its journal has the change and the next serial.
+    assert_eq!(fs_err::read_to_string(&file).unwrap(), document);
+    let lines = fs_err::read_to_string(&journal).unwrap();
+    assert!(lines.ends_with(&format!("{{\"op\":\"serial\",\"serial\":{}}}\n", serial + 1)));
+    assert_eq!(context.state()["serial"], serial + 1);
+    assert_eq!(context.plan(&[]).0, 0, "the journal's changes are in the state");
+    cli_snapshot!(context, context.with_secret().args(["apply", "old.json"]), @"
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: the saved plan is stale: the state changed since the plan was made (serial 2 then, 3 now): another apply ran
+    hint: run `flowform plan --out FILE` again and review the new plan
+    ");
+    // A plan saved now verifies against the state with its journal, and its apply moves the
+    // serial again.
+    context.write("spec.yaml", APP);
+    let (code, rendered) = context.run(context.with_secret().args(["plan", "--out", "new.json"]));
+    assert_eq!(code, 0, "{rendered}");
+    let (code, rendered) = context.run(context.with_secret().args(["apply", "new.json"]));
+    assert_eq!(code, 0, "{rendered}");
+    assert_eq!(context.state()["serial"], serial + 2);
+    assert_eq!(context.live(ResourceKind::Exports, "export.orders")["name"], "Orders");
+}
+
+#[test]
 fn a_saved_plan_is_stale_after_a_ui_edit() {
     let context = app();
     context.apply_ok(&[]);

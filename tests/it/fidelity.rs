@@ -139,10 +139,7 @@ fn a_secret_never_verified_is_marked_in_every_plan_format() {
     let stored = context.admin().document(ResourceKind::Connections, crate::CONNECTION_ID).unwrap();
     assert_eq!(stored["http"]["auth"]["token"]["token"], "the value in the vault");
     assert_eq!(plan(&[]).0, 0);
-    let state: serde_json::Value = serde_json::from_str(
-        &fs_err::read_to_string(context.root().join("pulled/.flowform/state.json")).unwrap(),
-    )
-    .unwrap();
+    let state = crate::support::state_at(&context.root().join("pulled/.flowform/state.json"));
     let fingerprint =
         state["resources"]["connection.api"]["secret_fingerprints"]["http.auth.token.token"]
             .as_str()

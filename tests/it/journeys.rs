@@ -416,8 +416,7 @@ const LEGACY_FLOW_ID: &str = "5f0000000000000000000041";
 
 /// The state of the pulled folder.
 fn spec_state(context: &TestContext) -> serde_json::Value {
-    let text = fs_err::read_to_string(context.root().join("spec/.flowform/state.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    crate::support::state_at(&context.root().join("spec/.flowform/state.json"))
 }
 
 #[test]

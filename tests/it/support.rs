@@ -161,15 +161,22 @@ impl TestContext {
 
     /// The local state document.
     pub fn state(&self) -> serde_json::Value {
-        let text = fs_err::read_to_string(self.root().join(".flowform/state.json"))
-            .expect("the state file exists");
-        serde_json::from_str(&text).expect("the state is JSON")
+        state_at(&self.root().join(".flowform/state.json"))
     }
 
     /// Runs a command and renders it for a snapshot (see [`render`]).
     pub fn run(&self, command: &mut Command) -> (i32, String) {
         run(command, &[(self.root(), "[ROOT]")], &self.emulator.url())
     }
+}
+
+/// The local state at `path` as flowform reads it, as a document: the file with its journal
+/// replayed (a run ends in the journal until it is due to be folded into the file).
+pub fn state_at(path: &Path) -> serde_json::Value {
+    let state = flowform_exec::state::local::read(&flowform_exec::state::LocalPaths::new(path))
+        .expect("the state reads")
+        .expect("the state file exists");
+    serde_json::from_str(&flowform_exec::state::render(&state)).expect("the state is JSON")
 }
 
 /// The files under `root`, relative and sorted, leaving out `.flowform/`.

@@ -148,10 +148,7 @@ fn every_command(verbosity: Option<&'static str>) -> Hunt {
     }
     hunt.expect("run --wait", command(&hunt, &["run", "flow.sync", "--wait"]), 0);
     // Stop managing a connection that holds a secret, then import it again.
-    let state: serde_json::Value = serde_json::from_str(
-        &fs_err::read_to_string(hunt.context.root().join(".flowform/state.json")).unwrap(),
-    )
-    .unwrap();
+    let state = hunt.context.state();
     let id = state["resources"]["connection.api"]["id"].as_str().unwrap().to_owned();
     hunt.expect("state rm", command(&hunt, &["state", "rm", "connection.api"]), 0);
     hunt.expect("duplicate guard", command(&hunt, &["plan"]), 1);

@@ -332,10 +332,10 @@ fn state_cases() -> Vec<Case> {
             "newer than this flowform",
         )
         .prepare(|context| {
-            rewrite_state(context, |text| text.replacen("\"version\": 1", "\"version\": 99", 1))
+            rewrite_state(context, |text| text.replacen("\"version\": 2", "\"version\": 99", 1))
         }),
         case("state with version 0", &["plan"], 1, "at least 1").prepare(|context| {
-            rewrite_state(context, |text| text.replacen("\"version\": 1", "\"version\": 0", 1))
+            rewrite_state(context, |text| text.replacen("\"version\": 2", "\"version\": 0", 1))
         }),
         case("state of another account", &["apply", "--auto-approve"], 1, "belongs to").prepare(
             |context| {

@@ -14,8 +14,10 @@ use crate::desired::Lifecycle;
 use crate::kind::{Address, Kind};
 use crate::path::FieldPath;
 
-/// The newest state format this build reads and writes.
-pub const STATE_FORMAT_VERSION: u32 = 1;
+/// The newest state format this build reads and writes. Version 2 is version 1's document whose
+/// local journal may carry serial lines (it is folded in lazily); version 1 is still written
+/// where there is no journal (the account's State API), and read everywhere.
+pub const STATE_FORMAT_VERSION: u32 = 2;
 
 /// The fingerprint recorded for a secret whose live value flowform never wrote (after `pull` or
 /// `import`): nothing is known of it. The diff plans no change for it on its own, and lists it

@@ -2,7 +2,8 @@
 //! change it, persisted as they happen.
 //!
 //! Local states append every event to the journal at once (a completed step is never lost,
-//! even to SIGKILL). Remote states write the whole document at most once a second while an
+//! even to SIGKILL), and end a run with a serial line in the journal until it is due to be
+//! folded into the document (`LocalStore::commit`). Remote states write the whole document at most once a second while an
 //! apply runs (each write is an API request under the account's rate budget) and always at
 //! [`StateWriter::finish`]; what a crash can lose there is covered by the write-ahead
 //! `pending` records, which are always written before the creates they describe.
@@ -138,11 +139,17 @@ impl<'a, A: StateApi> StateWriter<'a, A> {
         Ok(())
     }
 
-    /// Writes the document if anything changed since the last full write, then releases the
-    /// lock. Always call it, also after failures.
+    /// Makes what changed since the last full write durable, then releases the lock. Always
+    /// call it, also after failures. A local state ends the run in its journal (a serial line,
+    /// fsynced) until the journal is due to be folded into the document; a remote one writes
+    /// the document.
     pub async fn finish(mut self) -> Result<State, StoreError> {
         if self.dirty {
-            self.flush().await?;
+            match &mut self.backend {
+                Backend::Local(store) => store.commit(&mut self.state)?,
+                Backend::Remote(store) => store.save(&mut self.state).await?,
+            }
+            self.dirty = false;
         }
         self.release().await
     }

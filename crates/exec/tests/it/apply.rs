@@ -38,7 +38,7 @@ async fn create_from_nothing_then_the_plan_is_empty() {
     let state = workspace.state().await;
     assert_eq!(state.resources.len(), 6);
     assert!(state.pending.is_empty());
-    let text = fs_err::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    let text = workspace.state_files_text();
     assert!(!text.contains("token-one"), "no secret in the state");
 }
 

@@ -143,7 +143,7 @@ async fn every_new_kind_is_created_in_order_and_converges() {
     assert_eq!(iclient["oauth2"]["clientSecret"], "app-secret-one");
     let plan = workspace.plan().await;
     assert!(!plan.has_changes(), "{:?}", summary(&plan));
-    let state = fs_err::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    let state = workspace.state_files_text();
     assert!(!state.contains("app-secret-one"), "no secret in the state");
 
     // A rotated iClient secret is one sensitive update.
@@ -244,7 +244,7 @@ async fn flow_groups_are_created_renamed_reordered_and_deleted_by_name() {
     assert_eq!(group_of(&workspace, "Second").as_deref(), Some("Accounting"));
     assert!(!workspace.plan().await.has_changes());
     let before = group_ids(&workspace);
-    let state = fs_err::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    let state = workspace.state_files_text();
     for (_, id) in &before {
         assert!(!state.contains(id.as_str()), "no group id in the state");
     }

@@ -54,7 +54,7 @@ async fn an_apply_leaves_no_change_outside_flowform() {
     assert!(plan.without_baseline.is_empty(), "{:?}", plan.without_baseline);
     let state = workspace.state().await;
     assert!(state.resources.values().all(|entry| entry.live.is_some()));
-    let text = fs_err::read_to_string(workspace.path().join(".flowform/state.json")).unwrap();
+    let text = workspace.state_files_text();
     for value in ["token-one", "/orders", "preMap(options)"] {
         assert!(!text.contains(value), "no value in the state: `{value}`");
     }
@@ -228,13 +228,11 @@ async fn a_resource_deleted_outside_flowform_is_forgotten_when_accepted() {
 #[tokio::test]
 async fn an_old_state_gets_its_baselines_from_the_next_apply() {
     let workspace = applied().await;
-    let path = workspace.path().join(".flowform/state.json");
-    let mut document: serde_json::Value =
-        serde_json::from_str(&fs_err::read_to_string(&path).unwrap()).unwrap();
+    let mut document = workspace.state_document();
     for resource in document["resources"].as_object_mut().unwrap().values_mut() {
         resource.as_object_mut().unwrap().remove("live");
     }
-    fs_err::write(&path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    workspace.write_state_document(&document);
     let plan = workspace.plan().await;
     assert!(!plan.has_changes());
     assert_eq!(plan.without_baseline.len(), 6);
@@ -305,9 +303,7 @@ fn chain(error: &dyn std::error::Error) -> String {
 /// `autoResolveMatchingTraceKeys`, which issue 13 made a server default). `rules` is left as
 /// this build's when `current`.
 fn older_baselines(workspace: &Workspace, current: bool) {
-    let path = workspace.path().join(".flowform/state.json");
-    let mut document: serde_json::Value =
-        serde_json::from_str(&fs_err::read_to_string(&path).unwrap()).unwrap();
+    let mut document = workspace.state_document();
     let salt = document["salt"].as_str().unwrap().to_owned();
     let digest = flowform_model::fingerprint::value_digest(&salt, &Value::Bool(true));
     for (address, resource) in document["resources"].as_object_mut().unwrap() {
@@ -323,7 +319,7 @@ fn older_baselines(workspace: &Workspace, current: bool) {
                 .insert("autoResolveMatchingTraceKeys".into(), json!(digest));
         }
     }
-    fs_err::write(&path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    workspace.write_state_document(&document);
 }
 
 /// Issue 13 changed what normalisation keeps, and baselines are digests of the normalised

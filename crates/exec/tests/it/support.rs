@@ -69,6 +69,32 @@ impl Workspace {
         shared::read_state(&self.client, &self.location).await
     }
 
+    /// The local state as flowform reads it (the file with its journal replayed), as a
+    /// document to edit.
+    pub fn state_document(&self) -> serde_json::Value {
+        let paths =
+            flowform_exec::state::LocalPaths::new(&self.path().join(".flowform/state.json"));
+        let state = flowform_exec::state::local::read(&paths).unwrap().unwrap();
+        serde_json::from_str(&flowform_exec::state::render(&state)).unwrap()
+    }
+
+    /// Replaces the local state with `document` alone, as an older flowform would have left it
+    /// (no journal).
+    pub fn write_state_document(&self, document: &serde_json::Value) {
+        let paths =
+            flowform_exec::state::LocalPaths::new(&self.path().join(".flowform/state.json"));
+        fs_err::write(&paths.state, serde_json::to_string_pretty(document).unwrap()).unwrap();
+        let _ = fs_err::remove_file(&paths.journal);
+    }
+
+    /// The text of every local state file (the document and its journal).
+    pub fn state_files_text(&self) -> String {
+        let paths =
+            flowform_exec::state::LocalPaths::new(&self.path().join(".flowform/state.json"));
+        let journal = fs_err::read_to_string(&paths.journal).unwrap_or_default();
+        fs_err::read_to_string(&paths.state).unwrap() + &journal
+    }
+
     pub async fn plan_with(&self, options: &PlanOptions) -> (DesiredState, Plan, LiveState) {
         let planned = shared::plan_folder(
             &self.client,
