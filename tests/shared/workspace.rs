@@ -129,8 +129,13 @@ pub async fn execute(
     live: &LiveState,
 ) -> Result<ApplyReport, ApplyError> {
     let stop = AtomicBool::new(false);
-    let options =
-        ApplyOptions { parallelism: 8, burst_parallelism: 64, stop: &stop, progress: &|_| {} };
+    let options = ApplyOptions {
+        parallelism: 8,
+        burst_parallelism: 64,
+        stop: &stop,
+        progress: &|_| {},
+        early_reads: None,
+    };
     apply(client, writer, desired, plan, live, &options).await
 }
 

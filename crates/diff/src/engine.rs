@@ -6,8 +6,8 @@ use flowform_model::fields::{is_write_only, withhold_write_only};
 use flowform_model::references::for_each_live_reference_string;
 use flowform_model::{
     Action, Address, Change, DataChange, Dependency, DesiredResource, DesiredState, FieldPath,
-    Kind, LifecycleFlags, LiveResource, LiveState, Lookup, OutsideChange, Plan, PlanProblem,
-    ResourceState, State, StateChange, StateFlag, Value,
+    FlowPictures, Kind, LifecycleFlags, LiveResource, LiveState, Lookup, OutsideChange, Plan,
+    PlanProblem, ResourceState, State, StateChange, StateFlag, Value,
 };
 
 use crate::blast::fill_used_by;
@@ -29,6 +29,9 @@ pub struct DiffOptions {
     /// The plan of `flowform destroy` (an empty spec): problems speak of destroying, not of
     /// resources leaving the spec.
     pub destroy: bool,
+    /// Leave [`Plan::flow_pictures`] empty: for a plan only the terminal will show (the
+    /// pictures are drawn in the JSON and markdown plans, and saved plans carry them).
+    pub without_pictures: bool,
 }
 
 /// Plans the changes that make the account match the spec.
@@ -42,6 +45,21 @@ pub fn diff(
     state: &State,
     live: &LiveState,
     options: &DiffOptions,
+) -> Plan {
+    diff_observed(desired, state, live, options, &|_, _| {})
+}
+
+/// [`diff`], calling `on_update` with the address and live id of each resource as soon as its
+/// comparison finds an update (from any of the plan's threads, before the plan is complete):
+/// an apply sends the update's staleness read then, so that it travels while the rest of the
+/// plan is made. A call is a hint, not the plan: the finished plan may still refuse (problems)
+/// or leave the resource out (`--target`).
+pub fn diff_observed(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    options: &DiffOptions,
+    on_update: &(dyn Fn(&Address, &str) + Sync),
 ) -> Plan {
     // The plan runs on two threads where its parts are independent (a plan of 10,000
     // resources must stay fast): the literal ids beside the identities, the note of changes
@@ -83,14 +101,22 @@ pub fn diff(
         let outside = scope.spawn(move || changed_outside(state, live, ids));
         let tail = scope.spawn(move || {
             let mut changes = Vec::with_capacity(bindings.len() - split);
-            let warnings =
-                plan_bindings(&bindings[split..], desired, state, live, ids, renamed, &mut changes);
+            let warnings = plan_bindings(
+                &bindings[split..],
+                (desired, state, live, ids, renamed),
+                on_update,
+                &mut changes,
+            );
             (changes, warnings)
         });
         // Room for every change at once: the tail's are moved in without growing the vector.
         let mut changes = Vec::with_capacity(bindings.len());
-        let head_warnings =
-            plan_bindings(&bindings[..split], desired, state, live, ids, renamed, &mut changes);
+        let head_warnings = plan_bindings(
+            &bindings[..split],
+            (desired, state, live, ids, renamed),
+            on_update,
+            &mut changes,
+        );
         warnings.extend(head_warnings);
         let (tail_changes, tail_warnings) = join(tail);
         changes.extend(tail_changes);
@@ -120,11 +146,14 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 /// comparison gave.
 fn plan_bindings(
     bindings: &[(&DesiredResource, Binding<'_>)],
-    desired: &DesiredState,
-    state: &State,
-    live: &LiveState,
-    ids: &ManagedIds,
-    renamed: &HashMap<Address, Address>,
+    (desired, state, live, ids, renamed): (
+        &DesiredState,
+        &State,
+        &LiveState,
+        &ManagedIds,
+        &HashMap<Address, Address>,
+    ),
+    on_update: &(dyn Fn(&Address, &str) + Sync),
     changes: &mut Vec<Change>,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
@@ -146,6 +175,7 @@ fn plan_bindings(
                 let id = live_resource.id.clone();
                 let live_last_modified = live_resource.last_modified.clone();
                 let action = if !fields.is_empty() {
+                    on_update(&resource.address, &id);
                     Action::Update { id, fields, live_last_modified }
                 } else {
                     match state_changes(entry, resource) {
@@ -248,7 +278,11 @@ fn finish(
 
     sort_by_address(&mut changes, |change| &change.address);
     problems.sort_by(|left, right| left.address.cmp(&right.address));
-    let flow_pictures = flow_pictures(desired, state, live, ids, &changes);
+    let flow_pictures = if options.without_pictures {
+        FlowPictures::default()
+    } else {
+        flow_pictures(desired, state, live, ids, &changes)
+    };
     let (changed_outside, without_baseline) = outside_note(desired, outside, &changes);
     let lookups = live.lookups.values().cloned().collect();
     Plan {

@@ -33,7 +33,7 @@ pub mod render;
 pub mod service;
 mod write;
 
-pub use engine::{DiffOptions, diff};
+pub use engine::{DiffOptions, diff, diff_observed};
 pub use normalize::{ManagedIds, normalize_live};
 pub use outside::{baseline_after_write, live_baseline, refresh};
 pub use write::{

@@ -248,7 +248,33 @@ pub fn make_plan(
     live: &LiveState,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let plan = scoped_plan(desired, state, live, options)?;
+    let plan = scoped_plan(desired, state, live, options, &Observe::NOTHING)?;
+    if !plan.problems.is_empty() {
+        return Err(PlanError::Problems(plan.problems));
+    }
+    Ok(plan)
+}
+
+/// [`make_plan`] for an apply about to run it: the staleness read of each update is sent
+/// (`reads`) as soon as the diff finds the update, so that it travels while the rest of the
+/// plan is made. Only for a plan of everything (with `--target`, an update found may be left
+/// out of the plan, and its read would be wasted).
+///
+/// With `pictures` false the plan leaves [`Plan::flow_pictures`] empty (they are drawn only in
+/// JSON and markdown plans).
+pub fn make_plan_reading(
+    desired: &DesiredState,
+    state: &State,
+    live: &LiveState,
+    options: &PlanOptions,
+    reads: &crate::apply::EarlyReads,
+    pictures: bool,
+) -> Result<Plan, PlanError> {
+    let read = |address: &Address, id: &str| reads.send(address, id);
+    let on_update: &(dyn Fn(&Address, &str) + Sync) =
+        if options.targets.is_empty() { &read } else { &|_, _| {} };
+    let observe = Observe { on_update, pictures };
+    let plan = scoped_plan(desired, state, live, options, &observe)?;
     if !plan.problems.is_empty() {
         return Err(PlanError::Problems(plan.problems));
     }
@@ -274,16 +300,16 @@ pub fn plan_for_review(
     in_progress: Option<&LockHolder>,
 ) -> Result<Plan, PlanError> {
     let Some(holder) = in_progress else {
-        return scoped_plan(desired, state, live, options);
+        return scoped_plan(desired, state, live, options, &Observe::NOTHING);
     };
     let in_flight: BTreeSet<&Address> =
         state.pending.iter().map(|pending| &pending.address).collect();
     let mut plan = if in_flight.is_empty() {
-        scoped_plan(desired, state, live, options)?
+        scoped_plan(desired, state, live, options, &Observe::NOTHING)?
     } else {
         let mut without_records = state.clone();
         without_records.pending.clear();
-        let mut plan = scoped_plan(desired, &without_records, live, options)?;
+        let mut plan = scoped_plan(desired, &without_records, live, options, &Observe::NOTHING)?;
         plan.changes.retain(|change| {
             let makes = change.action.creates() || matches!(change.action, Action::Adopt { .. });
             !(makes && in_flight.contains(&change.address))
@@ -307,18 +333,31 @@ pub fn plan_for_review(
 }
 
 /// The diff limited to the targets; problems stay in the plan.
+/// What a plan made for an apply does besides planning: who hears of each update as it is
+/// found, and whether the flow pictures are drawn.
+struct Observe<'a> {
+    on_update: &'a (dyn Fn(&Address, &str) + Sync),
+    pictures: bool,
+}
+
+impl Observe<'_> {
+    /// Nobody hears; the pictures are drawn.
+    const NOTHING: Observe<'static> = Observe { on_update: &|_, _| {}, pictures: true };
+}
+
 fn scoped_plan(
     desired: &DesiredState,
     state: &State,
     live: &LiveState,
     options: &PlanOptions,
+    observe: &Observe<'_>,
 ) -> Result<Plan, PlanError> {
     if options.refresh_only {
         // The account against the state's baselines; nothing else is planned, so there is
         // nothing to limit and no problem to refuse on.
         return Ok(flowform_diff::refresh(state, live));
     }
-    let mut plan = flowform_diff::diff(
+    let mut plan = flowform_diff::diff_observed(
         desired,
         state,
         live,
@@ -326,7 +365,9 @@ fn scoped_plan(
             adopt: options.adopt,
             no_delete: options.no_delete,
             destroy: options.destroy,
+            without_pictures: !observe.pictures,
         },
+        observe.on_update,
     );
     if options.targets.is_empty() {
         return Ok(plan);

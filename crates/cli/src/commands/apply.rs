@@ -8,7 +8,8 @@
 //! event per line on stdout (docs/apply-events.md).
 
 use flowform_diff::render::PlanTarget;
-use flowform_exec::planner::{PlanError, make_plan};
+use flowform_exec::apply::EarlyReads;
+use flowform_exec::planner::{PlanError, make_plan, make_plan_reading};
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved;
 use std::time::{Duration, Instant};
@@ -208,6 +209,11 @@ async fn apply_in<'a>(
             (writer, None)
         }
     };
+    // With `--auto-approve` nothing waits between the plan and the run, so the updates' reads
+    // are sent while the plan is made; after a confirmation they are sent when the run starts
+    // (a read made before a person answers would not see what changed while they read).
+    let early_reads = (saved_plan.is_none() && args.auto_approve && !args.shape.refresh_only)
+        .then(|| EarlyReads::new(&session.client));
     // Everything up to the executor may refuse; the lock is released untouched then.
     let prepared = async {
         let options = match saved_plan {
@@ -238,8 +244,14 @@ async fn apply_in<'a>(
         };
         printer.timing("account read (after the state)", started);
         let started = std::time::Instant::now();
-        let plan = make_plan(desired, writer.state(), &live, &options)
-            .map_err(|error| plan_error(printer, error))?;
+        let plan = match &early_reads {
+            // The pictures are drawn only in the JSON plan of `--format json`'s events.
+            Some(reads) => {
+                make_plan_reading(desired, writer.state(), &live, &options, reads, events.enabled())
+            }
+            None => make_plan(desired, writer.state(), &live, &options),
+        }
+        .map_err(|error| plan_error(printer, error))?;
         printer.timing("plan made", started);
         if let Some((_, document)) = saved_plan {
             saved::verify_changes(document, &writer.state().salt, &plan)
@@ -297,6 +309,7 @@ async fn apply_in<'a>(
         parallelism: args.parallelism,
         verb: "apply",
         events,
+        early_reads: early_reads.as_ref(),
     };
     let status = execute::execute(printer, session, writer, work).await;
     // Given back by the process's exit, not freed one allocation at a time.

@@ -101,6 +101,7 @@ async fn destroy_in(
         parallelism: args.parallelism,
         verb: "destroy",
         events,
+        early_reads: None,
     };
     execute::execute(printer, session, writer, work).await
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use flowform_diff::render::PlanTarget;
-use flowform_exec::apply::{ApplyOptions, ApplyReport, Progress, StepOutcome};
+use flowform_exec::apply::{ApplyOptions, ApplyReport, EarlyReads, Progress, StepOutcome};
 use flowform_exec::planner::PlanError;
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::PlanOptions;
@@ -227,6 +227,8 @@ pub struct Work<'a> {
     pub verb: &'a str,
     /// The JSON events (`--format json`), or none.
     pub events: &'a Events,
+    /// The updates' reads sent while the plan was made, for the run to take.
+    pub early_reads: Option<&'a EarlyReads>,
 }
 
 /// Runs the executor with a progress display and a Ctrl-C watcher, then saves the state and
@@ -238,7 +240,7 @@ pub async fn execute(
     mut writer: StateWriter<'_, ClientStateApi<'_>>,
     work: Work<'_>,
 ) -> anyhow::Result<ExitStatus> {
-    let Work { desired, plan, live, parallelism, verb, events } = work;
+    let Work { desired, plan, live, parallelism, verb, events, early_reads } = work;
     let interrupt = Interrupt::watch(printer);
     let progress = printer.progress(0);
     let report_progress = |event: &Progress<'_>| {
@@ -271,6 +273,7 @@ pub async fn execute(
             burst_parallelism: parallelism.map_or(BURST_PARALLELISM, usize::from),
             stop: interrupt.flag(),
             progress: &report_progress,
+            early_reads,
         },
     )
     .await;

@@ -10,6 +10,12 @@
 //! dependencies). A larger run is bound by the rate, where reading early buys nothing and
 //! would only widen the time between a read and its write; it reads as before.
 //!
+//! An apply that makes its own plan starts earlier still ([`EarlyReads`]): the read of each
+//! update is sent as soon as the diff finds the update, so that it travels while the rest of
+//! the plan is made; the run then takes it like a read sent at its start. The same budget rule
+//! holds: at most half of the requests the budget had to spare when the plan began are read
+//! early (each read may be followed by its write).
+//!
 //! The check itself is unchanged: the step compares the document read with the
 //! `lastModified` of the plan and refuses a resource changed since. The window between that
 //! read and the write grows from one round trip to the time the step waits for its
@@ -35,27 +41,30 @@ pub(crate) struct Ahead {
 }
 
 impl Ahead {
-    /// Sends the read of every update of `graph` when they and their writes fit in the budget's
-    /// spare requests; otherwise sends none.
-    pub fn start(client: &Client, graph: &StepGraph<Step<'_>>) -> Ahead {
+    /// Takes the reads sent while the plan was made (`early`), and sends the read of every
+    /// other update of `graph` when they and their writes fit in the budget's spare requests
+    /// (otherwise none of them).
+    pub fn start(
+        client: &Client,
+        graph: &StepGraph<Step<'_>>,
+        early: Option<&EarlyReads>,
+    ) -> Ahead {
+        let mut reads = early.map(EarlyReads::take).unwrap_or_default();
         let updates: Vec<(&Address, &str)> = (0..graph.len())
             .map(|index| graph.step(index))
             .filter_map(|step| match step.operation {
                 Operation::Update { id, .. } => Some((step.address, id)),
                 _ => None,
             })
-            .collect();
-        if updates.is_empty() || updates.len() * 2 > client.budget().spare() {
-            return Ahead::default();
-        }
-        let reads = updates
-            .into_iter()
-            .map(|(address, id)| {
-                let (client, kind, owned) = (client.clone(), address.kind, id.to_owned());
-                let read = tokio::spawn(async move { client.get(kind, &owned).await });
-                (address.clone(), (id.to_owned(), read))
+            .filter(|(address, id)| {
+                reads.get(*address).is_none_or(|(read_id, _)| read_id.as_str() != *id)
             })
             .collect();
+        if !updates.is_empty() && updates.len() * 2 <= client.budget().spare() {
+            for (address, id) in updates {
+                reads.insert(address.clone(), (id.to_owned(), spawn_read(client, address, id)));
+            }
+        }
         Ahead { reads: Mutex::new(reads) }
     }
 
@@ -80,6 +89,68 @@ impl Ahead {
 
 impl Drop for Ahead {
     /// Reads no step took (a dependency failed, the run was interrupted) are abandoned.
+    fn drop(&mut self) {
+        if let Ok(reads) = self.reads.get_mut() {
+            for (_, (_, read)) in reads.drain() {
+                read.abort();
+            }
+        }
+    }
+}
+
+fn spawn_read(client: &Client, address: &Address, id: &str) -> Read {
+    let (client, kind, id) = (client.clone(), address.kind, id.to_owned());
+    tokio::spawn(async move { client.get(kind, &id).await })
+}
+
+/// The reads of updates sent while the plan is made ([`crate::planner::make_plan_reading`]):
+/// called from the diff's threads, they are sent on the runtime that made this value. What the
+/// run does not take is abandoned when this is dropped.
+pub struct EarlyReads {
+    client: Client,
+    runtime: tokio::runtime::Handle,
+    /// How many reads may still be sent: half of the budget's spare requests when the plan
+    /// began, so that every read and its write fit.
+    left: Mutex<usize>,
+    reads: Mutex<HashMap<Address, (String, Read)>>,
+}
+
+impl EarlyReads {
+    /// Ready to send reads with `client`. Must be called inside a tokio runtime.
+    pub fn new(client: &Client) -> EarlyReads {
+        EarlyReads {
+            client: client.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            left: Mutex::new(client.budget().spare() / 2),
+            reads: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sends the read of the resource at `address` (live id `id`), unless the budget's share is
+    /// spent or it was sent already.
+    pub fn send(&self, address: &Address, id: &str) {
+        let mut left = self.left.lock().expect("reads left lock");
+        let mut reads = self.reads.lock().expect("reads lock");
+        if *left == 0 || reads.contains_key(address) {
+            return;
+        }
+        *left -= 1;
+        let (client, kind, owned) = (self.client.clone(), address.kind, id.to_owned());
+        let read = self.runtime.spawn(async move { client.get(kind, &owned).await });
+        reads.insert(address.clone(), (id.to_owned(), read));
+    }
+
+    /// How many reads were sent.
+    pub fn sent(&self) -> usize {
+        self.reads.lock().expect("reads lock").len()
+    }
+
+    fn take(&self) -> HashMap<Address, (String, Read)> {
+        std::mem::take(&mut *self.reads.lock().expect("reads lock"))
+    }
+}
+
+impl Drop for EarlyReads {
     fn drop(&mut self) {
         if let Ok(reads) = self.reads.get_mut() {
             for (_, (_, read)) in reads.drain() {

@@ -46,6 +46,7 @@ use std::sync::atomic::AtomicBool;
 
 use flowform_model::Address;
 
+pub use ahead::EarlyReads;
 pub use error::StepError;
 pub use refresh::{RefreshReport, accept};
 pub use run::apply;
@@ -117,6 +118,9 @@ pub struct ApplyOptions<'a> {
     pub stop: &'a AtomicBool,
     /// Receives progress events.
     pub progress: &'a (dyn Fn(&Progress<'_>) + Sync),
+    /// The updates' reads sent while the plan was made ([`crate::planner::make_plan_reading`]),
+    /// taken by the run instead of being sent again.
+    pub early_reads: Option<&'a EarlyReads>,
 }
 
 /// One step in the report.

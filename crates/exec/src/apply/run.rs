@@ -78,7 +78,7 @@ pub async fn apply<A: StateApi>(
                 _ => None,
             })
             .collect(),
-        ahead: Ahead::start(client, &graph),
+        ahead: Ahead::start(client, &graph, options.early_reads),
     };
 
     let enables = expected_enables(plan, desired, live);

@@ -307,3 +307,104 @@ async fn dropped_responses_and_server_errors_still_converge_without_duplicates()
     }
     assert!(!workspace.plan().await.has_changes());
 }
+
+/// Plans and applies the workspace the way `apply --auto-approve` does: the updates' reads are
+/// sent while the plan is made, and the run takes them. `between` runs after the account is
+/// listed and before the plan is made.
+async fn apply_reading_early(
+    workspace: &Workspace,
+    between: impl FnOnce(),
+) -> (usize, flowform_exec::apply::ApplyReport) {
+    use flowform_exec::apply::{ApplyOptions, EarlyReads, apply};
+    use flowform_exec::planner::{make_plan_reading, read_live};
+    use flowform_exec::remote::ClientStateApi;
+    use flowform_exec::saved::PlanOptions;
+    use std::sync::atomic::AtomicBool;
+
+    let api = ClientStateApi(&workspace.client);
+    let (mut writer, _) = flowform_exec::state::open_writer(
+        &workspace.location,
+        &api,
+        crate::support::TARGET,
+        "apply",
+        std::time::Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let desired = workspace.load();
+    let live = read_live(&workspace.client, &desired, writer.state()).await.unwrap();
+    between();
+    let reads = EarlyReads::new(&workspace.client);
+    let plan =
+        make_plan_reading(&desired, writer.state(), &live, &PlanOptions::default(), &reads, true)
+            .unwrap();
+    let sent = reads.sent();
+    let stop = AtomicBool::new(false);
+    let options = ApplyOptions {
+        parallelism: 8,
+        burst_parallelism: 64,
+        stop: &stop,
+        progress: &|_| {},
+        early_reads: Some(&reads),
+    };
+    let report =
+        apply(&workspace.client, &mut writer, &desired, &plan, &live, &options).await.unwrap();
+    writer.finish().await.unwrap();
+    (sent, report)
+}
+
+/// The reads an apply sends while its plan is made are its updates' staleness reads: each
+/// update still costs one `GET` and one `PUT`, and a change made in the account after the
+/// listing is still found by the read, so that update refuses and converges on the next run.
+#[tokio::test]
+async fn reads_sent_while_the_plan_is_made_are_the_updates_own() {
+    let workspace = workspace().await;
+    assert_success(&workspace.apply().await);
+    workspace
+        .write("spec.yaml", &SPEC.replace("relativeURI: /orders", "relativeURI: /orders?all=1"));
+    let admin = workspace.emulator.admin();
+    admin.reset_counters();
+    let (sent, report) = apply_reading_early(&workspace, || {}).await;
+    assert_success(&report);
+    assert_eq!(sent, 1, "one update, one read sent while planning");
+    let counters = admin.counters();
+    assert_eq!(counters.route("GET", "/v1/exports/{id}"), 1, "{:?}", counters.by_route);
+    assert_eq!(counters.route("PUT", "/v1/exports/{id}"), 1, "{:?}", counters.by_route);
+    assert!(!workspace.plan().await.has_changes());
+
+    // A change made in the account between the listing and the plan's read.
+    workspace.write("spec.yaml", &SPEC.replace("relativeURI: /orders", "relativeURI: /orders?v=2"));
+    let orders = admin
+        .documents(ResourceKind::Exports)
+        .into_iter()
+        .find(|export| export["name"] == "Orders")
+        .expect("the orders export");
+    let id = orders["_id"].as_str().unwrap().to_owned();
+    let (sent, report) = apply_reading_early(&workspace, || {
+        admin
+            .edit(ResourceKind::Exports, &id, &serde_json::json!({"description": "made in the UI"}))
+            .unwrap();
+    })
+    .await;
+    assert_eq!(sent, 1);
+    let failed: Vec<String> = report
+        .steps
+        .iter()
+        .filter_map(|step| match &step.outcome {
+            flowform_exec::apply::StepOutcome::Failed(error) => Some(error.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].contains("was modified in the account after the plan was made"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        admin.document(ResourceKind::Exports, &id).unwrap()["description"],
+        "made in the UI"
+    );
+    // The next apply sees the change and converges.
+    assert_success(&workspace.apply().await);
+    assert!(!workspace.plan().await.has_changes());
+}
