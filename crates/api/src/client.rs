@@ -81,6 +81,21 @@ impl Reply {
         })
     }
 
+    /// The body as `T` (`None` for 204 or an empty body), with [`Reply::json`]'s error.
+    pub(crate) fn json_as<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>, Error> {
+        if self.status == StatusCode::NO_CONTENT || self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        serde_json::from_slice(&self.body)
+            .map(Some)
+            .map_err(|error| self.invalid(format!("the body is not JSON ({error})")))
+    }
+
+    /// Whether the body is a JSON object (its first byte past whitespace is `{`).
+    pub(crate) fn is_object(&self) -> bool {
+        self.body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'{')
+    }
+
     /// The items of a list page: a JSON array of documents (an empty body or 204 is none),
     /// each read as `T`; a single object is tolerated as a page of one, as Celigo's CLI does.
     pub(crate) fn page_items<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>, Error> {

@@ -86,6 +86,21 @@ impl Client {
         }
     }
 
+    /// The document of `reply` as a resource, read straight into the model's values (`None`
+    /// for an empty body); anything but an object is refused as [`Client::resource`] does.
+    fn resource_of(&self, kind: Kind, reply: &Reply) -> Result<Option<LiveResource>, Error> {
+        if !reply.is_object() {
+            return match reply.json()? {
+                Some(document) => self.resource(kind, reply, document).map(Some),
+                None => Ok(None),
+            };
+        }
+        let Some(document) = reply.json_as::<Value>()? else { return Ok(None) };
+        LiveResource::from_value(kind, document)
+            .map(Some)
+            .ok_or_else(|| reply.invalid("the document has no string `_id`"))
+    }
+
     fn resources(
         &self,
         kind: Kind,
@@ -233,8 +248,10 @@ impl Client {
     pub async fn get(&self, kind: Kind, id: &str) -> Result<LiveResource, Error> {
         let path = document_path(kind, id)?;
         let reply = self.request(Method::GET, &path, None, Retry::Idempotent).await?;
-        let document = reply.json()?.unwrap_or(serde_json::Value::Null);
-        self.resource(kind, &reply, document)
+        match self.resource_of(kind, &reply)? {
+            Some(resource) => Ok(resource),
+            None => self.resource(kind, &reply, serde_json::Value::Null),
+        }
     }
 
     /// Creates a resource (`POST /v1/<kind>`).
@@ -411,8 +428,8 @@ impl Client {
         let path = document_path(kind, id)?;
         self.refuse_mask(&Method::PUT, &path, body)?;
         let reply = self.request(Method::PUT, &path, Some(body), Retry::Idempotent).await?;
-        match reply.json()? {
-            Some(document) => self.resource(kind, &reply, document),
+        match self.resource_of(kind, &reply)? {
+            Some(resource) => Ok(resource),
             // No echo: read back what was stored.
             None => self.get(kind, id).await,
         }
