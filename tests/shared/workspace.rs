@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use flowform_api::{Client, ClientConfig, Endpoint, SecretString};
 use flowform_emulator::{EmulatorConfig, EmulatorHandle};
-use flowform_exec::apply::{ApplyError, ApplyOptions, ApplyReport, StepOutcome, apply};
+use flowform_exec::apply::{ApplyError, ApplyOptions, ApplyReport, EarlyReads, StepOutcome, apply};
 use flowform_exec::planner::{make_plan, read_live};
 use flowform_exec::remote::ClientStateApi;
 use flowform_exec::saved::PlanOptions;
@@ -128,15 +128,33 @@ pub async fn execute(
     plan: &Plan,
     live: &LiveState,
 ) -> Result<ApplyReport, ApplyError> {
+    execute_with(client, writer, (desired, plan, live), None).await
+}
+
+/// [`execute`], taking the updates' reads sent while the plan was made.
+pub async fn execute_with(
+    client: &Client,
+    writer: &mut StateWriter<'_, ClientStateApi<'_>>,
+    (desired, plan, live): (&DesiredState, &Plan, &LiveState),
+    early_reads: Option<&EarlyReads>,
+) -> Result<ApplyReport, ApplyError> {
     let stop = AtomicBool::new(false);
     let options = ApplyOptions {
         parallelism: 8,
         burst_parallelism: 64,
         stop: &stop,
         progress: &|_| {},
-        early_reads: None,
+        early_reads,
     };
     apply(client, writer, desired, plan, live, &options).await
+}
+
+/// Opens the state at `location` for an apply (the lock taken at once).
+pub async fn open_for_apply<'a>(
+    location: &StateLocation,
+    api: &'a ClientStateApi<'a>,
+) -> StateWriter<'a, ClientStateApi<'a>> {
+    open_writer(location, api, TARGET, "apply", Duration::ZERO).await.unwrap().0
 }
 
 /// Plans and applies a spec folder to the account, its state at `location`: lock, read the
@@ -149,8 +167,7 @@ pub async fn apply_folder(
     env: Option<&str>,
 ) -> ApplyReport {
     let api = ClientStateApi(client);
-    let (mut writer, _) =
-        open_writer(location, &api, TARGET, "apply", Duration::ZERO).await.unwrap();
+    let mut writer = open_for_apply(location, &api).await;
     let desired = load(root, secrets, env);
     let live = read_live(client, &desired, writer.state()).await.unwrap();
     let plan = make_plan(&desired, writer.state(), &live, &PlanOptions::default()).unwrap();

@@ -248,7 +248,11 @@ pub fn make_plan(
     live: &LiveState,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let plan = scoped_plan(desired, state, live, options, &Observe::NOTHING)?;
+    refuse_problems(scoped_plan(desired, state, live, options, &Observe::NOTHING)?)
+}
+
+/// The plan, or its problems when it has any.
+fn refuse_problems(plan: Plan) -> Result<Plan, PlanError> {
     if !plan.problems.is_empty() {
         return Err(PlanError::Problems(plan.problems));
     }
@@ -274,11 +278,7 @@ pub fn make_plan_reading(
     let on_update: &(dyn Fn(&Address, &str) + Sync) =
         if options.targets.is_empty() { &read } else { &|_, _| {} };
     let observe = Observe { on_update, pictures };
-    let plan = scoped_plan(desired, state, live, options, &observe)?;
-    if !plan.problems.is_empty() {
-        return Err(PlanError::Problems(plan.problems));
-    }
-    Ok(plan)
+    refuse_problems(scoped_plan(desired, state, live, options, &observe)?)
 }
 
 /// Makes the plan to show: as [`make_plan`], but the problems stay in the plan (a JSON or

@@ -191,15 +191,7 @@ async fn a_lost_create_is_adopted_by_the_next_run() {
     // (as if the process had been killed): simulate by leaving a pending record and a live
     // resource created after it.
     let api = flowform_exec::remote::ClientStateApi(&workspace.client);
-    let (mut writer, _) = flowform_exec::state::open_writer(
-        &workspace.location,
-        &api,
-        crate::support::TARGET,
-        "apply",
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
+    let mut writer = crate::support::open_for_apply(&workspace.location, &api).await;
     writer
         .add_pending(vec![flowform_model::PendingCreate {
             address: Address::new(Kind::Integration, "main"),
@@ -315,22 +307,12 @@ async fn apply_reading_early(
     workspace: &Workspace,
     between: impl FnOnce(),
 ) -> (usize, flowform_exec::apply::ApplyReport) {
-    use flowform_exec::apply::{ApplyOptions, EarlyReads, apply};
+    use flowform_exec::apply::EarlyReads;
     use flowform_exec::planner::{make_plan_reading, read_live};
-    use flowform_exec::remote::ClientStateApi;
     use flowform_exec::saved::PlanOptions;
-    use std::sync::atomic::AtomicBool;
 
-    let api = ClientStateApi(&workspace.client);
-    let (mut writer, _) = flowform_exec::state::open_writer(
-        &workspace.location,
-        &api,
-        crate::support::TARGET,
-        "apply",
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
+    let api = flowform_exec::remote::ClientStateApi(&workspace.client);
+    let mut writer = crate::support::open_for_apply(&workspace.location, &api).await;
     let desired = workspace.load();
     let live = read_live(&workspace.client, &desired, writer.state()).await.unwrap();
     between();
@@ -339,16 +321,14 @@ async fn apply_reading_early(
         make_plan_reading(&desired, writer.state(), &live, &PlanOptions::default(), &reads, true)
             .unwrap();
     let sent = reads.sent();
-    let stop = AtomicBool::new(false);
-    let options = ApplyOptions {
-        parallelism: 8,
-        burst_parallelism: 64,
-        stop: &stop,
-        progress: &|_| {},
-        early_reads: Some(&reads),
-    };
-    let report =
-        apply(&workspace.client, &mut writer, &desired, &plan, &live, &options).await.unwrap();
+    let report = crate::support::execute_with(
+        &workspace.client,
+        &mut writer,
+        (&desired, &plan, &live),
+        Some(&reads),
+    )
+    .await
+    .unwrap();
     writer.finish().await.unwrap();
     (sent, report)
 }

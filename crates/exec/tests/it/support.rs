@@ -15,7 +15,7 @@ use flowform_model::{DesiredState, LiveState, Plan, State};
 #[path = "../../../../tests/shared/workspace.rs"]
 mod shared;
 
-pub use shared::{TARGET, assert_success, execute, summary};
+pub use shared::{TARGET, assert_success, execute, execute_with, open_for_apply, summary};
 
 pub struct Workspace {
     pub emulator: EmulatorHandle,
