@@ -12,9 +12,13 @@
 //!
 //! An apply that makes its own plan starts earlier still ([`EarlyReads`]): the read of each
 //! update is sent as soon as the diff finds the update, so that it travels while the rest of
-//! the plan is made; the run then takes it like a read sent at its start. The same budget rule
-//! holds: at most half of the requests the budget had to spare when the plan began are read
-//! early (each read may be followed by its write).
+//! the plan is made; the run then takes it like a read sent at its start. At most half of the
+//! requests the budget had to spare when the plan began are read early (each read may be
+//! followed by its write). The diff cannot know yet whether the whole run fits in the budget:
+//! in a run that does not (more than that many updates), the updates read early may wait for
+//! their writes behind the rate, seconds instead of round trips, which widens their window the
+//! way GET-ahead avoids for such runs; the reads that did not fit are made by the steps as
+//! before. A small apply, the case this is for, always fits.
 //!
 //! The check itself is unchanged: the step compares the document read with the
 //! `lastModified` of the plan and refuses a resource changed since. The window between that
