@@ -113,9 +113,9 @@ fn spawn_read(client: &Client, address: &Address, id: &str) -> Read {
 pub struct EarlyReads {
     client: Client,
     runtime: tokio::runtime::Handle,
-    /// How many reads may still be sent: half of the budget's spare requests when the plan
-    /// began, so that every read and its write fit.
-    left: Mutex<usize>,
+    /// How many reads may be sent: half of the budget's spare requests when the plan began, so
+    /// that every read and its write fit.
+    limit: usize,
     reads: Mutex<HashMap<Address, (String, Read)>>,
 }
 
@@ -125,7 +125,7 @@ impl EarlyReads {
         EarlyReads {
             client: client.clone(),
             runtime: tokio::runtime::Handle::current(),
-            left: Mutex::new(client.budget().spare() / 2),
+            limit: client.budget().spare() / 2,
             reads: Mutex::new(HashMap::new()),
         }
     }
@@ -133,12 +133,10 @@ impl EarlyReads {
     /// Sends the read of the resource at `address` (live id `id`), unless the budget's share is
     /// spent or it was sent already.
     pub fn send(&self, address: &Address, id: &str) {
-        let mut left = self.left.lock().expect("reads left lock");
         let mut reads = self.reads.lock().expect("reads lock");
-        if *left == 0 || reads.contains_key(address) {
+        if reads.len() >= self.limit || reads.contains_key(address) {
             return;
         }
-        *left -= 1;
         let (client, kind, owned) = (self.client.clone(), address.kind, id.to_owned());
         let read = self.runtime.spawn(async move { client.get(kind, &owned).await });
         reads.insert(address.clone(), (id.to_owned(), read));

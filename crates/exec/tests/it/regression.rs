@@ -140,12 +140,9 @@ use flowform_model::{Action, DesiredState, StateFlag, Value};
 /// `flowform destroy` at the library level: the destroy plan of the state, executed.
 async fn destroy(workspace: &Workspace) -> Result<ApplyReportSummary, String> {
     let api = ClientStateApi(&workspace.client);
-    let (mut writer, _) =
-        open_writer(&workspace.location, &api, TARGET, "destroy", Duration::ZERO).await.unwrap();
+    let (mut writer, live, planned) = plan_destroy(workspace, &api).await;
     let nothing = DesiredState::default();
-    let live = read_live(&workspace.client, &nothing, writer.state()).await.unwrap();
-    let options = PlanOptions { destroy: true, ..PlanOptions::default() };
-    let plan = match make_plan(&nothing, writer.state(), &live, &options) {
+    let plan = match planned {
         Ok(plan) => plan,
         Err(error) => {
             writer.release().await.unwrap();
@@ -157,6 +154,24 @@ async fn destroy(workspace: &Workspace) -> Result<ApplyReportSummary, String> {
     writer.finish().await.unwrap();
     let report = report.unwrap();
     Ok(ApplyReportSummary { success: report.is_success(), steps: report.steps.len() })
+}
+
+/// The state locked for a destroy, the account read, and the destroy plan of the state.
+async fn plan_destroy<'a>(
+    workspace: &Workspace,
+    api: &'a ClientStateApi<'a>,
+) -> (
+    flowform_exec::state::StateWriter<'a, ClientStateApi<'a>>,
+    flowform_model::LiveState,
+    Result<flowform_model::Plan, flowform_exec::planner::PlanError>,
+) {
+    let (writer, _) =
+        open_writer(&workspace.location, api, TARGET, "destroy", Duration::ZERO).await.unwrap();
+    let nothing = DesiredState::default();
+    let live = read_live(&workspace.client, &nothing, writer.state()).await.unwrap();
+    let options = PlanOptions { destroy: true, ..PlanOptions::default() };
+    let planned = make_plan(&nothing, writer.state(), &live, &options);
+    (writer, live, planned)
 }
 
 struct ApplyReportSummary {
@@ -237,12 +252,9 @@ async fn a_delete_refused_for_a_user_made_after_the_plan_names_that_user() {
     workspace.write("spec.yaml", APP);
     assert_success(&workspace.apply().await);
     let api = ClientStateApi(&workspace.client);
-    let (mut writer, _) =
-        open_writer(&workspace.location, &api, TARGET, "destroy", Duration::ZERO).await.unwrap();
+    let (mut writer, live, planned) = plan_destroy(&workspace, &api).await;
     let nothing = DesiredState::default();
-    let live = read_live(&workspace.client, &nothing, writer.state()).await.unwrap();
-    let options = PlanOptions { destroy: true, ..PlanOptions::default() };
-    let plan = make_plan(&nothing, writer.state(), &live, &options).unwrap();
+    let plan = planned.unwrap();
     let connection = writer
         .state()
         .resources
