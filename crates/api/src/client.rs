@@ -463,7 +463,11 @@ impl Client {
             }
             let status = response.status();
             let headers = std::mem::take(response.headers_mut());
-            let mut body = Vec::new();
+            // Sized from the announced length (at most the limit, checked above): a page of a
+            // thousand documents is megabytes, and growing by doubling copies it and touches
+            // fresh memory at each step.
+            let announced = response.content_length().unwrap_or(0).min(limit);
+            let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
             while let Some(chunk) = response.chunk().await.map_err(transport)? {
                 if (body.len() + chunk.len()) as u64 > limit {
                     return Err(too_large());
