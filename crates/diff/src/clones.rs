@@ -10,14 +10,13 @@
 //! of the same owner. Otherwise it is deleted: in the same apply as the change that stops using
 //! it (after it), and with its owner.
 
-use std::collections::{HashMap, HashSet};
-
 use flowform_model::copies::{StepRef, copied_kinds, copy_address, flow_steps_of};
 use flowform_model::references::{IdField, for_each_id_field, for_each_live_string};
 use flowform_model::{
     Action, Address, Change, CloneCopy, DesiredResource, DesiredState, FieldChange, FieldOp,
     FieldPath, Kind, LiveState, RefOrId, State, Value,
 };
+use flowform_model::{KeyHashMap, KeyHashSet};
 
 use crate::leaves::{body_leaves, desired_leaves, null_leaves, pattern_of};
 use crate::normalize::{ManagedIds, normalize_desired};
@@ -53,11 +52,11 @@ pub(crate) struct PostPlan<'a> {
     state: &'a State,
     live: &'a LiveState,
     ids: &'a ManagedIds,
-    planned: HashMap<Address, Planned>,
-    predictions: HashMap<Address, Option<Prediction>>,
+    planned: KeyHashMap<Address, Planned>,
+    predictions: KeyHashMap<Address, Option<Prediction>>,
     /// Addresses taken by the spec, the state and the copies named so far (built when the first
     /// copy is named: most plans have no clone).
-    taken: Option<HashSet<Address>>,
+    taken: Option<KeyHashSet<Address>>,
 }
 
 impl<'a> PostPlan<'a> {
@@ -80,7 +79,15 @@ impl<'a> PostPlan<'a> {
                 Some((change.address.clone(), planned))
             })
             .collect();
-        PostPlan { desired, state, live, ids, planned, predictions: HashMap::new(), taken: None }
+        PostPlan {
+            desired,
+            state,
+            live,
+            ids,
+            planned,
+            predictions: KeyHashMap::default(),
+            taken: None,
+        }
     }
 
     /// The document `address` will have after the plan; `None` when nothing can tell (neither
@@ -162,10 +169,10 @@ impl<'a> PostPlan<'a> {
         };
         // A flow clone keeps the copies its document still names once the spec's fields are
         // written; an integration's copies belong to it.
-        let still_used: HashSet<(Kind, String)> =
+        let still_used: KeyHashSet<(Kind, String)> =
             flow_steps_of(&reduced).into_iter().map(|(kind, step)| (kind, key_of(step))).collect();
         let mut copies = Vec::new();
-        let mut replaced: HashMap<String, Address> = HashMap::new();
+        let mut replaced: KeyHashMap<String, Address> = KeyHashMap::default();
         for (kind, key, identity) in steps {
             let kept =
                 address.kind == Kind::Integration || still_used.contains(&(kind, key.clone()));
@@ -276,7 +283,7 @@ fn overlay(
 }
 
 /// Replaces the steps a clone copied (by id or address) with references to their copies.
-fn substitute(value: &mut Value, replaced: &HashMap<String, Address>) {
+fn substitute(value: &mut Value, replaced: &KeyHashMap<String, Address>) {
     match value {
         Value::String(text) => {
             if let Some(address) = replaced.get(text.as_str()) {
@@ -346,10 +353,10 @@ pub(crate) fn complete_clones(
 /// owner is not the spec's is deleted.
 pub(crate) fn kept_copies(
     post: &mut PostPlan<'_>,
-    moved_from: &HashSet<&Address>,
-) -> HashSet<Address> {
+    moved_from: &KeyHashSet<&Address>,
+) -> KeyHashSet<Address> {
     let (desired, state, live) = (post.desired, post.state, post.live);
-    let mut owners: HashMap<&Address, Vec<(&Address, &str)>> = HashMap::new();
+    let mut owners: KeyHashMap<&Address, Vec<(&Address, &str)>> = KeyHashMap::default();
     for (address, resource) in &state.resources {
         if let Some(owner) = &resource.owner
             && !desired.resources.contains_key(address)
@@ -357,7 +364,7 @@ pub(crate) fn kept_copies(
             owners.entry(owner).or_default().push((address, resource.id.as_str()));
         }
     }
-    let mut kept = HashSet::new();
+    let mut kept = KeyHashSet::default();
     for (owner, copies) in owners {
         // A renamed owner is planned under its new address.
         let now = if moved_from.contains(owner) {
@@ -368,7 +375,7 @@ pub(crate) fn kept_copies(
         let Some(now) = now.filter(|now| desired.resources.contains_key(now)) else { continue };
         let Some(Planned::Existing(owner_id)) = post.planned.get(&now).cloned() else { continue };
         let Some(document) = post.document(&now, 0) else { continue };
-        let mut used: HashSet<String> = HashSet::new();
+        let mut used: KeyHashSet<String> = KeyHashSet::default();
         if let Some(object) = document.as_object() {
             for_each_id_field(object, &mut |_, field| match field {
                 IdField::Text(text, _) => {

@@ -16,7 +16,7 @@
 //! lists nobody sent, and drops others such as an empty `file.lookups`), and a few defaults that
 //! depend on another field of the document ([`CONDITIONAL_DEFAULTS`]).
 
-use std::collections::HashMap;
+use flowform_model::KeyHashMap;
 use std::sync::OnceLock;
 
 use flowform_model::{Kind, Value};
@@ -294,7 +294,7 @@ pub fn server_defaults(kind: Kind) -> &'static [ServerDefault] {
     }
 }
 
-type DefaultIndex = HashMap<(Kind, &'static str), DefaultValue>;
+type DefaultIndex = KeyHashMap<(Kind, &'static str), DefaultValue>;
 
 fn index() -> &'static DefaultIndex {
     static INDEX: OnceLock<DefaultIndex> = OnceLock::new();

@@ -1,6 +1,7 @@
 //! `diff`: desired, applied and live state in, plan out.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use flowform_model::{KeyHashMap, KeyHashSet};
+use std::collections::BTreeMap;
 
 use flowform_model::fields::{is_write_only, withhold_write_only};
 use flowform_model::references::for_each_live_reference_string;
@@ -10,7 +11,7 @@ use flowform_model::{
     PlanProblem, ResourceState, State, StateChange, StateFlag, Value,
 };
 
-use crate::blast::fill_used_by;
+use crate::blast::{LiveReferrers, LiveUses, fill_used_by, needs_blast_radius};
 use crate::clones::{PostPlan, complete_clones, kept_copies};
 use crate::field_diff::{FieldContext, creation_fields, diff_fields};
 use crate::identity::{Binding, resolve};
@@ -76,7 +77,7 @@ pub fn diff_observed(
     // Ids that map back to addresses: the state's, with moved entries under their new address
     // and adopted resources under the address that adopts them.
     let mut ids = ManagedIds::from_state(state);
-    let mut renamed: HashMap<Address, Address> = HashMap::new();
+    let mut renamed: KeyHashMap<Address, Address> = KeyHashMap::default();
     for (resource, binding) in &identities.bindings {
         match binding {
             Binding::Moved { state: from_state, from, .. } => {
@@ -93,36 +94,28 @@ pub fn diff_observed(
     add_lookup_ids(&mut ids, &identities.bindings, live);
 
     let bindings = identities.bindings.as_slice();
-    // The last third of the resources is compared beside the note (which reads every live
-    // document), the first two thirds on this thread.
-    let split = bindings.len() - bindings.len() / 3;
-    let (changes, outside) = std::thread::scope(|scope| {
-        let (ids, renamed) = (&ids, &renamed);
+    // Both comparing threads walk the resources in address order, which is creation order
+    // (parents first): this thread takes two of every three, the other the third beside the
+    // note (which reads every live document). So the staleness reads `on_update` sends go out
+    // parents first, and a parent's read is back before the write it must precede.
+    let uses = LiveUses::new(live);
+    let (changes, warnings_found, outside) = std::thread::scope(|scope| {
+        let (ids, renamed, uses) = (&ids, &renamed, &uses);
         let outside = scope.spawn(move || changed_outside(state, live, ids));
+        let context = (desired, state, live, ids, renamed);
         let tail = scope.spawn(move || {
-            let mut changes = Vec::with_capacity(bindings.len() - split);
-            let warnings = plan_bindings(
-                &bindings[split..],
-                (desired, state, live, ids, renamed),
-                on_update,
-                &mut changes,
-            );
-            (changes, warnings)
+            let start_uses = || uses.start(scope);
+            plan_bindings(bindings, |index| index % 3 == 2, context, on_update, &start_uses)
         });
-        // Room for every change at once: the tail's are moved in without growing the vector.
-        let mut changes = Vec::with_capacity(bindings.len());
-        let head_warnings = plan_bindings(
-            &bindings[..split],
-            (desired, state, live, ids, renamed),
-            on_update,
-            &mut changes,
-        );
-        warnings.extend(head_warnings);
-        let (tail_changes, tail_warnings) = join(tail);
-        changes.extend(tail_changes);
-        warnings.extend(tail_warnings);
-        (changes, join(outside))
+        let start_uses = || uses.start(scope);
+        let head = plan_bindings(bindings, |index| index % 3 != 2, context, on_update, &start_uses);
+        let tail = join(tail);
+        let changes = merge_by_index(head.changes, tail.changes, bindings.len());
+        let warnings = merge_by_index(head.warnings, tail.warnings, 0);
+        (changes, warnings, join(outside))
     });
+    warnings.extend(warnings_found);
+    let uses = uses.into_found();
     finish(
         desired,
         state,
@@ -134,6 +127,7 @@ pub fn diff_observed(
         warnings,
         problems,
         outside,
+        uses,
     )
 }
 
@@ -142,22 +136,32 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
-/// Pushes the changes of `bindings` (in their order) to `changes`; returns the warnings their
-/// comparison gave.
-fn plan_bindings(
-    bindings: &[(&DesiredResource, Binding<'_>)],
-    (desired, state, live, ids, renamed): (
-        &DesiredState,
-        &State,
-        &LiveState,
-        &ManagedIds,
-        &HashMap<Address, Address>,
-    ),
+/// The changes and warnings of a share of the bindings, each with the binding's index.
+struct Planned {
+    changes: Vec<(usize, Change)>,
+    warnings: Vec<(usize, String)>,
+}
+
+/// What a thread of the plan compares: the desired, applied and live state, the ids and the
+/// renamed addresses.
+type PlanContext<'a> =
+    (&'a DesiredState, &'a State, &'a LiveState, &'a ManagedIds, &'a KeyHashMap<Address, Address>);
+
+/// Compares the bindings whose index is in `share` (in their order); each change and warning
+/// carries the index of its binding, so the shares of several threads join in one order.
+fn plan_bindings<'a>(
+    bindings: &'a [(&DesiredResource, Binding<'_>)],
+    share: impl Fn(usize) -> bool,
+    (desired, state, live, ids, renamed): PlanContext<'a>,
     on_update: &(dyn Fn(&Address, &str) + Sync),
-    changes: &mut Vec<Change>,
-) -> Vec<String> {
+    start_uses: &dyn Fn(),
+) -> Planned {
+    let mut planned = Planned { changes: Vec::new(), warnings: Vec::new() };
     let mut warnings = Vec::new();
-    for (resource, binding) in bindings {
+    for (index, (resource, binding)) in bindings.iter().enumerate() {
+        if !share(index) {
+            continue;
+        }
         let mut compare = |entry: Option<&ResourceState>, live_resource: &LiveResource| {
             let context = FieldContext {
                 kind: resource.kind(),
@@ -220,7 +224,7 @@ fn plan_bindings(
             }
             (action, _) => action,
         };
-        changes.push(Change {
+        let change = Change {
             address: resource.address.clone(),
             name: live_resource
                 .and_then(|live_resource| live_resource.name.clone())
@@ -229,9 +233,31 @@ fn plan_bindings(
             used_by: Vec::new(),
             action,
             data: data.map(Box::new),
-        });
+        };
+        if needs_blast_radius(&change) {
+            start_uses();
+        }
+        planned.changes.push((index, change));
+        planned.warnings.extend(warnings.drain(..).map(|warning| (index, warning)));
     }
-    warnings
+    planned
+}
+
+/// Joins two lists ordered by index into one in that order (indexes are unique).
+fn merge_by_index<T>(left: Vec<(usize, T)>, right: Vec<(usize, T)>, capacity: usize) -> Vec<T> {
+    let mut merged = Vec::with_capacity(capacity.max(left.len() + right.len()));
+    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
+    loop {
+        let take_left = match (left.peek(), right.peek()) {
+            (Some((l, _)), Some((r, _))) => l < r,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_left { left.next() } else { right.next() };
+        merged.extend(next.map(|(_, item)| item));
+    }
+    merged
 }
 
 /// The rest of the plan, once every desired resource is compared: clones, deletes, blast
@@ -242,12 +268,13 @@ fn finish(
     state: &State,
     live: &LiveState,
     options: &DiffOptions,
-    moved_from: &HashSet<&Address>,
+    moved_from: &KeyHashSet<&Address>,
     ids: &ManagedIds,
     mut changes: Vec<Change>,
     mut warnings: Vec<String>,
     mut problems: Vec<PlanProblem>,
     outside: (Vec<OutsideChange>, Vec<Address>),
+    uses: Option<LiveReferrers<'_>>,
 ) -> Plan {
     // What clones make, and which copies the state manages stay (most plans have neither).
     let clones = changes.iter().any(|change| matches!(change.action, Action::Clone { .. }));
@@ -257,7 +284,7 @@ fn finish(
         complete_clones(&mut changes, &mut post, options.no_delete, &mut warnings);
         kept_copies(&mut post, moved_from)
     } else {
-        HashSet::new()
+        KeyHashSet::default()
     };
 
     plan_deletes(
@@ -271,7 +298,7 @@ fn finish(
         &mut warnings,
         &mut problems,
     );
-    fill_used_by(&mut changes, live, ids, &mut warnings);
+    fill_used_by(&mut changes, uses, live, ids, &mut warnings);
     for change in &mut changes {
         withhold_write_only_values(change);
     }
@@ -362,9 +389,9 @@ fn outside_note(
     (mut notes, mut without_baseline): (Vec<OutsideChange>, Vec<Address>),
     changes: &[Change],
 ) -> (Vec<OutsideChange>, Vec<Address>) {
-    let new_address: HashMap<&Address, &Address> =
+    let new_address: KeyHashMap<&Address, &Address> =
         desired.moved.iter().map(|entry| (&entry.from, &entry.to)).collect();
-    let by_address: HashMap<&Address, &Change> =
+    let by_address: KeyHashMap<&Address, &Change> =
         changes.iter().map(|change| (&change.address, change)).collect();
     let rename = |address: &mut Address| {
         if let Some(to) = new_address.get(address)
@@ -441,7 +468,7 @@ fn add_lookup_ids(
     for found in live.lookups.values() {
         ids.insert_lookup(found.id.clone(), Lookup::Data(found.address.clone()));
     }
-    let mut renames: HashMap<&str, &[(String, String)]> = HashMap::new();
+    let mut renames: KeyHashMap<&str, &[(String, String)]> = KeyHashMap::default();
     for (resource, binding) in bindings {
         let bound = match binding {
             Binding::Existing { live, .. }
@@ -476,9 +503,9 @@ fn add_lookup_ids(
 /// What stays in the state although the spec does not declare it.
 struct Leaving<'l, 'a> {
     /// State addresses whose entry moves to a new address.
-    moved_from: &'l HashSet<&'a Address>,
+    moved_from: &'l KeyHashSet<&'a Address>,
     /// Clone copies still used by their owner.
-    kept: &'l HashSet<Address>,
+    kept: &'l KeyHashSet<Address>,
 }
 
 /// What the state records of the spec's lifecycle that differs from what the spec says now:
@@ -639,7 +666,7 @@ fn users_of<'a>(live: &'a LiveState, ids: &ManagedIds, leaving_ids: &'a ManagedI
             }
             Some(_) => {}
             None => {
-                let mut used: HashSet<&Address> = HashSet::new();
+                let mut used: KeyHashSet<&Address> = KeyHashSet::default();
                 for_each_live_reference_string(&resource.document, &mut |_, text, _| {
                     if let Some(target) = leaving_ids.address(text)
                         && used.insert(target)
@@ -739,5 +766,22 @@ mod tests {
             sort_by_address(&mut items, |item| &item.0);
             assert_eq!(items, expected, "{length} items, sorted already");
         }
+    }
+
+    #[test]
+    fn shares_merge_back_in_index_order() {
+        // The shares the two threads take: two of every three indexes, and the third.
+        for length in [0usize, 1, 2, 3, 4, 10, 101] {
+            let head: Vec<(usize, usize)> =
+                (0..length).filter(|index| index % 3 != 2).map(|index| (index, index)).collect();
+            let tail: Vec<(usize, usize)> =
+                (0..length).filter(|index| index % 3 == 2).map(|index| (index, index)).collect();
+            let merged = merge_by_index(head.clone(), tail.clone(), length);
+            assert_eq!(merged, (0..length).collect::<Vec<_>>(), "{length} items");
+            assert_eq!(merge_by_index(tail, head, 0), (0..length).collect::<Vec<_>>());
+        }
+        // Shares with gaps (bindings that planned nothing) still merge in order.
+        let merged = merge_by_index(vec![(0, 'a'), (4, 'e')], vec![(2, 'c'), (5, 'f')], 0);
+        assert_eq!(merged, ['a', 'c', 'e', 'f']);
     }
 }

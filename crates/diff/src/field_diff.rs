@@ -1,8 +1,8 @@
 //! The three-way field comparison of one resource (PRODUCT.md §2.2), and the breakdown of array
 //! changes into readable element-level changes.
 
+use flowform_model::{KeyHashMap, KeyHashSet};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use flowform_model::fields::is_write_only;
 use flowform_model::fingerprint::value_digest;
@@ -35,7 +35,7 @@ pub(crate) struct FieldContext<'a> {
     pub ids: &'a ManagedIds,
     /// Addresses renamed by `moved` entries, new to old: digests recorded before a move name
     /// the old addresses.
-    pub renamed: &'a HashMap<Address, Address>,
+    pub renamed: &'a KeyHashMap<Address, Address>,
 }
 
 /// The value at a path of a live document, and whether the path (or one of its ancestors) is
@@ -474,7 +474,7 @@ fn spec_unchanged_since_apply(
 }
 
 /// Rewrites references to moved resources to their old addresses; returns whether any changed.
-fn rename_references(value: &mut Value, renamed: &HashMap<Address, Address>) -> bool {
+fn rename_references(value: &mut Value, renamed: &KeyHashMap<Address, Address>) -> bool {
     match value {
         Value::Ref(address) => match renamed.get(address) {
             Some(old) => {
@@ -778,8 +778,8 @@ fn is_mapping_list(pattern: &str) -> bool {
 
 /// The rows of a mapping list by their `generate` value, or `None` when a row is not an object
 /// with a string `generate` or two rows share one.
-fn rows_by_generate(items: &[Value]) -> Option<HashMap<&str, &Value>> {
-    let mut rows = HashMap::with_capacity(items.len());
+fn rows_by_generate(items: &[Value]) -> Option<KeyHashMap<&str, &Value>> {
+    let mut rows = KeyHashMap::with_capacity_and_hasher(items.len(), Default::default());
     for item in items {
         let generate = item.as_object()?.get("generate")?.as_str()?;
         if rows.insert(generate, item).is_some() {
@@ -1017,12 +1017,12 @@ fn keyed_changes(
     path: &FieldPath,
     pattern: &str,
     live_items: &[Value],
-    live_rows: &HashMap<&str, &Value>,
+    live_rows: &KeyHashMap<&str, &Value>,
     desired_items: &[Value],
     drift: bool,
 ) {
     let before = changes.len();
-    let mut desired_keys = std::collections::HashSet::new();
+    let mut desired_keys = KeyHashSet::default();
     for row in desired_items {
         let Some(generate) =
             row.as_object().and_then(|object| object.get("generate")).and_then(Value::as_str)

@@ -1,11 +1,10 @@
 //! Resource identity: which live resource, if any, each desired address is bound to, and why.
 
-use std::collections::{HashMap, HashSet};
-
 use flowform_model::{
     Address, DesiredResource, DesiredState, Kind, LiveResource, LiveState, PlanProblem,
     ResourceState, State, Value,
 };
+use flowform_model::{KeyHashMap, KeyHashSet};
 
 /// How a desired resource relates to the account.
 #[derive(Debug)]
@@ -27,7 +26,7 @@ pub(crate) struct Identities<'a> {
     /// One binding per desired resource, in address order.
     pub bindings: Vec<(&'a DesiredResource, Binding<'a>)>,
     /// State addresses whose entry moves to a new address (not deleted).
-    pub moved_from: HashSet<&'a Address>,
+    pub moved_from: KeyHashSet<&'a Address>,
     /// Warnings to show with the plan.
     pub warnings: Vec<String>,
     /// Problems that fail the plan.
@@ -46,19 +45,19 @@ pub(crate) fn resolve<'a>(
     let mut resources: Vec<&DesiredResource> = desired.resources.values().collect();
     resources.sort_by(|left, right| left.address.cmp(&right.address));
 
-    let managed_ids: HashSet<&str> =
+    let managed_ids: KeyHashSet<&str> =
         state.resources.values().map(|resource| resource.id.as_str()).collect();
     let mut identities = Identities {
         bindings: Vec::with_capacity(resources.len()),
-        moved_from: HashSet::new(),
+        moved_from: KeyHashSet::default(),
         warnings: Vec::new(),
         problems: Vec::new(),
     };
     // Ids bound so far, so a flow's `_integrationId` reference can be compared with a live one.
-    let mut bound_ids: HashMap<&Address, &str> =
+    let mut bound_ids: KeyHashMap<&Address, &str> =
         state.resources.iter().map(|(address, resource)| (address, resource.id.as_str())).collect();
     // Unmanaged live ids claimed by adoptions, to refuse two addresses adopting one resource.
-    let mut adopted_by: HashMap<&str, Vec<&Address>> = HashMap::new();
+    let mut adopted_by: KeyHashMap<&str, Vec<&Address>> = KeyHashMap::default();
 
     for resource in resources {
         let address = &resource.address;
@@ -257,7 +256,7 @@ fn resolve_move<'a>(
     identities: &mut Identities<'a>,
 ) -> Option<Binding<'a>> {
     let mut target = &resource.address;
-    let mut visited: HashSet<&Address> = HashSet::new();
+    let mut visited: KeyHashSet<&Address> = KeyHashSet::default();
     while visited.insert(target) {
         let entry = desired.moved.iter().find(|moved| moved.to == *target)?;
         let from = &entry.from;
@@ -314,8 +313,8 @@ fn resolve_move<'a>(
 fn same_name_candidates<'a>(
     resource: &DesiredResource,
     live: &'a LiveState,
-    managed_ids: &HashSet<&str>,
-    bound_ids: &HashMap<&Address, &str>,
+    managed_ids: &KeyHashSet<&str>,
+    bound_ids: &KeyHashMap<&Address, &str>,
 ) -> Vec<&'a LiveResource> {
     let Some(name) = resource.name() else {
         return Vec::new();

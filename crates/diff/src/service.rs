@@ -14,8 +14,8 @@
 //! `pull` writes none of the service's additions. Paths are dotted and index-free, as in
 //! [`crate::defaults`].
 
+use flowform_model::KeyHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use flowform_model::fields::SAMPLE_DATA_FIELDS;
@@ -353,7 +353,7 @@ pub fn rewrites(kind: Kind) -> &'static [RewriteRule] {
     }
 }
 
-type RewriteIndex = HashMap<(Kind, &'static str), Rewrite>;
+type RewriteIndex = KeyHashMap<(Kind, &'static str), Rewrite>;
 
 fn rewrite_index() -> &'static RewriteIndex {
     static INDEX: OnceLock<RewriteIndex> = OnceLock::new();

@@ -1,7 +1,8 @@
 //! The planner: reads the live account (one paginated list per kind, all kinds at once) and
 //! turns spec + state + live into a plan, limited to `--target` when asked.
 
-use std::collections::{BTreeSet, HashMap};
+use flowform_model::KeyHashMap;
+use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use flowform_api::Client;
@@ -154,7 +155,7 @@ async fn fill_script_content(
     live: &mut LiveState,
 ) -> Result<(), PlanError> {
     let content_path = FieldPath::from_keys(["content"]);
-    let by_id: HashMap<&str, &Address> =
+    let by_id: KeyHashMap<&str, &Address> =
         state.resources.iter().map(|(address, resource)| (resource.id.as_str(), address)).collect();
     let mut to_fetch = Vec::new();
     let mut known: Vec<(String, String)> = Vec::new();
@@ -424,7 +425,7 @@ pub fn destroy_scope(
     state: &State,
     targets: &[String],
 ) -> Result<BTreeSet<Address>, PlanError> {
-    let referrers: HashMap<&Address, Vec<&Address>> =
+    let referrers: KeyHashMap<&Address, Vec<&Address>> =
         plan.changes.iter().map(|change| (&change.address, change.waits_for().collect())).collect();
     let mut scope = BTreeSet::new();
     let mut stack = Vec::new();

@@ -40,5 +40,6 @@ pub use state::{
     STATE_FORMAT_VERSION, SecretRecord, State, UNKNOWN_FINGERPRINT, UNVERIFIED_PREFIX,
 };
 pub use value::{
-    KeyHasher, MASK, MASK_MIN_LENGTH, Object, SecretValue, ToJsonError, Value, is_mask_text,
+    KeyHashMap, KeyHashSet, KeyHasher, MASK, MASK_MIN_LENGTH, Object, SecretValue, ToJsonError,
+    Value, is_mask_text,
 };

@@ -58,7 +58,7 @@ impl LiveResource {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveState {
     /// Documents by kind, then by id in list order.
-    pub resources: BTreeMap<Kind, IndexMap<String, LiveResource>>,
+    pub resources: BTreeMap<Kind, IndexMap<String, LiveResource, crate::KeyHasher>>,
     /// What the spec's `data:` lookups found (filled by the planner).
     pub lookups: BTreeMap<DataAddress, FoundLookup>,
     /// For live lookup caches a spec's `dataFile` may bind to: their data compared with that

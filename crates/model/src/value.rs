@@ -44,6 +44,13 @@ impl std::hash::BuildHasher for KeyHasher {
     }
 }
 
+/// A `HashMap` hashed like an [`Object`]'s keys ([`KeyHasher`]): for the maps a spec load, a
+/// plan or an apply fills and reads per resource or per field, where SipHash showed in profiles.
+pub type KeyHashMap<K, V> = std::collections::HashMap<K, V, KeyHasher>;
+
+/// A `HashSet` hashed with [`KeyHasher`] (see [`KeyHashMap`]).
+pub type KeyHashSet<T> = std::collections::HashSet<T, KeyHasher>;
+
 /// A value inside a resource body.
 ///
 /// Desired bodies (from the spec) may hold [`Value::Ref`] and [`Value::Secret`]; live bodies

@@ -361,3 +361,45 @@ fn literal_ids_of_the_referenced_kinds_are_checked() {
         ]
     );
 }
+
+/// The plan compares on two threads, each taking every other share of the resources in address
+/// order: the warnings and the changes still come in address order, and each update is reported
+/// to `diff_observed`'s observer once.
+#[test]
+fn the_threads_shares_join_in_address_order() {
+    let mut world = World::new();
+    let mut ids = Vec::new();
+    for index in 1..=8 {
+        let address = format!("connection.ns{index}");
+        let spec = json!({"name": format!("NS {index}"), "type": "netsuite", "netsuite": {"dataCenterURLs": {"restDomain": "mine"}}});
+        ids.push(world.applied(&address, spec));
+    }
+    for (index, id) in ids.iter().enumerate() {
+        world.edit_live(id, |document| {
+            document["netsuite"]["dataCenterURLs"]["restDomain"] = json!("theirs");
+            if index % 2 == 0 {
+                document["name"] = json!("renamed in the UI");
+            }
+        });
+    }
+    let reported = std::sync::Mutex::new(Vec::new());
+    let plan = flowform_diff::diff_observed(
+        &world.desired,
+        &world.state,
+        &world.live(),
+        &DiffOptions::default(),
+        &|address, _| reported.lock().unwrap().push(address.to_string()),
+    );
+    let warned: Vec<&str> = plan
+        .warnings
+        .iter()
+        .filter_map(|warning| warning.strip_prefix('`')?.split('`').next())
+        .collect();
+    let expected: Vec<String> = (1..=8).map(|index| format!("connection.ns{index}")).collect();
+    assert_eq!(warned, expected, "{:?}", plan.warnings);
+    let updated: Vec<String> = plan.actionable().map(|change| change.address.to_string()).collect();
+    assert_eq!(updated, ["connection.ns1", "connection.ns3", "connection.ns5", "connection.ns7"]);
+    let mut reported = reported.into_inner().unwrap();
+    reported.sort();
+    assert_eq!(reported, updated);
+}

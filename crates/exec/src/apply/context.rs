@@ -1,7 +1,8 @@
 //! What every step of one run shares.
 
+use flowform_model::{KeyHashMap, KeyHashSet};
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use flowform_api::Client;
@@ -22,15 +23,15 @@ pub(crate) struct Context<'c, 'w, A: StateApi> {
     pub salt: String,
     pub writer: tokio::sync::Mutex<&'c mut StateWriter<'w, A>>,
     /// Ids by address: the state's, plus everything created or adopted in this run.
-    pub ids: Mutex<HashMap<Address, String>>,
+    pub ids: Mutex<KeyHashMap<Address, String>>,
     /// The latest document of each resource written in this run.
-    pub documents: Mutex<HashMap<Address, Value>>,
+    pub documents: Mutex<KeyHashMap<Address, Value>>,
     /// Ids of live resources per kind (for the lost-create search to exclude).
-    pub known_ids: Mutex<HashMap<Kind, HashSet<String>>>,
+    pub known_ids: Mutex<KeyHashMap<Kind, std::collections::HashSet<String>>>,
     /// Flows written disabled that the enable phase must enable.
     pub to_enable: Mutex<BTreeSet<Address>>,
     /// The ids of the resources this plan deletes (what an unlink removes references to).
-    pub deleting: HashSet<String>,
+    pub deleting: KeyHashSet<String>,
     /// The reads of updates sent when the run started.
     pub ahead: Ahead,
 }

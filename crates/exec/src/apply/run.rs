@@ -1,7 +1,8 @@
 //! The run: write-ahead records, the phases (the plan's steps, then the enable-last phase), and
 //! the secret baselines.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use flowform_model::{KeyHashMap, KeyHashSet};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
@@ -43,7 +44,7 @@ pub async fn apply<A: StateApi>(
     // Adopted and moved resources exist already, so their ids are known before their steps
     // run: a write that names one (`_runNextFlowIds` is not ordered after adopts, to keep
     // cycles breakable) must find it.
-    let ids: HashMap<Address, String> = writer
+    let ids: KeyHashMap<Address, String> = writer
         .state()
         .resources
         .iter()
@@ -55,7 +56,7 @@ pub async fn apply<A: StateApi>(
             _ => None,
         }))
         .collect();
-    let known_ids: HashMap<Kind, HashSet<String>> = Kind::ALL
+    let known_ids: KeyHashMap<Kind, std::collections::HashSet<String>> = Kind::ALL
         .into_iter()
         .map(|kind| (kind, live.of_kind(kind).map(|resource| resource.id.clone()).collect()))
         .collect();
@@ -67,7 +68,7 @@ pub async fn apply<A: StateApi>(
         salt,
         writer: tokio::sync::Mutex::new(writer),
         ids: Mutex::new(ids),
-        documents: Mutex::new(HashMap::new()),
+        documents: Mutex::new(KeyHashMap::default()),
         known_ids: Mutex::new(known_ids),
         to_enable: Mutex::new(BTreeSet::new()),
         deleting: plan
@@ -336,7 +337,7 @@ async fn run_phase<A: StateApi>(
     })
     .await;
     let mut order = finished.into_inner().expect("finished lock");
-    let ran: HashSet<usize> = order.iter().copied().collect();
+    let ran: KeyHashSet<usize> = order.iter().copied().collect();
     order.extend((0..graph.len()).filter(|index| !ran.contains(index)));
     let mut outcomes: Vec<Option<Outcome<StepOutcome, _>>> =
         outcomes.into_iter().map(Some).collect();
@@ -369,7 +370,7 @@ async fn run_phase<A: StateApi>(
 
 /// The address and everything it depends on, directly or not, by the plan's `depends_on`.
 fn dependency_closure<'p>(plan: &'p Plan, address: &'p Address) -> BTreeSet<&'p Address> {
-    let by_address: HashMap<&Address, &Change> =
+    let by_address: KeyHashMap<&Address, &Change> =
         plan.changes.iter().map(|change| (&change.address, change)).collect();
     let mut seen = BTreeSet::new();
     let mut stack = vec![address];

@@ -2,8 +2,7 @@
 //! which operation its step runs (with the ids and addresses that operation needs, borrowed from
 //! the plan), and each change's `depends_on` says what it waits for.
 
-use std::collections::HashMap;
-
+use flowform_model::KeyHashMap;
 use flowform_model::fields::must_purge_before;
 use flowform_model::{Action, Address, Change, CloneCopy, Plan, RefOrId};
 
@@ -168,10 +167,10 @@ fn operation(change: &Change) -> Option<Operation<'_>> {
 /// Builds the steps of a plan and their order, from each change's action and `depends_on`.
 pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
     let mut graph = StepGraph::new();
-    let mut write_of: HashMap<&Address, usize> = HashMap::new();
-    let mut create_of: HashMap<&Address, usize> = HashMap::new();
-    let mut delete_of: HashMap<&Address, usize> = HashMap::new();
-    let mut change_of: HashMap<usize, usize> = HashMap::new();
+    let mut write_of: KeyHashMap<&Address, usize> = KeyHashMap::default();
+    let mut create_of: KeyHashMap<&Address, usize> = KeyHashMap::default();
+    let mut delete_of: KeyHashMap<&Address, usize> = KeyHashMap::default();
+    let mut change_of: KeyHashMap<usize, usize> = KeyHashMap::default();
     for (index, change) in plan.changes.iter().enumerate() {
         let Some(operation) = operation(change) else { continue };
         let step = graph.add(Step::new(&change.address, operation));
@@ -252,7 +251,7 @@ pub fn build_steps(plan: &Plan) -> Result<StepGraph<Step<'_>>, ApplyError> {
     // A referrer deleted too whose references are all breakable is unlinked before this delete
     // instead: a cycle of resources leaving together (an export and its async helper) has no
     // order otherwise.
-    let mut unlink_of: HashMap<&Address, usize> = HashMap::new();
+    let mut unlink_of: KeyHashMap<&Address, usize> = KeyHashMap::default();
     let deletes: Vec<usize> = delete_of.values().copied().collect();
     for delete in deletes {
         let change = &plan.changes[change_of[&delete]];

@@ -5,7 +5,8 @@
 //! second update (PRODUCT.md §5), so cycles made only of those are fine; any other cycle is an
 //! error naming every resource in it.
 
-use std::collections::{HashMap, VecDeque};
+use flowform_model::KeyHashMap;
+use std::collections::VecDeque;
 
 use flowform_model::Address;
 use flowform_model::fields::is_breakable_reference;
@@ -25,7 +26,7 @@ pub(crate) struct Resource<'a> {
 
 /// Reports every cycle of unbreakable references.
 pub(crate) fn check(resources: &[Resource<'_>], diagnostics: &mut Vec<Diagnostic>) {
-    let index_of: HashMap<&Address, usize> =
+    let index_of: KeyHashMap<&Address, usize> =
         resources.iter().enumerate().map(|(index, resource)| (resource.address, index)).collect();
     let mut graph: DiGraph<usize, (usize, usize)> = DiGraph::with_capacity(resources.len(), 0);
     let nodes: Vec<NodeIndex> = (0..resources.len()).map(|index| graph.add_node(index)).collect();
@@ -66,7 +67,7 @@ fn report(
     let in_component = |index: usize| members.binary_search(&index).is_ok();
     // Breadth-first search from the start back to it, inside the component; each node is
     // entered once, through the first edge that reaches it.
-    let mut entered_by: HashMap<usize, (usize, usize)> = HashMap::new();
+    let mut entered_by: KeyHashMap<usize, (usize, usize)> = KeyHashMap::default();
     let mut queue = VecDeque::from([start]);
     let mut closing = None;
     'search: while let Some(current) = queue.pop_front() {

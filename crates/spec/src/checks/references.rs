@@ -1,11 +1,10 @@
 //! References: that they name a declared resource, and one of the kind their field points at;
 //! and that id fields hold a reference or a literal id.
 
-use std::collections::{HashMap, HashSet};
-
 use flowform_model::fields::{RefTarget, SAMPLE_DATA_FIELDS, reference_target};
 use flowform_model::references::{IdField, Site, for_each_id_field};
 use flowform_model::{Address, DataAddress, FieldPath, Kind, Lookup, LookupKind, Object, Segment};
+use flowform_model::{KeyHashMap, KeyHashSet};
 
 use super::{ReferenceUse, node_at};
 use crate::diagnostic::{Code, Diagnostic};
@@ -16,15 +15,18 @@ use crate::yaml::Node;
 
 /// Every declared key, by kind, and every `data:` lookup.
 pub(crate) struct Declared {
-    keys: HashMap<Kind, Vec<String>>,
-    addresses: HashSet<Address>,
-    lookups: HashSet<DataAddress>,
+    keys: KeyHashMap<Kind, Vec<String>>,
+    addresses: KeyHashSet<Address>,
+    lookups: KeyHashSet<DataAddress>,
 }
 
 impl Declared {
     pub(crate) fn new<'a>(addresses: impl IntoIterator<Item = &'a Address>) -> Declared {
-        let mut declared =
-            Declared { keys: HashMap::new(), addresses: HashSet::new(), lookups: HashSet::new() };
+        let mut declared = Declared {
+            keys: KeyHashMap::default(),
+            addresses: KeyHashSet::default(),
+            lookups: KeyHashSet::default(),
+        };
         for address in addresses {
             declared.keys.entry(address.kind).or_default().push(address.key.clone());
             declared.addresses.insert(address.clone());
