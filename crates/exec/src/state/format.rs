@@ -58,9 +58,46 @@ struct StateDocument {
     target: String,
     salt: String,
     #[serde(default)]
-    resources: BTreeMap<String, ResourceDocument>,
+    resources: ResourceEntries,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pending: Vec<PendingDocument>,
+}
+
+/// The `resources` map as `(address, resource)` pairs in the document's order: the state is a
+/// map by address, built once from them (a map by text first was a second sort of thousands of
+/// resources, by another order). Written in the order of the addresses' text.
+#[derive(Default)]
+struct ResourceEntries(Vec<(String, ResourceDocument)>);
+
+impl Serialize for ResourceEntries {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<&(String, ResourceDocument)> = self.0.iter().collect();
+        entries.sort_unstable_by(|left, right| left.0.cmp(&right.0));
+        serializer.collect_map(entries.into_iter().map(|(address, resource)| (address, resource)))
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceEntries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ResourceEntries;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a map of addresses to resources")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ResourceEntries, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(ResourceEntries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// One resource in the state document.
@@ -68,11 +105,11 @@ struct StateDocument {
 pub struct ResourceDocument {
     id: String,
     #[serde(default)]
-    applied_paths: BTreeMap<String, String>,
+    applied_paths: PathDigests,
     #[serde(default)]
     digest: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    secret_fingerprints: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "PathDigests::is_empty")]
+    secret_fingerprints: PathDigests,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_modified: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -106,7 +143,111 @@ pub struct LiveDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_modified: Option<String>,
     #[serde(default)]
-    paths: BTreeMap<String, String>,
+    paths: LivePaths,
+}
+
+/// Paths with their digests (or fingerprints), read straight into [`FieldPath`]s: a state of
+/// thousands of resources holds tens of thousands of them, and reading them as strings first,
+/// then parsing each into a second map, was a third of reading the state. Written in the
+/// order of their text, as a map of strings would be.
+#[derive(Clone, Default)]
+struct PathDigests(BTreeMap<FieldPath, String>);
+
+impl PathDigests {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A live baseline's paths: the digest of each leaf, `None` (written `""`) for an applied path
+/// the live document lacks (see [`LiveDocument`]).
+#[derive(Clone, Default)]
+struct LivePaths(Vec<(FieldPath, Option<String>)>);
+
+/// Writes `(path, digest)` pairs as a map in the order of the paths' text.
+fn serialize_paths<'a, S: serde::Serializer>(
+    serializer: S,
+    entries: impl Iterator<Item = (&'a FieldPath, &'a str)>,
+) -> Result<S::Ok, S::Error> {
+    let mut entries: Vec<(String, &str)> =
+        entries.map(|(path, digest)| (path.to_string(), digest)).collect();
+    entries.sort_unstable_by(|left, right| left.0.cmp(&right.0));
+    serializer.collect_map(entries)
+}
+
+impl Serialize for PathDigests {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_paths(serializer, self.0.iter().map(|(path, digest)| (path, digest.as_str())))
+    }
+}
+
+impl Serialize for LivePaths {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = self.0.iter().map(|(path, digest)| (path, digest.as_deref().unwrap_or("")));
+        serialize_paths(serializer, entries)
+    }
+}
+
+/// A map key read as a [`FieldPath`], parsed from the text as it is read (no string kept).
+struct PathKey(FieldPath);
+
+impl<'de> Deserialize<'de> for PathKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = PathKey;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a field path")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PathKey, E> {
+                FieldPath::from_str(text).map(PathKey).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// Reads a map of paths to strings into `(path, value)` pairs, in the document's order.
+fn deserialize_paths<'de, D, V>(
+    deserializer: D,
+    value: impl Fn(String) -> V,
+) -> Result<Vec<(FieldPath, V)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Visitor<F>(F);
+    impl<'de, V, F: Fn(String) -> V> serde::de::Visitor<'de> for Visitor<F> {
+        type Value = Vec<(FieldPath, V)>;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("a map of field paths to digests")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some((PathKey(path), digest)) = map.next_entry::<PathKey, String>()? {
+                entries.push((path, (self.0)(digest)));
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_map(Visitor(value))
+}
+
+impl<'de> Deserialize<'de> for PathDigests {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Equal paths: the last wins, as in a map of strings.
+        deserialize_paths(deserializer, |digest| digest)
+            .map(|entries| PathDigests(entries.into_iter().collect()))
+    }
+}
+
+impl<'de> Deserialize<'de> for LivePaths {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_paths(deserializer, |digest| (!digest.is_empty()).then_some(digest))
+            .map(LivePaths)
+    }
 }
 
 /// One write-ahead record in the state document.
@@ -197,28 +338,14 @@ fn parse_address(text: &str) -> Result<Address, FormatError> {
         .map_err(|error| FormatError::invalid(format!("address `{text}`: {error}")))
 }
 
-fn parse_paths(map: BTreeMap<String, String>) -> Result<BTreeMap<FieldPath, String>, FormatError> {
-    map.into_iter()
-        .map(|(path, digest)| {
-            let parsed = FieldPath::from_str(&path)
-                .map_err(|error| FormatError::invalid(error.to_string()))?;
-            Ok((parsed, digest))
-        })
-        .collect()
-}
-
-fn render_paths(map: &BTreeMap<FieldPath, String>) -> BTreeMap<String, String> {
-    map.iter().map(|(path, digest)| (path.to_string(), digest.clone())).collect()
-}
-
 impl ResourceDocument {
     /// Converts from the model.
     pub fn from_model(resource: &ResourceState) -> ResourceDocument {
         ResourceDocument {
             id: resource.id.clone(),
-            applied_paths: render_paths(&resource.applied_paths),
+            applied_paths: PathDigests(resource.applied_paths.clone()),
             digest: resource.digest.clone(),
-            secret_fingerprints: render_paths(&resource.secret_fingerprints),
+            secret_fingerprints: PathDigests(resource.secret_fingerprints.clone()),
             last_modified: resource.last_modified.clone(),
             prevent_destroy: resource.prevent_destroy,
             ignore_changes: resource.ignore_changes.iter().map(ToString::to_string).collect(),
@@ -245,9 +372,9 @@ impl ResourceDocument {
         };
         Ok(ResourceState {
             id: self.id,
-            applied_paths: parse_paths(self.applied_paths)?,
+            applied_paths: self.applied_paths.0,
             digest: self.digest,
-            secret_fingerprints: parse_paths(self.secret_fingerprints)?,
+            secret_fingerprints: self.secret_fingerprints.0,
             last_modified: self.last_modified,
             prevent_destroy: self.prevent_destroy,
             ignore_changes: self
@@ -279,11 +406,7 @@ fn live_document(resource: &ResourceState, live: &LiveBaseline) -> LiveDocument 
             .last_modified
             .clone()
             .filter(|last_modified| resource.last_modified.as_ref() != Some(last_modified)),
-        paths: live
-            .paths
-            .iter()
-            .map(|(path, digest)| (path.to_string(), digest.clone().unwrap_or_default()))
-            .collect(),
+        paths: LivePaths(live.paths.clone()),
     }
 }
 
@@ -293,12 +416,12 @@ fn live_baseline(
     live: LiveDocument,
     last_modified: Option<&String>,
 ) -> Result<LiveBaseline, FormatError> {
-    let paths = parse_paths(live.paths)?
-        .into_iter()
-        .map(|(path, digest)| (path, (!digest.is_empty()).then_some(digest)))
-        .collect();
-    Ok(LiveBaseline::from_parts(paths, live.digest, live.last_modified.or(last_modified.cloned()))
-        .with_rules(live.rules))
+    Ok(LiveBaseline::from_parts(
+        live.paths.0,
+        live.digest,
+        live.last_modified.or(last_modified.cloned()),
+    )
+    .with_rules(live.rules))
 }
 
 impl PendingDocument {
@@ -390,8 +513,9 @@ pub fn parse_versioned(text: &str) -> Result<(State, u32), FormatError> {
     }
     let mut state = State::new(document.lineage, document.target, document.salt);
     state.serial = document.serial;
-    // Consumed as converted, so the document shrinks while the state grows.
-    for (address, resource) in document.resources {
+    // Consumed as converted, so the document shrinks while the state grows; an address given
+    // twice keeps its last resource, as a map would.
+    for (address, resource) in document.resources.0 {
         state.resources.insert(parse_address(&address)?, resource.into_model()?);
     }
     for pending in &document.pending {
@@ -442,13 +566,15 @@ fn render_as(state: &State, version: u32) -> String {
         serial: state.serial,
         target: state.target.clone(),
         salt: state.salt.clone(),
-        resources: state
-            .resources
-            .iter()
-            .map(|(address, resource)| {
-                (address.to_string(), ResourceDocument::from_model(resource))
-            })
-            .collect(),
+        resources: ResourceEntries(
+            state
+                .resources
+                .iter()
+                .map(|(address, resource)| {
+                    (address.to_string(), ResourceDocument::from_model(resource))
+                })
+                .collect(),
+        ),
         pending: state.pending.iter().map(PendingDocument::from_model).collect(),
     };
     // Serialising plain maps and strings cannot fail.
@@ -553,6 +679,47 @@ mod tests {
         assert_eq!(parse_versioned(&render(&sample())).unwrap(), (sample(), DOCUMENT_VERSION));
         let text = render(&sample()).replace("flow.nightly", "flow.Nightly");
         assert!(matches!(parse(&text), Err(FormatError::Invalid { .. })));
+    }
+
+    #[test]
+    fn paths_and_addresses_read_in_any_order_and_write_in_text_order() {
+        let text = r#"{"version": 2, "lineage": "l", "serial": 1, "target": "t", "salt": "s",
+            "resources": {
+                "flow.b": {"id": "2", "applied_paths": {"z": "1", "a[10]": "2", "a[9]": "3", "z": "4"},
+                    "live": {"rules": 2, "paths": {"y": "", "b": "5"}}},
+                "flow.a": {"id": "1"},
+                "flow.b": {"id": "3", "applied_paths": {"z": "1", "a[10]": "2", "a[9]": "3", "z": "4"},
+                    "live": {"rules": 2, "paths": {"y": "", "b": "5"}}}
+            }}"#;
+        let state = parse(text).unwrap();
+        let b = &state.resources[&Address::new(Kind::Flow, "b")];
+        assert_eq!(b.id, "3", "an address given twice keeps its last resource");
+        let paths: Vec<(String, &str)> = b
+            .applied_paths
+            .iter()
+            .map(|(path, digest)| (path.to_string(), digest.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            [("a[9]".to_owned(), "3"), ("a[10]".to_owned(), "2"), ("z".to_owned(), "4")],
+            "paths in their own order; a path given twice keeps its last digest"
+        );
+        let live = b.live.as_ref().unwrap();
+        assert_eq!(live.paths[0], ("b".parse().unwrap(), Some("5".to_owned())));
+        assert_eq!(live.paths[1], ("y".parse().unwrap(), None));
+        let rendered = render_local(&state);
+        let order = |needles: &[&str]| {
+            let found: Vec<usize> =
+                needles.iter().map(|needle| rendered.find(needle).expect(needle)).collect();
+            found.windows(2).all(|pair| pair[0] < pair[1])
+        };
+        assert!(order(&["\"flow.a\"", "\"flow.b\""]), "{rendered}");
+        assert!(order(&["\"a[10]\"", "\"a[9]\"", "\"z\""]), "written in text order: {rendered}");
+        assert!(rendered.contains("\"y\": \"\""), "{rendered}");
+        assert_eq!(parse(&rendered).unwrap(), state);
+        let bad = text.replacen("\"a[10]\"", "\"a[\"", 1);
+        let error = parse(&bad).unwrap_err().to_string();
+        assert!(error.starts_with("the state document is not valid: "), "{error}");
     }
 
     #[test]
