@@ -50,53 +50,79 @@ impl FormatError {
     }
 }
 
+/// The document; `R` is how its `resources` are held: [`ResourcesIn`] when read,
+/// [`ResourcesOut`] when written.
 #[derive(Serialize, Deserialize)]
-struct StateDocument {
+struct StateDocument<R> {
     version: u32,
     lineage: String,
     serial: u64,
     target: String,
     salt: String,
     #[serde(default)]
-    resources: ResourceEntries,
+    resources: R,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pending: Vec<PendingDocument>,
 }
 
-/// The `resources` map as `(address, resource)` pairs in the document's order: the state is a
-/// map by address, built once from them (a map by text first was a second sort of thousands of
-/// resources, by another order). Written in the order of the addresses' text.
+/// The `resources` as read: by address, each address parsed as it is read (an address given
+/// twice keeps its last resource). A map by the addresses' text first was a second sort of
+/// thousands of resources, in another order.
 #[derive(Default)]
-struct ResourceEntries(Vec<(String, ResourceDocument)>);
+struct ResourcesIn(BTreeMap<Address, ResourceDocument>);
 
-impl Serialize for ResourceEntries {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<&(String, ResourceDocument)> = self.0.iter().collect();
-        entries.sort_unstable_by(|left, right| left.0.cmp(&right.0));
-        serializer.collect_map(entries.into_iter().map(|(address, resource)| (address, resource)))
-    }
-}
-
-impl<'de> Deserialize<'de> for ResourceEntries {
+impl<'de> Deserialize<'de> for ResourcesIn {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AddressKey(Address);
+        impl<'de> Deserialize<'de> for AddressKey {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Visitor;
+                impl serde::de::Visitor<'_> for Visitor {
+                    type Value = AddressKey;
+                    fn expecting(
+                        &self,
+                        formatter: &mut std::fmt::Formatter<'_>,
+                    ) -> std::fmt::Result {
+                        formatter.write_str("an address")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<AddressKey, E> {
+                        Address::from_str(text)
+                            .map(AddressKey)
+                            .map_err(|error| E::custom(format!("address `{text}`: {error}")))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
+            }
+        }
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = ResourceEntries;
+            type Value = ResourcesIn;
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("a map of addresses to resources")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<ResourceEntries, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
+            ) -> Result<ResourcesIn, A::Error> {
+                let mut resources = BTreeMap::new();
+                while let Some((AddressKey(address), resource)) = map.next_entry()? {
+                    resources.insert(address, resource);
                 }
-                Ok(ResourceEntries(entries))
+                Ok(ResourcesIn(resources))
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// The `resources` as written: in the order of the addresses' text.
+struct ResourcesOut(Vec<(String, ResourceDocument)>);
+
+impl Serialize for ResourcesOut {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<&(String, ResourceDocument)> = self.0.iter().collect();
+        entries.sort_unstable_by(|left, right| left.0.cmp(&right.0));
+        serializer.collect_map(entries.into_iter().map(|(address, resource)| (address, resource)))
     }
 }
 
@@ -500,7 +526,7 @@ pub fn parse_versioned(text: &str) -> Result<(State, u32), FormatError> {
     // own only when that fails (a newer document need not have this version's shape, and must
     // be refused as too new, not as invalid): a first pass for it over every document was
     // 6% of the read.
-    let document = match serde_json::from_str::<StateDocument>(text) {
+    let document = match serde_json::from_str::<StateDocument<ResourcesIn>>(text) {
         Ok(document) => document,
         Err(error) => {
             check_version(version_only(text)?)?;
@@ -513,10 +539,9 @@ pub fn parse_versioned(text: &str) -> Result<(State, u32), FormatError> {
     }
     let mut state = State::new(document.lineage, document.target, document.salt);
     state.serial = document.serial;
-    // Consumed as converted, so the document shrinks while the state grows; an address given
-    // twice keeps its last resource, as a map would.
+    // Consumed as converted, so the document shrinks while the state grows.
     for (address, resource) in document.resources.0 {
-        state.resources.insert(parse_address(&address)?, resource.into_model()?);
+        state.resources.insert(address, resource.into_model()?);
     }
     for pending in &document.pending {
         state.pending.push(pending.to_model()?);
@@ -566,7 +591,7 @@ fn render_as(state: &State, version: u32) -> String {
         serial: state.serial,
         target: state.target.clone(),
         salt: state.salt.clone(),
-        resources: ResourceEntries(
+        resources: ResourcesOut(
             state
                 .resources
                 .iter()
