@@ -73,27 +73,6 @@ struct ResourcesIn(BTreeMap<Address, ResourceDocument>);
 
 impl<'de> Deserialize<'de> for ResourcesIn {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AddressKey(Address);
-        impl<'de> Deserialize<'de> for AddressKey {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct Visitor;
-                impl serde::de::Visitor<'_> for Visitor {
-                    type Value = AddressKey;
-                    fn expecting(
-                        &self,
-                        formatter: &mut std::fmt::Formatter<'_>,
-                    ) -> std::fmt::Result {
-                        formatter.write_str("an address")
-                    }
-                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<AddressKey, E> {
-                        Address::from_str(text)
-                            .map(AddressKey)
-                            .map_err(|error| E::custom(format!("address `{text}`: {error}")))
-                    }
-                }
-                deserializer.deserialize_str(Visitor)
-            }
-        }
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = ResourcesIn;
@@ -105,7 +84,7 @@ impl<'de> Deserialize<'de> for ResourcesIn {
                 mut map: A,
             ) -> Result<ResourcesIn, A::Error> {
                 let mut resources = BTreeMap::new();
-                while let Some((AddressKey(address), resource)) = map.next_entry()? {
+                while let Some((ParsedKey(address), resource)) = map.next_entry()? {
                     resources.insert(address, resource);
                 }
                 Ok(ResourcesIn(resources))
@@ -214,22 +193,45 @@ impl Serialize for LivePaths {
     }
 }
 
-/// A map key read as a [`FieldPath`], parsed from the text as it is read (no string kept).
-struct PathKey(FieldPath);
+/// A map key parsed from its text as it is read (no string kept): an address or a field path.
+struct ParsedKey<T>(T);
 
-impl<'de> Deserialize<'de> for PathKey {
+/// What a [`ParsedKey`] holds, as its errors name it.
+trait KeyName {
+    const NAME: &'static str;
+}
+
+impl KeyName for Address {
+    const NAME: &'static str = "address";
+}
+
+impl KeyName for FieldPath {
+    const NAME: &'static str = "field path";
+}
+
+impl<'de, T> Deserialize<'de> for ParsedKey<T>
+where
+    T: FromStr + KeyName,
+    T::Err: std::fmt::Display,
+{
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = PathKey;
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<T> serde::de::Visitor<'_> for Visitor<T>
+        where
+            T: FromStr + KeyName,
+            T::Err: std::fmt::Display,
+        {
+            type Value = ParsedKey<T>;
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("a field path")
+                write!(formatter, "{} as text", T::NAME)
             }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PathKey, E> {
-                FieldPath::from_str(text).map(PathKey).map_err(E::custom)
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<ParsedKey<T>, E> {
+                T::from_str(text)
+                    .map(ParsedKey)
+                    .map_err(|error| E::custom(format!("{} `{text}`: {error}", T::NAME)))
             }
         }
-        deserializer.deserialize_str(Visitor)
+        deserializer.deserialize_str(Visitor(std::marker::PhantomData))
     }
 }
 
@@ -252,7 +254,9 @@ where
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
             let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-            while let Some((PathKey(path), digest)) = map.next_entry::<PathKey, String>()? {
+            while let Some((ParsedKey(path), digest)) =
+                map.next_entry::<ParsedKey<FieldPath>, String>()?
+            {
                 entries.push((path, (self.0)(digest)));
             }
             Ok(entries)
