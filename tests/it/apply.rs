@@ -596,14 +596,7 @@ fn a_saved_plan_applies_once_and_then_is_stale() {
     ----- stderr -----
     ");
     assert_eq!(context.admin().count(ResourceKind::Flows), 1);
-    cli_snapshot!(context, context.with_secret().args(["apply", "plan.json"]), @"
-    exit_code: 1
-    ----- stdout -----
-
-    ----- stderr -----
-    error: the saved plan is stale: the state changed since the plan was made (serial 1 then, 2 now): another apply ran
-    hint: run `flowform plan --out FILE` again and review the new plan
-    ");
+    context.assert_stale_by_serial(context.with_secret().args(["apply", "plan.json"]), 1, 2);
     assert_eq!(context.admin().count(ResourceKind::Flows), 1);
 }
 
@@ -627,14 +620,7 @@ fn an_apply_that_ends_in_the_journal_still_makes_older_saved_plans_stale() {
     assert!(lines.ends_with(&format!("{{\"op\":\"serial\",\"serial\":{}}}\n", serial + 1)));
     assert_eq!(context.state()["serial"], serial + 1);
     assert_eq!(context.plan(&[]).0, 0, "the journal's changes are in the state");
-    cli_snapshot!(context, context.with_secret().args(["apply", "old.json"]), @"
-    exit_code: 1
-    ----- stdout -----
-
-    ----- stderr -----
-    error: the saved plan is stale: the state changed since the plan was made (serial 2 then, 3 now): another apply ran
-    hint: run `flowform plan --out FILE` again and review the new plan
-    ");
+    context.assert_stale_by_serial(context.with_secret().args(["apply", "old.json"]), 2, 3);
     // A plan saved now verifies against the state with its journal, and its apply moves the
     // serial again.
     context.write("spec.yaml", APP);

@@ -65,14 +65,7 @@ fn a_saved_destroy_plan_is_stale_once_the_state_moved() {
     assert_eq!(code, 0);
     context.write("spec.yaml", &APP.replace("relativeURI: /orders", "relativeURI: /orders?x=1"));
     context.apply_ok(&[]);
-    cli_snapshot!(context, context.flowform().args(["apply", "destroy.json"]), @"
-    exit_code: 1
-    ----- stdout -----
-
-    ----- stderr -----
-    error: the saved plan is stale: the state changed since the plan was made (serial 2 then, 3 now): another apply ran
-    hint: run `flowform plan --out FILE` again and review the new plan
-    ");
+    context.assert_stale_by_serial(context.flowform().args(["apply", "destroy.json"]), 2, 3);
     assert_eq!(context.admin().count(ResourceKind::Flows), 1);
 }
 

@@ -168,6 +168,22 @@ impl TestContext {
     pub fn run(&self, command: &mut Command) -> (i32, String) {
         run(command, &[(self.root(), "[ROOT]")], &self.emulator.url())
     }
+
+    /// Runs `command`, the apply of a saved plan, and checks that it is refused as stale because
+    /// another apply moved the state's serial from `then` to `now`: exit 1, nothing on stdout,
+    /// exactly the error and its hint on stderr.
+    pub fn assert_stale_by_serial(&self, command: &mut Command, then: u64, now: u64) {
+        let (code, rendered) = self.run(command);
+        assert_eq!(
+            rendered,
+            format!(
+                "exit_code: 1\n----- stdout -----\n\n----- stderr -----\n\
+                 error: the saved plan is stale: the state changed since the plan was made (serial {then} then, {now} now): another apply ran\n\
+                 hint: run `flowform plan --out FILE` again and review the new plan\n"
+            )
+        );
+        assert_eq!(code, 1);
+    }
 }
 
 /// The local state at `path` as flowform reads it, as a document: the file with its journal
