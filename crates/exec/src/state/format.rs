@@ -99,10 +99,18 @@ struct ResourcesOut(Vec<(String, ResourceDocument)>);
 
 impl Serialize for ResourcesOut {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<&(String, ResourceDocument)> = self.0.iter().collect();
-        entries.sort_unstable_by(|left, right| left.0.cmp(&right.0));
-        serializer.collect_map(entries.into_iter().map(|(address, resource)| (address, resource)))
+        let entries = self.0.iter().map(|(address, resource)| (address.as_str(), resource));
+        map_in_text_order(serializer, entries.collect())
     }
+}
+
+/// Writes `entries` as a map in the order of their keys' text (as a map of strings would).
+fn map_in_text_order<S: serde::Serializer, K: AsRef<str> + Serialize, V: Serialize>(
+    serializer: S,
+    mut entries: Vec<(K, V)>,
+) -> Result<S::Ok, S::Error> {
+    entries.sort_unstable_by(|left, right| left.0.as_ref().cmp(right.0.as_ref()));
+    serializer.collect_map(entries)
 }
 
 /// One resource in the state document.
@@ -174,10 +182,10 @@ fn serialize_paths<'a, S: serde::Serializer>(
     serializer: S,
     entries: impl Iterator<Item = (&'a FieldPath, &'a str)>,
 ) -> Result<S::Ok, S::Error> {
-    let mut entries: Vec<(String, &str)> =
-        entries.map(|(path, digest)| (path.to_string(), digest)).collect();
-    entries.sort_unstable_by(|left, right| left.0.cmp(&right.0));
-    serializer.collect_map(entries)
+    map_in_text_order(
+        serializer,
+        entries.map(|(path, digest)| (path.to_string(), digest)).collect(),
+    )
 }
 
 impl Serialize for PathDigests {
