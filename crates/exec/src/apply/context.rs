@@ -151,24 +151,25 @@ impl<A: StateApi> Context<'_, '_, A> {
             }
         }
         let desired = self.desired(address)?;
-        let before = self
-            .documents
-            .lock()
-            .expect("documents lock")
-            .get(address)
-            .cloned()
-            .or_else(|| self.live.get(kind, &resource.id).map(|live| live.document.clone()));
         let previous = self.state_entry(address).await;
-        resource.live = Some(baseline_after_write(
-            desired,
-            &self.salt,
-            before.as_ref(),
-            &document,
-            previous.as_ref(),
-            &resource,
-        ));
+        {
+            // The document before this write is borrowed where it lies (this run's last write,
+            // else the listing), and replaced by this one under the same lock: no await inside.
+            let mut documents = self.documents.lock().expect("documents lock");
+            let before = documents
+                .get(address)
+                .or_else(|| self.live.get(kind, &resource.id).map(|live| &live.document));
+            resource.live = Some(baseline_after_write(
+                desired,
+                &self.salt,
+                before,
+                &document,
+                previous.as_ref(),
+                &resource,
+            ));
+            documents.insert(address.clone(), document);
+        }
         self.bind(address, &resource.id);
-        self.documents.lock().expect("documents lock").insert(address.clone(), document);
         self.put(address, resource).await
     }
 
