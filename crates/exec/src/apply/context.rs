@@ -173,6 +173,30 @@ impl<A: StateApi> Context<'_, '_, A> {
         self.put(address, resource).await
     }
 
+    /// The document a write of `address` (live id `id`) replaces: this run's last write of it,
+    /// else the listing's. What [`Context::record`] takes the baseline's earlier digests from.
+    pub fn document_before(&self, address: &Address, id: &str) -> Option<Value> {
+        let documents = self.documents.lock().expect("documents lock");
+        documents
+            .get(address)
+            .or_else(|| self.live.get(address.kind, id).map(|live| &live.document))
+            .cloned()
+    }
+
+    /// Records a completed write whose state entry, live baseline included, is made already
+    /// (as [`Context::record`] would make it): the document written is kept for later steps and
+    /// the entry put.
+    pub async fn record_made(
+        &self,
+        address: &Address,
+        resource: ResourceState,
+        document: Value,
+    ) -> Result<(), StepError> {
+        self.documents.lock().expect("documents lock").insert(address.clone(), document);
+        self.bind(address, &resource.id);
+        self.put(address, resource).await
+    }
+
     /// Puts a state entry and drops the address's write-ahead record.
     pub async fn put(&self, address: &Address, resource: ResourceState) -> Result<(), StepError> {
         let mut writer = self.writer.lock().await;

@@ -87,6 +87,13 @@ pub enum StepError {
         /// The integration's id.
         integration: String,
     },
+    /// A write's request ended without an answer because its task was cancelled (the runtime
+    /// is stopping): the write may or may not have reached the service.
+    #[error("the write of `{address}` was cancelled before integrator.io answered")]
+    Cancelled {
+        /// The resource.
+        address: Address,
+    },
     /// The plan names a resource the spec does not declare (a plan and spec that do not belong
     /// together).
     #[error("`{address}` is not in the spec")]
@@ -108,7 +115,7 @@ impl StepError {
     pub fn is_transient(&self) -> bool {
         match self {
             StepError::Api(error) => error.is_retryable(),
-            StepError::State(_) => true,
+            StepError::State(_) | StepError::Cancelled { .. } => true,
             _ => false,
         }
     }
