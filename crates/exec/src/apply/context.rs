@@ -142,7 +142,7 @@ impl<A: StateApi> Context<'_, '_, A> {
         mut document: Value,
     ) -> Result<(), StepError> {
         let kind = address.kind;
-        if kind == Kind::Script && document.field("content").is_none() {
+        if lacks_source(kind, &document) {
             // A partial response: the source flowform wrote is read back. Should the read fail,
             // the baseline keeps its earlier `content` digest (a script's source is unknown,
             // not gone), and the write stays recorded.
@@ -248,6 +248,12 @@ impl<A: StateApi> Context<'_, '_, A> {
         }
         Ok(self.client.get(kind, id).await?.document)
     }
+}
+
+/// Whether a write's answer lacks what its live baseline needs: a script's `content`, which an
+/// answer may leave out ([`Context::record`] reads the source back).
+pub(crate) fn lacks_source(kind: Kind, document: &Value) -> bool {
+    kind == Kind::Script && document.field("content").is_none()
 }
 
 /// Whether the spec wants the flow enabled (`disabled` absent or false).

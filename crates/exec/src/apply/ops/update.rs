@@ -5,10 +5,10 @@ use std::borrow::Cow;
 
 use flowform_api::{Client, LiveResource};
 use flowform_diff::{WriteOptions, baseline_after_write, record_applied, update_document};
-use flowform_model::{Address, DesiredResource, KeyHashMap, Kind, ResourceState, Value};
+use flowform_model::{Address, DesiredResource, KeyHashMap, ResourceState, Value};
 
 use crate::apply::StepError;
-use crate::apply::context::{Context, check_disabled, live_disabled};
+use crate::apply::context::{Context, check_disabled, lacks_source, live_disabled};
 use crate::apply::steps::Step;
 use crate::state::remote::StateApi;
 
@@ -113,7 +113,7 @@ impl Write {
         let updated = client.update(desired.kind(), &id, &body).await?;
         let document = &updated.document;
         let mut recorded = record_applied(&desired, &salt, &id, document, previous.as_ref());
-        let baseline_made = desired.kind() != Kind::Script || document.field("content").is_some();
+        let baseline_made = !lacks_source(desired.kind(), document);
         if baseline_made {
             recorded.live = Some(baseline_after_write(
                 &desired,
