@@ -153,34 +153,38 @@ impl<A: StateApi> Context<'_, '_, A> {
         let desired = self.desired(address)?;
         let previous = self.state_entry(address).await;
         {
-            // The document before this write is borrowed where it lies (this run's last write,
-            // else the listing), and replaced by this one under the same lock: no await inside.
-            let mut documents = self.documents.lock().expect("documents lock");
-            let before = documents
-                .get(address)
-                .or_else(|| self.live.get(kind, &resource.id).map(|live| &live.document));
+            // The document before this write is borrowed where it lies: no await inside.
+            let documents = self.documents.lock().expect("documents lock");
             resource.live = Some(baseline_after_write(
                 desired,
                 &self.salt,
-                before,
+                self.before_in(&documents, address, &resource.id),
                 &document,
                 previous.as_ref(),
                 &resource,
             ));
-            documents.insert(address.clone(), document);
         }
-        self.bind(address, &resource.id);
-        self.put(address, resource).await
+        self.record_made(address, resource, document).await
+    }
+
+    /// The document a write of `address` (live id `id`) replaces, copied for a write made away
+    /// from the run (`ops/update.rs`).
+    pub fn document_before(&self, address: &Address, id: &str) -> Option<Value> {
+        let documents = self.documents.lock().expect("documents lock");
+        self.before_in(&documents, address, id).cloned()
     }
 
     /// The document a write of `address` (live id `id`) replaces: this run's last write of it,
-    /// else the listing's. What [`Context::record`] takes the baseline's earlier digests from.
-    pub fn document_before(&self, address: &Address, id: &str) -> Option<Value> {
-        let documents = self.documents.lock().expect("documents lock");
+    /// else the listing's. A write's baseline takes its earlier digests from it.
+    fn before_in<'d>(
+        &'d self,
+        documents: &'d KeyHashMap<Address, Value>,
+        address: &Address,
+        id: &str,
+    ) -> Option<&'d Value> {
         documents
             .get(address)
             .or_else(|| self.live.get(address.kind, id).map(|live| &live.document))
-            .cloned()
     }
 
     /// Records a completed write whose state entry, live baseline included, is made already
