@@ -2,6 +2,8 @@
 
 use flowform_model::{KeyHashMap, KeyHashSet};
 use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flowform_model::fields::{is_write_only, withhold_write_only};
 use flowform_model::references::for_each_live_reference_string;
@@ -62,10 +64,11 @@ pub fn diff_observed(
     options: &DiffOptions,
     on_update: &(dyn Fn(&Address, &str) + Sync),
 ) -> Plan {
-    // The plan runs on two threads where its parts are independent (a plan of 10,000
+    // The plan runs on several threads where its parts are independent (a plan of 10,000
     // resources must stay fast): the literal ids beside the identities, the note of changes
-    // made outside flowform beside the field comparison, and the field comparison in two parts.
-    // Every part's results are joined in the order one thread would have made them.
+    // made outside flowform beside the field comparison, and the field comparison in runs
+    // several threads take. Every part's results are joined in the order one thread would have
+    // made them.
     let (identities, literal_ids) = std::thread::scope(|scope| {
         let literal_ids = scope.spawn(|| crate::literal_ids::missing_literal_ids(desired, live));
         (resolve(desired, state, live, options.adopt), join(literal_ids))
@@ -94,36 +97,45 @@ pub fn diff_observed(
     add_lookup_ids(&mut ids, &identities.bindings, live);
 
     let bindings = identities.bindings.as_slice();
-    // Both comparing threads walk the resources in address order, which is creation order
-    // (parents first): this thread takes two of every three, the other the third beside the
-    // note (which reads every live document). So the staleness reads `on_update` sends go out
-    // parents first, and a parent's read is back before the write it must precede.
+    // The comparing threads share the bindings in runs taken in address order, which is
+    // creation order (parents first): so the staleness reads `on_update` sends go out parents
+    // first, and a thread the host slows down takes fewer runs instead of finishing last (a
+    // fixed split left one thread comparing alone at the end). The note (which reads every
+    // live document) runs on a thread of its own, which then takes runs too.
     let uses = LiveUses::new(live);
+    let shares = Shares::new(bindings.len());
     let (changes, warnings_found, outside) = std::thread::scope(|scope| {
-        let (ids, renamed, uses) = (&ids, &renamed, &uses);
-        let outside = scope.spawn(move || changed_outside(state, live, ids));
+        let (ids, renamed, uses, shares) = (&ids, &renamed, &uses, &shares);
         let context = (desired, state, live, ids, renamed);
-        let tail = scope.spawn(move || {
+        let note = scope.spawn(move || {
+            let outside = changed_outside(state, live, ids);
             let start_uses = || uses.start(scope);
-            plan_bindings(bindings, |index| index % 3 == 2, context, on_update, &start_uses)
+            (outside, plan_bindings(bindings, shares, 0, context, on_update, &start_uses))
+        });
+        let other = scope.spawn(move || {
+            let start_uses = || uses.start(scope);
+            plan_bindings(bindings, shares, 0, context, on_update, &start_uses)
         });
         let start_uses = || uses.start(scope);
-        let head = plan_bindings(bindings, |index| index % 3 != 2, context, on_update, &start_uses);
-        let tail = join(tail);
-        // The tail's changes are moved in after the head's, in room kept for them (a plan of
-        // 10,000 resources holds 10,000 changes of a few hundred bytes: no second vector of
-        // them), then put in index order in place.
-        let (mut changes, mut indexes) = (head.changes, head.indexes);
-        changes.extend(tail.changes);
-        indexes.extend(tail.indexes);
+        let head = plan_bindings(bindings, shares, bindings.len(), context, on_update, &start_uses);
+        let (outside, noted) = join(note);
+        let other = join(other);
+        // The other threads' changes are moved in after this thread's, in room kept for them
+        // (a plan of 10,000 resources holds 10,000 changes of a few hundred bytes: no second
+        // vector of them), then put in index order in place.
+        let (mut changes, mut indexes, mut warnings) = (head.changes, head.indexes, head.warnings);
+        for planned in [other, noted] {
+            changes.extend(planned.changes);
+            indexes.extend(planned.indexes);
+            warnings.extend(planned.warnings);
+        }
         let mut order: Vec<usize> = (0..changes.len()).collect();
         order.sort_unstable_by_key(|position| indexes[*position]);
         permute(&mut changes, order);
-        // The same for the warnings (few): a stable sort keeps a binding's own in their order.
-        let mut warnings = head.warnings;
-        warnings.extend(tail.warnings);
+        // The warnings (few) the same way: a stable sort keeps a binding's own in their order
+        // (one thread compares the whole binding).
         warnings.sort_by_key(|(index, _)| *index);
-        (changes, warnings.into_iter().map(|(_, warning)| warning), join(outside))
+        (changes, warnings.into_iter().map(|(_, warning)| warning), outside)
     });
     warnings.extend(warnings_found);
     let uses = uses.into_found();
@@ -160,26 +172,49 @@ struct Planned {
 type PlanContext<'a> =
     (&'a DesiredState, &'a State, &'a LiveState, &'a ManagedIds, &'a KeyHashMap<Address, Address>);
 
-/// Compares the bindings whose index is in `share` (in their order); each change and warning
-/// carries the index of its binding, so the shares of several threads join in one order.
+/// The indexes of the bindings, handed to the comparing threads in runs, in order.
+struct Shares {
+    next: AtomicUsize,
+    len: usize,
+}
+
+impl Shares {
+    /// Bindings per run: small enough that the threads finish together, large enough that
+    /// taking one is rare (a plan of 10,000 resources is 625 runs).
+    const RUN: usize = 16;
+
+    fn new(len: usize) -> Self {
+        Shares { next: AtomicUsize::new(0), len }
+    }
+
+    /// The next run of indexes, or `None` once every binding is taken.
+    fn take(&self) -> Option<Range<usize>> {
+        let start = self.next.fetch_add(Self::RUN, Ordering::Relaxed);
+        (start < self.len).then(|| start..self.len.min(start + Self::RUN))
+    }
+}
+
+/// Compares the bindings of the runs this thread takes from `shares` (each in its order);
+/// each change and warning carries the index of its binding, so the shares of several
+/// threads join in one order. `capacity`: room for the changes of the other threads too, on
+/// the thread that gathers them.
 fn plan_bindings<'a>(
     bindings: &'a [(&DesiredResource, Binding<'_>)],
-    share: impl Fn(usize) -> bool,
+    shares: &Shares,
+    capacity: usize,
     (desired, state, live, ids, renamed): PlanContext<'a>,
     on_update: &(dyn Fn(&Address, &str) + Sync),
     start_uses: &dyn Fn(),
 ) -> Planned {
-    // Room for every change of the plan: the other thread's are moved in after these.
     let mut planned = Planned {
-        changes: Vec::with_capacity(bindings.len()),
-        indexes: Vec::with_capacity(bindings.len()),
+        changes: Vec::with_capacity(capacity),
+        indexes: Vec::with_capacity(capacity),
         warnings: Vec::new(),
     };
     let mut warnings = Vec::new();
-    for (index, (resource, binding)) in bindings.iter().enumerate() {
-        if !share(index) {
-            continue;
-        }
+    let taken = std::iter::from_fn(|| shares.take()).flatten();
+    for index in taken {
+        let (resource, binding) = &bindings[index];
         let mut compare = |entry: Option<&ResourceState>, live_resource: &LiveResource| {
             let context = FieldContext {
                 kind: resource.kind(),
@@ -777,12 +812,26 @@ mod tests {
     }
 
     #[test]
-    fn shares_merge_back_in_index_order() {
-        // The shares the two threads take (two of every three indexes, and the third): the
-        // tail's moved in after the head's, then permuted in place.
-        for length in [0usize, 1, 2, 3, 4, 10, 101] {
-            let mut items: Vec<usize> = (0..length).filter(|index| index % 3 != 2).collect();
-            items.extend((0..length).filter(|index| index % 3 == 2));
+    fn shares_are_taken_once_in_order_and_merge_back_in_index_order() {
+        for length in [0usize, 1, 2, 15, 16, 17, 33, 101, 1_000] {
+            // Three threads take runs in turn, the first one run, the second two, the third
+            // three (a thread the host slows takes fewer); each run in its order.
+            let shares = Shares::new(length);
+            let mut taken: [Vec<usize>; 3] = Default::default();
+            'taking: loop {
+                for (thread, runs) in [(0, 1), (1, 2), (2, 3)] {
+                    for _ in 0..runs {
+                        let Some(run) = shares.take() else { break 'taking };
+                        assert!(run.len() <= Shares::RUN && !run.is_empty(), "{run:?}");
+                        taken[thread].extend(run);
+                    }
+                }
+            }
+            assert!(shares.take().is_none(), "{length}: nothing left once the shares are out");
+            // The first thread's are followed by the others', then permuted in place.
+            let [mut items, second, third] = taken;
+            items.extend(second);
+            items.extend(third);
             let indexes = items.clone();
             let mut order: Vec<usize> = (0..items.len()).collect();
             order.sort_unstable_by_key(|position| indexes[*position]);
