@@ -46,7 +46,16 @@ pub(super) fn parse(text: &str) -> Option<Node> {
         lines.push(Line { start, end, indent, content });
         start = end + 1;
     }
-    let mut reader = Reader { bytes, text, lines, line: 0, nodes: 0 };
+    let mut reader = Reader {
+        bytes,
+        text,
+        lines,
+        line: 0,
+        nodes: 0,
+        entries: Vec::new(),
+        items: Vec::new(),
+        keys: Vec::new(),
+    };
     let first = reader.next_content()?;
     if reader.lines[first].indent != 0 {
         return None;
@@ -78,6 +87,14 @@ struct Reader<'a> {
     /// The line being read.
     line: usize,
     nodes: usize,
+    /// The entries of the open mappings, innermost last, and their keys (for duplicates):
+    /// a mapping's entries move into a vector of exactly their number when it closes, as
+    /// [`super::parse_events`] does it (growing a vector per mapping was a tenth of the
+    /// reading).
+    entries: Vec<Entry>,
+    keys: Vec<&'a str>,
+    /// The items of the open sequences, innermost last.
+    items: Vec<Node>,
 }
 
 impl<'a> Reader<'a> {
@@ -129,8 +146,8 @@ impl<'a> Reader<'a> {
         self.count()?;
         let start = self.lines[self.line].start + indent;
         let text: &'a str = self.text;
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut keys: Vec<&'a str> = Vec::new();
+        let first_entry = self.entries.len();
+        let first_key = self.keys.len();
         let mut seen: Option<HashSet<&'a str>> = None;
         let mut first_line = true;
         while let Some(line) = self.next_content() {
@@ -151,10 +168,14 @@ impl<'a> Reader<'a> {
             let duplicate = match &mut seen {
                 Some(seen) => !seen.insert(key),
                 None => {
+                    let keys = &self.keys[first_key..];
                     let duplicate = keys.contains(&key);
-                    keys.push(key);
-                    if keys.len() > SCAN_KEYS_UP_TO {
-                        seen = Some(keys.iter().copied().collect());
+                    if keys.len() >= SCAN_KEYS_UP_TO {
+                        let mut all: HashSet<&'a str> = keys.iter().copied().collect();
+                        all.insert(key);
+                        seen = Some(all);
+                    } else {
+                        self.keys.push(key);
                     }
                     duplicate
                 }
@@ -162,8 +183,10 @@ impl<'a> Reader<'a> {
             if duplicate {
                 return None;
             }
-            entries.push(Entry { key: key.to_owned(), key_span, value });
+            self.entries.push(Entry { key: key.to_owned(), key_span, value });
         }
+        self.keys.truncate(first_key);
+        let entries = self.entries.split_off(first_entry);
         let end = self.next_token();
         Some(Node { value: NodeValue::Mapping(entries), span: Span::new(start, end) })
     }
@@ -203,7 +226,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.count()?;
-        let mut items = Vec::new();
+        let first_item = self.items.len();
         let mut start = None;
         while let Some(line) = self.next_content() {
             let Line { start: line_start, end, indent: line_indent, .. } = self.lines[line];
@@ -245,8 +268,9 @@ impl<'a> Reader<'a> {
                 self.line += 1;
                 value
             };
-            items.push(item);
+            self.items.push(item);
         }
+        let items = self.items.split_off(first_item);
         let end = self.next_token();
         let start = start?;
         Some(Node { value: NodeValue::Sequence(items), span: Span::new(start, end) })
