@@ -37,27 +37,17 @@ pub(super) fn parse(text: &str) -> Option<Node> {
     if !bytes.iter().all(|&byte| byte == b'\n' || (0x20..0x7f).contains(&byte)) {
         return None;
     }
-    let mut lines = Vec::with_capacity(bytes.len() / 24);
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = memchr_newline(bytes, start);
-        let indent = bytes[start..end].iter().take_while(|&&byte| byte == b' ').count();
-        let content = start + indent < end && bytes[start + indent] != b'#';
-        lines.push(Line { start, end, indent, content });
-        start = end + 1;
-    }
     let mut reader = Reader {
         bytes,
         text,
-        lines,
-        line: 0,
+        position: 0,
         nodes: 0,
         entries: Vec::new(),
         items: Vec::new(),
         keys: Vec::new(),
     };
     let first = reader.next_content()?;
-    if reader.lines[first].indent != 0 {
+    if first.indent != 0 {
         return None;
     }
     let root = reader.block_node(0, 1)?;
@@ -72,7 +62,9 @@ fn memchr_newline(bytes: &[u8], from: usize) -> usize {
 }
 
 /// One line: where it starts and ends (before its newline), its indentation, and whether it
-/// holds content (not blank, not only a comment).
+/// holds content (not blank, not only a comment). Made when needed (a table of every line
+/// of a file was a megabyte per reading thread on large files).
+#[derive(Clone, Copy)]
 struct Line {
     start: usize,
     end: usize,
@@ -83,9 +75,8 @@ struct Line {
 struct Reader<'a> {
     bytes: &'a [u8],
     text: &'a str,
-    lines: Vec<Line>,
-    /// The line being read.
-    line: usize,
+    /// Where the line being read starts.
+    position: usize,
     nodes: usize,
     /// The entries of the open mappings, innermost last, and their keys (for duplicates):
     /// a mapping's entries move into a vector of exactly their number when it closes, as
@@ -98,19 +89,37 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The line starting at `start`.
+    fn line_at(&self, start: usize) -> Line {
+        let bytes = self.bytes;
+        let end = memchr_newline(bytes, start);
+        let indent = bytes[start..end].iter().take_while(|&&byte| byte == b' ').count();
+        let content = start + indent < end && bytes[start + indent] != b'#';
+        Line { start, end, indent, content }
+    }
+
     /// The next line with content, from the current one on (skipped lines are passed).
-    fn next_content(&mut self) -> Option<usize> {
-        while self.line < self.lines.len() && !self.lines[self.line].content {
-            self.line += 1;
+    fn next_content(&mut self) -> Option<Line> {
+        while self.position < self.bytes.len() {
+            let line = self.line_at(self.position);
+            if line.content {
+                return Some(line);
+            }
+            self.position = line.end + 1;
         }
-        (self.line < self.lines.len()).then_some(self.line)
+        None
+    }
+
+    /// Passes the line ending at `end` (the current one).
+    fn pass(&mut self, end: usize) {
+        self.position = end + 1;
     }
 
     /// Where the next token starts: the first character of the next line with content, or
     /// the end of the file. A block collection ends there.
     fn next_token(&mut self) -> usize {
         match self.next_content() {
-            Some(line) => self.lines[line].start + self.lines[line].indent,
+            Some(line) => line.start + line.indent,
             None => self.bytes.len(),
         }
     }
@@ -120,8 +129,8 @@ impl<'a> Reader<'a> {
         (self.nodes <= MAX_NODES_PER_FILE).then_some(())
     }
 
-    fn is_dash(&self, line: usize) -> bool {
-        let Line { start, end, indent, .. } = self.lines[line];
+    fn is_dash(&self, line: Line) -> bool {
+        let Line { start, end, indent, .. } = line;
         let at = start + indent;
         self.bytes[at] == b'-' && (at + 1 == end || self.bytes[at + 1] == b' ')
     }
@@ -131,11 +140,11 @@ impl<'a> Reader<'a> {
         if depth > MAX_NESTING {
             return None;
         }
-        if self.is_dash(self.line) {
+        let line = self.next_content()?;
+        if self.is_dash(line) {
             return self.sequence(indent, false, depth);
         }
-        let at = self.lines[self.line].start + indent;
-        let end = self.lines[self.line].end;
+        let (at, end) = (line.start + indent, line.end);
         self.key(at, end)?;
         self.mapping(indent, depth)
     }
@@ -144,14 +153,14 @@ impl<'a> Reader<'a> {
     /// keys start their lines at that indentation).
     fn mapping(&mut self, indent: usize, depth: usize) -> Option<Node> {
         self.count()?;
-        let start = self.lines[self.line].start + indent;
+        let start = self.next_content()?.start + indent;
         let text: &'a str = self.text;
         let first_entry = self.entries.len();
         let first_key = self.keys.len();
         let mut seen: Option<HashSet<&'a str>> = None;
         let mut first_line = true;
         while let Some(line) = self.next_content() {
-            let Line { start: line_start, end, indent: line_indent, .. } = self.lines[line];
+            let Line { start: line_start, end, indent: line_indent, .. } = line;
             if !first_line {
                 if line_indent < indent {
                     break;
@@ -203,16 +212,14 @@ impl<'a> Reader<'a> {
         let at = self.skip_spaces(after_colon, end);
         if at < end && self.bytes[at] != b'#' {
             let value = self.inline_value(at, end)?;
-            self.line += 1;
+            self.pass(end);
             return Some(value);
         }
         let colon = after_colon - 1;
-        self.line += 1;
+        self.pass(end);
         match self.next_content() {
-            Some(next) if self.lines[next].indent > indent => {
-                self.block_node(self.lines[next].indent, depth + 1)
-            }
-            Some(next) if self.lines[next].indent == indent && self.is_dash(next) => {
+            Some(next) if next.indent > indent => self.block_node(next.indent, depth + 1),
+            Some(next) if next.indent == indent && self.is_dash(next) => {
                 self.sequence(indent, true, depth + 1)
             }
             _ => self.null(colon),
@@ -229,7 +236,7 @@ impl<'a> Reader<'a> {
         let first_item = self.items.len();
         let mut start = None;
         while let Some(line) = self.next_content() {
-            let Line { start: line_start, end, indent: line_indent, .. } = self.lines[line];
+            let Line { start: line_start, end, indent: line_indent, .. } = line;
             if line_indent < indent {
                 break;
             }
@@ -251,10 +258,10 @@ impl<'a> Reader<'a> {
                 start = Some(if indentless { at } else { dash });
             }
             let item = if at == end {
-                self.line += 1;
+                self.pass(end);
                 match self.next_content() {
-                    Some(next) if self.lines[next].indent > indent => {
-                        self.block_node(self.lines[next].indent, depth + 1)?
+                    Some(next) if next.indent > indent => {
+                        self.block_node(next.indent, depth + 1)?
                     }
                     _ => self.null(at)?,
                 }
@@ -265,7 +272,7 @@ impl<'a> Reader<'a> {
                 self.mapping(at - line_start, depth + 1)?
             } else {
                 let value = self.inline_value(at, end)?;
-                self.line += 1;
+                self.pass(end);
                 value
             };
             self.items.push(item);
