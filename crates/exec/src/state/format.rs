@@ -65,12 +65,11 @@ struct StateDocument<R> {
     pending: Vec<PendingDocument>,
 }
 
-/// The `resources` as read, in the document's order, each address parsed as it is read.
-/// [`parse_versioned`] sorts them once and builds the state's map from the sorted run (a map
-/// by the addresses' text first was a second sort of thousands of resources, in another
-/// order; a map by address filled one insertion at a time was two searches per resource).
+/// The `resources` as read: by address, each address parsed as it is read (an address given
+/// twice keeps its last resource). A map by the addresses' text first was a second sort of
+/// thousands of resources, in another order.
 #[derive(Default)]
-struct ResourcesIn(Vec<(Address, ResourceDocument)>);
+struct ResourcesIn(BTreeMap<Address, ResourceDocument>);
 
 impl<'de> Deserialize<'de> for ResourcesIn {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -84,9 +83,9 @@ impl<'de> Deserialize<'de> for ResourcesIn {
                 self,
                 mut map: A,
             ) -> Result<ResourcesIn, A::Error> {
-                let mut resources = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                let mut resources = BTreeMap::new();
                 while let Some((ParsedKey(address), resource)) = map.next_entry()? {
-                    resources.push((address, resource));
+                    resources.insert(address, resource);
                 }
                 Ok(ResourcesIn(resources))
             }
@@ -552,20 +551,10 @@ pub fn parse_versioned(text: &str) -> Result<(State, u32), FormatError> {
     }
     let mut state = State::new(document.lineage, document.target, document.salt);
     state.serial = document.serial;
-    // In address order (a stable sort: of an address given twice, the last resource is kept,
-    // as a map read one entry at a time keeps it), consumed as converted, so the document
-    // shrinks while the state grows; the map is then built from the sorted run at once.
-    let mut documents = document.resources.0;
-    documents.sort_by(|left, right| left.0.cmp(&right.0));
-    let mut resources = Vec::with_capacity(documents.len());
-    let mut documents = documents.into_iter().peekable();
-    while let Some((address, resource)) = documents.next() {
-        if documents.peek().is_some_and(|(next, _)| *next == address) {
-            continue;
-        }
-        resources.push((address, resource.into_model()?));
+    // Consumed as converted, so the document shrinks while the state grows.
+    for (address, resource) in document.resources.0 {
+        state.resources.insert(address, resource.into_model()?);
     }
-    state.resources = resources.into_iter().collect();
     for pending in &document.pending {
         state.pending.push(pending.to_model()?);
     }
