@@ -490,6 +490,65 @@ mod tests {
         }
     }
 
+    /// Values of the simple shape, as written after a key or a dash.
+    const SIMPLE_SCALARS: &[&str] = &[
+        "plain",
+        "two words",
+        "https://x.example/a?b=c#d",
+        "-5",
+        "3.25",
+        "true",
+        "~",
+        "${connection.a}",
+        "\"double\"",
+        "'single'",
+        "\"with # hash\"",
+        "[]",
+        "{}",
+        "a#b",
+        "\"\"",
+        "''",
+        "a,b",
+        "plain   ",
+        "'q'   ",
+        "\"q\" # c",
+        "[]   # c",
+        "(x)",
+        "= y",
+    ];
+
+    /// Values the fast path declines or must read as saphyr does: other scalars, escapes,
+    /// flow collections, anchors, aliases, tags, block scalars, indicators, a tab.
+    const NEAR_MISSES: &[&str] = &[
+        "null",
+        "'it''s'",
+        "\"esc\\n\"",
+        "[1, 2]",
+        "{a: 1}",
+        "a: b",
+        "a #c",
+        "x:",
+        "&a v",
+        "*a",
+        "!!str v",
+        "|",
+        ">",
+        "\"unclosed",
+        "`tick`",
+        "@at",
+        "%pct",
+        "{{x}}",
+        "a\tb",
+        "{} x",
+        "'a'b",
+        ".5",
+        "...",
+        "---",
+        "- x",
+        "? x",
+        ": x",
+    ];
+
     /// A small deterministic generator (xorshift) of documents near the simple shape: valid
     /// ones of every construct the fast path takes, and near misses it must decline or read
     /// as saphyr does.
@@ -551,94 +610,19 @@ mod tests {
         }
 
         fn scalar(&mut self) -> String {
-            if self.simple {
-                let value = self.pick(&[
-                    "plain",
-                    "two words",
-                    "https://x.example/a?b=c#d",
-                    "-5",
-                    "3.25",
-                    "true",
-                    "~",
-                    "${connection.a}",
-                    "\"double\"",
-                    "'single'",
-                    "\"with # hash\"",
-                    "[]",
-                    "{}",
-                    "a#b",
-                    "\"\"",
-                    "''",
-                    "a,b",
-                    "plain   ",
-                    "'q'   ",
-                    "\"q\" # c",
-                    "[]   # c",
-                    "(x)",
-                    "= y",
-                ]);
-                let mut value = value.to_owned();
-                if self.chance(10) {
-                    value.push_str("  # note");
-                }
-                return value;
-            }
-            let value = self.pick(&[
-                "plain",
-                "two words",
-                "https://x.example/a?b=c#d",
-                "-5",
-                "3.25",
-                "true",
-                "~",
-                "null",
-                "${connection.a}",
-                "\"double\"",
-                "'single'",
-                "\"with # hash\"",
-                "'it''s'",
-                "\"esc\\n\"",
-                "[]",
-                "{}",
-                "[1, 2]",
-                "{a: 1}",
-                "a: b",
-                "a #c",
-                "a#b",
-                "x:",
-                "&a v",
-                "*a",
-                "!!str v",
-                "|",
-                ">",
-                "\"\"",
-                "''",
-                "\"unclosed",
-                "`tick`",
-                "@at",
-                "%pct",
-                "a,b",
-                "{{x}}",
-                "a\tb",
-                "(x)",
-                "= y",
-                "plain   ",
-                "'q'   ",
-                "\"q\" # c",
-                "[]   # c",
-                "{} x",
-                "'a'b",
-                ".5",
-                "...",
-                "---",
-                "- x",
-                "? x",
-                ": x",
-            ]);
+            let value = if self.simple {
+                self.pick(SIMPLE_SCALARS)
+            } else {
+                let index =
+                    (self.next() % (SIMPLE_SCALARS.len() + NEAR_MISSES.len()) as u64) as usize;
+                SIMPLE_SCALARS
+                    .get(index)
+                    .unwrap_or_else(|| &NEAR_MISSES[index - SIMPLE_SCALARS.len()])
+            };
             let mut value = value.to_owned();
             if self.chance(10) {
                 value.push_str("  # note");
-            } else if self.chance(5) {
+            } else if !self.simple && self.chance(5) {
                 value.push_str("   ");
             }
             value
