@@ -144,8 +144,7 @@ impl<'a> Reader<'a> {
         if self.is_dash(line) {
             return self.sequence(indent, false, depth);
         }
-        let (at, end) = (line.start + indent, line.end);
-        self.key(at, end)?;
+        // A line that starts no key (a scalar on a line of its own) makes the mapping decline.
         self.mapping(indent, depth)
     }
 
