@@ -498,36 +498,44 @@ pub(crate) fn list_page(
         _ => &["_id", "name"],
     };
     let by_name = ctx.settings.fidelity.is_on(Behaviour::ListsSortedByName);
-    let page: Vec<&Document> = match ids {
+    let page: Vec<(&String, &Document)> = match ids {
         ListSource::All if by_name => data
             .ids_by_name(kind)
             .skip(query.skip)
             .take(end - query.skip)
-            .filter_map(|id| data.get(kind, id))
+            .filter_map(|id| Some((id, data.get(kind, id)?)))
             .collect(),
         ListSource::All => (query.skip..end)
             .filter_map(|position| data.collection(kind).get_index(position))
-            .map(|(_, document)| document)
             .collect(),
         ListSource::Ids(ids) => {
             let mut ids: Vec<&String> = ids.iter().collect();
             if by_name {
                 ids.sort_by_cached_key(|id| data.name_key(kind, id));
             }
-            ids[query.skip..end].iter().filter_map(|id| data.get(kind, id)).collect()
+            ids[query.skip..end].iter().filter_map(|id| Some((*id, data.get(kind, id)?))).collect()
         }
     };
     // Written document by document into one buffer: a page of 1,000 documents is neither
-    // copied (only documents with something masked are) nor gathered into one `Value` first.
+    // copied (only documents with something masked are) nor gathered into one `Value` first,
+    // and a document shown as stored is copied from the text kept with it, not serialised
+    // again (the same bytes: `serde_json` wrote both).
     let reshaped =
         kind == ResourceKind::Scripts || include_paths.is_some() || exclude_paths.is_some();
     let mut body = Vec::with_capacity(page.len().saturating_mul(512));
     body.push(b'[');
-    for (position, document) in page.into_iter().enumerate() {
+    for (position, (id, document)) in page.into_iter().enumerate() {
         if position > 0 {
             body.push(b',');
         }
         let visible = shown_borrowed(&ctx.settings, kind, document);
+        if !reshaped
+            && matches!(visible, std::borrow::Cow::Borrowed(_))
+            && let Some(text) = data.text(kind, id)
+        {
+            body.extend_from_slice(text);
+            continue;
+        }
         let written = if reshaped {
             let mut visible = visible.into_owned();
             if kind == ResourceKind::Scripts {

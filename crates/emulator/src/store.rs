@@ -257,6 +257,10 @@ pub(crate) struct JobCounts {
 #[derive(Debug, Default)]
 pub(crate) struct AccountData {
     collections: [IndexMap<String, Document>; ResourceKind::COUNT],
+    /// Each stored document's JSON text, written when it is stored and dropped when it is
+    /// changed in place, so that a list page copies it instead of serialising the document
+    /// again (`resources::list_page`).
+    texts: [HashMap<String, Box<[u8]>>; ResourceKind::COUNT],
     /// Each collection's `(name, _id)` pairs in list order (byte-wise name, then id), kept with
     /// the collections so a sorted page costs no sort.
     by_name: [BTreeSet<(String, String)>; ResourceKind::COUNT],
@@ -312,7 +316,14 @@ impl AccountData {
         kind: ResourceKind,
         id: &str,
     ) -> Option<&mut Document> {
+        self.texts[kind.index()].remove(id);
         self.collections[kind.index()].get_mut(id)
+    }
+
+    /// The JSON text of a stored document, as `serde_json` writes it; `None` once the document
+    /// was changed in place (its text is written again when it is next stored).
+    pub(crate) fn text(&self, kind: ResourceKind, id: &str) -> Option<&[u8]> {
+        self.texts[kind.index()].get(id).map(|text| &**text)
     }
 
     pub(crate) fn contains(&self, kind: ResourceKind, id: &str) -> bool {
@@ -334,6 +345,10 @@ impl AccountData {
             names.remove(&(document_name(old), id.clone()));
         }
         names.insert((document_name(&document), id.clone()));
+        match serde_json::to_vec(&document) {
+            Ok(text) => self.texts[kind.index()].insert(id.clone(), text.into_boxed_slice()),
+            Err(_) => self.texts[kind.index()].remove(&id),
+        };
         self.collections[kind.index()].insert(id, document);
     }
 
@@ -351,6 +366,7 @@ impl AccountData {
     /// O(n) but only on delete, never on the read paths.
     pub(crate) fn take(&mut self, kind: ResourceKind, id: &str) -> Option<Document> {
         let document = self.collections[kind.index()].shift_remove(id)?;
+        self.texts[kind.index()].remove(id);
         self.references.remove(&(kind, id.to_owned()));
         self.by_name[kind.index()].remove(&(document_name(&document), id.to_owned()));
         Some(document)

@@ -188,3 +188,39 @@ async fn integration_sub_collections_list_its_flows_and_their_steps() {
     let connections = client.get(&format!("{base}/connections")).await.json();
     assert_eq!(connections[0]["http"]["auth"]["basic"]["password"], "******");
 }
+
+/// A list copies each stored document's text instead of serialising it again: the copy must
+/// follow every change, whether the document is replaced (`PUT`) or changed in place by the
+/// service (a run's `lastExecutedAt`), and a masked document is still shown masked.
+#[tokio::test]
+async fn lists_show_each_document_as_it_is_now() {
+    let handle = test_emulator().await;
+    let client = Client::sandbox(&handle);
+    let wired = wired_flow(&client).await;
+    let listed = |items: Vec<Value>, id: &str| {
+        items.into_iter().find(|item| item["_id"] == id).expect("the document is listed")
+    };
+    let flows = client.get("/v1/flows").await.json();
+    let flow = listed(flows.as_array().cloned().unwrap_or_default(), &wired.flow);
+    assert_eq!(flow, client.get(&format!("/v1/flows/{}", wired.flow)).await.json());
+    assert!(flow.get("lastExecutedAt").is_none(), "{flow}");
+
+    let run = client.post(&format!("/v1/flows/{}/run", wired.flow), json!({})).await;
+    assert_eq!(run.status, 201, "{}", run.text());
+    let flows = client.get("/v1/flows").await.json();
+    let flow = listed(flows.as_array().cloned().unwrap_or_default(), &wired.flow);
+    assert!(flow["lastExecutedAt"].is_string(), "a run's change in place is listed: {flow}");
+
+    let mut renamed = client.get(&format!("/v1/exports/{}", wired.export)).await.json();
+    renamed["name"] = json!("Get open orders");
+    let put = client.put(&format!("/v1/exports/{}", wired.export), renamed).await;
+    assert_eq!(put.status, 200, "{}", put.text());
+    let exports = client.get("/v1/exports").await.json();
+    let export = listed(exports.as_array().cloned().unwrap_or_default(), &wired.export);
+    assert_eq!(export["name"], "Get open orders");
+    assert_eq!(export, client.get(&format!("/v1/exports/{}", wired.export)).await.json());
+
+    let connections = client.get("/v1/connections").await.json();
+    let connection = listed(connections.as_array().cloned().unwrap_or_default(), &wired.connection);
+    assert_ne!(connection["http"]["auth"]["basic"]["password"], "s3cret", "{connection}");
+}
