@@ -3,7 +3,7 @@
 //! it ignores), so a fresh apply is always followed by an empty plan.
 
 use flowform_model::fields::{SERVER_OWNED_ALL, is_breakable_reference, server_owned};
-use flowform_model::fingerprint::{body_digest, value_digest};
+use flowform_model::fingerprint::{object_digest, value_digest};
 use flowform_model::references::contains_reference;
 use flowform_model::{
     Address, DesiredResource, FieldPath, Kind, LifecycleFlags, Object, ResourceState, Segment,
@@ -400,7 +400,7 @@ pub fn record_applied(
 
 /// The digest of the desired body recorded in state (`digest`) and in saved plans.
 pub fn desired_digest(desired: &DesiredResource, salt: &str) -> String {
-    body_digest(salt, &Value::Object(desired.body.clone()))
+    object_digest(salt, &desired.body)
 }
 
 fn is_disabled_path(path: &FieldPath) -> bool {

@@ -307,7 +307,7 @@ pub struct Diagnostic {
     /// Other places that belong to this problem (the first definition of a duplicate, the
     /// other edges of a cycle).
     pub related: Vec<Diagnostic>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<NamedSource<Arc<String>>>,
 }
 
 impl Diagnostic {
@@ -430,7 +430,7 @@ impl Diagnostic {
 
     /// Shows `source` instead of the file's text when this diagnostic (or a related place) is
     /// in the file at `path`: the loader passes the text with secret values hidden.
-    pub(crate) fn redact(&mut self, path: &std::path::Path, source: &NamedSource<Arc<str>>) {
+    pub(crate) fn redact(&mut self, path: &std::path::Path, source: &NamedSource<Arc<String>>) {
         if self.file.as_deref() == Some(path) && self.source.is_some() {
             self.source = Some(source.clone());
         }
@@ -451,7 +451,7 @@ impl Diagnostic {
 
     /// The source text of the file the problem is in.
     pub fn source_text(&self) -> Option<&str> {
-        self.source.as_ref().map(|source| &**source.inner())
+        self.source.as_ref().map(|source| source.inner().as_str())
     }
 }
 

@@ -233,7 +233,7 @@ fn hide_plain_secrets(plain_secrets: &[(&SourceFile, Vec<Span>)], diagnostics: &
         // Whole characters were replaced byte by byte with ASCII, so the text is still UTF-8.
         let text = String::from_utf8(bytes).unwrap_or_else(|_| "*".repeat(file.text.len()));
         let source =
-            miette::NamedSource::new(path.display().to_string(), std::sync::Arc::from(text));
+            miette::NamedSource::new(path.display().to_string(), std::sync::Arc::new(text));
         for diagnostic in diagnostics.iter_mut() {
             diagnostic.redact(path, &source);
         }
