@@ -1,6 +1,6 @@
 //! Blast radius: the flows that use a changed connection, export, import or script.
 
-use flowform_model::KeyHashSet;
+use flowform_model::{KeyHashMap, KeyHashSet};
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,33 +46,43 @@ pub(crate) fn fill_used_by<'live>(
     }
     // The spec's references, as the changes already hold them (`depends_on` of every change that
     // is not a delete lists exactly the addresses its resource references), as sorted pairs
-    // (target, referrer) of borrowed addresses: a plan of 10,000 resources holds tens of
-    // thousands of references, and a map of vectors of cloned addresses took megabytes.
-    let mut desired_referrers: Vec<(&Address, &Address)> = changes
+    // (target, referrer) of positions in `changes`: a plan of 10,000 resources holds tens of
+    // thousands of references, and sorting them as pairs of addresses (natural order) was most
+    // of this function's time. A target no change has is never looked up, so it is left out.
+    let position: KeyHashMap<&Address, usize> =
+        changes.iter().enumerate().map(|(index, change)| (&change.address, index)).collect();
+    let mut desired_referrers: Vec<(usize, usize)> = changes
         .iter()
-        .filter(|change| !matches!(change.action, Action::Delete { .. }))
-        .flat_map(|change| change.waits_for().map(move |target| (target, &change.address)))
+        .enumerate()
+        .filter(|(_, change)| !matches!(change.action, Action::Delete { .. }))
+        .flat_map(|(index, change)| {
+            let position = &position;
+            change.waits_for().filter_map(move |target| Some((*position.get(target)?, index)))
+        })
         .collect();
     desired_referrers.sort_unstable();
     let live_referrers = found.unwrap_or_else(|| live_referrers(live));
 
     // Set on the changes once the pairs, which borrow them, are no longer used.
     let mut found: Vec<(usize, Vec<Address>, Option<String>)> = Vec::new();
-    for (position, change) in changes.iter().enumerate() {
+    let mut seen: KeyHashSet<usize> = KeyHashSet::default();
+    for (index, change) in changes.iter().enumerate() {
         if !needs_blast_radius(change) {
             continue;
         }
         let mut used_by: Vec<Address> = Vec::new();
-        let mut seen: KeyHashSet<&Address> = KeyHashSet::default();
-        let mut queue: VecDeque<&Address> = VecDeque::from([&change.address]);
+        seen.clear();
+        let start = position.get(&change.address).copied().unwrap_or(index);
+        let mut queue: VecDeque<usize> = VecDeque::from([start]);
         while let Some(target) = queue.pop_front() {
-            for referrer in referrers_of(&desired_referrers, target) {
+            for &referrer in referrers_of(&desired_referrers, &target) {
                 if !seen.insert(referrer) {
                     continue;
                 }
-                if referrer.kind == Kind::Flow {
-                    used_by.push((*referrer).clone());
-                } else if passes_use(referrer.kind) {
+                let address = &changes[referrer].address;
+                if address.kind == Kind::Flow {
+                    used_by.push(address.clone());
+                } else if passes_use(address.kind) {
                     queue.push_back(referrer);
                 }
             }
@@ -83,7 +93,7 @@ pub(crate) fn fill_used_by<'live>(
             let mut seen_ids: KeyHashSet<&str> = KeyHashSet::default();
             let mut queue: VecDeque<&str> = VecDeque::from([id]);
             while let Some(target) = queue.pop_front() {
-                for referrer in referrers_of(&live_referrers, target) {
+                for referrer in referrers_of(&live_referrers, &target) {
                     if !seen_ids.insert(referrer.id.as_str()) {
                         continue;
                     }
@@ -113,10 +123,10 @@ pub(crate) fn fill_used_by<'live>(
                 unmanaged.join(", ")
             )
         });
-        found.push((position, used_by, warning));
+        found.push((index, used_by, warning));
     }
-    for (position, used_by, warning) in found {
-        changes[position].used_by = used_by;
+    for (index, used_by, warning) in found {
+        changes[index].used_by = used_by;
         warnings.extend(warning);
     }
 }
@@ -135,14 +145,11 @@ const USE_KEYS: [&str; 7] = [
 ];
 
 /// The referrers of `target` in pairs (target, referrer) sorted by target.
-fn referrers_of<'a, T: Ord + ?Sized, R>(
-    pairs: &'a [(&T, R)],
-    target: &T,
-) -> impl Iterator<Item = &'a R> {
-    let start = pairs.partition_point(|(other, _)| *other < target);
+fn referrers_of<'a, K: Ord, R>(pairs: &'a [(K, R)], target: &K) -> impl Iterator<Item = &'a R> {
+    let start = pairs.partition_point(|(other, _)| other < target);
     pairs[start..]
         .iter()
-        .take_while(move |(other, _)| *other == target)
+        .take_while(move |(other, _)| other == target)
         .map(|(_, referrer)| referrer)
 }
 
