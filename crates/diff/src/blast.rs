@@ -63,7 +63,7 @@ pub(crate) fn fill_used_by<'live>(
     desired_referrers.sort_unstable();
     let live_referrers = found.unwrap_or_else(|| live_referrers(live));
 
-    // Set on the changes once the pairs, which borrow them, are no longer used.
+    // Set on the changes once the walk, which reads them (and `position` borrows), is done.
     let mut found: Vec<(usize, Vec<Address>, Option<String>)> = Vec::new();
     let mut seen: KeyHashSet<usize> = KeyHashSet::default();
     for (index, change) in changes.iter().enumerate() {

@@ -38,13 +38,17 @@ pub fn value_digest(salt: &str, value: &Value) -> String {
 pub fn body_digest(salt: &str, body: &Value) -> String {
     let mut canonical = String::new();
     canonical_text(body, &mut canonical);
-    format!("sha256:{}", hmac_hex(salt, "body", &[canonical.as_bytes()]))
+    canonical_body_digest(salt, &canonical)
 }
 
 /// [`body_digest`] of `Value::Object(body)`, without building that value.
 pub fn object_digest(salt: &str, body: &Object) -> String {
     let mut canonical = String::new();
     canonical_object(body, &mut canonical);
+    canonical_body_digest(salt, &canonical)
+}
+
+fn canonical_body_digest(salt: &str, canonical: &str) -> String {
     format!("sha256:{}", hmac_hex(salt, "body", &[canonical.as_bytes()]))
 }
 
@@ -120,8 +124,7 @@ pub(crate) fn canonical(value: &Value) -> String {
     out
 }
 
-/// A canonical, order-independent text of a value. It contains secret values, so it is only
-/// ever fed to a digest, never shown.
+/// [`canonical_text`] of an object: its members in key order.
 fn canonical_object(object: &Object, out: &mut String) {
     let mut keys: Vec<&String> = object.keys().collect();
     keys.sort();
@@ -135,6 +138,8 @@ fn canonical_object(object: &Object, out: &mut String) {
     out.push('}');
 }
 
+/// A canonical, order-independent text of a value. It contains secret values, so it is only
+/// ever fed to a digest, never shown.
 fn canonical_text(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push('n'),
