@@ -126,34 +126,40 @@ pub(crate) fn canonical(value: &Value) -> String {
 
 /// [`canonical_text`] of an object: its members in key order.
 fn canonical_object(object: &Object, out: &mut String) {
-    let mut keys: Vec<&String> = object.keys().collect();
-    keys.sort();
+    // Written straight into `out`, with no text made per key, length or number: every write
+    // records a digest per applied path, and a plan compares them.
+    let mut members: Vec<(&String, &Value)> = object.iter().collect();
+    members.sort_unstable_by_key(|(key, _)| *key);
     out.push('{');
-    for key in keys {
-        out.push_str(&key.len().to_string());
-        out.push(':');
-        out.push_str(key);
-        canonical_text(&object[key], out);
+    for (key, value) in members {
+        sized(out, key);
+        canonical_text(value, out);
     }
     out.push('}');
+}
+
+/// `LEN:TEXT`, the length in bytes.
+fn sized(out: &mut String, text: &str) {
+    use std::fmt::Write as _;
+    // Writing into a string cannot fail.
+    let _ = write!(out, "{}:", text.len());
+    out.push_str(text);
 }
 
 /// A canonical, order-independent text of a value. It contains secret values, so it is only
 /// ever fed to a digest, never shown.
 fn canonical_text(value: &Value, out: &mut String) {
+    use std::fmt::Write as _;
+    // Writing into a string cannot fail.
     match value {
         Value::Null => out.push('n'),
         Value::Bool(value) => out.push(if *value { 't' } else { 'f' }),
         Value::Number(number) => {
-            out.push('#');
-            out.push_str(&number.to_string());
-            out.push(';');
+            let _ = write!(out, "#{number};");
         }
         Value::String(text) => {
             out.push('s');
-            out.push_str(&text.len().to_string());
-            out.push(':');
-            out.push_str(text);
+            sized(out, text);
         }
         Value::Array(items) => {
             out.push('[');
@@ -164,28 +170,24 @@ fn canonical_text(value: &Value, out: &mut String) {
         }
         Value::Object(object) => canonical_object(object, out),
         Value::Ref(address) => {
-            out.push('r');
-            out.push_str(&address.to_string());
-            out.push(';');
+            let _ = write!(out, "r{address};");
         }
         Value::Lookup(lookup) => {
-            let text = lookup.to_string();
             out.push('l');
-            out.push_str(&text.len().to_string());
-            out.push(':');
-            out.push_str(&text);
+            sized(out, &lookup.to_string());
         }
         Value::Secret(secret) => {
             out.push('x');
             match secret.expose() {
-                Some(value) => {
-                    out.push_str(&value.len().to_string());
-                    out.push(':');
-                    out.push_str(value);
-                }
+                Some(value) => sized(out, value),
                 None => {
                     out.push('?');
-                    out.push_str(&secret.names.join(","));
+                    for (index, name) in secret.names.iter().enumerate() {
+                        if index > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(name);
+                    }
                     out.push(';');
                 }
             }
@@ -241,5 +243,42 @@ mod tests {
         let secret = |value: &str| Value::Secret(SecretValue::new(vec!["T".into()], value.into()));
         assert_ne!(value_digest("s", &secret("a")), value_digest("s", &secret("b")));
         assert_ne!(value_digest("s", &Value::String("1".into())), value_digest("s", &one));
+    }
+
+    /// States hold these digests: the canonical text they are made of never changes. Every
+    /// kind of value, nested, with multi-byte text and keys that sort differently by length.
+    #[test]
+    fn digests_are_the_ones_states_hold() {
+        let mut body = Value::from_json(&serde_json::json!({
+            "zeta": [1, -2.5, 1e21, null, false, "été ✓"],
+            "a": {"bb": "x", "b": {"k": [], "j": {}}, "ba": 0},
+            "10": true,
+        }));
+        let Value::Object(object) = &mut body else { unreachable!("an object") };
+        object.insert(
+            "_connectionId".into(),
+            Value::Ref("connection.conn-01".parse().expect("an address")),
+        );
+        object.insert("group".into(), Value::Lookup(crate::Lookup::FlowGroup("Ops ✓".into())));
+        object.insert(
+            "secrets".into(),
+            Value::Array(vec![
+                Value::Secret(SecretValue::new(vec!["A".into()], "pässword".into())),
+                Value::Secret(SecretValue::unresolved(vec!["A".into(), "B".into()])),
+            ]),
+        );
+        assert_eq!(
+            canonical(&body),
+            "{2:10t13:_connectionIdrconnection.conn-01;1:a{1:b{1:j{}1:k[]}2:ba#0;2:bbs1:x}\
+             5:groupl20:flow group \"Ops ✓\"7:secrets[x9:pässwordx?A,B;]\
+             4:zeta[#1;#-2.5;#1e+21;nfs9:été ✓]}"
+        );
+        assert_eq!(
+            body_digest("salt", &body),
+            "sha256:16b01fde9293680a3912bce9de01d80674a8e326a529b8c6e7692cf49d6c016a"
+        );
+        assert_eq!(value_digest("salt", &body), "3d1e3f4071332c8ad4927c7c16fb9d2d");
+        let Value::Object(object) = &body else { unreachable!("an object") };
+        assert_eq!(object_digest("salt", object), body_digest("salt", &body));
     }
 }
