@@ -183,6 +183,9 @@ impl Session {
         if let Some(sandbox) = self.sandbox {
             sandbox.emulator.shutdown().await;
         }
+        // The command is over: the client's open connections (a run of updates leaves a few
+        // hundred) are closed by the process's exit, all at once, not shut down one by one.
+        std::mem::forget(self.client);
     }
 }
 
