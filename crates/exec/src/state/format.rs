@@ -67,9 +67,7 @@ struct StateDocument<R> {
 
 /// The `resources` as read: by address, each address parsed as it is read (an address given
 /// twice keeps its last resource). A map by the addresses' text first was a second sort of
-/// thousands of resources, in another order. The map is built at once from the resources
-/// gathered in the document's order (the addresses' text order, nearly their natural order,
-/// so sorting them costs about one comparison each) instead of by one insert each.
+/// thousands of resources, in another order.
 #[derive(Default)]
 struct ResourcesIn(BTreeMap<Address, ResourceDocument>);
 
@@ -85,12 +83,11 @@ impl<'de> Deserialize<'de> for ResourcesIn {
                 self,
                 mut map: A,
             ) -> Result<ResourcesIn, A::Error> {
-                let mut resources = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                let mut resources = BTreeMap::new();
                 while let Some((ParsedKey(address), resource)) = map.next_entry()? {
-                    resources.push((address, resource));
+                    resources.insert(address, resource);
                 }
-                // Of equal addresses, `collect` keeps the last, as inserting one by one did.
-                Ok(ResourcesIn(resources.into_iter().collect()))
+                Ok(ResourcesIn(resources))
             }
         }
         deserializer.deserialize_map(Visitor)
