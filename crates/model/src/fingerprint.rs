@@ -138,11 +138,21 @@ fn canonical_object(object: &Object, out: &mut String) {
     out.push('}');
 }
 
-/// `LEN:TEXT`, the length in bytes.
+/// `LEN:TEXT`, the length in bytes (its digits pushed one by one: formatting a number costs
+/// more than the short texts most digests are made of).
 fn sized(out: &mut String, text: &str) {
-    use std::fmt::Write as _;
-    // Writing into a string cannot fail.
-    let _ = write!(out, "{}:", text.len());
+    let mut digits = [0u8; 20];
+    let (mut length, mut start) = (text.len(), digits.len());
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (length % 10) as u8;
+        length /= 10;
+        if length == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|digit| char::from(*digit)));
+    out.push(':');
     out.push_str(text);
 }
 
